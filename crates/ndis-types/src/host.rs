@@ -1,0 +1,212 @@
+//! The host backend's interface: what the driver's `src/sys/host` forwards every OS call to.
+//!
+//! `kernel-sim` implements [`Kernel`] and [`install`]s it on the thread that drives a scenario; the
+//! driver's host backend calls [`current`] and forwards, with no logic of its own. One method per OS
+//! call, named after it, taking the facade's Rust types. Pointers are the same raw pointers the
+//! Windows backend passes to the OS: the model reads and writes through them as NDIS would.
+//!
+//! A model method may call back into the driver (a completion routine inside `WdfIoTargetStop`, a
+//! handler inside `NdisMRegisterMiniportDriver`'s checks): implementations must not hold their own
+//! borrows across such calls.
+
+use crate::handles::*;
+use crate::miniport::NdisMiniportDriverCharacteristics;
+use crate::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
+use crate::object::NdisObjectHeader;
+use crate::oid::{NdisOidRequest, NdisStatusIndication};
+use crate::status::{NdisStatus, NtStatus};
+use crate::wdf::*;
+use crate::{Boolean, Kirql};
+use core::cell::RefCell;
+use core::ffi::c_void;
+use std::rc::Rc;
+
+/// The three device objects `NdisMGetDeviceProperty` returns (the resource lists are not asked for).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceProperty {
+    pub physical_device_object: DeviceObject,
+    pub functional_device_object: DeviceObject,
+    pub next_device_object: DeviceObject,
+}
+
+/// Every OS call the driver makes, as the kernel model receives it.
+pub trait Kernel {
+    // Kernel services (wdm.h). `lock` is the `KSPIN_LOCK` inside the driver's `NDIS_SPIN_LOCK`.
+    fn ke_get_current_irql(&self) -> Kirql;
+    fn ke_initialize_spin_lock(&self, lock: *mut usize);
+    fn ke_acquire_spin_lock_raise_to_dpc(&self, lock: *mut usize) -> Kirql;
+    fn ke_release_spin_lock(&self, lock: *mut usize, new_irql: Kirql);
+    fn ke_acquire_spin_lock_at_dpc_level(&self, lock: *mut usize);
+    fn ke_release_spin_lock_from_dpc_level(&self, lock: *mut usize);
+
+    // KMDF (wdfdriver.h, wdfminiport.h, wdfdevice.h, wdfobject.h, wdfrequest.h, wdfiotarget.h,
+    // wdfmemory.h).
+    fn wdf_driver_create(
+        &self,
+        driver_object: DriverObject,
+        registry_path: RegistryPath,
+        config: &WdfDriverConfig,
+    ) -> Result<WdfDriver, NtStatus>;
+    /// `WdfGetDriver()`: `WdfDriverGlobals->Driver`, null before `WdfDriverCreate`.
+    fn wdf_get_driver(&self) -> WdfDriver;
+    fn wdf_driver_miniport_unload(&self, driver: WdfDriver);
+    fn wdf_device_miniport_create(
+        &self,
+        driver: WdfDriver,
+        attributes: &WdfObjectAttributes,
+        device_object: DeviceObject,
+        attached_device_object: DeviceObject,
+        pdo: DeviceObject,
+    ) -> Result<WdfDevice, NtStatus>;
+    /// `WdfObjectGetTypedContextWorker`: the object's context of that type, or null.
+    fn wdf_object_get_typed_context_worker(
+        &self,
+        handle: WdfObject,
+        type_info: &'static WdfObjectContextTypeInfo,
+    ) -> *mut c_void;
+    fn wdf_device_get_io_target(&self, device: WdfDevice) -> WdfIoTarget;
+    fn wdf_request_create(
+        &self,
+        attributes: &WdfObjectAttributes,
+        io_target: WdfIoTarget,
+    ) -> Result<WdfRequest, NtStatus>;
+    /// `WdfMemoryCreate`: the memory object and its buffer (`size` bytes, 16-aligned, zeroed).
+    fn wdf_memory_create(
+        &self,
+        attributes: &WdfObjectAttributes,
+        pool_type: i32,
+        pool_tag: u32,
+        size: usize,
+    ) -> Result<(WdfMemory, *mut c_void), NtStatus>;
+    /// `WdfIoTargetFormatRequestForRead(target, request, memory, NULL, NULL)`: the whole buffer.
+    fn wdf_io_target_format_request_for_read(
+        &self,
+        io_target: WdfIoTarget,
+        request: WdfRequest,
+        output_buffer: WdfMemory,
+    ) -> NtStatus;
+    /// `WdfIoTargetFormatRequestForWrite(target, request, memory, &offsets, NULL)`: the first
+    /// `length` bytes of the buffer.
+    fn wdf_io_target_format_request_for_write(
+        &self,
+        io_target: WdfIoTarget,
+        request: WdfRequest,
+        input_buffer: WdfMemory,
+        length: usize,
+    ) -> NtStatus;
+    fn wdf_request_set_completion_routine(
+        &self,
+        request: WdfRequest,
+        routine: Option<EvtWdfRequestCompletionRoutine>,
+        context: WdfContext,
+    );
+    /// `WdfRequestSend(request, target, WDF_NO_SEND_OPTIONS)`; FALSE means it was not sent and
+    /// `WdfRequestGetStatus` says why (the completion routine is then not called).
+    fn wdf_request_send(&self, request: WdfRequest, io_target: WdfIoTarget) -> bool;
+    fn wdf_request_get_status(&self, request: WdfRequest) -> NtStatus;
+    fn wdf_request_get_information(&self, request: WdfRequest) -> usize;
+    fn wdf_request_reuse(&self, request: WdfRequest, flags: u32, status: NtStatus) -> NtStatus;
+    fn wdf_request_cancel_sent_request(&self, request: WdfRequest) -> bool;
+    fn wdf_io_target_stop(&self, io_target: WdfIoTarget, action: WdfIoTargetSentIoAction);
+    fn wdf_io_target_start(&self, io_target: WdfIoTarget) -> NtStatus;
+    fn wdf_object_delete(&self, object: WdfObject);
+
+    // NDIS (ndis.h, nblapi.h, mdlapi.h).
+    fn ndis_m_register_miniport_driver(
+        &self,
+        driver_object: DriverObject,
+        registry_path: RegistryPath,
+        miniport_driver_context: NdisHandle,
+        characteristics: &NdisMiniportDriverCharacteristics,
+    ) -> Result<NdisHandle, NdisStatus>;
+    fn ndis_m_deregister_miniport_driver(&self, ndis_miniport_driver_handle: NdisHandle);
+    /// `attributes` points at a registration or general attributes structure; the model reads
+    /// `Header` to tell which, as NDIS does.
+    fn ndis_m_set_miniport_attributes(
+        &self,
+        ndis_miniport_handle: NdisHandle,
+        attributes: *const NdisObjectHeader,
+    ) -> NdisStatus;
+    fn ndis_m_get_device_property(&self, miniport_adapter_handle: NdisHandle) -> DeviceProperty;
+    fn ndis_allocate_memory_with_tag_priority(
+        &self,
+        ndis_handle: NdisHandle,
+        length: u32,
+        tag: u32,
+        priority: i32,
+    ) -> *mut c_void;
+    fn ndis_free_memory_with_tag_priority(&self, ndis_handle: NdisHandle, va: *mut c_void, tag: u32);
+    fn ndis_allocate_net_buffer_list_pool(
+        &self,
+        ndis_handle: NdisHandle,
+        parameters: &NetBufferListPoolParameters,
+    ) -> NdisHandle;
+    fn ndis_free_net_buffer_list_pool(&self, pool_handle: NdisHandle);
+    fn ndis_allocate_net_buffer_and_net_buffer_list(
+        &self,
+        pool_handle: NdisHandle,
+        context_size: u16,
+        context_back_fill: u16,
+        mdl_chain: *mut Mdl,
+        data_offset: u32,
+        data_length: usize,
+    ) -> *mut NetBufferList;
+    fn ndis_free_net_buffer_list(&self, net_buffer_list: *mut NetBufferList);
+    fn ndis_allocate_mdl(&self, ndis_handle: NdisHandle, virtual_address: *mut c_void, length: u32)
+    -> *mut Mdl;
+    fn ndis_free_mdl(&self, mdl: *mut Mdl);
+    fn ndis_m_send_net_buffer_lists_complete(
+        &self,
+        miniport_adapter_handle: NdisHandle,
+        net_buffer_list: *mut NetBufferList,
+        send_complete_flags: u32,
+    );
+    fn ndis_m_indicate_receive_net_buffer_lists(
+        &self,
+        miniport_adapter_handle: NdisHandle,
+        net_buffer_list: *mut NetBufferList,
+        port_number: u32,
+        number_of_net_buffer_lists: u32,
+        receive_flags: u32,
+    );
+    fn ndis_m_oid_request_complete(
+        &self,
+        miniport_adapter_handle: NdisHandle,
+        oid_request: *mut NdisOidRequest,
+        status: NdisStatus,
+    );
+    fn ndis_m_pause_complete(&self, miniport_adapter_handle: NdisHandle);
+    fn ndis_m_reset_complete(
+        &self,
+        miniport_adapter_handle: NdisHandle,
+        status: NdisStatus,
+        addressing_reset: Boolean,
+    );
+    fn ndis_m_indicate_status_ex(
+        &self,
+        miniport_adapter_handle: NdisHandle,
+        status_indication: *const NdisStatusIndication,
+    );
+}
+
+std::thread_local! {
+    static CURRENT: RefCell<Option<Rc<dyn Kernel>>> = const { RefCell::new(None) };
+}
+
+/// Make `kernel` the OS for the driver code running on this thread.
+pub fn install(kernel: Rc<dyn Kernel>) {
+    CURRENT.with(|current| *current.borrow_mut() = Some(kernel));
+}
+
+/// Remove the kernel installed on this thread.
+pub fn uninstall() {
+    CURRENT.with(|current| *current.borrow_mut() = None);
+}
+
+/// The kernel installed on this thread. Driver code reaching the OS with none installed is a test
+/// harness bug, reported as such.
+pub fn current() -> Rc<dyn Kernel> {
+    CURRENT
+        .with(|current| current.borrow().clone())
+        .unwrap_or_else(|| panic!("driver called the OS on a thread with no kernel-sim installed"))
+}

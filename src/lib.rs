@@ -1,0 +1,4 @@
+#![no_std]
+#[cfg(not(windows))]
+extern crate std;
+pub mod sys;
