@@ -1,4 +1,47 @@
+//! `kmdf_miniport.sys`: an NDIS 6.30 Ethernet miniport whose lower edge is WDM, driven through
+//! KMDF I/O targets (the "Creating KMDF Miniport Drivers" pattern).
+//!
+//! - [`driver`]: `DriverEntry`, the characteristics NDIS gets, `MiniportDriverUnload`.
+//! - `adapter`: one NDIS adapter: initialize, restart, pause, reset, PnP, shutdown, halt.
+//! - `lower`: the WDM lower edge: the miniport WDFDEVICE's default I/O target and its
+//!   pre-allocated requests.
+//! - `datapath`: send and receive resources.
+//! - `oid`: OID requests.
+//! - `sys`: the OS facade, the only place that reaches Windows or the host kernel model.
+//!
+//! On Windows this is a `no_std` kernel image; on other hosts the same code links `std` only for the
+//! facade's host backend, and `kernel-sim` stands where the kernel stands.
 #![no_std]
+#![deny(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::unimplemented,
+    clippy::unreachable,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_safety_doc
+)]
+
 #[cfg(not(windows))]
 extern crate std;
-pub mod sys;
+
+// The kernel has no unwinding: a panic is a bug check (wdk-panic's handler, KeBugCheckEx).
+#[cfg(windows)]
+extern crate wdk_panic;
+
+#[cfg(windows)]
+#[global_allocator]
+static GLOBAL_ALLOCATOR: wdk_alloc::WdkAllocator = wdk_alloc::WdkAllocator;
+
+mod adapter;
+mod datapath;
+pub mod driver;
+mod lower;
+mod oid;
+mod sys;
+
+pub use driver::driver_entry;

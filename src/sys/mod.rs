@@ -24,8 +24,7 @@ pub use backend::{
     ndis_m_deregister_miniport_driver, ndis_m_get_device_property, ndis_m_pause_complete,
     ndis_m_register_miniport_driver, wdf_device_get_io_target, wdf_device_miniport_create,
     wdf_driver_create, wdf_driver_miniport_unload, wdf_get_driver,
-    wdf_io_target_format_request_for_read, wdf_io_target_start, wdf_io_target_stop,
-    wdf_memory_create, wdf_object_delete, wdf_request_cancel_sent_request, wdf_request_create,
+    wdf_io_target_format_request_for_read, wdf_io_target_stop, wdf_object_delete, wdf_request_cancel_sent_request, wdf_request_create,
     wdf_request_get_information, wdf_request_get_status, wdf_request_reuse, wdf_request_send,
     wdf_request_set_completion_routine,
 };
@@ -34,7 +33,7 @@ pub use ndis_types::nbl::*;
 pub use ndis_types::oid::*;
 pub use ndis_types::wdf::*;
 pub use ndis_types::{handles::*, object::*, status::*};
-pub use ndis_types::{Boolean, Kirql, APC_LEVEL, DISPATCH_LEVEL, FALSE, HIGH_LEVEL, PASSIVE_LEVEL, TRUE};
+pub use ndis_types::{Boolean, Kirql, DISPATCH_LEVEL, FALSE, TRUE};
 
 #[cfg(not(windows))]
 pub use ndis_types::host::DeviceProperty;
@@ -184,6 +183,12 @@ impl<T> PoolBox<T> {
         Ok(Self { ptr, ndis_handle, tag })
     }
 
+    /// The address as an `NDIS_HANDLE`, for `MiniportAdapterContext` and completion contexts.
+    /// Ownership stays with the box.
+    pub fn handle(&self) -> NdisHandle {
+        NdisHandle(self.ptr.as_ptr().cast::<c_void>())
+    }
+
     /// Give up ownership, e.g. to hand the adapter to NDIS as `MiniportAdapterContext`.
     pub fn into_handle(self) -> NdisHandle {
         let raw = self.ptr.as_ptr().cast::<c_void>();
@@ -206,6 +211,13 @@ impl<T> Deref for PoolBox<T> {
     fn deref(&self) -> &T {
         // SAFETY: the box owns an initialized T.
         unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<T> DerefMut for PoolBox<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the box owns an initialized T and is borrowed mutably.
+        unsafe { self.ptr.as_mut() }
     }
 }
 
@@ -265,7 +277,7 @@ pub struct MiniportDeviceContext {
 #[cfg_attr(windows, unsafe(link_section = ".data"))]
 pub static MINIPORT_DEVICE_CONTEXT_TYPE: WdfObjectContextTypeInfo = WdfObjectContextTypeInfo {
     Size: size_of::<WdfObjectContextTypeInfo>() as u32,
-    ContextName: b"MINIPORT_DEVICE_CONTEXT\0".as_ptr(),
+    ContextName: c"MINIPORT_DEVICE_CONTEXT".as_ptr().cast(),
     ContextSize: size_of::<MiniportDeviceContext>(),
     UniqueType: &MINIPORT_DEVICE_CONTEXT_TYPE,
     EvtDriverGetUniqueContextType: None,
@@ -291,15 +303,6 @@ pub fn set_device_adapter(device: WdfDevice, adapter: NdisHandle) -> bool {
     }
 }
 
-/// The adapter recorded in the device's context (null if none).
-pub fn device_adapter(device: WdfDevice) -> NdisHandle {
-    match miniport_device_context(device) {
-        // SAFETY: as in `set_device_adapter`; a plain read of a pointer-sized field.
-        Some(context) => unsafe { context.as_ptr().read().adapter },
-        None => NdisHandle::NULL,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Send chains
 
@@ -314,10 +317,6 @@ impl SendChain {
     /// `head` is the chain NDIS passed to `MiniportSendNetBufferLists` (or null), not yet completed.
     pub unsafe fn from_send(head: *mut NetBufferList) -> Self {
         Self { head }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.head.is_null()
     }
 
     /// Set `NET_BUFFER_LIST_STATUS` of every NBL in the chain.
@@ -340,5 +339,235 @@ impl SendChain {
         // SAFETY: the chain came from NDIS's send handler and is completed exactly once (self is
         // consumed).
         unsafe { backend::ndis_m_send_net_buffer_lists_complete(miniport, self.head, send_complete_flags) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buffers the driver owns for the lower edge and for receive indications
+
+/// A `WDFMEMORY` whose buffer KMDF allocated with it (`WdfMemoryCreate`); requests carry it whole.
+/// Deleted with `WdfObjectDelete` (or with its parent).
+#[derive(Clone, Copy)]
+pub struct WdfBuffer {
+    pub memory: WdfMemory,
+}
+
+impl WdfBuffer {
+    /// `WdfMemoryCreate(attributes, NonPagedPoolNx, tag, size, &memory, &buffer)`.
+    pub fn create(attributes: &WdfObjectAttributes, tag: u32, size: usize) -> Result<Self, NtStatus> {
+        let (memory, buffer) = backend::wdf_memory_create(attributes, NON_PAGED_POOL_NX, tag, size)?;
+        if buffer.is_null() {
+            // A success without a buffer is an OS bug; do not keep the object.
+            backend::wdf_object_delete(memory.into());
+            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        }
+        Ok(Self { memory })
+    }
+}
+
+/// Nonpaged memory from `NdisAllocateMemoryWithTagPriority`, described by `len` bytes: the
+/// receive frame area that the receive NBLs' MDLs point into.
+pub struct PoolBuffer {
+    ptr: NonNull<u8>,
+    len: u32,
+    ndis_handle: NdisHandle,
+    tag: u32,
+}
+
+// SAFETY: plain nonpaged memory owned by the adapter.
+unsafe impl Send for PoolBuffer {}
+// SAFETY: as above; mutation only through `&mut self`.
+unsafe impl Sync for PoolBuffer {}
+
+impl PoolBuffer {
+    pub fn allocate(ndis_handle: NdisHandle, tag: u32, len: u32) -> Result<Self, NdisStatus> {
+        let raw = ndis_allocate_memory_with_tag_priority(ndis_handle, len, tag, NORMAL_POOL_PRIORITY);
+        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(NDIS_STATUS_RESOURCES)?;
+        Ok(Self { ptr, len, ndis_handle, tag })
+    }
+
+    /// The address `offset` bytes in, if `offset + len` fits.
+    fn slice_ptr(&self, offset: u32, len: u32) -> Option<*mut c_void> {
+        let end = offset.checked_add(len)?;
+        if end > self.len {
+            return None;
+        }
+        let offset = usize::try_from(offset).ok()?;
+        // SAFETY: offset + len is within the allocation (checked above).
+        Some(unsafe { self.ptr.as_ptr().add(offset) }.cast::<c_void>())
+    }
+}
+
+impl Drop for PoolBuffer {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `allocate` with this handle and tag; the MDLs over it are freed
+        // first (they are owned by the receive descriptors, which the adapter drops earlier).
+        unsafe { backend::ndis_free_memory_with_tag_priority(self.ndis_handle, self.ptr.as_ptr().cast(), self.tag) }
+    }
+}
+
+/// `NdisAllocateNetBufferListPool` / `NdisFreeNetBufferListPool`.
+pub struct NblPool {
+    handle: NdisHandle,
+}
+
+impl NblPool {
+    /// A pool of NBLs that each carry one NET_BUFFER (`fAllocateNetBuffer`), no data buffers and no
+    /// context area: the miniport brings its own buffers through MDLs.
+    pub fn allocate(ndis_handle: NdisHandle, tag: u32) -> Result<Self, NdisStatus> {
+        let parameters = NetBufferListPoolParameters {
+            Header: NdisObjectHeader::new(
+                NDIS_OBJECT_TYPE_DEFAULT,
+                NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+                NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+            ),
+            ProtocolId: NDIS_PROTOCOL_ID_DEFAULT,
+            fAllocateNetBuffer: TRUE,
+            ContextSize: 0,
+            PoolTag: tag,
+            DataSize: 0,
+        };
+        let handle = ndis_allocate_net_buffer_list_pool(ndis_handle, &parameters);
+        if handle.is_null() { Err(NDIS_STATUS_RESOURCES) } else { Ok(Self { handle }) }
+    }
+}
+
+impl Drop for NblPool {
+    fn drop(&mut self) {
+        // SAFETY: every NBL of the pool is owned by a ReceiveNbl, and the adapter drops those
+        // before the pool (field order, and `ReceiveNbl::free` is called first in teardown).
+        unsafe { backend::ndis_free_net_buffer_list_pool(self.handle) }
+    }
+}
+
+/// A receive NBL owned by the miniport: one NET_BUFFER whose MDL describes `len` bytes of a
+/// [`PoolBuffer`]. Freed explicitly with [`ReceiveNbl::free`] while the miniport owns it.
+pub struct ReceiveNbl {
+    nbl: NonNull<NetBufferList>,
+    mdl: NonNull<Mdl>,
+}
+
+// SAFETY: the NBL and MDL are owned by the adapter while not indicated; NDIS owns them in between.
+unsafe impl Send for ReceiveNbl {}
+// SAFETY: as above.
+unsafe impl Sync for ReceiveNbl {}
+
+impl ReceiveNbl {
+    /// `NdisAllocateMdl` over `frames[offset..offset+len]`, then
+    /// `NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, mdl, 0, len)`. Undoes the MDL if the NBL
+    /// cannot be had.
+    pub fn allocate(
+        ndis_handle: NdisHandle,
+        pool: &NblPool,
+        frames: &PoolBuffer,
+        offset: u32,
+        len: u32,
+    ) -> Result<Self, NdisStatus> {
+        let va = frames.slice_ptr(offset, len).ok_or(NDIS_STATUS_INVALID_LENGTH)?;
+        let data_length = usize::try_from(len).map_err(|_| NDIS_STATUS_INVALID_LENGTH)?;
+        // SAFETY: `va..va+len` lies inside `frames`, nonpaged pool that the adapter frees only
+        // after every MDL over it.
+        let mdl = NonNull::new(unsafe { backend::ndis_allocate_mdl(ndis_handle, va, len) }).ok_or(NDIS_STATUS_RESOURCES)?;
+        // SAFETY: the MDL chain is ours and outlives the NBL (freed after it in `free`).
+        let nbl = unsafe {
+            backend::ndis_allocate_net_buffer_and_net_buffer_list(pool.handle, 0, 0, mdl.as_ptr(), 0, data_length)
+        };
+        match NonNull::new(nbl) {
+            Some(nbl) => Ok(Self { nbl, mdl }),
+            None => {
+                // SAFETY: the MDL was just allocated and nothing refers to it.
+                unsafe { backend::ndis_free_mdl(mdl.as_ptr()) };
+                Err(NDIS_STATUS_RESOURCES)
+            }
+        }
+    }
+
+    /// `NdisFreeNetBufferList`, then `NdisFreeMdl`.
+    pub fn free(self) {
+        // SAFETY: the miniport owns this NBL (never indicated, or returned by NDIS), and the MDL
+        // is referenced only by it.
+        unsafe {
+            backend::ndis_free_net_buffer_list(self.nbl.as_ptr());
+            backend::ndis_free_mdl(self.mdl.as_ptr());
+        }
+    }
+
+    pub fn is(&self, nbl: *mut NetBufferList) -> bool {
+        ptr::eq(self.nbl.as_ptr(), nbl)
+    }
+}
+
+/// The chain NDIS passes to `MiniportReturnNetBufferLists`, walked NBL by NBL. The `Next` link
+/// is read before an NBL is yielded, so the consumer may relink or free what it gets.
+pub struct ReturnedChain {
+    next: *mut NetBufferList,
+}
+
+impl ReturnedChain {
+    /// # Safety
+    /// `head` is the chain NDIS passed to `MiniportReturnNetBufferLists` (or null): NBLs this
+    /// miniport indicated, owned by it again.
+    pub unsafe fn from_return(head: *mut NetBufferList) -> Self {
+        Self { next: head }
+    }
+}
+
+impl Iterator for ReturnedChain {
+    type Item = *mut NetBufferList;
+
+    fn next(&mut self) -> Option<*mut NetBufferList> {
+        let current = NonNull::new(self.next)?;
+        // SAFETY: NDIS handed the chain back to the miniport; each NBL in it is valid and ours.
+        self.next = unsafe { (*current.as_ptr()).Next };
+        Some(current.as_ptr())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// OID requests
+
+/// The parts of an `NDIS_OID_REQUEST` the miniport answers from.
+pub struct OidRequestView<'a> {
+    pub request_type: NdisRequestType,
+    pub oid: NdisOid,
+    /// `InformationBuffer[..InformationBufferLength]`.
+    pub buffer: &'a mut [u8],
+}
+
+/// Borrow the request NDIS passed to `MiniportOidRequest`.
+///
+/// # Safety
+/// `request` is the request NDIS passed to the OID handler, not yet completed; NDIS guarantees
+/// that `InformationBuffer` holds `InformationBufferLength` (query/set) bytes for that long.
+pub unsafe fn oid_request_view<'a>(request: *mut NdisOidRequest) -> Option<OidRequestView<'a>> {
+    // SAFETY: guaranteed by the caller.
+    let request = unsafe { request.as_mut()? };
+    let query = request.DATA.query();
+    let length = usize::try_from(query.InformationBufferLength).ok()?;
+    let buffer: &'a mut [u8] = if query.InformationBuffer.is_null() || length == 0 {
+        &mut []
+    } else {
+        // SAFETY: guaranteed by the caller; query and set share the buffer fields' layout.
+        unsafe { core::slice::from_raw_parts_mut(query.InformationBuffer.cast::<u8>(), length) }
+    };
+    Some(OidRequestView { request_type: request.RequestType, oid: query.Oid, buffer })
+}
+
+/// Write `BytesWritten`/`BytesRead` and `BytesNeeded` back into the request.
+///
+/// # Safety
+/// As [`oid_request_view`]; the view borrowed from it is no longer used.
+pub unsafe fn oid_request_finish(request: *mut NdisOidRequest, bytes_transferred: u32, bytes_needed: u32) {
+    // SAFETY: guaranteed by the caller.
+    if let Some(request) = unsafe { request.as_mut() } {
+        if request.RequestType == NDIS_REQUEST_SET_INFORMATION {
+            let set = request.DATA.set_mut();
+            set.BytesRead = bytes_transferred;
+            set.BytesNeeded = bytes_needed;
+        } else {
+            let query = request.DATA.query_mut();
+            query.BytesWritten = bytes_transferred;
+            query.BytesNeeded = bytes_needed;
+        }
     }
 }

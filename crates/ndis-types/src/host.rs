@@ -176,6 +176,8 @@ pub trait Kernel {
         status: NdisStatus,
     );
     fn ndis_m_pause_complete(&self, miniport_adapter_handle: NdisHandle);
+    /// `NdisMRestartComplete(h, Status)`: completes a `MiniportRestart` that returned PENDING.
+    fn ndis_m_restart_complete(&self, miniport_adapter_handle: NdisHandle, status: NdisStatus);
     fn ndis_m_reset_complete(
         &self,
         miniport_adapter_handle: NdisHandle,

@@ -136,10 +136,6 @@ pub fn wdf_io_target_stop(io_target: WdfIoTarget, action: WdfIoTargetSentIoActio
     current().wdf_io_target_stop(io_target, action)
 }
 
-pub fn wdf_io_target_start(io_target: WdfIoTarget) -> NtStatus {
-    current().wdf_io_target_start(io_target)
-}
-
 pub fn wdf_object_delete(object: WdfObject) {
     current().wdf_object_delete(object)
 }

@@ -1,0 +1,229 @@
+//! IRQL and spin locks. The model keeps one current IRQL (one processor: every callback runs on the
+//! test's thread), checks each call against the highest IRQL its documentation allows, invokes
+//! handlers at their documented IRQL, and checks that a callback returns at the IRQL it entered with
+//! and holding no lock it took.
+
+use crate::state::{Inner, State};
+use crate::verifier::rules::*;
+use ndis_types::{DISPATCH_LEVEL, Kirql, PASSIVE_LEVEL};
+
+/// A driver callback on the stack.
+pub(crate) struct Frame {
+    pub(crate) what: &'static str,
+    pub(crate) entry_irql: Kirql,
+}
+
+/// A spin lock that is held, keyed by the address of its `KSPIN_LOCK`.
+pub(crate) struct HeldLock {
+    /// Acquired with `KeAcquireSpinLockRaiseToDpc` (true) or `KeAcquireSpinLockAtDpcLevel`.
+    pub(crate) raised: bool,
+    pub(crate) old_irql: Kirql,
+    /// `frames.len()` when acquired: the callback that owns it.
+    pub(crate) depth: usize,
+    pub(crate) acquired_in: &'static str,
+}
+
+/// Calls that allocate, free or wait: forbidden in the bug-check shutdown path.
+const ALLOC_FREE_WAIT: &[&str] = &[
+    "WdfRequestCreate",
+    "WdfMemoryCreate",
+    "WdfObjectDelete",
+    "WdfIoTargetStop",
+    "NdisAllocateMemoryWithTagPriority",
+    "NdisFreeMemoryWithTagPriority",
+    "NdisAllocateNetBufferListPool",
+    "NdisFreeNetBufferListPool",
+    "NdisAllocateNetBufferAndNetBufferList",
+    "NdisFreeNetBufferList",
+    "NdisAllocateMdl",
+    "NdisFreeMdl",
+];
+
+pub(crate) fn irql_name(irql: Kirql) -> String {
+    match irql {
+        0 => "PASSIVE_LEVEL".into(),
+        1 => "APC_LEVEL".into(),
+        2 => "DISPATCH_LEVEL".into(),
+        15 => "HIGH_LEVEL".into(),
+        n => format!("IRQL {n}"),
+    }
+}
+
+impl State {
+    fn caller(&self) -> &'static str {
+        self.frames.last().map(|f| f.what).unwrap_or("the test")
+    }
+
+    /// `api` may be called at most at `max`; `rule` names the violation when it is not.
+    pub(crate) fn check_irql_rule(&mut self, api: &'static str, max: Kirql, rule: &'static str) -> bool {
+        if self.bugcheck_mode && (max == PASSIVE_LEVEL || ALLOC_FREE_WAIT.contains(&api)) {
+            let caller = self.caller();
+            self.violate(
+                NDIS_SHUTDOWN_BUGCHECK_PATH,
+                format!("{api} called from {caller} in the bug-check shutdown path (HIGH_LEVEL): no allocation, free, wait or PASSIVE-only call is allowed there"),
+            );
+            return false;
+        }
+        if self.irql > max {
+            let caller = self.caller();
+            let (now, max_s) = (irql_name(self.irql), irql_name(max));
+            self.violate(rule, format!("{api} called at {now} from {caller}; it requires IRQL <= {max_s}"));
+            return false;
+        }
+        if max == PASSIVE_LEVEL && !self.locks.is_empty() {
+            let held: Vec<String> = self.locks.iter().map(|(k, l)| format!("{k:#x} (taken in {})", l.acquired_in)).collect();
+            self.violate(
+                LOCK_NO_BLOCKING_WHILE_HELD,
+                format!("{api} (PASSIVE_LEVEL only) called while holding spin lock(s) {}", held.join(", ")),
+            );
+        }
+        true
+    }
+
+    pub(crate) fn check_irql(&mut self, api: &'static str, max: Kirql) -> bool {
+        self.check_irql_rule(api, max, IRQL_CALL_ABOVE_MAX)
+    }
+
+    pub(crate) fn ke_initialize_spin_lock(&mut self, lock: *mut usize) {
+        if let Some(held) = self.locks.remove(&(lock as usize)) {
+            self.violate(
+                LOCK_BALANCED,
+                format!("KeInitializeSpinLock({lock:p}) on a lock that is held (taken in {})", held.acquired_in),
+            );
+        }
+        // SAFETY: the facade passes the address of the driver's KSPIN_LOCK, valid for writes.
+        unsafe { lock.write(0) };
+    }
+
+    fn acquire(&mut self, api: &'static str, lock: *mut usize, raised: bool, old_irql: Kirql) {
+        let key = lock as usize;
+        if let Some(held) = self.locks.get(&key) {
+            let msg = format!(
+                "{api}({lock:p}) from {}: the lock is already held (taken in {}); on Windows this processor spins forever",
+                self.caller(),
+                held.acquired_in
+            );
+            self.violate_fatal(LOCK_RECURSIVE, msg);
+        }
+        let depth = self.frames.len();
+        let acquired_in = self.caller();
+        self.locks.insert(key, HeldLock { raised, old_irql, depth, acquired_in });
+        // SAFETY: as in ke_initialize_spin_lock; a held KSPIN_LOCK is non-zero on Windows too.
+        unsafe { lock.write(1) };
+    }
+
+    pub(crate) fn ke_acquire_spin_lock_raise_to_dpc(&mut self, lock: *mut usize) -> Kirql {
+        let api = "KeAcquireSpinLockRaiseToDpc";
+        self.check_irql(api, DISPATCH_LEVEL);
+        let old = self.irql;
+        self.acquire(api, lock, true, old);
+        self.irql = self.irql.max(DISPATCH_LEVEL);
+        old
+    }
+
+    pub(crate) fn ke_acquire_spin_lock_at_dpc_level(&mut self, lock: *mut usize) {
+        let api = "KeAcquireSpinLockAtDpcLevel";
+        self.check_irql(api, DISPATCH_LEVEL);
+        if self.irql < DISPATCH_LEVEL {
+            let msg = format!("{api}({lock:p}) called at {} from {}; it requires DISPATCH_LEVEL", irql_name(self.irql), self.caller());
+            self.violate(IRQL_CALL_BELOW_MIN, msg);
+        }
+        let old = self.irql;
+        self.acquire(api, lock, false, old);
+    }
+
+    fn release(&mut self, api: &'static str, lock: *mut usize, raised: bool) -> Option<HeldLock> {
+        let key = lock as usize;
+        match self.locks.remove(&key) {
+            None => {
+                let msg = format!("{api}({lock:p}) from {}: the lock is not held (never acquired, or released twice)", self.caller());
+                self.violate(LOCK_BALANCED, msg);
+                None
+            }
+            Some(held) => {
+                if held.raised != raised {
+                    let how = if held.raised { "KeAcquireSpinLockRaiseToDpc" } else { "KeAcquireSpinLockAtDpcLevel" };
+                    let msg = format!("{api}({lock:p}) releases a lock taken with {how} in {}: acquire and release must match", held.acquired_in);
+                    self.violate(LOCK_BALANCED, msg);
+                }
+                // SAFETY: as in ke_initialize_spin_lock.
+                unsafe { lock.write(0) };
+                Some(held)
+            }
+        }
+    }
+
+    pub(crate) fn ke_release_spin_lock(&mut self, lock: *mut usize, new_irql: Kirql) {
+        let api = "KeReleaseSpinLock";
+        if self.irql != DISPATCH_LEVEL {
+            let msg = format!("{api}({lock:p}) called at {}; a lock holder runs at DISPATCH_LEVEL", irql_name(self.irql));
+            self.violate(LOCK_BALANCED, msg);
+        }
+        if let Some(held) = self.release(api, lock, true)
+            && held.old_irql != new_irql
+        {
+            let msg = format!(
+                "{api}({lock:p}, {}) but the acquire returned {}: the IRQL is restored wrongly",
+                irql_name(new_irql),
+                irql_name(held.old_irql)
+            );
+            self.violate(LOCK_BALANCED, msg);
+        }
+        if new_irql < DISPATCH_LEVEL && !self.locks.is_empty() {
+            let msg = format!("{api}({lock:p}) lowers the IRQL to {} while other spin locks are still held: locks released out of order", irql_name(new_irql));
+            self.violate(LOCK_BALANCED, msg);
+        }
+        self.irql = new_irql.min(self.irql);
+    }
+
+    pub(crate) fn ke_release_spin_lock_from_dpc_level(&mut self, lock: *mut usize) {
+        let api = "KeReleaseSpinLockFromDpcLevel";
+        if self.irql < DISPATCH_LEVEL {
+            let msg = format!("{api}({lock:p}) called at {}; it requires DISPATCH_LEVEL", irql_name(self.irql));
+            self.violate(IRQL_CALL_BELOW_MIN, msg);
+        }
+        self.release(api, lock, false);
+    }
+
+    /// A callback frame returns: it must leave the IRQL as it found it and hold no lock it took.
+    fn pop_frame(&mut self, restore_irql: Kirql) {
+        let frame = self.frames.pop().expect("kernel-sim bug: frame stack underflow");
+        let depth = self.frames.len() + 1;
+        if self.irql != frame.entry_irql {
+            let msg = format!("{} returned at {}, but was called at {}", frame.what, irql_name(self.irql), irql_name(frame.entry_irql));
+            self.violate(LOCK_BALANCED, msg);
+        }
+        let leaked: Vec<usize> = self.locks.iter().filter(|(_, l)| l.depth >= depth).map(|(k, _)| *k).collect();
+        for key in leaked {
+            self.locks.remove(&key);
+            let msg = format!("{} returned still holding spin lock {key:#x}", frame.what);
+            self.violate(LOCK_BALANCED, msg);
+        }
+        self.irql = restore_irql;
+    }
+}
+
+impl Inner {
+    /// Call into the driver (`f`) as the callback `what`, at `irql`, with no state borrowed.
+    pub(crate) fn invoke<R>(&self, what: &'static str, irql: Kirql, f: impl FnOnce() -> R) -> R {
+        let previous = self.with(|st| {
+            let previous = st.irql;
+            st.irql = irql;
+            st.frames.push(Frame { what, entry_irql: irql });
+            st.log(format!("-> {what} at {}", irql_name(irql)));
+            previous
+        });
+        let result = f();
+        self.with(|st| {
+            st.pop_frame(previous);
+            st.log(format!("<- {what}"));
+        });
+        result
+    }
+
+    /// A handler NDIS may call at any IRQL up to DISPATCH: the seed picks PASSIVE or DISPATCH
+    /// (rule `Irql.HandlerEntry`: exercise both).
+    pub(crate) fn seeded_irql(&self) -> Kirql {
+        self.with(|st| if st.rng.coin() { DISPATCH_LEVEL } else { PASSIVE_LEVEL })
+    }
+}

@@ -1,0 +1,112 @@
+//! The model's whole state, behind one `RefCell` in [`Inner`]. Driver code re-enters the model from
+//! inside callbacks, so no borrow is ever held while the model calls into the driver: every
+//! operation borrows, decides, releases, calls, and borrows again.
+
+use crate::faults::Faults;
+use crate::irql::{Frame, HeldLock};
+use crate::kmdf::KmdfState;
+use crate::loader::LoaderState;
+use crate::memory::MemoryState;
+use crate::ndis::NdisState;
+use crate::ndis::datapath::DataState;
+use crate::rng::Rng;
+use crate::sched::Scheduler;
+use crate::verifier::Violation;
+use crate::{AdapterId, Phase, SimConfig};
+use core::cell::RefCell;
+use ndis_types::{Kirql, PASSIVE_LEVEL};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Non-canonical on x64 and ARM64: a driver that dereferences a model token faults at once.
+const TOKEN_BASE: usize = 0xDEAD_0000_0000_0000;
+
+pub(crate) struct State {
+    pub(crate) rng: Rng,
+    pub(crate) now: Duration,
+    pub(crate) irql: Kirql,
+    /// Driver callbacks currently on the (single) stack, innermost last.
+    pub(crate) frames: Vec<Frame>,
+    /// Model operations in progress (what `FallibleCall::phase` reports), innermost last.
+    pub(crate) phases: Vec<Phase>,
+    pub(crate) locks: HashMap<usize, HeldLock>,
+    /// Inside `MiniportShutdownEx(NdisShutdownBugCheck)`.
+    pub(crate) bugcheck_mode: bool,
+    pub(crate) violations: Vec<Violation>,
+    pub(crate) faults: Faults,
+    next_token: usize,
+    pub(crate) mem: MemoryState,
+    pub(crate) kmdf: KmdfState,
+    pub(crate) ndis: NdisState,
+    pub(crate) data: DataState,
+    pub(crate) sched: Scheduler,
+    pub(crate) loader: LoaderState,
+    /// Every OS call and model event, in order (`Sim::calls`).
+    pub(crate) call_log: Vec<String>,
+}
+
+impl State {
+    pub(crate) fn new(config: &SimConfig) -> Self {
+        Self {
+            rng: Rng::new(config.seed),
+            now: Duration::ZERO,
+            irql: PASSIVE_LEVEL,
+            frames: Vec::new(),
+            phases: Vec::new(),
+            locks: HashMap::new(),
+            bugcheck_mode: false,
+            violations: Vec::new(),
+            faults: Faults::new(config.faults.clone()),
+            next_token: TOKEN_BASE,
+            mem: MemoryState::default(),
+            kmdf: KmdfState::default(),
+            ndis: NdisState::default(),
+            data: DataState::default(),
+            sched: Scheduler::default(),
+            loader: LoaderState::default(),
+            call_log: Vec::new(),
+        }
+    }
+
+    /// A fresh opaque handle value, never reused within a run.
+    pub(crate) fn mint(&mut self) -> usize {
+        self.next_token += 0x40;
+        self.next_token
+    }
+
+    pub(crate) fn log(&mut self, entry: impl Into<String>) {
+        self.call_log.push(entry.into());
+    }
+
+    pub(crate) fn current_phase(&self) -> Phase {
+        self.phases.last().copied().unwrap_or(Phase::Other)
+    }
+
+    /// The adapter whose operation is in progress, if any.
+    pub(crate) fn phase_adapter(&self) -> Option<AdapterId> {
+        match self.current_phase() {
+            Phase::Initialize(a) | Phase::Restart(a) | Phase::Pause(a) | Phase::Halt(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// The kernel the driver sees: `ndis_types::host::Kernel` is implemented on this (kernel.rs).
+pub(crate) struct Inner {
+    st: RefCell<State>,
+}
+
+impl Inner {
+    pub(crate) fn new(config: &SimConfig) -> Self {
+        Self { st: RefCell::new(State::new(config)) }
+    }
+
+    /// Borrow the state for a decision. Never call the driver from inside `f`.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut st = self
+            .st
+            .try_borrow_mut()
+            .unwrap_or_else(|_| panic!("kernel-sim bug: state re-entered while borrowed"));
+        f(&mut st)
+    }
+}

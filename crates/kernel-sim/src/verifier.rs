@@ -1,0 +1,123 @@
+//! Named rules and the violations the model records against the driver (VERIFIER-RULES.md; the
+//! catalogue of what is implemented and where is `crates/kernel-sim/RULES.md`).
+
+use crate::state::State;
+
+/// A broken rule: its stable name and what the driver did (call, object, state).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl core::fmt::Display for Violation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "[{}] {}", self.rule, self.message)
+    }
+}
+
+/// Rule names, exactly as VERIFIER-RULES.md spells them (plus the model's own additions, marked).
+pub mod rules {
+    // KMDF
+    pub const KMDF_NO_DISPATCH_OVERRIDE_REQUIRED: &str = "Kmdf.NoDispatchOverrideRequired";
+    pub const KMDF_DRIVER_CREATE_ONCE: &str = "Kmdf.DriverCreateOnce";
+    pub const KMDF_MINIPORT_NO_WDF_DEVICE_CREATE: &str = "Kmdf.MiniportNoWdfDeviceCreate";
+    pub const KMDF_MINIPORT_DEVICE_RESTRICTED_API: &str = "Kmdf.MiniportDeviceRestrictedApi";
+    pub const KMDF_MINIPORT_ATTACHED_PDO_PAIR: &str = "Kmdf.MiniportAttachedPdoPair";
+    pub const KMDF_MINIPORT_CREATE_IRQL: &str = "Kmdf.MiniportCreateIrql";
+    pub const KMDF_MINIPORT_DEVICE_DELETED: &str = "Kmdf.MiniportDeviceDeleted";
+    pub const KMDF_OBJECT_DELETE_IRQL: &str = "Kmdf.ObjectDeleteIrql";
+    pub const KMDF_HANDLE_AFTER_DELETE: &str = "Kmdf.HandleAfterDelete";
+    pub const KMDF_REQUEST_ALREADY_SENT: &str = "Kmdf.RequestAlreadySent";
+    pub const KMDF_REQUEST_REUSE_WHILE_PENDING: &str = "Kmdf.RequestReuseWhilePending";
+    pub const KMDF_REQUEST_NOT_FORMATTED: &str = "Kmdf.RequestNotFormatted";
+    pub const KMDF_IO_TARGET_STOP_IRQL: &str = "Kmdf.IoTargetStopIrql";
+    pub const KMDF_MINIPORT_UNLOAD_CALLED: &str = "Kmdf.MiniportUnloadCalled";
+    pub const KMDF_MINIPORT_UNLOAD_IRQL: &str = "Kmdf.MiniportUnloadIrql";
+    pub const KMDF_OBJECT_LEAK: &str = "Kmdf.ObjectLeak";
+    /// Model addition: `WdfIoTargetStop` (cancel or wait) can never return.
+    pub const KMDF_IO_TARGET_STOP_DEADLOCK: &str = "Kmdf.IoTargetStopDeadlock";
+    /// Model addition: formatting or deleting a request that is pending in a target.
+    pub const KMDF_REQUEST_CHANGED_WHILE_PENDING: &str = "Kmdf.RequestChangedWhilePending";
+    /// Model addition: deleting an object the driver may not delete (the driver, a default target).
+    pub const KMDF_DELETE_NOT_ALLOWED: &str = "Kmdf.DeleteNotAllowed";
+    /// Model addition: a handle that is not a live object of the expected type.
+    pub const KMDF_INVALID_HANDLE: &str = "Kmdf.InvalidHandle";
+
+    // NDIS: registration and attributes
+    pub const NDIS_CHARACTERISTICS_VALID: &str = "Ndis.CharacteristicsValid";
+    pub const NDIS_REGISTRATION_ATTRIBUTES_FIRST: &str = "Ndis.RegistrationAttributesFirst";
+    pub const NDIS_GENERAL_ATTRIBUTES_REQUIRED: &str = "Ndis.GeneralAttributesRequired";
+    pub const NDIS_ATTRIBUTES_ONLY_IN_INITIALIZE: &str = "Ndis.AttributesOnlyInInitialize";
+    pub const NDIS_GET_DEVICE_PROPERTY_CONTEXT: &str = "Ndis.GetDevicePropertyContext";
+    pub const NDIS_DEREGISTER_AT_UNLOAD: &str = "Ndis.DeregisterAtUnload";
+    /// Model addition: `NdisMRegisterMiniportDriver` outside `DriverEntry`, or twice.
+    pub const NDIS_REGISTER_IN_DRIVER_ENTRY: &str = "Ndis.RegisterInDriverEntry";
+
+    // NDIS: adapter state and data path
+    pub const NDIS_INDICATE_ONLY_WHEN_RUNNING: &str = "Ndis.IndicateOnlyWhenRunning";
+    pub const NDIS_SEND_COMPLETE_EXACTLY_ONCE: &str = "Ndis.SendCompleteExactlyOnce";
+    pub const NDIS_SEND_COMPLETE_STATUS: &str = "Ndis.SendCompleteStatus";
+    pub const NDIS_SEND_NB_CHAIN_UNCHANGED: &str = "Ndis.SendNbChainUnchanged";
+    pub const NDIS_DISPATCH_FLAG_ACCURATE: &str = "Ndis.DispatchFlagAccurate";
+    pub const NDIS_RECEIVE_COUNT_MATCHES: &str = "Ndis.ReceiveCountMatches";
+    pub const NDIS_RECEIVE_OWNERSHIP: &str = "Ndis.ReceiveOwnership";
+    pub const NDIS_PAUSE_CANNOT_FAIL: &str = "Ndis.PauseCannotFail";
+    pub const NDIS_PAUSE_COMPLETE_WHEN_IDLE: &str = "Ndis.PauseCompleteWhenIdle";
+    pub const NDIS_COMPLETE_ONCE: &str = "Ndis.CompleteOnce";
+    pub const NDIS_HALT_LEAVES_NOTHING: &str = "Ndis.HaltLeavesNothing";
+    pub const NDIS_NO_HARDWARE_AFTER_SURPRISE_REMOVAL: &str = "Ndis.NoHardwareAfterSurpriseRemoval";
+    pub const NDIS_NOTHING_HELD_ACROSS_RESET: &str = "Ndis.NothingHeldAcrossReset";
+    pub const NDIS_SHUTDOWN_BUGCHECK_PATH: &str = "Ndis.ShutdownBugcheckPath";
+    /// Model addition: a pause, restart or reset that returned PENDING and never completed.
+    pub const NDIS_PENDING_NEVER_COMPLETED: &str = "Ndis.PendingNeverCompleted";
+    /// Model addition: NBL pool parameters or NBL/NB/MDL structure NDIS would reject.
+    pub const NDIS_NBL_STRUCTURE_VALID: &str = "Ndis.NblStructureValid";
+    /// Model addition: an NDIS handle that is not the driver handle, an adapter handle or a pool.
+    pub const NDIS_HANDLE_VALID: &str = "Ndis.HandleValid";
+
+    // NDIS: OIDs and status
+    pub const NDIS_OID_COMPLETE: &str = "NdisOidComplete";
+    pub const NDIS_OID_DOUBLE_COMPLETE: &str = "NdisOidDoubleComplete";
+    pub const NDIS_OID_DOUBLE_REQUEST: &str = "NdisOidDoubleRequest";
+    pub const NDIS_TIMED_OID_COMPLETE: &str = "NdisTimedOidComplete";
+    pub const NDIS_TIMED_DATA_SEND: &str = "NdisTimedDataSend";
+    pub const NDIS_TIMED_DATA_HANG: &str = "NdisTimedDataHang";
+    pub const NDIS_OID_BUFFER_BOUNDS: &str = "Ndis.OidBufferBounds";
+    pub const NDIS_STATUS_INDICATION_VALID: &str = "Ndis.StatusIndicationValid";
+
+    // Kernel services
+    pub const IRQL_CALL_ABOVE_MAX: &str = "Irql.CallAboveMax";
+    /// Model addition: a call that needs a minimum IRQL (the `AtDpcLevel` lock calls) made below it.
+    pub const IRQL_CALL_BELOW_MIN: &str = "Irql.CallBelowMin";
+    pub const IRQL_HANDLER_ENTRY: &str = "Irql.HandlerEntry";
+    pub const LOCK_BALANCED: &str = "Lock.Balanced";
+    /// From the brief (not yet in VERIFIER-RULES.md): acquiring a spin lock the caller already holds.
+    pub const LOCK_RECURSIVE: &str = "Lock.Recursive";
+    pub const LOCK_NO_BLOCKING_WHILE_HELD: &str = "Lock.NoBlockingWhileHeld";
+    pub const MEMORY_TAG_REQUIRED: &str = "Memory.TagRequired";
+    pub const MEMORY_LEAK_BY_TAG: &str = "Memory.LeakByTag";
+    pub const MEMORY_BAD_FREE: &str = "Memory.BadFree";
+    pub const MEMORY_NBL_POOL_LEAK: &str = "Memory.NblPoolLeak";
+}
+
+impl State {
+    /// Record a violation of `rule`.
+    pub(crate) fn violate(&mut self, rule: &'static str, message: impl Into<String>) {
+        let message = message.into();
+        self.log(format!("VIOLATION [{rule}] {message}"));
+        self.violations.push(Violation { rule, message });
+    }
+
+    /// Record a violation and abort the scenario: what Windows would do with a bug check or a hang.
+    pub(crate) fn violate_fatal(&mut self, rule: &'static str, message: impl Into<String>) -> ! {
+        let message = message.into();
+        self.violate(rule, message.clone());
+        panic!("kernel-sim: scenario aborted by [{rule}] {message}");
+    }
+}
+
+/// Render a pool tag the way `!poolused` does ('Tag1' is stored little-endian: "1gaT" reads "Tag1").
+pub fn tag_string(tag: u32) -> String {
+    tag.to_le_bytes().iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect()
+}

@@ -1,0 +1,238 @@
+//! The miniport's NDIS handlers and its KMDF completion routine, with their C signatures
+//! (ndis-abi.md §6.2). Each shim turns the context NDIS or KMDF hands back into `&Adapter` and
+//! calls safe code. These are the only `unsafe` of the driver outside `sys`: the callback
+//! signatures force raw pointers on us.
+#![allow(unsafe_code)]
+
+use super::{bump, Adapter, ADAPTER_TAG};
+use crate::oid;
+use crate::sys::{self, *};
+use core::ffi::c_void;
+
+/// The adapter behind a `MiniportAdapterContext`.
+///
+/// # Safety
+/// `context` is what `miniport_initialize_ex` returned to NDIS for an adapter not yet halted.
+unsafe fn adapter<'a>(context: NdisHandle) -> Option<&'a Adapter> {
+    // SAFETY: guaranteed by the caller: the adapter lives in pool memory until MiniportHaltEx.
+    unsafe { sys::context_ref::<Adapter>(context) }
+}
+
+/// `MiniportInitializeEx` (PASSIVE_LEVEL).
+///
+/// # Safety
+/// Called by NDIS with a valid `NDIS_MINIPORT_INIT_PARAMETERS` for the duration of the call.
+pub unsafe extern "system" fn miniport_initialize_ex(
+    miniport_adapter_handle: NdisHandle,
+    _miniport_driver_context: NdisHandle,
+    miniport_init_parameters: *mut NdisMiniportInitParameters,
+) -> NdisStatus {
+    // SAFETY: NDIS passes a valid init-parameters structure that outlives this call.
+    let Some(parameters) = (unsafe { miniport_init_parameters.as_ref() }) else {
+        return NDIS_STATUS_INVALID_PARAMETER;
+    };
+    match super::initialize(miniport_adapter_handle, parameters) {
+        // NDIS learned the context from the registration attributes; nothing else to hand back.
+        Ok(_context) => NDIS_STATUS_SUCCESS,
+        Err(status) => status,
+    }
+}
+
+/// `MiniportHaltEx` (PASSIVE_LEVEL): from Paused, or after a surprise removal.
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context; NDIS calls no other handler for it
+/// during or after halt.
+pub unsafe extern "system" fn miniport_halt_ex(miniport_adapter_context: NdisHandle, _halt_action: NdisHaltAction) {
+    // SAFETY: guaranteed by NDIS for the adapter being halted.
+    let Some(miniport) = (unsafe { adapter(miniport_adapter_context) }).map(|adapter| adapter.miniport) else {
+        return;
+    };
+    // SAFETY: the context is the PoolBox<Adapter> that initialize gave away, allocated with this
+    // miniport handle and ADAPTER_TAG; halt is its last user.
+    if let Some(mut adapter) = unsafe { PoolBox::<Adapter>::from_handle(miniport_adapter_context, miniport, ADAPTER_TAG) } {
+        // Stop the target (cancel and wait for sent I/O), delete the requests and the miniport
+        // device, free the receive resources; dropping the box frees the adapter.
+        adapter.release_resources();
+    }
+}
+
+/// `MiniportPause` (PASSIVE_LEVEL).
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context.
+pub unsafe extern "system" fn miniport_pause(
+    miniport_adapter_context: NdisHandle,
+    _pause_parameters: *mut NdisMiniportPauseParameters,
+) -> NdisStatus {
+    // SAFETY: NDIS passes the context of a live adapter.
+    match unsafe { adapter(miniport_adapter_context) } {
+        Some(adapter) => adapter.pause(),
+        // Pause cannot fail.
+        None => NDIS_STATUS_SUCCESS,
+    }
+}
+
+/// `MiniportRestart` (PASSIVE_LEVEL).
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context.
+pub unsafe extern "system" fn miniport_restart(
+    miniport_adapter_context: NdisHandle,
+    _restart_parameters: *mut NdisMiniportRestartParameters,
+) -> NdisStatus {
+    // SAFETY: NDIS passes the context of a live adapter.
+    match unsafe { adapter(miniport_adapter_context) } {
+        Some(adapter) => adapter.restart(),
+        None => NDIS_STATUS_FAILURE,
+    }
+}
+
+/// `MiniportOidRequest` (PASSIVE_LEVEL). Every OID is answered before this returns.
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context and `oid_request` a request NDIS owns
+/// until it is completed (here, by returning).
+pub unsafe extern "system" fn miniport_oid_request(
+    miniport_adapter_context: NdisHandle,
+    oid_request: *mut NdisOidRequest,
+) -> NdisStatus {
+    // SAFETY: NDIS passes the context of a live adapter.
+    let Some(adapter) = (unsafe { adapter(miniport_adapter_context) }) else {
+        return NDIS_STATUS_FAILURE;
+    };
+    // SAFETY: NDIS owns the request and its information buffer for the duration of the call.
+    let Some(view) = (unsafe { sys::oid_request_view(oid_request) }) else {
+        bump(&adapter.counters.malformed_oid_requests, 1);
+        return NDIS_STATUS_INVALID_PARAMETER;
+    };
+    let outcome = oid::oid_request(adapter, view);
+    // SAFETY: same request; the view borrowed from it is gone.
+    unsafe { sys::oid_request_finish(oid_request, outcome.bytes_transferred, outcome.bytes_needed) };
+    outcome.status
+}
+
+/// `MiniportSendNetBufferLists` (<= DISPATCH_LEVEL).
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context and `net_buffer_list` a chain NDIS
+/// hands to the miniport until it is completed.
+pub unsafe extern "system" fn miniport_send_net_buffer_lists(
+    miniport_adapter_context: NdisHandle,
+    net_buffer_list: *mut NetBufferList,
+    _port_number: u32,
+    send_flags: u32,
+) {
+    // SAFETY: NDIS passes the chain it sends; the miniport owns it until completion.
+    let chain = unsafe { SendChain::from_send(net_buffer_list) };
+    // SAFETY: NDIS passes the context of a live adapter.
+    if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
+        adapter.send_net_buffer_lists(chain, send_flags);
+    }
+}
+
+/// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL).
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context and `net_buffer_lists` NBLs it
+/// indicated, now returned.
+pub unsafe extern "system" fn miniport_return_net_buffer_lists(
+    miniport_adapter_context: NdisHandle,
+    net_buffer_lists: *mut NetBufferList,
+    _return_flags: u32,
+) {
+    // SAFETY: NDIS returns a chain of NBLs the miniport indicated.
+    let returned = unsafe { ReturnedChain::from_return(net_buffer_lists) };
+    // SAFETY: NDIS passes the context of a live adapter.
+    if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
+        adapter.return_net_buffer_lists(returned);
+    }
+}
+
+/// `MiniportCancelSend` (<= DISPATCH_LEVEL). The adapter completes every NBL inside
+/// `MiniportSendNetBufferLists`, so it never holds one that a cancel ID could name.
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context.
+pub unsafe extern "system" fn miniport_cancel_send(_miniport_adapter_context: NdisHandle, _cancel_id: *mut c_void) {}
+
+/// `MiniportResetEx` (<= DISPATCH_LEVEL).
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context; `addressing_reset` is writable.
+pub unsafe extern "system" fn miniport_reset_ex(
+    miniport_adapter_context: NdisHandle,
+    addressing_reset: *mut Boolean,
+) -> NdisStatus {
+    // SAFETY: NDIS passes the context of a live adapter.
+    let Some(adapter) = (unsafe { adapter(miniport_adapter_context) }) else {
+        return NDIS_STATUS_FAILURE;
+    };
+    let (status, addressing) = match adapter.reset() {
+        Ok(addressing) => (NDIS_STATUS_SUCCESS, addressing),
+        Err(status) => (status, false),
+    };
+    // SAFETY: NDIS passes a writable BOOLEAN for the answer.
+    if let Some(addressing_reset) = unsafe { addressing_reset.as_mut() } {
+        *addressing_reset = if addressing { TRUE } else { FALSE };
+    }
+    status
+}
+
+/// `MiniportDevicePnPEventNotify` (PASSIVE_LEVEL).
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context; `net_device_pnp_event` is valid for
+/// the call.
+pub unsafe extern "system" fn miniport_device_pnp_event_notify(
+    miniport_adapter_context: NdisHandle,
+    net_device_pnp_event: *mut NetDevicePnpEvent,
+) {
+    // SAFETY: NDIS passes a valid event structure for the duration of the call.
+    let Some(event) = (unsafe { net_device_pnp_event.as_ref() }) else {
+        return;
+    };
+    // SAFETY: NDIS passes the context of a live adapter.
+    if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
+        adapter.device_pnp_event(event.DevicePnPEvent);
+    }
+}
+
+/// `MiniportShutdownEx`: PASSIVE_LEVEL for `NdisShutdownPowerOff`, HIGH_LEVEL for
+/// `NdisShutdownBugCheck`.
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context.
+pub unsafe extern "system" fn miniport_shutdown_ex(
+    miniport_adapter_context: NdisHandle,
+    shutdown_action: NdisShutdownAction,
+) {
+    // SAFETY: NDIS passes the context of a live adapter.
+    if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
+        adapter.shutdown(shutdown_action);
+    }
+}
+
+/// `MiniportCancelOidRequest` (<= DISPATCH_LEVEL). OIDs are answered before
+/// `MiniportOidRequest` returns, so none is ever pending here to cancel.
+///
+/// # Safety
+/// `miniport_adapter_context` is a live adapter's context.
+pub unsafe extern "system" fn miniport_cancel_oid_request(_miniport_adapter_context: NdisHandle, _request_id: *mut c_void) {}
+
+/// `EVT_WDF_REQUEST_COMPLETION_ROUTINE` for the receive reads (<= DISPATCH_LEVEL).
+///
+/// # Safety
+/// Called by KMDF for a request the adapter sent with its own context; the adapter outlives every
+/// request it sends (halt stops the target and waits before freeing it).
+pub unsafe extern "C" fn read_completion(
+    request: WdfRequest,
+    _target: WdfIoTarget,
+    _params: *mut c_void,
+    context: WdfContext,
+) {
+    // SAFETY: the completion context is the adapter's own context handle.
+    if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
+        adapter.read_completed(request);
+    }
+}

@@ -1,0 +1,183 @@
+//! `MiniportInitializeEx` (PASSIVE_LEVEL), in the order Doc `nf-ndis-ndismsetminiportattributes`
+//! and ndis-kmdf.md §7 require:
+//! 1. registration attributes, first of all attribute calls;
+//! 2. `NdisMGetDeviceProperty` for the PDO, FDO and next-lower device object;
+//! 3. `WdfDeviceMiniportCreate` and `WdfDeviceGetIoTarget`;
+//! 4. every resource the adapter will ever use: lower-edge requests and buffers, the receive NBL
+//!    pool, NBLs, MDLs and frame area;
+//! 5. general attributes.
+//!
+//! A failure at any step releases exactly what the earlier steps created and returns the failing
+//! status; NDIS will not call `MiniportHaltEx` for an adapter whose initialize failed. On success
+//! the adapter is Paused.
+
+use super::{Adapter, ADAPTER_TAG, MAX_MULTICAST_ADDRESSES};
+use crate::datapath::receive::MAX_FRAME_SIZE;
+use crate::oid::SUPPORTED_OIDS;
+use crate::sys::{self, *};
+
+/// MTU: the Ethernet payload (`MtuSize` excludes the 14-byte header).
+pub const MTU: u32 = 1500;
+/// Nominal speed of the virtual wire, bits per second.
+pub const MAX_LINK_SPEED: u64 = 10_000_000_000;
+/// Packet filters the adapter can apply.
+pub const SUPPORTED_PACKET_FILTERS: u32 = NDIS_PACKET_TYPE_DIRECTED
+    | NDIS_PACKET_TYPE_MULTICAST
+    | NDIS_PACKET_TYPE_ALL_MULTICAST
+    | NDIS_PACKET_TYPE_BROADCAST
+    | NDIS_PACKET_TYPE_PROMISCUOUS;
+/// `NDIS_MAC_OPTION_NO_LOOPBACK`: NDIS loops back what a protocol must see of its own sends; the
+/// miniport never does (ndis-kmdf.md §3.4).
+pub const MAC_OPTIONS: u32 = NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA
+    | NDIS_MAC_OPTION_TRANSFERS_NOT_PEND
+    | NDIS_MAC_OPTION_NO_LOOPBACK
+    | NDIS_MAC_OPTION_8021P_PRIORITY;
+/// Statistics the adapter keeps (`NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES.SupportedStatistics`).
+pub const SUPPORTED_STATISTICS: u32 = NDIS_STATISTICS_XMIT_OK_SUPPORTED
+    | NDIS_STATISTICS_RCV_OK_SUPPORTED
+    | NDIS_STATISTICS_XMIT_ERROR_SUPPORTED
+    | NDIS_STATISTICS_RCV_ERROR_SUPPORTED
+    | NDIS_STATISTICS_RCV_NO_BUFFER_SUPPORTED
+    | NDIS_STATISTICS_BYTES_RCV_SUPPORTED
+    | NDIS_STATISTICS_BYTES_XMIT_SUPPORTED
+    | NDIS_STATISTICS_RCV_DISCARDS_SUPPORTED
+    | NDIS_STATISTICS_XMIT_DISCARDS_SUPPORTED
+    | NDIS_STATISTICS_GEN_STATISTICS_SUPPORTED;
+
+/// Initialize an adapter; on success the `MiniportAdapterContext` NDIS will pass back.
+pub fn initialize(miniport: NdisHandle, init: &NdisMiniportInitParameters) -> Result<NdisHandle, NdisStatus> {
+    let address = address_from_net_luid(init.NetLuid);
+    let mut adapter = PoolBox::new(miniport, ADAPTER_TAG, Adapter::new(miniport, address))?;
+    adapter.state.initialize();
+
+    let registration = NdisMiniportAdapterRegistrationAttributes {
+        Header: NdisObjectHeader::new(
+            NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+            NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2,
+            NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2,
+        ),
+        MiniportAdapterContext: adapter.handle(),
+        // NDIS_WDM: the lower interface is a WDM bus, no hardware resources. SURPRISE_REMOVE_OK:
+        // the bus can make the port vanish, and the adapter handles it.
+        AttributeFlags: NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM | NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK,
+        // No MiniportCheckForHangEx is registered.
+        CheckForHangTimeInSeconds: 0,
+        InterfaceType: NDIS_INTERFACE_INTERNAL,
+    };
+    let status = sys::ndis_m_set_registration_attributes(miniport, &registration);
+    if status != NDIS_STATUS_SUCCESS {
+        return Err(status);
+    }
+
+    let properties = sys::ndis_m_get_device_property(miniport);
+    if let Err(status) = create_resources(&mut adapter, &properties) {
+        adapter.release_resources();
+        return Err(status);
+    }
+
+    let status = set_general_attributes(&adapter);
+    if status != NDIS_STATUS_SUCCESS {
+        adapter.release_resources();
+        return Err(status);
+    }
+    Ok(adapter.into_handle())
+}
+
+fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty) -> Result<(), NdisStatus> {
+    let context = adapter.handle();
+    adapter.lower.create_device(properties, context)?;
+    adapter.lower.create_requests()?;
+    let miniport = adapter.miniport;
+    adapter.receive.allocate(miniport)
+}
+
+fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
+    // NDIS 6.20+ wants PowerManagementCapabilitiesEx (Doc ns-ndis-_ndis_miniport_adapter_general_attributes):
+    // no wake-up, no protocol offloads. NDIS copies it during the call.
+    let mut pm = NdisPmCapabilities {
+        Header: NdisObjectHeader::new(
+            NDIS_OBJECT_TYPE_DEFAULT,
+            NDIS_PM_CAPABILITIES_REVISION_2,
+            NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_2,
+        ),
+        MinMagicPacketWakeUp: NDIS_DEVICE_STATE_UNSPECIFIED,
+        MinPatternWakeUp: NDIS_DEVICE_STATE_UNSPECIFIED,
+        MinLinkChangeWakeUp: NDIS_DEVICE_STATE_UNSPECIFIED,
+        ..NdisPmCapabilities::default()
+    };
+    let mut permanent = [0u8; NDIS_MAX_PHYS_ADDRESS_LENGTH];
+    let mut current = [0u8; NDIS_MAX_PHYS_ADDRESS_LENGTH];
+    for (slot, byte) in permanent.iter_mut().zip(adapter.permanent_address) {
+        *slot = byte;
+    }
+    for (slot, byte) in current.iter_mut().zip(adapter.current_address) {
+        *slot = byte;
+    }
+    let media_connected = adapter.state.lock().media_connected;
+    let attributes = NdisMiniportAdapterGeneralAttributes {
+        Header: NdisObjectHeader::new(
+            NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+            NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+            NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+        ),
+        Flags: 0,
+        MediaType: NDIS_MEDIUM_802_3,
+        PhysicalMediumType: NDIS_PHYSICAL_MEDIUM_802_3,
+        MtuSize: MTU,
+        MaxXmitLinkSpeed: MAX_LINK_SPEED,
+        XmitLinkSpeed: if media_connected { MAX_LINK_SPEED } else { NDIS_LINK_SPEED_UNKNOWN },
+        MaxRcvLinkSpeed: MAX_LINK_SPEED,
+        RcvLinkSpeed: if media_connected { MAX_LINK_SPEED } else { NDIS_LINK_SPEED_UNKNOWN },
+        MediaConnectState: if media_connected { MEDIA_CONNECT_STATE_CONNECTED } else { MEDIA_CONNECT_STATE_DISCONNECTED },
+        MediaDuplexState: if media_connected { MEDIA_DUPLEX_STATE_FULL } else { MEDIA_DUPLEX_STATE_UNKNOWN },
+        LookaheadSize: MAX_FRAME_SIZE,
+        PowerManagementCapabilities: core::ptr::null_mut(),
+        MacOptions: MAC_OPTIONS,
+        SupportedPacketFilters: SUPPORTED_PACKET_FILTERS,
+        MaxMulticastListSize: MAX_MULTICAST_ADDRESSES as u32,
+        MacAddressLength: ETH_LENGTH_OF_ADDRESS as u16,
+        PermanentMacAddress: permanent,
+        CurrentMacAddress: current,
+        RecvScaleCapabilities: core::ptr::null_mut(),
+        AccessType: NET_IF_ACCESS_BROADCAST,
+        DirectionType: NET_IF_DIRECTION_SENDRECEIVE,
+        ConnectionType: NET_IF_CONNECTION_DEDICATED,
+        IfType: IF_TYPE_ETHERNET_CSMACD,
+        IfConnectorPresent: TRUE,
+        SupportedStatistics: SUPPORTED_STATISTICS,
+        SupportedPauseFunctions: NDIS_PAUSE_FUNCTIONS_UNSUPPORTED,
+        DataBackFillSize: 0,
+        ContextBackFillSize: 0,
+        SupportedOidList: SUPPORTED_OIDS.as_ptr(),
+        SupportedOidListLength: core::mem::size_of_val(&SUPPORTED_OIDS) as u32,
+        AutoNegotiationFlags: 0,
+        PowerManagementCapabilitiesEx: &mut pm,
+    };
+    sys::ndis_m_set_general_attributes(adapter.miniport, &attributes)
+}
+
+/// A locally administered unicast address (02-6B-6D-xx-xx-xx, "km") whose low 24 bits are the
+/// interface's `NetLuidIndex` (bits 24..47 of `NET_LUID`), unique among this machine's Ethernet
+/// interfaces and stable for the adapter. The device will supply its own address once the lower
+/// edge carries one.
+pub fn address_from_net_luid(net_luid: u64) -> [u8; ETH_LENGTH_OF_ADDRESS] {
+    let index = (net_luid >> 24).to_le_bytes();
+    let [low, middle, high, ..] = index;
+    [0x02, 0x6B, 0x6D, high, middle, low]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_is_locally_administered_unicast_and_keyed_by_luid_index() {
+        // IfType 6 (bits 48..63), NetLuidIndex 0x012345 (bits 24..47), reserved bits set too.
+        let luid = (6u64 << 48) | (0x01_2345u64 << 24) | 0xFF_FFFF;
+        let address = address_from_net_luid(luid);
+        assert_eq!(address, [0x02, 0x6B, 0x6D, 0x01, 0x23, 0x45]);
+        assert_eq!(address[0] & 0x01, 0, "unicast");
+        assert_eq!(address[0] & 0x02, 0x02, "locally administered");
+        assert_ne!(address_from_net_luid(1 << 24), address_from_net_luid(2 << 24));
+    }
+}

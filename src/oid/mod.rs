@@ -1,0 +1,397 @@
+//! OID requests (Doc `mandatory-oids-for-miniport-drivers`, `802-3-oids`; ndis-kmdf.md §3.8).
+//!
+//! Every request is answered before `MiniportOidRequest` returns, from the adapter's state. Buffer
+//! rules: a query whose buffer is too small gets `NDIS_STATUS_BUFFER_TOO_SHORT` and `BytesNeeded`;
+//! a set whose buffer is too short gets `NDIS_STATUS_INVALID_LENGTH` and `BytesNeeded`; 64-bit
+//! counters are answered in 4 bytes when that is all the buffer holds (NDIS test `1c_64BitOIDs`);
+//! an OID not in [`SUPPORTED_OIDS`] gets `NDIS_STATUS_NOT_SUPPORTED`.
+
+use crate::adapter::{MAC_OPTIONS, MAX_LINK_SPEED, MTU, SUPPORTED_PACKET_FILTERS};
+use crate::adapter::{Adapter, MAX_MULTICAST_ADDRESSES};
+use crate::datapath::receive::{MAX_FRAME_SIZE, RECEIVE_NBLS};
+use crate::driver::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
+use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
+use crate::sys::*;
+use core::sync::atomic::Ordering;
+
+/// Exactly the OIDs this module answers; NDIS publishes it as `OID_GEN_SUPPORTED_LIST`.
+pub static SUPPORTED_OIDS: [NdisOid; 36] = [
+    OID_GEN_SUPPORTED_LIST,
+    OID_GEN_HARDWARE_STATUS,
+    OID_GEN_MEDIA_SUPPORTED,
+    OID_GEN_MEDIA_IN_USE,
+    OID_GEN_PHYSICAL_MEDIUM,
+    OID_GEN_MAXIMUM_LOOKAHEAD,
+    OID_GEN_CURRENT_LOOKAHEAD,
+    OID_GEN_MAXIMUM_FRAME_SIZE,
+    OID_GEN_MAXIMUM_TOTAL_SIZE,
+    OID_GEN_TRANSMIT_BLOCK_SIZE,
+    OID_GEN_RECEIVE_BLOCK_SIZE,
+    OID_GEN_TRANSMIT_BUFFER_SPACE,
+    OID_GEN_RECEIVE_BUFFER_SPACE,
+    OID_GEN_VENDOR_ID,
+    OID_GEN_VENDOR_DESCRIPTION,
+    OID_GEN_VENDOR_DRIVER_VERSION,
+    OID_GEN_DRIVER_VERSION,
+    OID_GEN_MAC_OPTIONS,
+    OID_GEN_LINK_SPEED,
+    OID_GEN_MEDIA_CONNECT_STATUS,
+    OID_GEN_CURRENT_PACKET_FILTER,
+    OID_GEN_INTERRUPT_MODERATION,
+    OID_GEN_LINK_PARAMETERS,
+    OID_GEN_XMIT_OK,
+    OID_GEN_RCV_OK,
+    OID_GEN_XMIT_ERROR,
+    OID_GEN_RCV_ERROR,
+    OID_GEN_RCV_NO_BUFFER,
+    OID_GEN_RCV_DISCARDS,
+    OID_GEN_XMIT_DISCARDS,
+    OID_GEN_STATISTICS,
+    OID_802_3_PERMANENT_ADDRESS,
+    OID_802_3_CURRENT_ADDRESS,
+    OID_802_3_MULTICAST_LIST,
+    OID_802_3_MAXIMUM_LIST_SIZE,
+    OID_802_3_MAC_OPTIONS,
+];
+
+/// `OID_GEN_VENDOR_DESCRIPTION`: a NUL-terminated ANSI string.
+const VENDOR_DESCRIPTION: &[u8] = b"kmdf-miniport virtual Ethernet adapter\0";
+/// `OID_GEN_VENDOR_ID`: the low 3 bytes are an IEEE OUI, the high byte a vendor NIC id. The
+/// adapter's addresses are locally administered; 0xFFFFFF is "no OUI".
+const VENDOR_ID: u32 = 0x00FF_FFFF;
+/// `NDIS_HARDWARE_STATUS::NdisHardwareStatusReady`.
+const HARDWARE_STATUS_READY: u32 = 0;
+/// `NDIS_MEDIA_STATE`: connected 0, disconnected 1.
+const MEDIA_STATE_CONNECTED: u32 = 0;
+const MEDIA_STATE_DISCONNECTED: u32 = 1;
+/// Ethernet header bytes on top of the MTU.
+const ETHERNET_HEADER: u32 = 14;
+/// `NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1`: Header, duplex, two speeds, pause functions,
+/// auto-negotiation flags.
+const LINK_PARAMETERS_SIZE: usize = 32;
+
+/// What the request comes to: the status and the counts written back into it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OidOutcome {
+    pub status: NdisStatus,
+    /// `BytesWritten` for a query, `BytesRead` for a set.
+    pub bytes_transferred: u32,
+    pub bytes_needed: u32,
+}
+
+impl OidOutcome {
+    fn done(bytes: usize) -> Self {
+        Self { status: NDIS_STATUS_SUCCESS, bytes_transferred: to_u32(bytes), bytes_needed: 0 }
+    }
+
+    fn failed(status: NdisStatus) -> Self {
+        Self { status, bytes_transferred: 0, bytes_needed: 0 }
+    }
+
+    fn needs(status: NdisStatus, bytes: usize) -> Self {
+        Self { status, bytes_transferred: 0, bytes_needed: to_u32(bytes) }
+    }
+}
+
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// Dispatch on the request type.
+pub fn oid_request(adapter: &Adapter, request: OidRequestView<'_>) -> OidOutcome {
+    if adapter.state.lock().surprise_removed {
+        return OidOutcome::failed(NDIS_STATUS_NOT_ACCEPTED);
+    }
+    match request.request_type {
+        NDIS_REQUEST_QUERY_INFORMATION | NDIS_REQUEST_QUERY_STATISTICS => query(adapter, request.oid, request.buffer),
+        NDIS_REQUEST_SET_INFORMATION => set(adapter, request.oid, request.buffer),
+        _ => OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED),
+    }
+}
+
+/// Copy `value` into the buffer, or say how much room it needs.
+fn answer(buffer: &mut [u8], value: &[u8]) -> OidOutcome {
+    match buffer.get_mut(..value.len()) {
+        Some(destination) => {
+            destination.copy_from_slice(value);
+            OidOutcome::done(value.len())
+        }
+        None => OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, value.len()),
+    }
+}
+
+fn answer_u32(buffer: &mut [u8], value: u32) -> OidOutcome {
+    answer(buffer, &value.to_ne_bytes())
+}
+
+/// A 64-bit counter: 8 bytes when the buffer holds them, else the low 32 bits in 4 bytes with
+/// `BytesNeeded` 8, else too short.
+fn answer_counter(buffer: &mut [u8], value: u64) -> OidOutcome {
+    if buffer.len() >= 8 {
+        return answer(buffer, &value.to_ne_bytes());
+    }
+    let low = u32::try_from(value & u64::from(u32::MAX)).unwrap_or(u32::MAX);
+    match buffer.get_mut(..4) {
+        Some(destination) => {
+            destination.copy_from_slice(&low.to_ne_bytes());
+            OidOutcome { status: NDIS_STATUS_SUCCESS, bytes_transferred: 4, bytes_needed: 8 }
+        }
+        None => OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, 8),
+    }
+}
+
+fn read_u32(buffer: &[u8]) -> Option<u32> {
+    let bytes: [u8; 4] = buffer.get(..4)?.try_into().ok()?;
+    Some(u32::from_ne_bytes(bytes))
+}
+
+fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
+    let counters = &adapter.counters;
+    let load = |counter: &core::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let (media_connected, packet_filter, lookahead, multicast) = {
+        let state = adapter.state.lock();
+        (state.media_connected, state.packet_filter, state.lookahead, state.multicast)
+    };
+    let max_total = MTU.saturating_add(ETHERNET_HEADER);
+    let buffer_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(WRITE_REQUESTS)).unwrap_or(u32::MAX);
+    let receive_space = MAX_FRAME_SIZE.saturating_mul(u32::try_from(RECEIVE_NBLS).unwrap_or(u32::MAX));
+    match oid {
+        OID_GEN_SUPPORTED_LIST => {
+            let mut bytes = [0u8; SUPPORTED_OIDS.len() * 4];
+            for (chunk, oid) in bytes.chunks_exact_mut(4).zip(SUPPORTED_OIDS.iter()) {
+                chunk.copy_from_slice(&oid.to_ne_bytes());
+            }
+            answer(buffer, &bytes)
+        }
+        OID_GEN_HARDWARE_STATUS => answer_u32(buffer, HARDWARE_STATUS_READY),
+        OID_GEN_MEDIA_SUPPORTED | OID_GEN_MEDIA_IN_USE => answer_u32(buffer, NDIS_MEDIUM_802_3 as u32),
+        OID_GEN_PHYSICAL_MEDIUM => answer_u32(buffer, NDIS_PHYSICAL_MEDIUM_802_3 as u32),
+        OID_GEN_MAXIMUM_LOOKAHEAD => answer_u32(buffer, MAX_FRAME_SIZE),
+        OID_GEN_CURRENT_LOOKAHEAD => answer_u32(buffer, lookahead),
+        OID_GEN_MAXIMUM_FRAME_SIZE => answer_u32(buffer, MTU),
+        OID_GEN_MAXIMUM_TOTAL_SIZE | OID_GEN_TRANSMIT_BLOCK_SIZE | OID_GEN_RECEIVE_BLOCK_SIZE => {
+            answer_u32(buffer, max_total)
+        }
+        OID_GEN_TRANSMIT_BUFFER_SPACE => answer_u32(buffer, buffer_space),
+        OID_GEN_RECEIVE_BUFFER_SPACE => answer_u32(buffer, receive_space),
+        OID_GEN_VENDOR_ID => answer_u32(buffer, VENDOR_ID),
+        OID_GEN_VENDOR_DESCRIPTION => answer(buffer, VENDOR_DESCRIPTION),
+        OID_GEN_VENDOR_DRIVER_VERSION => {
+            answer_u32(buffer, (u32::from(DRIVER_MAJOR_VERSION) << 16) | u32::from(DRIVER_MINOR_VERSION))
+        }
+        // A USHORT: major in the high byte, minor in the low byte.
+        OID_GEN_DRIVER_VERSION => {
+            let version = (u16::from(NDIS_MAJOR_VERSION) << 8) | u16::from(NDIS_MINOR_VERSION);
+            answer(buffer, &version.to_ne_bytes())
+        }
+        OID_GEN_MAC_OPTIONS => answer_u32(buffer, MAC_OPTIONS),
+        // In units of 100 bit/s; 0 while there is no link.
+        OID_GEN_LINK_SPEED => {
+            let speed = if media_connected { u32::try_from(MAX_LINK_SPEED / 100).unwrap_or(u32::MAX) } else { 0 };
+            answer_u32(buffer, speed)
+        }
+        OID_GEN_MEDIA_CONNECT_STATUS => {
+            answer_u32(buffer, if media_connected { MEDIA_STATE_CONNECTED } else { MEDIA_STATE_DISCONNECTED })
+        }
+        OID_GEN_CURRENT_PACKET_FILTER => answer_u32(buffer, packet_filter),
+        OID_GEN_INTERRUPT_MODERATION => {
+            let mut parameters = [0u8; 12];
+            let header = NdisObjectHeader::new(
+                NDIS_OBJECT_TYPE_DEFAULT,
+                NDIS_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
+                NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
+            );
+            write_header(&mut parameters, header);
+            put_u32(&mut parameters, 4, 0);
+            put_u32(&mut parameters, 8, NDIS_INTERRUPT_MODERATION_NOT_SUPPORTED as u32);
+            answer(buffer, &parameters)
+        }
+        OID_GEN_XMIT_OK => answer_counter(buffer, load(&counters.xmit_ok)),
+        OID_GEN_RCV_OK => answer_counter(buffer, load(&counters.rcv_ok)),
+        OID_GEN_XMIT_ERROR => answer_counter(buffer, load(&counters.xmit_error)),
+        OID_GEN_RCV_ERROR => answer_counter(buffer, load(&counters.rcv_error)),
+        OID_GEN_RCV_NO_BUFFER => answer_counter(buffer, load(&counters.rcv_no_buffer)),
+        OID_GEN_RCV_DISCARDS => answer_counter(buffer, load(&counters.rcv_discards)),
+        OID_GEN_XMIT_DISCARDS => answer_counter(buffer, load(&counters.xmit_discards)),
+        OID_GEN_STATISTICS => answer(buffer, &statistics(adapter)),
+        OID_802_3_PERMANENT_ADDRESS => answer(buffer, &adapter.permanent_address),
+        OID_802_3_CURRENT_ADDRESS => answer(buffer, &adapter.current_address),
+        OID_802_3_MULTICAST_LIST => {
+            let mut bytes = [0u8; MAX_MULTICAST_ADDRESSES * ETH_LENGTH_OF_ADDRESS];
+            let list = multicast.as_slice();
+            for (chunk, address) in bytes.chunks_exact_mut(ETH_LENGTH_OF_ADDRESS).zip(list) {
+                chunk.copy_from_slice(address);
+            }
+            let used = list.len().saturating_mul(ETH_LENGTH_OF_ADDRESS);
+            answer(buffer, bytes.get(..used).unwrap_or(&[]))
+        }
+        OID_802_3_MAXIMUM_LIST_SIZE => answer_u32(buffer, MAX_MULTICAST_ADDRESSES as u32),
+        OID_802_3_MAC_OPTIONS => answer_u32(buffer, 0),
+        _ => OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED),
+    }
+}
+
+fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
+    match oid {
+        OID_GEN_CURRENT_PACKET_FILTER => {
+            let Some(filter) = read_u32(buffer) else {
+                return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, 4);
+            };
+            if filter & !SUPPORTED_PACKET_FILTERS != 0 {
+                return OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED);
+            }
+            adapter.state.lock().packet_filter = filter;
+            OidOutcome::done(4)
+        }
+        OID_GEN_CURRENT_LOOKAHEAD => {
+            let Some(lookahead) = read_u32(buffer) else {
+                return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, 4);
+            };
+            if lookahead > MAX_FRAME_SIZE {
+                return OidOutcome::failed(NDIS_STATUS_INVALID_DATA);
+            }
+            adapter.state.lock().lookahead = lookahead;
+            OidOutcome::done(4)
+        }
+        OID_802_3_MULTICAST_LIST => {
+            if !buffer.len().is_multiple_of(ETH_LENGTH_OF_ADDRESS) {
+                let whole = buffer.len().saturating_add(ETH_LENGTH_OF_ADDRESS - 1) / ETH_LENGTH_OF_ADDRESS;
+                return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, whole.saturating_mul(ETH_LENGTH_OF_ADDRESS));
+            }
+            let count = buffer.len() / ETH_LENGTH_OF_ADDRESS;
+            if count > MAX_MULTICAST_ADDRESSES {
+                return OidOutcome::failed(NDIS_STATUS_MULTICAST_FULL);
+            }
+            let mut list = MulticastListBuilder::default();
+            for address in buffer.chunks_exact(ETH_LENGTH_OF_ADDRESS) {
+                // Only group addresses belong in a multicast list.
+                if address.first().is_none_or(|first| first & 0x01 == 0) {
+                    return OidOutcome::failed(NDIS_STATUS_INVALID_DATA);
+                }
+                list.push(address);
+            }
+            adapter.state.lock().multicast = list.finish();
+            OidOutcome::done(buffer.len())
+        }
+        // A virtual wire has no interrupts to moderate (Doc oid-gen-interrupt-moderation: reject a
+        // set with INVALID_DATA when the query says NotSupported).
+        OID_GEN_INTERRUPT_MODERATION => {
+            if buffer.len() < 12 {
+                return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, 12);
+            }
+            OidOutcome::failed(NDIS_STATUS_INVALID_DATA)
+        }
+        // The wire's speed and duplex are fixed; a valid request is accepted and changes nothing.
+        OID_GEN_LINK_PARAMETERS => {
+            if buffer.len() < LINK_PARAMETERS_SIZE {
+                return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, LINK_PARAMETERS_SIZE);
+            }
+            if buffer.first() != Some(&NDIS_OBJECT_TYPE_DEFAULT) {
+                return OidOutcome::failed(NDIS_STATUS_INVALID_PARAMETER);
+            }
+            OidOutcome::done(LINK_PARAMETERS_SIZE)
+        }
+        _ => OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED),
+    }
+}
+
+#[derive(Default)]
+struct MulticastListBuilder {
+    list: Option<crate::adapter::MulticastList>,
+}
+
+impl MulticastListBuilder {
+    fn push(&mut self, address: &[u8]) {
+        let list = self.list.get_or_insert(crate::adapter::MulticastList::EMPTY);
+        if let (Some(slot), Ok(address)) = (list.addresses.get_mut(list.count), <[u8; 6]>::try_from(address)) {
+            *slot = address;
+            list.count = list.count.saturating_add(1);
+        }
+    }
+
+    fn finish(self) -> crate::adapter::MulticastList {
+        self.list.unwrap_or(crate::adapter::MulticastList::EMPTY)
+    }
+}
+
+fn write_header(bytes: &mut [u8], header: NdisObjectHeader) {
+    if let Some(destination) = bytes.get_mut(..4) {
+        let size = header.Size.to_ne_bytes();
+        destination.copy_from_slice(&[header.Type, header.Revision, size[0], size[1]]);
+    }
+}
+
+fn put_u32(bytes: &mut [u8], offset: usize, value: u32) {
+    if let Some(destination) = bytes.get_mut(offset..offset.saturating_add(4)) {
+        destination.copy_from_slice(&value.to_ne_bytes());
+    }
+}
+
+fn put_u64(bytes: &mut [u8], offset: usize, value: u64) {
+    if let Some(destination) = bytes.get_mut(offset..offset.saturating_add(8)) {
+        destination.copy_from_slice(&value.to_ne_bytes());
+    }
+}
+
+/// `NDIS_STATISTICS_INFO` (152 bytes, S:shared/ntddndis.h:306-329) as bytes.
+fn statistics(adapter: &Adapter) -> [u8; 152] {
+    let counters = &adapter.counters;
+    let load = |counter: &core::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let mut bytes = [0u8; 152];
+    write_header(
+        &mut bytes,
+        NdisObjectHeader::new(NDIS_OBJECT_TYPE_DEFAULT, NDIS_STATISTICS_INFO_REVISION_1, NDIS_SIZEOF_STATISTICS_INFO_REVISION_1),
+    );
+    let supported = NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV
+        | NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS
+        | NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR
+        | NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT
+        | NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR
+        | NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS;
+    put_u32(&mut bytes, 4, supported);
+    put_u64(&mut bytes, 8, load(&counters.rcv_discards));
+    put_u64(&mut bytes, 16, load(&counters.rcv_error));
+    put_u64(&mut bytes, 24, load(&counters.bytes_rcv));
+    put_u64(&mut bytes, 56, load(&counters.bytes_xmit));
+    put_u64(&mut bytes, 88, load(&counters.xmit_error));
+    put_u64(&mut bytes, 96, load(&counters.xmit_discards));
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_fits_eight_or_four_bytes_and_says_what_it_needs() {
+        let value = 0x1_0000_0002u64;
+        let mut eight = [0u8; 8];
+        assert_eq!(answer_counter(&mut eight, value), OidOutcome::done(8));
+        assert_eq!(u64::from_ne_bytes(eight), value);
+
+        let mut four = [0u8; 6];
+        let outcome = answer_counter(&mut four, value);
+        assert_eq!(outcome, OidOutcome { status: NDIS_STATUS_SUCCESS, bytes_transferred: 4, bytes_needed: 8 });
+        assert_eq!(four[..4], 2u32.to_ne_bytes());
+
+        let mut none = [0u8; 3];
+        assert_eq!(answer_counter(&mut none, value), OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, 8));
+        assert_eq!(answer_counter(&mut [], value), OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, 8));
+    }
+
+    #[test]
+    fn short_query_buffer_writes_nothing() {
+        let mut buffer = [0xEEu8; 5];
+        assert_eq!(answer(&mut buffer, &[1, 2, 3, 4, 5, 6]), OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, 6));
+        assert_eq!(buffer, [0xEE; 5]);
+        let mut exact = [0u8; 6];
+        assert_eq!(answer(&mut exact, &[1, 2, 3, 4, 5, 6]), OidOutcome::done(6));
+    }
+
+    #[test]
+    fn supported_list_has_no_duplicates() {
+        for (index, oid) in SUPPORTED_OIDS.iter().enumerate() {
+            assert!(!SUPPORTED_OIDS[index + 1..].contains(oid), "OID {oid:#x} listed twice");
+        }
+    }
+}
