@@ -291,10 +291,10 @@ impl Adapter {
             }
         };
         let status = send::send_status(gate);
+        let count = chain.set_status(status);
         if status != NDIS_STATUS_SUCCESS {
-            bump(&self.counters.xmit_discards, 1);
+            bump(&self.counters.xmit_discards, count);
         }
-        chain.set_status(status);
         chain.complete(self.miniport, send::completion_flags(send_flags));
     }
 

@@ -16,15 +16,15 @@ pub struct SendGate {
 
 /// The completion status for sends arriving in that state (Doc
 /// `nf-ndis-ndismsendnetbufferlistscomplete`; ndis-kmdf.md §3.4): NOT_ACCEPTED once the device is
-/// surprise-removed, PAUSED unless Running, and MEDIA_DISCONNECTED while there is no link to put
-/// frames on.
+/// surprise-removed, PAUSED unless Running, FAILURE after a shutdown, and MEDIA_DISCONNECTED while
+/// there is no link to put frames on.
 pub fn send_status(gate: SendGate) -> NdisStatus {
     if gate.surprise_removed {
         NDIS_STATUS_NOT_ACCEPTED
-    } else if gate.shut_down {
-        NDIS_STATUS_FAILURE
     } else if !gate.running {
         NDIS_STATUS_PAUSED
+    } else if gate.shut_down {
+        NDIS_STATUS_FAILURE
     } else if !gate.media_connected {
         NDIS_STATUS_MEDIA_DISCONNECTED
     } else {
@@ -52,8 +52,10 @@ mod tests {
     }
 
     #[test]
-    fn not_running_is_paused() {
+    fn not_running_is_paused_even_after_shutdown() {
         assert_eq!(send_status(SendGate { running: false, ..RUNNING }), NDIS_STATUS_PAUSED);
+        assert_eq!(send_status(SendGate { running: false, shut_down: true, ..RUNNING }), NDIS_STATUS_PAUSED);
+        assert_eq!(send_status(SendGate { shut_down: true, ..RUNNING }), NDIS_STATUS_FAILURE);
     }
 
     #[test]

@@ -319,8 +319,9 @@ impl SendChain {
         Self { head }
     }
 
-    /// Set `NET_BUFFER_LIST_STATUS` of every NBL in the chain.
-    pub fn set_status(&mut self, status: NdisStatus) {
+    /// Set `NET_BUFFER_LIST_STATUS` of every NBL in the chain; returns how many there are.
+    pub fn set_status(&mut self, status: NdisStatus) -> u64 {
+        let mut count = 0u64;
         let mut nbl = self.head;
         while let Some(current) = NonNull::new(nbl) {
             // SAFETY: the miniport owns every NBL of the chain until it completes it.
@@ -328,7 +329,9 @@ impl SendChain {
                 (*current.as_ptr()).Status = status;
                 nbl = (*current.as_ptr()).Next;
             }
+            count = count.saturating_add(1);
         }
+        count
     }
 
     /// `NdisMSendNetBufferListsComplete` for the whole chain.

@@ -1,0 +1,22 @@
+//! The bindings `build.rs` generates with bindgen from `wdfminiport.h` and `ndis.h`
+//! (`$OUT_DIR/ndis_bindings.rs`): wdk-sys binds neither (wdk-rs-facts.md §2 `WdfDeviceMiniportCreate`
+//! row, §4). Only items declared in the NDIS family of headers (and `wdfminiport.h`) are emitted;
+//! every ntddk/wdf type they mention comes from `wdk_sys` through the `use wdk_sys::*;` line bindgen
+//! writes at the top of the file, so `MDL`, `DEVICE_OBJECT`, `WDFDRIVER`, ... are the wdk-sys types.
+//!
+//! Nothing here is edited by hand; `layout.rs` checks these types against the ndis-types mirrors.
+#![allow(
+    non_upper_case_globals,
+    non_camel_case_types,
+    non_snake_case,
+    dead_code,
+    unused_imports,
+    improper_ctypes,
+    unsafe_op_in_unsafe_fn,
+    unnecessary_transmutes,
+    clippy::all,
+    clippy::pedantic,
+    reason = "bindgen output of ndis.h/wdfminiport.h, kept exactly as generated"
+)]
+
+include!(concat!(env!("OUT_DIR"), "/ndis_bindings.rs"));

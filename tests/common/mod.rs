@@ -1,0 +1,39 @@
+//! What every scenario starts from: the real driver loaded into kernel-sim.
+#![allow(dead_code)]
+
+use kernel_sim::{AdapterId, Sim, SimConfig};
+use ndis_types::*;
+
+/// Receive reads the adapter keeps pending below while it runs (`lower::READ_REQUESTS`).
+pub const READ_REQUESTS: usize = 8;
+
+pub fn sim(seed: u64) -> Sim {
+    Sim::new(SimConfig { seed, ..SimConfig::default() })
+}
+
+/// Load the driver: DriverEntry must succeed.
+pub fn loaded(seed: u64) -> Sim {
+    let sim = sim(seed);
+    assert_eq!(sim.load(kmdf_miniport::driver_entry), STATUS_SUCCESS, "DriverEntry");
+    sim
+}
+
+/// Load the driver and bring up `count` adapters to Paused.
+pub fn with_adapters(seed: u64, count: usize) -> (Sim, Vec<AdapterId>) {
+    let sim = loaded(seed);
+    let adapters = (0..count)
+        .map(|index| {
+            sim.add_adapter()
+                .unwrap_or_else(|status| panic!("adapter {index}: initialize failed {status:#x}"))
+        })
+        .collect();
+    (sim, adapters)
+}
+
+/// One adapter, Running.
+pub fn running(seed: u64) -> (Sim, AdapterId) {
+    let (sim, adapters) = with_adapters(seed, 1);
+    let adapter = adapters[0];
+    assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+    (sim, adapter)
+}
