@@ -4,7 +4,7 @@
 //! signatures force raw pointers on us.
 #![allow(unsafe_code)]
 
-use super::{bump, Adapter, ADAPTER_TAG};
+use super::{ADAPTER_TAG, Adapter, bump};
 use crate::oid;
 use crate::sys::{self, *};
 use core::ffi::c_void;
@@ -43,14 +43,20 @@ pub unsafe extern "system" fn miniport_initialize_ex(
 /// # Safety
 /// `miniport_adapter_context` is a live adapter's context; NDIS calls no other handler for it
 /// during or after halt.
-pub unsafe extern "system" fn miniport_halt_ex(miniport_adapter_context: NdisHandle, _halt_action: NdisHaltAction) {
+pub unsafe extern "system" fn miniport_halt_ex(
+    miniport_adapter_context: NdisHandle,
+    _halt_action: NdisHaltAction,
+) {
     // SAFETY: guaranteed by NDIS for the adapter being halted.
-    let Some(miniport) = (unsafe { adapter(miniport_adapter_context) }).map(|adapter| adapter.miniport) else {
+    let Some(miniport) = (unsafe { adapter(miniport_adapter_context) }).map(|adapter| adapter.miniport)
+    else {
         return;
     };
     // SAFETY: the context is the PoolBox<Adapter> that initialize gave away, allocated with this
     // miniport handle and ADAPTER_TAG; halt is its last user.
-    if let Some(mut adapter) = unsafe { PoolBox::<Adapter>::from_handle(miniport_adapter_context, miniport, ADAPTER_TAG) } {
+    if let Some(mut adapter) =
+        unsafe { PoolBox::<Adapter>::from_handle(miniport_adapter_context, miniport, ADAPTER_TAG) }
+    {
         // Stop the target (cancel and wait for sent I/O), delete the requests and the miniport
         // device, free the receive resources; dropping the box frees the adapter.
         adapter.release_resources();
@@ -154,7 +160,11 @@ pub unsafe extern "system" fn miniport_return_net_buffer_lists(
 ///
 /// # Safety
 /// `miniport_adapter_context` is a live adapter's context.
-pub unsafe extern "system" fn miniport_cancel_send(_miniport_adapter_context: NdisHandle, _cancel_id: *mut c_void) {}
+pub unsafe extern "system" fn miniport_cancel_send(
+    _miniport_adapter_context: NdisHandle,
+    _cancel_id: *mut c_void,
+) {
+}
 
 /// `MiniportResetEx` (<= DISPATCH_LEVEL).
 ///
@@ -218,7 +228,11 @@ pub unsafe extern "system" fn miniport_shutdown_ex(
 ///
 /// # Safety
 /// `miniport_adapter_context` is a live adapter's context.
-pub unsafe extern "system" fn miniport_cancel_oid_request(_miniport_adapter_context: NdisHandle, _request_id: *mut c_void) {}
+pub unsafe extern "system" fn miniport_cancel_oid_request(
+    _miniport_adapter_context: NdisHandle,
+    _request_id: *mut c_void,
+) {
+}
 
 /// `EVT_WDF_REQUEST_COMPLETION_ROUTINE` for the receive reads (<= DISPATCH_LEVEL).
 ///

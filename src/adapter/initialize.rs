@@ -11,7 +11,7 @@
 //! status; NDIS will not call `MiniportHaltEx` for an adapter whose initialize failed. On success
 //! the adapter is Paused.
 
-use super::{Adapter, ADAPTER_TAG, MAX_MULTICAST_ADDRESSES};
+use super::{ADAPTER_TAG, Adapter, MAX_MULTICAST_ADDRESSES};
 use crate::datapath::receive::MAX_FRAME_SIZE;
 use crate::oid::SUPPORTED_OIDS;
 use crate::sys::{self, *};
@@ -128,7 +128,11 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
         XmitLinkSpeed: if media_connected { MAX_LINK_SPEED } else { NDIS_LINK_SPEED_UNKNOWN },
         MaxRcvLinkSpeed: MAX_LINK_SPEED,
         RcvLinkSpeed: if media_connected { MAX_LINK_SPEED } else { NDIS_LINK_SPEED_UNKNOWN },
-        MediaConnectState: if media_connected { MEDIA_CONNECT_STATE_CONNECTED } else { MEDIA_CONNECT_STATE_DISCONNECTED },
+        MediaConnectState: if media_connected {
+            MEDIA_CONNECT_STATE_CONNECTED
+        } else {
+            MEDIA_CONNECT_STATE_DISCONNECTED
+        },
         MediaDuplexState: if media_connected { MEDIA_DUPLEX_STATE_FULL } else { MEDIA_DUPLEX_STATE_UNKNOWN },
         LookaheadSize: MAX_FRAME_SIZE,
         PowerManagementCapabilities: core::ptr::null_mut(),

@@ -12,7 +12,7 @@ use crate::lower::{LowerEdge, READ_REQUESTS};
 use crate::sys::{self, *};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-pub use initialize::{initialize, MAC_OPTIONS, MAX_LINK_SPEED, MTU, SUPPORTED_PACKET_FILTERS};
+pub use initialize::{MAC_OPTIONS, MAX_LINK_SPEED, MTU, SUPPORTED_PACKET_FILTERS, initialize};
 
 /// Pool tag of the adapter structure itself.
 pub const ADAPTER_TAG: u32 = u32::from_le_bytes(*b"KmAd");
@@ -37,7 +37,8 @@ pub struct MulticastList {
 }
 
 impl MulticastList {
-    pub const EMPTY: Self = Self { addresses: [[0; ETH_LENGTH_OF_ADDRESS]; MAX_MULTICAST_ADDRESSES], count: 0 };
+    pub const EMPTY: Self =
+        Self { addresses: [[0; ETH_LENGTH_OF_ADDRESS]; MAX_MULTICAST_ADDRESSES], count: 0 };
 
     pub fn as_slice(&self) -> &[[u8; ETH_LENGTH_OF_ADDRESS]] {
         self.addresses.get(..self.count).unwrap_or(&[])
@@ -322,7 +323,9 @@ impl Adapter {
             if state.surprise_removed {
                 return Err(NDIS_STATUS_NOT_ACCEPTED);
             }
-            if matches!(state.phase, Phase::Restarting | Phase::Running) && !self.shut_down.load(Ordering::Acquire) {
+            if matches!(state.phase, Phase::Restarting | Phase::Running)
+                && !self.shut_down.load(Ordering::Acquire)
+            {
                 claim_idle_reads(&mut state)
             } else {
                 [false; READ_REQUESTS]

@@ -42,7 +42,8 @@ pub fn completion_flags(send_flags: u32) -> u32 {
 mod tests {
     use super::*;
 
-    const RUNNING: SendGate = SendGate { surprise_removed: false, shut_down: false, running: true, media_connected: true };
+    const RUNNING: SendGate =
+        SendGate { surprise_removed: false, shut_down: false, running: true, media_connected: true };
 
     #[test]
     fn surprise_removal_wins_over_every_other_state() {
@@ -60,7 +61,10 @@ mod tests {
 
     #[test]
     fn running_without_link_is_media_disconnected() {
-        assert_eq!(send_status(SendGate { media_connected: false, ..RUNNING }), NDIS_STATUS_MEDIA_DISCONNECTED);
+        assert_eq!(
+            send_status(SendGate { media_connected: false, ..RUNNING }),
+            NDIS_STATUS_MEDIA_DISCONNECTED
+        );
         assert_eq!(send_status(RUNNING), NDIS_STATUS_SUCCESS);
     }
 

@@ -48,10 +48,8 @@ impl LowerEdge {
         properties: &DeviceProperty,
         adapter: NdisHandle,
     ) -> Result<(), NdisStatus> {
-        let attributes = WdfObjectAttributes {
-            parent: None,
-            context_type: Some(&MINIPORT_DEVICE_CONTEXT_TYPE),
-        };
+        let attributes =
+            WdfObjectAttributes { parent: None, context_type: Some(&MINIPORT_DEVICE_CONTEXT_TYPE) };
         let device = sys::wdf_device_miniport_create(
             sys::wdf_get_driver(),
             &attributes,
@@ -125,7 +123,8 @@ impl LowerEdge {
         if !nt_success(status) {
             return Err(status);
         }
-        let status = sys::wdf_io_target_format_request_for_read(self.io_target, slot.request, slot.buffer.memory);
+        let status =
+            sys::wdf_io_target_format_request_for_read(self.io_target, slot.request, slot.buffer.memory);
         if !nt_success(status) {
             return Err(status);
         }

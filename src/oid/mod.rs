@@ -6,8 +6,8 @@
 //! counters are answered in 4 bytes when that is all the buffer holds (NDIS test `1c_64BitOIDs`);
 //! an OID not in [`SUPPORTED_OIDS`] gets `NDIS_STATUS_NOT_SUPPORTED`.
 
-use crate::adapter::{MAC_OPTIONS, MAX_LINK_SPEED, MTU, SUPPORTED_PACKET_FILTERS};
 use crate::adapter::{Adapter, MAX_MULTICAST_ADDRESSES};
+use crate::adapter::{MAC_OPTIONS, MAX_LINK_SPEED, MTU, SUPPORTED_PACKET_FILTERS};
 use crate::datapath::receive::{MAX_FRAME_SIZE, RECEIVE_NBLS};
 use crate::driver::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
 use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
@@ -103,7 +103,9 @@ pub fn oid_request(adapter: &Adapter, request: OidRequestView<'_>) -> OidOutcome
         return OidOutcome::failed(NDIS_STATUS_NOT_ACCEPTED);
     }
     match request.request_type {
-        NDIS_REQUEST_QUERY_INFORMATION | NDIS_REQUEST_QUERY_STATISTICS => query(adapter, request.oid, request.buffer),
+        NDIS_REQUEST_QUERY_INFORMATION | NDIS_REQUEST_QUERY_STATISTICS => {
+            query(adapter, request.oid, request.buffer)
+        }
         NDIS_REQUEST_SET_INFORMATION => set(adapter, request.oid, request.buffer),
         _ => OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED),
     }
@@ -187,7 +189,8 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         OID_GEN_MAC_OPTIONS => answer_u32(buffer, MAC_OPTIONS),
         // In units of 100 bit/s; 0 while there is no link.
         OID_GEN_LINK_SPEED => {
-            let speed = if media_connected { u32::try_from(MAX_LINK_SPEED / 100).unwrap_or(u32::MAX) } else { 0 };
+            let speed =
+                if media_connected { u32::try_from(MAX_LINK_SPEED / 100).unwrap_or(u32::MAX) } else { 0 };
             answer_u32(buffer, speed)
         }
         OID_GEN_MEDIA_CONNECT_STATUS => {
@@ -256,7 +259,10 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
         OID_802_3_MULTICAST_LIST => {
             if !buffer.len().is_multiple_of(ETH_LENGTH_OF_ADDRESS) {
                 let whole = buffer.len().saturating_add(ETH_LENGTH_OF_ADDRESS - 1) / ETH_LENGTH_OF_ADDRESS;
-                return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, whole.saturating_mul(ETH_LENGTH_OF_ADDRESS));
+                return OidOutcome::needs(
+                    NDIS_STATUS_INVALID_LENGTH,
+                    whole.saturating_mul(ETH_LENGTH_OF_ADDRESS),
+                );
             }
             let count = buffer.len() / ETH_LENGTH_OF_ADDRESS;
             if count > MAX_MULTICAST_ADDRESSES {
@@ -303,7 +309,8 @@ struct MulticastListBuilder {
 impl MulticastListBuilder {
     fn push(&mut self, address: &[u8]) {
         let list = self.list.get_or_insert(crate::adapter::MulticastList::EMPTY);
-        if let (Some(slot), Ok(address)) = (list.addresses.get_mut(list.count), <[u8; 6]>::try_from(address)) {
+        if let (Some(slot), Ok(address)) = (list.addresses.get_mut(list.count), <[u8; 6]>::try_from(address))
+        {
             *slot = address;
             list.count = list.count.saturating_add(1);
         }
@@ -340,7 +347,11 @@ fn statistics(adapter: &Adapter) -> [u8; 152] {
     let mut bytes = [0u8; 152];
     write_header(
         &mut bytes,
-        NdisObjectHeader::new(NDIS_OBJECT_TYPE_DEFAULT, NDIS_STATISTICS_INFO_REVISION_1, NDIS_SIZEOF_STATISTICS_INFO_REVISION_1),
+        NdisObjectHeader::new(
+            NDIS_OBJECT_TYPE_DEFAULT,
+            NDIS_STATISTICS_INFO_REVISION_1,
+            NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
+        ),
     );
     let supported = NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV
         | NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS
@@ -371,7 +382,10 @@ mod tests {
 
         let mut four = [0u8; 6];
         let outcome = answer_counter(&mut four, value);
-        assert_eq!(outcome, OidOutcome { status: NDIS_STATUS_SUCCESS, bytes_transferred: 4, bytes_needed: 8 });
+        assert_eq!(
+            outcome,
+            OidOutcome { status: NDIS_STATUS_SUCCESS, bytes_transferred: 4, bytes_needed: 8 }
+        );
         assert_eq!(four[..4], 2u32.to_ne_bytes());
 
         let mut none = [0u8; 3];
@@ -382,7 +396,10 @@ mod tests {
     #[test]
     fn short_query_buffer_writes_nothing() {
         let mut buffer = [0xEEu8; 5];
-        assert_eq!(answer(&mut buffer, &[1, 2, 3, 4, 5, 6]), OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, 6));
+        assert_eq!(
+            answer(&mut buffer, &[1, 2, 3, 4, 5, 6]),
+            OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, 6)
+        );
         assert_eq!(buffer, [0xEE; 5]);
         let mut exact = [0u8; 6];
         assert_eq!(answer(&mut exact, &[1, 2, 3, 4, 5, 6]), OidOutcome::done(6));

@@ -22,18 +22,17 @@ use windows as backend;
 pub use backend::{
     ke_get_current_irql, ndis_allocate_memory_with_tag_priority, ndis_allocate_net_buffer_list_pool,
     ndis_m_deregister_miniport_driver, ndis_m_get_device_property, ndis_m_pause_complete,
-    ndis_m_register_miniport_driver, wdf_device_get_io_target, wdf_device_miniport_create,
-    wdf_driver_create, wdf_driver_miniport_unload, wdf_get_driver,
-    wdf_io_target_format_request_for_read, wdf_io_target_stop, wdf_object_delete, wdf_request_cancel_sent_request, wdf_request_create,
-    wdf_request_get_information, wdf_request_get_status, wdf_request_reuse, wdf_request_send,
-    wdf_request_set_completion_routine,
+    ndis_m_register_miniport_driver, wdf_device_get_io_target, wdf_device_miniport_create, wdf_driver_create,
+    wdf_driver_miniport_unload, wdf_get_driver, wdf_io_target_format_request_for_read, wdf_io_target_stop,
+    wdf_object_delete, wdf_request_cancel_sent_request, wdf_request_create, wdf_request_get_information,
+    wdf_request_get_status, wdf_request_reuse, wdf_request_send, wdf_request_set_completion_routine,
 };
 pub use ndis_types::miniport::*;
 pub use ndis_types::nbl::*;
 pub use ndis_types::oid::*;
 pub use ndis_types::wdf::*;
+pub use ndis_types::{Boolean, DISPATCH_LEVEL, FALSE, Kirql, TRUE};
 pub use ndis_types::{handles::*, object::*, status::*};
-pub use ndis_types::{Boolean, Kirql, DISPATCH_LEVEL, FALSE, TRUE};
 
 #[cfg(not(windows))]
 pub use ndis_types::host::DeviceProperty;
@@ -169,7 +168,8 @@ pub struct PoolBox<T> {
 }
 
 impl<T> PoolBox<T> {
-    const SIZE_FITS: () = assert!(size_of::<T>() <= u32::MAX as usize && align_of::<T>() <= MEMORY_ALLOCATION_ALIGNMENT);
+    const SIZE_FITS: () =
+        assert!(size_of::<T>() <= u32::MAX as usize && align_of::<T>() <= MEMORY_ALLOCATION_ALIGNMENT);
 
     /// Allocate and move `value` in; `NDIS_STATUS_RESOURCES` if the pool is exhausted.
     pub fn new(ndis_handle: NdisHandle, tag: u32, value: T) -> Result<Self, NdisStatus> {
@@ -405,7 +405,9 @@ impl Drop for PoolBuffer {
     fn drop(&mut self) {
         // SAFETY: allocated by `allocate` with this handle and tag; the MDLs over it are freed
         // first (they are owned by the receive descriptors, which the adapter drops earlier).
-        unsafe { backend::ndis_free_memory_with_tag_priority(self.ndis_handle, self.ptr.as_ptr().cast(), self.tag) }
+        unsafe {
+            backend::ndis_free_memory_with_tag_priority(self.ndis_handle, self.ptr.as_ptr().cast(), self.tag)
+        }
     }
 }
 
@@ -470,10 +472,18 @@ impl ReceiveNbl {
         let data_length = usize::try_from(len).map_err(|_| NDIS_STATUS_INVALID_LENGTH)?;
         // SAFETY: `va..va+len` lies inside `frames`, nonpaged pool that the adapter frees only
         // after every MDL over it.
-        let mdl = NonNull::new(unsafe { backend::ndis_allocate_mdl(ndis_handle, va, len) }).ok_or(NDIS_STATUS_RESOURCES)?;
+        let mdl = NonNull::new(unsafe { backend::ndis_allocate_mdl(ndis_handle, va, len) })
+            .ok_or(NDIS_STATUS_RESOURCES)?;
         // SAFETY: the MDL chain is ours and outlives the NBL (freed after it in `free`).
         let nbl = unsafe {
-            backend::ndis_allocate_net_buffer_and_net_buffer_list(pool.handle, 0, 0, mdl.as_ptr(), 0, data_length)
+            backend::ndis_allocate_net_buffer_and_net_buffer_list(
+                pool.handle,
+                0,
+                0,
+                mdl.as_ptr(),
+                0,
+                data_length,
+            )
         };
         match NonNull::new(nbl) {
             Some(nbl) => Ok(Self { nbl, mdl }),

@@ -152,8 +152,12 @@ pub trait Kernel {
         data_length: usize,
     ) -> *mut NetBufferList;
     fn ndis_free_net_buffer_list(&self, net_buffer_list: *mut NetBufferList);
-    fn ndis_allocate_mdl(&self, ndis_handle: NdisHandle, virtual_address: *mut c_void, length: u32)
-    -> *mut Mdl;
+    fn ndis_allocate_mdl(
+        &self,
+        ndis_handle: NdisHandle,
+        virtual_address: *mut c_void,
+        length: u32,
+    ) -> *mut Mdl;
     fn ndis_free_mdl(&self, mdl: *mut Mdl);
     fn ndis_m_send_net_buffer_lists_complete(
         &self,

@@ -1,12 +1,12 @@
 //! Miniport driver registration, adapter initialization and the handler signatures
 //! (ndis-abi.md §6-§8).
 
+use crate::Boolean;
 use crate::handles::{DriverObject, NdisHandle};
 use crate::nbl::NetBufferList;
 use crate::object::NdisObjectHeader;
 use crate::oid::NdisOidRequest;
 use crate::status::NdisStatus;
-use crate::Boolean;
 use core::ffi::c_void;
 
 /// `NDIS_HALT_ACTION` (W:km/ndis.h:10608-10617).
@@ -37,19 +37,15 @@ pub const NDIS_DEVICE_PNP_EVENT_FILTER_LIST_CHANGED: NdisDevicePnpEvent = 6;
 /// `NDIS_WDM_DRIVER` for `NDIS_MINIPORT_DRIVER_CHARACTERISTICS.Flags` (W:km/ndis.h:10849-10855).
 pub const NDIS_WDM_DRIVER: u32 = 0x0000_0002;
 
-pub type SetOptionsHandler =
-    Option<unsafe extern "system" fn(NdisHandle, NdisHandle) -> NdisStatus>;
-pub type MiniportInitializeHandler = Option<
-    unsafe extern "system" fn(NdisHandle, NdisHandle, *mut NdisMiniportInitParameters) -> NdisStatus,
->;
+pub type SetOptionsHandler = Option<unsafe extern "system" fn(NdisHandle, NdisHandle) -> NdisStatus>;
+pub type MiniportInitializeHandler =
+    Option<unsafe extern "system" fn(NdisHandle, NdisHandle, *mut NdisMiniportInitParameters) -> NdisStatus>;
 pub type MiniportHaltHandler = Option<unsafe extern "system" fn(NdisHandle, NdisHaltAction)>;
 pub type MiniportDriverUnload = Option<unsafe extern "system" fn(DriverObject)>;
-pub type MiniportPauseHandler = Option<
-    unsafe extern "system" fn(NdisHandle, *mut NdisMiniportPauseParameters) -> NdisStatus,
->;
-pub type MiniportRestartHandler = Option<
-    unsafe extern "system" fn(NdisHandle, *mut NdisMiniportRestartParameters) -> NdisStatus,
->;
+pub type MiniportPauseHandler =
+    Option<unsafe extern "system" fn(NdisHandle, *mut NdisMiniportPauseParameters) -> NdisStatus>;
+pub type MiniportRestartHandler =
+    Option<unsafe extern "system" fn(NdisHandle, *mut NdisMiniportRestartParameters) -> NdisStatus>;
 pub type MiniportOidRequestHandler =
     Option<unsafe extern "system" fn(NdisHandle, *mut NdisOidRequest) -> NdisStatus>;
 pub type MiniportSendNetBufferListsHandler =
@@ -58,17 +54,14 @@ pub type MiniportReturnNetBufferListsHandler =
     Option<unsafe extern "system" fn(NdisHandle, *mut NetBufferList, u32)>;
 pub type MiniportCancelSendHandler = Option<unsafe extern "system" fn(NdisHandle, *mut c_void)>;
 pub type MiniportCheckForHangHandler = Option<unsafe extern "system" fn(NdisHandle) -> Boolean>;
-pub type MiniportResetHandler =
-    Option<unsafe extern "system" fn(NdisHandle, *mut Boolean) -> NdisStatus>;
+pub type MiniportResetHandler = Option<unsafe extern "system" fn(NdisHandle, *mut Boolean) -> NdisStatus>;
 pub type MiniportDevicePnpEventNotifyHandler =
     Option<unsafe extern "system" fn(NdisHandle, *mut NetDevicePnpEvent)>;
 pub type MiniportShutdownHandler = Option<unsafe extern "system" fn(NdisHandle, NdisShutdownAction)>;
-pub type MiniportCancelOidRequestHandler =
-    Option<unsafe extern "system" fn(NdisHandle, *mut c_void)>;
+pub type MiniportCancelOidRequestHandler = Option<unsafe extern "system" fn(NdisHandle, *mut c_void)>;
 pub type MiniportDirectOidRequestHandler =
     Option<unsafe extern "system" fn(NdisHandle, *mut NdisOidRequest) -> NdisStatus>;
-pub type MiniportCancelDirectOidRequestHandler =
-    Option<unsafe extern "system" fn(NdisHandle, *mut c_void)>;
+pub type MiniportCancelDirectOidRequestHandler = Option<unsafe extern "system" fn(NdisHandle, *mut c_void)>;
 
 /// `NDIS_MINIPORT_DRIVER_CHARACTERISTICS` (W:km/ndis.h:10868-10898), revision 2 (NDIS 6.1-6.70):
 /// 152 bytes.

@@ -63,9 +63,5 @@ pub const NORMAL_POOL_PRIORITY: i32 = 16;
 /// `VOID (WDFREQUEST, WDFIOTARGET, PWDF_REQUEST_COMPLETION_PARAMS, WDFCONTEXT)`.
 /// The driver reads the outcome with `WdfRequestGetStatus`/`WdfRequestGetInformation`, so the
 /// parameters structure stays opaque here.
-pub type EvtWdfRequestCompletionRoutine = unsafe extern "C" fn(
-    crate::WdfRequest,
-    crate::WdfIoTarget,
-    *mut core::ffi::c_void,
-    crate::WdfContext,
-);
+pub type EvtWdfRequestCompletionRoutine =
+    unsafe extern "C" fn(crate::WdfRequest, crate::WdfIoTarget, *mut core::ffi::c_void, crate::WdfContext);

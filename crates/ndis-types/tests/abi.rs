@@ -101,22 +101,10 @@ fn scalar_types_s1_1() {
     for (size, align) in [
         (size_of::<NdisRequestType>(), align_of::<NdisRequestType>()),
         (size_of::<NdisHaltAction>(), align_of::<NdisHaltAction>()),
-        (
-            size_of::<NdisShutdownAction>(),
-            align_of::<NdisShutdownAction>(),
-        ),
-        (
-            size_of::<NdisDevicePnpEvent>(),
-            align_of::<NdisDevicePnpEvent>(),
-        ),
-        (
-            size_of::<NdisInterfaceType>(),
-            align_of::<NdisInterfaceType>(),
-        ),
-        (
-            size_of::<WdfIoTargetSentIoAction>(),
-            align_of::<WdfIoTargetSentIoAction>(),
-        ),
+        (size_of::<NdisShutdownAction>(), align_of::<NdisShutdownAction>()),
+        (size_of::<NdisDevicePnpEvent>(), align_of::<NdisDevicePnpEvent>()),
+        (size_of::<NdisInterfaceType>(), align_of::<NdisInterfaceType>()),
+        (size_of::<WdfIoTargetSentIoAction>(), align_of::<WdfIoTargetSentIoAction>()),
     ] {
         assert_eq!((size, align), (4, 4), "C enum is 4 bytes, 4-aligned");
     }
@@ -143,78 +131,27 @@ fn scalar_types_s1_1() {
 
     // Function pointers (nullable handler slots): 8 bytes, 8-aligned.
     for (size, align) in [
-        (
-            size_of::<SetOptionsHandler>(),
-            align_of::<SetOptionsHandler>(),
-        ),
-        (
-            size_of::<MiniportInitializeHandler>(),
-            align_of::<MiniportInitializeHandler>(),
-        ),
-        (
-            size_of::<MiniportHaltHandler>(),
-            align_of::<MiniportHaltHandler>(),
-        ),
-        (
-            size_of::<MiniportDriverUnload>(),
-            align_of::<MiniportDriverUnload>(),
-        ),
-        (
-            size_of::<MiniportPauseHandler>(),
-            align_of::<MiniportPauseHandler>(),
-        ),
-        (
-            size_of::<MiniportRestartHandler>(),
-            align_of::<MiniportRestartHandler>(),
-        ),
-        (
-            size_of::<MiniportOidRequestHandler>(),
-            align_of::<MiniportOidRequestHandler>(),
-        ),
-        (
-            size_of::<MiniportSendNetBufferListsHandler>(),
-            align_of::<MiniportSendNetBufferListsHandler>(),
-        ),
-        (
-            size_of::<MiniportReturnNetBufferListsHandler>(),
-            align_of::<MiniportReturnNetBufferListsHandler>(),
-        ),
-        (
-            size_of::<MiniportCancelSendHandler>(),
-            align_of::<MiniportCancelSendHandler>(),
-        ),
-        (
-            size_of::<MiniportCheckForHangHandler>(),
-            align_of::<MiniportCheckForHangHandler>(),
-        ),
-        (
-            size_of::<MiniportResetHandler>(),
-            align_of::<MiniportResetHandler>(),
-        ),
-        (
-            size_of::<MiniportDevicePnpEventNotifyHandler>(),
-            align_of::<MiniportDevicePnpEventNotifyHandler>(),
-        ),
-        (
-            size_of::<MiniportShutdownHandler>(),
-            align_of::<MiniportShutdownHandler>(),
-        ),
-        (
-            size_of::<MiniportCancelOidRequestHandler>(),
-            align_of::<MiniportCancelOidRequestHandler>(),
-        ),
-        (
-            size_of::<MiniportDirectOidRequestHandler>(),
-            align_of::<MiniportDirectOidRequestHandler>(),
-        ),
+        (size_of::<SetOptionsHandler>(), align_of::<SetOptionsHandler>()),
+        (size_of::<MiniportInitializeHandler>(), align_of::<MiniportInitializeHandler>()),
+        (size_of::<MiniportHaltHandler>(), align_of::<MiniportHaltHandler>()),
+        (size_of::<MiniportDriverUnload>(), align_of::<MiniportDriverUnload>()),
+        (size_of::<MiniportPauseHandler>(), align_of::<MiniportPauseHandler>()),
+        (size_of::<MiniportRestartHandler>(), align_of::<MiniportRestartHandler>()),
+        (size_of::<MiniportOidRequestHandler>(), align_of::<MiniportOidRequestHandler>()),
+        (size_of::<MiniportSendNetBufferListsHandler>(), align_of::<MiniportSendNetBufferListsHandler>()),
+        (size_of::<MiniportReturnNetBufferListsHandler>(), align_of::<MiniportReturnNetBufferListsHandler>()),
+        (size_of::<MiniportCancelSendHandler>(), align_of::<MiniportCancelSendHandler>()),
+        (size_of::<MiniportCheckForHangHandler>(), align_of::<MiniportCheckForHangHandler>()),
+        (size_of::<MiniportResetHandler>(), align_of::<MiniportResetHandler>()),
+        (size_of::<MiniportDevicePnpEventNotifyHandler>(), align_of::<MiniportDevicePnpEventNotifyHandler>()),
+        (size_of::<MiniportShutdownHandler>(), align_of::<MiniportShutdownHandler>()),
+        (size_of::<MiniportCancelOidRequestHandler>(), align_of::<MiniportCancelOidRequestHandler>()),
+        (size_of::<MiniportDirectOidRequestHandler>(), align_of::<MiniportDirectOidRequestHandler>()),
         (
             size_of::<MiniportCancelDirectOidRequestHandler>(),
             align_of::<MiniportCancelDirectOidRequestHandler>(),
         ),
-        (
-            size_of::<EvtWdfRequestCompletionRoutine>(),
-            align_of::<EvtWdfRequestCompletionRoutine>(),
-        ),
+        (size_of::<EvtWdfRequestCompletionRoutine>(), align_of::<EvtWdfRequestCompletionRoutine>()),
     ] {
         assert_eq!((size, align), (8, 8), "function pointer is pointer-sized");
     }
@@ -339,16 +276,9 @@ fn mdl_s3_1() {
 #[test]
 fn mdl_flags_s3_2() {
     // §3.2 (W:km/wdm.h:17736-17761), CSHORT.
-    consts!(
-        MDL_MAPPED_TO_SYSTEM_VA = 0x0001,
-        MDL_SOURCE_IS_NONPAGED_POOL = 0x0004,
-        MDL_PARTIAL = 0x0010,
-    );
+    consts!(MDL_MAPPED_TO_SYSTEM_VA = 0x0001, MDL_SOURCE_IS_NONPAGED_POOL = 0x0004, MDL_PARTIAL = 0x0010,);
     // §3.3: MmGetSystemAddressForMdlSafe tests (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) = 0x0005.
-    assert_eq!(
-        MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL,
-        0x0005
-    );
+    assert_eq!(MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL, 0x0005);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1149,12 +1079,7 @@ fn enums_and_misc_s12_3() {
 #[test]
 fn irql_and_boolean() {
     // wdm.h (x64/ARM64): PASSIVE_LEVEL 0, APC_LEVEL 1, DISPATCH_LEVEL 2, HIGH_LEVEL 15.
-    consts!(
-        PASSIVE_LEVEL = 0,
-        APC_LEVEL = 1,
-        DISPATCH_LEVEL = 2,
-        HIGH_LEVEL = 15
-    );
+    consts!(PASSIVE_LEVEL = 0, APC_LEVEL = 1, DISPATCH_LEVEL = 2, HIGH_LEVEL = 15);
     // ntdef.h: TRUE 1, FALSE 0 (BOOLEAN is UCHAR, §1.1).
     consts!(TRUE = 1, FALSE = 0);
 }
@@ -1162,10 +1087,7 @@ fn irql_and_boolean() {
 #[test]
 fn kmdf_constants() {
     // wdfdriver.h _WDF_DRIVER_INIT_FLAGS: NonPnpDriver 1, NoDispatchOverride 2 (wdk-rs-facts.md §2).
-    consts!(
-        WDF_DRIVER_INIT_NON_PNP_DRIVER = 1,
-        WDF_DRIVER_INIT_NO_DISPATCH_OVERRIDE = 2
-    );
+    consts!(WDF_DRIVER_INIT_NON_PNP_DRIVER = 1, WDF_DRIVER_INIT_NO_DISPATCH_OVERRIDE = 2);
     // wdfiotarget.h _WDF_IO_TARGET_SENT_IO_ACTION: Undefined 0, CancelSentIo 1,
     // WaitForSentIoToComplete 2, LeaveSentIoPending 3.
     consts!(

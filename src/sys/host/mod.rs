@@ -2,12 +2,12 @@
 //! Nothing here but forwarding (ARCHITECTURE.md, "Rules of the facade" 1): the model must see
 //! exactly the calls Windows would see.
 
-use ndis_types::host::{current, DeviceProperty};
+use core::ffi::c_void;
+use ndis_types::host::{DeviceProperty, current};
 use ndis_types::miniport::NdisMiniportDriverCharacteristics;
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
 use ndis_types::wdf::*;
 use ndis_types::*;
-use core::ffi::c_void;
 
 pub fn ke_get_current_irql() -> Kirql {
     current().ke_get_current_irql()

@@ -16,6 +16,7 @@
     unnecessary_transmutes,
     clippy::all,
     clippy::pedantic,
+    clippy::restriction,
     reason = "bindgen output of ndis.h/wdfminiport.h, kept exactly as generated"
 )]
 

@@ -1,0 +1,631 @@
+//! Windows backend of the OS facade: one function per OS call, each a direct call into KMDF (through
+//! wdk-sys), NDIS (through the bindgen output of `ndis.h`/`wdfminiport.h`, [`ndis`]) or ntoskrnl.
+//!
+//! Rules (ARCHITECTURE.md, "Rules of the facade"): the signatures are exactly those of
+//! `src/sys/host/mod.rs`; nothing here but conversion between the facade's Rust types and the C
+//! types. Handles are `#[repr(transparent)]` over `*mut c_void`, so a handle converts with a pointer
+//! cast; the ndis-types structure mirrors convert with a pointer cast whose soundness `layout.rs`
+//! proves at compile time.
+//!
+//! Every item used here, what it expands to and where that is written down: `docs/wdk-items.md`.
+//! Spellings: wdk-rs-facts.md §2 ("Concrete spellings"); NDIS prototypes: ndis-abi.md §5.2, §9.1;
+//! the spin-lock macros: ndis-abi.md §9.3.
+//!
+//! Calling conventions: every routine called here is `extern "C"` in the bindings (`NTAPI`,
+//! `FASTCALL` and `NDIS_EXPORTED_ROUTINE` carry no convention on x64 and ARM64, ndis-abi.md §1.2).
+
+mod layout;
+pub(crate) mod ndis;
+
+use core::ffi::c_void;
+use core::mem::{size_of, transmute};
+use core::ptr;
+
+use ndis_types::miniport::NdisMiniportDriverCharacteristics;
+use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
+use ndis_types::wdf::{
+    EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetSentIoAction, WdfObjectAttributes,
+    WdfObjectContextTypeInfo,
+};
+use ndis_types::{
+    DeviceObject, DriverObject, Kirql, NDIS_STATUS_SUCCESS, NdisHandle, NdisObjectHeader, NdisStatus,
+    NtStatus, RegistryPath, WdfContext, WdfDevice, WdfDriver, WdfIoTarget, WdfMemory, WdfObject, WdfRequest,
+};
+use wdk_sys::{
+    _WDF_EXECUTION_LEVEL, _WDF_SYNCHRONIZATION_SCOPE, _WDFFUNCENUM, DEVICE_OBJECT, DRIVER_OBJECT, KSPIN_LOCK,
+    MDL, NT_SUCCESS, NTSTATUS, PDEVICE_OBJECT, PFN_WDF_REQUEST_COMPLETION_ROUTINE, PVOID, SIZE_T, ULONG,
+    ULONG_PTR, UNICODE_STRING, WDF_DRIVER_CONFIG, WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_SEND_OPTIONS,
+    WDF_OBJECT_ATTRIBUTES, WDF_REQUEST_REUSE_PARAMS, WDFDEVICE, WDFDRIVER, WDFFUNC, WDFMEMORY, WDFREQUEST,
+    call_unsafe_wdf_function_binding, ntddk,
+};
+
+/// The three device objects `NdisMGetDeviceProperty` returns (the resource lists are not asked
+/// for). The same shape as the host backend's `ndis_types::host::DeviceProperty`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceProperty {
+    pub physical_device_object: DeviceObject,
+    pub functional_device_object: DeviceObject,
+    pub next_device_object: DeviceObject,
+}
+
+// `sizeof` of the WDF structures built below, as the C `*_INIT` helpers store it. `WDF_STRUCTURE_SIZE`
+// is plain `sizeof` when the driver is not newer than the framework it runs on (wdk-rs-facts.md §2,
+// "Which `*_INIT` macros ... exist"); the package pins KMDF 1.31, which Windows 10 22H2 ships.
+const WDF_DRIVER_CONFIG_SIZE: ULONG = size_of::<WDF_DRIVER_CONFIG>() as ULONG;
+const WDF_OBJECT_ATTRIBUTES_SIZE: ULONG = size_of::<WDF_OBJECT_ATTRIBUTES>() as ULONG;
+const WDF_REQUEST_REUSE_PARAMS_SIZE: ULONG = size_of::<WDF_REQUEST_REUSE_PARAMS>() as ULONG;
+const _: () = assert!(size_of::<WDF_OBJECT_ATTRIBUTES>() <= ULONG::MAX as usize);
+
+// `ULONG_PTR`, `SIZE_T` and `KSPIN_LOCK` are pointer-sized on x64 and ARM64 (ndis-abi.md §1.1), so
+// the integer and pointer casts between them and `usize` below are lossless.
+const _: () = assert!(size_of::<ULONG_PTR>() == size_of::<usize>());
+const _: () = assert!(size_of::<SIZE_T>() == size_of::<usize>());
+const _: () = assert!(size_of::<KSPIN_LOCK>() == size_of::<usize>());
+
+/// `WDF_OBJECT_ATTRIBUTES_INIT` (+ `_INIT_CONTEXT_TYPE`) by hand: `Size`, both scopes
+/// `InheritFromParent`, then `ParentObject` and `ContextTypeInfo = WDF_GET_CONTEXT_TYPE_INFO(T)->UniqueType`
+/// (WDF-SRC wdfobject.h; wdk-rs-facts.md §2, `WDF_OBJECT_ATTRIBUTES_INIT` row).
+fn object_attributes(attributes: &WdfObjectAttributes) -> WDF_OBJECT_ATTRIBUTES {
+    WDF_OBJECT_ATTRIBUTES {
+        Size: WDF_OBJECT_ATTRIBUTES_SIZE,
+        ExecutionLevel: _WDF_EXECUTION_LEVEL::WdfExecutionLevelInheritFromParent,
+        SynchronizationScope: _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeInheritFromParent,
+        ParentObject: attributes.parent.map_or(ptr::null_mut(), |parent| parent.0.cast()),
+        ContextTypeInfo: attributes.context_type.map_or(ptr::null(), |info| info.UniqueType.cast()),
+        ..Default::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel services: what ndis.h's spin-lock macros expand to (ndis-abi.md §9.3).
+
+/// `KeGetCurrentIrql()`. On x64 wdm.h also has a force-inline reading CR8; wdk-sys binds the
+/// exported routine (`wdk_sys::ntddk::KeGetCurrentIrql`, the one wdk-sys's own `PAGED_CODE!` calls)
+/// and the kernel exports it, so the driver calls that (docs/wdk-items.md).
+pub fn ke_get_current_irql() -> Kirql {
+    // SAFETY: no preconditions; callable at any IRQL. Returns KIRQL (UCHAR), the facade's Kirql.
+    unsafe { ntddk::KeGetCurrentIrql() }
+}
+
+/// `NdisAllocateSpinLock` = `KeInitializeSpinLock(&Lock->SpinLock)`.
+///
+/// # Safety
+/// `lock` points at a `KSPIN_LOCK` that stays in place while it is in use.
+pub unsafe fn ke_initialize_spin_lock(lock: *mut usize) {
+    // SAFETY: the caller guarantees `lock` is a live, pinned KSPIN_LOCK (pointer-sized, see above).
+    unsafe { ntddk::KeInitializeSpinLock(lock.cast::<KSPIN_LOCK>()) }
+}
+
+/// `NdisAcquireSpinLock` = `Lock->OldIrql = KeAcquireSpinLockRaiseToDpc(&Lock->SpinLock)`.
+///
+/// # Safety
+/// As [`ke_initialize_spin_lock`].
+pub unsafe fn ke_acquire_spin_lock_raise_to_dpc(lock: *mut usize) -> Kirql {
+    // SAFETY: the caller guarantees `lock` is an initialized KSPIN_LOCK; the facade calls this at
+    // <= DISPATCH_LEVEL. Returns the previous KIRQL (UCHAR), the facade's Kirql.
+    unsafe { ntddk::KeAcquireSpinLockRaiseToDpc(lock.cast::<KSPIN_LOCK>()) }
+}
+
+/// `NdisReleaseSpinLock` = `KeReleaseSpinLock(&Lock->SpinLock, Lock->OldIrql)`.
+///
+/// # Safety
+/// As [`ke_initialize_spin_lock`]; the lock is held by the caller.
+pub unsafe fn ke_release_spin_lock(lock: *mut usize, new_irql: Kirql) {
+    // SAFETY: the caller holds the lock and passes the IRQL the acquire returned.
+    unsafe { ntddk::KeReleaseSpinLock(lock.cast::<KSPIN_LOCK>(), new_irql) }
+}
+
+/// `NdisDprAcquireSpinLock` = `KeAcquireSpinLockAtDpcLevel(&Lock->SpinLock)`.
+///
+/// # Safety
+/// As [`ke_initialize_spin_lock`].
+pub unsafe fn ke_acquire_spin_lock_at_dpc_level(lock: *mut usize) {
+    // SAFETY: the caller guarantees an initialized KSPIN_LOCK and that it runs at DISPATCH_LEVEL.
+    unsafe { ntddk::KeAcquireSpinLockAtDpcLevel(lock.cast::<KSPIN_LOCK>()) }
+}
+
+/// `NdisDprReleaseSpinLock` = `KeReleaseSpinLockFromDpcLevel(&Lock->SpinLock)`.
+///
+/// # Safety
+/// As [`ke_initialize_spin_lock`]; the lock is held by the caller.
+pub unsafe fn ke_release_spin_lock_from_dpc_level(lock: *mut usize) {
+    // SAFETY: the caller holds the lock, acquired at DISPATCH_LEVEL.
+    unsafe { ntddk::KeReleaseSpinLockFromDpcLevel(lock.cast::<KSPIN_LOCK>()) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// KMDF
+
+/// `WDF_DRIVER_CONFIG_INIT(&config, WDF_NO_EVENT_CALLBACK)`, the flags and pool tag, then
+/// `WdfDriverCreate(DriverObject, RegistryPath, WDF_NO_OBJECT_ATTRIBUTES, &config, &driver)`.
+pub fn wdf_driver_create(
+    driver_object: DriverObject,
+    registry_path: RegistryPath,
+    config: &WdfDriverConfig,
+) -> Result<WdfDriver, NtStatus> {
+    let mut driver_config = WDF_DRIVER_CONFIG {
+        Size: WDF_DRIVER_CONFIG_SIZE,
+        DriverInitFlags: config.driver_init_flags,
+        DriverPoolTag: config.driver_pool_tag,
+        // EvtDriverDeviceAdd and EvtDriverUnload stay None: a miniport registers neither
+        // (ndis-kmdf.md §2.3 item 7).
+        ..Default::default()
+    };
+    let mut driver: WDFDRIVER = ptr::null_mut();
+    // SAFETY: DriverEntry's DRIVER_OBJECT and registry path, passed through unchanged; the config
+    // and the out-handle are live locals for the call (PASSIVE_LEVEL, inside DriverEntry).
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfDriverCreate,
+            driver_object.0.cast::<DRIVER_OBJECT>(),
+            registry_path.0.cast::<UNICODE_STRING>(),
+            WDF_NO_OBJECT_ATTRIBUTES,
+            &mut driver_config,
+            &mut driver
+        )
+    };
+    if NT_SUCCESS(status) { Ok(WdfDriver(driver.cast())) } else { Err(status) }
+}
+
+/// `WdfGetDriver()`: the FORCEINLINE `return WdfDriverGlobals->Driver;` (WDF-SRC wdfdriver.h).
+pub fn wdf_get_driver() -> WdfDriver {
+    // SAFETY: `WdfDriverGlobals` is set by the KMDF stub (FxDriverEntry) before DriverEntry runs
+    // and stays valid until the image unloads; the driver runs only between those two points.
+    let driver: WDFDRIVER = unsafe { (*wdk_sys::WdfDriverGlobals).Driver };
+    WdfDriver(driver.cast())
+}
+
+/// `WdfDriverMiniportUnload(Driver)`. wdfminiport.h's FORCEINLINE does not use the function table:
+/// `((PFN_WDFDRIVERMINIPORTUNLOAD) WdfDriverMiniportUnloadOverride)(WdfDriverGlobals, Driver)`.
+/// `WdfDriverMiniportUnloadOverride` (declared in wdf.h, defined in WdfDriverEntry.lib) is what the
+/// stub points at its own miniport-unload path, so the call goes through it exactly as in C
+/// (wdk-rs-facts.md §2 `WdfDriverMiniportUnload` row; ndis-kmdf.md §2.3 items 8 and 10).
+pub fn wdf_driver_miniport_unload(driver: WdfDriver) {
+    // SAFETY: the variable is written by the stub before DriverEntry and only read here; a
+    // `WDFFUNC` and `PFN_WDFDRIVERMINIPORTUNLOAD` are both `Option` of a plain function pointer.
+    let unload = unsafe {
+        transmute::<WDFFUNC, ndis::PFN_WDFDRIVERMINIPORTUNLOAD>(wdk_sys::WdfDriverMiniportUnloadOverride)
+    };
+    // NULL only if the stub never bound the framework, in which case DriverEntry never ran and
+    // there is nothing to unload (C would call through the null pointer).
+    if let Some(unload) = unload {
+        // SAFETY: called from MiniportDriverUnload at PASSIVE_LEVEL with the WDFDRIVER of this
+        // image, with the stub's globals, exactly as the C inline does.
+        unsafe { unload(wdk_sys::WdfDriverGlobals, driver.0.cast()) }
+    }
+}
+
+/// `WdfDeviceMiniportCreate(Driver, &Attributes, DeviceObject, AttachedDeviceObject, Pdo, &Device)`.
+///
+/// Route: wdk-sys has the table index (`_WDFFUNCENUM::WdfDeviceMiniportCreateTableIndex`, from
+/// wdffuncenum.h) but no `PFN_WDFDEVICEMINIPORTCREATE`, because wdf.h does not include
+/// wdfminiport.h, so `call_unsafe_wdf_function_binding!` cannot resolve it (wdk-rs-facts.md §2).
+/// `build.rs` runs bindgen over wdfminiport.h, so the PFN type is the header's own typedef rather
+/// than a hand-written one; the table lookup below is what the macro expands to (wdk-macros 0.5.2,
+/// `call_unsafe_wdf_function_binding_impl`), which is also what the C FORCEINLINE does:
+/// `((PFN_WDFDEVICEMINIPORTCREATE) WdfFunctions[WdfDeviceMiniportCreateTableIndex])(WdfDriverGlobals, ...)`.
+pub fn wdf_device_miniport_create(
+    driver: WdfDriver,
+    attributes: &WdfObjectAttributes,
+    device_object: DeviceObject,
+    attached_device_object: DeviceObject,
+    pdo: DeviceObject,
+) -> Result<WdfDevice, NtStatus> {
+    let mut device_attributes = object_attributes(attributes);
+    let mut device: WDFDEVICE = ptr::null_mut();
+    // SAFETY: `WdfFunctions` is the bound function table of `get_wdf_function_count()` entries
+    // (set by the stub before DriverEntry, never mutated; the same slice the wdk-sys macro builds).
+    let table = unsafe {
+        core::slice::from_raw_parts(wdk_sys::WdfFunctions, wdk_sys::wdf::__private::get_wdf_function_count())
+    };
+    let entry: WDFFUNC =
+        table.get(_WDFFUNCENUM::WdfDeviceMiniportCreateTableIndex as usize).copied().flatten();
+    // SAFETY: the table maps this index to a function of exactly the `PFN_WDFDEVICEMINIPORTCREATE`
+    // type (wdffuncenum.h / wdfminiport.h); `WDFFUNC` and that PFN are both `Option` of a function
+    // pointer.
+    let create = unsafe { transmute::<WDFFUNC, ndis::PFN_WDFDEVICEMINIPORTCREATE>(entry) };
+    // Index 200 is below every framework's always-available count, so this is never None on a
+    // bound KMDF; C indexes without a check, here a missing entry is an error status, not a crash.
+    let Some(create) = create else {
+        return Err(wdk_sys::STATUS_PROCEDURE_NOT_FOUND);
+    };
+    // SAFETY: PASSIVE_LEVEL (MiniportInitializeEx); the device objects come from
+    // NdisMGetDeviceProperty for this adapter; attributes and out-handle are live locals.
+    let status: NTSTATUS = unsafe {
+        create(
+            wdk_sys::WdfDriverGlobals,
+            driver.0.cast(),
+            &mut device_attributes,
+            device_object.0.cast::<DEVICE_OBJECT>(),
+            attached_device_object.0.cast::<DEVICE_OBJECT>(),
+            pdo.0.cast::<DEVICE_OBJECT>(),
+            &mut device,
+        )
+    };
+    if NT_SUCCESS(status) { Ok(WdfDevice(device.cast())) } else { Err(status) }
+}
+
+/// `WdfObjectGetTypedContextWorker(Handle, WDF_GET_CONTEXT_TYPE_INFO(T)->UniqueType)`, which is what
+/// `WdfObjectGetTypedContext` expands to (WDF-SRC wdfobject.h).
+pub fn wdf_object_get_typed_context_worker(
+    handle: WdfObject,
+    type_info: &'static WdfObjectContextTypeInfo,
+) -> *mut c_void {
+    // SAFETY: `handle` is a live framework object owned by the driver; the type info is a static
+    // with the layout of WDF_OBJECT_CONTEXT_TYPE_INFO (layout.rs). Returns NULL if the object has no
+    // context of that type.
+    let context: PVOID = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfObjectGetTypedContextWorker,
+            handle.0.cast(),
+            type_info.UniqueType.cast()
+        )
+    };
+    context.cast()
+}
+
+/// `WdfDeviceGetIoTarget(Device)`: the default target over the AttachedDeviceObject.
+pub fn wdf_device_get_io_target(device: WdfDevice) -> WdfIoTarget {
+    // SAFETY: `device` is the live miniport WDFDEVICE (FX_TYPE_DEVICE_BASE is accepted,
+    // ndis-kmdf.md §2.3 item 2).
+    let target = unsafe { call_unsafe_wdf_function_binding!(WdfDeviceGetIoTarget, device.0.cast()) };
+    WdfIoTarget(target.cast())
+}
+
+/// `WdfRequestCreate(&Attributes, IoTarget, &Request)`.
+pub fn wdf_request_create(
+    attributes: &WdfObjectAttributes,
+    io_target: WdfIoTarget,
+) -> Result<WdfRequest, NtStatus> {
+    let mut request_attributes = object_attributes(attributes);
+    let mut request: WDFREQUEST = ptr::null_mut();
+    // SAFETY: live locals for the attributes and out-handle; `io_target` is a live target.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfRequestCreate,
+            &mut request_attributes,
+            io_target.0.cast(),
+            &mut request
+        )
+    };
+    if NT_SUCCESS(status) { Ok(WdfRequest(request.cast())) } else { Err(status) }
+}
+
+/// `WdfMemoryCreate(&Attributes, PoolType, PoolTag, BufferSize, &Memory, &Buffer)`.
+pub fn wdf_memory_create(
+    attributes: &WdfObjectAttributes,
+    pool_type: i32,
+    pool_tag: u32,
+    size: usize,
+) -> Result<(WdfMemory, *mut c_void), NtStatus> {
+    let mut memory_attributes = object_attributes(attributes);
+    let mut memory: WDFMEMORY = ptr::null_mut();
+    let mut buffer: PVOID = ptr::null_mut();
+    // SAFETY: live locals for the attributes and both out-values. `pool_type` is a POOL_TYPE value
+    // (the facade passes NonPagedPoolNx, checked equal in layout.rs).
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfMemoryCreate,
+            &mut memory_attributes,
+            pool_type,
+            pool_tag,
+            size,
+            &mut memory,
+            &mut buffer
+        )
+    };
+    if NT_SUCCESS(status) { Ok((WdfMemory(memory.cast()), buffer)) } else { Err(status) }
+}
+
+/// `WdfIoTargetFormatRequestForRead(IoTarget, Request, OutputBuffer, NULL, NULL)`: the whole buffer,
+/// no device offset.
+pub fn wdf_io_target_format_request_for_read(
+    io_target: WdfIoTarget,
+    request: WdfRequest,
+    output_buffer: WdfMemory,
+) -> NtStatus {
+    // SAFETY: live target, request and memory object owned by the driver; the request is not
+    // pending (the caller formats only idle requests).
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfIoTargetFormatRequestForRead,
+            io_target.0.cast(),
+            request.0.cast(),
+            output_buffer.0.cast(),
+            ptr::null_mut(),
+            ptr::null_mut()
+        )
+    }
+}
+
+/// `WdfRequestSetCompletionRoutine(Request, CompletionRoutine, CompletionContext)`.
+pub fn wdf_request_set_completion_routine(
+    request: WdfRequest,
+    routine: Option<EvtWdfRequestCompletionRoutine>,
+    context: WdfContext,
+) {
+    // SAFETY: `EvtWdfRequestCompletionRoutine` is `unsafe extern "C" fn(WdfRequest, WdfIoTarget,
+    // *mut c_void, WdfContext)`; each handle is `#[repr(transparent)]` over a pointer, so it has the
+    // ABI of `EVT_WDF_REQUEST_COMPLETION_ROUTINE` (WDFREQUEST, WDFIOTARGET,
+    // PWDF_REQUEST_COMPLETION_PARAMS, WDFCONTEXT); both are `Option` of a function pointer.
+    let routine = unsafe {
+        transmute::<Option<EvtWdfRequestCompletionRoutine>, PFN_WDF_REQUEST_COMPLETION_ROUTINE>(routine)
+    };
+    // SAFETY: `request` is a live request owned by the driver and not pending.
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfRequestSetCompletionRoutine,
+            request.0.cast(),
+            routine,
+            context.0
+        )
+    }
+}
+
+/// `WdfRequestSend(Request, Target, WDF_NO_SEND_OPTIONS)`; FALSE: not sent, `WdfRequestGetStatus`
+/// says why.
+pub fn wdf_request_send(request: WdfRequest, io_target: WdfIoTarget) -> bool {
+    // SAFETY: live request formatted for `io_target`, not already pending (the caller's state).
+    let sent = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfRequestSend,
+            request.0.cast(),
+            io_target.0.cast(),
+            WDF_NO_SEND_OPTIONS.cast()
+        )
+    };
+    sent != 0 // BOOLEAN: any non-zero value is TRUE
+}
+
+/// `WdfRequestGetStatus(Request)`.
+pub fn wdf_request_get_status(request: WdfRequest) -> NtStatus {
+    // SAFETY: live request owned by the driver.
+    unsafe { call_unsafe_wdf_function_binding!(WdfRequestGetStatus, request.0.cast()) }
+}
+
+/// `WdfRequestGetInformation(Request)` (`ULONG_PTR`).
+pub fn wdf_request_get_information(request: WdfRequest) -> usize {
+    // SAFETY: live request owned by the driver.
+    let information: ULONG_PTR =
+        unsafe { call_unsafe_wdf_function_binding!(WdfRequestGetInformation, request.0.cast()) };
+    information as usize // pointer-sized (asserted above): lossless
+}
+
+/// `WDF_REQUEST_REUSE_PARAMS_INIT(&params, Flags, Status)` (zero, `Size`, `Flags`, `Status`,
+/// `NewIrp` NULL), then `WdfRequestReuse(Request, &params)`.
+pub fn wdf_request_reuse(request: WdfRequest, flags: u32, status: NtStatus) -> NtStatus {
+    let mut params = WDF_REQUEST_REUSE_PARAMS {
+        Size: WDF_REQUEST_REUSE_PARAMS_SIZE,
+        Flags: flags,
+        Status: status,
+        NewIrp: ptr::null_mut(),
+    };
+    // SAFETY: live request owned by the driver and completed (not pending); `params` is a live local.
+    unsafe { call_unsafe_wdf_function_binding!(WdfRequestReuse, request.0.cast(), &mut params) }
+}
+
+/// `WdfRequestCancelSentRequest(Request)`.
+pub fn wdf_request_cancel_sent_request(request: WdfRequest) -> bool {
+    // SAFETY: live request owned by the driver (KMDF handles the race with completion).
+    let canceled =
+        unsafe { call_unsafe_wdf_function_binding!(WdfRequestCancelSentRequest, request.0.cast()) };
+    canceled != 0 // BOOLEAN
+}
+
+/// `WdfIoTargetStop(IoTarget, Action)`.
+pub fn wdf_io_target_stop(io_target: WdfIoTarget, action: WdfIoTargetSentIoAction) {
+    // SAFETY: live target; `action` is a WDF_IO_TARGET_SENT_IO_ACTION value (checked equal in
+    // layout.rs). CancelSentIo/WaitForSentIoToComplete require PASSIVE_LEVEL: the caller's duty.
+    unsafe { call_unsafe_wdf_function_binding!(WdfIoTargetStop, io_target.0.cast(), action) }
+}
+
+/// `WdfObjectDelete(Object)`.
+pub fn wdf_object_delete(object: WdfObject) {
+    // SAFETY: `object` is a live framework object the driver created and may delete.
+    unsafe { call_unsafe_wdf_function_binding!(WdfObjectDelete, object.0.cast()) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NDIS (ndis.sys, ndis-abi.md §5.2, §9.1)
+
+/// `NdisMRegisterMiniportDriver(DriverObject, RegistryPath, MiniportDriverContext,
+/// &Characteristics, &NdisMiniportDriverHandle)`.
+pub fn ndis_m_register_miniport_driver(
+    driver_object: DriverObject,
+    registry_path: RegistryPath,
+    miniport_driver_context: NdisHandle,
+    characteristics: &NdisMiniportDriverCharacteristics,
+) -> Result<NdisHandle, NdisStatus> {
+    let mut handle: ndis::NDIS_HANDLE = ptr::null_mut();
+    // SAFETY: DriverEntry's objects passed through; the characteristics mirror has the layout of
+    // NDIS_MINIPORT_DRIVER_CHARACTERISTICS (layout.rs) and NDIS only reads it during the call.
+    let status: ndis::NDIS_STATUS = unsafe {
+        ndis::NdisMRegisterMiniportDriver(
+            driver_object.0.cast::<DRIVER_OBJECT>(),
+            registry_path.0.cast::<UNICODE_STRING>(),
+            miniport_driver_context.0,
+            ptr::from_ref(characteristics).cast_mut().cast::<ndis::NDIS_MINIPORT_DRIVER_CHARACTERISTICS>(),
+            &mut handle,
+        )
+    };
+    if status == NDIS_STATUS_SUCCESS { Ok(NdisHandle(handle)) } else { Err(status) }
+}
+
+/// `NdisMDeregisterMiniportDriver(NdisMiniportDriverHandle)`.
+pub fn ndis_m_deregister_miniport_driver(ndis_miniport_driver_handle: NdisHandle) {
+    // SAFETY: the handle NdisMRegisterMiniportDriver returned; PASSIVE_LEVEL (MiniportDriverUnload).
+    unsafe { ndis::NdisMDeregisterMiniportDriver(ndis_miniport_driver_handle.0) }
+}
+
+/// `NdisMSetMiniportAttributes(NdisMiniportHandle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)attributes)`.
+///
+/// # Safety
+/// `attributes` points at a complete registration or general attributes structure whose
+/// `Header.Size` bytes are readable.
+pub unsafe fn ndis_m_set_miniport_attributes(
+    ndis_miniport_handle: NdisHandle,
+    attributes: *const NdisObjectHeader,
+) -> NdisStatus {
+    // SAFETY: the caller guarantees a complete attributes structure; NDIS picks the union member by
+    // `Header.Type` and reads `Header.Size` bytes (ndis-abi.md §7.6).
+    unsafe {
+        ndis::NdisMSetMiniportAttributes(
+            ndis_miniport_handle.0,
+            attributes.cast_mut().cast::<ndis::NDIS_MINIPORT_ADAPTER_ATTRIBUTES>(),
+        )
+    }
+}
+
+/// `NdisMGetDeviceProperty(MiniportAdapterHandle, &Pdo, &Fdo, &NextDeviceObject, NULL, NULL)`.
+pub fn ndis_m_get_device_property(miniport_adapter_handle: NdisHandle) -> DeviceProperty {
+    let mut physical_device_object: PDEVICE_OBJECT = ptr::null_mut();
+    let mut functional_device_object: PDEVICE_OBJECT = ptr::null_mut();
+    let mut next_device_object: PDEVICE_OBJECT = ptr::null_mut();
+    // SAFETY: the adapter handle NDIS passed to MiniportInitializeEx; every out-pointer is a live
+    // local or NULL (all optional); PASSIVE_LEVEL.
+    unsafe {
+        ndis::NdisMGetDeviceProperty(
+            miniport_adapter_handle.0,
+            &mut physical_device_object,
+            &mut functional_device_object,
+            &mut next_device_object,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        );
+    }
+    DeviceProperty {
+        physical_device_object: DeviceObject(physical_device_object.cast()),
+        functional_device_object: DeviceObject(functional_device_object.cast()),
+        next_device_object: DeviceObject(next_device_object.cast()),
+    }
+}
+
+/// `NdisAllocateMemoryWithTagPriority(NdisHandle, Length, Tag, Priority)`.
+pub fn ndis_allocate_memory_with_tag_priority(
+    ndis_handle: NdisHandle,
+    length: u32,
+    tag: u32,
+    priority: i32,
+) -> *mut c_void {
+    // SAFETY: a valid NDIS handle; <= DISPATCH_LEVEL. Returns NULL on failure.
+    unsafe { ndis::NdisAllocateMemoryWithTagPriority(ndis_handle.0, length, tag, priority) }
+}
+
+/// `NdisFreeMemoryWithTagPriority(NdisHandle, VirtualAddress, Tag)`.
+///
+/// # Safety
+/// `va` came from [`ndis_allocate_memory_with_tag_priority`] with `tag` and is not used after.
+pub unsafe fn ndis_free_memory_with_tag_priority(ndis_handle: NdisHandle, va: *mut c_void, tag: u32) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { ndis::NdisFreeMemoryWithTagPriority(ndis_handle.0, va, tag) }
+}
+
+/// `NdisAllocateNetBufferListPool(NdisHandle, &Parameters)`.
+pub fn ndis_allocate_net_buffer_list_pool(
+    ndis_handle: NdisHandle,
+    parameters: &NetBufferListPoolParameters,
+) -> NdisHandle {
+    // SAFETY: the mirror has the layout of NET_BUFFER_LIST_POOL_PARAMETERS (layout.rs); NDIS only
+    // reads it during the call. Returns NULL on failure.
+    let pool = unsafe {
+        ndis::NdisAllocateNetBufferListPool(
+            ndis_handle.0,
+            ptr::from_ref(parameters).cast_mut().cast::<ndis::NET_BUFFER_LIST_POOL_PARAMETERS>(),
+        )
+    };
+    NdisHandle(pool)
+}
+
+/// `NdisFreeNetBufferListPool(PoolHandle)`.
+///
+/// # Safety
+/// Every NBL of the pool has been freed.
+pub unsafe fn ndis_free_net_buffer_list_pool(pool_handle: NdisHandle) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { ndis::NdisFreeNetBufferListPool(pool_handle.0) }
+}
+
+/// `NdisAllocateNetBufferAndNetBufferList(PoolHandle, ContextSize, ContextBackFill, MdlChain,
+/// DataOffset, DataLength)`.
+///
+/// # Safety
+/// `mdl_chain` is null or an MDL chain that outlives the NBL.
+pub unsafe fn ndis_allocate_net_buffer_and_net_buffer_list(
+    pool_handle: NdisHandle,
+    context_size: u16,
+    context_back_fill: u16,
+    mdl_chain: *mut Mdl,
+    data_offset: u32,
+    data_length: usize,
+) -> *mut NetBufferList {
+    // SAFETY: the caller guarantees the MDL chain; `Mdl` has the layout of MDL and `NetBufferList`
+    // that of NET_BUFFER_LIST (layout.rs). Returns NULL on failure.
+    let nbl = unsafe {
+        ndis::NdisAllocateNetBufferAndNetBufferList(
+            pool_handle.0,
+            context_size,
+            context_back_fill,
+            mdl_chain.cast::<MDL>(),
+            data_offset,
+            data_length as SIZE_T, // pointer-sized (asserted above): lossless
+        )
+    };
+    nbl.cast::<NetBufferList>()
+}
+
+/// `NdisFreeNetBufferList(NetBufferList)`.
+///
+/// # Safety
+/// `net_buffer_list` came from this driver's pool, is owned by the driver and is not used after.
+pub unsafe fn ndis_free_net_buffer_list(net_buffer_list: *mut NetBufferList) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { ndis::NdisFreeNetBufferList(net_buffer_list.cast::<ndis::NET_BUFFER_LIST>()) }
+}
+
+/// `NdisAllocateMdl(NdisHandle, VirtualAddress, Length)`.
+///
+/// # Safety
+/// `virtual_address` is nonpaged memory of at least `length` bytes that outlives the MDL.
+pub unsafe fn ndis_allocate_mdl(
+    ndis_handle: NdisHandle,
+    virtual_address: *mut c_void,
+    length: u32,
+) -> *mut Mdl {
+    // SAFETY: guaranteed by the caller. Returns NULL on failure.
+    let mdl = unsafe { ndis::NdisAllocateMdl(ndis_handle.0, virtual_address, length) };
+    mdl.cast::<Mdl>()
+}
+
+/// `NdisFreeMdl(Mdl)`.
+///
+/// # Safety
+/// `mdl` came from [`ndis_allocate_mdl`] and is not used after.
+pub unsafe fn ndis_free_mdl(mdl: *mut Mdl) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { ndis::NdisFreeMdl(mdl.cast::<MDL>()) }
+}
+
+/// `NdisMSendNetBufferListsComplete(MiniportAdapterHandle, NetBufferList, SendCompleteFlags)`.
+///
+/// # Safety
+/// `net_buffer_list` is a chain of NBLs NDIS sent to this miniport and not yet completed.
+pub unsafe fn ndis_m_send_net_buffer_lists_complete(
+    miniport_adapter_handle: NdisHandle,
+    net_buffer_list: *mut NetBufferList,
+    send_complete_flags: u32,
+) {
+    // SAFETY: guaranteed by the caller; <= DISPATCH_LEVEL with the matching DISPATCH flag.
+    unsafe {
+        ndis::NdisMSendNetBufferListsComplete(
+            miniport_adapter_handle.0,
+            net_buffer_list.cast::<ndis::NET_BUFFER_LIST>(),
+            send_complete_flags,
+        )
+    }
+}
+
+/// `NdisMPauseComplete(MiniportAdapterHandle)`.
+pub fn ndis_m_pause_complete(miniport_adapter_handle: NdisHandle) {
+    // SAFETY: the adapter handle; called once per pending MiniportPause, <= DISPATCH_LEVEL.
+    unsafe { ndis::NdisMPauseComplete(miniport_adapter_handle.0) }
+}
