@@ -54,9 +54,8 @@ pub unsafe extern "system" fn miniport_halt_ex(
     };
     // SAFETY: the context is the PoolBox<Adapter> that initialize gave away, allocated with this
     // miniport handle and ADAPTER_TAG; halt is its last user.
-    if let Some(mut adapter) =
-        unsafe { PoolBox::<Adapter>::from_handle(miniport_adapter_context, miniport, ADAPTER_TAG) }
-    {
+    let owned = unsafe { PoolBox::<Adapter>::from_handle(miniport_adapter_context, miniport, ADAPTER_TAG) };
+    if let Some(mut adapter) = owned {
         // Stop the target (cancel and wait for sent I/O), delete the requests and the miniport
         // device, free the receive resources; dropping the box frees the adapter.
         adapter.release_resources();
