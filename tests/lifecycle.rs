@@ -79,10 +79,10 @@ fn unload_without_adapters_undoes_driver_entry() {
 #[test]
 fn general_attributes_describe_an_ethernet_adapter_with_a_unique_address() {
     let (sim, ids) = with_adapters(4, 2);
-    let first = sim.general_attributes(ids[0]);
-    let second = sim.general_attributes(ids[1]);
-    assert_eq!(first.mtu, 1500);
-    assert_eq!(first.mac_address_length, 6);
+    let first = sim.general_attributes(ids[0]).expect("general attributes");
+    let second = sim.general_attributes(ids[1]).expect("general attributes");
+    assert_eq!(first.mtu_size, 1500);
+    assert_eq!(first.current_mac_address.len(), 6, "MacAddressLength");
     assert_eq!(first.current_mac_address[0] & 0x03, 0x02, "locally administered unicast");
     assert_ne!(first.current_mac_address, second.current_mac_address);
     assert_eq!(first.if_type, 6);

@@ -12,23 +12,28 @@ fn u32_of(data: &[u8]) -> u32 {
 }
 
 /// OIDs that only make sense as a set.
-const SET_ONLY: [u32; 1] = [OID_GEN_LINK_PARAMETERS];
+const SET_ONLY: [u32; 2] = [OID_GEN_LINK_PARAMETERS, OID_PNP_SET_POWER];
 
 #[test]
 fn every_supported_oid_is_answered_and_nothing_else() {
     let (sim, ids) = with_adapters(40, 1);
     let adapter = ids[0];
-    let supported = sim.general_attributes(adapter).supported_oids;
+    let supported = sim.general_attributes(adapter).expect("general attributes").supported_oids;
     assert!(!supported.is_empty());
     for &oid in &supported {
         if SET_ONLY.contains(&oid) {
             continue;
         }
-        let result = sim.oid_query(adapter, oid, 256);
+        let result = if oid == OID_PNP_QUERY_POWER {
+            // A query that carries the target device state (D3 = 4).
+            sim.oid_query_with(adapter, oid, &4u32.to_ne_bytes())
+        } else {
+            sim.oid_query(adapter, oid, 256)
+        };
         assert_eq!(result.status, NDIS_STATUS_SUCCESS, "query of supported OID {oid:#x}");
         assert!(result.bytes_written_or_read as usize <= 256);
     }
-    for oid in [OID_PNP_SET_POWER, OID_PNP_QUERY_POWER, OID_GEN_VLAN_ID, 0xDEAD_BEEF] {
+    for oid in [OID_PNP_CAPABILITIES, OID_GEN_VLAN_ID, OID_GEN_MINIPORT_RESTART_ATTRIBUTES, 0xDEAD_BEEF] {
         assert!(!supported.contains(&oid));
         assert_eq!(sim.oid_query(adapter, oid, 64).status, NDIS_STATUS_NOT_SUPPORTED, "{oid:#x}");
     }
@@ -89,7 +94,7 @@ fn statistics_come_as_a_versioned_ndis_statistics_info() {
 fn addresses_and_sizes() {
     let (sim, ids) = with_adapters(43, 1);
     let adapter = ids[0];
-    let attributes = sim.general_attributes(adapter);
+    let attributes = sim.general_attributes(adapter).expect("general attributes");
     let current = sim.oid_query(adapter, ndis_types::oid::OID_802_3_CURRENT_ADDRESS, 6);
     assert_eq!(current.status, NDIS_STATUS_SUCCESS);
     assert_eq!(current.data[..6], attributes.current_mac_address[..6]);
@@ -150,6 +155,10 @@ fn packet_filter_lookahead_and_multicast_sets() {
         sim.oid_set(adapter, OID_GEN_INTERRUPT_MODERATION, &[0x80, 1, 12, 0, 0, 0, 0, 0, 2, 0, 0, 0]).status,
         NDIS_STATUS_INVALID_DATA
     );
+    for state in 1u32..=4 {
+        assert_eq!(sim.oid_set(adapter, OID_PNP_SET_POWER, &state.to_ne_bytes()).status, NDIS_STATUS_SUCCESS);
+    }
+    assert_eq!(sim.oid_set(adapter, OID_PNP_SET_POWER, &[1]).status, NDIS_STATUS_NOT_ACCEPTED);
     let mut link = [0u8; 32];
     link[..4].copy_from_slice(&[0x80, 1, 32, 0]);
     assert_eq!(sim.oid_set(adapter, OID_GEN_LINK_PARAMETERS, &link).status, NDIS_STATUS_SUCCESS);

@@ -15,7 +15,7 @@ use crate::sys::*;
 use core::sync::atomic::Ordering;
 
 /// Exactly the OIDs this module answers; NDIS publishes it as `OID_GEN_SUPPORTED_LIST`.
-pub static SUPPORTED_OIDS: [NdisOid; 36] = [
+pub static SUPPORTED_OIDS: [NdisOid; 38] = [
     OID_GEN_SUPPORTED_LIST,
     OID_GEN_HARDWARE_STATUS,
     OID_GEN_MEDIA_SUPPORTED,
@@ -52,6 +52,8 @@ pub static SUPPORTED_OIDS: [NdisOid; 36] = [
     OID_802_3_MULTICAST_LIST,
     OID_802_3_MAXIMUM_LIST_SIZE,
     OID_802_3_MAC_OPTIONS,
+    OID_PNP_QUERY_POWER,
+    OID_PNP_SET_POWER,
 ];
 
 /// `OID_GEN_VENDOR_DESCRIPTION`: a NUL-terminated ANSI string.
@@ -64,6 +66,9 @@ const HARDWARE_STATUS_READY: u32 = 0;
 /// `NDIS_MEDIA_STATE`: connected 0, disconnected 1.
 const MEDIA_STATE_CONNECTED: u32 = 0;
 const MEDIA_STATE_DISCONNECTED: u32 = 1;
+/// `NDIS_DEVICE_POWER_STATE`: D0 = 1 through D3 = 4.
+const DEVICE_STATE_D0: u32 = 1;
+const DEVICE_STATE_D3: u32 = 4;
 /// Ethernet header bytes on top of the MTU.
 const ETHERNET_HEADER: u32 = 14;
 /// `NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1`: Header, duplex, two speeds, pause functions,
@@ -230,6 +235,13 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         }
         OID_802_3_MAXIMUM_LIST_SIZE => answer_u32(buffer, MAX_MULTICAST_ADDRESSES as u32),
         OID_802_3_MAC_OPTIONS => answer_u32(buffer, 0),
+        // NDIS asks before a power transition; the adapter holds nothing that would stop one (NDIS
+        // pauses it first). The buffer carries the target NDIS_DEVICE_POWER_STATE.
+        OID_PNP_QUERY_POWER => match read_u32(buffer) {
+            Some(DEVICE_STATE_D0..=DEVICE_STATE_D3) => OidOutcome::done(0),
+            Some(_) => OidOutcome::failed(NDIS_STATUS_INVALID_DATA),
+            None => OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, 4),
+        },
         _ => OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED),
     }
 }
@@ -297,6 +309,13 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
             }
             OidOutcome::done(LINK_PARAMETERS_SIZE)
         }
+        // The wire has no power to manage: every transition succeeds (NDIS pauses the adapter
+        // before D3 and restarts it after D0). The only other completion Driver Verifier allows
+        // for this OID is NOT_ACCEPTED (rule NdisOidComplete), the answer to a malformed request.
+        OID_PNP_SET_POWER => match read_u32(buffer) {
+            Some(DEVICE_STATE_D0..=DEVICE_STATE_D3) => OidOutcome::done(4),
+            _ => OidOutcome::failed(NDIS_STATUS_NOT_ACCEPTED),
+        },
         _ => OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED),
     }
 }

@@ -50,6 +50,12 @@ pub(crate) fn irql_name(irql: Kirql) -> String {
 }
 
 impl State {
+    /// A handler NDIS may call at any IRQL up to DISPATCH: the seed picks PASSIVE or DISPATCH
+    /// (rule `Irql.HandlerEntry`: exercise both).
+    pub(crate) fn seeded_irql(&mut self) -> Kirql {
+        if self.rng.coin() { DISPATCH_LEVEL } else { PASSIVE_LEVEL }
+    }
+
     fn caller(&self) -> &'static str {
         self.frames.last().map(|f| f.what).unwrap_or("the test")
     }
@@ -64,18 +70,19 @@ impl State {
             );
             return false;
         }
+        if max == PASSIVE_LEVEL && !self.locks.is_empty() {
+            let held: Vec<String> =
+                self.locks.iter().map(|(k, l)| format!("{k:#x} (taken in {})", l.acquired_in)).collect();
+            self.violate(
+                LOCK_NO_BLOCKING_WHILE_HELD,
+                format!("{api} (PASSIVE_LEVEL only) called while holding spin lock(s) {}", held.join(", ")),
+            );
+        }
         if self.irql > max {
             let caller = self.caller();
             let (now, max_s) = (irql_name(self.irql), irql_name(max));
             self.violate(rule, format!("{api} called at {now} from {caller}; it requires IRQL <= {max_s}"));
             return false;
-        }
-        if max == PASSIVE_LEVEL && !self.locks.is_empty() {
-            let held: Vec<String> = self.locks.iter().map(|(k, l)| format!("{k:#x} (taken in {})", l.acquired_in)).collect();
-            self.violate(
-                LOCK_NO_BLOCKING_WHILE_HELD,
-                format!("{api} (PASSIVE_LEVEL only) called while holding spin lock(s) {}", held.join(", ")),
-            );
         }
         true
     }
@@ -88,7 +95,10 @@ impl State {
         if let Some(held) = self.locks.remove(&(lock as usize)) {
             self.violate(
                 LOCK_BALANCED,
-                format!("KeInitializeSpinLock({lock:p}) on a lock that is held (taken in {})", held.acquired_in),
+                format!(
+                    "KeInitializeSpinLock({lock:p}) on a lock that is held (taken in {})",
+                    held.acquired_in
+                ),
             );
         }
         // SAFETY: the facade passes the address of the driver's KSPIN_LOCK, valid for writes.
@@ -125,7 +135,11 @@ impl State {
         let api = "KeAcquireSpinLockAtDpcLevel";
         self.check_irql(api, DISPATCH_LEVEL);
         if self.irql < DISPATCH_LEVEL {
-            let msg = format!("{api}({lock:p}) called at {} from {}; it requires DISPATCH_LEVEL", irql_name(self.irql), self.caller());
+            let msg = format!(
+                "{api}({lock:p}) called at {} from {}; it requires DISPATCH_LEVEL",
+                irql_name(self.irql),
+                self.caller()
+            );
             self.violate(IRQL_CALL_BELOW_MIN, msg);
         }
         let old = self.irql;
@@ -136,14 +150,24 @@ impl State {
         let key = lock as usize;
         match self.locks.remove(&key) {
             None => {
-                let msg = format!("{api}({lock:p}) from {}: the lock is not held (never acquired, or released twice)", self.caller());
+                let msg = format!(
+                    "{api}({lock:p}) from {}: the lock is not held (never acquired, or released twice)",
+                    self.caller()
+                );
                 self.violate(LOCK_BALANCED, msg);
                 None
             }
             Some(held) => {
                 if held.raised != raised {
-                    let how = if held.raised { "KeAcquireSpinLockRaiseToDpc" } else { "KeAcquireSpinLockAtDpcLevel" };
-                    let msg = format!("{api}({lock:p}) releases a lock taken with {how} in {}: acquire and release must match", held.acquired_in);
+                    let how = if held.raised {
+                        "KeAcquireSpinLockRaiseToDpc"
+                    } else {
+                        "KeAcquireSpinLockAtDpcLevel"
+                    };
+                    let msg = format!(
+                        "{api}({lock:p}) releases a lock taken with {how} in {}: acquire and release must match",
+                        held.acquired_in
+                    );
                     self.violate(LOCK_BALANCED, msg);
                 }
                 // SAFETY: as in ke_initialize_spin_lock.
@@ -156,7 +180,10 @@ impl State {
     pub(crate) fn ke_release_spin_lock(&mut self, lock: *mut usize, new_irql: Kirql) {
         let api = "KeReleaseSpinLock";
         if self.irql != DISPATCH_LEVEL {
-            let msg = format!("{api}({lock:p}) called at {}; a lock holder runs at DISPATCH_LEVEL", irql_name(self.irql));
+            let msg = format!(
+                "{api}({lock:p}) called at {}; a lock holder runs at DISPATCH_LEVEL",
+                irql_name(self.irql)
+            );
             self.violate(LOCK_BALANCED, msg);
         }
         if let Some(held) = self.release(api, lock, true)
@@ -170,7 +197,10 @@ impl State {
             self.violate(LOCK_BALANCED, msg);
         }
         if new_irql < DISPATCH_LEVEL && !self.locks.is_empty() {
-            let msg = format!("{api}({lock:p}) lowers the IRQL to {} while other spin locks are still held: locks released out of order", irql_name(new_irql));
+            let msg = format!(
+                "{api}({lock:p}) lowers the IRQL to {} while other spin locks are still held: locks released out of order",
+                irql_name(new_irql)
+            );
             self.violate(LOCK_BALANCED, msg);
         }
         self.irql = new_irql.min(self.irql);
@@ -179,7 +209,8 @@ impl State {
     pub(crate) fn ke_release_spin_lock_from_dpc_level(&mut self, lock: *mut usize) {
         let api = "KeReleaseSpinLockFromDpcLevel";
         if self.irql < DISPATCH_LEVEL {
-            let msg = format!("{api}({lock:p}) called at {}; it requires DISPATCH_LEVEL", irql_name(self.irql));
+            let msg =
+                format!("{api}({lock:p}) called at {}; it requires DISPATCH_LEVEL", irql_name(self.irql));
             self.violate(IRQL_CALL_BELOW_MIN, msg);
         }
         self.release(api, lock, false);
@@ -190,10 +221,16 @@ impl State {
         let frame = self.frames.pop().expect("kernel-sim bug: frame stack underflow");
         let depth = self.frames.len() + 1;
         if self.irql != frame.entry_irql {
-            let msg = format!("{} returned at {}, but was called at {}", frame.what, irql_name(self.irql), irql_name(frame.entry_irql));
+            let msg = format!(
+                "{} returned at {}, but was called at {}",
+                frame.what,
+                irql_name(self.irql),
+                irql_name(frame.entry_irql)
+            );
             self.violate(LOCK_BALANCED, msg);
         }
-        let leaked: Vec<usize> = self.locks.iter().filter(|(_, l)| l.depth >= depth).map(|(k, _)| *k).collect();
+        let leaked: Vec<usize> =
+            self.locks.iter().filter(|(_, l)| l.depth >= depth).map(|(k, _)| *k).collect();
         for key in leaked {
             self.locks.remove(&key);
             let msg = format!("{} returned still holding spin lock {key:#x}", frame.what);
@@ -219,11 +256,5 @@ impl Inner {
             st.log(format!("<- {what}"));
         });
         result
-    }
-
-    /// A handler NDIS may call at any IRQL up to DISPATCH: the seed picks PASSIVE or DISPATCH
-    /// (rule `Irql.HandlerEntry`: exercise both).
-    pub(crate) fn seeded_irql(&self) -> Kirql {
-        self.with(|st| if st.rng.coin() { DISPATCH_LEVEL } else { PASSIVE_LEVEL })
     }
 }

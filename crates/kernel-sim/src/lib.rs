@@ -1,1 +1,418 @@
+//! `kernel-sim`: a host model of NDIS 6.30 and KMDF that loads the real miniport driver and checks
+//! it against the rules Driver Verifier and the documentation state (VERIFIER-RULES.md; what is
+//! implemented, where, and its test: `crates/kernel-sim/RULES.md`).
+//!
+//! The model implements [`ndis_types::host::Kernel`] and drives the driver only through what the
+//! driver registered: `DriverEntry`, the handlers in its `NDIS_MINIPORT_DRIVER_CHARACTERISTICS`, and
+//! the completion routines it sets on its requests. It is stricter than Windows, never looser:
+//! single-threaded and deterministic (everything runs on the test's thread), with a seeded PRNG
+//! deciding every choice Windows leaves open (handler IRQL, nested or deferred cancel, the order of
+//! due completions), and virtual time.
+//!
+//! ```ignore
+//! let sim = Sim::new(SimConfig::default());
+//! assert_eq!(sim.load(driver_entry), STATUS_SUCCESS);
+//! let a = sim.add_adapter().unwrap();
+//! assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+//! let sent = sim.send(a, 4, 60);
+//! sim.run_until_idle();
+//! assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+//! sim.remove_adapter(a);
+//! sim.unload();
+//! sim.assert_clean();
+//! ```
+//!
+//! A violation that Windows answers with a bug check or a hang (a recursive spin lock, a
+//! `WdfIoTargetStop` that cannot return, a pause that never completes) aborts the scenario with a
+//! panic naming the rule. When that panic starts inside a driver callback (an `extern "system"`
+//! frame), Rust cannot unwind through it and aborts the test process after printing the message.
 
+mod faults;
+mod irql;
+mod kernel;
+mod kmdf;
+mod loader;
+mod lower;
+mod memory;
+mod ndis;
+mod rng;
+mod sched;
+mod state;
+mod verifier;
+
+pub use kmdf::{DEVICE_CREATE_APIS, RESTRICTED_DEVICE_APIS};
+pub use lower::{LowerDeviceControl, WriteCompletion};
+pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
+pub use verifier::{Violation, rules, tag_string};
+
+use memory::Scope;
+use ndis_types::miniport::{
+    NDIS_PAUSE_NDIS_INTERNAL, NdisDevicePnpEvent, NdisHaltAction, NdisShutdownAction,
+};
+use ndis_types::oid::{NDIS_REQUEST_QUERY_INFORMATION, NDIS_REQUEST_SET_INFORMATION};
+use ndis_types::{DriverObject, Kirql, NdisStatus, NtStatus, RegistryPath, WdfDevice};
+use state::Inner;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// The driver's exported entry point.
+pub type DriverEntryFn = extern "system" fn(DriverObject, RegistryPath) -> NtStatus;
+
+/// An adapter the model added (its index, in order of `add_adapter`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AdapterId(pub usize);
+
+/// The model operation in progress when a call was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    DriverEntry,
+    Initialize(AdapterId),
+    Restart(AdapterId),
+    Pause(AdapterId),
+    Halt(AdapterId),
+    Other,
+}
+
+/// One fallible call the driver made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FallibleCall {
+    /// 1-based, counted over the whole run.
+    pub ordinal: u64,
+    pub api: &'static str,
+    pub phase: Phase,
+}
+
+/// Which fallible call fails, if any (it fails the documented way, with no side effect).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FaultPlan {
+    #[default]
+    None,
+    /// The Nth fallible call of the run (1-based; see [`Sim::fallible_calls`]).
+    FailCall { ordinal: u64 },
+    /// The Nth call (1-based) of one API, e.g. `("NdisAllocateNetBufferAndNetBufferList", 3)`.
+    FailNthOf { api: &'static str, nth: u64 },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub faults: FaultPlan,
+}
+
+/// One NBL the model sent (opaque, in order of sending).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SendId(pub(crate) u64);
+
+/// What an OID request came back with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidResult {
+    pub status: NdisStatus,
+    /// `BytesWritten` of a query, `BytesRead` of a set.
+    pub bytes_written_or_read: u32,
+    pub bytes_needed: u32,
+    /// The information buffer after the call.
+    pub data: Vec<u8>,
+}
+
+/// The adapter states of ndis-kmdf.md §3.3 (surprise removal is a separate flag:
+/// [`Sim::surprise_removed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterState {
+    Halted,
+    Initializing,
+    Paused,
+    Restarting,
+    Running,
+    Pausing,
+    Shutdown,
+}
+
+/// The model: NDIS, KMDF and the device below, with the driver loaded into it.
+pub struct Sim {
+    pub(crate) inner: Rc<Inner>,
+    _loader: loader::LoaderGuard,
+}
+
+impl Sim {
+    /// Take the process-wide loader lock for the Sim's lifetime and install the model as the OS of
+    /// this thread.
+    pub fn new(config: SimConfig) -> Sim {
+        let guard = loader::lock();
+        let inner = Rc::new(Inner::new(&config));
+        ndis_types::host::install(inner.clone());
+        Sim { inner, _loader: guard }
+    }
+
+    /// Call `DriverEntry` at PASSIVE_LEVEL with a fresh `DRIVER_OBJECT` and registry path.
+    pub fn load(&self, entry: DriverEntryFn) -> NtStatus {
+        self.inner.load(entry)
+    }
+
+    /// PnP start of a new device: `MiniportInitializeEx`; on success the adapter is Paused.
+    pub fn add_adapter(&self) -> Result<AdapterId, NdisStatus> {
+        self.inner.add_adapter()
+    }
+
+    /// `MiniportRestart` (Paused → Restarting → Running), waiting for `NdisMRestartComplete`.
+    pub fn restart(&self, a: AdapterId) -> NdisStatus {
+        self.inner.restart(a)
+    }
+
+    /// `MiniportPause` (Running → Pausing → Paused), waiting for `NdisMPauseComplete`.
+    pub fn pause(&self, a: AdapterId) -> NdisStatus {
+        self.inner.pause(a, NDIS_PAUSE_NDIS_INTERNAL)
+    }
+
+    /// `MiniportHaltEx`; the adapter must be Paused (or Shut down).
+    pub fn halt(&self, a: AdapterId, action: NdisHaltAction) {
+        self.inner.halt(a, action)
+    }
+
+    /// An orderly PnP remove: pause if Running, then halt with `NdisHaltDeviceDisabled`.
+    pub fn remove_adapter(&self, a: AdapterId) {
+        self.inner.remove_adapter(a)
+    }
+
+    /// Surprise removal: the notification, pause if Running, halt with
+    /// `NdisHaltDeviceSurpriseRemoved`; the device below goes away after the halt.
+    pub fn surprise_remove(&self, a: AdapterId) {
+        self.inner.surprise_remove(a)
+    }
+
+    /// `MiniportDevicePnPEventNotify` alone.
+    pub fn pnp_event(&self, a: AdapterId, event: NdisDevicePnpEvent) {
+        self.inner.pnp_event(a, event)
+    }
+
+    /// `MiniportShutdownEx`: PowerOff at PASSIVE, BugCheck at HIGH_LEVEL. Only halt may follow.
+    pub fn shutdown(&self, a: AdapterId, action: NdisShutdownAction) {
+        self.inner.shutdown(a, action)
+    }
+
+    /// `MiniportResetEx` at a seeded IRQL, waiting for `NdisMResetComplete`: (status, AddressingReset).
+    pub fn reset(&self, a: AdapterId) -> (NdisStatus, bool) {
+        self.inner.reset(a)
+    }
+
+    /// NDIS sends `nbl_count` protocol NBLs of `frame_len` bytes each, chained, in one call.
+    pub fn send(&self, a: AdapterId, nbl_count: usize, frame_len: usize) -> Vec<SendId> {
+        self.inner.send(a, nbl_count, frame_len)
+    }
+
+    /// The status the miniport completed this send with; None while it owns it.
+    pub fn send_completion(&self, id: SendId) -> Option<NdisStatus> {
+        self.inner.with(|st| st.data.sends.get(id.0 as usize - 1).and_then(|s| s.completed))
+    }
+
+    /// The frame bytes of a send.
+    pub fn sent_frame(&self, id: SendId) -> Vec<u8> {
+        self.inner.with(|st| st.data.sends[id.0 as usize - 1].frame.clone())
+    }
+
+    /// Sends the miniport has not completed yet on `a`.
+    pub fn outstanding_sends(&self, a: AdapterId) -> usize {
+        self.inner.with(|st| st.outstanding_sends(a))
+    }
+
+    /// An OID query with a `buffer_len`-byte information buffer (initially 0xCC).
+    pub fn oid_query(&self, a: AdapterId, oid: u32, buffer_len: usize) -> OidResult {
+        self.inner.oid_request(a, NDIS_REQUEST_QUERY_INFORMATION, oid, &[], buffer_len)
+    }
+
+    /// An OID query whose information buffer starts out holding `input` (OID_PNP_QUERY_POWER
+    /// carries the target power state that way).
+    pub fn oid_query_with(&self, a: AdapterId, oid: u32, input: &[u8]) -> OidResult {
+        self.inner.oid_request(a, NDIS_REQUEST_QUERY_INFORMATION, oid, input, input.len())
+    }
+
+    /// An OID set with `data` as the information buffer.
+    pub fn oid_set(&self, a: AdapterId, oid: u32, data: &[u8]) -> OidResult {
+        self.inner.oid_request(a, NDIS_REQUEST_SET_INFORMATION, oid, data, data.len())
+    }
+
+    /// `MiniportDriverUnload` at PASSIVE, then every driver-scoped leak check.
+    pub fn unload(&self) {
+        self.inner.unload()
+    }
+
+    /// Run scheduled events (deferred completions, NBL returns) until none is left.
+    pub fn run_until_idle(&self) {
+        self.inner.run_until_idle()
+    }
+
+    /// Let `d` of virtual time pass, running what falls due.
+    pub fn advance_time(&self, d: Duration) {
+        self.inner.advance_time(d)
+    }
+
+    pub fn now(&self) -> Duration {
+        self.inner.with(|st| st.now)
+    }
+
+    /// Events waiting in the scheduler.
+    pub fn scheduled_events(&self) -> usize {
+        self.inner.with(|st| st.sched.len())
+    }
+
+    /// The stand-in device below `a`.
+    pub fn lower(&self, a: AdapterId) -> LowerDeviceControl<'_> {
+        self.inner.with(|st| st.adapter(a).id);
+        LowerDeviceControl { sim: self, adapter: a }
+    }
+
+    pub fn adapter_state(&self, a: AdapterId) -> AdapterState {
+        self.inner.with(|st| st.adapter(a).state)
+    }
+
+    pub fn surprise_removed(&self, a: AdapterId) -> bool {
+        self.inner.with(|st| st.adapter(a).surprise_removed)
+    }
+
+    /// Adapters added so far (halted ones included).
+    pub fn adapters(&self) -> Vec<AdapterId> {
+        self.inner.with(|st| st.ndis.adapters.iter().map(|a| a.id).collect())
+    }
+
+    /// `IfIndex` and `NetLuid` NDIS gave the adapter in its init parameters.
+    pub fn interface_ids(&self, a: AdapterId) -> (u32, u64) {
+        self.inner.with(|st| (st.adapter(a).if_index, st.adapter(a).net_luid))
+    }
+
+    /// What NDIS cached from the registration attributes.
+    pub fn registration_attributes(&self, a: AdapterId) -> Option<RegistrationAttributes> {
+        self.inner.with(|st| st.adapter(a).registration.clone())
+    }
+
+    /// What NDIS cached from the general attributes (updated by link-state indications).
+    pub fn general_attributes(&self, a: AdapterId) -> Option<GeneralAttributes> {
+        self.inner.with(|st| st.adapter(a).general.clone())
+    }
+
+    /// Status indications the miniport made on `a`, in order.
+    pub fn status_indications(&self, a: AdapterId) -> Vec<StatusIndicationRecord> {
+        self.inner.with(|st| st.adapter(a).statuses.clone())
+    }
+
+    /// Frames the miniport indicated up on `a` (one per NET_BUFFER), in order.
+    pub fn received_frames(&self, a: AdapterId) -> Vec<Vec<u8>> {
+        self.inner.with(|st| st.adapter(a).received.clone())
+    }
+
+    pub fn current_irql(&self) -> Kirql {
+        self.inner.with(|st| st.irql)
+    }
+
+    /// Every fallible call made so far, in order.
+    pub fn fallible_calls(&self) -> Vec<FallibleCall> {
+        self.inner.with(|st| st.faults.calls.clone())
+    }
+
+    /// The OS calls and model events so far, in order (a trace for failing scenarios).
+    pub fn calls(&self) -> Vec<String> {
+        self.inner.with(|st| st.call_log.clone())
+    }
+
+    pub fn violations(&self) -> Vec<Violation> {
+        self.inner.with(|st| st.violations.clone())
+    }
+
+    /// True if a violation of `rule` was recorded.
+    pub fn has_violation(&self, rule: &str) -> bool {
+        self.inner.with(|st| st.violations.iter().any(|v| v.rule == rule))
+    }
+
+    /// Forget the violations recorded so far (for tests that provoke one on purpose).
+    pub fn take_violations(&self) -> Vec<Violation> {
+        self.inner.with(|st| std::mem::take(&mut st.violations))
+    }
+
+    /// Live WDF objects (the driver object included), as "TYPE handle (details), parent ...".
+    pub fn objects_alive(&self) -> Vec<String> {
+        self.inner.with(|st| {
+            st.kmdf.objects.iter().filter(|(_, o)| !o.deleted).map(|(h, _)| st.kmdf.describe(*h)).collect()
+        })
+    }
+
+    /// Everything still allocated or alive, by owner scope, pool tag and object type.
+    pub fn leak_report(&self) -> Vec<String> {
+        self.inner.with(|st| {
+            let mut out = Vec::new();
+            let mut scopes = vec![Scope::Driver];
+            scopes.extend(st.ndis.adapters.iter().map(|a| Scope::Adapter(a.id)));
+            for scope in scopes {
+                out.extend(st.memory_leaks(scope));
+                let (pools, mdls) = st.nbl_leaks(scope);
+                out.extend(pools);
+                out.extend(mdls);
+            }
+            for (h, o) in &st.kmdf.objects {
+                if !o.deleted {
+                    out.push(format!("WDF object {}", st.kmdf.describe(*h)));
+                }
+            }
+            for ad in &st.ndis.adapters {
+                let requests = st.pending_requests_of(ad.id);
+                if !requests.is_empty() {
+                    out.push(format!("adapter {}: {} request(s) pending below", ad.id.0, requests.len()));
+                }
+                out.extend(st.adapter_busy(ad.id).into_iter().map(|b| format!("adapter {}: {b}", ad.id.0)));
+            }
+            for (k, l) in &st.locks {
+                out.push(format!("spin lock {k:#x} held (taken in {})", l.acquired_in));
+            }
+            out
+        })
+    }
+
+    /// Panic listing every violation, if there is any (what is still allocated is not checked: use
+    /// this where the scenario stops before halt and unload, e.g. after a bug-check shutdown).
+    pub fn assert_no_violations(&self) {
+        let violations = self.violations();
+        if !violations.is_empty() {
+            panic!("{}", report(&violations, &[]));
+        }
+    }
+
+    /// Panic listing every violation and every leak, if there is any.
+    pub fn assert_clean(&self) {
+        let violations = self.violations();
+        let leaks = self.leak_report();
+        if !violations.is_empty() || !leaks.is_empty() {
+            panic!("{}", report(&violations, &leaks));
+        }
+    }
+
+    /// The restricted-API rule (`Kmdf.MiniportDeviceRestrictedApi`) for an API the facade does not
+    /// offer: records a violation if `api` takes a full FX device and `device` is a miniport device.
+    pub fn check_device_api(&self, api: &'static str, device: WdfDevice) {
+        self.inner.with(|st| kmdf::check_device_api(st, api, device))
+    }
+
+    /// `Kmdf.MiniportNoWdfDeviceCreate` for an API the facade does not offer.
+    pub fn check_device_create_api(&self, api: &'static str) {
+        self.inner.with(|st| kmdf::check_device_create_api(st, api))
+    }
+}
+
+fn report(violations: &[Violation], leaks: &[String]) -> String {
+    let mut s = String::from("kernel-sim: the run is not clean\n");
+    for v in violations {
+        s.push_str(&format!("  violation {v}\n"));
+    }
+    for l in leaks {
+        s.push_str(&format!("  alive: {l}\n"));
+    }
+    s
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        ndis_types::host::uninstall();
+        if !std::thread::panicking() {
+            let violations = self.violations();
+            if !violations.is_empty() {
+                panic!("{}", report(&violations, &[]));
+            }
+        }
+    }
+}

@@ -54,10 +54,6 @@ impl RawBlock {
         block
     }
 
-    pub(crate) fn size(&self) -> usize {
-        self.layout.size()
-    }
-
     pub(crate) fn poison(&self) {
         // SAFETY: the model owns the whole block.
         unsafe { self.ptr.write_bytes(0xDD, self.layout.size()) };
@@ -132,7 +128,10 @@ impl State {
                 self.violate(MEMORY_BAD_FREE, format!("{api}({va:p}, '{}'): freed twice", tag_string(tag)));
             }
             None => {
-                self.violate(MEMORY_BAD_FREE, format!("{api}({va:p}, '{}'): not an allocation of this driver", tag_string(tag)));
+                self.violate(
+                    MEMORY_BAD_FREE,
+                    format!("{api}({va:p}, '{}'): not an allocation of this driver", tag_string(tag)),
+                );
             }
         }
     }

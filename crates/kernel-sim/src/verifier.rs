@@ -117,7 +117,11 @@ impl State {
     }
 }
 
-/// Render a pool tag the way `!poolused` does ('Tag1' is stored little-endian: "1gaT" reads "Tag1").
+/// Render a pool tag the way `!poolused` does: its bytes in memory order (the C literal `'1gaT'`
+/// is stored little-endian and shows as "Tag1").
 pub fn tag_string(tag: u32) -> String {
-    tag.to_le_bytes().iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect()
+    tag.to_le_bytes()
+        .iter()
+        .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' })
+        .collect()
 }

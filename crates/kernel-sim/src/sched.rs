@@ -1,0 +1,125 @@
+//! Virtual time and the seeded scheduler: deferred completions and NBL returns are events with a
+//! due time; among the events that are due the seed picks which runs next. Time only moves when the
+//! scheduler needs it to (or the test advances it), and the timed verifier rules are checked every
+//! time it moves.
+
+use crate::AdapterId;
+use crate::state::{Inner, State};
+use ndis_types::NtStatus;
+use std::time::Duration;
+
+pub(crate) enum EventKind {
+    CompleteRequest { request: usize, seq: u64, status: NtStatus, information: usize },
+    ReturnNbls { adapter: AdapterId, nbls: Vec<usize> },
+}
+
+pub(crate) struct Event {
+    due: Duration,
+    kind: EventKind,
+}
+
+#[derive(Default)]
+pub(crate) struct Scheduler {
+    events: Vec<Event>,
+}
+
+impl Scheduler {
+    pub(crate) fn len(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// A runaway loop guard: no scenario needs this many events in one run.
+const MAX_EVENTS_PER_RUN: usize = 10_000_000;
+
+impl State {
+    pub(crate) fn schedule(&mut self, delay: Duration, kind: EventKind) {
+        let due = self.now + delay;
+        self.sched.events.push(Event { due, kind });
+    }
+
+    /// Move virtual time forward to `t` and check the timed rules.
+    pub(crate) fn advance_to(&mut self, t: Duration) {
+        if t > self.now {
+            self.now = t;
+        }
+        self.check_send_timers();
+        self.check_oid_timers();
+    }
+
+    /// The next event to run, if one is due by `limit` (advancing time to it); seeded among ties.
+    fn take_next_event(&mut self, limit: Option<Duration>) -> Option<EventKind> {
+        let earliest = self.sched.events.iter().map(|e| e.due).min()?;
+        if limit.is_some_and(|l| earliest > l) {
+            return None;
+        }
+        if earliest > self.now {
+            self.advance_to(earliest);
+        }
+        let now = self.now;
+        let due: Vec<usize> =
+            (0..self.sched.events.len()).filter(|&i| self.sched.events[i].due <= now).collect();
+        let pick = due[self.rng.below(due.len() as u64) as usize];
+        Some(self.sched.events.swap_remove(pick).kind)
+    }
+}
+
+impl Inner {
+    fn run_event(&self, kind: EventKind) {
+        match kind {
+            EventKind::CompleteRequest { request, seq, status, information } => {
+                self.complete_request(request, seq, status, information);
+            }
+            EventKind::ReturnNbls { adapter, nbls } => self.return_nbls(adapter, nbls),
+        }
+    }
+
+    /// Run one event (advancing time to it if needed). False if there is none.
+    pub(crate) fn run_one(&self) -> bool {
+        match self.with(|st| st.take_next_event(None)) {
+            Some(kind) => {
+                self.run_event(kind);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn run_until_idle(&self) {
+        let mut n = 0;
+        while self.run_one() {
+            n += 1;
+            assert!(
+                n < MAX_EVENTS_PER_RUN,
+                "kernel-sim: the scheduler never goes idle (driver re-arms work forever?)"
+            );
+        }
+    }
+
+    /// Run events until `done` holds; false if the scheduler went idle first.
+    pub(crate) fn run_until(&self, done: impl Fn(&State) -> bool) -> bool {
+        let mut n = 0;
+        loop {
+            if self.with(|st| done(st)) {
+                return true;
+            }
+            if !self.run_one() {
+                return self.with(|st| done(st));
+            }
+            n += 1;
+            assert!(n < MAX_EVENTS_PER_RUN, "kernel-sim: the scheduler never goes idle");
+        }
+    }
+
+    /// Let `d` of virtual time pass, running every event that falls due in it, in order.
+    pub(crate) fn advance_time(&self, d: Duration) {
+        let target = self.with(|st| st.now + d);
+        let mut n = 0;
+        while let Some(kind) = self.with(|st| st.take_next_event(Some(target))) {
+            self.run_event(kind);
+            n += 1;
+            assert!(n < MAX_EVENTS_PER_RUN, "kernel-sim: the scheduler never goes idle");
+        }
+        self.with(|st| st.advance_to(target));
+    }
+}

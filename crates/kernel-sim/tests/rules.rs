@@ -1,0 +1,1315 @@
+//! Every rule the model implements, made to fire by a deliberately wrong driver (the fake miniport
+//! in `common/` with a switch turned on, or a hook that makes a wrong call inside a handler, or the
+//! test calling the OS directly as the driver would), plus runs of a correct driver that must stay
+//! clean. Rule names are the ones in VERIFIER-RULES.md (see RULES.md for the catalogue).
+
+mod common;
+
+use common::*;
+use core::ffi::c_void;
+use core::ptr;
+use kernel_sim::rules::*;
+use kernel_sim::*;
+use ndis_types::miniport::*;
+use ndis_types::nbl::*;
+use ndis_types::object::*;
+use ndis_types::oid::*;
+use ndis_types::wdf::*;
+use ndis_types::*;
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::time::Duration;
+
+fn adapter_handle() -> NdisHandle {
+    first_ad(|a| a.handle)
+}
+fn adapter_ctx() -> NdisHandle {
+    first_ad(|a| NdisHandle(a.ctx))
+}
+
+/// Set up: fresh switches, loaded driver, one adapter (Paused).
+fn with_adapter(seed: u64) -> (Sim, AdapterId) {
+    let sim = loaded(seed);
+    let a = sim.add_adapter().expect("initialize succeeds");
+    (sim, a)
+}
+
+/// Build a receive NBL over `buf` from the adapter's pool, with a fresh MDL.
+fn rx_nbl(buf: &mut [u8]) -> (*mut NetBufferList, *mut Mdl) {
+    let (handle, pool) = first_ad(|a| (a.handle, a.pool));
+    let k = k();
+    let mdl = k.ndis_allocate_mdl(handle, buf.as_mut_ptr().cast(), buf.len() as u32);
+    assert!(!mdl.is_null());
+    let nbl = k.ndis_allocate_net_buffer_and_net_buffer_list(pool, 0, 0, mdl, 0, buf.len());
+    assert!(!nbl.is_null());
+    (nbl, mdl)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A correct driver stays clean
+
+#[test]
+fn correct_driver_full_life_is_clean_over_many_seeds() {
+    for seed in 0..24 {
+        fresh();
+        let sim = loaded(seed);
+        let a = sim.add_adapter().expect("initialize");
+        assert_eq!(sim.adapter_state(a), AdapterState::Paused);
+        assert_eq!(sim.lower(a).pending_reads(), 1, "the driver arms one read in initialize");
+        assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+        assert_eq!(sim.adapter_state(a), AdapterState::Running);
+        let mut sends = Vec::new();
+        for _ in 0..5 {
+            sends.extend(sim.send(a, 3, 60));
+        }
+        sim.run_until_idle();
+        assert!(sends.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+        assert_eq!(sim.sent_frame(sends[0]).len(), 60);
+        let r = sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+        assert_eq!(r.status, NDIS_STATUS_SUCCESS);
+        assert_eq!(r.bytes_written_or_read, 8);
+        assert_eq!(u64::from_le_bytes(r.data[..8].try_into().unwrap()), 42);
+        let r = sim.oid_query(a, OID_GEN_XMIT_OK, 0);
+        assert_eq!((r.status, r.bytes_needed), (NDIS_STATUS_BUFFER_TOO_SHORT, 8));
+        assert_eq!(sim.oid_set(a, OID_PNP_SET_POWER, &[1, 0, 0, 0]).status, NDIS_STATUS_SUCCESS);
+        assert_eq!(sim.lower(a).complete_reads(1, &[0xAB; 100]), 1);
+        assert_eq!(sim.lower(a).pending_reads(), 1, "the completion routine re-armed the read");
+        assert_eq!(sim.pause(a), NDIS_STATUS_SUCCESS);
+        assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+        sim.remove_adapter(a);
+        assert_eq!(sim.adapter_state(a), AdapterState::Halted);
+        sim.unload();
+        sim.assert_clean();
+    }
+}
+
+#[test]
+fn adapters_get_distinct_interface_ids_and_cached_attributes() {
+    fresh();
+    let sim = loaded(1);
+    let a = sim.add_adapter().unwrap();
+    let b = sim.add_adapter().unwrap();
+    let (ia, la) = sim.interface_ids(a);
+    let (ib, lb) = sim.interface_ids(b);
+    assert_ne!(ia, ib);
+    assert_ne!(la, lb);
+    assert_eq!(la >> 48, u64::from(IF_TYPE_ETHERNET_CSMACD));
+    let g = sim.general_attributes(a).unwrap();
+    assert_eq!(g.supported_oids, OIDS.to_vec());
+    assert_eq!(g.current_mac_address, MAC.to_vec());
+    assert_eq!(g.mtu_size, 1500);
+    assert_eq!(g.pm_capabilities_revision, Some(2));
+    let r = sim.registration_attributes(a).unwrap();
+    assert_ne!(r.attribute_flags & NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM, 0);
+    sim.remove_adapter(a);
+    sim.remove_adapter(b);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn surprise_removal_of_a_correct_driver_is_clean() {
+    fresh();
+    let (sim, a) = with_adapter(3);
+    sim.restart(a);
+    sim.send(a, 2, 64);
+    sim.run_until_idle();
+    sim.surprise_remove(a);
+    assert!(sim.surprise_removed(a));
+    assert_eq!(sim.adapter_state(a), AdapterState::Halted);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn pending_restart_reset_and_oid_complete_through_the_scheduler() {
+    for mode in [WriteCompletion::Deferred, WriteCompletion::Immediate] {
+        fresh();
+        set_cfg(|c| {
+            c.restart_pending = true;
+            c.reset_pending = true;
+            c.oid_pend = true;
+        });
+        let (sim, a) = with_adapter(5);
+        sim.lower(a).set_write_completion(mode);
+        assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+        assert_eq!(sim.adapter_state(a), AdapterState::Running);
+        assert_eq!(sim.reset(a), (NDIS_STATUS_SUCCESS, false));
+        let r = sim.oid_query(a, OID_GEN_RCV_OK, 8);
+        assert_eq!(r.status, NDIS_STATUS_SUCCESS);
+        assert_eq!(sim.lower(a).writes_completed(), 3);
+        sim.remove_adapter(a);
+        sim.unload();
+        sim.assert_clean();
+    }
+}
+
+#[test]
+fn every_single_fault_is_unwound_cleanly() {
+    fresh();
+    let sim = loaded(0);
+    lifecycle(&sim);
+    let calls = sim.fallible_calls();
+    sim.assert_clean();
+    drop(sim);
+    assert!(calls.iter().any(|c| c.phase == Phase::DriverEntry && c.api == "WdfDriverCreate"));
+    assert!(
+        calls.iter().any(|c| matches!(c.phase, Phase::Initialize(_)) && c.api == "WdfDeviceMiniportCreate")
+    );
+    for (i, call) in calls.iter().enumerate() {
+        assert_eq!(call.ordinal, i as u64 + 1);
+        fresh();
+        let sim =
+            Sim::new(SimConfig { seed: call.ordinal, faults: FaultPlan::FailCall { ordinal: call.ordinal } });
+        let status = sim.load(driver_entry);
+        if nt_success(status) {
+            if let Ok(a) = sim.add_adapter() {
+                sim.restart(a);
+                sim.remove_adapter(a);
+            }
+            sim.unload();
+        }
+        let failed = sim.fallible_calls();
+        assert_eq!(failed[call.ordinal as usize - 1].api, call.api);
+        assert!(sim.violations().is_empty(), "failing {call:?}: {:#?}", sim.violations());
+    }
+}
+
+#[test]
+fn fail_nth_of_an_api() {
+    fresh();
+    let sim =
+        Sim::new(SimConfig { seed: 0, faults: FaultPlan::FailNthOf { api: "WdfMemoryCreate", nth: 2 } });
+    assert_eq!(sim.load(driver_entry), STATUS_SUCCESS);
+    assert_eq!(sim.add_adapter(), Err(NDIS_STATUS_RESOURCES));
+    let a = sim.add_adapter().expect("only the second WdfMemoryCreate of the run fails");
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// KMDF
+
+#[test]
+fn kmdf_no_dispatch_override_required() {
+    fresh();
+    set_cfg(|c| c.no_dispatch_override = true);
+    let sim = loaded(0);
+    lifecycle(&sim);
+    expect_only(&sim, &[KMDF_NO_DISPATCH_OVERRIDE_REQUIRED]);
+}
+
+#[test]
+fn kmdf_driver_create_twice() {
+    fresh();
+    set_hook(|point, _| {
+        if point == "driver_entry" {
+            let config = WdfDriverConfig {
+                driver_init_flags: WDF_DRIVER_INIT_NO_DISPATCH_OVERRIDE,
+                driver_pool_tag: TAG,
+            };
+            let _ = k().wdf_driver_create(DriverObject::NULL, RegistryPath::NULL, &config);
+        }
+    });
+    let sim = loaded(0);
+    expect_only(&sim, &[KMDF_DRIVER_CREATE_ONCE]);
+}
+
+extern "system" fn entry_wdf_call_first(_d: DriverObject, _r: RegistryPath) -> NtStatus {
+    let _ = k().wdf_request_create(&WdfObjectAttributes::default(), WdfIoTarget::NULL);
+    STATUS_UNSUCCESSFUL
+}
+
+#[test]
+fn kmdf_wdf_call_before_driver_create() {
+    fresh();
+    let sim = Sim::new(SimConfig::default());
+    assert_eq!(sim.load(entry_wdf_call_first), STATUS_UNSUCCESSFUL);
+    expect_only(&sim, &[KMDF_DRIVER_CREATE_ONCE]);
+}
+
+#[test]
+fn kmdf_miniport_no_wdf_device_create_is_a_model_check() {
+    fresh();
+    let sim = loaded(0);
+    sim.check_device_create_api("WdfDeviceCreate");
+    sim.check_device_create_api("WdfControlDeviceInitAllocate");
+    let v = expect_only(&sim, &[KMDF_MINIPORT_NO_WDF_DEVICE_CREATE]);
+    assert_eq!(v.len(), 2);
+}
+
+#[test]
+fn kmdf_miniport_device_restricted_api_is_a_model_check() {
+    fresh();
+    let (sim, _a) = with_adapter(0);
+    let device = first_ad(|a| a.device);
+    sim.check_device_api("WdfDeviceGetIoTarget", device);
+    assert!(sim.violations().is_empty(), "WdfDeviceGetIoTarget takes FX_TYPE_DEVICE_BASE");
+    sim.check_device_api("WdfIoQueueCreate", device);
+    sim.check_device_api("WdfDeviceGetDriver", device);
+    let v = expect_only(&sim, &[KMDF_MINIPORT_DEVICE_RESTRICTED_API]);
+    assert_eq!(v.len(), 2);
+}
+
+#[test]
+fn kmdf_attached_and_pdo_must_pair() {
+    fresh();
+    set_hook(|point, handle| {
+        if point == "initialize" {
+            let dp = k().ndis_m_get_device_property(handle);
+            let driver = k().wdf_get_driver();
+            let r = k().wdf_device_miniport_create(
+                driver,
+                &WdfObjectAttributes::default(),
+                dp.functional_device_object,
+                dp.next_device_object,
+                DeviceObject::NULL,
+            );
+            assert!(r.is_err());
+            let r = k().wdf_device_miniport_create(
+                driver,
+                &WdfObjectAttributes::default(),
+                DeviceObject(0x1000 as *mut c_void),
+                DeviceObject::NULL,
+                DeviceObject::NULL,
+            );
+            assert!(r.is_err(), "not the FDO NdisMGetDeviceProperty returned");
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.remove_adapter(a);
+    let v = expect_only(&sim, &[KMDF_MINIPORT_ATTACHED_PDO_PAIR]);
+    assert_eq!(v.len(), 2);
+}
+
+#[test]
+fn kmdf_miniport_create_above_passive() {
+    fresh();
+    set_hook(|point, handle| {
+        if point == "initialize" {
+            let mut lock = 0usize;
+            let k = k();
+            let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+            let dp = k.ndis_m_get_device_property(handle);
+            let r = k.wdf_device_miniport_create(
+                k.wdf_get_driver(),
+                &WdfObjectAttributes::default(),
+                dp.functional_device_object,
+                dp.next_device_object,
+                dp.physical_device_object,
+            );
+            assert_eq!(r, Err(STATUS_INVALID_DEVICE_REQUEST));
+            k.ke_release_spin_lock(&mut lock, old);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.remove_adapter(a);
+    expect_only(
+        &sim,
+        &[KMDF_MINIPORT_CREATE_IRQL, LOCK_NO_BLOCKING_WHILE_HELD, NDIS_GET_DEVICE_PROPERTY_CONTEXT],
+    );
+}
+
+#[test]
+fn kmdf_miniport_device_not_deleted_at_halt() {
+    fresh();
+    set_cfg(|c| c.skip_device_delete = true);
+    let sim = loaded(0);
+    lifecycle(&sim);
+    let v = expect_only(&sim, &[KMDF_MINIPORT_DEVICE_DELETED, KMDF_OBJECT_LEAK]);
+    assert!(v.iter().any(|v| v.message.contains("MiniportHaltEx returned")));
+}
+
+#[test]
+fn kmdf_device_delete_above_passive() {
+    fresh();
+    set_hook(|point, ctx| {
+        if point == "halt" {
+            let (device, target) = ad(ctx, |a| (a.device, a.target)).unwrap();
+            let k = k();
+            k.wdf_io_target_stop(target, WDF_IO_TARGET_CANCEL_SENT_IO);
+            let mut lock = 0usize;
+            let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+            k.wdf_object_delete(device.into());
+            k.ke_release_spin_lock(&mut lock, old);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.remove_adapter(a);
+    sim.unload();
+    expect_only(&sim, &[KMDF_OBJECT_DELETE_IRQL, LOCK_NO_BLOCKING_WHILE_HELD]);
+}
+
+#[test]
+fn kmdf_handle_after_delete() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let (device, read, target) = first_ad(|x| (x.device, x.read, x.target));
+    sim.remove_adapter(a);
+    k().wdf_object_delete(device.into());
+    assert!(!k().wdf_request_send(read, target));
+    let v = expect_only(&sim, &[KMDF_HANDLE_AFTER_DELETE]);
+    assert_eq!(v.len(), 2);
+}
+
+#[test]
+fn kmdf_request_already_sent() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let (read, target) = first_ad(|x| (x.read, x.target));
+    assert!(!k().wdf_request_send(read, target), "the read is pending already");
+    assert_eq!(sim.lower(a).pending_reads(), 1);
+    expect_only(&sim, &[KMDF_REQUEST_ALREADY_SENT]);
+}
+
+#[test]
+fn kmdf_request_reuse_while_pending() {
+    fresh();
+    let (sim, _a) = with_adapter(0);
+    let read = first_ad(|x| x.read);
+    assert_ne!(k().wdf_request_reuse(read, 0, STATUS_SUCCESS), STATUS_SUCCESS);
+    expect_only(&sim, &[KMDF_REQUEST_REUSE_WHILE_PENDING]);
+}
+
+#[test]
+fn kmdf_request_not_formatted() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let (write, target) = first_ad(|x| (x.write, x.target));
+    assert!(!k().wdf_request_send(write, target));
+    assert_eq!(k().wdf_request_get_status(write), STATUS_REQUEST_NOT_ACCEPTED);
+    assert_eq!(sim.lower(a).written_frames(), 0);
+    expect_only(&sim, &[KMDF_REQUEST_NOT_FORMATTED]);
+}
+
+#[test]
+fn kmdf_request_changed_while_pending() {
+    fresh();
+    let (sim, _a) = with_adapter(0);
+    let (read, mem, target) = first_ad(|x| (x.read, x.read_mem, x.target));
+    assert_ne!(k().wdf_io_target_format_request_for_read(target, read, mem), STATUS_SUCCESS);
+    expect_only(&sim, &[KMDF_REQUEST_CHANGED_WHILE_PENDING]);
+}
+
+#[test]
+fn kmdf_io_target_stop_above_passive() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let target = first_ad(|x| x.target);
+    let k = k();
+    let mut lock = 0usize;
+    let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+    k.wdf_io_target_stop(target, WDF_IO_TARGET_CANCEL_SENT_IO);
+    k.ke_release_spin_lock(&mut lock, old);
+    sim.remove_adapter(a);
+    expect_only(&sim, &[KMDF_IO_TARGET_STOP_IRQL, LOCK_NO_BLOCKING_WHILE_HELD]);
+}
+
+#[test]
+fn kmdf_io_target_states_started_sends_stopped_queues() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let target = first_ad(|x| x.target);
+    let ctx = adapter_ctx();
+    k().wdf_io_target_stop(target, WDF_IO_TARGET_CANCEL_SENT_IO);
+    assert_eq!(sim.lower(a).pending_reads(), 0, "the read was cancelled");
+    first_ad(|x| x.stopping = false);
+    assert!(arm_read(ctx), "a send to a stopped target is accepted and queued");
+    assert_eq!(sim.lower(a).pending_reads(), 0);
+    assert_eq!(k().wdf_io_target_start(target), STATUS_SUCCESS);
+    assert_eq!(sim.lower(a).pending_reads(), 1, "starting the target delivers the queued read");
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn kmdf_io_target_stop_deadlocks_on_uncancelable_io() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let target = first_ad(|x| x.target);
+    sim.lower(a).hold_uncancelable(true);
+    let r = catch_unwind(AssertUnwindSafe(|| k().wdf_io_target_stop(target, WDF_IO_TARGET_CANCEL_SENT_IO)));
+    assert!(r.is_err(), "the scenario is aborted");
+    expect_only(&sim, &[KMDF_IO_TARGET_STOP_DEADLOCK]);
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        k().wdf_io_target_stop(target, WDF_IO_TARGET_WAIT_FOR_SENT_IO_TO_COMPLETE)
+    }));
+    assert!(r.is_err(), "waiting for a read nobody completes never returns");
+    expect_only(&sim, &[KMDF_IO_TARGET_STOP_DEADLOCK]);
+    sim.lower(a).hold_uncancelable(false);
+    first_ad(|x| x.stopping = true);
+    assert_eq!(sim.lower(a).fail_reads(1, STATUS_CANCELLED), 1);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn kmdf_cancel_sent_request_completes_nested_or_deferred() {
+    let mut nested = 0;
+    for seed in 0..16 {
+        fresh();
+        let (sim, a) = with_adapter(seed);
+        let read = first_ad(|x| x.read);
+        first_ad(|x| x.stopping = true);
+        assert!(k().wdf_request_cancel_sent_request(read));
+        if sim.lower(a).pending_reads() == 0 {
+            nested += 1;
+        }
+        sim.run_until_idle();
+        assert_eq!(sim.lower(a).pending_reads(), 0);
+        assert_eq!(k().wdf_request_get_status(read), STATUS_CANCELLED);
+        sim.remove_adapter(a);
+        sim.unload();
+        sim.assert_clean();
+    }
+    assert!(0 < nested && nested < 16, "the seed decides: {nested}/16 nested");
+}
+
+#[test]
+fn kmdf_miniport_unload_not_called() {
+    fresh();
+    set_cfg(|c| c.skip_wdf_unload = true);
+    let sim = loaded(0);
+    lifecycle(&sim);
+    expect_only(&sim, &[KMDF_MINIPORT_UNLOAD_CALLED]);
+}
+
+#[test]
+fn kmdf_miniport_unload_above_passive() {
+    fresh();
+    set_cfg(|c| c.skip_wdf_unload = true);
+    set_hook(|point, _| {
+        if point == "unload" {
+            let k = k();
+            let mut lock = 0usize;
+            let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+            k.wdf_driver_miniport_unload(k.wdf_get_driver());
+            k.ke_release_spin_lock(&mut lock, old);
+        }
+    });
+    let sim = loaded(0);
+    lifecycle(&sim);
+    expect_only(&sim, &[KMDF_MINIPORT_UNLOAD_IRQL, LOCK_NO_BLOCKING_WHILE_HELD]);
+}
+
+#[test]
+fn kmdf_object_leak_driver_parented_object_of_an_adapter() {
+    fresh();
+    set_hook(|point, _| {
+        if point == "initialize" {
+            let _ = k().wdf_memory_create(&WdfObjectAttributes::default(), NON_PAGED_POOL_NX, TAG, 32);
+        }
+    });
+    let sim = loaded(0);
+    lifecycle(&sim);
+    let v = expect_only(&sim, &[KMDF_OBJECT_LEAK]);
+    assert!(v[0].message.contains("WDFMEMORY"), "{}", v[0].message);
+}
+
+#[test]
+fn kmdf_delete_not_allowed_and_invalid_handle() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let target = first_ad(|x| x.target);
+    k().wdf_object_delete(target.into());
+    k().wdf_object_delete(k().wdf_get_driver().into());
+    expect_only(&sim, &[KMDF_DELETE_NOT_ALLOWED]);
+    assert!(!k().wdf_request_send(WdfRequest(0x1234 as *mut c_void), target));
+    expect_only(&sim, &[KMDF_INVALID_HANDLE]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn kmdf_context_is_typed_and_zeroed() {
+    fresh();
+    static INFO: WdfObjectContextTypeInfo = WdfObjectContextTypeInfo {
+        Size: 40,
+        ContextName: c"T".as_ptr().cast(),
+        ContextSize: 24,
+        UniqueType: &INFO,
+        EvtDriverGetUniqueContextType: None,
+    };
+    static OTHER: WdfObjectContextTypeInfo = WdfObjectContextTypeInfo {
+        Size: 40,
+        ContextName: c"O".as_ptr().cast(),
+        ContextSize: 8,
+        UniqueType: &OTHER,
+        EvtDriverGetUniqueContextType: None,
+    };
+    let (sim, a) = with_adapter(0);
+    let device = first_ad(|x| x.device);
+    let attrs = WdfObjectAttributes { parent: Some(device.into()), context_type: Some(&INFO) };
+    let (mem, buf) = k().wdf_memory_create(&attrs, NON_PAGED_POOL_NX, TAG, 16).unwrap();
+    // SAFETY: WdfMemoryCreate returned a 16-byte buffer.
+    assert_eq!(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), 16) }, &[0u8; 16]);
+    let c = k().wdf_object_get_typed_context_worker(mem.into(), &INFO);
+    assert!(!c.is_null());
+    // SAFETY: a 24-byte context.
+    assert_eq!(unsafe { std::slice::from_raw_parts(c.cast::<u8>(), 24) }, &[0u8; 24]);
+    assert!(k().wdf_object_get_typed_context_worker(mem.into(), &OTHER).is_null());
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// NDIS registration and attributes
+
+#[test]
+fn ndis_characteristics_valid() {
+    let broken: [fn(&mut NdisMiniportDriverCharacteristics); 5] = [
+        |c| c.PauseHandler = None,
+        |c| c.MajorNdisVersion = 5,
+        |c| c.Header.Size = 136,
+        |c| c.Flags |= 0x100,
+        |c| {
+            c.CheckForHangHandlerEx = None.or(c.CheckForHangHandlerEx).or_else(|| {
+                c.ResetHandlerEx = None;
+                unsafe extern "system" fn hang(_: NdisHandle) -> Boolean {
+                    FALSE
+                }
+                Some(hang)
+            })
+        },
+    ];
+    for breakage in broken {
+        fresh();
+        let mut c = characteristics();
+        breakage(&mut c);
+        CHARACTERISTICS.with(|x| *x.borrow_mut() = Some(c));
+        let sim = Sim::new(SimConfig::default());
+        assert!(!nt_success(sim.load(driver_entry)));
+        expect_only(&sim, &[NDIS_CHARACTERISTICS_VALID]);
+    }
+}
+
+#[test]
+fn ndis_registration_attributes_first() {
+    fresh();
+    set_cfg(|c| c.general_first = true);
+    let sim = loaded(0);
+    assert!(sim.add_adapter().is_err());
+    expect_only(&sim, &[NDIS_REGISTRATION_ATTRIBUTES_FIRST]);
+    set_cfg(|c| c.general_first = false);
+    set_hook(|point, handle| {
+        if point == "initialize" {
+            let reg = registration_attributes(first_ad(|a| a.ctx));
+            k().ndis_m_set_miniport_attributes(handle, &reg.Header);
+        }
+    });
+    let a = sim.add_adapter().unwrap();
+    sim.remove_adapter(a);
+    let v = expect_only(&sim, &[NDIS_REGISTRATION_ATTRIBUTES_FIRST]);
+    assert!(v[0].message.contains("second time"));
+}
+
+#[test]
+fn ndis_general_attributes_required() {
+    fresh();
+    set_cfg(|c| c.skip_general_attrs = true);
+    let sim = loaded(0);
+    lifecycle(&sim);
+    expect_only(&sim, &[NDIS_GENERAL_ATTRIBUTES_REQUIRED]);
+}
+
+#[test]
+fn ndis_general_attributes_validated() {
+    fresh();
+    set_hook(|point, handle| {
+        if point == "initialize" {
+            let g = general_attributes(ptr::null_mut());
+            assert_eq!(k().ndis_m_set_miniport_attributes(handle, &g.Header), NDIS_STATUS_INVALID_PARAMETER);
+            let mut pm = pm_capabilities();
+            pm.Header.Size = 7;
+            let g = general_attributes(&mut pm);
+            assert_eq!(k().ndis_m_set_miniport_attributes(handle, &g.Header), NDIS_STATUS_INVALID_PARAMETER);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.remove_adapter(a);
+    let v = expect_only(&sim, &[NDIS_GENERAL_ATTRIBUTES_REQUIRED]);
+    assert_eq!(v.len(), 2);
+}
+
+#[test]
+fn ndis_attributes_only_in_initialize() {
+    fresh();
+    let (sim, _a) = with_adapter(0);
+    let reg = registration_attributes(adapter_ctx().0);
+    assert_ne!(k().ndis_m_set_miniport_attributes(adapter_handle(), &reg.Header), NDIS_STATUS_SUCCESS);
+    expect_only(&sim, &[NDIS_ATTRIBUTES_ONLY_IN_INITIALIZE]);
+}
+
+#[test]
+fn ndis_get_device_property_context() {
+    fresh();
+    let (sim, _a) = with_adapter(0);
+    k().ndis_m_get_device_property(adapter_handle());
+    expect_only(&sim, &[NDIS_GET_DEVICE_PROPERTY_CONTEXT]);
+}
+
+#[test]
+fn ndis_deregister_at_unload() {
+    fresh();
+    set_cfg(|c| c.skip_deregister = true);
+    let sim = loaded(0);
+    lifecycle(&sim);
+    expect_only(&sim, &[NDIS_DEREGISTER_AT_UNLOAD]);
+}
+
+#[test]
+fn ndis_register_only_in_driver_entry() {
+    fresh();
+    let sim = loaded(0);
+    let r = k().ndis_m_register_miniport_driver(
+        DriverObject::NULL,
+        RegistryPath::NULL,
+        NdisHandle::NULL,
+        &characteristics(),
+    );
+    assert!(r.is_err());
+    expect_only(&sim, &[NDIS_REGISTER_IN_DRIVER_ENTRY]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// NDIS data path and state machine
+
+#[test]
+fn ndis_indicate_only_when_running() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let mut buf = vec![7u8; 60];
+    let (nbl, mdl) = rx_nbl(&mut buf);
+    k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), nbl, 0, 1, NDIS_RECEIVE_FLAGS_RESOURCES);
+    expect_only(&sim, &[NDIS_INDICATE_ONLY_WHEN_RUNNING]);
+    k().ndis_free_net_buffer_list(nbl);
+    k().ndis_free_mdl(mdl);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_receive_path_returns_nbls_and_records_frames() {
+    for seed in 0..8 {
+        fresh();
+        let (sim, a) = with_adapter(seed);
+        sim.restart(a);
+        let mut bufs: Vec<Vec<u8>> = (0..3).map(|i| vec![i as u8; 64]).collect();
+        let mut chain: Vec<(*mut NetBufferList, *mut Mdl)> = bufs.iter_mut().map(|b| rx_nbl(b)).collect();
+        for i in 0..chain.len() - 1 {
+            // SAFETY: NBLs the test (as the driver) owns.
+            unsafe { (*chain[i].0).Next = chain[i + 1].0 };
+        }
+        let returned = Rc::new(RefCell::new(0));
+        let r2 = returned.clone();
+        set_hook(move |point, _| {
+            if point == "return" {
+                *r2.borrow_mut() += 1;
+            }
+        });
+        k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), chain[0].0, 0, 3, 0);
+        assert_eq!(sim.received_frames(a).len(), 3);
+        assert_eq!(sim.received_frames(a)[2], vec![2u8; 64]);
+        sim.run_until_idle();
+        assert!(*returned.borrow() >= 1, "NDIS returned the NBLs through MiniportReturnNetBufferLists");
+        for (_, mdl) in chain.drain(..) {
+            k().ndis_free_mdl(mdl);
+        }
+        sim.remove_adapter(a);
+        sim.unload();
+        sim.assert_clean();
+    }
+}
+
+#[test]
+fn ndis_receive_count_and_ownership() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    let mut buf = vec![1u8; 60];
+    let (nbl, mdl) = rx_nbl(&mut buf);
+    k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), nbl, 0, 2, NDIS_RECEIVE_FLAGS_RESOURCES);
+    expect_only(&sim, &[NDIS_RECEIVE_COUNT_MATCHES]);
+    k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), nbl, 0, 1, 0);
+    k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), nbl, 0, 1, 0);
+    k().ndis_free_net_buffer_list(nbl);
+    let v = expect_only(&sim, &[NDIS_RECEIVE_OWNERSHIP]);
+    assert_eq!(v.len(), 2, "indicated again, and freed, before NDIS returned it");
+    sim.run_until_idle();
+    k().ndis_free_mdl(mdl);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_send_complete_exactly_once() {
+    fresh();
+    set_cfg(|c| c.double_complete_send = true);
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 2, 60);
+    expect_only(&sim, &[NDIS_SEND_COMPLETE_EXACTLY_ONCE]);
+    set_cfg(|c| c.double_complete_send = false);
+    let mut buf = vec![0u8; 60];
+    let (nbl, mdl) = rx_nbl(&mut buf);
+    k().ndis_m_send_net_buffer_lists_complete(adapter_handle(), nbl, 0);
+    let v = expect_only(&sim, &[NDIS_SEND_COMPLETE_EXACTLY_ONCE]);
+    assert!(v[0].message.contains("own NBL"));
+    k().ndis_free_net_buffer_list(nbl);
+    k().ndis_free_mdl(mdl);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_send_complete_status() {
+    fresh();
+    set_cfg(|c| c.send_status = 0x1234);
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 1, 60);
+    expect_only(&sim, &[NDIS_SEND_COMPLETE_STATUS]);
+    // Sent while paused: only NDIS_STATUS_PAUSED will do.
+    set_cfg(|c| c.send_status = NDIS_STATUS_SUCCESS);
+    sim.pause(a);
+    let id = sim.send(a, 1, 60)[0];
+    assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SUCCESS));
+    let v = expect_only(&sim, &[NDIS_SEND_COMPLETE_STATUS]);
+    assert!(v[0].message.contains("PAUSED"));
+    set_cfg(|c| c.send_status = NDIS_STATUS_PAUSED);
+    sim.send(a, 1, 60);
+    assert!(sim.violations().is_empty());
+    // Sent after surprise removal: only NDIS_STATUS_NOT_ACCEPTED.
+    sim.restart(a);
+    sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED);
+    set_cfg(|c| c.send_status = NDIS_STATUS_SUCCESS);
+    sim.send(a, 1, 60);
+    let v = expect_only(&sim, &[NDIS_SEND_COMPLETE_STATUS]);
+    assert!(v[0].message.contains("NOT_ACCEPTED"));
+    set_cfg(|c| c.send_status = NDIS_STATUS_NOT_ACCEPTED);
+    sim.send(a, 1, 60);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_send_nb_chain_unchanged() {
+    fresh();
+    set_cfg(|c| c.hold_sends = true);
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 1, 60);
+    let nbl = first_ad(|x| x.held_sends[0]);
+    // SAFETY: the NBL the driver holds; the test plays a driver that breaks its NB chain.
+    unsafe { (*nbl).FirstNetBuffer = ptr::null_mut() };
+    flush_held(adapter_ctx(), NDIS_STATUS_SUCCESS);
+    expect_only(&sim, &[NDIS_SEND_NB_CHAIN_UNCHANGED]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_dispatch_flag_accurate() {
+    fresh();
+    set_cfg(|c| c.wrong_dispatch_flag = true);
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 1, 60);
+    expect_only(&sim, &[NDIS_DISPATCH_FLAG_ACCURATE]);
+}
+
+#[test]
+fn ndis_pause_cannot_fail() {
+    fresh();
+    set_cfg(|c| c.pause_status = Some(NDIS_STATUS_FAILURE));
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    assert_eq!(sim.pause(a), NDIS_STATUS_FAILURE);
+    assert_eq!(sim.adapter_state(a), AdapterState::Paused);
+    expect_only(&sim, &[NDIS_PAUSE_CANNOT_FAIL]);
+}
+
+#[test]
+fn ndis_pause_complete_when_idle() {
+    fresh();
+    set_cfg(|c| {
+        c.hold_sends = true;
+        c.pause_without_flush = true;
+    });
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 2, 60);
+    sim.pause(a);
+    expect_only(&sim, &[NDIS_PAUSE_COMPLETE_WHEN_IDLE]);
+    flush_held(adapter_ctx(), NDIS_STATUS_SEND_ABORTED);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_pause_that_never_completes_aborts() {
+    fresh();
+    set_cfg(|c| c.pause_pending_never = true);
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    assert!(catch_unwind(AssertUnwindSafe(|| sim.pause(a))).is_err());
+    expect_only(&sim, &[NDIS_PENDING_NEVER_COMPLETED]);
+}
+
+#[test]
+fn ndis_complete_once() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    k().ndis_m_pause_complete(adapter_handle());
+    k().ndis_m_reset_complete(adapter_handle(), NDIS_STATUS_SUCCESS, FALSE);
+    k().ndis_m_restart_complete(adapter_handle(), NDIS_STATUS_SUCCESS);
+    let v = expect_only(&sim, &[NDIS_COMPLETE_ONCE]);
+    assert_eq!(v.len(), 3);
+    set_hook(|point, ctx| {
+        if point == "pause" {
+            k().ndis_m_pause_complete(ad(ctx, |a| a.handle).unwrap());
+        }
+    });
+    sim.restart(a);
+    assert_eq!(sim.pause(a), NDIS_STATUS_SUCCESS);
+    let v = expect_only(&sim, &[NDIS_COMPLETE_ONCE]);
+    assert!(v[0].message.contains("also called NdisMPauseComplete"));
+}
+
+#[test]
+fn ndis_halt_leaves_nothing() {
+    fresh();
+    set_cfg(|c| {
+        c.skip_stop_target = true;
+        c.skip_device_delete = true;
+    });
+    let (sim, a) = with_adapter(0);
+    sim.remove_adapter(a);
+    let v = expect_only(&sim, &[NDIS_HALT_LEAVES_NOTHING, KMDF_MINIPORT_DEVICE_DELETED, KMDF_OBJECT_LEAK]);
+    assert!(v.iter().any(|v| v.rule == NDIS_HALT_LEAVES_NOTHING && v.message.contains("I/O pending below")));
+}
+
+#[test]
+fn ndis_failed_initialize_must_unwind() {
+    fresh();
+    set_cfg(|c| {
+        c.fail_init_after_device = true;
+        c.leak_in_init = true;
+    });
+    let sim = loaded(0);
+    assert_eq!(sim.add_adapter(), Err(NDIS_STATUS_FAILURE));
+    let v = expect_only(&sim, &[MEMORY_LEAK_BY_TAG]);
+    assert!(
+        v[0].message.contains("MiniportInitializeEx failed") && v[0].message.contains("KsTt"),
+        "{}",
+        v[0].message
+    );
+}
+
+#[test]
+fn ndis_no_hardware_after_surprise_removal() {
+    fresh();
+    set_hook(|point, ctx| {
+        if point == "pnp" {
+            issue_write(ctx);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.surprise_remove(a);
+    expect_only(&sim, &[NDIS_NO_HARDWARE_AFTER_SURPRISE_REMOVAL]);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_nothing_held_across_reset() {
+    fresh();
+    set_cfg(|c| c.hold_sends = true);
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 1, 60);
+    assert_eq!(sim.reset(a).0, NDIS_STATUS_SUCCESS);
+    expect_only(&sim, &[NDIS_NOTHING_HELD_ACROSS_RESET]);
+    flush_held(adapter_ctx(), NDIS_STATUS_RESET_IN_PROGRESS);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_shutdown_bugcheck_path() {
+    fresh();
+    set_hook(|point, ctx| {
+        if point == "shutdown" && k().ke_get_current_irql() == HIGH_LEVEL {
+            let handle = ad(ctx, |a| a.handle).unwrap();
+            let p = k().ndis_allocate_memory_with_tag_priority(handle, 8, TAG, NORMAL_POOL_PRIORITY);
+            k().ndis_free_memory_with_tag_priority(handle, p, TAG);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.shutdown(a, NDIS_SHUTDOWN_BUG_CHECK);
+    assert_eq!(sim.adapter_state(a), AdapterState::Shutdown);
+    let v = expect_only(&sim, &[NDIS_SHUTDOWN_BUGCHECK_PATH]);
+    assert_eq!(v.len(), 2);
+    sim.halt(a, NDIS_HALT_DEVICE_POWERED_DOWN);
+    sim.unload();
+    sim.assert_clean();
+    fresh();
+    drop(sim);
+    let (sim, a) = with_adapter(0);
+    sim.shutdown(a, NDIS_SHUTDOWN_POWER_OFF);
+    sim.halt(a, NDIS_HALT_DEVICE_POWERED_DOWN);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_pool_parameters_and_handles_checked() {
+    fresh();
+    let (sim, _a) = with_adapter(0);
+    let mut p = pool_parameters();
+    p.Header.Size = 20;
+    assert!(k().ndis_allocate_net_buffer_list_pool(adapter_handle(), &p).is_null());
+    expect_only(&sim, &[NDIS_NBL_STRUCTURE_VALID]);
+    let bogus = NdisHandle(0x1234 as *mut c_void);
+    let m = k().ndis_allocate_memory_with_tag_priority(bogus, 8, TAG, NORMAL_POOL_PRIORITY);
+    k().ndis_free_memory_with_tag_priority(bogus, m, TAG);
+    expect_only(&sim, &[NDIS_HANDLE_VALID]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OIDs, timing, status
+
+#[test]
+fn ndis_oid_complete_status_rules() {
+    fresh();
+    set_cfg(|c| {
+        c.oid_pend = true;
+        c.oid_complete_status = Some(NDIS_STATUS_PENDING);
+    });
+    let (sim, a) = with_adapter(0);
+    sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    expect_only(&sim, &[NDIS_OID_COMPLETE]);
+    set_cfg(|c| {
+        c.oid_pend = false;
+        c.oid_status = Some(NDIS_STATUS_FAILURE);
+    });
+    sim.oid_set(a, OID_PNP_SET_POWER, &[4, 0, 0, 0]);
+    let v = expect_only(&sim, &[NDIS_OID_COMPLETE]);
+    assert!(v[0].message.contains("OID_PNP_SET_POWER"));
+}
+
+#[test]
+fn ndis_oid_double_complete() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    let req = first_ad(|x| x.last_oid);
+    k().ndis_m_oid_request_complete(adapter_handle(), req, NDIS_STATUS_SUCCESS);
+    expect_only(&sim, &[NDIS_OID_DOUBLE_COMPLETE]);
+}
+
+#[test]
+fn ndis_timed_oid_complete_and_no_double_request() {
+    fresh();
+    set_cfg(|c| c.oid_pend = true);
+    let (sim, a) = with_adapter(0);
+    sim.lower(a).set_write_completion(WriteCompletion::Hold);
+    let r = sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    assert_eq!(r.status, NDIS_STATUS_PENDING);
+    assert!(sim.now() > Duration::from_secs(12));
+    expect_only(&sim, &[NDIS_TIMED_OID_COMPLETE]);
+    let second = catch_unwind(AssertUnwindSafe(|| sim.oid_query(a, OID_GEN_RCV_OK, 8)));
+    assert!(second.is_err(), "NDIS never issues a second OID while one is pending (NdisOidDoubleRequest)");
+    assert_eq!(sim.lower(a).complete_writes(1, STATUS_SUCCESS), 1);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_oid_buffer_bounds() {
+    fresh();
+    set_cfg(|c| c.oid_bytes_written = Some(100));
+    let (sim, a) = with_adapter(0);
+    sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    expect_only(&sim, &[NDIS_OID_BUFFER_BOUNDS]);
+    set_cfg(|c| c.oid_bytes_written = Some(0));
+    let r = sim.oid_query(a, OID_GEN_XMIT_OK, 0);
+    assert_eq!(r.status, NDIS_STATUS_BUFFER_TOO_SHORT);
+    let v = expect_only(&sim, &[NDIS_OID_BUFFER_BOUNDS]);
+    assert!(v[0].message.contains("BytesNeeded"));
+}
+
+#[test]
+fn ndis_timed_data_send_and_hang() {
+    fresh();
+    set_cfg(|c| c.hold_sends = true);
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 1, 60);
+    sim.advance_time(Duration::from_secs(21));
+    assert!(sim.violations().is_empty());
+    sim.advance_time(Duration::from_secs(2));
+    expect_only(&sim, &[NDIS_TIMED_DATA_HANG]);
+    sim.advance_time(Duration::from_secs(8));
+    expect_only(&sim, &[NDIS_TIMED_DATA_SEND]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_status_indication_valid() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let mut ls = NdisLinkState {
+        Header: NdisObjectHeader::new(
+            NDIS_OBJECT_TYPE_DEFAULT,
+            NDIS_LINK_STATE_REVISION_1,
+            NDIS_SIZEOF_LINK_STATE_REVISION_1,
+        ),
+        MediaConnectState: MEDIA_CONNECT_STATE_DISCONNECTED,
+        MediaDuplexState: MEDIA_DUPLEX_STATE_FULL,
+        XmitLinkSpeed: 0,
+        RcvLinkSpeed: 0,
+        PauseFunctions: 0,
+        AutoNegotiationFlags: 0,
+    };
+    let mut s = NdisStatusIndication {
+        Header: NdisObjectHeader::new(
+            NDIS_OBJECT_TYPE_STATUS_INDICATION,
+            NDIS_STATUS_INDICATION_REVISION_1,
+            NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
+        ),
+        SourceHandle: adapter_handle(),
+        PortNumber: 0,
+        StatusCode: NDIS_STATUS_LINK_STATE,
+        Flags: 0,
+        DestinationHandle: NdisHandle::NULL,
+        RequestId: ptr::null_mut(),
+        StatusBuffer: (&mut ls as *mut NdisLinkState).cast(),
+        StatusBufferSize: 40,
+        Guid: Guid::default(),
+        NdisReserved: [ptr::null_mut(); 4],
+    };
+    k().ndis_m_indicate_status_ex(adapter_handle(), &s);
+    assert!(sim.violations().is_empty());
+    assert_eq!(sim.general_attributes(a).unwrap().media_connect_state, MEDIA_CONNECT_STATE_DISCONNECTED);
+    assert_eq!(sim.status_indications(a).len(), 1);
+    s.StatusBufferSize = 32;
+    k().ndis_m_indicate_status_ex(adapter_handle(), &s);
+    s.StatusBufferSize = 40;
+    s.SourceHandle = NdisHandle::NULL;
+    k().ndis_m_indicate_status_ex(adapter_handle(), &s);
+    s.SourceHandle = adapter_handle();
+    s.Header.Size = 100;
+    k().ndis_m_indicate_status_ex(adapter_handle(), &s);
+    let v = expect_only(&sim, &[NDIS_STATUS_INDICATION_VALID]);
+    assert_eq!(v.len(), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel services
+
+#[test]
+fn irql_call_above_max() {
+    fresh();
+    set_hook(|point, handle| {
+        if point == "initialize" {
+            let mut lock = 0usize;
+            let old = k().ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+            let _ = set_general(handle);
+            k().ke_release_spin_lock(&mut lock, old);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.remove_adapter(a);
+    let v = expect_only(&sim, &[IRQL_CALL_ABOVE_MAX, LOCK_NO_BLOCKING_WHILE_HELD]);
+    assert!(v.iter().any(|v| {
+        v.message.contains("NdisMSetMiniportAttributes called at DISPATCH_LEVEL from MiniportInitializeEx")
+    }));
+}
+
+#[test]
+fn irql_call_below_min() {
+    fresh();
+    let sim = loaded(0);
+    let mut lock = 0usize;
+    k().ke_acquire_spin_lock_at_dpc_level(&mut lock);
+    k().ke_release_spin_lock_from_dpc_level(&mut lock);
+    let v = expect_only(&sim, &[IRQL_CALL_BELOW_MIN]);
+    assert_eq!(v.len(), 2);
+}
+
+#[test]
+fn irql_handler_entry_exercises_passive_and_dispatch() {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    for seed in 0..16 {
+        fresh();
+        let s2 = seen.clone();
+        set_hook(move |point, _| {
+            if point == "send" || point == "return" || point == "reset" {
+                s2.borrow_mut().push(k().ke_get_current_irql());
+            }
+            if point == "read_complete" || point == "write_complete" {
+                assert_eq!(k().ke_get_current_irql(), DISPATCH_LEVEL);
+            }
+            if point == "initialize"
+                || point == "halt"
+                || point == "pause"
+                || point == "oid"
+                || point == "pnp"
+            {
+                assert_eq!(k().ke_get_current_irql(), PASSIVE_LEVEL);
+            }
+        });
+        let (sim, a) = with_adapter(seed);
+        sim.restart(a);
+        sim.send(a, 1, 60);
+        sim.reset(a);
+        sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+        sim.remove_adapter(a);
+        sim.unload();
+        sim.assert_clean();
+    }
+    let seen = seen.borrow();
+    assert!(seen.contains(&PASSIVE_LEVEL) && seen.contains(&DISPATCH_LEVEL));
+    assert!(seen.iter().all(|&i| i <= DISPATCH_LEVEL));
+}
+
+#[test]
+fn lock_balanced() {
+    fresh();
+    set_hook(|point, _| {
+        if point == "send" {
+            let lock = Box::leak(Box::new(0usize));
+            k().ke_acquire_spin_lock_raise_to_dpc(lock);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 1, 60);
+    let v = expect_only(&sim, &[LOCK_BALANCED]);
+    assert!(v.iter().any(|v| v.message.contains("still holding")));
+    let mut lock = 0usize;
+    k().ke_release_spin_lock_from_dpc_level(&mut lock);
+    let v = expect_only(&sim, &[LOCK_BALANCED, IRQL_CALL_BELOW_MIN]);
+    assert!(v.iter().any(|v| v.message.contains("not held")));
+}
+
+#[test]
+fn lock_recursive_aborts() {
+    fresh();
+    let sim = loaded(0);
+    let mut lock = 0usize;
+    let k = k();
+    let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+    let p: *mut usize = &mut lock;
+    assert!(catch_unwind(AssertUnwindSafe(|| k.ke_acquire_spin_lock_at_dpc_level(p))).is_err());
+    k.ke_release_spin_lock(&mut lock, old);
+    expect_only(&sim, &[LOCK_RECURSIVE]);
+    assert_eq!(sim.current_irql(), PASSIVE_LEVEL);
+}
+
+#[test]
+fn lock_no_blocking_while_held() {
+    fresh();
+    set_hook(|point, handle| {
+        if point == "initialize" {
+            let mut lock = 0usize;
+            k().ke_acquire_spin_lock_at_dpc_level(&mut lock);
+            let _ = set_general(handle);
+            k().ke_release_spin_lock_from_dpc_level(&mut lock);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.remove_adapter(a);
+    expect_only(&sim, &[LOCK_NO_BLOCKING_WHILE_HELD, IRQL_CALL_BELOW_MIN]);
+}
+
+#[test]
+fn memory_tag_required_and_bad_free() {
+    fresh();
+    let (sim, _a) = with_adapter(0);
+    let h = adapter_handle();
+    let k = k();
+    let p = k.ndis_allocate_memory_with_tag_priority(h, 16, 0, NORMAL_POOL_PRIORITY);
+    // SAFETY: a 16-byte allocation; pool is not zeroed.
+    assert_eq!(unsafe { *p.cast::<u8>() }, 0xA5);
+    k.ndis_free_memory_with_tag_priority(h, p, 0);
+    expect_only(&sim, &[MEMORY_TAG_REQUIRED]);
+    k.ndis_free_memory_with_tag_priority(h, p, 0);
+    let q = k.ndis_allocate_memory_with_tag_priority(h, 16, TAG, NORMAL_POOL_PRIORITY);
+    k.ndis_free_memory_with_tag_priority(h, q, POOL_TAG);
+    let mut local = 0u64;
+    k.ndis_free_memory_with_tag_priority(h, (&mut local as *mut u64).cast(), TAG);
+    let v = expect_only(&sim, &[MEMORY_BAD_FREE]);
+    assert_eq!(v.len(), 3);
+    assert!(v[0].message.contains("twice") && v[1].message.contains("tag mismatch"), "{v:#?}");
+}
+
+#[test]
+fn memory_leak_by_tag_at_halt() {
+    fresh();
+    set_cfg(|c| c.leak_in_init = true);
+    let sim = loaded(0);
+    lifecycle(&sim);
+    let v = expect_only(&sim, &[MEMORY_LEAK_BY_TAG]);
+    assert!(
+        v[0].message.contains("MiniportHaltEx returned") && v[0].message.contains("'KsTt' 100 bytes"),
+        "{}",
+        v[0].message
+    );
+}
+
+#[test]
+fn memory_nbl_pool_leak() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let pool = first_ad(|x| x.pool);
+    let nbl = k().ndis_allocate_net_buffer_and_net_buffer_list(pool, 0, 0, ptr::null_mut(), 0, 0);
+    assert!(!nbl.is_null());
+    sim.remove_adapter(a);
+    let v = expect_only(&sim, &[MEMORY_NBL_POOL_LEAK]);
+    assert!(v[0].message.contains("'KsPl'"), "{}", v[0].message);
+}
+
+#[test]
+fn leak_report_and_assert_clean_list_what_is_alive() {
+    fresh();
+    let (sim, _a) = with_adapter(0);
+    let report = sim.leak_report();
+    assert!(report.iter().any(|l| l.contains("WDFDEVICE")), "{report:#?}");
+    assert!(report.iter().any(|l| l.contains("'KsTt'")), "{report:#?}");
+    let r = catch_unwind(AssertUnwindSafe(|| sim.assert_clean()));
+    assert!(r.is_err());
+    assert!(!sim.calls().is_empty());
+    assert!(sim.objects_alive().len() >= 6);
+}
+
+#[test]
+fn drop_panics_on_violations() {
+    fresh();
+    let r = catch_unwind(|| {
+        let sim = loaded(0);
+        k().ndis_free_mdl(ptr::null_mut());
+        drop(sim);
+    });
+    let err = r.expect_err("Sim::drop reports the violation");
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains(MEMORY_BAD_FREE), "{msg}");
+}
