@@ -9,7 +9,7 @@
 //! deciding every choice Windows leaves open (handler IRQL, nested or deferred cancel, the order of
 //! due completions), and virtual time.
 //!
-//! ```ignore
+//! ```text
 //! let sim = Sim::new(SimConfig::default());
 //! assert_eq!(sim.load(driver_entry), STATUS_SUCCESS);
 //! let a = sim.add_adapter().unwrap();
