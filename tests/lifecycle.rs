@@ -96,7 +96,9 @@ fn general_attributes_describe_an_ethernet_adapter_with_a_unique_address() {
 #[test]
 fn a_read_that_completes_with_data_is_sent_again() {
     let (sim, adapter) = running(5);
-    sim.lower(adapter).complete_reads(3, &[0u8; 64]);
+    for _ in 0..3 {
+        assert!(sim.lower(adapter).inject_raw_read_completion(&[0u8; 64], STATUS_SUCCESS));
+    }
     sim.run_until_idle();
     assert_eq!(
         sim.lower(adapter).pending_reads(),

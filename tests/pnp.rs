@@ -154,13 +154,15 @@ fn sends_complete_once_with_the_status_of_the_adapter_state() {
     for id in paused {
         assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_PAUSED));
     }
-    // No frame transport below yet: the link is down, so frames are refused, not lost silently.
+    // Running with the port's link up: the frames go down the wire.
     for id in running {
-        assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_MEDIA_DISCONNECTED));
+        assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SUCCESS));
     }
     let discards = sim.oid_query(adapter, OID_GEN_XMIT_DISCARDS, 8);
     assert_eq!(discards.status, NDIS_STATUS_SUCCESS);
-    assert_eq!(u64::from_ne_bytes(discards.data[..8].try_into().unwrap()), 7);
+    assert_eq!(u64::from_ne_bytes(discards.data[..8].try_into().unwrap()), 4, "only the paused sends");
+    let sent = sim.oid_query(adapter, OID_GEN_XMIT_OK, 8);
+    assert_eq!(u64::from_ne_bytes(sent.data[..8].try_into().unwrap()), 3);
     sim.remove_adapter(adapter);
     sim.unload();
     sim.assert_clean();

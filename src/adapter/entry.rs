@@ -128,11 +128,15 @@ pub unsafe extern "system" fn miniport_send_net_buffer_lists(
     _port_number: u32,
     send_flags: u32,
 ) {
-    // SAFETY: NDIS passes the chain it sends; the miniport owns it until completion.
-    let chain = unsafe { SendChain::from_send(net_buffer_list) };
+    // SAFETY: NDIS passes the chain it sends; the miniport owns it until it completes each NBL,
+    // which the send path does exactly once.
+    let chain = unsafe { SendNbl::unlink_chain(net_buffer_list) };
     // SAFETY: NDIS passes the context of a live adapter.
-    if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
-        adapter.send_net_buffer_lists(chain, send_flags);
+    match unsafe { adapter(miniport_adapter_context) } {
+        Some(adapter) => adapter.send_net_buffer_lists(chain, send_flags),
+        None => {
+            chain.complete(miniport_adapter_context, Some(NDIS_STATUS_FAILURE), send_complete_flags_here())
+        }
     }
 }
 
@@ -154,15 +158,18 @@ pub unsafe extern "system" fn miniport_return_net_buffer_lists(
     }
 }
 
-/// `MiniportCancelSend` (<= DISPATCH_LEVEL). The adapter completes every NBL inside
-/// `MiniportSendNetBufferLists`, so it never holds one that a cancel ID could name.
+/// `MiniportCancelSend` (<= DISPATCH_LEVEL).
 ///
 /// # Safety
 /// `miniport_adapter_context` is a live adapter's context.
 pub unsafe extern "system" fn miniport_cancel_send(
-    _miniport_adapter_context: NdisHandle,
-    _cancel_id: *mut c_void,
+    miniport_adapter_context: NdisHandle,
+    cancel_id: *mut c_void,
 ) {
+    // SAFETY: NDIS passes the context of a live adapter.
+    if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
+        adapter.cancel_send(cancel_id);
+    }
 }
 
 /// `MiniportResetEx` (<= DISPATCH_LEVEL).
@@ -177,15 +184,14 @@ pub unsafe extern "system" fn miniport_reset_ex(
     let Some(adapter) = (unsafe { adapter(miniport_adapter_context) }) else {
         return NDIS_STATUS_FAILURE;
     };
-    let (status, addressing) = match adapter.reset() {
-        Ok(addressing) => (NDIS_STATUS_SUCCESS, addressing),
-        Err(status) => (status, false),
-    };
+    // The filter, multicast list and lookahead survive a reset: no addressing reset.
     // SAFETY: NDIS passes a writable BOOLEAN for the answer.
     if let Some(addressing_reset) = unsafe { addressing_reset.as_mut() } {
-        *addressing_reset = if addressing { TRUE } else { FALSE };
+        *addressing_reset = FALSE;
     }
-    status
+    match adapter.reset() {
+        Ok(status) | Err(status) => status,
+    }
 }
 
 /// `MiniportDevicePnPEventNotify` (PASSIVE_LEVEL).
@@ -231,6 +237,39 @@ pub unsafe extern "system" fn miniport_cancel_oid_request(
     _miniport_adapter_context: NdisHandle,
     _request_id: *mut c_void,
 ) {
+}
+
+/// `EVT_WDF_REQUEST_COMPLETION_ROUTINE` for the batch writes (<= DISPATCH_LEVEL).
+///
+/// # Safety
+/// Called by KMDF for a request the adapter sent with its own context; the adapter outlives every
+/// request it sends (halt stops the target and waits before freeing it).
+pub unsafe extern "C" fn write_completion(
+    request: WdfRequest,
+    _target: WdfIoTarget,
+    _params: *mut c_void,
+    context: WdfContext,
+) {
+    // SAFETY: the completion context is the adapter's own context handle.
+    if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
+        adapter.write_completed(request);
+    }
+}
+
+/// `EVT_WDF_REQUEST_COMPLETION_ROUTINE` for the link watch (<= DISPATCH_LEVEL).
+///
+/// # Safety
+/// As [`write_completion`].
+pub unsafe extern "C" fn link_completion(
+    request: WdfRequest,
+    _target: WdfIoTarget,
+    _params: *mut c_void,
+    context: WdfContext,
+) {
+    // SAFETY: the completion context is the adapter's own context handle.
+    if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
+        adapter.link_completed(request);
+    }
 }
 
 /// `EVT_WDF_REQUEST_COMPLETION_ROUTINE` for the receive reads (<= DISPATCH_LEVEL).

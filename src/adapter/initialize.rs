@@ -11,8 +11,9 @@
 //! status; NDIS will not call `MiniportHaltEx` for an adapter whose initialize failed. On success
 //! the adapter is Paused.
 
-use super::{ADAPTER_TAG, Adapter, MAX_MULTICAST_ADDRESSES};
+use super::{ADAPTER_TAG, Adapter, Link, MAX_MULTICAST_ADDRESSES};
 use crate::datapath::receive::MAX_FRAME_SIZE;
+use crate::lower::BATCH_BUFFER_SIZE;
 use crate::oid::SUPPORTED_OIDS;
 use crate::sys::{self, *};
 
@@ -45,10 +46,12 @@ pub const SUPPORTED_STATISTICS: u32 = NDIS_STATISTICS_XMIT_OK_SUPPORTED
     | NDIS_STATISTICS_GEN_STATISTICS_SUPPORTED;
 
 /// Initialize an adapter; on success the `MiniportAdapterContext` NDIS will pass back.
-pub fn initialize(miniport: NdisHandle, init: &NdisMiniportInitParameters) -> Result<NdisHandle, NdisStatus> {
-    let address = address_from_net_luid(init.NetLuid);
-    let mut adapter = PoolBox::new(miniport, ADAPTER_TAG, Adapter::new(miniport, address))?;
-    adapter.state.initialize();
+pub fn initialize(
+    miniport: NdisHandle,
+    _init: &NdisMiniportInitParameters,
+) -> Result<NdisHandle, NdisStatus> {
+    let mut adapter = PoolBox::new(miniport, ADAPTER_TAG, Adapter::new(miniport))?;
+    adapter.initialize_locks();
 
     let registration = NdisMiniportAdapterRegistrationAttributes {
         Header: NdisObjectHeader::new(
@@ -88,7 +91,26 @@ fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty)
     adapter.lower.create_device(properties, context)?;
     adapter.lower.create_requests()?;
     let miniport = adapter.miniport;
-    adapter.receive.allocate(miniport)
+    adapter.receive.allocate(miniport)?;
+
+    // What the port below is: its address and batch limits, and its link right now.
+    let device = adapter.lower.query_device()?;
+    if usize::from(device.mtu) < MTU as usize {
+        return Err(NDIS_STATUS_ADAPTER_NOT_FOUND);
+    }
+    let link = adapter.lower.query_link()?;
+    adapter.permanent_address = device.mac;
+    adapter.current_address = device.mac;
+    let max_batch_bytes = usize::try_from(device.max_batch_bytes).unwrap_or(usize::MAX);
+    adapter.max_batch_bytes = max_batch_bytes.min(BATCH_BUFFER_SIZE);
+    adapter.max_batch_frames = usize::from(device.max_batch_frames).min(vwire_proto::MAX_BATCH_FRAMES);
+    if adapter.max_batch_frames == 0 || adapter.max_batch_bytes < vwire_proto::BATCH_HEADER_LEN {
+        return Err(NDIS_STATUS_ADAPTER_NOT_FOUND);
+    }
+    let mut state = adapter.state.lock();
+    state.link = Link::from_device(&link);
+    state.filter.address = device.mac;
+    Ok(())
 }
 
 fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
@@ -113,7 +135,9 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
     for (slot, byte) in current.iter_mut().zip(adapter.current_address) {
         *slot = byte;
     }
-    let media_connected = adapter.state.lock().media_connected;
+    let link = adapter.state.lock().link;
+    let media_connected = link.up;
+    let speed = if link.up { link.speed_bps } else { NDIS_LINK_SPEED_UNKNOWN };
     let attributes = NdisMiniportAdapterGeneralAttributes {
         Header: NdisObjectHeader::new(
             NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
@@ -125,15 +149,15 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
         PhysicalMediumType: NDIS_PHYSICAL_MEDIUM_802_3,
         MtuSize: MTU,
         MaxXmitLinkSpeed: MAX_LINK_SPEED,
-        XmitLinkSpeed: if media_connected { MAX_LINK_SPEED } else { NDIS_LINK_SPEED_UNKNOWN },
+        XmitLinkSpeed: speed,
         MaxRcvLinkSpeed: MAX_LINK_SPEED,
-        RcvLinkSpeed: if media_connected { MAX_LINK_SPEED } else { NDIS_LINK_SPEED_UNKNOWN },
+        RcvLinkSpeed: speed,
         MediaConnectState: if media_connected {
             MEDIA_CONNECT_STATE_CONNECTED
         } else {
             MEDIA_CONNECT_STATE_DISCONNECTED
         },
-        MediaDuplexState: if media_connected { MEDIA_DUPLEX_STATE_FULL } else { MEDIA_DUPLEX_STATE_UNKNOWN },
+        MediaDuplexState: link.to_ndis().MediaDuplexState,
         LookaheadSize: MAX_FRAME_SIZE,
         PowerManagementCapabilities: core::ptr::null_mut(),
         MacOptions: MAC_OPTIONS,
@@ -158,30 +182,4 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
         PowerManagementCapabilitiesEx: &mut pm,
     };
     sys::ndis_m_set_general_attributes(adapter.miniport, &attributes)
-}
-
-/// A locally administered unicast address (02-6B-6D-xx-xx-xx, "km") whose low 24 bits are the
-/// interface's `NetLuidIndex` (bits 24..47 of `NET_LUID`), unique among this machine's Ethernet
-/// interfaces and stable for the adapter. The device will supply its own address once the lower
-/// edge carries one.
-pub fn address_from_net_luid(net_luid: u64) -> [u8; ETH_LENGTH_OF_ADDRESS] {
-    let index = (net_luid >> 24).to_le_bytes();
-    let [low, middle, high, ..] = index;
-    [0x02, 0x6B, 0x6D, high, middle, low]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn address_is_locally_administered_unicast_and_keyed_by_luid_index() {
-        // IfType 6 (bits 48..63), NetLuidIndex 0x012345 (bits 24..47), reserved bits set too.
-        let luid = (6u64 << 48) | (0x01_2345u64 << 24) | 0xFF_FFFF;
-        let address = address_from_net_luid(luid);
-        assert_eq!(address, [0x02, 0x6B, 0x6D, 0x01, 0x23, 0x45]);
-        assert_eq!(address[0] & 0x01, 0, "unicast");
-        assert_eq!(address[0] & 0x02, 0x02, "locally administered");
-        assert_ne!(address_from_net_luid(1 << 24), address_from_net_luid(2 << 24));
-    }
 }

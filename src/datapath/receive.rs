@@ -1,58 +1,309 @@
-//! Receive resources, all allocated in `MiniportInitializeEx`: one NBL pool, one frame area in
-//! nonpaged pool, and a receive NBL per frame slot whose MDL describes that slot. A received frame
-//! is copied once into a slot and indicated; `MiniportReturnNetBufferLists` gives the slot back.
+//! Receive: all resources allocated in `MiniportInitializeEx` — one NBL pool, one frame area in
+//! nonpaged pool, a receive NBL per frame slot whose MDL describes that slot. A batch read from
+//! below is parsed once (`vwire_proto::Batch::parse`, which rejects a malformed batch whole); each
+//! frame the packet filter accepts is copied once into a free slot, and the NBLs are indicated as a
+//! chain. `MiniportReturnNetBufferLists` gives the slots back.
 
+use crate::adapter::{Adapter, Phase, bump};
 use crate::sys::*;
+use vwire_proto::{Batch, MulticastList};
 
 /// Receive NBLs (and frame slots) per adapter.
-pub const RECEIVE_NBLS: usize = 32;
+pub const RECEIVE_NBLS: usize = 64;
 /// One frame slot: the largest frame (1514 + a VLAN tag = 1518) rounded up to a cache line.
 pub const FRAME_SLOT_SIZE: u32 = 1536;
 /// The largest frame a slot holds.
 pub const MAX_FRAME_SIZE: u32 = 1518;
+/// Below this many free NBLs an indication carries `NDIS_RECEIVE_FLAGS_RESOURCES`: NDIS copies what
+/// it needs and hands the NBLs back at once, so the pool cannot run dry while protocols sit on
+/// indicated NBLs.
+pub const LOW_RESOURCES_THRESHOLD: usize = 8;
 
 pub const NBL_POOL_TAG: u32 = u32::from_le_bytes(*b"KmNb");
 pub const FRAME_AREA_TAG: u32 = u32::from_le_bytes(*b"KmRx");
 
 pub struct ReceiveResources {
-    // Field order is drop order: NBLs are freed explicitly first, then the pool, then the frames.
-    nbls: [Option<ReceiveNbl>; RECEIVE_NBLS],
+    pub nbls: ReceivePool<RECEIVE_NBLS>,
+    // Drop order: the NBLs are freed explicitly first, then the pool, then the frames.
     pool: Option<NblPool>,
     frames: Option<PoolBuffer>,
 }
 
 impl ReceiveResources {
-    pub const EMPTY: Self = Self { nbls: [const { None }; RECEIVE_NBLS], pool: None, frames: None };
+    pub const fn new() -> Self {
+        Self { nbls: ReceivePool::new(), pool: None, frames: None }
+    }
 
-    /// Allocate the frame area, the pool and every receive NBL. On failure, what was allocated stays
+    /// Allocate the frame area, the pool and every receive NBL. On failure what was allocated stays
     /// recorded here for [`ReceiveResources::free`].
     pub fn allocate(&mut self, miniport: NdisHandle) -> Result<(), NdisStatus> {
-        let area_len = FRAME_SLOT_SIZE
-            .checked_mul(u32::try_from(RECEIVE_NBLS).map_err(|_| NDIS_STATUS_RESOURCES)?)
-            .ok_or(NDIS_STATUS_RESOURCES)?;
+        let slots = u32::try_from(RECEIVE_NBLS).map_err(|_| NDIS_STATUS_RESOURCES)?;
+        let area_len = FRAME_SLOT_SIZE.checked_mul(slots).ok_or(NDIS_STATUS_RESOURCES)?;
         let frames = self.frames.insert(PoolBuffer::allocate(miniport, FRAME_AREA_TAG, area_len)?);
         let pool = self.pool.insert(NblPool::allocate(miniport, NBL_POOL_TAG)?);
         let mut offset = 0u32;
-        for slot in self.nbls.iter_mut() {
-            *slot = Some(ReceiveNbl::allocate(miniport, pool, frames, offset, MAX_FRAME_SIZE)?);
+        for _ in 0..RECEIVE_NBLS {
+            let nbl = ReceiveNbl::allocate(miniport, pool, frames, offset, MAX_FRAME_SIZE)?;
+            if let Err(nbl) = self.nbls.insert(nbl) {
+                nbl.free();
+                return Err(NDIS_STATUS_RESOURCES);
+            }
             offset = offset.checked_add(FRAME_SLOT_SIZE).ok_or(NDIS_STATUS_RESOURCES)?;
         }
         Ok(())
     }
 
-    /// Whether `nbl` is one of this adapter's receive NBLs.
-    pub fn owns(&self, nbl: *mut NetBufferList) -> bool {
-        self.nbls.iter().flatten().any(|owned| owned.is(nbl))
-    }
-
     /// Free every NBL, then the pool, then the frame area: exactly what was allocated.
     pub fn free(&mut self) {
-        for slot in self.nbls.iter_mut() {
-            if let Some(nbl) = slot.take() {
-                nbl.free();
-            }
-        }
+        self.nbls.free_all();
         self.pool = None;
         self.frames = None;
+    }
+}
+
+/// The receive filter NDIS set (`OID_GEN_CURRENT_PACKET_FILTER`, `OID_802_3_MULTICAST_LIST`).
+#[derive(Clone, Copy)]
+pub struct ReceiveFilter {
+    pub packet_filter: u32,
+    pub address: [u8; ETH_LENGTH_OF_ADDRESS],
+    pub multicast: MulticastList,
+}
+
+/// How a frame is addressed, for the filter and the statistics.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Destination {
+    Directed,
+    Multicast,
+    Broadcast,
+}
+
+pub fn destination_of(frame: &[u8]) -> Option<Destination> {
+    let address = frame.get(..ETH_LENGTH_OF_ADDRESS)?;
+    Some(if address.iter().all(|byte| *byte == 0xFF) {
+        Destination::Broadcast
+    } else if address.first().is_some_and(|byte| byte & 0x01 != 0) {
+        Destination::Multicast
+    } else {
+        Destination::Directed
+    })
+}
+
+impl ReceiveFilter {
+    /// Whether NDIS wants this frame (Doc oid-gen-current-packet-filter).
+    pub fn accepts(&self, frame: &[u8]) -> bool {
+        let filter = self.packet_filter;
+        if filter & NDIS_PACKET_TYPE_PROMISCUOUS != 0 {
+            return true;
+        }
+        let Some(destination) = frame.get(..ETH_LENGTH_OF_ADDRESS) else {
+            return false;
+        };
+        match destination_of(frame) {
+            Some(Destination::Broadcast) => filter & NDIS_PACKET_TYPE_BROADCAST != 0,
+            Some(Destination::Multicast) => {
+                filter & NDIS_PACKET_TYPE_ALL_MULTICAST != 0
+                    || (filter & NDIS_PACKET_TYPE_MULTICAST != 0
+                        && <[u8; 6]>::try_from(destination)
+                            .is_ok_and(|address| self.multicast.contains(&address)))
+            }
+            Some(Destination::Directed) => {
+                filter & NDIS_PACKET_TYPE_DIRECTED != 0 && destination == self.address
+            }
+            None => false,
+        }
+    }
+}
+
+impl Adapter {
+    /// A read came back (completion routine, <= DISPATCH_LEVEL): indicate what it carried, then
+    /// send it again while running.
+    pub fn read_completed(&self, request: WdfRequest) {
+        let Some(mut slot) = self.lower.reads.completed(request) else {
+            bump(&self.counters.lower_unknown_completions, 1);
+            return;
+        };
+        let status = slot.status();
+        if nt_success(status) {
+            let length = slot.information();
+            bump(&self.counters.lower_read_batches, 1);
+            bump(&self.counters.lower_read_bytes, u64::try_from(length).unwrap_or(u64::MAX));
+            let buffer = slot.buffer();
+            match buffer.get(..length).map(Batch::parse) {
+                Some(Ok(batch)) => self.indicate_batch(&batch),
+                // Truncated (Information beyond the buffer) or malformed: nothing of it is trusted.
+                _ => {
+                    bump(&self.counters.lower_malformed_batches, 1);
+                    bump(&self.counters.rcv_error, 1);
+                }
+            }
+        } else if status != STATUS_CANCELLED {
+            bump(&self.counters.lower_read_errors, 1);
+        }
+
+        let repost = {
+            let state = self.state.lock_any();
+            // A failed read is not re-sent at once: a device failing every read would spin here;
+            // the next restart or reset re-arms it.
+            nt_success(status)
+                && matches!(state.phase, Phase::Restarting | Phase::Running)
+                && self.may_use_device(&state)
+        };
+        if repost {
+            if let Err((slot, _)) =
+                slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context())
+            {
+                bump(&self.counters.lower_send_failures, 1);
+                slot.release();
+            }
+        } else {
+            slot.release();
+        }
+        self.check_pending_operations();
+    }
+
+    /// Copy each frame the filter accepts into a receive NBL and indicate them as chains.
+    fn indicate_batch(&self, batch: &Batch<'_>) {
+        let (indicate, filter) = {
+            let state = self.state.lock_any();
+            (matches!(state.phase, Phase::Restarting | Phase::Running), state.filter)
+        };
+        let frames = u64::try_from(batch.frame_count()).unwrap_or(u64::MAX);
+        if !indicate {
+            // Not allowed to indicate (Paused, Pausing): the frames are dropped and counted.
+            bump(&self.counters.rcv_discards, frames);
+            return;
+        }
+        let mut chain = IndicationChain::<RECEIVE_NBLS>::EMPTY;
+        for frame in batch.frames() {
+            if !filter.accepts(frame) {
+                bump(&self.counters.rcv_filtered, 1);
+                continue;
+            }
+            let Some(mut rx) = self.receive.nbls.lease() else {
+                bump(&self.counters.rcv_no_buffer, 1);
+                bump(&self.counters.rcv_discards, 1);
+                continue;
+            };
+            let destination = rx.frame_mut();
+            let Some(target) = destination.get_mut(..frame.len()) else {
+                self.receive.nbls.release(rx);
+                bump(&self.counters.rcv_error, 1);
+                continue;
+            };
+            target.copy_from_slice(frame);
+            self.count_receive(frame);
+            chain.push(rx, u32::try_from(frame.len()).unwrap_or(0));
+        }
+        if chain.len() == 0 {
+            return;
+        }
+        let mut flags = 0;
+        if at_dispatch_level() {
+            flags |= NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
+        }
+        if self.receive.nbls.free_count() < LOW_RESOURCES_THRESHOLD {
+            flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
+        }
+        self.receive.nbls.indicate(self.miniport, &mut chain, flags);
+    }
+
+    fn count_receive(&self, frame: &[u8]) {
+        let bytes = u64::try_from(frame.len()).unwrap_or(u64::MAX);
+        bump(&self.counters.rcv_ok, 1);
+        bump(&self.counters.bytes_rcv, bytes);
+        let (frames, octets) = match destination_of(frame) {
+            Some(Destination::Broadcast) => {
+                (&self.counters.broadcast_frames_rcv, &self.counters.broadcast_bytes_rcv)
+            }
+            Some(Destination::Multicast) => {
+                (&self.counters.multicast_frames_rcv, &self.counters.multicast_bytes_rcv)
+            }
+            _ => (&self.counters.directed_frames_rcv, &self.counters.directed_bytes_rcv),
+        };
+        bump(frames, 1);
+        bump(octets, bytes);
+    }
+
+    /// Post every free read below (restart, reset).
+    pub fn post_idle_reads(&self) {
+        {
+            let state = self.state.lock_any();
+            if !self.may_use_device(&state) {
+                return;
+            }
+        }
+        while let Some(slot) = self.lower.reads.lease() {
+            if let Err((slot, _)) =
+                slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context())
+            {
+                bump(&self.counters.lower_send_failures, 1);
+                slot.release();
+                break;
+            }
+        }
+    }
+
+    /// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL).
+    pub fn return_net_buffer_lists(&self, returned: ReturnedChain) {
+        for nbl in returned {
+            if !self.receive.nbls.returned(nbl) {
+                bump(&self.counters.foreign_returns, 1);
+            }
+        }
+        self.check_pending_operations();
+    }
+}
+
+fn read_completion_routine() -> EvtWdfRequestCompletionRoutine {
+    crate::adapter::entry::read_completion
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(destination: [u8; 6]) -> [u8; 60] {
+        let mut frame = [0u8; 60];
+        frame[..6].copy_from_slice(&destination);
+        frame
+    }
+
+    const OWN: [u8; 6] = [0x02, 0x76, 0x77, 0, 0, 1];
+    const OTHER: [u8; 6] = [0x02, 0x76, 0x77, 0, 0, 2];
+    const GROUP: [u8; 6] = [0x01, 0x00, 0x5E, 0, 0, 1];
+    const OTHER_GROUP: [u8; 6] = [0x01, 0x00, 0x5E, 0, 0, 2];
+
+    fn filter(packet_filter: u32) -> ReceiveFilter {
+        let multicast = MulticastList::from_addresses(&[GROUP]).unwrap();
+        ReceiveFilter { packet_filter, address: OWN, multicast }
+    }
+
+    #[test]
+    fn directed_only_accepts_own_unicast() {
+        let directed = filter(NDIS_PACKET_TYPE_DIRECTED);
+        assert!(directed.accepts(&frame(OWN)));
+        assert!(!directed.accepts(&frame(OTHER)));
+        assert!(!directed.accepts(&frame([0xFF; 6])));
+        assert!(!directed.accepts(&frame(GROUP)));
+    }
+
+    #[test]
+    fn multicast_needs_the_list_unless_all_multicast() {
+        assert!(filter(NDIS_PACKET_TYPE_MULTICAST).accepts(&frame(GROUP)));
+        assert!(!filter(NDIS_PACKET_TYPE_MULTICAST).accepts(&frame(OTHER_GROUP)));
+        assert!(filter(NDIS_PACKET_TYPE_ALL_MULTICAST).accepts(&frame(OTHER_GROUP)));
+        assert!(
+            !filter(NDIS_PACKET_TYPE_ALL_MULTICAST).accepts(&frame([0xFF; 6])),
+            "broadcast is its own bit"
+        );
+    }
+
+    #[test]
+    fn promiscuous_takes_everything_and_zero_takes_nothing() {
+        for destination in [OWN, OTHER, GROUP, [0xFF; 6]] {
+            assert!(filter(NDIS_PACKET_TYPE_PROMISCUOUS).accepts(&frame(destination)));
+            assert!(!filter(0).accepts(&frame(destination)));
+        }
+        assert!(filter(NDIS_PACKET_TYPE_BROADCAST).accepts(&frame([0xFF; 6])));
     }
 }

@@ -1,9 +1,82 @@
-//! `MiniportSendNetBufferLists`: which status an NBL chain is completed with.
-//!
-//! Every NBL is completed exactly once, before the handler returns, so nothing is ever held that
-//! `MiniportCancelSendNetBufferLists`, a pause, a reset or a surprise removal would have to flush.
+//! Send: `MiniportSendNetBufferLists` queues NBLs (linked through their own `Next`, no memory), and
+//! one context at a time packs their NET_BUFFERs into pre-allocated write requests, several frames
+//! per request, and sends them below. An NBL is completed exactly once, when every request carrying
+//! one of its frames has completed (ndis-kmdf.md §3.4):
+//! - `MiniportReserved[0]` counts the requests still carrying its frames, plus one while frames of
+//!   it remain to be packed;
+//! - `MiniportReserved[1]` is the next NET_BUFFER to pack;
+//! - `NET_BUFFER_LIST_STATUS` starts SUCCESS and keeps the first failure.
 
-use crate::sys::*;
+use crate::adapter::{Adapter, Phase, bump};
+use crate::datapath::receive::{Destination, destination_of};
+use crate::sys::{self, *};
+use vwire_proto::{BatchWriter, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN};
+
+/// NBLs the adapter holds waiting for a write request before it refuses more with RESOURCES.
+pub const MAX_QUEUED_NBLS: usize = 1024;
+/// Ethernet's minimum frame (without FCS): shorter frames are padded with zeros.
+pub const MIN_ETHERNET_FRAME: usize = 60;
+
+const REFS: usize = 0;
+
+/// The adapter-wide send state, under the adapter lock.
+pub struct SendEngine {
+    queue: SendQueue,
+    /// A context is packing and sending; others only queue.
+    draining: bool,
+    /// NBLs accepted and not yet completed.
+    outstanding: usize,
+}
+
+impl SendEngine {
+    pub const EMPTY: Self = Self { queue: SendQueue::EMPTY, draining: false, outstanding: 0 };
+
+    pub fn is_idle(&self) -> bool {
+        self.outstanding == 0 && !self.draining
+    }
+
+    /// Stop packing every queued NBL and give it `status`; returns those no write request carries
+    /// any more, to be completed now. The rest complete with that status when their last write does.
+    pub fn flush(&mut self, status: NdisStatus) -> SendQueue {
+        let mut queue = core::mem::replace(&mut self.queue, SendQueue::EMPTY);
+        let mut done = SendQueue::EMPTY;
+        while let Some(nbl) = queue.pop_front() {
+            nbl.set_next_nb(None);
+            fail(nbl, status);
+            if release_reference(nbl) {
+                self.outstanding = self.outstanding.saturating_sub(1);
+                done.push_back(nbl);
+            }
+        }
+        done
+    }
+}
+
+/// Which NBLs one write request carries, and what for the counters.
+#[derive(Clone, Copy)]
+pub struct WriteRefs {
+    nbls: [Option<SendNbl>; MAX_BATCH_FRAMES],
+    count: usize,
+    frames: u64,
+    bytes: u64,
+}
+
+pub const WRITE_REFS_EMPTY: WriteRefs =
+    WriteRefs { nbls: [None; MAX_BATCH_FRAMES], count: 0, frames: 0, bytes: 0 };
+
+/// Record a failure unless an earlier one is already recorded.
+fn fail(nbl: SendNbl, status: NdisStatus) {
+    if status != NDIS_STATUS_SUCCESS && nbl.status() == NDIS_STATUS_SUCCESS {
+        nbl.set_status(status);
+    }
+}
+
+/// Drop one reference; true if it was the last (the NBL is done).
+fn release_reference(nbl: SendNbl) -> bool {
+    let remaining = nbl.reserved(REFS).saturating_sub(1);
+    nbl.set_reserved(REFS, remaining);
+    remaining == 0
+}
 
 /// What the adapter's state says about a send right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,10 +87,10 @@ pub struct SendGate {
     pub media_connected: bool,
 }
 
-/// The completion status for sends arriving in that state (Doc
+/// The status sends arriving in that state are refused with, or SUCCESS if they are accepted (Doc
 /// `nf-ndis-ndismsendnetbufferlistscomplete`; ndis-kmdf.md §3.4): NOT_ACCEPTED once the device is
 /// surprise-removed, PAUSED unless Running, FAILURE after a shutdown, and MEDIA_DISCONNECTED while
-/// there is no link to put frames on.
+/// the link is down.
 pub fn send_status(gate: SendGate) -> NdisStatus {
     if gate.surprise_removed {
         NDIS_STATUS_NOT_ACCEPTED
@@ -38,6 +111,296 @@ pub fn completion_flags(send_flags: u32) -> u32 {
     if send_flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL != 0 { NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL } else { 0 }
 }
 
+/// The NDIS status for NBLs whose write completed with `status`.
+fn write_status(status: NtStatus, surprise_removed: bool, reset_pending: bool) -> NdisStatus {
+    if nt_success(status) {
+        NDIS_STATUS_SUCCESS
+    } else if surprise_removed {
+        NDIS_STATUS_NOT_ACCEPTED
+    } else if status == STATUS_CANCELLED && reset_pending {
+        NDIS_STATUS_RESET_IN_PROGRESS
+    } else if status == STATUS_CANCELLED {
+        NDIS_STATUS_SEND_ABORTED
+    } else {
+        NDIS_STATUS_FAILURE
+    }
+}
+
+impl Adapter {
+    /// `MiniportSendNetBufferLists` (<= DISPATCH_LEVEL).
+    pub fn send_net_buffer_lists(&self, mut incoming: SendQueue, send_flags: u32) {
+        let flags = completion_flags(send_flags);
+        let (refused_status, mut overflow) = {
+            let mut state = if send_flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL != 0 {
+                self.state.lock_at_dpc()
+            } else {
+                self.state.lock()
+            };
+            let gate = SendGate {
+                surprise_removed: state.surprise_removed,
+                shut_down: self.shut_down.load(core::sync::atomic::Ordering::Acquire),
+                running: state.phase == Phase::Running,
+                media_connected: state.link.up,
+            };
+            let status = send_status(gate);
+            if status == NDIS_STATUS_SUCCESS {
+                let mut overflow = SendQueue::EMPTY;
+                while let Some(nbl) = incoming.pop_front() {
+                    if state.send.queue.len() >= MAX_QUEUED_NBLS {
+                        overflow.push_back(nbl);
+                        continue;
+                    }
+                    nbl.set_status(NDIS_STATUS_SUCCESS);
+                    nbl.set_reserved(REFS, 1);
+                    nbl.set_next_nb(nbl.first_nb());
+                    state.send.queue.push_back(nbl);
+                    state.send.outstanding = state.send.outstanding.saturating_add(1);
+                }
+                (NDIS_STATUS_RESOURCES, overflow)
+            } else {
+                (status, core::mem::replace(&mut incoming, SendQueue::EMPTY))
+            }
+        };
+        if !overflow.is_empty() {
+            let count = u64::try_from(overflow.len()).unwrap_or(u64::MAX);
+            bump(&self.counters.xmit_discards, count);
+            if refused_status == NDIS_STATUS_RESOURCES {
+                bump(&self.counters.send_queue_full, count);
+            }
+            core::mem::replace(&mut overflow, SendQueue::EMPTY).complete(
+                self.miniport,
+                Some(refused_status),
+                flags,
+            );
+        }
+        self.drain_sends();
+    }
+
+    /// Pack queued NBLs into free write requests and send them, as the single drain owner.
+    pub fn drain_sends(&self) {
+        loop {
+            {
+                let mut state = self.state.lock_any();
+                let can_send = state.phase == Phase::Running && self.may_use_device(&state);
+                if state.send.draining || !can_send || state.send.queue.is_empty() {
+                    return;
+                }
+                state.send.draining = true;
+            }
+            while let Some(mut slot) = self.lower.writes.lease() {
+                let (frames, length) = self.pack(&mut slot);
+                if frames == 0 {
+                    slot.release();
+                    break;
+                }
+                if let Err((slot, status)) = slot.send_write(
+                    self.lower.io_target,
+                    length,
+                    write_completion_routine(),
+                    self.completion_context(),
+                ) {
+                    bump(&self.counters.lower_send_failures, 1);
+                    self.finish_write(slot, status);
+                    break;
+                }
+            }
+            let again = {
+                let mut state = self.state.lock_any();
+                state.send.draining = false;
+                !state.send.queue.is_empty() && self.lower.writes.free() > 0
+            };
+            if !again {
+                self.check_pending_operations();
+                return;
+            }
+        }
+    }
+
+    /// Fill the leased write request with frames from the queue; returns (frames, batch length).
+    fn pack<const N: usize>(&self, slot: &mut Slot<'_, N>) -> (usize, usize) {
+        let index = slot.index();
+        let limit = self.max_batch_bytes;
+        let mut refs = WRITE_REFS_EMPTY;
+        let mut done = SendQueue::EMPTY;
+        let buffer = slot.buffer();
+        let buffer_len = buffer.len();
+        let Ok(mut writer) = BatchWriter::new(buffer.get_mut(..limit.min(buffer_len)).unwrap_or(&mut []))
+        else {
+            return (0, 0);
+        };
+        'nbls: loop {
+            let Some(nbl) = self.state.lock_any().send.queue.pop_front() else { break };
+            let mut carried = false;
+            let mut cursor = nbl.next_nb();
+            let mut full = false;
+            while let Some(nb) = cursor {
+                let length = nb.data_length();
+                if !(MIN_FRAME_LEN..=MAX_FRAME_LEN).contains(&length) {
+                    // A frame the medium cannot carry (ndis-kmdf.md §3.4: INVALID_LENGTH).
+                    fail(nbl, NDIS_STATUS_INVALID_LENGTH);
+                    bump(&self.counters.xmit_error, 1);
+                    cursor = nb.next();
+                    continue;
+                }
+                let wire_length = length.max(MIN_ETHERNET_FRAME);
+                if !writer.fits(wire_length)
+                    || writer.frame_count() >= self.max_batch_frames
+                    || refs.count >= MAX_BATCH_FRAMES
+                {
+                    full = true;
+                    break;
+                }
+                let mut copied = Ok(());
+                let pushed = writer.push_with(wire_length, |destination| {
+                    let (data, padding) = destination.split_at_mut(length.min(destination.len()));
+                    copied = nb.copy_to(data);
+                    padding.fill(0);
+                    if copied.is_err() {
+                        data.fill(0);
+                    }
+                    self.count_transmit(data);
+                });
+                if pushed.is_err() {
+                    full = true;
+                    break;
+                }
+                if copied.is_err() {
+                    fail(nbl, NDIS_STATUS_INVALID_PACKET);
+                    bump(&self.counters.xmit_error, 1);
+                }
+                carried = true;
+                refs.frames = refs.frames.saturating_add(1);
+                let bytes = u64::try_from(length).unwrap_or(u64::MAX);
+                refs.bytes = refs.bytes.saturating_add(bytes);
+                cursor = nb.next();
+            }
+            let finished_nbl = {
+                let mut state = self.state.lock_any();
+                if carried {
+                    nbl.set_reserved(REFS, nbl.reserved(REFS).saturating_add(1));
+                    if let Some(entry) = refs.nbls.get_mut(refs.count) {
+                        *entry = Some(nbl);
+                        refs.count = refs.count.saturating_add(1);
+                    }
+                }
+                nbl.set_next_nb(cursor);
+                if cursor.is_some() {
+                    // Frames of it remain: back to the head of the queue, keeping the order.
+                    state.send.queue.push_front(nbl);
+                    false
+                } else if release_reference(nbl) {
+                    state.send.outstanding = state.send.outstanding.saturating_sub(1);
+                    true
+                } else {
+                    false
+                }
+            };
+            if finished_nbl {
+                done.push_back(nbl);
+            }
+            if full {
+                break 'nbls;
+            }
+        }
+        let frames = writer.frame_count();
+        let length = writer.finish();
+        if let Some(entry) = self.write_refs.lock_any().get_mut(index) {
+            *entry = refs;
+        }
+        done.complete(self.miniport, None, sys::send_complete_flags_here());
+        (frames, length)
+    }
+
+    /// A write request came back (or never left): complete what it carried and give the slot back.
+    fn finish_write<const N: usize>(&self, slot: Slot<'_, N>, status: NtStatus) {
+        let index = slot.index();
+        let refs = self
+            .write_refs
+            .lock_any()
+            .get_mut(index)
+            .map(|entry| core::mem::replace(entry, WRITE_REFS_EMPTY));
+        slot.release();
+        let Some(refs) = refs else { return };
+        if nt_success(status) {
+            bump(&self.counters.xmit_ok, refs.frames);
+            bump(&self.counters.bytes_xmit, refs.bytes);
+        } else {
+            bump(&self.counters.xmit_error, refs.frames);
+            if status != STATUS_CANCELLED {
+                bump(&self.counters.lower_write_errors, 1);
+            }
+        }
+        let mut done = SendQueue::EMPTY;
+        {
+            let mut state = self.state.lock_any();
+            let ndis_status = write_status(status, state.surprise_removed, state.reset_pending);
+            for nbl in refs.nbls.iter().take(refs.count).flatten() {
+                fail(*nbl, ndis_status);
+                if release_reference(*nbl) {
+                    state.send.outstanding = state.send.outstanding.saturating_sub(1);
+                    done.push_back(*nbl);
+                }
+            }
+        }
+        done.complete(self.miniport, None, sys::send_complete_flags_here());
+    }
+
+    /// The write completion routine's work (<= DISPATCH_LEVEL).
+    pub fn write_completed(&self, request: WdfRequest) {
+        let Some(slot) = self.lower.writes.completed(request) else {
+            bump(&self.counters.lower_unknown_completions, 1);
+            return;
+        };
+        let status = slot.status();
+        self.finish_write(slot, status);
+        self.drain_sends();
+        self.check_pending_operations();
+    }
+
+    /// `MiniportCancelSend`: queued NBLs with that cancel ID whose frames have not started going
+    /// down complete with SEND_ABORTED; one already partly sent finishes normally.
+    pub fn cancel_send(&self, cancel_id: *mut core::ffi::c_void) {
+        let cancelled = {
+            let mut state = self.state.lock_any();
+            let mut cancelled = state
+                .send
+                .queue
+                .extract(|nbl| nbl.cancel_id() == cancel_id && nbl.next_nb() == nbl.first_nb());
+            let mut done = SendQueue::EMPTY;
+            while let Some(nbl) = cancelled.pop_front() {
+                fail(nbl, NDIS_STATUS_SEND_ABORTED);
+                if release_reference(nbl) {
+                    state.send.outstanding = state.send.outstanding.saturating_sub(1);
+                    done.push_back(nbl);
+                }
+            }
+            done
+        };
+        cancelled.complete(self.miniport, None, sys::send_complete_flags_here());
+        self.check_pending_operations();
+    }
+
+    /// Count a frame going out by destination (called while packing).
+    pub fn count_transmit(&self, frame: &[u8]) {
+        let bytes = u64::try_from(frame.len()).unwrap_or(u64::MAX);
+        let (frames, octets) = match destination_of(frame) {
+            Some(Destination::Broadcast) => {
+                (&self.counters.broadcast_frames_xmit, &self.counters.broadcast_bytes_xmit)
+            }
+            Some(Destination::Multicast) => {
+                (&self.counters.multicast_frames_xmit, &self.counters.multicast_bytes_xmit)
+            }
+            _ => (&self.counters.directed_frames_xmit, &self.counters.directed_bytes_xmit),
+        };
+        bump(frames, 1);
+        bump(octets, bytes);
+    }
+}
+
+fn write_completion_routine() -> EvtWdfRequestCompletionRoutine {
+    crate::adapter::entry::write_completion
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,8 +410,10 @@ mod tests {
 
     #[test]
     fn surprise_removal_wins_over_every_other_state() {
-        let gate = SendGate { surprise_removed: true, running: false, ..RUNNING };
-        assert_eq!(send_status(gate), NDIS_STATUS_NOT_ACCEPTED);
+        assert_eq!(
+            send_status(SendGate { surprise_removed: true, running: false, ..RUNNING }),
+            NDIS_STATUS_NOT_ACCEPTED
+        );
         assert_eq!(send_status(SendGate { surprise_removed: true, ..RUNNING }), NDIS_STATUS_NOT_ACCEPTED);
     }
 
@@ -73,5 +438,14 @@ mod tests {
         assert_eq!(completion_flags(NDIS_SEND_FLAGS_DISPATCH_LEVEL), NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL);
         assert_eq!(completion_flags(NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK), 0);
         assert_eq!(completion_flags(0), 0);
+    }
+
+    #[test]
+    fn write_outcomes_map_to_the_documented_send_statuses() {
+        assert_eq!(write_status(STATUS_SUCCESS, false, false), NDIS_STATUS_SUCCESS);
+        assert_eq!(write_status(STATUS_CANCELLED, true, false), NDIS_STATUS_NOT_ACCEPTED);
+        assert_eq!(write_status(STATUS_CANCELLED, false, true), NDIS_STATUS_RESET_IN_PROGRESS);
+        assert_eq!(write_status(STATUS_CANCELLED, false, false), NDIS_STATUS_SEND_ABORTED);
+        assert_eq!(write_status(STATUS_UNSUCCESSFUL, false, false), NDIS_STATUS_FAILURE);
     }
 }

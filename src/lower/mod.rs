@@ -1,48 +1,67 @@
 //! The WDM lower edge: the miniport WDFDEVICE's default I/O target (aimed at NDIS's
-//! `NextDeviceObject`, the bus PDO below us) and every request the adapter will ever send to it,
-//! created once in `MiniportInitializeEx` and reused (`WdfRequestReuse`) for every send
+//! `NextDeviceObject`, the vwire bus PDO below us) and every request the adapter will ever send to
+//! it, created once in `MiniportInitializeEx` and reused (`WdfRequestReuse`) for every send
 //! (ndis-kmdf.md §1.1 ndisedge, §7; ARCHITECTURE.md "Data path principles").
+//!
+//! What travels on it is the vwire protocol (`docs/lower-edge-protocol.md`): reads and writes carry
+//! batches of frames, internal IOCTLs query and configure the port, and one IOCTL stays pending until
+//! the link changes.
 
 use crate::sys::{self, *};
+use vwire_proto::{
+    ControlError, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, IOCTL_VWIRE_SET_MULTICAST_LIST,
+    IOCTL_VWIRE_SET_PACKET_FILTER, IOCTL_VWIRE_WAIT_LINK_CHANGE, LinkState, LinkWait, MulticastList,
+    PROTOCOL_VERSION, PacketFilter,
+};
 
 /// Reads kept pending below while the adapter runs; each returns a batch of frames.
 pub const READ_REQUESTS: usize = 8;
 /// Writes available for batches of frames going down.
 pub const WRITE_REQUESTS: usize = 8;
 /// Size of one read or write buffer: room for a batch of full-size frames.
-pub const BATCH_BUFFER_SIZE: usize = 16 * 1024;
+pub const BATCH_BUFFER_SIZE: usize = vwire_proto::DEFAULT_MAX_BATCH_BYTES;
+/// Buffers of the link-state IOCTL (output, input).
+const LINK_OUTPUT_SIZE: usize = 64;
+const LINK_INPUT_SIZE: usize = 16;
 
 pub const READ_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmRd");
 pub const WRITE_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmWr");
+pub const CONTROL_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmCt");
 
-/// A pre-allocated request and the buffer it always carries.
-#[derive(Clone, Copy)]
-pub struct RequestSlot {
-    pub request: WdfRequest,
-    pub buffer: WdfBuffer,
-}
-
-/// The device, its default target and the request slots. Every handle is parented to the miniport
-/// device, so deleting the device would reclaim them too; halt still deletes them one by one first,
-/// in the order the KMDF samples use.
+/// The device, its default target and the request pools. Every handle is parented to the miniport
+/// device; halt still deletes them one by one first, in the order the KMDF samples use.
 pub struct LowerEdge {
     pub device: WdfDevice,
     pub io_target: WdfIoTarget,
-    pub reads: [Option<RequestSlot>; READ_REQUESTS],
-    pub writes: [Option<RequestSlot>; WRITE_REQUESTS],
+    pub reads: RequestPool<READ_REQUESTS>,
+    pub writes: RequestPool<WRITE_REQUESTS>,
+    /// The one `IOCTL_VWIRE_WAIT_LINK_CHANGE` kept pending below.
+    pub link: RequestPool<1>,
+    /// The request for synchronous IOCTLs (initialize and OIDs, PASSIVE_LEVEL only).
+    control: WdfRequest,
 }
 
 impl LowerEdge {
-    pub const EMPTY: Self = Self {
-        device: WdfDevice::NULL,
-        io_target: WdfIoTarget::NULL,
-        reads: [None; READ_REQUESTS],
-        writes: [None; WRITE_REQUESTS],
-    };
+    pub const fn new() -> Self {
+        Self {
+            device: WdfDevice::NULL,
+            io_target: WdfIoTarget::NULL,
+            reads: RequestPool::new(),
+            writes: RequestPool::new(),
+            link: RequestPool::new(),
+            control: WdfRequest::NULL,
+        }
+    }
+
+    /// `NdisAllocateSpinLock` for the pools' state, once the adapter sits at its final address.
+    pub fn initialize_locks(&self) {
+        self.reads.initialize();
+        self.writes.initialize();
+        self.link.initialize();
+    }
 
     /// `WdfDeviceMiniportCreate(WdfGetDriver(), attributes, Fdo, NextDeviceObject, Pdo)` with the
-    /// adapter back-pointer in the device context, then `WdfDeviceGetIoTarget`. On failure nothing
-    /// is left behind.
+    /// adapter back-pointer in the device context, then `WdfDeviceGetIoTarget`.
     pub fn create_device(
         &mut self,
         properties: &DeviceProperty,
@@ -72,15 +91,28 @@ impl LowerEdge {
         Ok(())
     }
 
-    /// Create every read and write request with its buffer, parented to the device.
+    /// Create every request with its buffers, parented to the device.
     pub fn create_requests(&mut self) -> Result<(), NdisStatus> {
         let parent = WdfObjectAttributes { parent: Some(self.device.into()), context_type: None };
-        for slot in self.reads.iter_mut() {
-            *slot = Some(Self::create_slot(&parent, self.io_target, READ_BUFFER_TAG)?);
+        while !self.reads.is_complete() {
+            let slot = Self::create_slot(&parent, self.io_target, READ_BUFFER_TAG, BATCH_BUFFER_SIZE, None)?;
+            self.reads.insert(slot);
         }
-        for slot in self.writes.iter_mut() {
-            *slot = Some(Self::create_slot(&parent, self.io_target, WRITE_BUFFER_TAG)?);
+        while !self.writes.is_complete() {
+            let slot = Self::create_slot(&parent, self.io_target, WRITE_BUFFER_TAG, BATCH_BUFFER_SIZE, None)?;
+            self.writes.insert(slot);
         }
+        if !self.link.is_complete() {
+            let slot = Self::create_slot(
+                &parent,
+                self.io_target,
+                CONTROL_BUFFER_TAG,
+                LINK_OUTPUT_SIZE,
+                Some(LINK_INPUT_SIZE),
+            )?;
+            self.link.insert(slot);
+        }
+        self.control = sys::wdf_request_create(&parent, self.io_target).map_err(ndis_status_from_nt)?;
         Ok(())
     }
 
@@ -88,52 +120,89 @@ impl LowerEdge {
         parent: &WdfObjectAttributes,
         io_target: WdfIoTarget,
         tag: u32,
-    ) -> Result<RequestSlot, NdisStatus> {
+        size: usize,
+        input_size: Option<usize>,
+    ) -> Result<RequestResources, NdisStatus> {
         let request = sys::wdf_request_create(parent, io_target).map_err(ndis_status_from_nt)?;
-        match WdfBuffer::create(parent, tag, BATCH_BUFFER_SIZE) {
-            Ok(buffer) => Ok(RequestSlot { request, buffer }),
+        let buffer = match WdfBuffer::create(parent, tag, size) {
+            Ok(buffer) => buffer,
             Err(status) => {
                 sys::wdf_object_delete(request.into());
-                Err(ndis_status_from_nt(status))
+                return Err(ndis_status_from_nt(status));
             }
+        };
+        let input = match input_size.map(|size| WdfBuffer::create(parent, tag, size)).transpose() {
+            Ok(input) => input,
+            Err(status) => {
+                sys::wdf_object_delete(buffer.memory.into());
+                sys::wdf_object_delete(request.into());
+                return Err(ndis_status_from_nt(status));
+            }
+        };
+        Ok(RequestResources { request, buffer, input })
+    }
+
+    /// A synchronous internal IOCTL on the control request (PASSIVE_LEVEL).
+    fn control_ioctl(&self, ioctl_code: u32, input: &[u8], output: &mut [u8]) -> Result<usize, NtStatus> {
+        if self.control.is_null() {
+            return Err(STATUS_INVALID_DEVICE_STATE);
         }
-    }
-
-    /// Which read slot a completed request is.
-    pub fn read_index(&self, request: WdfRequest) -> Option<usize> {
-        self.reads.iter().position(|slot| slot.is_some_and(|slot| slot.request == request))
-    }
-
-    pub fn read_request(&self, index: usize) -> Option<RequestSlot> {
-        self.reads.get(index).copied().flatten()
-    }
-
-    /// Reuse, format and send read `index` with `completion` and `context`. The caller must not
-    /// hold a spin lock: the request may complete before `WdfRequestSend` returns.
-    pub fn post_read(
-        &self,
-        index: usize,
-        completion: EvtWdfRequestCompletionRoutine,
-        context: WdfContext,
-    ) -> Result<(), NtStatus> {
-        let slot = self.read_request(index).ok_or(STATUS_INVALID_DEVICE_STATE)?;
-        // A request is reused before every format: KMDF requires it after a completion, and it is a
-        // no-op on a request that was never sent (ndisedge NICFreeRCB; ndis-kmdf.md §1.1).
-        let status = sys::wdf_request_reuse(slot.request, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+        let status = sys::wdf_request_reuse(self.control, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
         if !nt_success(status) {
             return Err(status);
         }
-        let status =
-            sys::wdf_io_target_format_request_for_read(self.io_target, slot.request, slot.buffer.memory);
-        if !nt_success(status) {
-            return Err(status);
+        sys::wdf_io_target_send_internal_ioctl_synchronously(
+            self.io_target,
+            self.control,
+            ioctl_code,
+            input,
+            output,
+        )
+    }
+
+    /// `IOCTL_VWIRE_QUERY_DEVICE`: the port's address and limits. A device that does not answer it,
+    /// or speaks another protocol version, is not one this miniport can drive.
+    pub fn query_device(&self) -> Result<DeviceInfo, NdisStatus> {
+        let mut output = [0u8; DeviceInfo::ENCODED_LEN];
+        let written = self
+            .control_ioctl(IOCTL_VWIRE_QUERY_DEVICE, &[], &mut output)
+            .map_err(|_| NDIS_STATUS_ADAPTER_NOT_FOUND)?;
+        let info = DeviceInfo::decode(output.get(..written).unwrap_or(&[]))
+            .map_err(|_| NDIS_STATUS_ADAPTER_NOT_FOUND)?;
+        if info.protocol_version != PROTOCOL_VERSION {
+            return Err(NDIS_STATUS_BAD_VERSION);
         }
-        sys::wdf_request_set_completion_routine(slot.request, Some(completion), context);
-        if sys::wdf_request_send(slot.request, self.io_target) {
-            Ok(())
-        } else {
-            Err(sys::wdf_request_get_status(slot.request))
-        }
+        Ok(info)
+    }
+
+    /// The link as it is now: `IOCTL_VWIRE_WAIT_LINK_CHANGE` with generation 0, which every port has
+    /// left behind, so it completes at once.
+    pub fn query_link(&self) -> Result<LinkState, NdisStatus> {
+        let mut input = [0u8; LinkWait::ENCODED_LEN];
+        LinkWait { known_generation: 0 }.encode(&mut input).map_err(|_| NDIS_STATUS_FAILURE)?;
+        let mut output = [0u8; LinkState::ENCODED_LEN];
+        let written = self
+            .control_ioctl(IOCTL_VWIRE_WAIT_LINK_CHANGE, &input, &mut output)
+            .map_err(|_| NDIS_STATUS_ADAPTER_NOT_FOUND)?;
+        LinkState::decode(output.get(..written).unwrap_or(&[])).map_err(|_| NDIS_STATUS_ADAPTER_NOT_FOUND)
+    }
+
+    /// `IOCTL_VWIRE_SET_PACKET_FILTER`.
+    pub fn set_packet_filter(&self, filter: u32) -> Result<(), NdisStatus> {
+        let mut input = [0u8; PacketFilter::ENCODED_LEN];
+        PacketFilter { filter }.encode(&mut input).map_err(control_error)?;
+        self.control_ioctl(IOCTL_VWIRE_SET_PACKET_FILTER, &input, &mut [])
+            .map(|_| ())
+            .map_err(ndis_status_from_nt)
+    }
+
+    /// `IOCTL_VWIRE_SET_MULTICAST_LIST`.
+    pub fn set_multicast_list(&self, list: &MulticastList) -> Result<(), NdisStatus> {
+        let mut input = [0u8; MulticastList::MAX_ENCODED_LEN];
+        let length = list.encode(&mut input).map_err(control_error)?;
+        self.control_ioctl(IOCTL_VWIRE_SET_MULTICAST_LIST, input.get(..length).unwrap_or(&[]), &mut [])
+            .map(|_| ())
+            .map_err(ndis_status_from_nt)
     }
 
     /// `WdfIoTargetStop(WdfIoTargetCancelSentIo)`: cancel what was sent and wait for every
@@ -144,14 +213,14 @@ impl LowerEdge {
         }
     }
 
-    /// Delete every request and buffer that exists, then the device. Safe on a partly created
-    /// lower edge: exactly what was created is deleted.
+    /// Delete every request and buffer that exists, then the device: exactly what was created.
     pub fn delete(&mut self) {
-        for slot in self.reads.iter_mut().chain(self.writes.iter_mut()) {
-            if let Some(slot) = slot.take() {
-                sys::wdf_object_delete(slot.request.into());
-                sys::wdf_object_delete(slot.buffer.memory.into());
-            }
+        self.reads.delete();
+        self.writes.delete();
+        self.link.delete();
+        if !self.control.is_null() {
+            sys::wdf_object_delete(self.control.into());
+            self.control = WdfRequest::NULL;
         }
         self.io_target = WdfIoTarget::NULL;
         if !self.device.is_null() {
@@ -163,7 +232,15 @@ impl LowerEdge {
     }
 }
 
-/// A KMDF failure as NDIS's initialize handler reports it.
+/// A KMDF failure as NDIS reports it.
 pub fn ndis_status_from_nt(status: NtStatus) -> NdisStatus {
-    if status == STATUS_INSUFFICIENT_RESOURCES { NDIS_STATUS_RESOURCES } else { NDIS_STATUS_FAILURE }
+    match status {
+        STATUS_INSUFFICIENT_RESOURCES => NDIS_STATUS_RESOURCES,
+        STATUS_DEVICE_REMOVED | STATUS_NO_SUCH_DEVICE => NDIS_STATUS_ADAPTER_REMOVED,
+        _ => NDIS_STATUS_FAILURE,
+    }
+}
+
+fn control_error(_: ControlError) -> NdisStatus {
+    NDIS_STATUS_INVALID_DATA
 }

@@ -6,16 +6,17 @@
 //! counters are answered in 4 bytes when that is all the buffer holds (NDIS test `1c_64BitOIDs`);
 //! an OID not in [`SUPPORTED_OIDS`] gets `NDIS_STATUS_NOT_SUPPORTED`.
 
-use crate::adapter::{Adapter, MAX_MULTICAST_ADDRESSES};
-use crate::adapter::{MAC_OPTIONS, MAX_LINK_SPEED, MTU, SUPPORTED_PACKET_FILTERS};
+use crate::adapter::{Adapter, MAX_MULTICAST_ADDRESSES, load};
+use crate::adapter::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS};
 use crate::datapath::receive::{MAX_FRAME_SIZE, RECEIVE_NBLS};
 use crate::driver::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
 use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
 use crate::sys::*;
 use core::sync::atomic::Ordering;
+use vwire_proto::MulticastList;
 
 /// Exactly the OIDs this module answers; NDIS publishes it as `OID_GEN_SUPPORTED_LIST`.
-pub static SUPPORTED_OIDS: [NdisOid; 38] = [
+pub static SUPPORTED_OIDS: [NdisOid; 39] = [
     OID_GEN_SUPPORTED_LIST,
     OID_GEN_HARDWARE_STATUS,
     OID_GEN_MEDIA_SUPPORTED,
@@ -54,6 +55,7 @@ pub static SUPPORTED_OIDS: [NdisOid; 38] = [
     OID_802_3_MAC_OPTIONS,
     OID_PNP_QUERY_POWER,
     OID_PNP_SET_POWER,
+    OID_VWIRE_DRIVER_COUNTERS,
 ];
 
 /// `OID_GEN_VENDOR_DESCRIPTION`: a NUL-terminated ANSI string.
@@ -155,10 +157,11 @@ fn read_u32(buffer: &[u8]) -> Option<u32> {
 fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
     let counters = &adapter.counters;
     let load = |counter: &core::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
-    let (media_connected, packet_filter, lookahead, multicast) = {
+    let (link, packet_filter, lookahead, multicast) = {
         let state = adapter.state.lock();
-        (state.media_connected, state.packet_filter, state.lookahead, state.multicast)
+        (state.link, state.filter.packet_filter, state.lookahead, state.filter.multicast)
     };
+    let media_connected = link.up;
     let max_total = MTU.saturating_add(ETHERNET_HEADER);
     let buffer_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(WRITE_REQUESTS)).unwrap_or(u32::MAX);
     let receive_space = MAX_FRAME_SIZE.saturating_mul(u32::try_from(RECEIVE_NBLS).unwrap_or(u32::MAX));
@@ -195,7 +198,7 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         // In units of 100 bit/s; 0 while there is no link.
         OID_GEN_LINK_SPEED => {
             let speed =
-                if media_connected { u32::try_from(MAX_LINK_SPEED / 100).unwrap_or(u32::MAX) } else { 0 };
+                if media_connected { u32::try_from(link.speed_bps / 100).unwrap_or(u32::MAX) } else { 0 };
             answer_u32(buffer, speed)
         }
         OID_GEN_MEDIA_CONNECT_STATUS => {
@@ -222,11 +225,12 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         OID_GEN_RCV_DISCARDS => answer_counter(buffer, load(&counters.rcv_discards)),
         OID_GEN_XMIT_DISCARDS => answer_counter(buffer, load(&counters.xmit_discards)),
         OID_GEN_STATISTICS => answer(buffer, &statistics(adapter)),
+        OID_VWIRE_DRIVER_COUNTERS => answer(buffer, &driver_counters(adapter)),
         OID_802_3_PERMANENT_ADDRESS => answer(buffer, &adapter.permanent_address),
         OID_802_3_CURRENT_ADDRESS => answer(buffer, &adapter.current_address),
         OID_802_3_MULTICAST_LIST => {
             let mut bytes = [0u8; MAX_MULTICAST_ADDRESSES * ETH_LENGTH_OF_ADDRESS];
-            let list = multicast.as_slice();
+            let list = multicast.addresses();
             for (chunk, address) in bytes.chunks_exact_mut(ETH_LENGTH_OF_ADDRESS).zip(list) {
                 chunk.copy_from_slice(address);
             }
@@ -255,7 +259,11 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
             if filter & !SUPPORTED_PACKET_FILTERS != 0 {
                 return OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED);
             }
-            adapter.state.lock().packet_filter = filter;
+            // The port learns it too (its "hardware" filter); the miniport filters regardless.
+            if let Err(status) = adapter.lower.set_packet_filter(filter) {
+                return OidOutcome::failed(status);
+            }
+            adapter.state.lock().filter.packet_filter = filter;
             OidOutcome::done(4)
         }
         OID_GEN_CURRENT_LOOKAHEAD => {
@@ -280,15 +288,20 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
             if count > MAX_MULTICAST_ADDRESSES {
                 return OidOutcome::failed(NDIS_STATUS_MULTICAST_FULL);
             }
-            let mut list = MulticastListBuilder::default();
+            let mut list = MulticastList::new();
             for address in buffer.chunks_exact(ETH_LENGTH_OF_ADDRESS) {
                 // Only group addresses belong in a multicast list.
-                if address.first().is_none_or(|first| first & 0x01 == 0) {
+                let Ok(address) = <[u8; ETH_LENGTH_OF_ADDRESS]>::try_from(address) else {
+                    return OidOutcome::failed(NDIS_STATUS_INVALID_DATA);
+                };
+                if list.push(address).is_err() {
                     return OidOutcome::failed(NDIS_STATUS_INVALID_DATA);
                 }
-                list.push(address);
             }
-            adapter.state.lock().multicast = list.finish();
+            if let Err(status) = adapter.lower.set_multicast_list(&list) {
+                return OidOutcome::failed(status);
+            }
+            adapter.state.lock().filter.multicast = list;
             OidOutcome::done(buffer.len())
         }
         // A virtual wire has no interrupts to moderate (Doc oid-gen-interrupt-moderation: reject a
@@ -320,26 +333,6 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
     }
 }
 
-#[derive(Default)]
-struct MulticastListBuilder {
-    list: Option<crate::adapter::MulticastList>,
-}
-
-impl MulticastListBuilder {
-    fn push(&mut self, address: &[u8]) {
-        let list = self.list.get_or_insert(crate::adapter::MulticastList::EMPTY);
-        if let (Some(slot), Ok(address)) = (list.addresses.get_mut(list.count), <[u8; 6]>::try_from(address))
-        {
-            *slot = address;
-            list.count = list.count.saturating_add(1);
-        }
-    }
-
-    fn finish(self) -> crate::adapter::MulticastList {
-        self.list.unwrap_or(crate::adapter::MulticastList::EMPTY)
-    }
-}
-
 fn write_header(bytes: &mut [u8], header: NdisObjectHeader) {
     if let Some(destination) = bytes.get_mut(..4) {
         let size = header.Size.to_ne_bytes();
@@ -361,8 +354,7 @@ fn put_u64(bytes: &mut [u8], offset: usize, value: u64) {
 
 /// `NDIS_STATISTICS_INFO` (152 bytes, S:shared/ntddndis.h:306-329) as bytes.
 fn statistics(adapter: &Adapter) -> [u8; 152] {
-    let counters = &adapter.counters;
-    let load = |counter: &core::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let c = &adapter.counters;
     let mut bytes = [0u8; 152];
     write_header(
         &mut bytes,
@@ -372,19 +364,78 @@ fn statistics(adapter: &Adapter) -> [u8; 152] {
             NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
         ),
     );
-    let supported = NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV
-        | NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS
-        | NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR
-        | NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT
-        | NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR
-        | NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS;
-    put_u32(&mut bytes, 4, supported);
-    put_u64(&mut bytes, 8, load(&counters.rcv_discards));
-    put_u64(&mut bytes, 16, load(&counters.rcv_error));
-    put_u64(&mut bytes, 24, load(&counters.bytes_rcv));
-    put_u64(&mut bytes, 56, load(&counters.bytes_xmit));
-    put_u64(&mut bytes, 88, load(&counters.xmit_error));
-    put_u64(&mut bytes, 96, load(&counters.xmit_discards));
+    put_u32(&mut bytes, 4, STATISTICS_VALID);
+    let fields = [
+        (8, load(&c.rcv_discards)),
+        (16, load(&c.rcv_error)),
+        (24, load(&c.bytes_rcv)),
+        (32, load(&c.directed_frames_rcv)),
+        (40, load(&c.multicast_frames_rcv)),
+        (48, load(&c.broadcast_frames_rcv)),
+        (56, load(&c.bytes_xmit)),
+        (64, load(&c.directed_frames_xmit)),
+        (72, load(&c.multicast_frames_xmit)),
+        (80, load(&c.broadcast_frames_xmit)),
+        (88, load(&c.xmit_error)),
+        (96, load(&c.xmit_discards)),
+        (104, load(&c.directed_bytes_rcv)),
+        (112, load(&c.multicast_bytes_rcv)),
+        (120, load(&c.broadcast_bytes_rcv)),
+        (128, load(&c.directed_bytes_xmit)),
+        (136, load(&c.multicast_bytes_xmit)),
+        (144, load(&c.broadcast_bytes_xmit)),
+    ];
+    for (offset, value) in fields {
+        put_u64(&mut bytes, offset, value);
+    }
+    bytes
+}
+
+/// Every counter of `NDIS_STATISTICS_INFO` is kept.
+const STATISTICS_VALID: u32 = NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV
+    | NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV
+    | NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV
+    | NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV
+    | NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS
+    | NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR
+    | NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT
+    | NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT
+    | NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT
+    | NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT
+    | NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR
+    | NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS
+    | NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV
+    | NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV
+    | NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV
+    | NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT
+    | NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT
+    | NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT;
+
+/// `OID_VWIRE_DRIVER_COUNTERS` (vendor OID, query): the driver's own lower-edge and receive-path
+/// counters, each a little-endian u64, in this order.
+pub const OID_VWIRE_DRIVER_COUNTERS: NdisOid = 0xFF76_0001;
+pub const DRIVER_COUNTERS: usize = 12;
+
+fn driver_counters(adapter: &Adapter) -> [u8; DRIVER_COUNTERS * 8] {
+    let c = &adapter.counters;
+    let values = [
+        load(&c.lower_read_batches),
+        load(&c.lower_read_bytes),
+        load(&c.lower_malformed_batches),
+        load(&c.lower_read_errors),
+        load(&c.lower_write_errors),
+        load(&c.lower_send_failures),
+        load(&c.lower_unknown_completions),
+        load(&c.lower_link_errors),
+        load(&c.rcv_no_buffer),
+        load(&c.rcv_filtered),
+        load(&c.foreign_returns),
+        load(&c.send_queue_full),
+    ];
+    let mut bytes = [0u8; DRIVER_COUNTERS * 8];
+    for (chunk, value) in bytes.chunks_exact_mut(8).zip(values) {
+        chunk.copy_from_slice(&value.to_le_bytes());
+    }
     bytes
 }
 

@@ -23,9 +23,8 @@ pub use backend::{
     ke_get_current_irql, ndis_allocate_memory_with_tag_priority, ndis_allocate_net_buffer_list_pool,
     ndis_m_deregister_miniport_driver, ndis_m_get_device_property, ndis_m_pause_complete,
     ndis_m_register_miniport_driver, wdf_device_get_io_target, wdf_device_miniport_create, wdf_driver_create,
-    wdf_driver_miniport_unload, wdf_get_driver, wdf_io_target_format_request_for_read, wdf_io_target_stop,
-    wdf_object_delete, wdf_request_cancel_sent_request, wdf_request_create, wdf_request_get_information,
-    wdf_request_get_status, wdf_request_reuse, wdf_request_send, wdf_request_set_completion_routine,
+    wdf_driver_miniport_unload, wdf_get_driver, wdf_io_target_send_internal_ioctl_synchronously,
+    wdf_io_target_stop, wdf_object_delete, wdf_request_create, wdf_request_reuse,
 };
 pub use ndis_types::miniport::*;
 pub use ndis_types::nbl::*;
@@ -33,6 +32,11 @@ pub use ndis_types::oid::*;
 pub use ndis_types::wdf::*;
 pub use ndis_types::{Boolean, DISPATCH_LEVEL, FALSE, Kirql, TRUE};
 pub use ndis_types::{handles::*, object::*, status::*};
+
+mod net_buffer;
+mod request;
+pub use net_buffer::*;
+pub use request::*;
 
 #[cfg(not(windows))]
 pub use ndis_types::host::DeviceProperty;
@@ -45,6 +49,11 @@ use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
+
+/// `NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL` exactly when completing at DISPATCH_LEVEL.
+pub fn send_complete_flags_here() -> u32 {
+    if at_dispatch_level() { NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL } else { 0 }
+}
 
 /// True when the caller runs at `DISPATCH_LEVEL`: what the `*_DISPATCH_LEVEL` flags must say
 /// (ndis-kmdf.md §3.2, "Dispatch IRQL Tracking").
@@ -304,67 +313,47 @@ pub fn set_device_adapter(device: WdfDevice, adapter: NdisHandle) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Send chains
-
-/// A chain of NBLs NDIS handed to `MiniportSendNetBufferLists`, owned by the miniport until it is
-/// given back with [`SendChain::complete`]. Not `Copy`: completing consumes it, once.
-pub struct SendChain {
-    head: *mut NetBufferList,
-}
-
-impl SendChain {
-    /// # Safety
-    /// `head` is the chain NDIS passed to `MiniportSendNetBufferLists` (or null), not yet completed.
-    pub unsafe fn from_send(head: *mut NetBufferList) -> Self {
-        Self { head }
-    }
-
-    /// Set `NET_BUFFER_LIST_STATUS` of every NBL in the chain; returns how many there are.
-    pub fn set_status(&mut self, status: NdisStatus) -> u64 {
-        let mut count = 0u64;
-        let mut nbl = self.head;
-        while let Some(current) = NonNull::new(nbl) {
-            // SAFETY: the miniport owns every NBL of the chain until it completes it.
-            unsafe {
-                (*current.as_ptr()).Status = status;
-                nbl = (*current.as_ptr()).Next;
-            }
-            count = count.saturating_add(1);
-        }
-        count
-    }
-
-    /// `NdisMSendNetBufferListsComplete` for the whole chain.
-    pub fn complete(self, miniport: NdisHandle, send_complete_flags: u32) {
-        if self.head.is_null() {
-            return;
-        }
-        // SAFETY: the chain came from NDIS's send handler and is completed exactly once (self is
-        // consumed).
-        unsafe { backend::ndis_m_send_net_buffer_lists_complete(miniport, self.head, send_complete_flags) }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Buffers the driver owns for the lower edge and for receive indications
 
-/// A `WDFMEMORY` whose buffer KMDF allocated with it (`WdfMemoryCreate`); requests carry it whole.
-/// Deleted with `WdfObjectDelete` (or with its parent).
+/// A `WDFMEMORY` and the buffer KMDF allocated with it (`WdfMemoryCreate`). Deleted with
+/// `WdfObjectDelete` (or with its parent). Who may touch the bytes is decided by the request slot
+/// that owns it ([`request::Slot`]).
 #[derive(Clone, Copy)]
 pub struct WdfBuffer {
     pub memory: WdfMemory,
+    buffer: NonNull<u8>,
+    len: usize,
 }
+
+// SAFETY: nonpaged memory owned by the memory object; access is serialized by the request slot
+// state machine in `request.rs`.
+unsafe impl Send for WdfBuffer {}
+// SAFETY: as above.
+unsafe impl Sync for WdfBuffer {}
 
 impl WdfBuffer {
     /// `WdfMemoryCreate(attributes, NonPagedPoolNx, tag, size, &memory, &buffer)`.
     pub fn create(attributes: &WdfObjectAttributes, tag: u32, size: usize) -> Result<Self, NtStatus> {
         let (memory, buffer) = backend::wdf_memory_create(attributes, NON_PAGED_POOL_NX, tag, size)?;
-        if buffer.is_null() {
-            // A success without a buffer is an OS bug; do not keep the object.
-            backend::wdf_object_delete(memory.into());
-            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        match NonNull::new(buffer.cast::<u8>()) {
+            Some(buffer) => Ok(Self { memory, buffer, len: size }),
+            None => {
+                // A success without a buffer is an OS bug; do not keep the object.
+                backend::wdf_object_delete(memory.into());
+                Err(STATUS_INSUFFICIENT_RESOURCES)
+            }
         }
-        Ok(Self { memory })
+    }
+
+    /// The buffer's bytes.
+    ///
+    /// # Safety
+    /// No request using this memory is pending and no other reference to the bytes exists for
+    /// the returned lifetime (the owning slot is leased to the caller).
+    unsafe fn as_mut_slice<'a>(&self) -> &'a mut [u8] {
+        // SAFETY: KMDF allocated `len` bytes for the memory object, which lives as long as the
+        // adapter; exclusivity is guaranteed by the caller.
+        unsafe { core::slice::from_raw_parts_mut(self.buffer.as_ptr(), self.len) }
     }
 }
 
@@ -450,6 +439,9 @@ impl Drop for NblPool {
 pub struct ReceiveNbl {
     nbl: NonNull<NetBufferList>,
     mdl: NonNull<Mdl>,
+    /// The frame slot the MDL describes, `capacity` bytes.
+    frame: NonNull<u8>,
+    capacity: u32,
 }
 
 // SAFETY: the NBL and MDL are owned by the adapter while not indicated; NDIS owns them in between.
@@ -485,8 +477,13 @@ impl ReceiveNbl {
                 data_length,
             )
         };
+        let Some(frame) = NonNull::new(va.cast::<u8>()) else {
+            // SAFETY: the MDL was just allocated and nothing refers to it.
+            unsafe { backend::ndis_free_mdl(mdl.as_ptr()) };
+            return Err(NDIS_STATUS_INVALID_LENGTH);
+        };
         match NonNull::new(nbl) {
-            Some(nbl) => Ok(Self { nbl, mdl }),
+            Some(nbl) => Ok(Self { nbl, mdl, frame, capacity: len }),
             None => {
                 // SAFETY: the MDL was just allocated and nothing refers to it.
                 unsafe { backend::ndis_free_mdl(mdl.as_ptr()) };
@@ -503,10 +500,6 @@ impl ReceiveNbl {
             backend::ndis_free_net_buffer_list(self.nbl.as_ptr());
             backend::ndis_free_mdl(self.mdl.as_ptr());
         }
-    }
-
-    pub fn is(&self, nbl: *mut NetBufferList) -> bool {
-        ptr::eq(self.nbl.as_ptr(), nbl)
     }
 }
 

@@ -147,6 +147,31 @@ impl Kernel for Inner {
         })
     }
 
+    fn wdf_io_target_format_request_for_internal_ioctl(
+        &self,
+        io_target: WdfIoTarget,
+        request: WdfRequest,
+        ioctl_code: u32,
+        input_buffer: WdfMemory,
+        output_buffer: WdfMemory,
+    ) -> NtStatus {
+        self.with(|st| {
+            st.wdf_format_internal_ioctl(io_target, request, ioctl_code, input_buffer, output_buffer)
+        })
+    }
+
+    fn wdf_io_target_send_internal_ioctl_synchronously(
+        &self,
+        io_target: WdfIoTarget,
+        request: WdfRequest,
+        ioctl_code: u32,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<usize, NtStatus> {
+        self.note("WdfIoTargetSendInternalIoctlSynchronously");
+        self.with(|st| st.wdf_send_internal_ioctl_sync(io_target, request, ioctl_code, input, output))
+    }
+
     fn wdf_request_set_completion_routine(
         &self,
         request: WdfRequest,
@@ -285,6 +310,11 @@ impl Kernel for Inner {
 
     fn ndis_free_mdl(&self, mdl: *mut Mdl) {
         self.with(|st| st.ndis_free_mdl(mdl))
+    }
+
+    fn mm_map_locked_pages_specify_cache(&self, mdl: *mut Mdl, _priority: u32) -> *mut c_void {
+        self.note("MmMapLockedPagesSpecifyCache");
+        self.with(|st| st.mm_map_locked_pages(mdl))
     }
 
     fn ndis_m_send_net_buffer_lists_complete(

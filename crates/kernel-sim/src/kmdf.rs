@@ -47,6 +47,20 @@ pub(crate) enum TargetState {
 pub(crate) enum IoKind {
     Read,
     Write,
+    /// IRP_MJ_INTERNAL_DEVICE_CONTROL with this control code (METHOD_BUFFERED semantics: the device
+    /// reads the whole input memory and writes up to the output memory's size).
+    InternalIoctl(u32),
+}
+
+impl IoKind {
+    /// `WDF_REQUEST_TYPE` (the IRP major function).
+    pub(crate) fn request_type(self) -> u64 {
+        match self {
+            IoKind::Read => 3,
+            IoKind::Write => 4,
+            IoKind::InternalIoctl(_) => 0xF,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,9 +78,14 @@ pub(crate) enum ReqState {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Format {
     pub(crate) kind: IoKind,
+    /// The read buffer, the write buffer, or the IOCTL input buffer (0: none).
     pub(crate) memory: usize,
+    /// Bytes of `memory` the request carries.
     pub(crate) length: usize,
     pub(crate) target: usize,
+    /// The IOCTL output buffer (0: none) and its size.
+    pub(crate) output: usize,
+    pub(crate) output_length: usize,
 }
 
 pub(crate) struct Request {
@@ -302,6 +321,7 @@ impl State {
             self.kmdf.objects.get_mut(&p).expect("kernel-sim bug: parent vanished").children.push(h);
         }
         let created_for = self.phase_adapter();
+        self.allocations += 1;
         self.kmdf
             .objects
             .insert(h, Object { kind, parent, children: Vec::new(), deleted: false, context, created_for });
@@ -511,6 +531,37 @@ impl State {
         Ok((WdfMemory(h as *mut c_void), ptr.cast()))
     }
 
+    /// The checks every `WdfIoTargetFormatRequestFor*` shares: handles, the request not pending,
+    /// the target not closed.
+    fn format_precheck(&mut self, api: &'static str, t: usize, r: usize) -> Result<(), NtStatus> {
+        self.check_irql(api, DISPATCH_LEVEL);
+        if !self.wdf_ready(api)
+            || !self.wdf_handle(api, t, ObjType::IoTarget)
+            || !self.wdf_handle(api, r, ObjType::Request)
+        {
+            return Err(STATUS_INVALID_PARAMETER);
+        }
+        if self.kmdf.request(r).is_pending() {
+            let msg = format!(
+                "{api}: {} is pending in a target; formatting it corrupts the IRP in flight",
+                self.kmdf.describe(r)
+            );
+            self.violate(KMDF_REQUEST_CHANGED_WHILE_PENDING, msg);
+            return Err(STATUS_INVALID_DEVICE_REQUEST);
+        }
+        Ok(())
+    }
+
+    fn set_format(&mut self, r: usize, format: Format) -> NtStatus {
+        if self.kmdf.target(format.target).state == TargetState::Closed {
+            return STATUS_INVALID_DEVICE_STATE;
+        }
+        let req = self.kmdf.request_mut(r);
+        req.format = Some(format);
+        req.state = ReqState::Formatted;
+        STATUS_SUCCESS
+    }
+
     pub(crate) fn wdf_format_request(
         &mut self,
         api: &'static str,
@@ -520,35 +571,52 @@ impl State {
         kind: IoKind,
         length: Option<usize>,
     ) -> NtStatus {
-        self.check_irql(api, DISPATCH_LEVEL);
         let (t, r, m) = (target.0 as usize, request.0 as usize, memory.0 as usize);
-        if !self.wdf_ready(api)
-            || !self.wdf_handle(api, t, ObjType::IoTarget)
-            || !self.wdf_handle(api, r, ObjType::Request)
-            || !self.wdf_handle(api, m, ObjType::Memory)
-        {
-            return STATUS_INVALID_PARAMETER;
+        if let Err(status) = self.format_precheck(api, t, r) {
+            return status;
         }
-        if self.kmdf.request(r).is_pending() {
-            let msg = format!(
-                "{api}: {} is pending in a target; formatting it corrupts the IRP in flight",
-                self.kmdf.describe(r)
-            );
-            self.violate(KMDF_REQUEST_CHANGED_WHILE_PENDING, msg);
-            return STATUS_INVALID_DEVICE_REQUEST;
+        if !self.wdf_handle(api, m, ObjType::Memory) {
+            return STATUS_INVALID_PARAMETER;
         }
         let size = self.kmdf.memory(m).size;
         let length = length.unwrap_or(size);
         if length > size || length == 0 {
             return STATUS_INVALID_PARAMETER;
         }
-        if self.kmdf.target(t).state == TargetState::Closed {
-            return STATUS_INVALID_DEVICE_STATE;
+        self.set_format(r, Format { kind, memory: m, length, target: t, output: 0, output_length: 0 })
+    }
+
+    /// `WdfIoTargetFormatRequestForInternalIoctl(target, request, code, input, NULL, output, NULL)`.
+    pub(crate) fn wdf_format_internal_ioctl(
+        &mut self,
+        target: WdfIoTarget,
+        request: WdfRequest,
+        code: u32,
+        input: WdfMemory,
+        output: WdfMemory,
+    ) -> NtStatus {
+        let api = "WdfIoTargetFormatRequestForInternalIoctl";
+        let (t, r) = (target.0 as usize, request.0 as usize);
+        if let Err(status) = self.format_precheck(api, t, r) {
+            return status;
         }
-        let req = self.kmdf.request_mut(r);
-        req.format = Some(Format { kind, memory: m, length, target: t });
-        req.state = ReqState::Formatted;
-        STATUS_SUCCESS
+        let (i, o) = (input.0 as usize, output.0 as usize);
+        for m in [i, o] {
+            if m != 0 && !self.wdf_handle(api, m, ObjType::Memory) {
+                return STATUS_INVALID_PARAMETER;
+            }
+        }
+        let input_length = if i == 0 { 0 } else { self.kmdf.memory(i).size };
+        let output_length = if o == 0 { 0 } else { self.kmdf.memory(o).size };
+        let format = Format {
+            kind: IoKind::InternalIoctl(code),
+            memory: i,
+            length: input_length,
+            target: t,
+            output: o,
+            output_length,
+        };
+        self.set_format(r, format)
     }
 
     pub(crate) fn wdf_request_set_completion_routine(
@@ -786,9 +854,7 @@ impl State {
         {
             t.queued.retain(|&q| q != r);
             let a = t.adapter;
-            let lower = &mut self.adapter_mut(a).lower;
-            lower.reads.retain(|&q| q != r);
-            lower.writes.retain(|w| w.request != r);
+            self.adapter_mut(a).lower.forget(r);
         }
     }
 
@@ -898,7 +964,8 @@ impl Inner {
             if !req.is_pending() || req.seq != seq {
                 return None;
             }
-            let (target, kind) = (req.sent_to, req.format.map(|f| f.kind));
+            let (target, format) = (req.sent_to, req.format);
+            let kind = format.map(|f| f.kind);
             st.forget_pending_request(r, target);
             let adapter = st.kmdf.target(target).adapter;
             if kind == Some(IoKind::Write) {
@@ -913,15 +980,32 @@ impl Inner {
                 "request {r:#x} completed with {} information {information}",
                 status_name(status)
             ));
-            completion.map(|(routine, context)| (routine, target, context, kind))
+            completion.map(|(routine, context)| (routine, target, context, format))
         });
-        if let Some((routine, target, context, kind)) = call {
-            // WDF_REQUEST_COMPLETION_PARAMS (x64): Size@0, Type@4, IoStatus.Status@8,
-            // IoStatus.Information@16. Drivers should read WdfRequestGetStatus/GetInformation.
+        if let Some((routine, target, context, format)) = call {
+            // WDF_REQUEST_COMPLETION_PARAMS (x64, 72 bytes): Size@0, Type@4, IoStatus.Status@8,
+            // IoStatus.Information@16, Parameters@24: Read/Write {Buffer, Length, Offset};
+            // Ioctl {IoControlCode@24, Input {Buffer@32, Offset@40}, Output {Buffer@48, Offset@56,
+            // Length@64}}. Drivers should read WdfRequestGetStatus/GetInformation.
             let mut params = [0u64; 16];
-            params[0] = 128 | (if kind == Some(IoKind::Write) { 4u64 } else { 3u64 }) << 32;
+            let kind = format.map_or(IoKind::Read, |f| f.kind);
+            params[0] = 72 | kind.request_type() << 32;
             params[1] = status as u32 as u64;
             params[2] = information as u64;
+            if let Some(f) = format {
+                match f.kind {
+                    IoKind::Read | IoKind::Write => {
+                        params[3] = f.memory as u64;
+                        params[4] = f.length as u64;
+                    }
+                    IoKind::InternalIoctl(code) => {
+                        params[3] = u64::from(code);
+                        params[4] = f.memory as u64;
+                        params[6] = f.output as u64;
+                        params[8] = information as u64;
+                    }
+                }
+            }
             self.invoke("EvtWdfRequestCompletionRoutine", DISPATCH_LEVEL, || {
                 // SAFETY: the driver registered this routine for this request with
                 // WdfRequestSetCompletionRoutine; the arguments are the ones KMDF passes.
@@ -1039,7 +1123,7 @@ impl Inner {
                     }
                     let (uncancelable, scheduled) = self.with(|st| {
                         let lower = &st.adapter(adapter).lower;
-                        (lower.uncancelable, lower.writes.iter().any(|w| w.request == r && w.scheduled))
+                        (lower.uncancelable, lower.completion_scheduled(r))
                     });
                     if !uncancelable {
                         self.complete_request(r, seq, STATUS_CANCELLED, 0);

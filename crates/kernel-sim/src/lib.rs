@@ -41,9 +41,15 @@ mod state;
 mod verifier;
 
 pub use kmdf::{DEVICE_CREATE_APIS, RESTRICTED_DEVICE_APIS};
-pub use lower::{LowerDeviceControl, WriteCompletion};
+pub use lower::{
+    LowerDeviceControl, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_BUFFER_SIZE, STATUS_IO_DEVICE_ERROR, TAP_MAC,
+    WriteCompletion, hub_error_status,
+};
+pub use ndis::datapath::{NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
 pub use verifier::{Violation, rules, tag_string};
+pub use vwire_bus::hub::{Faults, HubError, PortId, WriteReport};
+pub use vwire_proto::PortCounters;
 
 use memory::Scope;
 use ndis_types::miniport::{
@@ -204,9 +210,68 @@ impl Sim {
         self.inner.with(|st| st.data.sends.get(id.0 as usize - 1).and_then(|s| s.completed))
     }
 
-    /// The frame bytes of a send.
+    /// The frame bytes of a send (its first NET_BUFFER).
     pub fn sent_frame(&self, id: SendId) -> Vec<u8> {
-        self.inner.with(|st| st.data.sends[id.0 as usize - 1].frame.clone())
+        self.inner.with(|st| st.data.sends[id.0 as usize - 1].frames[0].clone())
+    }
+
+    /// The frames a send (one NBL) carries, one per NET_BUFFER.
+    pub fn sent_frames(&self, id: SendId) -> Vec<Vec<u8>> {
+        self.inner.with(|st| st.data.sends[id.0 as usize - 1].frames.clone())
+    }
+
+    /// NDIS sends protocol NBLs carrying `frames`, laid out as `shape` says (NBs per NBL, MDL
+    /// split, data offset), chained, in one `MiniportSendNetBufferLists` call. One `SendId` per NBL.
+    pub fn send_frames(&self, a: AdapterId, frames: &[Vec<u8>], shape: NblShape) -> Vec<SendId> {
+        self.inner.send_frames(a, frames, &shape, None)
+    }
+
+    /// As [`Sim::send_frames`], with `cancel_id` in every NBL's
+    /// `NetBufferListInfo[NetBufferListCancelId]` (for [`Sim::cancel_send`]).
+    pub fn send_frames_cancelable(
+        &self,
+        a: AdapterId,
+        frames: &[Vec<u8>],
+        shape: NblShape,
+        cancel_id: usize,
+    ) -> Vec<SendId> {
+        self.inner.send_frames(a, frames, &shape, Some(cancel_id))
+    }
+
+    /// `MiniportCancelSend(cancel_id)` at a seeded IRQL. NBLs with that cancel id that the miniport
+    /// completes inside the call must carry NDIS_STATUS_SEND_ABORTED; later completions may carry
+    /// SEND_ABORTED too.
+    pub fn cancel_send(&self, a: AdapterId, cancel_id: usize) {
+        self.inner.cancel_send(a, cancel_id)
+    }
+
+    /// The receive-path counters of `a` (indicated, returned, outstanding).
+    pub fn receive_counts(&self, a: AdapterId) -> ReceiveCounts {
+        self.inner.with(|st| st.data.rx.get(&a).map(|r| r.counts).unwrap_or_default())
+    }
+
+    /// Keep (true) the NBLs NDIS holds for `a` instead of returning them; false lets the seeded
+    /// returns resume. A pause that waits for them gets them back when nothing else is left to run
+    /// (the protocol above is paused first and returns what it holds).
+    pub fn hold_returns(&self, a: AdapterId, hold: bool) {
+        self.inner.with(|st| {
+            st.data.rx.entry(a).or_default().hold = hold;
+            if !hold {
+                st.schedule_return(a);
+            }
+        })
+    }
+
+    /// Return every NBL NDIS holds for `a` now (shuffled, in seeded groups). How many.
+    pub fn return_now(&self, a: AdapterId) -> usize {
+        self.inner.return_now(a)
+    }
+
+    /// Allocations made on the driver's behalf so far: pool, NBL pools, NBLs, MDLs and WDF objects
+    /// (requests, memory, devices, targets). Constant while traffic flows in a driver that
+    /// allocates everything up front.
+    pub fn allocations(&self) -> u64 {
+        self.inner.with(|st| st.allocations)
     }
 
     /// Sends the miniport has not completed yet on `a`.
@@ -254,7 +319,7 @@ impl Sim {
         self.inner.with(|st| st.sched.len())
     }
 
-    /// The stand-in device below `a`.
+    /// The vwire hub port below `a` (its requests, faults and controls).
     pub fn lower(&self, a: AdapterId) -> LowerDeviceControl<'_> {
         self.inner.with(|st| st.adapter(a).id);
         LowerDeviceControl { sim: self, adapter: a }

@@ -1,52 +1,207 @@
-//! The stand-in device below each adapter (its NextDeviceObject): reads are held until the test
-//! completes them or they are cancelled; writes complete with STATUS_SUCCESS and information = length
-//! (deferred through the scheduler by default). A vwire hub port replaces it later.
+//! The device below each adapter (its NextDeviceObject): a port of a `vwire_bus::hub::Hub`, the
+//! portable switch the vwire bus driver runs on Windows. One hub per `Sim`; each adapter gets a port
+//! when it is added (MAC 02-76-77-00-00-NN), and the model owns one more, the *tap*, from which tests
+//! put arbitrary frames on the wire and on which they see what the adapters flood.
+//!
+//! What the port does with the requests the miniport sends down (the bus PDO's queues, modelled):
+//! - **read**: parked in FIFO order until the hub has a batch ready for the port; the scheduler
+//!   pumps the hub after every write, after a read arrives, and when delayed frames fall due
+//!   (`Hub::next_ready_time`). The batch is written into the request's memory, information = its
+//!   length. Cancelable unless [`LowerDeviceControl::hold_uncancelable`].
+//! - **write**: handed to `Hub::write_batch` when it arrives; completes (seeded: nested inside
+//!   `WdfRequestSend`, or later through the scheduler; or held) with STATUS_SUCCESS and information =
+//!   length, or the error status of [`hub_error_status`].
+//! - **internal IOCTL** (METHOD_BUFFERED): `Hub::handle_ioctl` reads the whole input memory and
+//!   writes up to the output memory's size, information = bytes written; a link-change wait pends
+//!   (cancelable) until the port's link generation changes.
+//! - After surprise removal the port disappears only when NDIS has halted the miniport; what it
+//!   still holds then completes with STATUS_DEVICE_REMOVED, and new requests fail with it.
 
 use crate::kmdf::{IoKind, ReqState};
-use crate::state::State;
+use crate::sched::EventKind;
+use crate::state::{Inner, State};
 use crate::verifier::rules::*;
 use crate::{AdapterId, Sim};
 use ndis_types::*;
 use std::collections::VecDeque;
 use std::time::Duration;
+use vwire_bus::hub::{Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, PortId};
+use vwire_proto::{Batch, BatchWriter, PortCounters};
 
-/// How the stand-in device completes writes.
+/// `STATUS_BUFFER_TOO_SMALL`.
+pub const STATUS_BUFFER_TOO_SMALL: NtStatus = 0xC000_0023_u32 as i32;
+/// `STATUS_INVALID_BUFFER_SIZE`.
+pub const STATUS_INVALID_BUFFER_SIZE: NtStatus = 0xC000_0206_u32 as i32;
+/// `STATUS_IO_DEVICE_ERROR`.
+pub const STATUS_IO_DEVICE_ERROR: NtStatus = 0xC000_0185_u32 as i32;
+
+/// The NTSTATUS the port completes a request with when the hub refuses it:
+/// - a malformed batch (`HubError::Batch`) or control structure (`Control`): `STATUS_INVALID_PARAMETER`
+/// - a batch longer than the port's `max_batch_bytes`: `STATUS_INVALID_BUFFER_SIZE`
+/// - the `fail_writes` / `fail_reads` faults: `STATUS_IO_DEVICE_ERROR`
+/// - a read buffer too small for the oldest ready frame: `STATUS_BUFFER_TOO_SMALL`
+/// - the port is gone: `STATUS_DEVICE_REMOVED`
+/// - out of memory: `STATUS_INSUFFICIENT_RESOURCES`; anything else `STATUS_UNSUCCESSFUL`.
+pub fn hub_error_status(e: HubError) -> NtStatus {
+    match e {
+        HubError::Batch(_) | HubError::Control(_) => STATUS_INVALID_PARAMETER,
+        HubError::BatchTooLarge => STATUS_INVALID_BUFFER_SIZE,
+        HubError::WriteFailed | HubError::ReadFailed => STATUS_IO_DEVICE_ERROR,
+        HubError::BufferTooSmall => STATUS_BUFFER_TOO_SMALL,
+        HubError::NoSuchPort => STATUS_DEVICE_REMOVED,
+        HubError::OutOfMemory => STATUS_INSUFFICIENT_RESOURCES,
+        _ => STATUS_UNSUCCESSFUL,
+    }
+}
+
+/// How the port completes writes and IOCTLs that do not pend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum WriteCompletion {
+    /// The seed picks, per request, between `Immediate` and `Deferred` (default).
+    #[default]
+    Seeded,
     /// Inside `WdfRequestSend` (the completion routine runs nested, at DISPATCH_LEVEL).
     Immediate,
-    /// Through the scheduler, a little later (default).
-    #[default]
+    /// Through the scheduler, a little later.
     Deferred,
-    /// Held until [`LowerDeviceControl::complete_writes`].
+    /// Writes are held until [`LowerDeviceControl::complete_writes`] (IOCTLs complete deferred).
     Hold,
 }
 
+/// A request the port finished but has not completed yet.
 pub(crate) struct PendingWrite {
     pub(crate) request: usize,
     /// A completion is already scheduled for it.
     pub(crate) scheduled: bool,
+    /// What the hub said.
+    pub(crate) status: NtStatus,
+    pub(crate) information: usize,
+}
+
+/// A link-change wait the port holds.
+pub(crate) struct LinkWait {
+    pub(crate) request: usize,
+    pub(crate) known_generation: u32,
 }
 
 #[derive(Default)]
 pub(crate) struct LowerDevice {
+    /// The hub port; None once it is removed.
+    pub(crate) port: Option<PortId>,
+    pub(crate) mac: [u8; 6],
     pub(crate) reads: VecDeque<usize>,
     pub(crate) writes: VecDeque<PendingWrite>,
+    pub(crate) ioctls: VecDeque<PendingWrite>,
+    pub(crate) link_waits: Vec<LinkWait>,
     pub(crate) write_mode: WriteCompletion,
     pub(crate) uncancelable: bool,
     pub(crate) written: Vec<Vec<u8>>,
     pub(crate) writes_completed: usize,
     pub(crate) reads_received: usize,
+    pub(crate) reads_completed: usize,
+    pub(crate) ioctls_received: Vec<u32>,
+    /// The next reads fail with this status.
+    pub(crate) fail_reads: VecDeque<NtStatus>,
     /// Torn down after the halt that follows a surprise removal.
     pub(crate) removed: bool,
 }
 
+impl LowerDevice {
+    /// `r` has a completion scheduled (it will complete without being cancelled).
+    pub(crate) fn completion_scheduled(&self, r: usize) -> bool {
+        self.writes.iter().chain(&self.ioctls).any(|w| w.request == r && w.scheduled)
+    }
+
+    pub(crate) fn forget(&mut self, r: usize) {
+        self.reads.retain(|&q| q != r);
+        self.writes.retain(|w| w.request != r);
+        self.ioctls.retain(|w| w.request != r);
+        self.link_waits.retain(|w| w.request != r);
+    }
+}
+
+/// The hub and the model's tap port.
+pub(crate) struct HubState {
+    pub(crate) hub: Hub,
+    pub(crate) tap: Option<PortId>,
+    /// Frames the hub switched to the tap (drained at every pump).
+    pub(crate) tap_frames: Vec<Vec<u8>>,
+    tap_buf: Vec<u8>,
+}
+
+/// The tap port's station address.
+pub const TAP_MAC: [u8; 6] = [0x02, 0x76, 0x77, 0x00, 0xFF, 0xFE];
+
+impl HubState {
+    pub(crate) fn new(seed: u64) -> Self {
+        let mut hub = Hub::new(HubConfig { seed: seed ^ 0x7677_6972_6500_0001, ..HubConfig::default() });
+        let tap = hub.add_port(TAP_MAC).ok();
+        let size = hub.config().max_batch_bytes as usize;
+        Self { hub, tap, tap_frames: Vec::new(), tap_buf: vec![0; size] }
+    }
+}
+
+/// Nanoseconds of the model clock: the hub's ticks.
+fn ticks(now: Duration) -> u64 {
+    now.as_nanos() as u64
+}
+
 impl State {
+    /// PnP enumerated a new vwire PDO for adapter `a`: a hub port with MAC 02-76-77-00-00-NN.
+    pub(crate) fn open_port(&mut self, a: AdapterId) {
+        let mac = [0x02, 0x76, 0x77, 0x00, (a.0 >> 8) as u8, a.0 as u8];
+        let port = self.hub.hub.add_port(mac).unwrap_or_else(|e| panic!("kernel-sim: hub add_port: {e:?}"));
+        let lower = &mut self.adapter_mut(a).lower;
+        lower.port = Some(port);
+        lower.mac = mac;
+    }
+
+    fn completion_mode(&mut self, a: AdapterId) -> WriteCompletion {
+        let mode = self.adapter(a).lower.write_mode;
+        match mode {
+            WriteCompletion::Seeded if self.rng.coin() => WriteCompletion::Immediate,
+            WriteCompletion::Seeded => WriteCompletion::Deferred,
+            mode => mode,
+        }
+    }
+
+    /// Complete `r` now (`Some`), later through the scheduler, or hold it, as `mode` says.
+    fn finish(
+        &mut self,
+        a: AdapterId,
+        r: usize,
+        status: NtStatus,
+        information: usize,
+        mode: WriteCompletion,
+        is_write: bool,
+    ) -> Option<(NtStatus, usize)> {
+        let seq = self.kmdf.request(r).seq;
+        match mode {
+            WriteCompletion::Immediate | WriteCompletion::Seeded => Some((status, information)),
+            WriteCompletion::Hold if is_write => {
+                let w = PendingWrite { request: r, scheduled: false, status, information };
+                self.adapter_mut(a).lower.writes.push_back(w);
+                None
+            }
+            WriteCompletion::Deferred | WriteCompletion::Hold => {
+                let delay = Duration::from_micros(50 + self.rng.below(200));
+                self.schedule(delay, EventKind::CompleteRequest { request: r, seq, status, information });
+                let w = PendingWrite { request: r, scheduled: true, status, information };
+                let lower = &mut self.adapter_mut(a).lower;
+                if is_write {
+                    lower.writes.push_back(w)
+                } else {
+                    lower.ioctls.push_back(w)
+                }
+                None
+            }
+        }
+    }
+
     /// A request reaches the device below. `Some` when the device completes it at once.
     pub(crate) fn deliver_to_lower(&mut self, r: usize) -> Option<(NtStatus, usize)> {
         let req = self.kmdf.request(r);
         let format = req.format.expect("kernel-sim bug: delivering an unformatted request");
-        let seq = req.seq;
         let adapter = self.kmdf.target(format.target).adapter;
         if self.adapter(adapter).surprise_removed {
             let msg = format!(
@@ -57,62 +212,308 @@ impl State {
             self.violate(NDIS_NO_HARDWARE_AFTER_SURPRISE_REMOVAL, msg);
         }
         self.kmdf.request_mut(r).state = ReqState::AtLower;
-        if self.adapter(adapter).lower.removed {
-            return Some((STATUS_NO_SUCH_DEVICE, 0));
-        }
+        let Some(port) = self.adapter(adapter).lower.port else {
+            return Some((STATUS_DEVICE_REMOVED, 0));
+        };
+        let now = ticks(self.now);
         match format.kind {
             IoKind::Read => {
                 let lower = &mut self.adapter_mut(adapter).lower;
                 lower.reads.push_back(r);
                 lower.reads_received += 1;
+                let at = self.now;
+                self.schedule_pump_at(at);
                 None
             }
             IoKind::Write => {
                 let memory = self.kmdf.memory(format.memory);
                 // SAFETY: the model owns the WDFMEMORY buffer; `length` was checked against its size.
                 let bytes = unsafe { std::slice::from_raw_parts(memory.block.ptr, format.length) }.to_vec();
-                let mode = self.adapter(adapter).lower.write_mode;
+                let result = self.hub.hub.write_batch(port, &bytes, now);
                 self.adapter_mut(adapter).lower.written.push(bytes);
-                match mode {
-                    WriteCompletion::Immediate => Some((STATUS_SUCCESS, format.length)),
-                    WriteCompletion::Deferred => {
-                        let delay = Duration::from_micros(50 + self.rng.below(200));
-                        self.schedule(
-                            delay,
-                            crate::sched::EventKind::CompleteRequest {
-                                request: r,
-                                seq,
-                                status: STATUS_SUCCESS,
-                                information: format.length,
-                            },
-                        );
-                        self.adapter_mut(adapter)
-                            .lower
-                            .writes
-                            .push_back(PendingWrite { request: r, scheduled: true });
-                        None
+                let (status, information) = match result {
+                    Ok(_) => (STATUS_SUCCESS, format.length),
+                    Err(e) => {
+                        self.log(format!(
+                            "hub: write of {} bytes on port {port:?} refused: {e:?}",
+                            format.length
+                        ));
+                        (hub_error_status(e), 0)
                     }
-                    WriteCompletion::Hold => {
+                };
+                let at = self.now;
+                self.schedule_pump_at(at);
+                let mode = self.completion_mode(adapter);
+                self.finish(adapter, r, status, information, mode, true)
+            }
+            IoKind::InternalIoctl(code) => {
+                self.adapter_mut(adapter).lower.ioctls_received.push(code);
+                let input = if format.memory == 0 {
+                    Vec::new()
+                } else {
+                    let m = self.kmdf.memory(format.memory);
+                    // SAFETY: the model owns the input WDFMEMORY of `length` bytes.
+                    unsafe { std::slice::from_raw_parts(m.block.ptr, format.length) }.to_vec()
+                };
+                let mut output = vec![0u8; format.output_length];
+                let outcome = self.hub.hub.handle_ioctl(port, code, &input, &mut output);
+                match outcome {
+                    IoctlOutcome::Complete { status, information } => {
+                        let (status, information) = self.copy_ioctl_output(r, &output, status, information);
+                        let mode = self.completion_mode(adapter);
+                        self.finish(adapter, r, status, information, mode, false)
+                    }
+                    IoctlOutcome::PendLinkChange { known_generation } => {
                         self.adapter_mut(adapter)
                             .lower
-                            .writes
-                            .push_back(PendingWrite { request: r, scheduled: false });
+                            .link_waits
+                            .push(LinkWait { request: r, known_generation });
                         None
                     }
                 }
             }
         }
     }
+
+    /// `WdfIoTargetSendInternalIoctlSynchronously` (no timeout) at PASSIVE: the port answers at
+    /// once; a link-change wait would block the thread for good (nothing else runs in the model
+    /// while it waits), which aborts the scenario.
+    pub(crate) fn wdf_send_internal_ioctl_sync(
+        &mut self,
+        target: WdfIoTarget,
+        request: WdfRequest,
+        code: u32,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<usize, NtStatus> {
+        use crate::kmdf::{ObjType, TargetState};
+        let api = "WdfIoTargetSendInternalIoctlSynchronously";
+        self.check_irql(api, PASSIVE_LEVEL);
+        let t = target.0 as usize;
+        if !self.wdf_ready(api) || !self.wdf_handle(api, t, ObjType::IoTarget) {
+            return Err(STATUS_INVALID_PARAMETER);
+        }
+        let r = request.0 as usize;
+        if r != 0 {
+            if !self.wdf_handle(api, r, ObjType::Request) {
+                return Err(STATUS_INVALID_PARAMETER);
+            }
+            if self.kmdf.request(r).is_pending() {
+                let msg = format!("{api}: {} is already pending", self.kmdf.describe(r));
+                self.violate(KMDF_REQUEST_ALREADY_SENT, msg);
+                return Err(STATUS_INVALID_DEVICE_REQUEST);
+            }
+        }
+        let adapter = self.kmdf.target(t).adapter;
+        if self.kmdf.target(t).state != TargetState::Started {
+            return Err(STATUS_INVALID_DEVICE_STATE);
+        }
+        if self.adapter(adapter).surprise_removed {
+            let msg = format!(
+                "{api}(IOCTL {code:#x}) to the device below adapter {} after surprise removal: the hardware is gone",
+                adapter.0
+            );
+            self.violate(NDIS_NO_HARDWARE_AFTER_SURPRISE_REMOVAL, msg);
+        }
+        let Some(port) = self.adapter(adapter).lower.port else { return Err(STATUS_DEVICE_REMOVED) };
+        self.adapter_mut(adapter).lower.ioctls_received.push(code);
+        let result = match self.hub.hub.handle_ioctl(port, code, input, output) {
+            IoctlOutcome::Complete { status, information } => {
+                let status = ioctl_status(status);
+                if nt_success(status) { Ok(information.min(output.len())) } else { Err(status) }
+            }
+            IoctlOutcome::PendLinkChange { known_generation } => {
+                let msg = format!(
+                    "{api}(IOCTL {code:#x}) on adapter {}: the port holds the link-change wait (generation {known_generation}) until the link changes, and nothing can change it while this thread waits",
+                    adapter.0
+                );
+                self.violate_fatal(KMDF_SEND_SYNCHRONOUSLY_NEVER_RETURNS, msg)
+            }
+        };
+        if r != 0 {
+            let req = self.kmdf.request_mut(r);
+            req.state = ReqState::Completed;
+            req.status = *result.as_ref().err().unwrap_or(&STATUS_SUCCESS);
+            req.information = *result.as_ref().unwrap_or(&0);
+        }
+        result
+    }
+
+    /// METHOD_BUFFERED: what the hub wrote goes into the request's output memory.
+    fn copy_ioctl_output(
+        &mut self,
+        r: usize,
+        output: &[u8],
+        status: IoctlStatus,
+        information: usize,
+    ) -> (NtStatus, usize) {
+        let status = ioctl_status(status);
+        let format = self.kmdf.request(r).format.expect("formatted");
+        let n = information.min(format.output_length).min(output.len());
+        if format.output != 0 && n > 0 {
+            let m = self.kmdf.memory(format.output);
+            // SAFETY: the output WDFMEMORY holds `output_length` bytes.
+            unsafe { std::ptr::copy_nonoverlapping(output.as_ptr(), m.block.ptr, n) };
+        }
+        (status, if nt_success(status) { n } else { information.min(format.output_length) })
+    }
+
+    /// The next pending read the hub can complete now, as (request, seq, status, information).
+    fn next_read_completion(&mut self) -> Option<(usize, u64, NtStatus, usize)> {
+        let now = ticks(self.now);
+        for i in 0..self.ndis.adapters.len() {
+            let a = AdapterId(i);
+            let lower = &self.adapter(a).lower;
+            let (Some(port), Some(&r)) = (lower.port, lower.reads.front()) else { continue };
+            let seq = self.kmdf.request(r).seq;
+            if let Some(status) = self.adapter_mut(a).lower.fail_reads.pop_front() {
+                self.adapter_mut(a).lower.reads.pop_front();
+                return Some((r, seq, status, 0));
+            }
+            let format = self.kmdf.request(r).format.expect("pending read is formatted");
+            let memory = self.kmdf.memory(format.memory);
+            // SAFETY: the model owns the WDFMEMORY buffer of at least `format.length` bytes, and no
+            // other reference to it exists while the hub fills it.
+            let buf = unsafe { std::slice::from_raw_parts_mut(memory.block.ptr, format.length) };
+            let outcome = match self.hub.hub.read_batch(port, buf, now) {
+                Ok(None) => continue,
+                Ok(Some(n)) => (STATUS_SUCCESS, n),
+                Err(e) => {
+                    self.log(format!("hub: read on port {port:?} failed: {e:?}"));
+                    (hub_error_status(e), 0)
+                }
+            };
+            self.adapter_mut(a).lower.reads.pop_front();
+            return Some((r, seq, outcome.0, outcome.1));
+        }
+        None
+    }
+
+    /// A held link wait whose generation moved on, completed by the hub.
+    fn next_link_completion(&mut self) -> Option<(usize, u64, NtStatus, usize)> {
+        for i in 0..self.ndis.adapters.len() {
+            let a = AdapterId(i);
+            let Some(port) = self.adapter(a).lower.port else { continue };
+            for k in 0..self.adapter(a).lower.link_waits.len() {
+                let (r, known) = {
+                    let w = &self.adapter(a).lower.link_waits[k];
+                    (w.request, w.known_generation)
+                };
+                let format = self.kmdf.request(r).format.expect("formatted");
+                let mut output = vec![0u8; format.output_length];
+                if let Some(IoctlOutcome::Complete { status, information }) =
+                    self.hub.hub.complete_link_wait(port, known, &mut output)
+                {
+                    self.adapter_mut(a).lower.link_waits.remove(k);
+                    let (status, information) = self.copy_ioctl_output(r, &output, status, information);
+                    let seq = self.kmdf.request(r).seq;
+                    return Some((r, seq, status, information));
+                }
+            }
+        }
+        None
+    }
+
+    /// Frames switched to the tap port, drained into `tap_frames`.
+    fn drain_tap(&mut self) {
+        let Some(tap) = self.hub.tap else { return };
+        let now = ticks(self.now);
+        let HubState { hub, tap_frames, tap_buf, .. } = &mut self.hub;
+        while let Ok(Some(n)) = hub.read_batch(tap, tap_buf, now) {
+            if let Ok(batch) = Batch::parse(&tap_buf[..n]) {
+                tap_frames.extend(batch.frames().map(|f| f.to_vec()));
+            }
+        }
+    }
+
+    /// After a pump: wake up again when the earliest delayed frame for a waiting read falls due.
+    fn schedule_next_pump(&mut self) {
+        let now = ticks(self.now);
+        let next = self
+            .ndis
+            .adapters
+            .iter()
+            .filter(|ad| !ad.lower.reads.is_empty())
+            .filter_map(|ad| ad.lower.port.and_then(|p| self.hub.hub.next_ready_time(p)))
+            .filter(|&t| t > now)
+            .min();
+        if let Some(t) = next {
+            self.schedule_pump_at(Duration::from_nanos(t));
+        }
+    }
 }
 
-/// Controls of the stand-in device below one adapter (`Sim::lower`).
+impl Inner {
+    /// Complete every read the hub has a batch for, and every link wait that can complete, until
+    /// none is left (completion routines re-arm reads and write more).
+    pub(crate) fn pump_hub(&self) {
+        let mut n = 0usize;
+        loop {
+            let next = self.with(|st| {
+                st.drain_tap();
+                st.next_read_completion().or_else(|| st.next_link_completion())
+            });
+            let Some((r, seq, status, information)) = next else { break };
+            self.with(|st| st.adapter_of_request(r).map(|a| st.adapter_mut(a).lower.reads_completed += 1));
+            self.complete_request(r, seq, status, information);
+            n += 1;
+            assert!(n < 10_000_000, "kernel-sim: the hub never runs dry");
+        }
+        self.with(|st| st.schedule_next_pump());
+    }
+
+    /// The port below `a` disappears (after the halt that follows a surprise removal): everything
+    /// it still holds completes with STATUS_DEVICE_REMOVED.
+    pub(crate) fn remove_port(&self, a: AdapterId) {
+        let held = self.with(|st| {
+            let lower = &mut st.adapter_mut(a).lower;
+            lower.removed = true;
+            let port = lower.port.take();
+            let mut held: Vec<usize> = lower.reads.drain(..).collect();
+            held.extend(lower.link_waits.drain(..).map(|w| w.request));
+            held.extend(lower.writes.iter().chain(&lower.ioctls).filter(|w| !w.scheduled).map(|w| w.request));
+            if let Some(p) = port {
+                let _ = st.hub.hub.remove_port(p);
+                st.log(format!("hub: port {p:?} of adapter {} removed (IRP_MN_SURPRISE_REMOVAL)", a.0));
+            }
+            held.into_iter().map(|r| (r, st.kmdf.request(r).seq)).collect::<Vec<_>>()
+        });
+        for (r, seq) in held {
+            self.complete_request(r, seq, STATUS_DEVICE_REMOVED, 0);
+        }
+    }
+}
+
+impl State {
+    pub(crate) fn adapter_of_request(&self, r: usize) -> Option<AdapterId> {
+        let req = self.kmdf.request(r);
+        let t = self.kmdf.objects.get(&req.sent_to)?;
+        match &t.kind {
+            crate::kmdf::ObjKind::IoTarget(t) => Some(t.adapter),
+            _ => None,
+        }
+    }
+}
+
+/// The NTSTATUS each `IoctlStatus` is named after.
+fn ioctl_status(status: IoctlStatus) -> NtStatus {
+    match status {
+        IoctlStatus::Success => STATUS_SUCCESS,
+        IoctlStatus::InvalidParameter => STATUS_INVALID_PARAMETER,
+        IoctlStatus::BufferTooSmall => STATUS_BUFFER_TOO_SMALL,
+        IoctlStatus::InvalidDeviceRequest => STATUS_INVALID_DEVICE_REQUEST,
+        IoctlStatus::NoSuchDevice => STATUS_NO_SUCH_DEVICE,
+    }
+}
+
+/// Controls of the hub port below one adapter (`Sim::lower`).
 pub struct LowerDeviceControl<'a> {
     pub(crate) sim: &'a Sim,
     pub(crate) adapter: AdapterId,
 }
 
 impl LowerDeviceControl<'_> {
-    /// Reads held by the device.
+    /// Reads parked in the port.
     pub fn pending_reads(&self) -> usize {
         self.sim.inner.with(|st| st.adapter(self.adapter).lower.reads.len())
     }
@@ -122,34 +523,32 @@ impl LowerDeviceControl<'_> {
         self.sim.inner.with(|st| st.adapter(self.adapter).lower.writes.len())
     }
 
-    /// Complete up to `n` pending reads, oldest first, each with `payload` copied into its buffer
-    /// (truncated to the buffer) and information = bytes copied. Returns how many completed.
-    pub fn complete_reads(&self, n: usize, payload: &[u8]) -> usize {
-        let batch: Vec<(usize, u64, usize)> = self.sim.inner.with(|st| {
-            let reads: Vec<usize> = st.adapter(self.adapter).lower.reads.iter().take(n).copied().collect();
-            reads
-                .into_iter()
-                .map(|r| {
-                    let req = st.kmdf.request(r);
-                    let format = req.format.expect("pending read is formatted");
-                    let len = payload.len().min(format.length);
-                    let memory = st.kmdf.memory(format.memory);
-                    // SAFETY: the model owns the WDFMEMORY buffer of at least `format.length` bytes.
-                    unsafe { std::ptr::copy_nonoverlapping(payload.as_ptr(), memory.block.ptr, len) };
-                    (r, req.seq, len)
-                })
-                .collect()
-        });
-        for &(r, seq, len) in &batch {
-            self.sim.inner.complete_request(r, seq, STATUS_SUCCESS, len);
-        }
-        batch.len()
+    /// Internal IOCTLs not completed yet (link waits held, or a completion scheduled).
+    pub fn pending_ioctls(&self) -> usize {
+        self.sim.inner.with(|st| {
+            let lower = &st.adapter(self.adapter).lower;
+            lower.link_waits.len() + lower.ioctls.len()
+        })
     }
 
-    /// Complete up to `n` pending reads with an error `status` (information 0).
+    /// Control codes of every internal IOCTL the port received, in order.
+    pub fn ioctls_received(&self) -> Vec<u32> {
+        self.sim.inner.with(|st| st.adapter(self.adapter).lower.ioctls_received.clone())
+    }
+
+    /// Complete the oldest pending read with arbitrary `bytes` (truncated to its buffer) and
+    /// `status`, information = bytes copied: truncated or malformed batches, as a broken bus would
+    /// return them. False if no read is pending.
+    pub fn inject_raw_read_completion(&self, bytes: &[u8], status: NtStatus) -> bool {
+        self.sim.inject_raw_read_completion(self.adapter, bytes, status)
+    }
+
+    /// Complete up to `n` pending reads with an error `status` (information 0) now.
     pub fn fail_reads(&self, n: usize, status: NtStatus) -> usize {
         let batch: Vec<(usize, u64)> = self.sim.inner.with(|st| {
-            let reads: Vec<usize> = st.adapter(self.adapter).lower.reads.iter().take(n).copied().collect();
+            let lower = &mut st.adapter_mut(self.adapter).lower;
+            let k = n.min(lower.reads.len());
+            let reads: Vec<usize> = lower.reads.drain(..k).collect();
             reads.into_iter().map(|r| (r, st.kmdf.request(r).seq)).collect()
         });
         for &(r, seq) in &batch {
@@ -185,12 +584,32 @@ impl LowerDeviceControl<'_> {
         batch.len()
     }
 
-    /// Write requests the device has received.
+    /// Complete up to `n` held writes, oldest first, with what the hub said when it took them.
+    pub fn release_writes(&self, n: usize) -> usize {
+        let batch: Vec<(usize, u64, NtStatus, usize)> = self.sim.inner.with(|st| {
+            let held: Vec<(usize, NtStatus, usize)> = st
+                .adapter(self.adapter)
+                .lower
+                .writes
+                .iter()
+                .filter(|w| !w.scheduled)
+                .take(n)
+                .map(|w| (w.request, w.status, w.information))
+                .collect();
+            held.into_iter().map(|(r, s, i)| (r, st.kmdf.request(r).seq, s, i)).collect()
+        });
+        for &(r, seq, status, information) in &batch {
+            self.sim.inner.complete_request(r, seq, status, information);
+        }
+        batch.len()
+    }
+
+    /// Write requests the port has received.
     pub fn written_frames(&self) -> usize {
         self.sim.inner.with(|st| st.adapter(self.adapter).lower.written.len())
     }
 
-    /// The bytes of every write received, in order.
+    /// The bytes of every write received (raw batches), in order.
     pub fn written_data(&self) -> Vec<Vec<u8>> {
         self.sim.inner.with(|st| st.adapter(self.adapter).lower.written.clone())
     }
@@ -200,18 +619,181 @@ impl LowerDeviceControl<'_> {
         self.sim.inner.with(|st| st.adapter(self.adapter).lower.writes_completed)
     }
 
-    /// Read requests the device has received.
+    /// Read requests the port has received.
     pub fn reads_received(&self) -> usize {
         self.sim.inner.with(|st| st.adapter(self.adapter).lower.reads_received)
+    }
+
+    /// Reads the port completed from the hub (batches, injected failures, link waits excluded).
+    pub fn reads_completed(&self) -> usize {
+        self.sim.inner.with(|st| st.adapter(self.adapter).lower.reads_completed)
+    }
+
+    /// [`Sim::set_link`] for this adapter.
+    pub fn set_link(&self, up: bool) {
+        self.sim.set_link(self.adapter, up)
+    }
+
+    /// [`Sim::set_faults`] for this adapter.
+    pub fn set_faults(&self, faults: Faults) {
+        self.sim.set_faults(self.adapter, faults)
+    }
+
+    /// [`Sim::hub_counters`] for this adapter.
+    pub fn counters(&self) -> Option<PortCounters> {
+        self.sim.hub_counters(self.adapter)
+    }
+
+    /// [`Sim::hub_port`] for this adapter.
+    pub fn port(&self) -> Option<PortId> {
+        self.sim.hub_port(self.adapter)
+    }
+
+    /// [`Sim::fail_next_reads`] for this adapter.
+    pub fn fail_next_reads(&self, n: usize, status: NtStatus) {
+        self.sim.fail_next_reads(self.adapter, n, status)
     }
 
     pub fn set_write_completion(&self, mode: WriteCompletion) {
         self.sim.inner.with(|st| st.adapter_mut(self.adapter).lower.write_mode = mode);
     }
 
-    /// Requests the device holds cannot be cancelled (a misbehaving bus driver): a
+    /// Requests the port holds cannot be cancelled (a misbehaving bus driver): a
     /// `WdfIoTargetStop(CancelSentIo)` then never returns, which aborts the scenario.
     pub fn hold_uncancelable(&self, on: bool) {
         self.sim.inner.with(|st| st.adapter_mut(self.adapter).lower.uncancelable = on);
+    }
+}
+
+impl Sim {
+    /// The hub port below `a` (None once it was removed).
+    pub fn hub_port(&self, a: AdapterId) -> Option<PortId> {
+        self.inner.with(|st| st.adapter(a).lower.port)
+    }
+
+    /// The station address of the port below `a` (02-76-77-00-00-NN).
+    pub fn port_mac(&self, a: AdapterId) -> [u8; 6] {
+        self.inner.with(|st| st.adapter(a).lower.mac)
+    }
+
+    /// Set the link of the port below `a`; link waits the port holds complete.
+    pub fn set_link(&self, a: AdapterId, up: bool) {
+        self.inner.with(|st| {
+            if let Some(p) = st.adapter(a).lower.port {
+                let _ = st.hub.hub.set_link(p, up);
+                let at = st.now;
+                st.schedule_pump_at(at);
+            }
+        });
+        self.inner.pump_hub();
+    }
+
+    /// The link generation of the port below `a` (what `IOCTL_VWIRE_WAIT_LINK_CHANGE` reports).
+    pub fn hub_link_generation(&self, a: AdapterId) -> u32 {
+        self.inner.with(|st| {
+            st.adapter(a).lower.port.and_then(|p| st.hub.hub.link_state(p).ok()).map_or(0, |s| s.generation)
+        })
+    }
+
+    /// Replace the faults of the port below `a`.
+    pub fn set_faults(&self, a: AdapterId, faults: Faults) {
+        self.inner.with(|st| {
+            if let Some(p) = st.adapter(a).lower.port {
+                let _ = st.hub.hub.set_faults(p, faults);
+                let at = st.now;
+                st.schedule_pump_at(at);
+            }
+        });
+    }
+
+    /// The hub's counters of the port below `a` (None once it was removed).
+    pub fn hub_counters(&self, a: AdapterId) -> Option<PortCounters> {
+        self.inner.with(|st| st.adapter(a).lower.port.and_then(|p| st.hub.hub.counters(p).ok()))
+    }
+
+    /// Write `frames` onto the wire from the model's tap port (MAC [`TAP_MAC`]), in as many
+    /// batches as they need; the hub switches them by destination MAC, so address them to
+    /// [`Sim::port_mac`]`(a)` (or broadcast: every adapter gets a copy). Pending reads then
+    /// complete. Returns the hub's verdict per batch.
+    pub fn inject_frames(
+        &self,
+        a: AdapterId,
+        frames: &[&[u8]],
+    ) -> Vec<Result<vwire_bus::hub::WriteReport, HubError>> {
+        let reports = self.inner.with(|st| {
+            let _ = st.adapter(a);
+            let Some(tap) = st.hub.tap else { return Vec::new() };
+            let now = ticks(st.now);
+            let size = st.hub.hub.config().max_batch_bytes as usize;
+            let mut reports = Vec::new();
+            let mut buf = vec![0u8; size];
+            let mut rest = frames;
+            while !rest.is_empty() {
+                let mut w = BatchWriter::new(&mut buf).expect("a batch buffer holds a header");
+                let mut taken = 0;
+                for f in rest {
+                    if !w.fits(f.len()) || w.push(f).is_err() {
+                        break;
+                    }
+                    taken += 1;
+                }
+                assert!(
+                    taken > 0,
+                    "kernel-sim: test bug: frame of {} bytes cannot be batched",
+                    rest[0].len()
+                );
+                let n = w.finish();
+                reports.push(st.hub.hub.write_batch(tap, &buf[..n], now));
+                rest = &rest[taken..];
+            }
+            let at = st.now;
+            st.schedule_pump_at(at);
+            reports
+        });
+        self.inner.pump_hub();
+        reports
+    }
+
+    /// Frames the adapters put on the wire that the hub switched to the tap port (flooded:
+    /// broadcast, multicast, unknown unicast), in order.
+    pub fn tap_frames(&self) -> Vec<Vec<u8>> {
+        self.inner.with(|st| {
+            st.drain_tap();
+            st.hub.tap_frames.clone()
+        })
+    }
+
+    /// Complete the oldest read pending below `a` with arbitrary `bytes` (truncated to its
+    /// buffer) and `status`, information = bytes copied. False if no read is pending.
+    pub fn inject_raw_read_completion(&self, a: AdapterId, bytes: &[u8], status: NtStatus) -> bool {
+        let next = self.inner.with(|st| {
+            let r = st.adapter_mut(a).lower.reads.pop_front()?;
+            let req = st.kmdf.request(r);
+            let (seq, format) = (req.seq, req.format.expect("pending read is formatted"));
+            let len = bytes.len().min(format.length);
+            let memory = st.kmdf.memory(format.memory);
+            // SAFETY: the model owns the WDFMEMORY buffer of at least `format.length` bytes.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), memory.block.ptr, len) };
+            st.adapter_mut(a).lower.reads_completed += 1;
+            Some((r, seq, len))
+        });
+        let Some((r, seq, len)) = next else { return false };
+        self.inner.complete_request(r, seq, status, len);
+        true
+    }
+
+    /// The next `n` reads below `a` complete with `status` (information 0) instead of a batch,
+    /// starting with those pending now.
+    pub fn fail_next_reads(&self, a: AdapterId, n: usize, status: NtStatus) {
+        self.inner.with(|st| {
+            st.adapter_mut(a).lower.fail_reads.extend(std::iter::repeat_n(status, n));
+            let at = st.now;
+            st.schedule_pump_at(at);
+        });
+    }
+
+    /// Frames queued in the hub for the port below `a`, ready or not.
+    pub fn hub_pending_frames(&self, a: AdapterId) -> usize {
+        self.inner.with(|st| st.adapter(a).lower.port.map_or(0, |p| st.hub.hub.pending_frames(p)))
     }
 }

@@ -98,6 +98,7 @@ impl State {
         if length == 0 {
             return core::ptr::null_mut();
         }
+        self.allocations += 1;
         let block = RawBlock::new(length as usize, 16, 0xA5);
         let ptr = block.ptr;
         self.mem.live.insert(ptr as usize, Allocation { block, length, tag, scope });

@@ -9,8 +9,18 @@ use ndis_types::NtStatus;
 use std::time::Duration;
 
 pub(crate) enum EventKind {
-    CompleteRequest { request: usize, seq: u64, status: NtStatus, information: usize },
-    ReturnNbls { adapter: AdapterId, nbls: Vec<usize> },
+    CompleteRequest {
+        request: usize,
+        seq: u64,
+        status: NtStatus,
+        information: usize,
+    },
+    /// NDIS returns a seeded subset of the NBLs it holds for the adapter.
+    ReturnSome {
+        adapter: AdapterId,
+    },
+    /// The hub may have batches for pending reads (after a write, or when delayed frames fall due).
+    PumpHub,
 }
 
 pub(crate) struct Event {
@@ -36,6 +46,15 @@ impl State {
     pub(crate) fn schedule(&mut self, delay: Duration, kind: EventKind) {
         let due = self.now + delay;
         self.sched.events.push(Event { due, kind });
+    }
+
+    /// Make sure the hub is pumped at `at` (or earlier): one `PumpHub` event is enough.
+    pub(crate) fn schedule_pump_at(&mut self, at: Duration) {
+        let at = at.max(self.now);
+        if self.sched.events.iter().any(|e| matches!(e.kind, EventKind::PumpHub) && e.due <= at) {
+            return;
+        }
+        self.sched.events.push(Event { due: at, kind: EventKind::PumpHub });
     }
 
     /// Move virtual time forward to `t` and check the timed rules.
@@ -70,7 +89,8 @@ impl Inner {
             EventKind::CompleteRequest { request, seq, status, information } => {
                 self.complete_request(request, seq, status, information);
             }
-            EventKind::ReturnNbls { adapter, nbls } => self.return_nbls(adapter, nbls),
+            EventKind::ReturnSome { adapter } => self.return_some(adapter),
+            EventKind::PumpHub => self.pump_hub(),
         }
     }
 

@@ -43,6 +43,10 @@ pub(crate) struct State {
     pub(crate) loader: LoaderState,
     /// Every OS call and model event, in order (`Sim::calls`).
     pub(crate) call_log: Vec<String>,
+    /// Allocations made on the driver's behalf (pool, NBL pools and NBLs, MDLs, WDF objects).
+    pub(crate) allocations: u64,
+    /// The vwire hub below every adapter, and the model's own tap port on it.
+    pub(crate) hub: crate::lower::HubState,
 }
 
 impl State {
@@ -65,6 +69,8 @@ impl State {
             sched: Scheduler::default(),
             loader: LoaderState::default(),
             call_log: Vec::new(),
+            allocations: 0,
+            hub: crate::lower::HubState::new(config.seed),
         }
     }
 

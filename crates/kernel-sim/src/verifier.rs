@@ -37,6 +37,8 @@ pub mod rules {
     pub const KMDF_OBJECT_LEAK: &str = "Kmdf.ObjectLeak";
     /// Model addition: `WdfIoTargetStop` (cancel or wait) can never return.
     pub const KMDF_IO_TARGET_STOP_DEADLOCK: &str = "Kmdf.IoTargetStopDeadlock";
+    /// Model addition: a synchronous send (no timeout) that the device below will never complete.
+    pub const KMDF_SEND_SYNCHRONOUSLY_NEVER_RETURNS: &str = "Kmdf.SendSynchronouslyNeverReturns";
     /// Model addition: formatting or deleting a request that is pending in a target.
     pub const KMDF_REQUEST_CHANGED_WHILE_PENDING: &str = "Kmdf.RequestChangedWhilePending";
     /// Model addition: deleting an object the driver may not delete (the driver, a default target).
@@ -99,6 +101,8 @@ pub mod rules {
     pub const MEMORY_LEAK_BY_TAG: &str = "Memory.LeakByTag";
     pub const MEMORY_BAD_FREE: &str = "Memory.BadFree";
     pub const MEMORY_NBL_POOL_LEAK: &str = "Memory.NblPoolLeak";
+    /// Model addition: an MDL passed to the memory manager that NDIS or the driver never allocated.
+    pub const MEMORY_BAD_MDL: &str = "Memory.BadMdl";
 }
 
 impl State {

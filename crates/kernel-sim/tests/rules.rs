@@ -73,7 +73,7 @@ fn correct_driver_full_life_is_clean_over_many_seeds() {
         let r = sim.oid_query(a, OID_GEN_XMIT_OK, 0);
         assert_eq!((r.status, r.bytes_needed), (NDIS_STATUS_BUFFER_TOO_SHORT, 8));
         assert_eq!(sim.oid_set(a, OID_PNP_SET_POWER, &[1, 0, 0, 0]).status, NDIS_STATUS_SUCCESS);
-        assert_eq!(sim.lower(a).complete_reads(1, &[0xAB; 100]), 1);
+        assert!(sim.lower(a).inject_raw_read_completion(&[0xAB; 100], STATUS_SUCCESS));
         assert_eq!(sim.lower(a).pending_reads(), 1, "the completion routine re-armed the read");
         assert_eq!(sim.pause(a), NDIS_STATUS_SUCCESS);
         assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
@@ -852,7 +852,7 @@ fn ndis_pause_complete_when_idle() {
     sim.send(a, 2, 60);
     sim.pause(a);
     expect_only(&sim, &[NDIS_PAUSE_COMPLETE_WHEN_IDLE]);
-    flush_held(adapter_ctx(), NDIS_STATUS_SEND_ABORTED);
+    flush_held(adapter_ctx(), NDIS_STATUS_PAUSED);
     sim.remove_adapter(a);
     sim.unload();
     sim.assert_clean();
@@ -1312,4 +1312,419 @@ fn drop_panics_on_violations() {
     let err = r.expect_err("Sim::drop reports the violation");
     let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(msg.contains(MEMORY_BAD_FREE), "{msg}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The vwire hub port below each adapter, the protocol above it, and the rules they exercise
+
+/// A frame from the tap to `dst`.
+fn tap_frame(dst: [u8; 6], len: usize, tag: u8) -> Vec<u8> {
+    let mut f = vec![tag; len];
+    f[..6].copy_from_slice(&dst);
+    f[6..12].copy_from_slice(&TAP_MAC);
+    f[12] = 0x88;
+    f[13] = 0xB5;
+    f
+}
+
+#[test]
+fn hub_port_serves_reads_writes_and_ioctls() {
+    fresh();
+    let (sim, a) = with_adapter(3);
+    assert_eq!(sim.port_mac(a), [0x02, 0x76, 0x77, 0, 0, 0]);
+    assert!(sim.hub_port(a).is_some());
+    sim.restart(a);
+    // A read completes with a batch once the tap writes a frame to the port.
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    set_hook(move |point, _| {
+        let k = k();
+        let (read, write) = first_ad(|x| (x.read, x.write));
+        let r = if point == "read_complete" {
+            read
+        } else if point == "write_complete" {
+            write
+        } else {
+            return;
+        };
+        g.borrow_mut().push((point, k.wdf_request_get_status(r), k.wdf_request_get_information(r)));
+    });
+    let frame = tap_frame(sim.port_mac(a), 100, 0x11);
+    let reports = sim.inject_frames(a, &[&frame]);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].as_ref().map(|r| r.delivered), Ok(1));
+    sim.run_until_idle();
+    let (point, status, info) = got.borrow()[0];
+    assert_eq!((point, status), ("read_complete", STATUS_SUCCESS));
+    assert_eq!(info, vwire_proto::record_len(100).unwrap() + vwire_proto::BATCH_HEADER_LEN);
+    assert_eq!(sim.lower(a).reads_completed(), 1);
+    assert_eq!(sim.lower(a).pending_reads(), 1, "re-armed");
+    // A failed read, then a malformed raw completion.
+    sim.fail_next_reads(a, 1, STATUS_IO_DEVICE_ERROR);
+    sim.run_until_idle();
+    assert_eq!(got.borrow()[1].1, STATUS_IO_DEVICE_ERROR);
+    // The fake driver's 60 zero bytes are no batch: the hub refuses the write.
+    assert!(issue_write(adapter_ctx()));
+    sim.run_until_idle();
+    let last = *got.borrow().last().unwrap();
+    assert_eq!((last.0, last.1), ("write_complete", STATUS_INVALID_PARAMETER));
+    assert_eq!(sim.hub_counters(a).unwrap().tx_errors, 1);
+    // Internal IOCTLs: query the device (METHOD_BUFFERED into the output memory).
+    let k = k();
+    let target = first_ad(|x| x.target);
+    let attrs = WdfObjectAttributes::default();
+    let req = k.wdf_request_create(&attrs, target).unwrap();
+    let (out, out_ptr) = k.wdf_memory_create(&attrs, NON_PAGED_POOL_NX, TAG, 64).unwrap();
+    assert_eq!(
+        k.wdf_io_target_format_request_for_internal_ioctl(
+            target,
+            req,
+            vwire_proto::IOCTL_VWIRE_QUERY_DEVICE,
+            WdfMemory::NULL,
+            out
+        ),
+        STATUS_SUCCESS
+    );
+    assert!(k.wdf_request_send(req, target));
+    sim.run_until_idle();
+    assert_eq!(k.wdf_request_get_status(req), STATUS_SUCCESS);
+    let n = k.wdf_request_get_information(req);
+    // SAFETY: the 64-byte WDFMEMORY buffer.
+    let bytes = unsafe { std::slice::from_raw_parts(out_ptr.cast::<u8>(), n) };
+    assert_eq!(vwire_proto::DeviceInfo::decode(bytes).unwrap().mac, sim.port_mac(a));
+    // A link-change wait pends until the link changes.
+    let (input, in_ptr) = k.wdf_memory_create(&attrs, NON_PAGED_POOL_NX, TAG, 16).unwrap();
+    let generation = sim.hub_link_generation(a);
+    let wait = vwire_proto::LinkWait { known_generation: generation };
+    // SAFETY: the 16-byte WDFMEMORY buffer.
+    let len = wait.encode(unsafe { std::slice::from_raw_parts_mut(in_ptr.cast::<u8>(), 16) }).unwrap();
+    assert!(len > 0);
+    k.wdf_request_reuse(req, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+    let code = vwire_proto::IOCTL_VWIRE_WAIT_LINK_CHANGE;
+    assert_eq!(
+        k.wdf_io_target_format_request_for_internal_ioctl(target, req, code, input, out),
+        STATUS_SUCCESS
+    );
+    assert!(k.wdf_request_send(req, target));
+    sim.run_until_idle();
+    assert_eq!(sim.lower(a).pending_ioctls(), 1, "held until the link changes");
+    // Formatting it again while the port holds it is a violation.
+    k.wdf_io_target_format_request_for_internal_ioctl(target, req, code, input, out);
+    expect_only(&sim, &[KMDF_REQUEST_CHANGED_WHILE_PENDING]);
+    sim.set_link(a, false);
+    assert_eq!(sim.lower(a).pending_ioctls(), 0);
+    assert_eq!(k.wdf_request_get_status(req), STATUS_SUCCESS);
+    // SAFETY: as above.
+    let state =
+        vwire_proto::LinkState::decode(unsafe { std::slice::from_raw_parts(out_ptr.cast::<u8>(), 64) })
+            .unwrap();
+    assert_eq!(state.up, 0);
+    // A wait is cancelable.
+    k.wdf_request_reuse(req, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+    let wait = vwire_proto::LinkWait { known_generation: state.generation };
+    // SAFETY: as above.
+    wait.encode(unsafe { std::slice::from_raw_parts_mut(in_ptr.cast::<u8>(), 16) }).unwrap();
+    k.wdf_io_target_format_request_for_internal_ioctl(target, req, code, input, out);
+    assert!(k.wdf_request_send(req, target));
+    assert!(k.wdf_request_cancel_sent_request(req));
+    sim.run_until_idle();
+    assert_eq!(k.wdf_request_get_status(req), STATUS_CANCELLED);
+    // Synchronously: answered at once; a wait that would pend forever aborts the scenario.
+    let mut info = [0u8; 64];
+    let n = k
+        .wdf_io_target_send_internal_ioctl_synchronously(
+            target,
+            WdfRequest::NULL,
+            vwire_proto::IOCTL_VWIRE_QUERY_DEVICE,
+            &[],
+            &mut info,
+        )
+        .unwrap();
+    assert_eq!(vwire_proto::DeviceInfo::decode(&info[..n]).unwrap().mac, sim.port_mac(a));
+    let mut wait_bytes = [0u8; 16];
+    vwire_proto::LinkWait { known_generation: sim.hub_link_generation(a) }.encode(&mut wait_bytes).unwrap();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        k.wdf_io_target_send_internal_ioctl_synchronously(
+            target,
+            WdfRequest::NULL,
+            code,
+            &wait_bytes,
+            &mut info,
+        )
+    }));
+    assert!(r.is_err(), "the scenario is aborted");
+    expect_only(&sim, &[KMDF_SEND_SYNCHRONOUSLY_NEVER_RETURNS]);
+    k.wdf_object_delete(req.into());
+    k.wdf_object_delete(out.into());
+    k.wdf_object_delete(input.into());
+    set_hook(|_, _| {});
+    sim.set_link(a, true);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn protocol_send_shapes_are_built_like_ndis_builds_them() {
+    fresh();
+    set_cfg(|c| c.hold_sends = true);
+    let (sim, a) = with_adapter(5);
+    sim.restart(a);
+    let frames: Vec<Vec<u8>> = (0..5).map(|i| (0..70u8).map(|b| b ^ i).collect()).collect();
+    let shape = NblShape { nbs_per_nbl: 2, mdl_split: vec![14, 20], data_offset: 6 };
+    let ids = sim.send_frames(a, &frames, shape);
+    assert_eq!(ids.len(), 3, "5 frames, 2 NBs per NBL");
+    assert_eq!(sim.sent_frames(ids[0]), frames[..2].to_vec());
+    assert_eq!(sim.sent_frames(ids[2]), frames[4..].to_vec());
+    let held = first_ad(|x| x.held_sends.clone());
+    assert_eq!(held.len(), 3);
+    let k = k();
+    // SAFETY: NBLs the fake miniport holds; NDIS built them.
+    unsafe {
+        let nb = (*held[0]).FirstNetBuffer;
+        assert!(!(*nb).Next.is_null() && (*(*nb).Next).Next.is_null());
+        assert_eq!(((*nb).DataOffset, (*nb).DataLength, (*nb).CurrentMdlOffset), (6, 70, 6));
+        let mdl = (*nb).MdlChain;
+        assert_eq!((*nb).CurrentMdl, mdl);
+        let mut counts = Vec::new();
+        let mut bytes = Vec::new();
+        let mut m = mdl;
+        while !m.is_null() {
+            assert_ne!((*m).MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL), 0);
+            let va = k.mm_map_locked_pages_specify_cache(m, 0);
+            assert_eq!(va, (*m).MappedSystemVa);
+            counts.push((*m).ByteCount);
+            bytes.extend_from_slice(std::slice::from_raw_parts(va.cast::<u8>(), (*m).ByteCount as usize));
+            m = (*m).Next;
+        }
+        assert_eq!(counts, vec![6 + 14, 20, 36]);
+        assert_eq!(&bytes[6..], &frames[0][..]);
+    }
+    // An MDL the model never handed out.
+    let mut fake = [0u8; 64];
+    assert!(k.mm_map_locked_pages_specify_cache(fake.as_mut_ptr().cast(), 0).is_null());
+    expect_only(&sim, &[MEMORY_BAD_MDL]);
+    flush_held(adapter_ctx(), NDIS_STATUS_SUCCESS);
+    assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    // A miniport that advances an NB and gives it back so.
+    set_cfg(|c| {
+        c.hold_sends = false;
+        c.advance_nb = true;
+    });
+    sim.send_frames(a, &frames[..1], NblShape::default());
+    expect_only(&sim, &[NDIS_SEND_NB_CHAIN_UNCHANGED]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_send_complete_status_cancel_and_reset() {
+    fresh();
+    set_cfg(|c| {
+        c.hold_sends = true;
+        c.cancel_status = Some(NDIS_STATUS_SEND_ABORTED);
+    });
+    let (sim, a) = with_adapter(7);
+    sim.restart(a);
+    let frames = vec![vec![0x33u8; 60]; 3];
+    let cancelled = sim.send_frames_cancelable(a, &frames, NblShape::default(), 0x42);
+    let other = sim.send_frames_cancelable(a, &frames[..1], NblShape::default(), 0x43);
+    sim.cancel_send(a, 0x42);
+    assert!(cancelled.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SEND_ABORTED)));
+    assert_eq!(sim.send_completion(other[0]), None, "another cancel id is not touched");
+    sim.assert_no_violations();
+    // Completing a cancelled NBL inside MiniportCancelSend with anything but SEND_ABORTED.
+    set_cfg(|c| c.cancel_status = Some(NDIS_STATUS_SUCCESS));
+    sim.cancel_send(a, 0x43);
+    expect_only(&sim, &[NDIS_SEND_COMPLETE_STATUS]);
+    // SEND_ABORTED or RESET_IN_PROGRESS for an NBL nobody cancelled and no reset flushed.
+    sim.send(a, 1, 60);
+    flush_held(adapter_ctx(), NDIS_STATUS_SEND_ABORTED);
+    sim.send(a, 1, 60);
+    flush_held(adapter_ctx(), NDIS_STATUS_RESET_IN_PROGRESS);
+    let v = expect_only(&sim, &[NDIS_SEND_COMPLETE_STATUS]);
+    assert_eq!(v.len(), 2);
+    // Sends flushed by a reset complete with RESET_IN_PROGRESS.
+    let ids = sim.send(a, 2, 60);
+    set_hook(|point, ctx| {
+        if point == "reset" {
+            flush_held(ctx, NDIS_STATUS_RESET_IN_PROGRESS);
+        }
+    });
+    assert_eq!(sim.reset(a).0, NDIS_STATUS_SUCCESS);
+    assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_RESET_IN_PROGRESS)));
+    sim.assert_no_violations();
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_receive_returns_are_shuffled_held_and_checked() {
+    let mut multi = 0;
+    for seed in 0..8 {
+        fresh();
+        let (sim, a) = with_adapter(seed);
+        sim.restart(a);
+        sim.hold_returns(a, true);
+        let mut bufs: Vec<Vec<u8>> = (0..6).map(|i| vec![i as u8; 64]).collect();
+        let chain: Vec<(*mut NetBufferList, *mut Mdl)> = bufs.iter_mut().map(|b| rx_nbl(b)).collect();
+        for (nbl, _) in &chain {
+            k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), *nbl, 0, 1, 0);
+        }
+        sim.run_until_idle();
+        let c = sim.receive_counts(a);
+        assert_eq!((c.indicated_nbls, c.outstanding_nbls, c.returned_nbls), (6, 6, 0), "held");
+        // RESOURCES: ownership back at once, never returned.
+        let mut extra = vec![9u8; 60];
+        let (nbl, mdl) = rx_nbl(&mut extra);
+        k().ndis_m_indicate_receive_net_buffer_lists(
+            adapter_handle(),
+            nbl,
+            0,
+            1,
+            NDIS_RECEIVE_FLAGS_RESOURCES,
+        );
+        k().ndis_free_net_buffer_list(nbl);
+        k().ndis_free_mdl(mdl);
+        assert_eq!(sim.receive_counts(a).resources_nbls, 1);
+        assert_eq!(sim.received_frames(a).len(), 7);
+        // Recycling a buffer NDIS still owns is caught when the NBL comes back.
+        bufs[0][10] ^= 0xFF;
+        assert_eq!(sim.return_now(a), 6);
+        expect_only(&sim, &[NDIS_RECEIVE_OWNERSHIP]);
+        let c = sim.receive_counts(a);
+        assert_eq!((c.returned_nbls, c.outstanding_nbls), (6, 0));
+        if c.return_calls > 1 {
+            multi += 1;
+        }
+        for (flags, irql) in RETURNS.with(|r| r.borrow().clone()) {
+            assert_eq!(flags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL != 0, irql == DISPATCH_LEVEL);
+        }
+        // A pause completed while NDIS holds indicated NBLs; the protocol returns them then.
+        let mut more = vec![5u8; 64];
+        let (nbl, mdl) = rx_nbl(&mut more);
+        k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), nbl, 0, 1, 0);
+        assert_eq!(sim.pause(a), NDIS_STATUS_SUCCESS);
+        expect_only(&sim, &[NDIS_PAUSE_COMPLETE_WHEN_IDLE]);
+        assert_eq!(sim.return_now(a), 1);
+        for (_, mdl) in chain {
+            k().ndis_free_mdl(mdl);
+        }
+        k().ndis_free_mdl(mdl);
+        sim.remove_adapter(a);
+        sim.unload();
+        sim.assert_clean();
+    }
+    assert!(multi > 0, "returns come back in several groups for some seeds");
+}
+
+#[test]
+fn ndis_pause_waits_for_held_returns() {
+    fresh();
+    set_cfg(|c| c.pause_status = Some(NDIS_STATUS_PENDING));
+    let (sim, a) = with_adapter(2);
+    sim.restart(a);
+    sim.hold_returns(a, true);
+    let mut buf = vec![3u8; 64];
+    let (nbl, mdl) = rx_nbl(&mut buf);
+    k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), nbl, 0, 1, 0);
+    // The miniport pends its pause until the NBL is back, and completes it from MiniportReturn.
+    set_hook(|point, ctx| {
+        if point == "return" {
+            k().ndis_m_pause_complete(first_ad(|a| a.handle));
+            let _ = ctx;
+        }
+    });
+    assert_eq!(sim.pause(a), NDIS_STATUS_PENDING);
+    assert_eq!(sim.receive_counts(a).outstanding_nbls, 0);
+    k().ndis_free_mdl(mdl);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn surprise_removal_follows_the_documented_order() {
+    fresh();
+    let (sim, a) = with_adapter(4);
+    sim.restart(a);
+    sim.surprise_remove(a);
+    assert_eq!(sim.hub_port(a), None, "the port goes away after the halt");
+    let calls = sim.calls();
+    let at = |what: &str| calls.iter().position(|c| c.contains(what)).unwrap_or_else(|| panic!("{what}"));
+    assert!(at("-> MiniportDevicePnPEventNotify") < at("-> MiniportPause"));
+    assert!(at("-> MiniportPause") < at("-> MiniportHaltEx"));
+    assert!(at("<- MiniportHaltEx") < at("hub: port"));
+    sim.unload();
+    sim.assert_clean();
+    drop(sim);
+
+    // A driver that leaves its read below at halt: the port completes it with DEVICE_REMOVED.
+    fresh();
+    set_cfg(|c| {
+        c.skip_stop_target = true;
+        c.skip_device_delete = true;
+    });
+    let (sim, a) = with_adapter(4);
+    let read = first_ad(|x| x.read);
+    let status = Rc::new(RefCell::new(None));
+    let s2 = status.clone();
+    set_hook(move |point, _| {
+        if point == "read_complete" {
+            *s2.borrow_mut() = Some(k().wdf_request_get_status(read));
+        }
+    });
+    sim.surprise_remove(a);
+    assert_eq!(*status.borrow(), Some(STATUS_DEVICE_REMOVED), "held I/O completes when the port goes");
+    sim.unload();
+    expect_only(&sim, &[NDIS_HALT_LEAVES_NOTHING, KMDF_MINIPORT_DEVICE_DELETED, KMDF_OBJECT_LEAK]);
+}
+
+#[test]
+fn surprise_removal_with_uncancelable_io_deadlocks_the_halt() {
+    fresh();
+    let (sim, a) = with_adapter(6);
+    sim.restart(a);
+    sim.lower(a).hold_uncancelable(true);
+    // The notification arrives first: the fake driver stops nothing there, the halt stops the target.
+    sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED);
+    assert!(sim.hub_port(a).is_some(), "the bus has not seen the removal yet");
+    sim.pause(a);
+    let target = first_ad(|x| x.target);
+    let r = catch_unwind(AssertUnwindSafe(|| k().wdf_io_target_stop(target, WDF_IO_TARGET_CANCEL_SENT_IO)));
+    assert!(r.is_err(), "the halt can never return");
+    expect_only(&sim, &[KMDF_IO_TARGET_STOP_DEADLOCK]);
+    sim.lower(a).hold_uncancelable(false);
+    first_ad(|x| x.stopping = true);
+    sim.halt(a, NDIS_HALT_DEVICE_SURPRISE_REMOVED);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn allocations_count_what_the_driver_asks_for() {
+    fresh();
+    let sim = loaded(1);
+    let base = sim.allocations();
+    let a = sim.add_adapter().unwrap();
+    let after_init = sim.allocations();
+    // context + device + target + 2 requests + 2 memories + pool = 8
+    assert_eq!(after_init - base, 8);
+    sim.restart(a);
+    for _ in 0..10 {
+        sim.send(a, 4, 60);
+        sim.inject_frames(a, &[&tap_frame(sim.port_mac(a), 80, 1)]);
+        sim.run_until_idle();
+    }
+    assert_eq!(sim.allocations(), after_init, "the fake driver allocates nothing per frame");
+    let mut buf = vec![0u8; 60];
+    let (nbl, mdl) = rx_nbl(&mut buf);
+    assert_eq!(sim.allocations(), after_init + 2);
+    k().ndis_free_net_buffer_list(nbl);
+    k().ndis_free_mdl(mdl);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
 }

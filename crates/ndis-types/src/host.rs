@@ -94,6 +94,28 @@ pub trait Kernel {
         input_buffer: WdfMemory,
         length: usize,
     ) -> NtStatus;
+    /// `WdfIoTargetFormatRequestForInternalIoctl(target, request, ioctl, input, NULL, output, NULL)`:
+    /// `input`/`output` may be null (`WDF_NO_HANDLE`); each is passed whole.
+    fn wdf_io_target_format_request_for_internal_ioctl(
+        &self,
+        io_target: WdfIoTarget,
+        request: WdfRequest,
+        ioctl_code: u32,
+        input_buffer: WdfMemory,
+        output_buffer: WdfMemory,
+    ) -> NtStatus;
+    /// `WdfIoTargetSendInternalIoctlSynchronously(target, request, ioctl, &input, &output, NULL,
+    /// &bytes_returned)` with buffer-type memory descriptors (`input`/`output` may be empty:
+    /// `NULL` descriptors). PASSIVE_LEVEL; returns the bytes the device wrote to `output`.
+    /// `request` (may be null) is a reusable request the driver owns; it is not pending.
+    fn wdf_io_target_send_internal_ioctl_synchronously(
+        &self,
+        io_target: WdfIoTarget,
+        request: WdfRequest,
+        ioctl_code: u32,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<usize, NtStatus>;
     fn wdf_request_set_completion_routine(
         &self,
         request: WdfRequest,
@@ -159,6 +181,9 @@ pub trait Kernel {
         length: u32,
     ) -> *mut Mdl;
     fn ndis_free_mdl(&self, mdl: *mut Mdl);
+    /// `MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, Priority)`: what the
+    /// `MmGetSystemAddressForMdlSafe` inline calls when the MDL is not mapped yet.
+    fn mm_map_locked_pages_specify_cache(&self, mdl: *mut Mdl, priority: u32) -> *mut c_void;
     fn ndis_m_send_net_buffer_lists_complete(
         &self,
         miniport_adapter_handle: NdisHandle,

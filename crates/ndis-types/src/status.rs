@@ -52,6 +52,7 @@ pub const STATUS_PENDING: NtStatus = 0x0000_0103;
 pub const STATUS_UNSUCCESSFUL: NtStatus = s(0xC000_0001);
 pub const STATUS_INVALID_PARAMETER: NtStatus = s(0xC000_000D);
 pub const STATUS_INVALID_DEVICE_REQUEST: NtStatus = s(0xC000_0010);
+pub const STATUS_BUFFER_TOO_SMALL: NtStatus = s(0xC000_0023);
 pub const STATUS_INSUFFICIENT_RESOURCES: NtStatus = s(0xC000_009A);
 pub const STATUS_NOT_SUPPORTED: NtStatus = s(0xC000_00BB);
 pub const STATUS_CANCELLED: NtStatus = s(0xC000_0120);

@@ -6,6 +6,7 @@ use core::ffi::c_void;
 use ndis_types::host::{DeviceProperty, current};
 use ndis_types::miniport::NdisMiniportDriverCharacteristics;
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
+use ndis_types::oid::NdisStatusIndication;
 use ndis_types::wdf::*;
 use ndis_types::*;
 
@@ -102,6 +103,41 @@ pub fn wdf_io_target_format_request_for_read(
     output_buffer: WdfMemory,
 ) -> NtStatus {
     current().wdf_io_target_format_request_for_read(io_target, request, output_buffer)
+}
+
+pub fn wdf_io_target_format_request_for_write(
+    io_target: WdfIoTarget,
+    request: WdfRequest,
+    input_buffer: WdfMemory,
+    length: usize,
+) -> NtStatus {
+    current().wdf_io_target_format_request_for_write(io_target, request, input_buffer, length)
+}
+
+pub fn wdf_io_target_format_request_for_internal_ioctl(
+    io_target: WdfIoTarget,
+    request: WdfRequest,
+    ioctl_code: u32,
+    input_buffer: WdfMemory,
+    output_buffer: WdfMemory,
+) -> NtStatus {
+    current().wdf_io_target_format_request_for_internal_ioctl(
+        io_target,
+        request,
+        ioctl_code,
+        input_buffer,
+        output_buffer,
+    )
+}
+
+pub fn wdf_io_target_send_internal_ioctl_synchronously(
+    io_target: WdfIoTarget,
+    request: WdfRequest,
+    ioctl_code: u32,
+    input: &[u8],
+    output: &mut [u8],
+) -> Result<usize, NtStatus> {
+    current().wdf_io_target_send_internal_ioctl_synchronously(io_target, request, ioctl_code, input, output)
 }
 
 pub fn wdf_request_set_completion_routine(
@@ -242,6 +278,10 @@ pub unsafe fn ndis_free_mdl(mdl: *mut Mdl) {
     current().ndis_free_mdl(mdl)
 }
 
+pub fn mm_map_locked_pages_specify_cache(mdl: *mut Mdl, priority: u32) -> *mut c_void {
+    current().mm_map_locked_pages_specify_cache(mdl, priority)
+}
+
 /// # Safety
 /// `net_buffer_list` is a chain of NBLs NDIS sent to this miniport and not yet completed.
 pub unsafe fn ndis_m_send_net_buffer_lists_complete(
@@ -258,4 +298,39 @@ pub unsafe fn ndis_m_send_net_buffer_lists_complete(
 
 pub fn ndis_m_pause_complete(miniport_adapter_handle: NdisHandle) {
     current().ndis_m_pause_complete(miniport_adapter_handle)
+}
+
+/// # Safety
+/// `net_buffer_list` is a chain of `number_of_net_buffer_lists` receive NBLs the miniport owns.
+pub unsafe fn ndis_m_indicate_receive_net_buffer_lists(
+    miniport_adapter_handle: NdisHandle,
+    net_buffer_list: *mut NetBufferList,
+    port_number: u32,
+    number_of_net_buffer_lists: u32,
+    receive_flags: u32,
+) {
+    current().ndis_m_indicate_receive_net_buffer_lists(
+        miniport_adapter_handle,
+        net_buffer_list,
+        port_number,
+        number_of_net_buffer_lists,
+        receive_flags,
+    )
+}
+
+/// # Safety
+/// `status_indication` and its status buffer are valid for the call.
+pub unsafe fn ndis_m_indicate_status_ex(
+    miniport_adapter_handle: NdisHandle,
+    status_indication: *const NdisStatusIndication,
+) {
+    current().ndis_m_indicate_status_ex(miniport_adapter_handle, status_indication)
+}
+
+pub fn ndis_m_reset_complete(
+    miniport_adapter_handle: NdisHandle,
+    status: NdisStatus,
+    addressing_reset: Boolean,
+) {
+    current().ndis_m_reset_complete(miniport_adapter_handle, status, addressing_reset)
 }

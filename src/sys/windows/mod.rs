@@ -23,20 +23,24 @@ use core::ptr;
 
 use ndis_types::miniport::NdisMiniportDriverCharacteristics;
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
+use ndis_types::oid::NdisStatusIndication;
 use ndis_types::wdf::{
     EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetSentIoAction, WdfObjectAttributes,
     WdfObjectContextTypeInfo,
 };
 use ndis_types::{
-    DeviceObject, DriverObject, Kirql, NDIS_STATUS_SUCCESS, NdisHandle, NdisObjectHeader, NdisStatus,
-    NtStatus, RegistryPath, WdfContext, WdfDevice, WdfDriver, WdfIoTarget, WdfMemory, WdfObject, WdfRequest,
+    Boolean, DeviceObject, DriverObject, Kirql, NDIS_STATUS_SUCCESS, NdisHandle, NdisObjectHeader,
+    NdisStatus, NtStatus, RegistryPath, WdfContext, WdfDevice, WdfDriver, WdfIoTarget, WdfMemory, WdfObject,
+    WdfRequest,
 };
 use wdk_sys::{
-    _WDF_EXECUTION_LEVEL, _WDF_SYNCHRONIZATION_SCOPE, _WDFFUNCENUM, DEVICE_OBJECT, DRIVER_OBJECT, KSPIN_LOCK,
-    MDL, NT_SUCCESS, NTSTATUS, PDEVICE_OBJECT, PFN_WDF_REQUEST_COMPLETION_ROUTINE, PVOID, SIZE_T, ULONG,
-    ULONG_PTR, UNICODE_STRING, WDF_DRIVER_CONFIG, WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_SEND_OPTIONS,
-    WDF_OBJECT_ATTRIBUTES, WDF_REQUEST_REUSE_PARAMS, WDFDEVICE, WDFDRIVER, WDFFUNC, WDFMEMORY, WDFREQUEST,
-    call_unsafe_wdf_function_binding, ntddk,
+    _MEMORY_CACHING_TYPE, _MODE, _WDF_EXECUTION_LEVEL, _WDF_MEMORY_DESCRIPTOR_TYPE,
+    _WDF_SYNCHRONIZATION_SCOPE, _WDFFUNCENUM, DEVICE_OBJECT, DRIVER_OBJECT, KPROCESSOR_MODE, KSPIN_LOCK, MDL,
+    NT_SUCCESS, NTSTATUS, PDEVICE_OBJECT, PFN_WDF_REQUEST_COMPLETION_ROUTINE, PVOID, PWDF_MEMORY_DESCRIPTOR,
+    SIZE_T, ULONG, ULONG_PTR, UNICODE_STRING, WDF_DRIVER_CONFIG, WDF_MEMORY_DESCRIPTOR,
+    WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_SEND_OPTIONS, WDF_OBJECT_ATTRIBUTES, WDF_REQUEST_REUSE_PARAMS,
+    WDFDEVICE, WDFDRIVER, WDFFUNC, WDFMEMORY, WDFMEMORY_OFFSET, WDFREQUEST, call_unsafe_wdf_function_binding,
+    ntddk,
 };
 
 /// The three device objects `NdisMGetDeviceProperty` returns (the resource lists are not asked
@@ -131,6 +135,27 @@ pub unsafe fn ke_acquire_spin_lock_at_dpc_level(lock: *mut usize) {
 pub unsafe fn ke_release_spin_lock_from_dpc_level(lock: *mut usize) {
     // SAFETY: the caller holds the lock, acquired at DISPATCH_LEVEL.
     unsafe { ntddk::KeReleaseSpinLockFromDpcLevel(lock.cast::<KSPIN_LOCK>()) }
+}
+
+/// `MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, Priority)`: the mapping
+/// branch of wdm.h's FORCEINLINE `MmGetSystemAddressForMdlSafe` (ndis-abi.md §3.3; the flag test
+/// before it is the caller's). A plain ntoskrnl export here: wdk-build defines no `POOL_NX_OPTIN`,
+/// so wdm.h's inline redirection of this routine is not in effect (docs/wdk-items.md).
+pub fn mm_map_locked_pages_specify_cache(mdl: *mut Mdl, priority: u32) -> *mut c_void {
+    // SAFETY: the caller passes the MDL of an NBL it owns for the call (`Mdl` has the layout of MDL,
+    // layout.rs), at <= DISPATCH_LEVEL, with a NormalPagePriority | MdlMappingNoExecute priority.
+    // KernelMode is 0, which fits KPROCESSOR_MODE (CCHAR). Returns NULL if no mapping is possible
+    // (BugCheckOnFailure = FALSE).
+    unsafe {
+        ntddk::MmMapLockedPagesSpecifyCache(
+            mdl.cast::<MDL>(),
+            _MODE::KernelMode as KPROCESSOR_MODE,
+            _MEMORY_CACHING_TYPE::MmCached,
+            ptr::null_mut(),
+            0,
+            priority,
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,6 +361,109 @@ pub fn wdf_io_target_format_request_for_read(
             ptr::null_mut()
         )
     }
+}
+
+/// `WdfIoTargetFormatRequestForWrite(IoTarget, Request, InputBuffer, &Offset, NULL)` with
+/// `WDFMEMORY_OFFSET { BufferOffset: 0, BufferLength: length }`: the first `length` bytes of the
+/// buffer, no device offset.
+pub fn wdf_io_target_format_request_for_write(
+    io_target: WdfIoTarget,
+    request: WdfRequest,
+    input_buffer: WdfMemory,
+    length: usize,
+) -> NtStatus {
+    let mut offset = WDFMEMORY_OFFSET { BufferOffset: 0, BufferLength: length };
+    // SAFETY: live target, request and memory object owned by the driver; the request is not
+    // pending; `offset` is a live local (the framework copies it while formatting).
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfIoTargetFormatRequestForWrite,
+            io_target.0.cast(),
+            request.0.cast(),
+            input_buffer.0.cast(),
+            &mut offset,
+            ptr::null_mut()
+        )
+    }
+}
+
+/// `WdfIoTargetFormatRequestForInternalIoctl(IoTarget, Request, IoctlCode, InputBuffer, NULL,
+/// OutputBuffer, NULL)`: whole buffers; either memory handle may be NULL.
+pub fn wdf_io_target_format_request_for_internal_ioctl(
+    io_target: WdfIoTarget,
+    request: WdfRequest,
+    ioctl_code: u32,
+    input_buffer: WdfMemory,
+    output_buffer: WdfMemory,
+) -> NtStatus {
+    // SAFETY: live target and request owned by the driver, the request not pending; each memory
+    // handle is NULL or a live memory object owned by the driver.
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfIoTargetFormatRequestForInternalIoctl,
+            io_target.0.cast(),
+            request.0.cast(),
+            ioctl_code,
+            input_buffer.0.cast(),
+            ptr::null_mut(),
+            output_buffer.0.cast(),
+            ptr::null_mut()
+        )
+    }
+}
+
+/// `WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(&descriptor, Buffer, Length)` (WDF-SRC wdfmemory.h): zero,
+/// `Type = WdfMemoryDescriptorTypeBuffer`, `u.BufferType.{Buffer, Length}`.
+fn buffer_descriptor(buffer: *mut c_void, length: ULONG) -> WDF_MEMORY_DESCRIPTOR {
+    let mut descriptor = WDF_MEMORY_DESCRIPTOR {
+        Type: _WDF_MEMORY_DESCRIPTOR_TYPE::WdfMemoryDescriptorTypeBuffer,
+        ..Default::default()
+    };
+    // Writes to (nested) union fields of `Copy` type are safe.
+    descriptor.u.BufferType.Buffer = buffer;
+    descriptor.u.BufferType.Length = length;
+    descriptor
+}
+
+/// `WdfIoTargetSendInternalIoctlSynchronously(IoTarget, Request, IoctlCode, &InputDescriptor,
+/// &OutputDescriptor, WDF_NO_SEND_OPTIONS, &BytesReturned)` over the two slices (a NULL descriptor
+/// for an empty one). PASSIVE_LEVEL only (the caller's duty). A slice longer than `ULONG::MAX`
+/// cannot be described: `STATUS_INVALID_PARAMETER`.
+pub fn wdf_io_target_send_internal_ioctl_synchronously(
+    io_target: WdfIoTarget,
+    request: WdfRequest,
+    ioctl_code: u32,
+    input: &[u8],
+    output: &mut [u8],
+) -> Result<usize, NtStatus> {
+    let input_length = ULONG::try_from(input.len()).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
+    let output_length = ULONG::try_from(output.len()).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
+    // The framework only reads the input buffer of an internal IOCTL; the descriptor type has no
+    // const variant, hence `cast_mut`.
+    let mut input_descriptor = buffer_descriptor(input.as_ptr().cast_mut().cast(), input_length);
+    let mut output_descriptor = buffer_descriptor(output.as_mut_ptr().cast(), output_length);
+    let input_descriptor_ptr: PWDF_MEMORY_DESCRIPTOR =
+        if input.is_empty() { ptr::null_mut() } else { &mut input_descriptor };
+    let output_descriptor_ptr: PWDF_MEMORY_DESCRIPTOR =
+        if output.is_empty() { ptr::null_mut() } else { &mut output_descriptor };
+    let mut bytes_returned: ULONG_PTR = 0;
+    // SAFETY: live target; `request` is NULL or a live, idle request owned by the driver; the
+    // descriptors point at the borrowed slices, which outlive this synchronous call; the out-value is
+    // a live local. PASSIVE_LEVEL is the caller's duty.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfIoTargetSendInternalIoctlSynchronously,
+            io_target.0.cast(),
+            request.0.cast(),
+            ioctl_code,
+            input_descriptor_ptr,
+            output_descriptor_ptr,
+            WDF_NO_SEND_OPTIONS.cast(),
+            &mut bytes_returned
+        )
+    };
+    // ULONG_PTR is pointer-sized (asserted above): lossless.
+    if NT_SUCCESS(status) { Ok(bytes_returned as usize) } else { Err(status) }
 }
 
 /// `WdfRequestSetCompletionRoutine(Request, CompletionRoutine, CompletionContext)`.
@@ -628,4 +756,59 @@ pub unsafe fn ndis_m_send_net_buffer_lists_complete(
 pub fn ndis_m_pause_complete(miniport_adapter_handle: NdisHandle) {
     // SAFETY: the adapter handle; called once per pending MiniportPause, <= DISPATCH_LEVEL.
     unsafe { ndis::NdisMPauseComplete(miniport_adapter_handle.0) }
+}
+
+/// `NdisMIndicateReceiveNetBufferLists(MiniportAdapterHandle, NetBufferList, PortNumber,
+/// NumberOfNetBufferLists, ReceiveFlags)`.
+///
+/// # Safety
+/// `net_buffer_list` is a chain of `number_of_net_buffer_lists` receive NBLs the miniport owns.
+pub unsafe fn ndis_m_indicate_receive_net_buffer_lists(
+    miniport_adapter_handle: NdisHandle,
+    net_buffer_list: *mut NetBufferList,
+    port_number: u32,
+    number_of_net_buffer_lists: u32,
+    receive_flags: u32,
+) {
+    // SAFETY: guaranteed by the caller; `NetBufferList` has the layout of NET_BUFFER_LIST
+    // (layout.rs); <= DISPATCH_LEVEL with the matching DISPATCH flag.
+    unsafe {
+        ndis::NdisMIndicateReceiveNetBufferLists(
+            miniport_adapter_handle.0,
+            net_buffer_list.cast::<ndis::NET_BUFFER_LIST>(),
+            port_number,
+            number_of_net_buffer_lists,
+            receive_flags,
+        )
+    }
+}
+
+/// `NdisMIndicateStatusEx(MiniportAdapterHandle, StatusIndication)`.
+///
+/// # Safety
+/// `status_indication` and its status buffer are valid for the call.
+pub unsafe fn ndis_m_indicate_status_ex(
+    miniport_adapter_handle: NdisHandle,
+    status_indication: *const NdisStatusIndication,
+) {
+    // SAFETY: guaranteed by the caller; the mirror has the layout of NDIS_STATUS_INDICATION
+    // (layout.rs) and NDIS only reads it during the call; <= DISPATCH_LEVEL.
+    unsafe {
+        ndis::NdisMIndicateStatusEx(
+            miniport_adapter_handle.0,
+            status_indication.cast_mut().cast::<ndis::NDIS_STATUS_INDICATION>(),
+        )
+    }
+}
+
+/// `NdisMResetComplete(MiniportAdapterHandle, Status, AddressingReset)` (a routine in NDIS 6; the
+/// macro of the same name is only for legacy miniports, ndis-abi.md §9.1).
+pub fn ndis_m_reset_complete(
+    miniport_adapter_handle: NdisHandle,
+    status: NdisStatus,
+    addressing_reset: Boolean,
+) {
+    // SAFETY: the adapter handle; called once per MiniportResetEx that returned NDIS_STATUS_PENDING,
+    // <= DISPATCH_LEVEL. NDIS_STATUS is `int` and BOOLEAN is UCHAR, the facade's types.
+    unsafe { ndis::NdisMResetComplete(miniport_adapter_handle.0, status, addressing_reset) }
 }

@@ -46,17 +46,101 @@ pub(crate) struct MdlRec {
     pub(crate) scope: Scope,
 }
 
+/// What the NET_BUFFER looked like when NDIS handed it over (the miniport must give it back so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NbSnapshot {
+    nb: usize,
+    mdl_chain: usize,
+    current_mdl: usize,
+    current_mdl_offset: u32,
+    data_offset: u32,
+    data_length: u32,
+}
+
+impl NbSnapshot {
+    /// # Safety
+    /// `nb` is a readable NET_BUFFER.
+    unsafe fn of(nb: *const NetBuffer) -> Self {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            Self {
+                nb: nb as usize,
+                mdl_chain: (*nb).MdlChain as usize,
+                current_mdl: (*nb).CurrentMdl as usize,
+                current_mdl_offset: (*nb).CurrentMdlOffset,
+                data_offset: (*nb).DataOffset,
+                data_length: (*nb).DataLength,
+            }
+        }
+    }
+}
+
 /// An NBL the model (as a protocol) sent to the miniport.
 pub(crate) struct SendRec {
     pub(crate) adapter: AdapterId,
-    pub(crate) nbs: Vec<usize>,
+    pub(crate) nbs: Vec<NbSnapshot>,
     pub(crate) sent_at: Duration,
     pub(crate) completed: Option<NdisStatus>,
     pub(crate) paused_at_send: bool,
     pub(crate) removed_at_send: bool,
+    /// `NetBufferListInfo[NetBufferListCancelId]`, if the protocol set one.
+    pub(crate) cancel_id: Option<usize>,
+    /// `MiniportCancelSend` was called with its cancel id before it completed.
+    pub(crate) cancelled: bool,
+    /// Resets started on the adapter when it was sent, and whether one was in progress.
+    resets_at_send: u64,
+    in_reset_at_send: bool,
     timed_out: bool,
-    pub(crate) frame: Vec<u8>,
+    /// The frames it carries, one per NET_BUFFER.
+    pub(crate) frames: Vec<Vec<u8>>,
     _blocks: Vec<RawBlock>,
+}
+
+/// How the model (as a protocol) lays out the NBLs it sends: `nbs_per_nbl` NET_BUFFERs per NBL;
+/// each frame spread over MDLs of `mdl_split` bytes (the rest in the last MDL); `data_offset`
+/// unused bytes at the start of the first MDL (the NB's `DataOffset`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NblShape {
+    pub nbs_per_nbl: usize,
+    pub mdl_split: Vec<usize>,
+    pub data_offset: u32,
+}
+
+impl Default for NblShape {
+    fn default() -> Self {
+        Self { nbs_per_nbl: 1, mdl_split: Vec::new(), data_offset: 0 }
+    }
+}
+
+/// What the model (as a protocol) has seen of the receive path of one adapter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReceiveCounts {
+    /// NBLs indicated without `NDIS_RECEIVE_FLAGS_RESOURCES` (ownership passed to NDIS).
+    pub indicated_nbls: u64,
+    /// NBLs indicated with `NDIS_RECEIVE_FLAGS_RESOURCES` (ownership back at once).
+    pub resources_nbls: u64,
+    /// NET_BUFFERs (frames) indicated, either way.
+    pub frames: u64,
+    /// `NdisMIndicateReceiveNetBufferLists` calls.
+    pub indications: u64,
+    /// NBLs returned through `MiniportReturnNetBufferLists`.
+    pub returned_nbls: u64,
+    /// `MiniportReturnNetBufferLists` calls.
+    pub return_calls: u64,
+    /// NBLs NDIS owns right now (indicated, not returned yet).
+    pub outstanding_nbls: u64,
+}
+
+/// The protocol's side of one adapter's receive path.
+#[derive(Default)]
+pub(crate) struct RxState {
+    pub(crate) counts: ReceiveCounts,
+    /// NBLs NDIS owns and has not returned (no return scheduled for them yet).
+    pub(crate) outstanding: Vec<usize>,
+    /// Returns are held until `return_now` or `hold_returns(false)`.
+    pub(crate) hold: bool,
+    /// `ReturnSome` events in the scheduler.
+    pub(crate) return_events: usize,
 }
 
 #[derive(Default)]
@@ -69,8 +153,17 @@ pub(crate) struct DataState {
     freed_mdls: BTreeSet<usize>,
     pub(crate) sends: Vec<SendRec>,
     by_nbl: HashMap<usize, usize>,
+    /// MDLs of the protocol's sends (alive for the run).
+    send_mdls: BTreeSet<usize>,
     last_completion: HashMap<AdapterId, Duration>,
     hang_reported: HashMap<AdapterId, Duration>,
+    pub(crate) rx: HashMap<AdapterId, RxState>,
+    /// Frames of each indicated NBL as indicated (checked again when NDIS returns it).
+    indicated: HashMap<usize, Vec<Vec<u8>>>,
+    /// Resets started per adapter.
+    pub(crate) resets: HashMap<AdapterId, u64>,
+    /// Inside `MiniportCancelSend(adapter, cancel id)`.
+    cancelling: Option<(AdapterId, usize)>,
 }
 
 /// Statuses `NdisMSendNetBufferListsComplete` may carry (ndis-kmdf.md §3.4).
@@ -87,8 +180,13 @@ const SEND_STATUSES: &[NdisStatus] = &[
     NDIS_STATUS_LOW_POWER_STATE,
 ];
 
-/// Build an MDL over `len` bytes at `va`, as `NdisAllocateMdl` does.
+/// Build an MDL over `len` bytes at `va`, as `NdisAllocateMdl` (IoAllocateMdl +
+/// MmBuildMdlForNonPagedPool) does: `MDL_SOURCE_IS_NONPAGED_POOL`, `MappedSystemVa` = `va`.
 fn build_mdl(va: *mut c_void, len: u32) -> RawBlock {
+    build_mdl_flags(va, len, MDL_SOURCE_IS_NONPAGED_POOL)
+}
+
+fn build_mdl_flags(va: *mut c_void, len: u32, flags: i16) -> RawBlock {
     let offset = (va as usize) & 0xFFF;
     let pages = (offset + len as usize).div_ceil(4096).max(1);
     let size = size_of::<Mdl>() + 8 * pages;
@@ -98,7 +196,7 @@ fn build_mdl(va: *mut c_void, len: u32) -> RawBlock {
     unsafe {
         (*mdl).Next = ptr::null_mut();
         (*mdl).Size = size as i16;
-        (*mdl).MdlFlags = MDL_SOURCE_IS_NONPAGED_POOL;
+        (*mdl).MdlFlags = flags;
         (*mdl).MappedSystemVa = va;
         (*mdl).StartVa = ((va as usize) & !0xFFF) as *mut c_void;
         (*mdl).ByteCount = len;
@@ -130,8 +228,29 @@ unsafe fn init_nb(nb: *mut NetBuffer, pool: usize, mdl_chain: *mut Mdl, data_off
 
 impl State {
     fn is_known_mdl(&self, mdl: *mut Mdl) -> bool {
-        self.data.mdls.contains_key(&(mdl as usize))
-            || self.data.sends.iter().any(|s| s._blocks.iter().any(|b| core::ptr::eq(b.ptr, mdl.cast())))
+        self.data.mdls.contains_key(&(mdl as usize)) || self.data.send_mdls.contains(&(mdl as usize))
+    }
+
+    /// `MmMapLockedPagesSpecifyCache` (what `MmGetSystemAddressForMdlSafe` calls for an MDL that
+    /// is neither mapped nor nonpaged): every MDL the model knows is nonpaged and mapped, so this
+    /// is `MappedSystemVa`; an unknown MDL is a wild pointer.
+    pub(crate) fn mm_map_locked_pages(&mut self, mdl: *mut Mdl) -> *mut c_void {
+        let api = "MmMapLockedPagesSpecifyCache";
+        self.check_irql(api, DISPATCH_LEVEL);
+        if mdl.is_null() || !self.is_known_mdl(mdl) {
+            let why = if self.data.freed_mdls.contains(&(mdl as usize)) {
+                "an MDL that was freed"
+            } else {
+                "not an MDL NDIS or the driver allocated"
+            };
+            self.violate(MEMORY_BAD_MDL, format!("{api}({mdl:p}): {why}"));
+            return ptr::null_mut();
+        }
+        // SAFETY: a live MDL the model built.
+        unsafe {
+            (*mdl).MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
+            (*mdl).MappedSystemVa
+        }
     }
 
     /// The bytes an NB describes, checking that its MDLs are real and long enough.
@@ -203,6 +322,7 @@ impl State {
             return NdisHandle::NULL;
         }
         let pool = self.mint();
+        self.allocations += 1;
         self.data.pools.insert(pool, Pool { params: *params, scope, live: BTreeSet::new() });
         NdisHandle(pool as *mut c_void)
     }
@@ -271,6 +391,7 @@ impl State {
         if self.fallible(api) {
             return ptr::null_mut();
         }
+        self.allocations += 1;
         let nbl_block = RawBlock::new(size_of::<NetBufferList>(), 16, 0);
         let nb_block = RawBlock::new(size_of::<NetBuffer>(), 16, 0);
         let used = context_size as usize;
@@ -356,6 +477,7 @@ impl State {
         if self.fallible(api) {
             return ptr::null_mut();
         }
+        self.allocations += 1;
         let block = build_mdl(va, length);
         let mdl = block.ptr.cast::<Mdl>();
         self.data.freed_mdls.remove(&(mdl as usize));
@@ -453,10 +575,8 @@ impl State {
             };
             // SAFETY: a model-built NBL, alive for the whole run.
             let (next, status) = unsafe { ((*nbl).Next, (*nbl).Status) };
-            let rec = &self.data.sends[index];
-            let (sent_on, completed, sent_nbs, paused, removed) =
-                (rec.adapter, rec.completed, rec.nbs.clone(), rec.paused_at_send, rec.removed_at_send);
             let id = index + 1;
+            let (sent_on, completed) = (self.data.sends[index].adapter, self.data.sends[index].completed);
             if sent_on != a {
                 let msg = format!(
                     "{api}: NBL {nbl:p} (send #{id}) was sent to adapter {}, completed on adapter {}",
@@ -473,51 +593,105 @@ impl State {
                 nbl = next;
                 continue;
             }
-            // The NB chain must be exactly what was sent.
-            let mut nbs = Vec::new();
-            // SAFETY: as above; NB pointers the model built are readable (a changed chain is reported,
-            // and only walked as far as the recorded length).
-            unsafe {
-                let mut nb = (*nbl).FirstNetBuffer;
-                while !nb.is_null() && nbs.len() <= sent_nbs.len() {
-                    nbs.push(nb as usize);
-                    nb = if sent_nbs.contains(&(nb as usize)) { (*nb).Next } else { ptr::null_mut() };
-                }
-            }
-            if nbs != sent_nbs {
-                let msg = format!(
-                    "{api}: NBL {nbl:p} (send #{id}) comes back with NET_BUFFERs {nbs:x?}, sent with {sent_nbs:x?}"
-                );
-                self.violate(NDIS_SEND_NB_CHAIN_UNCHANGED, msg);
-            }
-            if !SEND_STATUSES.contains(&status) {
-                self.violate(
-                    NDIS_SEND_COMPLETE_STATUS,
-                    format!(
-                        "{api}: NBL {nbl:p} (send #{id}) completed with {:#x}, not a send status",
-                        status as u32
-                    ),
-                );
-            } else if removed
-                && status != NDIS_STATUS_NOT_ACCEPTED
-                && !(paused && status == NDIS_STATUS_PAUSED)
-            {
-                let msg = format!(
-                    "{api}: NBL {nbl:p} (send #{id}) sent after surprise removal completed with {:#x}; expected NDIS_STATUS_NOT_ACCEPTED",
-                    status as u32
-                );
-                self.violate(NDIS_SEND_COMPLETE_STATUS, msg);
-            } else if paused && !removed && status != NDIS_STATUS_PAUSED {
-                let msg = format!(
-                    "{api}: NBL {nbl:p} (send #{id}) sent while the adapter was pausing or paused completed with {:#x}; expected NDIS_STATUS_PAUSED",
-                    status as u32
-                );
-                self.violate(NDIS_SEND_COMPLETE_STATUS, msg);
-            }
+            self.check_nb_chain(api, nbl, index);
+            self.check_send_status(api, nbl, index, a, status);
             let now = self.now;
             self.data.sends[index].completed = Some(status);
             self.data.last_completion.insert(a, now);
             nbl = next;
+        }
+    }
+
+    /// `Ndis.SendNbChainUnchanged`: the same NET_BUFFERs, in order, each as NDIS handed it over.
+    fn check_nb_chain(&mut self, api: &str, nbl: *mut NetBufferList, index: usize) {
+        let sent = &self.data.sends[index].nbs;
+        let mut now = Vec::new();
+        // SAFETY: a model-built NBL; NB pointers are followed only while they are ones the model
+        // built for it (a changed chain is reported, never walked into the unknown).
+        unsafe {
+            let mut nb = (*nbl).FirstNetBuffer;
+            while !nb.is_null() && now.len() <= sent.len() {
+                if !sent.iter().any(|s| s.nb == nb as usize) {
+                    now.push(NbSnapshot { nb: nb as usize, ..sent[0] });
+                    break;
+                }
+                now.push(NbSnapshot::of(nb));
+                nb = (*nb).Next;
+            }
+        }
+        if now != *sent {
+            let id = index + 1;
+            let nbs: Vec<usize> = now.iter().map(|s| s.nb).collect();
+            let sent_nbs: Vec<usize> = sent.iter().map(|s| s.nb).collect();
+            let msg = if nbs != sent_nbs {
+                format!(
+                    "{api}: NBL {nbl:p} (send #{id}) comes back with NET_BUFFERs {nbs:x?}, sent with {sent_nbs:x?}"
+                )
+            } else {
+                let (i, (was, is)) =
+                    sent.iter().zip(&now).enumerate().find(|(_, (w, n))| w != n).expect("they differ");
+                format!(
+                    "{api}: NBL {nbl:p} (send #{id}) NET_BUFFER {i} comes back changed: sent as {was:x?}, now {is:x?} (advance without retreat?)"
+                )
+            };
+            self.violate(NDIS_SEND_NB_CHAIN_UNCHANGED, msg);
+        }
+    }
+
+    /// `Ndis.SendCompleteStatus` for one completed NBL.
+    fn check_send_status(
+        &mut self,
+        api: &str,
+        nbl: *mut NetBufferList,
+        index: usize,
+        a: AdapterId,
+        status: NdisStatus,
+    ) {
+        let id = index + 1;
+        let rec = &self.data.sends[index];
+        let (paused, removed, cancelled, cancel_id) =
+            (rec.paused_at_send, rec.removed_at_send, rec.cancelled, rec.cancel_id);
+        let resets_now = self.data.resets.get(&a).copied().unwrap_or(0);
+        let reset_since_send = rec.in_reset_at_send || resets_now > rec.resets_at_send;
+        let removed_now = self.adapter(a).surprise_removed;
+        let in_cancel = self.data.cancelling.filter(|(ca, _)| *ca == a).map(|(_, c)| c);
+        let problem = if !SEND_STATUSES.contains(&status) {
+            Some(format!("completed with {:#x}, not a send status", status as u32))
+        } else if removed && status != NDIS_STATUS_NOT_ACCEPTED && !(paused && status == NDIS_STATUS_PAUSED) {
+            Some(format!(
+                "sent after surprise removal completed with {:#x}; expected NDIS_STATUS_NOT_ACCEPTED",
+                status as u32
+            ))
+        } else if paused && !removed && status != NDIS_STATUS_PAUSED {
+            Some(format!(
+                "sent while the adapter was pausing or paused completed with {:#x}; expected NDIS_STATUS_PAUSED",
+                status as u32
+            ))
+        } else if let Some(cid) = in_cancel
+            && cancel_id == Some(cid)
+            && status != NDIS_STATUS_SEND_ABORTED
+        {
+            Some(format!(
+                "completed inside MiniportCancelSend for its cancel id {cid:#x} with {:#x}; a cancelled send completes with NDIS_STATUS_SEND_ABORTED",
+                status as u32
+            ))
+        } else if status == NDIS_STATUS_SEND_ABORTED && !cancelled && !reset_since_send && !removed_now {
+            Some(match (in_cancel, cancel_id) {
+                (Some(cid), Some(own)) => format!(
+                    "completed with NDIS_STATUS_SEND_ABORTED inside MiniportCancelSend({cid:#x}) but its cancel id is {own:#x}"
+                ),
+                (Some(cid), None) => format!(
+                    "completed with NDIS_STATUS_SEND_ABORTED inside MiniportCancelSend({cid:#x}) but it has no cancel id"
+                ),
+                _ => "completed with NDIS_STATUS_SEND_ABORTED but nobody cancelled it (no MiniportCancelSend for its id, no reset)".into(),
+            })
+        } else if status == NDIS_STATUS_RESET_IN_PROGRESS && !reset_since_send && !removed_now {
+            Some("completed with NDIS_STATUS_RESET_IN_PROGRESS but no reset started since it was sent".into())
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            self.violate(NDIS_SEND_COMPLETE_STATUS, format!("{api}: NBL {nbl:p} (send #{id}) {why}"));
         }
     }
 
@@ -554,6 +728,10 @@ impl State {
         let resources = flags & NDIS_RECEIVE_FLAGS_RESOURCES != 0;
         let mut chain = Vec::new();
         let mut nbl = head;
+        if head.is_null() {
+            self.violate(NDIS_RECEIVE_COUNT_MATCHES, format!("{api} with a NULL NBL chain"));
+            return;
+        }
         while !nbl.is_null() {
             if chain.contains(&(nbl as usize)) {
                 self.violate(
@@ -564,10 +742,14 @@ impl State {
             }
             match self.data.nbls.get(&(nbl as usize)).map(|n| n.owner) {
                 None => {
-                    self.violate(
-                        NDIS_RECEIVE_OWNERSHIP,
-                        format!("{api}: {nbl:p} is not an NBL from this driver's pools"),
-                    );
+                    let why = if self.data.by_nbl.contains_key(&(nbl as usize)) {
+                        "an NBL the protocol sent (a miniport indicates only NBLs from its own pools)"
+                    } else if self.data.freed_nbls.contains(&(nbl as usize)) {
+                        "an NBL that was freed"
+                    } else {
+                        "not an NBL from this driver's pools"
+                    };
+                    self.violate(NDIS_RECEIVE_OWNERSHIP, format!("{api}: {nbl:p} is {why}"));
                     return;
                 }
                 Some(NblOwner::Ndis(_)) => {
@@ -587,12 +769,17 @@ impl State {
             let msg = format!("{api}: NumberOfNetBufferLists {count}, but the chain holds {}", chain.len());
             self.violate(NDIS_RECEIVE_COUNT_MATCHES, msg);
         }
+        let mut frames_of = Vec::with_capacity(chain.len());
         for &n in &chain {
             // SAFETY: as above.
             let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
+            if nb.is_null() {
+                self.violate(NDIS_NBL_STRUCTURE_VALID, format!("{api}: NBL {n:#x} has no NET_BUFFER"));
+            }
+            let mut frames = Vec::new();
             while !nb.is_null() {
                 match self.nb_bytes(nb) {
-                    Ok(frame) => self.adapter_mut(a).received.push(frame),
+                    Ok(frame) => frames.push(frame),
                     Err(why) => {
                         self.violate(NDIS_NBL_STRUCTURE_VALID, format!("{api}: NBL {n:#x} NB {nb:p}: {why}"));
                         break;
@@ -601,26 +788,50 @@ impl State {
                 // SAFETY: as above.
                 nb = unsafe { (*nb).Next };
             }
+            self.adapter_mut(a).received.extend(frames.iter().cloned());
+            frames_of.push(frames);
         }
+        let rx = self.data.rx.entry(a).or_default();
+        rx.counts.indications += 1;
+        rx.counts.frames += frames_of.iter().map(|f| f.len() as u64).sum::<u64>();
         if resources {
+            // The miniport owns them again as soon as this returns; NDIS never returns them.
+            rx.counts.resources_nbls += chain.len() as u64;
             return;
         }
-        for &n in &chain {
+        rx.counts.indicated_nbls += chain.len() as u64;
+        rx.counts.outstanding_nbls += chain.len() as u64;
+        rx.outstanding.extend(chain.iter().copied());
+        for (&n, frames) in chain.iter().zip(frames_of) {
             self.data.nbls.get_mut(&n).expect("checked").owner = NblOwner::Ndis(a);
+            self.data.indicated.insert(n, frames);
         }
-        // NDIS returns them later, maybe split over several calls.
-        let split = if chain.len() > 1 && self.rng.coin() {
-            1 + self.rng.below(chain.len() as u64 - 1) as usize
-        } else {
-            chain.len()
-        };
-        let (first, second) = chain.split_at(split);
-        for part in [first, second] {
-            if !part.is_empty() {
-                let delay = Duration::from_micros(self.rng.below(500));
-                self.schedule(delay, crate::sched::EventKind::ReturnNbls { adapter: a, nbls: part.to_vec() });
-            }
+        self.schedule_return(a);
+    }
+
+    /// NDIS returns some of what it holds for `a` later (a seeded delay), unless returns are held.
+    pub(crate) fn schedule_return(&mut self, a: AdapterId) {
+        let rx = self.data.rx.entry(a).or_default();
+        if rx.hold || rx.outstanding.is_empty() {
+            return;
         }
+        rx.return_events += 1;
+        let delay = Duration::from_micros(self.rng.below(500));
+        self.schedule(delay, crate::sched::EventKind::ReturnSome { adapter: a });
+    }
+
+    /// Take a seeded, shuffled subset of what NDIS holds for `a` (`all`: everything).
+    pub(crate) fn take_returns(&mut self, a: AdapterId, all: bool) -> Vec<usize> {
+        let mut held = std::mem::take(&mut self.data.rx.entry(a).or_default().outstanding);
+        for i in (1..held.len()).rev() {
+            let j = self.rng.below(i as u64 + 1) as usize;
+            held.swap(i, j);
+        }
+        let k =
+            if all || held.len() <= 1 { held.len() } else { 1 + self.rng.below(held.len() as u64) as usize };
+        let rest = held.split_off(k);
+        self.data.rx.entry(a).or_default().outstanding = rest;
+        held
     }
 
     pub(crate) fn check_send_timers(&mut self) {
@@ -665,45 +876,48 @@ impl State {
         }
     }
 
-    /// Build `count` protocol NBLs (one NB, one MDL over model-owned frame bytes each), chained.
+    /// Build protocol NBLs carrying `frames`, laid out as `shape` says, chained; one `SendId` per NBL.
     fn build_sends(
         &mut self,
         a: AdapterId,
-        count: usize,
-        frame_len: usize,
+        frames: &[Vec<u8>],
+        shape: &NblShape,
+        cancel_id: Option<usize>,
     ) -> (Vec<SendId>, *mut NetBufferList) {
         let state = self.adapter(a).state;
         let paused = matches!(state, AdapterState::Pausing | AdapterState::Paused);
         let removed = self.adapter(a).surprise_removed;
-        let src = self.adapter(a).general.as_ref().map(|g| g.current_mac_address.clone()).unwrap_or_default();
+        let resets_at_send = self.data.resets.get(&a).copied().unwrap_or(0);
+        let in_reset_at_send = self.adapter(a).reset.is_some();
+        let source = NdisHandle(self.adapter(a).handle as *mut c_void);
+        let per_nbl = shape.nbs_per_nbl.max(1);
         let mut ids = Vec::new();
         let mut head: *mut NetBufferList = ptr::null_mut();
         let mut tail: *mut NetBufferList = ptr::null_mut();
-        for _ in 0..count {
-            let id = self.data.sends.len() + 1;
-            let mut frame = vec![0u8; frame_len];
-            let mut header = [0xFFu8; 14];
-            for (i, b) in src.iter().take(6).enumerate() {
-                header[6 + i] = *b;
+        for group in frames.chunks(per_nbl) {
+            let mut blocks = Vec::new();
+            let mut nbs: Vec<*mut NetBuffer> = Vec::new();
+            for frame in group {
+                let (nb_block, mut frame_blocks) = self.build_send_nb(frame, shape);
+                let nb = nb_block.ptr.cast::<NetBuffer>();
+                if let Some(&prev) = nbs.last() {
+                    // SAFETY: NBs the model just built.
+                    unsafe { (*prev).Next = nb };
+                }
+                nbs.push(nb);
+                blocks.push(nb_block);
+                blocks.append(&mut frame_blocks);
             }
-            header[12] = 0x88;
-            header[13] = 0xB5;
-            for (i, b) in frame.iter_mut().enumerate() {
-                *b = if i < 14 { header[i] } else { (id + i) as u8 };
-            }
-            let data = RawBlock::new(frame_len.max(1), 16, 0);
-            // SAFETY: `data` holds at least frame_len bytes.
-            unsafe { ptr::copy_nonoverlapping(frame.as_ptr(), data.ptr, frame_len) };
-            let mdl = build_mdl(data.ptr.cast(), frame_len as u32);
-            let nb_block = RawBlock::new(size_of::<NetBuffer>(), 16, 0);
             let nbl_block = RawBlock::new(size_of::<NetBufferList>(), 16, 0);
-            let (nb, nbl) = (nb_block.ptr.cast::<NetBuffer>(), nbl_block.ptr.cast::<NetBufferList>());
-            // SAFETY: fresh zeroed blocks; the MDL chain is the one just built.
+            let nbl = nbl_block.ptr.cast::<NetBufferList>();
+            // SAFETY: a fresh zeroed NBL; the NBs were just built.
             unsafe {
-                init_nb(nb, 0, mdl.ptr.cast(), 0, frame_len as u32);
-                (*nbl).FirstNetBuffer = nb;
-                (*nbl).SourceHandle = NdisHandle(self.adapter(a).handle as *mut c_void);
+                (*nbl).FirstNetBuffer = nbs[0];
+                (*nbl).SourceHandle = source;
                 (*nbl).Status = NDIS_STATUS_SUCCESS;
+                if let Some(cid) = cancel_id {
+                    (*nbl).NetBufferListInfo[NET_BUFFER_LIST_CANCEL_ID] = cid as *mut c_void;
+                }
                 if tail.is_null() {
                     head = nbl;
                 } else {
@@ -711,29 +925,108 @@ impl State {
                 }
             }
             tail = nbl;
-            let now = self.now;
-            self.data.by_nbl.insert(nbl as usize, self.data.sends.len());
+            blocks.push(nbl_block);
+            // SAFETY: NBs the model just built.
+            let snapshots = nbs.iter().map(|&nb| unsafe { NbSnapshot::of(nb) }).collect();
+            let index = self.data.sends.len();
+            self.data.by_nbl.insert(nbl as usize, index);
             self.data.sends.push(SendRec {
                 adapter: a,
-                nbs: vec![nb as usize],
-                sent_at: now,
+                nbs: snapshots,
+                sent_at: self.now,
                 completed: None,
                 paused_at_send: paused,
                 removed_at_send: removed,
+                cancel_id,
+                cancelled: false,
+                resets_at_send,
+                in_reset_at_send,
                 timed_out: false,
-                frame,
-                _blocks: vec![data, mdl, nb_block, nbl_block],
+                frames: group.to_vec(),
+                _blocks: blocks,
             });
-            ids.push(SendId(id as u64));
+            ids.push(SendId(index as u64 + 1));
         }
         (ids, head)
     }
+
+    /// One NET_BUFFER over `frame`: separate buffers per MDL (never contiguous), `data_offset`
+    /// unused bytes before the frame in the first MDL. The NB block comes first in the result.
+    fn build_send_nb(&mut self, frame: &[u8], shape: &NblShape) -> (RawBlock, Vec<RawBlock>) {
+        let mut pieces = Vec::new();
+        let mut left = frame.len();
+        for &n in &shape.mdl_split {
+            if left == 0 {
+                break;
+            }
+            let take = n.min(left);
+            if take > 0 {
+                pieces.push(take);
+                left -= take;
+            }
+        }
+        if left > 0 || pieces.is_empty() {
+            pieces.push(left);
+        }
+        let offset = shape.data_offset as usize;
+        let mut blocks = Vec::new();
+        let mut mdls: Vec<*mut Mdl> = Vec::new();
+        let mut at = 0;
+        for (i, &len) in pieces.iter().enumerate() {
+            let lead = if i == 0 { offset } else { 0 };
+            let total = lead + len;
+            let data = RawBlock::new(total.max(1), 16, 0x5A);
+            // SAFETY: `data` holds `total` bytes; the frame slice is in bounds.
+            unsafe { ptr::copy_nonoverlapping(frame[at..at + len].as_ptr(), data.ptr.add(lead), len) };
+            at += len;
+            // tcpip hands down nonpaged header buffers and locked, mapped payload pages: either flag
+            // lets MmGetSystemAddressForMdlSafe return MappedSystemVa without mapping.
+            let flags = if self.rng.coin() { MDL_SOURCE_IS_NONPAGED_POOL } else { MDL_MAPPED_TO_SYSTEM_VA };
+            let mdl = build_mdl_flags(data.ptr.cast(), total.max(1) as u32, flags);
+            let m = mdl.ptr.cast::<Mdl>();
+            if let Some(&prev) = mdls.last() {
+                // SAFETY: MDLs the model just built.
+                unsafe { (*prev).Next = m };
+            }
+            mdls.push(m);
+            self.data.send_mdls.insert(m as usize);
+            blocks.push(data);
+            blocks.push(mdl);
+        }
+        let nb_block = RawBlock::new(size_of::<NetBuffer>(), 16, 0);
+        // SAFETY: a fresh zeroed NB; the MDL chain was just built.
+        unsafe { init_nb(nb_block.ptr.cast(), 0, mdls[0], shape.data_offset, frame.len() as u32) };
+        (nb_block, blocks)
+    }
+}
+
+/// The frames `Sim::send` sends: broadcast from the adapter's MAC, EtherType 0x88B5 (local
+/// experimental), a payload pattern that differs per frame.
+pub(crate) fn test_frames(src: &[u8], first_id: usize, count: usize, frame_len: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|k| {
+            let id = first_id + k;
+            let mut header = [0xFFu8; 14];
+            for (i, b) in src.iter().take(6).enumerate() {
+                header[6 + i] = *b;
+            }
+            header[12] = 0x88;
+            header[13] = 0xB5;
+            (0..frame_len).map(|i| if i < 14 { header[i] } else { (id + i) as u8 }).collect()
+        })
+        .collect()
 }
 
 impl Inner {
-    /// NDIS hands `count` NBLs to `MiniportSendNetBufferLists` at a seeded IRQL.
-    pub(crate) fn send(&self, a: AdapterId, count: usize, frame_len: usize) -> Vec<SendId> {
-        assert!(count > 0, "kernel-sim: send needs at least one NBL");
+    /// NDIS hands protocol NBLs carrying `frames` to `MiniportSendNetBufferLists` at a seeded IRQL.
+    pub(crate) fn send_frames(
+        &self,
+        a: AdapterId,
+        frames: &[Vec<u8>],
+        shape: &NblShape,
+        cancel_id: Option<usize>,
+    ) -> Vec<SendId> {
+        assert!(!frames.is_empty(), "kernel-sim: send needs at least one frame");
         let (ids, head, ctx, handler, irql) = self.with(|st| {
             let state = st.adapter(a).state;
             assert!(
@@ -752,7 +1045,7 @@ impl Inner {
                 .and_then(|c| c.SendNetBufferListsHandler)
                 .expect("validated at registration");
             let ctx = st.adapter_context(a);
-            let (ids, head) = st.build_sends(a, count, frame_len);
+            let (ids, head) = st.build_sends(a, frames, shape, cancel_id);
             let irql = st.seeded_irql();
             (ids, head, ctx, handler, irql)
         });
@@ -764,7 +1057,72 @@ impl Inner {
         ids
     }
 
-    /// NDIS returns indicated NBLs through `MiniportReturnNetBufferLists` at a seeded IRQL.
+    /// NDIS sends `count` one-frame NBLs of `frame_len` bytes each, chained, in one call.
+    pub(crate) fn send(&self, a: AdapterId, count: usize, frame_len: usize) -> Vec<SendId> {
+        assert!(count > 0, "kernel-sim: send needs at least one NBL");
+        let frames = self.with(|st| {
+            let src =
+                st.adapter(a).general.as_ref().map(|g| g.current_mac_address.clone()).unwrap_or_default();
+            test_frames(&src, st.data.sends.len() + 1, count, frame_len)
+        });
+        self.send_frames(a, &frames, &NblShape::default(), None)
+    }
+
+    /// `MiniportCancelSend(ctx, cancel_id)` at a seeded IRQL.
+    pub(crate) fn cancel_send(&self, a: AdapterId, cancel_id: usize) {
+        let (handler, ctx, irql) = self.with(|st| {
+            for s in st.data.sends.iter_mut() {
+                if s.adapter == a && s.cancel_id == Some(cancel_id) && s.completed.is_none() {
+                    s.cancelled = true;
+                }
+            }
+            st.data.cancelling = Some((a, cancel_id));
+            let handler =
+                st.ndis.characteristics.and_then(|c| c.CancelSendHandler).expect("validated at registration");
+            (handler, st.adapter_context(a), st.seeded_irql())
+        });
+        self.invoke("MiniportCancelSend", irql, || {
+            // SAFETY: the registered handler with a cancel id NDIS passes through.
+            unsafe { handler(ctx, cancel_id as *mut c_void) }
+        });
+        self.with(|st| st.data.cancelling = None);
+    }
+
+    /// A scheduled return fires: NDIS returns a seeded subset of what it holds for `a`.
+    pub(crate) fn return_some(&self, a: AdapterId) {
+        let nbls = self.with(|st| {
+            let rx = st.data.rx.entry(a).or_default();
+            rx.return_events = rx.return_events.saturating_sub(1);
+            if rx.hold {
+                return Vec::new();
+            }
+            let nbls = st.take_returns(a, false);
+            let rx = st.data.rx.entry(a).or_default();
+            if !rx.outstanding.is_empty() && rx.return_events == 0 {
+                st.schedule_return(a);
+            }
+            nbls
+        });
+        if !nbls.is_empty() {
+            self.return_nbls(a, nbls);
+        }
+    }
+
+    /// Return everything NDIS holds for `a` now, shuffled, in seeded groups. How many NBLs.
+    pub(crate) fn return_now(&self, a: AdapterId) -> usize {
+        let mut n = 0;
+        loop {
+            let nbls = self.with(|st| st.take_returns(a, false));
+            if nbls.is_empty() {
+                return n;
+            }
+            n += nbls.len();
+            self.return_nbls(a, nbls);
+        }
+    }
+
+    /// NDIS returns indicated NBLs through `MiniportReturnNetBufferLists` at a seeded IRQL, after
+    /// checking that nothing changed them while NDIS owned them.
     pub(crate) fn return_nbls(&self, a: AdapterId, nbls: Vec<usize>) {
         let call = self.with(|st| {
             let mine: Vec<usize> = nbls
@@ -774,12 +1132,34 @@ impl Inner {
             if mine.is_empty() {
                 return None;
             }
+            for &n in &mine {
+                let before = st.data.indicated.remove(&n).unwrap_or_default();
+                let mut now = Vec::new();
+                // SAFETY: a live NBL the model allocated (freeing it while NDIS owns it is refused).
+                let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
+                while !nb.is_null() && now.len() <= before.len() {
+                    now.push(st.nb_bytes(nb).unwrap_or_default());
+                    // SAFETY: as above.
+                    nb = unsafe { (*nb).Next };
+                }
+                if now != before {
+                    let msg = format!(
+                        "NBL {n:#x} on adapter {} changed while NDIS owned it (its frame bytes or NET_BUFFERs differ from the indication): the miniport recycled its buffer before MiniportReturnNetBufferLists",
+                        a.0
+                    );
+                    st.violate(NDIS_RECEIVE_OWNERSHIP, msg);
+                }
+            }
             for (i, &n) in mine.iter().enumerate() {
                 let next = mine.get(i + 1).map_or(ptr::null_mut(), |&x| x as *mut NetBufferList);
                 // SAFETY: a live NBL the model allocated; NDIS relinks returned chains.
                 unsafe { (*(n as *mut NetBufferList)).Next = next };
                 st.data.nbls.get_mut(&n).expect("filtered").owner = NblOwner::Driver;
             }
+            let rx = st.data.rx.entry(a).or_default();
+            rx.counts.returned_nbls += mine.len() as u64;
+            rx.counts.return_calls += 1;
+            rx.counts.outstanding_nbls -= mine.len() as u64;
             let handler = st
                 .ndis
                 .characteristics

@@ -244,7 +244,7 @@ impl Inner {
                 registration: None,
                 general: None,
                 device: None,
-                lower: Default::default(),
+                lower: crate::lower::LowerDevice::default(),
                 pause: None,
                 restart: None,
                 reset: None,
@@ -253,6 +253,7 @@ impl Inner {
                 received: Vec::new(),
                 blocks: Vec::new(),
             });
+            st.open_port(a);
             let params = st.block_for(
                 a,
                 NdisMiniportInitParameters {
@@ -316,15 +317,30 @@ impl Inner {
 
     /// Run the scheduler until `op` completes; a deadlock aborts the scenario.
     fn wait_for_op(&self, a: AdapterId, op: Op) -> PendingOp {
-        let done = self.run_until(|st| {
-            let ad = &st.ndis.adapters[a.0];
-            let slot = match op {
-                Op::Pause => ad.pause,
-                Op::Restart => ad.restart,
-                Op::Reset => ad.reset,
-            };
-            slot.is_some_and(|p| p.completed)
-        });
+        let done = loop {
+            let done = self.run_until(|st| {
+                let ad = &st.ndis.adapters[a.0];
+                let slot = match op {
+                    Op::Pause => ad.pause,
+                    Op::Restart => ad.restart,
+                    Op::Reset => ad.reset,
+                };
+                slot.is_some_and(|p| p.completed)
+            });
+            // A pause waits for the protocol to return what it holds: NBLs a test kept back with
+            // `hold_returns` come back now (the protocol above is paused before the miniport).
+            if !done
+                && op == Op::Pause
+                && self.with(|st| st.data.rx.get(&a).is_some_and(|r| !r.outstanding.is_empty()))
+            {
+                self.with(|st| {
+                    st.log(format!("the protocol returns the NBLs it held on adapter {} (pause)", a.0))
+                });
+                self.return_now(a);
+                continue;
+            }
+            break done;
+        };
         if !done {
             self.with(|st| {
                 let msg = format!("{op:?} of adapter {} returned NDIS_STATUS_PENDING and {} never came (nothing left to run)", a.0, op.complete_api());
@@ -454,6 +470,7 @@ impl Inner {
                 "kernel-sim: test bug: the driver registered no ResetHandlerEx, NDIS never resets it",
             );
             st.adapter_mut(a).reset = Some(PendingOp::default());
+            *st.data.resets.entry(a).or_default() += 1;
             let irql = st.seeded_irql();
             let addressing = st.block_for(a, FALSE);
             (handler, st.adapter_context(a), irql, addressing)
@@ -527,16 +544,18 @@ impl Inner {
             // SAFETY: the registered handler.
             unsafe { handler(ctx, action) }
         });
-        self.with(|st| {
+        let removed = self.with(|st| {
             st.check_leaves_nothing(a, "MiniportHaltEx returned");
             let ad = st.adapter_mut(a);
             ad.state = AdapterState::Halted;
-            if ad.surprise_removed {
-                // The bus PDO sees IRP_MN_SURPRISE_REMOVAL only after NDIS halted the miniport.
-                ad.lower.removed = true;
-            }
             st.phases.pop();
+            st.adapter(a).surprise_removed
         });
+        if removed {
+            // The bus PDO sees IRP_MN_SURPRISE_REMOVAL only after NDIS halted the miniport: the
+            // hub port goes away now, and what it still holds completes with STATUS_DEVICE_REMOVED.
+            self.remove_port(a);
+        }
     }
 
     pub(crate) fn remove_adapter(&self, a: AdapterId) {

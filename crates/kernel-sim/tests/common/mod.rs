@@ -51,6 +51,15 @@ pub struct Cfg {
     pub general_first: bool,
     /// With `oid_pend`: complete with this instead of the computed status.
     pub oid_complete_status: Option<NdisStatus>,
+    /// `MiniportCancelSend` completes the held sends whose cancel id matches with this status.
+    pub cancel_status: Option<NdisStatus>,
+    /// Advance the first NB of each sent NBL by one byte and never retreat it.
+    pub advance_nb: bool,
+}
+
+thread_local! {
+    /// (ReturnFlags, IRQL) of every `MiniportReturnNetBufferLists` call.
+    pub static RETURNS: RefCell<Vec<(u32, Kirql)>> = const { RefCell::new(Vec::new()) };
 }
 
 pub struct Ad {
@@ -524,6 +533,15 @@ unsafe extern "system" fn send(ctx: NdisHandle, head: *mut NetBufferList, _port:
     hook("send", ctx);
     let c = cfg();
     let Some(handle) = ad(ctx, |a| a.handle) else { return };
+    if c.advance_nb {
+        // SAFETY: NBLs NDIS sent; the miniport owns them until it completes them.
+        unsafe {
+            let nb = (*head).FirstNetBuffer;
+            (*nb).DataOffset += 1;
+            (*nb).DataLength -= 1;
+            (*nb).CurrentMdlOffset += 1;
+        }
+    }
     if c.hold_sends {
         let mut nbl = head;
         while !nbl.is_null() {
@@ -546,7 +564,8 @@ pub fn flush_held(ctx: NdisHandle, status: NdisStatus) {
     }
 }
 
-unsafe extern "system" fn return_nbls(ctx: NdisHandle, head: *mut NetBufferList, _flags: u32) {
+unsafe extern "system" fn return_nbls(ctx: NdisHandle, head: *mut NetBufferList, flags: u32) {
+    RETURNS.with(|r| r.borrow_mut().push((flags, k().ke_get_current_irql())));
     hook("return", ctx);
     let mut nbl = head;
     while !nbl.is_null() {
@@ -557,7 +576,21 @@ unsafe extern "system" fn return_nbls(ctx: NdisHandle, head: *mut NetBufferList,
     }
 }
 
-unsafe extern "system" fn cancel_send(_ctx: NdisHandle, _cancel_id: *mut c_void) {}
+unsafe extern "system" fn cancel_send(ctx: NdisHandle, cancel_id: *mut c_void) {
+    let Some(status) = cfg().cancel_status else { return };
+    let Some((handle, held)) = ad(ctx, |a| (a.handle, std::mem::take(&mut a.held_sends))) else { return };
+    let mut keep = Vec::new();
+    for nbl in held {
+        // SAFETY: an NBL the miniport holds; NetBufferListInfo is NDIS's array.
+        let id = unsafe { (*nbl).NetBufferListInfo[NET_BUFFER_LIST_CANCEL_ID] };
+        if id == cancel_id {
+            complete_chain(handle, nbl, status);
+        } else {
+            keep.push(nbl);
+        }
+    }
+    ad(ctx, |a| a.held_sends.extend(keep));
+}
 unsafe extern "system" fn cancel_oid(_ctx: NdisHandle, _request_id: *mut c_void) {}
 
 unsafe extern "system" fn pause(ctx: NdisHandle, _params: *mut NdisMiniportPauseParameters) -> NdisStatus {
@@ -658,6 +691,7 @@ unsafe extern "system" fn shutdown(ctx: NdisHandle, _action: NdisShutdownAction)
 pub fn fresh() {
     set_cfg(|c| *c = Cfg::default());
     HOOK.with(|k| *k.borrow_mut() = None);
+    RETURNS.with(|r| r.borrow_mut().clear());
     CHARACTERISTICS.with(|c| *c.borrow_mut() = None);
 }
 

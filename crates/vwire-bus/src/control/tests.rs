@@ -1,0 +1,239 @@
+//! The administrator's messages: what a management tool encodes the driver decodes, and every
+//! malformed input is refused with the reason, never a panic.
+
+use super::*;
+
+fn encoded(request: &AdminRequest) -> (u32, std::vec::Vec<u8>) {
+    let mut buf = [0u8; 64];
+    let (code, len) = request.encode(&mut buf).unwrap();
+    (code, buf[..len].to_vec())
+}
+
+#[test]
+fn ioctl_codes_are_buffered_vendor_codes_of_the_bus_type_needing_read_and_write_access() {
+    // CTL_CODE(0x2A, 0x800 + n, METHOD_BUFFERED, FILE_READ_DATA | FILE_WRITE_DATA), computed by hand:
+    // (0x2A << 16) | (3 << 14) | ((0x800 + n) << 2) | 0.
+    assert_eq!(IOCTL_VWIRE_BUS_ADD_PORT, 0x002A_E000);
+    assert_eq!(IOCTL_VWIRE_BUS_REMOVE_PORT, 0x002A_E004);
+    assert_eq!(IOCTL_VWIRE_BUS_SET_LINK, 0x002A_E008);
+    assert_eq!(IOCTL_VWIRE_BUS_SET_FAULTS, 0x002A_E00C);
+    for code in [IOCTL_VWIRE_BUS_ADD_PORT, IOCTL_VWIRE_BUS_REMOVE_PORT, IOCTL_VWIRE_BUS_SET_LINK] {
+        assert_eq!(code & 3, METHOD_BUFFERED);
+        assert_eq!(code >> 16, FILE_DEVICE_BUS_EXTENDER);
+        assert_eq!((code >> 14) & 3, FILE_READ_DATA | FILE_WRITE_DATA);
+        assert!((code >> 2) & 0xFFF >= 0x800, "vendor function range");
+    }
+    // Distinct from the miniport's internal IOCTLs (device type FILE_DEVICE_NETWORK).
+    assert_ne!(IOCTL_VWIRE_BUS_ADD_PORT >> 16, vwire_proto::IOCTL_VWIRE_QUERY_DEVICE >> 16);
+}
+
+#[test]
+fn every_request_round_trips_through_its_ioctl() {
+    let requests = [
+        AdminRequest::AddPort,
+        AdminRequest::RemovePort { port: 7 },
+        AdminRequest::SetLink(SetLink { port: 3, up: false }),
+        AdminRequest::SetLink(SetLink { port: u32::MAX, up: true }),
+        AdminRequest::SetFaults(SetFaults {
+            port: 9,
+            drop_ppm: 1,
+            corrupt_ppm: PPM_ALWAYS,
+            delay_us: 250_000,
+            stall: true,
+            fail_writes: false,
+            fail_reads: true,
+        }),
+        AdminRequest::SetFaults(SetFaults::default()),
+    ];
+    for request in requests {
+        let (code, bytes) = encoded(&request);
+        assert_eq!(AdminRequest::decode(code, &bytes), Ok(request), "{request:?}");
+    }
+}
+
+#[test]
+fn layouts_are_the_documented_little_endian_bytes() {
+    let (_, bytes) = encoded(&AdminRequest::SetLink(SetLink { port: 0x0403_0201, up: true }));
+    assert_eq!(bytes, [1, 0, 12, 0, 1, 2, 3, 4, 1, 0, 0, 0]);
+
+    let (_, bytes) = encoded(&AdminRequest::SetFaults(SetFaults {
+        port: 2,
+        drop_ppm: 0x10,
+        corrupt_ppm: 0x20,
+        delay_us: 0x30,
+        stall: false,
+        fail_writes: true,
+        fail_reads: false,
+    }));
+    assert_eq!(bytes, [1, 0, 24, 0, 2, 0, 0, 0, 0x10, 0, 0, 0, 0x20, 0, 0, 0, 0x30, 0, 0, 0, 0, 1, 0, 0]);
+
+    let mut out = [0xAAu8; 20];
+    let added = PortAdded { port: 5, mac: port_mac(5) };
+    assert_eq!(added.encode(&mut out), Ok(16));
+    assert_eq!(out[..16], [1, 0, 16, 0, 5, 0, 0, 0, 0x02, 0x76, 0x77, 0, 0, 5, 0, 0]);
+    assert_eq!(out[16..], [0xAA; 4], "nothing written past the structure");
+    assert_eq!(PortAdded::decode(&out[..16]), Ok(added));
+}
+
+#[test]
+fn assigned_macs_are_locally_administered_unicast_with_the_vwire_prefix() {
+    assert_eq!(port_mac(0), [0x02, 0x76, 0x77, 0, 0, 0]);
+    assert_eq!(port_mac(0x0012_3456), [0x02, 0x76, 0x77, 0x12, 0x34, 0x56]);
+    // Only the low 24 bits of the serial are used.
+    assert_eq!(port_mac(0xFF00_0001), port_mac(1));
+    let mac = port_mac(42);
+    assert_eq!(mac[0] & 0b11, 0b10, "locally administered, unicast");
+}
+
+#[test]
+fn input_must_be_exactly_one_structure() {
+    let (code, bytes) = encoded(&AdminRequest::RemovePort { port: 1 });
+    assert_eq!(
+        AdminRequest::decode(code, &bytes[..7]),
+        Err(AdminError::WrongInputLength { expected: 8, found: 7 })
+    );
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(
+        AdminRequest::decode(code, &longer),
+        Err(AdminError::WrongInputLength { expected: 8, found: 9 })
+    );
+    assert_eq!(AdminRequest::decode(code, &[]), Err(AdminError::WrongInputLength { expected: 8, found: 0 }));
+}
+
+#[test]
+fn header_must_carry_the_protocol_version_and_the_structure_length() {
+    let (code, mut bytes) = encoded(&AdminRequest::SetLink(SetLink { port: 1, up: true }));
+    bytes[2] = 8;
+    assert_eq!(
+        AdminRequest::decode(code, &bytes),
+        Err(AdminError::WrongHeaderLength { length: 8, expected: 12 })
+    );
+    bytes[2] = 12;
+    bytes[0] = 2;
+    assert_eq!(
+        AdminRequest::decode(code, &bytes),
+        Err(AdminError::Control(ControlError::BadVersion { found: 2 }))
+    );
+}
+
+#[test]
+fn reserved_fields_booleans_and_ppm_are_checked() {
+    let (code, bytes) = encoded(&AdminRequest::SetLink(SetLink { port: 1, up: true }));
+    let mut bad = bytes.clone();
+    bad[8] = 2;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::BadBoolean { offset: 8, value: 2 }))
+    );
+    let mut bad = bytes.clone();
+    bad[10] = 1;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::ReservedNonzero { offset: 9 }))
+    );
+
+    let (code, bytes) = encoded(&AdminRequest::AddPort);
+    let mut bad = bytes.clone();
+    bad[7] = 0x80;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::ReservedNonzero { offset: 4 }))
+    );
+
+    let (code, bytes) = encoded(&AdminRequest::SetFaults(SetFaults::default()));
+    let mut bad = bytes.clone();
+    bad[12..16].copy_from_slice(&(PPM_ALWAYS + 1).to_le_bytes());
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::PpmOutOfRange { offset: 12, value: PPM_ALWAYS + 1 })
+    );
+    let mut bad = bytes.clone();
+    bad[23] = 1;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::ReservedNonzero { offset: 23 }))
+    );
+    let mut bad = bytes;
+    bad[22] = 7;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::BadBoolean { offset: 22, value: 7 }))
+    );
+    // What decode refuses, encode refuses too.
+    let mut out = [0u8; 64];
+    let faults = SetFaults { drop_ppm: PPM_ALWAYS + 1, ..SetFaults::default() };
+    assert_eq!(faults.encode(&mut out), Err(AdminError::PpmOutOfRange { offset: 8, value: PPM_ALWAYS + 1 }));
+}
+
+#[test]
+fn unknown_codes_and_short_outputs_are_errors() {
+    let (_, bytes) = encoded(&AdminRequest::AddPort);
+    assert_eq!(
+        AdminRequest::decode(0x002A_E010, &bytes),
+        Err(AdminError::UnknownIoctl { code: 0x002A_E010 })
+    );
+    assert_eq!(
+        AdminRequest::decode(vwire_proto::IOCTL_VWIRE_QUERY_DEVICE, &bytes),
+        Err(AdminError::UnknownIoctl { code: vwire_proto::IOCTL_VWIRE_QUERY_DEVICE })
+    );
+    let mut out = [0u8; 15];
+    assert_eq!(
+        PortAdded { port: 1, mac: port_mac(1) }.encode(&mut out),
+        Err(AdminError::Control(ControlError::OutputTooSmall { needed: 16, found: 15 }))
+    );
+    assert_eq!(AdminRequest::AddPort.output_len(), PortAdded::ENCODED_LEN);
+    assert_eq!(AdminRequest::RemovePort { port: 1 }.output_len(), 0);
+}
+
+#[test]
+fn no_input_of_any_length_or_content_panics() {
+    // Every prefix of every valid message, and a byte-pattern sweep, under every code.
+    let codes = [
+        IOCTL_VWIRE_BUS_ADD_PORT,
+        IOCTL_VWIRE_BUS_REMOVE_PORT,
+        IOCTL_VWIRE_BUS_SET_LINK,
+        IOCTL_VWIRE_BUS_SET_FAULTS,
+        0,
+        u32::MAX,
+    ];
+    let mut buf = [0u8; 40];
+    for seed in 0u32..512 {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (seed.wrapping_mul(31).wrapping_add(i as u32 * 7) >> (i % 5)) as u8;
+        }
+        for code in codes {
+            for len in 0..buf.len() {
+                let _ = AdminRequest::decode(code, &buf[..len]);
+                let _ = PortAdded::decode(&buf[..len]);
+            }
+        }
+    }
+}
+
+#[test]
+fn guids_and_hardware_id_match_the_inf_and_the_documented_strings() {
+    assert_eq!(CHILD_HARDWARE_ID, "{d25fba69-e1db-424d-b06c-dd93052ef851}\\VWirePort");
+    // The enumerator part of the hardware ID is the bus type GUID.
+    let g = BUS_TYPE_GUID;
+    let text = std::format!(
+        "{{{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}}}",
+        g.data1,
+        g.data2,
+        g.data3,
+        g.data4[0],
+        g.data4[1],
+        g.data4[2],
+        g.data4[3],
+        g.data4[4],
+        g.data4[5],
+        g.data4[6],
+        g.data4[7]
+    );
+    assert!(CHILD_HARDWARE_ID.starts_with(&text), "{text}");
+    // IDs must be ASCII, with no spaces or commas (irp-mn-query-id: an illegal character bug-checks).
+    assert!(CHILD_HARDWARE_ID.bytes().all(|b| b > 0x20 && b < 0x7F && b != b','));
+    assert!(CHILD_HARDWARE_ID.len() < 200, "MAX_DEVICE_ID_LEN");
+    assert_eq!(INTERFACE_GUID.data1, 0x31f0_c005);
+    assert_ne!(INTERFACE_GUID, BUS_TYPE_GUID);
+}

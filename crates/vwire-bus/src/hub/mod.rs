@@ -1,0 +1,565 @@
+//! The vwire hub: the Ethernet "wire" between virtual ports.
+//!
+//! Each port is one child PDO of the bus (on Windows) or one lower edge in the host model. A port's
+//! miniport writes batches of frames; the hub learns source addresses, switches each frame to the
+//! learned port or floods it, and queues it for the receivers' next reads. Faults are injected here,
+//! below the driver, as smoltcp's `FaultInjector` wraps a device the driver never sees.
+//!
+//! Rules the callers rely on:
+//! - All allocation happens in [`Hub::try_new`] / [`Hub::new`] and [`Hub::add_port`]; reads and writes
+//!   copy into fixed slots and never allocate.
+//! - No input makes it panic (in a driver a panic is a bug check): batches and IOCTL buffers are
+//!   untrusted and every failure is a value.
+//! - Time is an argument (`now`, in the caller's ticks); the hub has no clock.
+//! - The hub is not synchronized: the bus driver holds its lock around every call, and completes
+//!   requests only after releasing it.
+
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+
+mod ioctl;
+mod mac_table;
+mod queue;
+mod rng;
+
+use alloc::vec::Vec;
+
+use vwire_proto::{
+    Batch, BatchError, BatchWriter, ControlError, DEFAULT_MAX_BATCH_BYTES, DeviceInfo, LinkState,
+    MAX_BATCH_FRAMES, MulticastList, PROTOCOL_VERSION, PortCounters,
+};
+
+pub use ioctl::{IoctlOutcome, IoctlStatus};
+use mac_table::MacTable;
+use queue::FrameQueue;
+use rng::XorShift;
+
+/// The MTU every port reports: an untagged Ethernet frame of [`vwire_proto::MAX_FRAME_LEN`] less the 14-byte
+/// header and the 4-byte FCS (the FCS is never carried on the wire here, see the protocol doc).
+pub const PORT_MTU: u16 = 1500;
+
+// The protocol's default fits in the `u32` that `DeviceInfo` carries (16 KiB).
+#[allow(clippy::cast_possible_truncation)]
+const DEFAULT_MAX_BATCH_BYTES_U32: u32 = DEFAULT_MAX_BATCH_BYTES as u32;
+
+/// 10 Gb/s, the speed every port reports by default.
+pub const DEFAULT_SPEED_BPS: u64 = 10_000_000_000;
+
+/// The sizes and seeds a hub is built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HubConfig {
+    /// Receive queue length of each port, in frames (default 256). Storage is `queue_frames *
+    /// MAX_FRAME_LEN` bytes per port, allocated by [`Hub::add_port`].
+    pub queue_frames: usize,
+    /// Most ports present at once (default 64).
+    pub max_ports: usize,
+    /// Seed of the generator behind the drop and corrupt faults.
+    pub seed: u64,
+    /// Link speed every port reports (default 10 Gb/s).
+    pub speed_bps: u64,
+    /// Largest batch a port accepts in a write and produces in a read (default
+    /// [`DEFAULT_MAX_BATCH_BYTES`]); reported in [`DeviceInfo`].
+    pub max_batch_bytes: u32,
+    /// Source addresses the hub remembers (default 1024); allocated by [`Hub::new`]. When full, the
+    /// least recently learned address in the same set is forgotten, and frames to it are flooded.
+    pub mac_table_entries: usize,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            queue_frames: 256,
+            max_ports: 64,
+            seed: 0x7677_6972_6500_0001,
+            speed_bps: DEFAULT_SPEED_BPS,
+            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES_U32,
+            mac_table_entries: 1024,
+        }
+    }
+}
+
+/// A port of the hub. Ids are handed out in increasing order and never reused, so a stale id (a port
+/// that was removed) is always [`HubError::NoSuchPort`], never another port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortId(pub u32);
+
+/// Faults injected on one port's lower edge. The default is none.
+///
+/// They act on what this port's miniport sees: its writes may fail or lose frames, its reads may fail,
+/// stall, come late or carry corrupted frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Frames this port writes that are lost before the hub switches them, in parts per million
+    /// (1_000_000 loses all). Counted in `tx_dropped_fault`.
+    pub drop_ppm: u32,
+    /// Frames queued for this port that get a single bit flipped, in parts per million. Counted in
+    /// `rx_corrupted_fault`.
+    pub corrupt_ppm: u32,
+    /// A frame becomes readable `delay_ticks` after it was written.
+    pub delay_ticks: u64,
+    /// Reads find nothing (the frames stay queued, and may overflow the queue).
+    pub stall: bool,
+    /// Writes fail whole with [`HubError::WriteFailed`].
+    pub fail_writes: bool,
+    /// Reads fail with [`HubError::ReadFailed`] (the frames stay queued).
+    pub fail_reads: bool,
+}
+
+/// What became of one written batch.
+///
+/// Units: `frames` counts frames in the batch. `delivered` counts copies queued for receivers (a flooded
+/// frame can be delivered several times). `dropped` counts a frame lost at the sender (link down, drop
+/// fault) once, and a copy refused by a full receive queue once per receiver. `unrouted` counts frames
+/// that had nowhere to go (no other port up, or addressed to a station on the sender's own port).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Frames in the batch.
+    pub frames: u32,
+    /// Bytes of frame data in the batch.
+    pub bytes: u64,
+    /// Copies queued for a receiving port.
+    pub delivered: u32,
+    /// Frames lost at the sender plus copies refused by full queues.
+    pub dropped: u32,
+    /// Frames switched to no port at all.
+    pub unrouted: u32,
+}
+
+/// Why a hub operation failed. Each caller maps these to an NTSTATUS once, at its edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HubError {
+    /// The port was never added or has been removed.
+    NoSuchPort,
+    /// `max_ports` ports are present already.
+    TooManyPorts,
+    /// A port with this MAC address is present already.
+    PortExists,
+    /// A port's MAC address must be unicast and non-zero.
+    InvalidMac,
+    /// The allocator refused the port's queue or the hub's tables.
+    OutOfMemory,
+    /// A written batch is malformed; none of its frames were sent.
+    Batch(BatchError),
+    /// A written batch is longer than the `max_batch_bytes` the port advertises; none of its frames
+    /// were sent.
+    BatchTooLarge,
+    /// A control structure failed to decode or encode.
+    Control(ControlError),
+    /// The `fail_writes` fault.
+    WriteFailed,
+    /// The `fail_reads` fault.
+    ReadFailed,
+    /// The read buffer cannot hold even the oldest ready frame.
+    BufferTooSmall,
+}
+
+/// One port: its receive queue, its settings and its counters.
+struct Port {
+    id: PortId,
+    mac: [u8; 6],
+    queue: FrameQueue,
+    faults: Faults,
+    counters: PortCounters,
+    link_up: bool,
+    link_generation: u32,
+    packet_filter: u32,
+    multicast: MulticastList,
+}
+
+/// The hub: ports, the MAC table and the fault generator.
+pub struct Hub {
+    config: HubConfig,
+    /// Sorted by id (ids only grow), so lookups are a binary search.
+    ports: Vec<Port>,
+    macs: MacTable,
+    rng: XorShift,
+    next_id: u32,
+}
+
+impl core::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Hub").field("config", &self.config).field("ports", &self.ports.len()).finish()
+    }
+}
+
+impl Hub {
+    /// A hub with no ports. Aborts through the global allocator's error handler if the MAC table cannot
+    /// be allocated; a driver should call [`Hub::try_new`].
+    pub fn new(config: HubConfig) -> Hub {
+        match Self::try_new(config) {
+            Ok(hub) => hub,
+            // The only failure is the allocation: report it the way a plain `Vec` would.
+            Err(_) => alloc::alloc::handle_alloc_error(core::alloc::Layout::new::<[u8; 4096]>()),
+        }
+    }
+
+    /// A hub with no ports, or `OutOfMemory`.
+    pub fn try_new(config: HubConfig) -> Result<Hub, HubError> {
+        let mut ports = Vec::new();
+        ports.try_reserve_exact(config.max_ports.min(64)).map_err(|_| HubError::OutOfMemory)?;
+        Ok(Hub {
+            config,
+            ports,
+            macs: MacTable::with_capacity(config.mac_table_entries)?,
+            rng: XorShift::new(config.seed),
+            next_id: 1,
+        })
+    }
+
+    /// The configuration the hub was built with.
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    /// Adds a port with station address `mac` and allocates its receive queue. Its link starts up, at
+    /// generation 1.
+    pub fn add_port(&mut self, mac: [u8; 6]) -> Result<PortId, HubError> {
+        if mac == [0; 6] || is_multicast(&mac) {
+            return Err(HubError::InvalidMac);
+        }
+        if self.ports.len() >= self.config.max_ports {
+            return Err(HubError::TooManyPorts);
+        }
+        if self.ports.iter().any(|p| p.mac == mac) {
+            return Err(HubError::PortExists);
+        }
+        let id = PortId(self.next_id);
+        let next_id = self.next_id.checked_add(1).ok_or(HubError::TooManyPorts)?;
+        let queue = FrameQueue::with_capacity(self.config.queue_frames)?;
+        self.ports.try_reserve(1).map_err(|_| HubError::OutOfMemory)?;
+        self.ports.push(Port {
+            id,
+            mac,
+            queue,
+            faults: Faults::default(),
+            counters: PortCounters::default(),
+            link_up: true,
+            link_generation: 1,
+            packet_filter: 0,
+            multicast: MulticastList::default(),
+        });
+        self.next_id = next_id;
+        Ok(id)
+    }
+
+    /// Removes a port: its queued frames are discarded, its queue freed, and the addresses learned on
+    /// it forgotten (frames to them are flooded again).
+    pub fn remove_port(&mut self, port: PortId) -> Result<(), HubError> {
+        let index = self.index_of(port)?;
+        self.ports.remove(index);
+        self.macs.forget_port(port);
+        Ok(())
+    }
+
+    /// The ports present, in the order they were added.
+    pub fn ports(&self) -> impl Iterator<Item = PortId> + '_ {
+        self.ports.iter().map(|p| p.id)
+    }
+
+    /// The station address a port was added with.
+    pub fn mac(&self, port: PortId) -> Result<[u8; 6], HubError> {
+        Ok(self.port(port)?.mac)
+    }
+
+    /// What `IOCTL_VWIRE_QUERY_DEVICE` answers for a port.
+    pub fn device_info(&self, port: PortId) -> Result<DeviceInfo, HubError> {
+        let p = self.port(port)?;
+        Ok(DeviceInfo {
+            mac: p.mac,
+            mtu: PORT_MTU,
+            max_batch_bytes: self.config.max_batch_bytes,
+            max_batch_frames: u16::try_from(MAX_BATCH_FRAMES).unwrap_or(u16::MAX),
+            protocol_version: PROTOCOL_VERSION,
+        })
+    }
+
+    /// Takes one batch written by `from`'s miniport and switches its frames.
+    ///
+    /// A batch that fails the `fail_writes` fault, is malformed, or exceeds `max_batch_bytes` is
+    /// refused whole and counted in `tx_errors`. Otherwise every frame counts in `tx_frames` and is,
+    /// in order: dropped if `from`'s link is down (`tx_errors`); lost to the drop fault
+    /// (`tx_dropped_fault`); its source address learned on `from`; sent to the port its destination
+    /// was learned on, or, for broadcast, multicast and unknown unicast, flooded to every other port
+    /// whose link is up. Never back to `from`. A receiver whose queue is full drops its copy
+    /// (`rx_dropped_queue_full`): the sender never waits.
+    pub fn write_batch(&mut self, from: PortId, batch: &[u8], now: u64) -> Result<WriteReport, HubError> {
+        let Hub { config, ports, macs, rng, .. } = self;
+        let sender = index_in(ports, from)?;
+        let (faults, link_up) = {
+            let p = ports.get_mut(sender).ok_or(HubError::NoSuchPort)?;
+            let refused = if p.faults.fail_writes {
+                Some(HubError::WriteFailed)
+            } else if u32::try_from(batch.len()).map_or(true, |len| len > config.max_batch_bytes) {
+                Some(HubError::BatchTooLarge)
+            } else {
+                None
+            };
+            if let Some(error) = refused {
+                p.counters.tx_errors = p.counters.tx_errors.saturating_add(1);
+                return Err(error);
+            }
+            (p.faults, p.link_up)
+        };
+        let parsed = match Batch::parse(batch) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                if let Some(p) = ports.get_mut(sender) {
+                    p.counters.tx_errors = p.counters.tx_errors.saturating_add(1);
+                }
+                return Err(HubError::Batch(error));
+            }
+        };
+
+        let mut report = WriteReport::default();
+        for frame in parsed.frames() {
+            let len = u64::try_from(frame.len()).unwrap_or(u64::MAX);
+            report.frames = report.frames.saturating_add(1);
+            report.bytes = report.bytes.saturating_add(len);
+            let Some(p) = ports.get_mut(sender) else { break };
+            let c = &mut p.counters;
+            c.tx_frames = c.tx_frames.saturating_add(1);
+            c.tx_bytes = c.tx_bytes.saturating_add(len);
+            if !link_up {
+                c.tx_errors = c.tx_errors.saturating_add(1);
+                report.dropped = report.dropped.saturating_add(1);
+                continue;
+            }
+            if rng.chance_ppm(faults.drop_ppm) {
+                c.tx_dropped_fault = c.tx_dropped_fault.saturating_add(1);
+                report.dropped = report.dropped.saturating_add(1);
+                continue;
+            }
+            let copies = switch(ports, macs, rng, sender, from, frame, now);
+            report.delivered = report.delivered.saturating_add(copies.delivered);
+            report.dropped = report.dropped.saturating_add(copies.dropped);
+            if copies.delivered == 0 && copies.dropped == 0 {
+                report.unrouted = report.unrouted.saturating_add(1);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Fills `buf` with a batch of the frames queued for `port` that are ready at `now`, oldest first,
+    /// as many as fit (and at most `max_batch_bytes`); the rest stay queued.
+    ///
+    /// `Ok(None)`: nothing is ready (or the `stall` fault holds reads); the caller parks the read and
+    /// tries again after the next write to this port or at [`Hub::next_ready_time`].
+    /// `Ok(Some(n))`: the batch is the first `n` bytes of `buf`.
+    pub fn read_batch(&mut self, port: PortId, buf: &mut [u8], now: u64) -> Result<Option<usize>, HubError> {
+        let limit = usize::try_from(self.config.max_batch_bytes).unwrap_or(usize::MAX);
+        let p = self.port_mut(port)?;
+        if p.faults.stall {
+            return Ok(None);
+        }
+        if p.faults.fail_reads {
+            p.counters.rx_errors = p.counters.rx_errors.saturating_add(1);
+            return Err(HubError::ReadFailed);
+        }
+        let delay = p.faults.delay_ticks;
+        let is_ready = |at: u64| at.saturating_add(delay) <= now;
+        if !p.queue.front().is_some_and(|(_, at)| is_ready(at)) {
+            return Ok(None);
+        }
+        let out_len = buf.len().min(limit);
+        let Some(Ok(mut writer)) = buf.get_mut(..out_len).map(BatchWriter::new) else {
+            p.counters.rx_errors = p.counters.rx_errors.saturating_add(1);
+            return Err(HubError::BufferTooSmall);
+        };
+        let mut frames = 0usize;
+        while let Some((frame, at)) = p.queue.front() {
+            // FIFO: a frame not yet due holds back everything behind it. A refused push leaves the
+            // batch as it was (full, or MAX_BATCH_FRAMES reached).
+            if !is_ready(at) || writer.push(frame).is_err() {
+                break;
+            }
+            let len = u64::try_from(frame.len()).unwrap_or(u64::MAX);
+            p.counters.rx_frames = p.counters.rx_frames.saturating_add(1);
+            p.counters.rx_bytes = p.counters.rx_bytes.saturating_add(len);
+            p.queue.pop();
+            frames = frames.saturating_add(1);
+        }
+        if frames == 0 {
+            p.counters.rx_errors = p.counters.rx_errors.saturating_add(1);
+            return Err(HubError::BufferTooSmall);
+        }
+        Ok(Some(writer.finish()))
+    }
+
+    /// Frames queued for `port`, ready or not (0 for a port that is not present).
+    pub fn pending_frames(&self, port: PortId) -> usize {
+        self.port(port).map_or(0, |p| p.queue.len())
+    }
+
+    /// When the oldest frame queued for `port` becomes readable (it may be now or past). `None` if
+    /// nothing is queued, reads are stalled, or the port is not present: nothing to schedule.
+    pub fn next_ready_time(&self, port: PortId) -> Option<u64> {
+        let p = self.port(port).ok()?;
+        if p.faults.stall {
+            return None;
+        }
+        let (_, at) = p.queue.front()?;
+        Some(at.saturating_add(p.faults.delay_ticks))
+    }
+
+    /// Sets a port's link. A change bumps its link generation (which completes waits on
+    /// `IOCTL_VWIRE_WAIT_LINK_CHANGE`); going down also forgets the addresses learned on the port, as
+    /// a bridge flushes its table on a link change. Frames already queued for the port stay queued.
+    pub fn set_link(&mut self, port: PortId, up: bool) -> Result<(), HubError> {
+        let p = self.port_mut(port)?;
+        if p.link_up == up {
+            return Ok(());
+        }
+        p.link_up = up;
+        // Generation 0 is never used, so a waiter that knows nothing yet can pass 0.
+        p.link_generation = match p.link_generation.wrapping_add(1) {
+            0 => 1,
+            g => g,
+        };
+        if !up {
+            self.macs.forget_port(port);
+        }
+        Ok(())
+    }
+
+    /// A port's link as `IOCTL_VWIRE_WAIT_LINK_CHANGE` reports it.
+    pub fn link_state(&self, port: PortId) -> Result<LinkState, HubError> {
+        let p = self.port(port)?;
+        let speed_bps = if p.link_up { self.config.speed_bps } else { 0 };
+        Ok(LinkState::new(p.link_generation, p.link_up, true, speed_bps))
+    }
+
+    /// Replaces a port's faults.
+    pub fn set_faults(&mut self, port: PortId, faults: Faults) -> Result<(), HubError> {
+        self.port_mut(port)?.faults = faults;
+        Ok(())
+    }
+
+    /// A port's faults.
+    pub fn faults(&self, port: PortId) -> Result<Faults, HubError> {
+        Ok(self.port(port)?.faults)
+    }
+
+    /// A port's counters, from its miniport's point of view: rx is what was read out by it, tx what it
+    /// wrote.
+    pub fn counters(&self, port: PortId) -> Result<PortCounters, HubError> {
+        Ok(self.port(port)?.counters)
+    }
+
+    /// The packet filter the miniport last set (0 for a port that is not present). Recorded only: the
+    /// hub delivers every frame, filtering is the miniport's job.
+    pub fn packet_filter(&self, port: PortId) -> u32 {
+        self.port(port).map_or(0, |p| p.packet_filter)
+    }
+
+    /// The multicast list the miniport last set (empty for a port that is not present). Recorded only.
+    pub fn multicast_list(&self, port: PortId) -> MulticastList {
+        self.port(port).map_or_else(|_| MulticastList::default(), |p| p.multicast)
+    }
+
+    fn index_of(&self, port: PortId) -> Result<usize, HubError> {
+        index_in(&self.ports, port)
+    }
+
+    fn port(&self, port: PortId) -> Result<&Port, HubError> {
+        let index = self.index_of(port)?;
+        self.ports.get(index).ok_or(HubError::NoSuchPort)
+    }
+
+    fn port_mut(&mut self, port: PortId) -> Result<&mut Port, HubError> {
+        let index = self.index_of(port)?;
+        self.ports.get_mut(index).ok_or(HubError::NoSuchPort)
+    }
+}
+
+fn index_in(ports: &[Port], port: PortId) -> Result<usize, HubError> {
+    ports.binary_search_by_key(&port, |p| p.id).map_err(|_| HubError::NoSuchPort)
+}
+
+/// Group bit of the first octet: broadcast and multicast destinations (IEEE 802-2014 8.2).
+fn is_multicast(mac: &[u8; 6]) -> bool {
+    mac[0] & 1 == 1
+}
+
+struct Copies {
+    delivered: u32,
+    dropped: u32,
+}
+
+/// Learns `frame`'s source on the sender and queues a copy for each destination port.
+fn switch(
+    ports: &mut [Port],
+    macs: &mut MacTable,
+    rng: &mut XorShift,
+    sender: usize,
+    from: PortId,
+    frame: &[u8],
+    now: u64,
+) -> Copies {
+    let mut copies = Copies { delivered: 0, dropped: 0 };
+    let (Some(dst), Some(src)) = (mac_at(frame, 0), mac_at(frame, 6)) else {
+        return copies;
+    };
+    if !is_multicast(&src) {
+        macs.learn(&src, from);
+    }
+    let learned = if is_multicast(&dst) { None } else { macs.lookup(&dst) };
+    match learned {
+        // Addressed to a station behind the sender's own port: a bridge filters it.
+        Some(to) if to == from => {}
+        Some(to) => {
+            if let Some(p) = index_in(ports, to).ok().and_then(|i| ports.get_mut(i)) {
+                enqueue(p, rng, frame, now, &mut copies);
+            }
+        }
+        None => {
+            for (i, p) in ports.iter_mut().enumerate() {
+                if i != sender && p.link_up {
+                    enqueue(p, rng, frame, now, &mut copies);
+                }
+            }
+        }
+    }
+    copies
+}
+
+fn enqueue(port: &mut Port, rng: &mut XorShift, frame: &[u8], now: u64, copies: &mut Copies) {
+    if !port.link_up {
+        return;
+    }
+    let corrupt_ppm = port.faults.corrupt_ppm;
+    match port.queue.push(frame, now) {
+        Some(copy) => {
+            if rng.chance_ppm(corrupt_ppm) {
+                flip_one_bit(copy, rng);
+                port.counters.rx_corrupted_fault = port.counters.rx_corrupted_fault.saturating_add(1);
+            }
+            copies.delivered = copies.delivered.saturating_add(1);
+        }
+        None => {
+            port.counters.rx_dropped_queue_full = port.counters.rx_dropped_queue_full.saturating_add(1);
+            copies.dropped = copies.dropped.saturating_add(1);
+        }
+    }
+}
+
+fn flip_one_bit(frame: &mut [u8], rng: &mut XorShift) {
+    let bits = u64::try_from(frame.len()).unwrap_or(0).saturating_mul(8);
+    let bit = rng.below(bits);
+    let byte = usize::try_from(bit / 8).unwrap_or(usize::MAX);
+    if let Some(b) = frame.get_mut(byte) {
+        *b ^= 1u8 << (bit % 8);
+    }
+}
+
+fn mac_at(frame: &[u8], offset: usize) -> Option<[u8; 6]> {
+    frame.get(offset..)?.get(..6)?.try_into().ok()
+}

@@ -1,0 +1,741 @@
+//! The bus FDO on the root-enumerated `Root\VWireBus` device: it owns the hub (in its context, under a
+//! WDFSPINLOCK, since every path that touches it runs at <= DISPATCH_LEVEL), the table of ports and
+//! their PDOs, the default child list, the timer that releases delayed frames, and the
+//! administrator's control interface.
+//!
+//! Creation follows the toaster dynamic bus `Bus_EvtDeviceAdd` (kmdf-bus-facts.md §1.1): device type,
+//! child-list configuration before `WdfDeviceCreate`, context, default queue for the control IOCTLs,
+//! device interface, bus information for the children.
+
+use core::cell::UnsafeCell;
+use core::mem::{MaybeUninit, size_of};
+use core::ops::{Deref, DerefMut};
+use core::ptr;
+
+use wdk_sys::{
+    _INTERFACE_TYPE, _WDF_EXECUTION_LEVEL, _WDF_IO_QUEUE_DISPATCH_TYPE, GUID, NT_SUCCESS, NTSTATUS,
+    PNP_BUS_INFORMATION, PWDFDEVICE_INIT, STATUS_BUFFER_TOO_SMALL, STATUS_CANCELLED, STATUS_DEVICE_NOT_READY,
+    STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER, STATUS_NO_SUCH_DEVICE,
+    STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_EXISTS, STATUS_QUOTA_EXCEEDED, STATUS_SUCCESS, ULONG,
+    WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, WDF_CHILD_LIST_CONFIG, WDF_NO_OBJECT_ATTRIBUTES,
+    WDFCHILDLIST, WDFDEVICE, WDFOBJECT, WDFQUEUE, WDFREQUEST, WDFSPINLOCK, WDFTIMER,
+    call_unsafe_wdf_function_binding,
+};
+
+use super::wdf::{
+    Completions, SpinLockGuard, complete, declare_context_type, io_queue_config_default_queue,
+    object_attributes, object_attributes_with_context, relative_due_time, timer_config, typed_context,
+    wdf_size,
+};
+use super::{TICKS_PER_MICROSECOND, admin_status, hub_status, io, now, pdo};
+use crate::control::{self, AdminRequest, FILE_DEVICE_BUS_EXTENDER, PortAdded, SetFaults, SetLink, port_mac};
+use crate::hub::{Faults, Hub, HubConfig, IoctlOutcome, PortId};
+
+/// Most ports at once: the hub's default `max_ports`, and the size of the port table.
+pub(super) const MAX_PORTS: usize = 64;
+
+/// Largest administrator input accepted (the largest structure is `SetFaults`, 24 bytes).
+const ADMIN_INPUT_MAX: usize = 64;
+const _: () = assert!(SetFaults::ENCODED_LEN <= ADMIN_INPUT_MAX && SetLink::ENCODED_LEN <= ADMIN_INPUT_MAX);
+
+/// The identification description of a child: `{ WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, port }`
+/// (kmdf-bus-facts.md §0, §1.3). No pointers and no padding, so the framework's default
+/// RtlCopyMemory/RtlCompareMemory serve and no Copy/Duplicate/Compare/Cleanup callback is needed
+/// (h:wdfchildlist.h:350-386). Port ids are never reused while the bus runs (`hub::PortId`), so a
+/// child that is still being removed never collides with a new one.
+#[repr(C)]
+pub(super) struct PortIdentification {
+    pub(super) header: WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER,
+    pub(super) port: u32,
+}
+
+const _: () = assert!(size_of::<PortIdentification>() == 8, "no padding: every byte is compared");
+
+impl PortIdentification {
+    /// `WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER_INIT(&id.header, sizeof(id))` (zero the whole
+    /// description, set its size; h:wdfchildlist.h:81-90) and the port. Both fields are written, and
+    /// there is no padding, so nothing is left unset.
+    pub(super) fn new(port: u32) -> Self {
+        Self {
+            header: WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER {
+                IdentificationDescriptionSize: wdf_size::<PortIdentification>(),
+            },
+            port,
+        }
+    }
+}
+
+/// Where a port is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PortState {
+    /// In the hub and reported present; its PDO is not created yet.
+    Pending,
+    /// Its PDO exists and serves I/O.
+    Present,
+    /// Reported missing (surprise removal under way): I/O fails; the hub port is freed when the PDO
+    /// is deleted (`pdo::evt_port_device_cleanup`), since NDIS halts the miniport before the PDO even
+    /// sees the removal (kmdf-bus-facts.md §6.2).
+    Unplugged,
+}
+
+/// One row of the port table.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PortSlot {
+    /// `None`: a free row.
+    pub(super) port: Option<PortId>,
+    pub(super) state: PortState,
+    pub(super) pdo: WDFDEVICE,
+    /// The PDO's manual queue of parked reads; NULL when the port cannot take more (before the PDO
+    /// exists, after the queue's cleanup).
+    pub(super) read_queue: WDFQUEUE,
+    /// The PDO's manual queue of parked `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests; NULL likewise.
+    pub(super) link_queue: WDFQUEUE,
+}
+
+impl PortSlot {
+    pub(super) const FREE: PortSlot = PortSlot {
+        port: None,
+        state: PortState::Pending,
+        pdo: ptr::null_mut(),
+        read_queue: ptr::null_mut(),
+        link_queue: ptr::null_mut(),
+    };
+}
+
+/// Everything the spin lock guards.
+pub(super) struct BusState {
+    pub(super) hub: Hub,
+    pub(super) slots: [PortSlot; MAX_PORTS],
+    /// Serial of the next port's MAC address ([`control::port_mac`]).
+    next_serial: u32,
+    /// When the delivery timer is due (hub ticks), if it is armed.
+    timer_due: Option<u64>,
+}
+
+impl BusState {
+    pub(super) fn slot(&mut self, port: PortId) -> Option<&mut PortSlot> {
+        self.slots.iter_mut().find(|slot| slot.port == Some(port))
+    }
+}
+
+/// The FDO's context. The framework zeroes it; `create` writes it once before anything else can
+/// reach the device, and `evt_bus_cleanup` drops it. Only `state` changes afterwards, under `lock`.
+pub(super) struct BusContext {
+    /// False in the zeroed memory until `create` has written the rest.
+    initialized: bool,
+    lock: WDFSPINLOCK,
+    child_list: WDFCHILDLIST,
+    timer: WDFTIMER,
+    state: MaybeUninit<UnsafeCell<BusState>>,
+}
+
+declare_context_type!(BUS_CONTEXT_TYPE, BusContext, c"VWIRE_BUS_CONTEXT");
+
+impl BusContext {
+    /// The context of the bus FDO, once `create` has initialized it.
+    ///
+    /// The lifetime is the FDO's: callers use it only inside a callback of the FDO or of one of its
+    /// PDOs, queues or timer, all of which the framework runs before it deletes the FDO (children are
+    /// removed before their bus; kmdf-bus-facts.md §6.1, doc "Removing a Device in a Bus Driver").
+    ///
+    /// # Safety
+    /// `fdo` is the live bus FDO.
+    pub(super) unsafe fn of(fdo: WDFDEVICE) -> Option<&'static BusContext> {
+        // SAFETY: the caller guarantees a live FDO, which was created with this context type.
+        let context = unsafe { typed_context::<BusContext>(fdo.cast(), &BUS_CONTEXT_TYPE) };
+        // SAFETY: non-NULL context memory of the FDO, zeroed by the framework (`initialized` false)
+        // or written whole by `create`; shared access only (`state` is behind the lock).
+        let context = unsafe { context.as_ref() }?;
+        context.initialized.then_some(context)
+    }
+
+    /// Acquires the spin lock (raising to DISPATCH_LEVEL) for access to the state.
+    pub(super) fn lock(&self) -> BusGuard<'_> {
+        // SAFETY: `lock` is the FDO's live spin lock (initialized), callers run at <= DISPATCH_LEVEL
+        // and never acquire it twice (every path completes requests only after releasing it).
+        let guard = unsafe { SpinLockGuard::acquire(self.lock) };
+        // SAFETY: `initialized` means `state` was written; holding the lock makes this the only
+        // reference to it until the guard drops.
+        let state = unsafe { &mut *self.state.assume_init_ref().get() };
+        BusGuard { state, _guard: guard }
+    }
+
+    /// Arms the delivery timer for hub time `due` if it is not armed for an earlier time.
+    pub(super) fn arm_timer(&self, state: &mut BusState, due: u64, now: u64) {
+        if state.timer_due.is_some_and(|armed| armed <= due) {
+            return;
+        }
+        state.timer_due = Some(due);
+        // SAFETY: the FDO's live timer; `WdfTimerStart` (h:wdftimer.h:173-196) is callable at
+        // <= DISPATCH_LEVEL and re-arms a queued timer. Its BOOLEAN (was it queued) is not needed.
+        let _already_queued = unsafe {
+            call_unsafe_wdf_function_binding!(
+                WdfTimerStart,
+                self.timer,
+                relative_due_time(due.saturating_sub(now))
+            )
+        };
+    }
+}
+
+/// The locked state; the lock is released when this drops.
+pub(super) struct BusGuard<'a> {
+    state: &'a mut BusState,
+    _guard: SpinLockGuard,
+}
+
+impl Deref for BusGuard<'_> {
+    type Target = BusState;
+    fn deref(&self) -> &BusState {
+        self.state
+    }
+}
+
+impl DerefMut for BusGuard<'_> {
+    fn deref_mut(&mut self) -> &mut BusState {
+        self.state
+    }
+}
+
+/// A `control::Guid` as the `GUID` the WDF calls take.
+fn guid(g: control::Guid) -> GUID {
+    GUID { Data1: g.data1, Data2: g.data2, Data3: g.data3, Data4: g.data4 }
+}
+
+/// `EvtDriverDeviceAdd`'s work: create the bus FDO.
+pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
+    // The hub first (its MAC table is its one allocation before ports exist): if the pool refuses,
+    // there is no device to undo.
+    let hub = match Hub::try_new(HubConfig { max_ports: MAX_PORTS, ..HubConfig::default() }) {
+        Ok(hub) => hub,
+        Err(error) => return hub_status(error),
+    };
+
+    // SAFETY (this and the next block): `device_init` is the framework's WDFDEVICE_INIT for this
+    // device, not yet consumed by WdfDeviceCreate; PASSIVE_LEVEL (EvtDriverDeviceAdd).
+    // WdfDeviceInitSetDeviceType (h:wdfdevice.h:3309-3332): DEVICE_TYPE is ULONG.
+    unsafe {
+        call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, device_init, FILE_DEVICE_BUS_EXTENDER)
+    };
+
+    // WDF_CHILD_LIST_CONFIG_INIT(&config, sizeof(PortIdentification), EvtChildListCreateDevice)
+    // (h:wdfchildlist.h:413-426), then WdfFdoInitSetDefaultChildListConfig before WdfDeviceCreate
+    // (h:wdffdo.h:417-444; ddi: must precede WdfDeviceCreate).
+    let mut child_list_config = WDF_CHILD_LIST_CONFIG {
+        Size: wdf_size::<WDF_CHILD_LIST_CONFIG>(),
+        IdentificationDescriptionSize: wdf_size::<PortIdentification>(),
+        EvtChildListCreateDevice: Some(pdo::evt_child_list_create_device),
+        ..Default::default()
+    };
+    // SAFETY: as above; the config is a live local the framework copies.
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfFdoInitSetDefaultChildListConfig,
+            device_init,
+            &mut child_list_config,
+            WDF_NO_OBJECT_ATTRIBUTES
+        )
+    };
+
+    let mut attributes = object_attributes_with_context(&BUS_CONTEXT_TYPE);
+    attributes.EvtCleanupCallback = Some(evt_bus_cleanup);
+    let mut fdo: WDFDEVICE = ptr::null_mut();
+    // SAFETY: WdfDeviceCreate (h:wdfdevice.h:3632-3661) takes `PWDFDEVICE_INIT*` and consumes it;
+    // attributes and out-handle are live locals; PASSIVE_LEVEL.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(WdfDeviceCreate, &mut device_init, &mut attributes, &mut fdo)
+    };
+    if !NT_SUCCESS(status) {
+        return status;
+    }
+    // From here on a failure status makes the framework delete the FDO; `evt_bus_cleanup` then
+    // drops the context only if it was written.
+
+    let mut lock_attributes = object_attributes();
+    lock_attributes.ParentObject = fdo.cast();
+    let mut lock: WDFSPINLOCK = ptr::null_mut();
+    // SAFETY: WdfSpinLockCreate (h:wdfsync.h:218-243) with a live attributes local whose parent is
+    // the FDO (the default parent would be the driver: the lock would outlive the device,
+    // ddi wdfspinlockcreate).
+    let status: NTSTATUS =
+        unsafe { call_unsafe_wdf_function_binding!(WdfSpinLockCreate, &mut lock_attributes, &mut lock) };
+    if !NT_SUCCESS(status) {
+        return status;
+    }
+
+    let mut config = timer_config(Some(evt_delivery_timer));
+    // The spin lock serializes everything the callback touches; with the device's default
+    // synchronization scope (None) automatic serialization has no effect anyway
+    // (ddi _WDF_TIMER_CONFIG), so it is turned off explicitly.
+    config.AutomaticSerialization = u8::from(false);
+    let mut timer_attributes = object_attributes();
+    timer_attributes.ParentObject = fdo.cast();
+    let mut timer: WDFTIMER = ptr::null_mut();
+    // SAFETY: WdfTimerCreate (h:wdftimer.h:138-167): config and attributes are live locals; the
+    // parent (mandatory) is the FDO.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(WdfTimerCreate, &mut config, &mut timer_attributes, &mut timer)
+    };
+    if !NT_SUCCESS(status) {
+        return status;
+    }
+
+    // SAFETY: WdfFdoGetDefaultChildList (h:wdffdo.h:497-516) on the FDO just created with a
+    // default child list configuration.
+    let child_list: WDFCHILDLIST =
+        unsafe { call_unsafe_wdf_function_binding!(WdfFdoGetDefaultChildList, fdo) };
+
+    // SAFETY: the FDO was created with this context type.
+    let context = unsafe { typed_context::<BusContext>(fdo.cast(), &BUS_CONTEXT_TYPE) };
+    if context.is_null() {
+        return STATUS_INVALID_DEVICE_STATE;
+    }
+    // SAFETY: the context memory is the FDO's (size_of::<BusContext>() bytes, suitably aligned by the
+    // framework), zeroed and not yet referenced by anyone: no queue, interface or child exists yet.
+    unsafe {
+        ptr::write(
+            context,
+            BusContext {
+                initialized: true,
+                lock,
+                child_list,
+                timer,
+                state: MaybeUninit::new(UnsafeCell::new(BusState {
+                    hub,
+                    slots: [PortSlot::FREE; MAX_PORTS],
+                    next_serial: 0,
+                    timer_due: None,
+                })),
+            },
+        )
+    };
+
+    // The control IOCTLs: the default queue, parallel, only EvtIoDeviceControl (toaster busenum.c:
+    // 218-252). Its callbacks run at PASSIVE_LEVEL (queue ExecutionLevel, KMDF 1.9+), which the
+    // child-list and PnP work of the control path is happiest at.
+    let mut queue_config =
+        io_queue_config_default_queue(_WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchParallel);
+    queue_config.EvtIoDeviceControl = Some(evt_io_device_control);
+    let mut queue_attributes = object_attributes();
+    queue_attributes.ExecutionLevel = _WDF_EXECUTION_LEVEL::WdfExecutionLevelPassive;
+    // SAFETY: WdfIoQueueCreate (h:wdfio.h:602-640) on the live FDO; config and attributes are live
+    // locals; the queue handle is not needed (WDF_NO_HANDLE).
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfIoQueueCreate,
+            fdo,
+            &mut queue_config,
+            &mut queue_attributes,
+            ptr::null_mut::<WDFQUEUE>()
+        )
+    };
+    if !NT_SUCCESS(status) {
+        return status;
+    }
+
+    // Created in EvtDriverDeviceAdd, the interface is enabled at start and disabled at removal
+    // (ddi wdfdevicecreatedeviceinterface). Who may open it is the INF's business (DACL in
+    // DDInstall.HW; kmdf-bus-facts.md §1.5).
+    let interface = guid(control::INTERFACE_GUID);
+    // SAFETY: WdfDeviceCreateDeviceInterface (h:wdfdevice.h:3696-3725): live FDO, a live GUID local,
+    // no reference string.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(WdfDeviceCreateDeviceInterface, fdo, &interface, ptr::null())
+    };
+    if !NT_SUCCESS(status) {
+        return status;
+    }
+
+    // What the children get for IRP_MN_QUERY_BUS_INFORMATION (toaster busenum.c:279-283): the bus
+    // type GUID is the enumerator GUID of the child IDs; PNPBus, bus 0.
+    let mut bus_information = PNP_BUS_INFORMATION {
+        BusTypeGuid: guid(control::BUS_TYPE_GUID),
+        LegacyBusType: _INTERFACE_TYPE::PNPBus,
+        BusNumber: 0,
+    };
+    // SAFETY: WdfDeviceSetBusInformationForChildren (h:wdfdevice.h:4030-4053): live FDO, live local
+    // (the framework copies it).
+    unsafe {
+        call_unsafe_wdf_function_binding!(WdfDeviceSetBusInformationForChildren, fdo, &mut bus_information)
+    };
+
+    STATUS_SUCCESS
+}
+
+/// `EvtCleanupCallback` of the FDO (PASSIVE_LEVEL for a device; the FDO's children, its queue, lock
+/// and timer, were cleaned up first, and its PDOs were removed before it): drop the hub and the table.
+extern "C" fn evt_bus_cleanup(object: WDFOBJECT) {
+    // SAFETY: the framework passes the FDO being deleted, created with this context type.
+    let context = unsafe { typed_context::<BusContext>(object, &BUS_CONTEXT_TYPE) };
+    // SAFETY: the FDO's context memory, zeroed or written by `create`; nothing else runs on this
+    // device any more, so this is the only reference.
+    let Some(context) = (unsafe { context.as_mut() }) else { return };
+    if context.initialized {
+        context.initialized = false;
+        // SAFETY: `initialized` was true, so `state` holds a value, dropped exactly once here.
+        unsafe { context.state.assume_init_drop() };
+    }
+}
+
+/// `EvtTimerFunc` of the delivery timer (<= DISPATCH_LEVEL): a delayed frame has become readable.
+extern "C" fn evt_delivery_timer(timer: WDFTIMER) {
+    // SAFETY: WdfTimerGetParentObject (h:wdftimer.h:233-252) of the live timer: the FDO.
+    let parent: WDFOBJECT = unsafe { call_unsafe_wdf_function_binding!(WdfTimerGetParentObject, timer) };
+    // SAFETY: the timer's parent is the live bus FDO (set in `create`).
+    let Some(bus) = (unsafe { BusContext::of(parent.cast()) }) else { return };
+    bus.lock().timer_due = None;
+    deliver(bus);
+}
+
+/// Completes every parked read the hub has a batch for, in as many lock rounds as needed.
+pub(super) fn deliver(bus: &BusContext) {
+    let mut done = Completions::new();
+    loop {
+        let more = {
+            let mut state = bus.lock();
+            io::serve_parked_reads(bus, &mut state, now(), &mut done)
+        };
+        done.complete_all();
+        if !more {
+            break;
+        }
+    }
+}
+
+/// Moves parked requests of `queue` into `done` with `status` until the queue is empty or `done` is
+/// full; true if `done` filled up (the caller goes round again).
+fn drain(queue: WDFQUEUE, status: NTSTATUS, done: &mut Completions) -> bool {
+    while !done.is_full() {
+        let Some(request) = io::retrieve_next(queue) else { return false };
+        // Room was checked above.
+        let _recorded = done.push(request, status, 0);
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// The administrator's control interface
+
+/// `EvtIoDeviceControl` of the FDO's default queue (PASSIVE_LEVEL): one administrator request.
+extern "C" fn evt_io_device_control(
+    queue: WDFQUEUE,
+    request: WDFREQUEST,
+    output_buffer_length: usize,
+    input_buffer_length: usize,
+    io_control_code: ULONG,
+) {
+    let (status, information) =
+        admin(queue, request, output_buffer_length, input_buffer_length, io_control_code);
+    complete(request, status, information);
+}
+
+fn admin(
+    queue: WDFQUEUE,
+    request: WDFREQUEST,
+    output_buffer_length: usize,
+    input_buffer_length: usize,
+    io_control_code: ULONG,
+) -> (NTSTATUS, usize) {
+    // SAFETY: WdfIoQueueGetDevice (h:wdfio.h:766-785) of the live queue presenting this request.
+    let fdo: WDFDEVICE = unsafe { call_unsafe_wdf_function_binding!(WdfIoQueueGetDevice, queue) };
+    // SAFETY: the default queue's device is the bus FDO.
+    let Some(bus) = (unsafe { BusContext::of(fdo) }) else { return (STATUS_INVALID_DEVICE_STATE, 0) };
+
+    // Strict: an input longer than any structure is refused before it is read.
+    if input_buffer_length > ADMIN_INPUT_MAX {
+        return (STATUS_INVALID_PARAMETER, 0);
+    }
+    // METHOD_BUFFERED: input and output share one system buffer, so the input is copied out before
+    // the output is written.
+    let mut input_copy = [0u8; ADMIN_INPUT_MAX];
+    // SAFETY: `request` is the live request presented to this callback.
+    let input = match unsafe { io::copy_input(request, input_buffer_length, &mut input_copy) } {
+        Ok(input) => input,
+        Err(status) => return (status, 0),
+    };
+    let order = match AdminRequest::decode(io_control_code, input) {
+        Ok(order) => order,
+        Err(error) => return (admin_status(error), 0),
+    };
+    if output_buffer_length < order.output_len() {
+        return (STATUS_BUFFER_TOO_SMALL, 0);
+    }
+    match order {
+        // SAFETY: the live request, not completed before `admin` returns.
+        AdminRequest::AddPort => unsafe { add_port(bus, request) },
+        AdminRequest::RemovePort { port } => remove_port(bus, PortId(port)),
+        AdminRequest::SetLink(SetLink { port, up }) => set_link(bus, PortId(port), up),
+        AdminRequest::SetFaults(faults) => set_faults(bus, faults),
+    }
+}
+
+/// `IOCTL_VWIRE_BUS_ADD_PORT`: a hub port with the next MAC address, then a child reported present
+/// (`WdfChildListAddOrUpdateChildDescriptionAsPresent`, h:wdfchildlist.h:740-769). Outside a scan
+/// the framework reports it to PnP at once and later calls `EvtChildListCreateDevice`.
+///
+/// # Safety
+/// `request` is the live request being served.
+unsafe fn add_port(bus: &BusContext, request: WDFREQUEST) -> (NTSTATUS, usize) {
+    // The output is retrieved first: a port is added only if its number can be reported.
+    // SAFETY: guaranteed by the caller; the input was copied out already.
+    let output = match unsafe { io::output_buffer(request, PortAdded::ENCODED_LEN) } {
+        Ok(output) => output,
+        Err(status) => return (status, 0),
+    };
+
+    let added = {
+        let mut guard = bus.lock();
+        let state = &mut *guard;
+        let Some(slot) = state.slots.iter_mut().find(|slot| slot.port.is_none()) else {
+            return (STATUS_QUOTA_EXCEEDED, 0);
+        };
+        let serial = state.next_serial;
+        state.next_serial = serial.wrapping_add(1);
+        let mac = port_mac(serial);
+        let port = match state.hub.add_port(mac) {
+            Ok(port) => port,
+            Err(error) => return (hub_status(error), 0),
+        };
+        *slot = PortSlot { port: Some(port), state: PortState::Pending, ..PortSlot::FREE };
+        PortAdded { port: port.0, mac }
+    };
+
+    let mut id = PortIdentification::new(added.port);
+    // SAFETY: the live default child list; the description is a live local of the configured size
+    // (the framework copies it); no address description.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfChildListAddOrUpdateChildDescriptionAsPresent,
+            bus.child_list,
+            &mut id.header,
+            ptr::null_mut()
+        )
+    };
+    // STATUS_OBJECT_NAME_EXISTS passes NT_SUCCESS but means "already a child" (kmdf-bus-facts.md §1.4):
+    // impossible for a never-reused id, and treated as a failure, as the toaster does.
+    if status != STATUS_SUCCESS {
+        let mut state = bus.lock();
+        let port = PortId(added.port);
+        if let Some(slot) = state.slot(port) {
+            *slot = PortSlot::FREE;
+        }
+        let _ = state.hub.remove_port(port);
+        let status = if status == STATUS_OBJECT_NAME_EXISTS { STATUS_OBJECT_NAME_COLLISION } else { status };
+        return (status, 0);
+    }
+    match added.encode(output) {
+        Ok(written) => (STATUS_SUCCESS, written),
+        // Unreachable for a buffer retrieved with this minimum size; reported, never a panic.
+        Err(_) => (STATUS_BUFFER_TOO_SMALL, 0),
+    }
+}
+
+/// `IOCTL_VWIRE_BUS_REMOVE_PORT`: a real surprise removal for the stack above. New I/O on the port
+/// fails from now on and its parked reads and link waits are failed at once (doc "Handling an
+/// IRP_MN_SURPRISE_REMOVAL Request": fail outstanding I/O; kmdf-bus-facts.md §6.4), then the child is
+/// reported missing (`WdfChildListUpdateChildDescriptionAsMissing`, h:wdfchildlist.h:775-800). The hub
+/// port lives on until the PDO is deleted. A port whose PDO does not exist yet answers
+/// STATUS_DEVICE_NOT_READY: retry (its PDO's cleanup is what frees a hub port).
+fn remove_port(bus: &BusContext, port: PortId) -> (NTSTATUS, usize) {
+    let mut done = Completions::new();
+    let mut first = true;
+    loop {
+        let more = {
+            let mut guard = bus.lock();
+            let Some(slot) = guard.slot(port) else {
+                // Gone between rounds (the PDO was deleted): nothing left to fail.
+                if first {
+                    return (STATUS_NO_SUCH_DEVICE, 0);
+                }
+                break;
+            };
+            if first {
+                match slot.state {
+                    PortState::Pending => return (STATUS_DEVICE_NOT_READY, 0),
+                    PortState::Unplugged => return (STATUS_NO_SUCH_DEVICE, 0),
+                    PortState::Present => slot.state = PortState::Unplugged,
+                }
+                first = false;
+            }
+            let (read_queue, link_queue) = (slot.read_queue, slot.link_queue);
+            (!read_queue.is_null() && drain(read_queue, STATUS_NO_SUCH_DEVICE, &mut done))
+                || (!link_queue.is_null() && drain(link_queue, STATUS_NO_SUCH_DEVICE, &mut done))
+        };
+        done.complete_all();
+        if !more {
+            break;
+        }
+    }
+
+    let mut id = PortIdentification::new(port.0);
+    // SAFETY: the live default child list and a live description local.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfChildListUpdateChildDescriptionAsMissing,
+            bus.child_list,
+            &mut id.header
+        )
+    };
+    (status, 0)
+}
+
+/// `IOCTL_VWIRE_BUS_SET_LINK`: set the hub port's link; if that changed its link generation, finish
+/// the port's parked `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests.
+fn set_link(bus: &BusContext, port: PortId, up: bool) -> (NTSTATUS, usize) {
+    let mut done = Completions::new();
+    let mut changed = {
+        let mut guard = bus.lock();
+        let state = &mut *guard;
+        if !state.slot(port).is_some_and(|slot| slot.state != PortState::Unplugged) {
+            return (STATUS_NO_SUCH_DEVICE, 0);
+        }
+        let before = state.hub.link_state(port).map(|link| link.generation);
+        if let Err(error) = state.hub.set_link(port, up) {
+            return (hub_status(error), 0);
+        }
+        before != state.hub.link_state(port).map(|link| link.generation)
+    };
+    while changed {
+        changed = {
+            let mut guard = bus.lock();
+            let state = &mut *guard;
+            let link_queue = state.slot(port).map_or(ptr::null_mut(), |slot| slot.link_queue);
+            !link_queue.is_null() && complete_link_waits(&state.hub, port, link_queue, &mut done)
+        };
+        done.complete_all();
+    }
+    (STATUS_SUCCESS, 0)
+}
+
+/// Under the lock: moves the parked link waits of `port` that can now be answered into `done`; true
+/// if `done` filled up first. A wait that must stay pending is requeued (to the head of its queue),
+/// and the walk stops there, so a round never meets the same request twice.
+fn complete_link_waits(hub: &Hub, port: PortId, link_queue: WDFQUEUE, done: &mut Completions) -> bool {
+    while !done.is_full() {
+        let Some(request) = io::retrieve_next(link_queue) else { return false };
+        // SAFETY: a request just retrieved from this driver's manual queue: owned by the driver.
+        let known = unsafe { io::link_wait_generation(request) };
+        // SAFETY: as above; completed (or requeued) below, before the buffer could go away.
+        let output = unsafe { io::output_buffer(request, 1) };
+        let outcome = match (known, output) {
+            (Some(known), Ok(output)) => {
+                hub.complete_link_wait(port, known, output).map(|outcome| match outcome {
+                    IoctlOutcome::Complete { status, information } => {
+                        (super::ioctl_status(status), information)
+                    }
+                    // Not produced by complete_link_wait; fail rather than park twice.
+                    IoctlOutcome::PendLinkChange { .. } => (STATUS_INVALID_DEVICE_STATE, 0),
+                })
+            }
+            (None, _) => Some((STATUS_INVALID_DEVICE_STATE, 0)),
+            (_, Err(status)) => Some((status, 0)),
+        };
+        match outcome {
+            Some((status, information)) => {
+                // Room was checked above.
+                let _recorded = done.push(request, status, information);
+            }
+            None => {
+                if !NT_SUCCESS(io::requeue(request)) {
+                    let _recorded = done.push(request, STATUS_CANCELLED, 0);
+                }
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// `IOCTL_VWIRE_BUS_SET_FAULTS`: replace the port's faults; a lifted stall or a shorter delay may
+/// make parked reads servable at once.
+fn set_faults(bus: &BusContext, faults: SetFaults) -> (NTSTATUS, usize) {
+    let port = PortId(faults.port);
+    let hub_faults = Faults {
+        drop_ppm: faults.drop_ppm,
+        corrupt_ppm: faults.corrupt_ppm,
+        delay_ticks: u64::from(faults.delay_us).saturating_mul(TICKS_PER_MICROSECOND),
+        stall: faults.stall,
+        fail_writes: faults.fail_writes,
+        fail_reads: faults.fail_reads,
+    };
+    {
+        let mut guard = bus.lock();
+        let state = &mut *guard;
+        if !state.slot(port).is_some_and(|slot| slot.state != PortState::Unplugged) {
+            return (STATUS_NO_SUCH_DEVICE, 0);
+        }
+        if let Err(error) = state.hub.set_faults(port, hub_faults) {
+            return (hub_status(error), 0);
+        }
+    }
+    deliver(bus);
+    (STATUS_SUCCESS, 0)
+}
+
+/// Frees the table row and the hub port of `port` if it never got a PDO (its creation failed before
+/// `WdfDeviceCreate`); afterwards the PDO's cleanup does this.
+pub(super) fn forget_pending_port(bus: &BusContext, port: PortId) {
+    let mut guard = bus.lock();
+    let state = &mut *guard;
+    if let Some(slot) = state.slot(port).filter(|slot| slot.state == PortState::Pending && slot.pdo.is_null())
+    {
+        *slot = PortSlot::FREE;
+        let _ = state.hub.remove_port(port);
+    }
+}
+
+/// The PDO of `port` was deleted: free its row and its hub port (queued frames and learned addresses
+/// go with it).
+pub(super) fn forget_port(bus: &BusContext, port: PortId) {
+    let mut guard = bus.lock();
+    let state = &mut *guard;
+    if let Some(slot) = state.slot(port) {
+        *slot = PortSlot::FREE;
+        let _ = state.hub.remove_port(port);
+    }
+}
+
+/// The PDO of `port` exists with its queues: route I/O to it. False if the port was forgotten
+/// meanwhile (the caller fails the creation; the framework then deletes the PDO).
+pub(super) fn attach_port(
+    bus: &BusContext,
+    port: PortId,
+    pdo: WDFDEVICE,
+    read_queue: WDFQUEUE,
+    link_queue: WDFQUEUE,
+) -> bool {
+    let mut guard = bus.lock();
+    match guard.slot(port) {
+        Some(slot) if slot.state == PortState::Pending => {
+            *slot = PortSlot { port: Some(port), state: PortState::Present, pdo, read_queue, link_queue };
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The PDO of `port` recorded itself before creating its queues (so its cleanup can find the row).
+pub(super) fn set_port_pdo(bus: &BusContext, port: PortId, pdo: WDFDEVICE) {
+    let mut guard = bus.lock();
+    if let Some(slot) = guard.slot(port) {
+        slot.pdo = pdo;
+    }
+}
+
+/// Whether `port` is waiting for its PDO.
+pub(super) fn is_pending(bus: &BusContext, port: PortId) -> bool {
+    bus.lock().slot(port).is_some_and(|slot| slot.state == PortState::Pending && slot.pdo.is_null())
+}
+
+/// One of the PDO's manual queues is being deleted: stop routing requests to it.
+pub(super) fn detach_queue(bus: &BusContext, port: PortId, queue: WDFQUEUE) {
+    let mut guard = bus.lock();
+    if let Some(slot) = guard.slot(port) {
+        if slot.read_queue == queue {
+            slot.read_queue = ptr::null_mut();
+        }
+        if slot.link_queue == queue {
+            slot.link_queue = ptr::null_mut();
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! The PDO's I/O: what the miniport's KMDF I/O target sends down (kmdf-bus-facts.md §3).
+//!
+//! - A **read** gets a batch at once if the hub has frames ready for the port; otherwise it is parked
+//!   in the port's manual read queue, under the lock, so a concurrent write cannot slip a batch in
+//!   between the check and the park (the serialhcibus pattern, §3.4).
+//! - A **write** goes to `Hub::write_batch` and completes at once; then every port's parked reads
+//!   that now have a batch are completed ([`serve_parked_reads`]).
+//! - An **internal IOCTL** goes to `Hub::handle_ioctl`; `IOCTL_VWIRE_WAIT_LINK_CHANGE` with nothing new
+//!   is parked in the port's manual link queue until a link change (`fdo::set_link`).
+//!
+//! Handlers run at <= DISPATCH_LEVEL (default execution level), take the bus spin lock around every
+//! hub call, and complete requests only after releasing it.
+
+use core::ptr;
+use core::slice;
+
+use wdk_sys::{
+    NT_SUCCESS, NTSTATUS, PVOID, STATUS_CANCELLED, STATUS_INVALID_DEVICE_STATE, STATUS_NO_SUCH_DEVICE,
+    STATUS_SUCCESS, ULONG, WDFDEVICE, WDFQUEUE, WDFREQUEST, call_unsafe_wdf_function_binding,
+};
+
+use super::fdo::{BusContext, BusState, PortState};
+use super::pdo::{LINK_WAIT_CONTEXT_TYPE, LinkWaitContext, PortDeviceContext};
+use super::wdf::{Completions, complete, typed_context};
+use super::{hub_status, ioctl_status, now};
+use crate::hub::{Hub, IoctlOutcome, PortId};
+
+/// Bytes of an internal IOCTL's input copied out of the METHOD_BUFFERED system buffer before the hub
+/// writes its answer there. Every vwire control structure fits (the largest, a full multicast list,
+/// is `MulticastList::MAX_ENCODED_LEN` = 200); the decoders read only the `length` their header
+/// states, so a longer input loses nothing a valid message holds.
+const IOCTL_INPUT_MAX: usize = 256;
+const _: () = assert!(vwire_proto::MulticastList::MAX_ENCODED_LEN <= IOCTL_INPUT_MAX);
+
+/// The bus and port of the PDO that owns `queue`.
+fn port_of_queue(queue: WDFQUEUE) -> Option<(&'static BusContext, PortId)> {
+    // SAFETY: WdfIoQueueGetDevice (h:wdfio.h:766-785) of a live queue presenting a request.
+    let pdo: WDFDEVICE = unsafe { call_unsafe_wdf_function_binding!(WdfIoQueueGetDevice, queue) };
+    // SAFETY: the PDO queues' device is one of this driver's PDOs.
+    unsafe { PortDeviceContext::of(pdo) }
+}
+
+/// `EvtIoRead` (h:wdfio.h:275-306) of a port's default queue.
+pub(super) extern "C" fn evt_io_read(queue: WDFQUEUE, request: WDFREQUEST, _length: usize) {
+    let Some((bus, port)) = port_of_queue(queue) else {
+        return complete(request, STATUS_INVALID_DEVICE_STATE, 0);
+    };
+    let now = now();
+    let outcome = {
+        let mut guard = bus.lock();
+        let state = &mut *guard;
+        match state.slot(port).filter(|slot| slot.state == PortState::Present).map(|slot| slot.read_queue) {
+            Some(read_queue) if !read_queue.is_null() => {
+                // SAFETY: the request was just presented to this callback: owned by the driver.
+                let read = if ready(&state.hub, port, now) {
+                    unsafe { read_into(&mut state.hub, port, request, now) }
+                } else {
+                    None
+                };
+                match read {
+                    Some(result) => Some(result),
+                    None => {
+                        // Park it. The framework owns it there and cancels it on the miniport's
+                        // behalf; forwarding needs a request that is not cancelable (it is not).
+                        let parked = NT_SUCCESS(forward(request, read_queue));
+                        if let Some(due) = state.hub.next_ready_time(port).filter(|&due| due > now) {
+                            bus.arm_timer(state, due, now);
+                        }
+                        // STATUS_WDF_BUSY and the like: the queue no longer accepts (the port is going).
+                        (!parked).then_some((STATUS_NO_SUCH_DEVICE, 0))
+                    }
+                }
+            }
+            // Unplugged, or its queue already gone: the hardware is gone (kmdf-bus-facts.md §6.4).
+            _ => Some((STATUS_NO_SUCH_DEVICE, 0)),
+        }
+    };
+    if let Some((status, information)) = outcome {
+        complete(request, status, information);
+    }
+}
+
+/// `EvtIoWrite` (h:wdfio.h:275-306) of a port's default queue: one batch into the hub.
+pub(super) extern "C" fn evt_io_write(queue: WDFQUEUE, request: WDFREQUEST, _length: usize) {
+    let Some((bus, port)) = port_of_queue(queue) else {
+        return complete(request, STATUS_INVALID_DEVICE_STATE, 0);
+    };
+    // SAFETY: the request was just presented to this callback; the slice is used only before the
+    // request is completed below.
+    let batch = match unsafe { input_buffer(request) } {
+        Ok(batch) => batch,
+        Err(status) => return complete(request, status, 0),
+    };
+    let now = now();
+    let mut done = Completions::new();
+    let (status, information, more) = {
+        let mut guard = bus.lock();
+        let state = &mut *guard;
+        let present = state.slot(port).is_some_and(|slot| slot.state == PortState::Present);
+        let (status, information) = if present {
+            match state.hub.write_batch(port, batch, now) {
+                Ok(_report) => (STATUS_SUCCESS, batch.len()),
+                Err(error) => (hub_status(error), 0),
+            }
+        } else {
+            (STATUS_NO_SUCH_DEVICE, 0)
+        };
+        (status, information, serve_parked_reads(bus, state, now, &mut done))
+    };
+    complete(request, status, information);
+    done.complete_all();
+    if more {
+        super::fdo::deliver(bus);
+    }
+}
+
+/// `EvtIoInternalDeviceControl` (h:wdfio.h:309-348) of a port's default queue: the vwire control
+/// IOCTLs (`vwire_proto::control`), all METHOD_BUFFERED.
+pub(super) extern "C" fn evt_io_internal_device_control(
+    queue: WDFQUEUE,
+    request: WDFREQUEST,
+    output_buffer_length: usize,
+    input_buffer_length: usize,
+    io_control_code: ULONG,
+) {
+    let Some((bus, port)) = port_of_queue(queue) else {
+        return complete(request, STATUS_INVALID_DEVICE_STATE, 0);
+    };
+    // METHOD_BUFFERED: input and output are the same system buffer, so the input is copied out first
+    // (a `&[u8]` and a `&mut [u8]` over one buffer may not coexist).
+    let mut input_copy = [0u8; IOCTL_INPUT_MAX];
+    // SAFETY: the request was just presented to this callback.
+    let input = match unsafe { copy_input(request, input_buffer_length, &mut input_copy) } {
+        Ok(input) => input,
+        Err(status) => return complete(request, status, 0),
+    };
+    let mut no_output = [0u8; 0];
+    let output: &mut [u8] = if output_buffer_length == 0 {
+        &mut no_output
+    } else {
+        // SAFETY: as above; no reference into the system buffer is alive (the input was copied and
+        // its slice dropped), and this one is not used after the request completes.
+        match unsafe { output_buffer(request, 1) } {
+            Ok(output) => output,
+            Err(status) => return complete(request, status, 0),
+        }
+    };
+    let outcome = {
+        let mut guard = bus.lock();
+        let state = &mut *guard;
+        match state.slot(port).filter(|slot| slot.state == PortState::Present).map(|slot| slot.link_queue) {
+            Some(link_queue) => match state.hub.handle_ioctl(port, io_control_code, input, output) {
+                IoctlOutcome::Complete { status, information } => {
+                    Some((ioctl_status(status), information.min(output.len())))
+                }
+                IoctlOutcome::PendLinkChange { known_generation } => {
+                    // SAFETY: the request is owned by the driver (presented, not yet forwarded).
+                    let recorded = unsafe { set_link_wait_generation(request, known_generation) };
+                    if !recorded {
+                        Some((STATUS_INVALID_DEVICE_STATE, 0))
+                    } else if !link_queue.is_null() && NT_SUCCESS(forward(request, link_queue)) {
+                        None
+                    } else {
+                        Some((STATUS_NO_SUCH_DEVICE, 0))
+                    }
+                }
+            },
+            None => Some((STATUS_NO_SUCH_DEVICE, 0)),
+        }
+    };
+    if let Some((status, information)) = outcome {
+        complete(request, status, information);
+    }
+}
+
+/// Whether the hub has frames for `port` that are readable at `now`.
+fn ready(hub: &Hub, port: PortId, now: u64) -> bool {
+    hub.next_ready_time(port).is_some_and(|due| due <= now)
+}
+
+/// Under the lock: a batch for `port` into the read `request`'s buffer. `Some((status, information))`
+/// to complete it with; `None` if the hub had nothing ready (the caller parks or requeues it).
+///
+/// # Safety
+/// `request` is a read owned by the driver.
+unsafe fn read_into(hub: &mut Hub, port: PortId, request: WDFREQUEST, now: u64) -> Option<(NTSTATUS, usize)> {
+    // SAFETY: guaranteed by the caller; the buffer is used only inside this call.
+    let buffer = match unsafe { output_buffer(request, 1) } {
+        Ok(buffer) => buffer,
+        Err(status) => return Some((status, 0)),
+    };
+    let capacity = buffer.len();
+    match hub.read_batch(port, buffer, now) {
+        // Never report more than the read's length: the sender's target copies back `Information`
+        // bytes unchecked for a buffered read (kmdf-bus-facts.md §3.4, "Copy-back bound").
+        Ok(Some(length)) => Some((STATUS_SUCCESS, length.min(capacity))),
+        Ok(None) => None,
+        Err(error) => Some((hub_status(error), 0)),
+    }
+}
+
+/// Under the lock: completes (into `done`) the parked reads of every present port that the hub now
+/// has a batch for, and arms the delivery timer for the earliest delayed frame a parked read waits
+/// for. True if `done` filled up before the walk ended (the caller completes and goes round again).
+pub(super) fn serve_parked_reads(
+    bus: &BusContext,
+    state: &mut BusState,
+    now: u64,
+    done: &mut Completions,
+) -> bool {
+    let mut earliest: Option<u64> = None;
+    let BusState { hub, slots, .. } = state;
+    for slot in slots.iter() {
+        let (Some(port), PortState::Present) = (slot.port, slot.state) else { continue };
+        if slot.read_queue.is_null() {
+            continue;
+        }
+        loop {
+            match hub.next_ready_time(port) {
+                None => break,
+                Some(due) if due > now => {
+                    earliest = Some(earliest.map_or(due, |e| e.min(due)));
+                    break;
+                }
+                Some(_) => {}
+            }
+            if done.is_full() {
+                return true;
+            }
+            let Some(request) = retrieve_next(slot.read_queue) else { break };
+            // SAFETY: a read just retrieved from this port's manual queue: owned by the driver.
+            match unsafe { read_into(hub, port, request, now) } {
+                Some((status, information)) => {
+                    // Room was checked above.
+                    let _recorded = done.push(request, status, information);
+                }
+                None => {
+                    // Nothing after all: back to the head of its queue.
+                    if !NT_SUCCESS(requeue(request)) {
+                        let _recorded = done.push(request, STATUS_CANCELLED, 0);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(due) = earliest {
+        bus.arm_timer(state, due, now);
+    }
+    false
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request calls
+
+/// `WdfIoQueueRetrieveNextRequest(Queue, &Request)` (h:wdfio.h:791-816) on a manual queue: the oldest
+/// parked request, now owned by the driver; `None` when empty (STATUS_NO_MORE_ENTRIES) or not
+/// accepting.
+pub(super) fn retrieve_next(queue: WDFQUEUE) -> Option<WDFREQUEST> {
+    let mut request: WDFREQUEST = ptr::null_mut();
+    // SAFETY: `queue` is a live manual queue of this driver (routable entries of the port table are
+    // cleared by the queue's cleanup, under the lock the callers hold); live out-parameter.
+    let status: NTSTATUS =
+        unsafe { call_unsafe_wdf_function_binding!(WdfIoQueueRetrieveNextRequest, queue, &mut request) };
+    (NT_SUCCESS(status) && !request.is_null()).then_some(request)
+}
+
+/// `WdfRequestForwardToIoQueue(Request, DestinationQueue)` (h:wdfrequest.h:1587-1612): the request
+/// (owned by the driver, not cancelable) goes to another queue of the same device.
+fn forward(request: WDFREQUEST, queue: WDFQUEUE) -> NTSTATUS {
+    // SAFETY: the callers pass a request presented by the PDO's default queue and one of the same
+    // PDO's live manual queues.
+    unsafe { call_unsafe_wdf_function_binding!(WdfRequestForwardToIoQueue, request, queue) }
+}
+
+/// `WdfRequestRequeue(Request)` (h:wdfrequest.h:1643-1664): back to the head of the queue it was
+/// retrieved from.
+pub(super) fn requeue(request: WDFREQUEST) -> NTSTATUS {
+    // SAFETY: the callers pass a request they just retrieved from a manual queue.
+    unsafe { call_unsafe_wdf_function_binding!(WdfRequestRequeue, request) }
+}
+
+/// `WdfRequestRetrieveOutputBuffer(Request, MinimumRequiredSize, &Buffer, &Length)`
+/// (h:wdfrequest.h:1226-1259): a read's buffer (Direct I/O: the mapped MDL) or an IOCTL's output
+/// (METHOD_BUFFERED: the system buffer).
+///
+/// # Safety
+/// `request` is owned by the driver; the slice is not used after the request is completed, requeued
+/// or forwarded, and no other reference into the same buffer is alive while it is.
+pub(super) unsafe fn output_buffer<'a>(
+    request: WDFREQUEST,
+    minimum: usize,
+) -> Result<&'a mut [u8], NTSTATUS> {
+    let mut buffer: PVOID = ptr::null_mut();
+    let mut length: usize = 0;
+    // SAFETY: guaranteed by the caller; live out-parameters.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfRequestRetrieveOutputBuffer,
+            request,
+            minimum,
+            &mut buffer,
+            &mut length
+        )
+    };
+    if !NT_SUCCESS(status) {
+        return Err(status);
+    }
+    if buffer.is_null() {
+        return Err(STATUS_INVALID_DEVICE_STATE);
+    }
+    // SAFETY: the framework returned `length` writable bytes at `buffer`, valid until the request is
+    // completed; exclusivity is the caller's guarantee.
+    Ok(unsafe { slice::from_raw_parts_mut(buffer.cast::<u8>(), length) })
+}
+
+/// `WdfRequestRetrieveInputBuffer(Request, 1, &Buffer, &Length)` (h:wdfrequest.h:1187-1220): a
+/// write's batch (Direct I/O: the mapped MDL of the miniport's buffer).
+///
+/// # Safety
+/// As [`output_buffer`].
+unsafe fn input_buffer<'a>(request: WDFREQUEST) -> Result<&'a [u8], NTSTATUS> {
+    let mut buffer: PVOID = ptr::null_mut();
+    let mut length: usize = 0;
+    // SAFETY: guaranteed by the caller; live out-parameters.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfRequestRetrieveInputBuffer,
+            request,
+            1usize,
+            &mut buffer,
+            &mut length
+        )
+    };
+    if !NT_SUCCESS(status) {
+        return Err(status);
+    }
+    if buffer.is_null() {
+        return Err(STATUS_INVALID_DEVICE_STATE);
+    }
+    // SAFETY: the framework returned `length` readable bytes at `buffer`, valid until completion.
+    Ok(unsafe { slice::from_raw_parts(buffer.cast::<u8>().cast_const(), length) })
+}
+
+/// Copies up to `copy.len()` bytes of the request's input into `copy` and returns them (none for an
+/// empty input, for which the framework's retrieve would fail with STATUS_BUFFER_TOO_SMALL).
+///
+/// # Safety
+/// `request` is owned by the driver and no reference into its output buffer is alive.
+pub(super) unsafe fn copy_input<'c>(
+    request: WDFREQUEST,
+    input_buffer_length: usize,
+    copy: &'c mut [u8],
+) -> Result<&'c [u8], NTSTATUS> {
+    if input_buffer_length == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: guaranteed by the caller; the slice is dropped at the end of this function.
+    let input = unsafe { input_buffer(request) }?;
+    let length = input.len().min(copy.len());
+    let (Some(source), Some(target)) = (input.get(..length), copy.get_mut(..length)) else {
+        return Err(STATUS_INVALID_DEVICE_STATE);
+    };
+    target.copy_from_slice(source);
+    Ok(target)
+}
+
+/// Records the link generation a parked wait waits on in the request's context. False if the request
+/// has no context (it always has: `WdfDeviceInitSetRequestAttributes` on every PDO).
+///
+/// # Safety
+/// `request` is a live request of a port PDO, owned by the driver.
+unsafe fn set_link_wait_generation(request: WDFREQUEST, known_generation: u32) -> bool {
+    // SAFETY: guaranteed by the caller; the PDO gives every request this context.
+    let context = unsafe { typed_context::<LinkWaitContext>(request.cast(), &LINK_WAIT_CONTEXT_TYPE) };
+    // SAFETY: the request's own context memory, accessed only by its owner (the driver, now).
+    match unsafe { context.as_mut() } {
+        Some(context) => {
+            context.known_generation = known_generation;
+            true
+        }
+        None => false,
+    }
+}
+
+/// The link generation a parked wait recorded with [`set_link_wait_generation`].
+///
+/// # Safety
+/// As [`set_link_wait_generation`].
+pub(super) unsafe fn link_wait_generation(request: WDFREQUEST) -> Option<u32> {
+    // SAFETY: guaranteed by the caller.
+    let context = unsafe { typed_context::<LinkWaitContext>(request.cast(), &LINK_WAIT_CONTEXT_TYPE) };
+    // SAFETY: as in `set_link_wait_generation`.
+    unsafe { context.as_ref() }.map(|context| context.known_generation)
+}

@@ -1,0 +1,127 @@
+//! The link: one `IOCTL_VWIRE_WAIT_LINK_CHANGE` stays pending below (the inverted call of PCIDRV's
+//! INDICATE_STATUS IOCTL, ndis-kmdf.md §1.1); when it completes, the adapter records the new link
+//! state, tells NDIS with `NdisMIndicateStatusEx(NDIS_STATUS_LINK_STATE)` and sends it again with
+//! the new generation. It stays pending across a pause (status indications are allowed while
+//! Paused) and is cancelled by halt, surprise removal and shutdown.
+
+use super::{Adapter, Link, bump};
+use crate::sys::{self, *};
+use vwire_proto::{LinkState, LinkWait};
+
+impl Link {
+    pub fn from_device(state: &LinkState) -> Self {
+        Self {
+            generation: state.generation,
+            up: state.is_up(),
+            full_duplex: state.is_full_duplex(),
+            speed_bps: state.speed_bps,
+        }
+    }
+
+    /// `NDIS_LINK_STATE` for this link.
+    pub fn to_ndis(self) -> NdisLinkState {
+        let speed = if self.up { self.speed_bps } else { NDIS_LINK_SPEED_UNKNOWN };
+        NdisLinkState {
+            Header: NdisObjectHeader::new(
+                NDIS_OBJECT_TYPE_DEFAULT,
+                NDIS_LINK_STATE_REVISION_1,
+                NDIS_SIZEOF_LINK_STATE_REVISION_1,
+            ),
+            MediaConnectState: if self.up {
+                MEDIA_CONNECT_STATE_CONNECTED
+            } else {
+                MEDIA_CONNECT_STATE_DISCONNECTED
+            },
+            MediaDuplexState: match (self.up, self.full_duplex) {
+                (false, _) => MEDIA_DUPLEX_STATE_UNKNOWN,
+                (true, true) => MEDIA_DUPLEX_STATE_FULL,
+                (true, false) => MEDIA_DUPLEX_STATE_HALF,
+            },
+            XmitLinkSpeed: speed,
+            RcvLinkSpeed: speed,
+            PauseFunctions: NDIS_PAUSE_FUNCTIONS_UNSUPPORTED,
+            AutoNegotiationFlags: 0,
+        }
+    }
+}
+
+impl Adapter {
+    /// Send the link watch below unless it already is (restart).
+    pub fn post_link_wait(&self) {
+        let Some(slot) = self.lower.link.lease() else {
+            return;
+        };
+        let (allowed, generation) = {
+            let state = self.state.lock_any();
+            (self.may_use_device(&state), state.link.generation)
+        };
+        if !allowed {
+            slot.release();
+            return;
+        }
+        self.send_link_wait(slot, generation);
+    }
+
+    fn send_link_wait(&self, slot: Slot<'_, 1>, known_generation: u32) {
+        let mut input = [0u8; LinkWait::ENCODED_LEN];
+        if (LinkWait { known_generation }).encode(&mut input).is_err() {
+            slot.release();
+            return;
+        }
+        if let Err((slot, _)) = slot.send_internal_ioctl(
+            self.lower.io_target,
+            vwire_proto::IOCTL_VWIRE_WAIT_LINK_CHANGE,
+            &input,
+            entry_link_completion(),
+            self.completion_context(),
+        ) {
+            bump(&self.counters.lower_send_failures, 1);
+            slot.release();
+        }
+    }
+
+    /// The link watch came back (completion routine, <= DISPATCH_LEVEL).
+    pub fn link_completed(&self, request: WdfRequest) {
+        let Some(mut slot) = self.lower.link.completed(request) else {
+            bump(&self.counters.lower_unknown_completions, 1);
+            return;
+        };
+        let status = slot.status();
+        if !nt_success(status) {
+            if status != STATUS_CANCELLED {
+                bump(&self.counters.lower_link_errors, 1);
+            }
+            // Re-armed at the next restart.
+            slot.release();
+            return;
+        }
+        let length = slot.information();
+        let decoded = slot.buffer().get(..length).map(LinkState::decode);
+        let Some(Ok(device_state)) = decoded else {
+            bump(&self.counters.lower_link_errors, 1);
+            slot.release();
+            return;
+        };
+        let link = Link::from_device(&device_state);
+        let (changed, resend) = {
+            let mut state = self.state.lock_any();
+            let changed = state.link.up != link.up
+                || state.link.speed_bps != link.speed_bps
+                || state.link.full_duplex != link.full_duplex;
+            state.link = link;
+            (changed, self.may_use_device(&state))
+        };
+        if changed {
+            sys::indicate_link_state(self.miniport, &link.to_ndis());
+        }
+        if resend {
+            self.send_link_wait(slot, link.generation);
+        } else {
+            slot.release();
+        }
+    }
+}
+
+fn entry_link_completion() -> EvtWdfRequestCompletionRoutine {
+    super::entry::link_completion
+}

@@ -1,0 +1,164 @@
+//! Faults below the lower edge: failed, cancelled, delayed, truncated and malformed completions,
+//! and failing writes. Each is counted (vendor OID `OID_VWIRE_DRIVER_COUNTERS`) and survived: no
+//! crash, no violation, nothing lost that was already accepted, and traffic flows again after.
+
+mod common;
+
+use common::*;
+use kernel_sim::{AdapterId, Faults, NblShape, Sim};
+use ndis_types::oid::*;
+use ndis_types::*;
+use std::time::Duration;
+
+const OID_VWIRE_DRIVER_COUNTERS: u32 = 0xFF76_0001;
+const MALFORMED: usize = 2;
+const READ_ERRORS: usize = 3;
+const WRITE_ERRORS: usize = 4;
+
+fn driver_counters(sim: &Sim, adapter: AdapterId) -> Vec<u64> {
+    let result = sim.oid_query(adapter, OID_VWIRE_DRIVER_COUNTERS, 96);
+    assert_eq!(result.status, NDIS_STATUS_SUCCESS);
+    result.data[..96].chunks_exact(8).map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap())).collect()
+}
+
+fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
+    sim.general_attributes(adapter).unwrap().current_mac_address[..6].try_into().unwrap()
+}
+
+fn frame(destination: [u8; 6], source: [u8; 6], length: usize, tag: u8) -> Vec<u8> {
+    let mut frame = vec![tag; length];
+    frame[..6].copy_from_slice(&destination);
+    frame[6..12].copy_from_slice(&source);
+    frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+    frame
+}
+
+fn pair(seed: u64) -> (Sim, AdapterId, AdapterId) {
+    let (sim, ids) = with_adapters(seed, 2);
+    for &adapter in &ids {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+        assert_eq!(
+            sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes()).status,
+            NDIS_STATUS_SUCCESS
+        );
+    }
+    (sim, ids[0], ids[1])
+}
+
+/// Traffic from `a` to `b` still arrives whole.
+fn assert_traffic_flows(sim: &Sim, a: AdapterId, b: AdapterId, tag: u8) {
+    let before = sim.received_frames(b).len();
+    let frames: Vec<Vec<u8>> = (0..10).map(|i| frame(mac(sim, b), mac(sim, a), 100 + i * 50, tag)).collect();
+    let ids = sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    for id in ids {
+        assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SUCCESS));
+    }
+    let received = sim.received_frames(b);
+    assert_eq!(&received[before..], &frames[..]);
+}
+
+fn finish(sim: Sim, adapters: &[AdapterId]) {
+    for &adapter in adapters {
+        sim.remove_adapter(adapter);
+    }
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn malformed_and_truncated_batches_are_rejected_whole_and_counted() {
+    let (sim, a, b) = pair(300);
+    let garbage = [0xA5u8; 64];
+    assert!(sim.inject_raw_read_completion(b, &garbage, STATUS_SUCCESS));
+    // A valid header that claims more bytes than came back: truncated.
+    let mut truncated = vec![0u8; 16];
+    truncated[..4].copy_from_slice(&0x3142_5756u32.to_le_bytes());
+    truncated[4..6].copy_from_slice(&1u16.to_le_bytes());
+    truncated[6..8].copy_from_slice(&3u16.to_le_bytes());
+    truncated[8..12].copy_from_slice(&4000u32.to_le_bytes());
+    assert!(sim.inject_raw_read_completion(b, &truncated, STATUS_SUCCESS));
+    sim.run_until_idle();
+    assert!(sim.received_frames(b).is_empty(), "nothing of a malformed batch is indicated");
+    assert_eq!(driver_counters(&sim, b)[MALFORMED], 2);
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS, "the reads are sent again");
+    assert_traffic_flows(&sim, a, b, 1);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn failed_reads_are_counted_and_rearmed_by_reset() {
+    let (sim, a, b) = pair(301);
+    sim.fail_next_reads(b, 3, STATUS_UNSUCCESSFUL);
+    sim.run_until_idle();
+    assert_eq!(driver_counters(&sim, b)[READ_ERRORS], 3);
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS - 3, "a failing read is not re-sent at once");
+    let (status, _) = sim.reset(b);
+    assert_eq!(status, NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS, "reset re-arms them");
+    assert_traffic_flows(&sim, a, b, 2);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn cancelled_reads_are_not_errors() {
+    let (sim, a, b) = pair(302);
+    sim.pause(b);
+    assert_eq!(driver_counters(&sim, b)[READ_ERRORS], 0);
+    assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
+    assert_traffic_flows(&sim, a, b, 3);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn delayed_frames_arrive_once_their_time_comes() {
+    let (sim, a, b) = pair(303);
+    sim.set_faults(b, Faults { delay_ticks: 5_000_000, ..Faults::default() });
+    let frames: Vec<Vec<u8>> = (0..5).map(|i| frame(mac(&sim, b), mac(&sim, a), 200, i)).collect();
+    sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    sim.advance_time(Duration::from_millis(10));
+    sim.run_until_idle();
+    assert_eq!(sim.received_frames(b), frames);
+    sim.set_faults(b, Faults::default());
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn failing_writes_complete_their_nbls_with_failure_and_are_counted() {
+    let (sim, a, b) = pair(304);
+    sim.set_faults(a, Faults { fail_writes: true, ..Faults::default() });
+    let frames: Vec<Vec<u8>> = (0..6).map(|i| frame(mac(&sim, b), mac(&sim, a), 300, i)).collect();
+    let ids = sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    for id in ids {
+        assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_FAILURE));
+    }
+    assert!(driver_counters(&sim, a)[WRITE_ERRORS] >= 1);
+    assert!(sim.received_frames(b).is_empty());
+    sim.set_faults(a, Faults::default());
+    assert_traffic_flows(&sim, a, b, 4);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn a_full_receive_queue_below_drops_without_blocking_the_sender() {
+    let (sim, a, b) = pair(305);
+    sim.pause(b);
+    let frames: Vec<Vec<u8>> =
+        (0..400).map(|i| frame(mac(&sim, b), mac(&sim, a), 60, (i % 250) as u8)).collect();
+    let ids = sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    for id in ids {
+        assert_eq!(
+            sim.send_completion(id),
+            Some(NDIS_STATUS_SUCCESS),
+            "the sender never waits on a full port"
+        );
+    }
+    let counters = sim.hub_counters(b).unwrap();
+    assert!(counters.rx_dropped_queue_full > 0, "{counters:?}");
+    assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
+    finish(sim, &[a, b]);
+}
