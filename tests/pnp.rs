@@ -167,3 +167,32 @@ fn sends_complete_once_with_the_status_of_the_adapter_state() {
     sim.unload();
     sim.assert_clean();
 }
+
+#[test]
+fn shutdown_with_writes_in_flight_completes_them_once() {
+    use kernel_sim::{NblShape, WriteCompletion};
+    for seed in 0..4 {
+        let (sim, adapter) = running(60 + seed);
+        sim.lower(adapter).set_write_completion(WriteCompletion::Hold);
+        let frames: Vec<Vec<u8>> = (0..20)
+            .map(|i| {
+                vec![0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, i, 8, 0]
+                    .into_iter()
+                    .chain(std::iter::repeat_n(i, 100))
+                    .collect()
+            })
+            .collect();
+        let ids = sim.send_frames(adapter, &frames, NblShape::default());
+        sim.shutdown(adapter, NDIS_SHUTDOWN_POWER_OFF);
+        for id in ids {
+            assert_eq!(
+                sim.send_completion(id),
+                Some(NDIS_STATUS_FAILURE),
+                "in flight at shutdown: FAILURE, once"
+            );
+        }
+        sim.halt(adapter, NDIS_HALT_DEVICE_DISABLED);
+        sim.unload();
+        sim.assert_clean();
+    }
+}

@@ -17,6 +17,18 @@
 //! Nothing here allocates or can panic; the Windows driver decodes with [`AdminRequest::decode`] and
 //! answers with [`PortAdded::encode`].
 
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+
 use core::fmt;
 
 use vwire_proto::{ControlError, ControlHeader, METHOD_BUFFERED, MacAddress, PROTOCOL_VERSION, ctl_code};

@@ -1,6 +1,8 @@
 //! The administrator's messages: what a management tool encodes the driver decodes, and every
 //! malformed input is refused with the reason, never a panic.
 
+#![allow(clippy::arithmetic_side_effects, reason = "test arithmetic on small constants")]
+
 use super::*;
 
 fn encoded(request: &AdminRequest) -> (u32, std::vec::Vec<u8>) {

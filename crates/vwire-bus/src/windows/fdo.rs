@@ -211,9 +211,9 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
         Err(error) => return hub_status(error),
     };
 
-    // SAFETY (this and the next block): `device_init` is the framework's WDFDEVICE_INIT for this
-    // device, not yet consumed by WdfDeviceCreate; PASSIVE_LEVEL (EvtDriverDeviceAdd).
     // WdfDeviceInitSetDeviceType (h:wdfdevice.h:3309-3332): DEVICE_TYPE is ULONG.
+    // SAFETY: `device_init` is the framework's WDFDEVICE_INIT for this device, not yet consumed by
+    // WdfDeviceCreate; PASSIVE_LEVEL (EvtDriverDeviceAdd).
     unsafe {
         call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, device_init, FILE_DEVICE_BUS_EXTENDER)
     };
@@ -227,7 +227,7 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
         EvtChildListCreateDevice: Some(pdo::evt_child_list_create_device),
         ..Default::default()
     };
-    // SAFETY: as above; the config is a live local the framework copies.
+    // SAFETY: `device_init` as above; the config is a live local the framework copies.
     unsafe {
         call_unsafe_wdf_function_binding!(
             WdfFdoInitSetDefaultChildListConfig,

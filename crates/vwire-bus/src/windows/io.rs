@@ -51,8 +51,8 @@ pub(super) extern "C" fn evt_io_read(queue: WDFQUEUE, request: WDFREQUEST, _leng
         let state = &mut *guard;
         match state.slot(port).filter(|slot| slot.state == PortState::Present).map(|slot| slot.read_queue) {
             Some(read_queue) if !read_queue.is_null() => {
-                // SAFETY: the request was just presented to this callback: owned by the driver.
                 let read = if ready(&state.hub, port, now) {
+                    // SAFETY: the request was just presented to this callback: owned by the driver.
                     unsafe { read_into(&mut state.hub, port, request, now) }
                 } else {
                     None
@@ -347,11 +347,11 @@ unsafe fn input_buffer<'a>(request: WDFREQUEST) -> Result<&'a [u8], NTSTATUS> {
 ///
 /// # Safety
 /// `request` is owned by the driver and no reference into its output buffer is alive.
-pub(super) unsafe fn copy_input<'c>(
+pub(super) unsafe fn copy_input(
     request: WDFREQUEST,
     input_buffer_length: usize,
-    copy: &'c mut [u8],
-) -> Result<&'c [u8], NTSTATUS> {
+    copy: &mut [u8],
+) -> Result<&[u8], NTSTATUS> {
     if input_buffer_length == 0 {
         return Ok(&[]);
     }
