@@ -298,3 +298,22 @@ fn no_allocation_per_frame_once_traffic_flows() {
     assert_eq!(sim.received_frames(b).len(), 64 + 1000);
     finish(sim, &adapters);
 }
+
+#[test]
+fn a_batch_of_more_small_frames_than_receive_nbls_loses_nothing() {
+    let (sim, adapters) = network(160, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    // B's reads are held off while A queues 200 minimum-size frames on the wire, so one read
+    // returns a batch of far more frames than B has receive NBLs (64).
+    sim.pause(b);
+    let frames: Vec<Vec<u8>> = (0..200).map(|i| frame(mac_b, mac_a, 60, i)).collect();
+    sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
+    sim.run_until_idle();
+    assert!(sim.received_frames(b) == frames, "every frame indicated, in order");
+    let resources = sim.receive_counts(b).resources_nbls;
+    assert!(resources > 0, "the pool ran out mid-batch and NBLs went up with NDIS_RECEIVE_FLAGS_RESOURCES");
+    finish(sim, &adapters);
+}

@@ -179,7 +179,14 @@ impl Adapter {
                 bump(&self.counters.rcv_filtered, 1);
                 continue;
             }
-            let Some(mut rx) = self.receive.nbls.lease() else {
+            let mut leased = self.receive.nbls.lease();
+            if leased.is_none() && chain.len() > 0 {
+                // Out of receive NBLs in the middle of a batch: hand over what is gathered with
+                // NDIS_RECEIVE_FLAGS_RESOURCES, which gives the NBLs back as soon as the call returns.
+                self.receive.nbls.indicate(self.miniport, &mut chain, receive_flags(true));
+                leased = self.receive.nbls.lease();
+            }
+            let Some(mut rx) = leased else {
                 bump(&self.counters.rcv_no_buffer, 1);
                 bump(&self.counters.rcv_discards, 1);
                 continue;
@@ -197,14 +204,8 @@ impl Adapter {
         if chain.len() == 0 {
             return;
         }
-        let mut flags = 0;
-        if at_dispatch_level() {
-            flags |= NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
-        }
-        if self.receive.nbls.free_count() < LOW_RESOURCES_THRESHOLD {
-            flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
-        }
-        self.receive.nbls.indicate(self.miniport, &mut chain, flags);
+        let low = self.receive.nbls.free_count() < LOW_RESOURCES_THRESHOLD;
+        self.receive.nbls.indicate(self.miniport, &mut chain, receive_flags(low));
     }
 
     fn count_receive(&self, frame: &[u8]) {
@@ -252,6 +253,19 @@ impl Adapter {
         }
         self.check_pending_operations();
     }
+}
+
+/// The receive flags for an indication made here: DISPATCH_LEVEL exactly when at DISPATCH_LEVEL
+/// (Doc "Dispatch IRQL Tracking"), RESOURCES when the pool is low.
+fn receive_flags(low_resources: bool) -> u32 {
+    let mut flags = 0;
+    if at_dispatch_level() {
+        flags |= NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
+    }
+    if low_resources {
+        flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
+    }
+    flags
 }
 
 fn read_completion_routine() -> EvtWdfRequestCompletionRoutine {
