@@ -14,4 +14,4 @@ pub mod hub;
 pub use hub::*;
 pub mod control;
 #[cfg(windows)]
-mod windows;
+mod sys;

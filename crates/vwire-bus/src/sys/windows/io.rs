@@ -9,7 +9,14 @@
 //!   is parked in the port's manual link queue until a link change (`fdo::set_link`).
 //!
 //! Handlers run at <= DISPATCH_LEVEL (default execution level), take the bus spin lock around every
-//! hub call, and complete requests only after releasing it.
+//! hub call, and complete requests only after releasing it. One exception is the framework's, not
+//! ours: `WdfRequestForwardToIoQueue` and `WdfRequestRequeue` (called under the lock, so that parking
+//! and the state check are atomic) complete a request that was canceled meanwhile right there, with
+//! STATUS_CANCELLED (KMDF `FxIoQueue::InsertNewRequestLocked`, `Requeue` -> `CancelForQueue` ->
+//! `DispatchEvents`), so the miniport's completion routine then runs under the bus lock. That is safe
+//! only because the vwire miniport never sends anything to the bus from a failed completion
+//! (`Adapter::read_completed`/`link_completed` re-send only after success); a lower-edge client that
+//! re-sent synchronously on STATUS_CANCELLED would re-enter a handler here and spin on the lock.
 
 use core::ptr;
 use core::slice;

@@ -14,12 +14,12 @@ use core::ptr;
 
 use wdk_sys::{
     _INTERFACE_TYPE, _WDF_EXECUTION_LEVEL, _WDF_IO_QUEUE_DISPATCH_TYPE, GUID, NT_SUCCESS, NTSTATUS,
-    PNP_BUS_INFORMATION, PWDFDEVICE_INIT, STATUS_BUFFER_TOO_SMALL, STATUS_CANCELLED, STATUS_DEVICE_NOT_READY,
-    STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER, STATUS_NO_SUCH_DEVICE,
-    STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_EXISTS, STATUS_QUOTA_EXCEEDED, STATUS_SUCCESS, ULONG,
-    WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, WDF_CHILD_LIST_CONFIG, WDF_NO_OBJECT_ATTRIBUTES,
-    WDFCHILDLIST, WDFDEVICE, WDFOBJECT, WDFQUEUE, WDFREQUEST, WDFSPINLOCK, WDFTIMER,
-    call_unsafe_wdf_function_binding,
+    PNP_BUS_INFORMATION, PWDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, PWDFDEVICE_INIT,
+    STATUS_BUFFER_TOO_SMALL, STATUS_CANCELLED, STATUS_DEVICE_NOT_READY, STATUS_INVALID_DEVICE_STATE,
+    STATUS_INVALID_PARAMETER, STATUS_NO_SUCH_DEVICE, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_EXISTS,
+    STATUS_QUOTA_EXCEEDED, STATUS_SUCCESS, ULONG, WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER,
+    WDF_CHILD_LIST_CONFIG, WDF_NO_OBJECT_ATTRIBUTES, WDFCHILDLIST, WDFDEVICE, WDFOBJECT, WDFQUEUE,
+    WDFREQUEST, WDFSPINLOCK, WDFTIMER, call_unsafe_wdf_function_binding,
 };
 
 use super::wdf::{
@@ -62,6 +62,12 @@ impl PortIdentification {
             },
             port,
         }
+    }
+
+    /// The `PWDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER` the child-list calls take: the header is the
+    /// first member (`#[repr(C)]`), and the pointer covers the whole description.
+    pub(super) fn header_ptr(&mut self) -> PWDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER {
+        ptr::from_mut(self).cast()
     }
 }
 
@@ -502,12 +508,14 @@ unsafe fn add_port(bus: &BusContext, request: WDFREQUEST) -> (NTSTATUS, usize) {
 
     let mut id = PortIdentification::new(added.port);
     // SAFETY: the live default child list; the description is a live local of the configured size
-    // (the framework copies it); no address description.
+    // (the framework copies it); no address description. The header pointer is derived from the
+    // whole description (the framework reads all `IdentificationDescriptionSize` bytes through it, as
+    // C passes `&description.Header`), not from the 4-byte header field alone.
     let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(
             WdfChildListAddOrUpdateChildDescriptionAsPresent,
             bus.child_list,
-            &mut id.header,
+            id.header_ptr(),
             ptr::null_mut()
         )
     };
@@ -568,12 +576,13 @@ fn remove_port(bus: &BusContext, port: PortId) -> (NTSTATUS, usize) {
     }
 
     let mut id = PortIdentification::new(port.0);
-    // SAFETY: the live default child list and a live description local.
+    // SAFETY: the live default child list and a live description local (whole-description pointer,
+    // as above).
     let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(
             WdfChildListUpdateChildDescriptionAsMissing,
             bus.child_list,
-            &mut id.header
+            id.header_ptr()
         )
     };
     (status, 0)

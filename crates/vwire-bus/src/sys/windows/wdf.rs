@@ -64,9 +64,9 @@ impl ContextTypeInfo {
 macro_rules! declare_context_type {
     ($info:ident, $ty:ty, $name:literal) => {
         #[unsafe(link_section = ".data")]
-        pub(super) static $info: $crate::windows::wdf::ContextTypeInfo =
-            $crate::windows::wdf::ContextTypeInfo(wdk_sys::WDF_OBJECT_CONTEXT_TYPE_INFO {
-                Size: $crate::windows::wdf::wdf_size::<wdk_sys::WDF_OBJECT_CONTEXT_TYPE_INFO>(),
+        pub(super) static $info: $crate::sys::windows::wdf::ContextTypeInfo =
+            $crate::sys::windows::wdf::ContextTypeInfo(wdk_sys::WDF_OBJECT_CONTEXT_TYPE_INFO {
+                Size: $crate::sys::windows::wdf::wdf_size::<wdk_sys::WDF_OBJECT_CONTEXT_TYPE_INFO>(),
                 ContextName: $name.as_ptr(),
                 ContextSize: core::mem::size_of::<$ty>(),
                 UniqueType: &$info.0,
