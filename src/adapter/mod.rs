@@ -241,12 +241,21 @@ impl Adapter {
         }
     }
 
-    /// Nothing of the data path is outstanding: what a pause waits for.
+    /// Nothing of the data path is outstanding: what a pause waits for. Read and write slots must
+    /// be idle, not merely out of flight: a read completion routine that holds its slot may be
+    /// about to indicate receives (it checked the phase before the pause turned it), and a write
+    /// completion routine that holds its slot still has sends to complete.
     fn data_path_idle(&self, state: &AdapterState) -> bool {
         state.send.is_idle()
-            && self.lower.reads.in_flight() == 0
-            && self.lower.writes.in_flight() == 0
+            && self.lower.reads.idle()
+            && self.lower.writes.idle()
             && self.receive.nbls.indicated_count() == 0
+    }
+
+    /// Nothing a reset waits for: no write in flight, none being packed (the drain owner may hold
+    /// an NBL accepted before the reset) and none whose sends are still being completed.
+    fn writes_idle(&self) -> bool {
+        self.lower.writes.idle()
     }
 
     /// After any completion or return: finish a pending pause or reset if that was the last thing
@@ -259,8 +268,7 @@ impl Adapter {
                 state.pause_pending = false;
                 state.phase = Phase::Paused;
             }
-            let finish_reset =
-                state.reset_pending && !state.reset_in_handler && self.lower.writes.in_flight() == 0;
+            let finish_reset = state.reset_pending && !state.reset_in_handler && self.writes_idle();
             if finish_reset {
                 state.reset_pending = false;
             }
@@ -292,13 +300,12 @@ impl Adapter {
         };
         queued.complete(self.miniport, None, sys::send_complete_flags_here());
         self.lower.writes.cancel_in_flight();
-        let running = matches!(self.state.lock_any().phase, Phase::Restarting | Phase::Running);
-        if running && !self.shut_down.load(Ordering::Acquire) {
-            self.post_idle_reads();
-        }
+        // Only while Restarting or Running, checked again around each send: a pause may begin on
+        // another processor at any point of this (reset can overlap pause).
+        self.post_idle_reads();
         let mut state = self.state.lock_any();
         state.reset_in_handler = false;
-        if self.lower.writes.in_flight() == 0 {
+        if self.writes_idle() {
             state.reset_pending = false;
             Ok(NDIS_STATUS_SUCCESS)
         } else {

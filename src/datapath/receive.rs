@@ -5,6 +5,7 @@
 //! chain. `MiniportReturnNetBufferLists` gives the slots back.
 
 use crate::adapter::{Adapter, Phase, bump};
+use crate::lower::READ_REQUESTS;
 use crate::sys::*;
 use vwire_proto::{Batch, MulticastList};
 
@@ -140,25 +141,41 @@ impl Adapter {
             bump(&self.counters.lower_read_errors, 1);
         }
 
-        let repost = {
-            let state = self.state.lock_any();
-            // A failed read is not re-sent at once: a device failing every read would spin here;
-            // the next restart or reset re-arms it.
-            nt_success(status)
-                && matches!(state.phase, Phase::Restarting | Phase::Running)
-                && self.may_use_device(&state)
-        };
-        if repost {
-            if let Err((slot, _)) =
-                slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context())
-            {
-                bump(&self.counters.lower_send_failures, 1);
-                slot.release();
-            }
+        // A failed read is not re-sent at once: a device failing every read would spin here; the
+        // next restart or reset re-arms it.
+        if nt_success(status) && self.reads_wanted() {
+            self.send_read_slot(slot);
         } else {
             slot.release();
         }
         self.check_pending_operations();
+    }
+
+    /// Whether reads should be pending below: Restarting or Running, device present.
+    fn reads_wanted(&self) -> bool {
+        let state = self.state.lock_any();
+        matches!(state.phase, Phase::Restarting | Phase::Running) && self.may_use_device(&state)
+    }
+
+    /// Send a leased read slot below; false if it would not go. The phase was checked before, but a
+    /// pause on another processor may have turned it and cancelled the reads in flight since (this
+    /// slot was only leased then, so it escaped): checked again once the read is sent, and cancelled
+    /// if it is no longer wanted, or the pause would wait for data that may never come.
+    fn send_read_slot(&self, slot: Slot<'_, READ_REQUESTS>) -> bool {
+        let index = slot.index();
+        match slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context()) {
+            Ok(()) => {
+                if !self.reads_wanted() {
+                    self.lower.reads.cancel_if_in_flight(index);
+                }
+                true
+            }
+            Err((slot, _)) => {
+                bump(&self.counters.lower_send_failures, 1);
+                slot.release();
+                false
+            }
+        }
     }
 
     /// Copy each frame the filter accepts into a receive NBL and indicate them as chains.
@@ -225,20 +242,11 @@ impl Adapter {
         bump(octets, bytes);
     }
 
-    /// Post every free read below (restart, reset).
+    /// Post every free read below while Restarting or Running (restart, reset).
     pub fn post_idle_reads(&self) {
-        {
-            let state = self.state.lock_any();
-            if !self.may_use_device(&state) {
-                return;
-            }
-        }
-        while let Some(slot) = self.lower.reads.lease() {
-            if let Err((slot, _)) =
-                slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context())
-            {
-                bump(&self.counters.lower_send_failures, 1);
-                slot.release();
+        while self.reads_wanted() {
+            let Some(slot) = self.lower.reads.lease() else { break };
+            if !self.send_read_slot(slot) {
                 break;
             }
         }

@@ -26,18 +26,94 @@ pub struct SendEngine {
     draining: bool,
     /// NBLs accepted and not yet completed.
     outstanding: usize,
+    /// Flushes so far (wrapping), and the status of the last one. The drain owner packs one NBL
+    /// outside the lock, out of the queue where a flush on another processor cannot see it; when it
+    /// puts that NBL back it compares this count with the one it took it at, and applies a flush it
+    /// missed instead of queueing the NBL again (where nothing would ever complete it: the drain
+    /// stops once the adapter is not Running, and the pause would wait for it forever).
+    flushes: u32,
+    flush_status: NdisStatus,
+}
+
+/// An NBL the drain owner took off the queue to pack, and the flush count when it did.
+#[derive(Clone, Copy)]
+pub struct InHand {
+    nbl: SendNbl,
+    flushes: u32,
 }
 
 impl SendEngine {
-    pub const EMPTY: Self = Self { queue: SendQueue::EMPTY, draining: false, outstanding: 0 };
+    pub const EMPTY: Self = Self {
+        queue: SendQueue::EMPTY,
+        draining: false,
+        outstanding: 0,
+        flushes: 0,
+        flush_status: NDIS_STATUS_SUCCESS,
+    };
 
     pub fn is_idle(&self) -> bool {
         self.outstanding == 0 && !self.draining
     }
 
+    /// Take ownership of an NBL `MiniportSendNetBufferLists` accepted: queued, one reference (its
+    /// frames to pack), status SUCCESS.
+    pub fn accept(&mut self, nbl: SendNbl) {
+        nbl.set_status(NDIS_STATUS_SUCCESS);
+        nbl.set_reserved(REFS, 1);
+        nbl.set_next_nb(nbl.first_nb());
+        self.queue.push_back(nbl);
+        self.outstanding = self.outstanding.saturating_add(1);
+    }
+
+    /// The next NBL to pack, off the queue (the drain owner only).
+    pub fn take_for_packing(&mut self) -> Option<InHand> {
+        let nbl = self.queue.pop_front()?;
+        Some(InHand { nbl, flushes: self.flushes })
+    }
+
+    /// The drain owner is done packing from `in_hand` for now: `carried` says whether the write
+    /// request being filled carries frames of it (one more reference), `cursor` is the next
+    /// NET_BUFFER still to pack, `failure` what packing found wrong with it. It goes back to the
+    /// head of the queue if frames remain and no flush happened meanwhile; otherwise its packing
+    /// reference is dropped. Returns the NBL if that was its last reference (complete it now).
+    pub fn put_back(
+        &mut self,
+        in_hand: InHand,
+        carried: bool,
+        cursor: Option<SendNb>,
+        failure: NdisStatus,
+    ) -> Option<SendNbl> {
+        let nbl = in_hand.nbl;
+        fail(nbl, failure);
+        if carried {
+            nbl.set_reserved(REFS, nbl.reserved(REFS).saturating_add(1));
+        }
+        let cursor = if self.flushes == in_hand.flushes {
+            cursor
+        } else {
+            // Flushed while in hand: what was packed goes down, the rest never will.
+            fail(nbl, self.flush_status);
+            None
+        };
+        nbl.set_next_nb(cursor);
+        if cursor.is_some() {
+            // Frames of it remain: back to the head of the queue, keeping the order.
+            self.queue.push_front(nbl);
+            None
+        } else if release_reference(nbl) {
+            self.outstanding = self.outstanding.saturating_sub(1);
+            Some(nbl)
+        } else {
+            None
+        }
+    }
+
     /// Stop packing every queued NBL and give it `status`; returns those no write request carries
-    /// any more, to be completed now. The rest complete with that status when their last write does.
+    /// any more, to be completed now. The rest complete with that status when their last write does,
+    /// and so does an NBL the drain owner holds right now ([`SendEngine::put_back`]).
     pub fn flush(&mut self, status: NdisStatus) -> SendQueue {
+        self.flushes = self.flushes.wrapping_add(1);
+        self.flush_status = status;
         let mut queue = core::mem::replace(&mut self.queue, SendQueue::EMPTY);
         let mut done = SendQueue::EMPTY;
         while let Some(nbl) = queue.pop_front() {
@@ -111,12 +187,20 @@ pub fn completion_flags(send_flags: u32) -> u32 {
     if send_flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL != 0 { NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL } else { 0 }
 }
 
-/// The NDIS status for NBLs whose write completed with `status`.
-fn write_status(status: NtStatus, surprise_removed: bool, reset_pending: bool) -> NdisStatus {
+/// The NDIS status for NBLs whose write completed with `status`: as [`send_status`] would refuse
+/// them now if the write failed because the device went away or was shut down.
+fn write_status(
+    status: NtStatus,
+    surprise_removed: bool,
+    shut_down: bool,
+    reset_pending: bool,
+) -> NdisStatus {
     if nt_success(status) {
         NDIS_STATUS_SUCCESS
     } else if surprise_removed {
         NDIS_STATUS_NOT_ACCEPTED
+    } else if shut_down {
+        NDIS_STATUS_FAILURE
     } else if status == STATUS_CANCELLED && reset_pending {
         NDIS_STATUS_RESET_IN_PROGRESS
     } else if status == STATUS_CANCELLED {
@@ -150,11 +234,7 @@ impl Adapter {
                         overflow.push_back(nbl);
                         continue;
                     }
-                    nbl.set_status(NDIS_STATUS_SUCCESS);
-                    nbl.set_reserved(REFS, 1);
-                    nbl.set_next_nb(nbl.first_nb());
-                    state.send.queue.push_back(nbl);
-                    state.send.outstanding = state.send.outstanding.saturating_add(1);
+                    state.send.accept(nbl);
                 }
                 (NDIS_STATUS_RESOURCES, overflow)
             } else {
@@ -178,15 +258,17 @@ impl Adapter {
 
     /// Pack queued NBLs into free write requests and send them, as the single drain owner.
     pub fn drain_sends(&self) {
+        let mut drained = false;
         loop {
             {
                 let mut state = self.state.lock_any();
                 let can_send = state.phase == Phase::Running && self.may_use_device(&state);
                 if state.send.draining || !can_send || state.send.queue.is_empty() {
-                    return;
+                    break;
                 }
                 state.send.draining = true;
             }
+            drained = true;
             while let Some(mut slot) = self.lower.writes.lease() {
                 let (frames, length) = self.pack(&mut slot);
                 if frames == 0 {
@@ -210,9 +292,13 @@ impl Adapter {
                 !state.send.queue.is_empty() && self.lower.writes.free() > 0
             };
             if !again {
-                self.check_pending_operations();
-                return;
+                break;
             }
+        }
+        // A pause or reset may be waiting for this drain (however the loop ended: a pause can turn
+        // the phase between one round and the next).
+        if drained {
+            self.check_pending_operations();
         }
     }
 
@@ -229,7 +315,12 @@ impl Adapter {
             return (0, 0);
         };
         'nbls: loop {
-            let Some(nbl) = self.state.lock_any().send.queue.pop_front() else { break };
+            // Out of the queue from here to `put_back`: a flush meanwhile does not see it.
+            let Some(in_hand) = self.state.lock_any().send.take_for_packing() else { break };
+            let nbl = in_hand.nbl;
+            // Failures are recorded under the lock in `put_back`: a write already carrying frames of
+            // this NBL may complete on another processor and record its own meanwhile.
+            let mut failure = NDIS_STATUS_SUCCESS;
             let mut carried = false;
             let mut cursor = nbl.next_nb();
             let mut full = false;
@@ -237,7 +328,9 @@ impl Adapter {
                 let length = nb.data_length();
                 if !(MIN_FRAME_LEN..=MAX_FRAME_LEN).contains(&length) {
                     // A frame the medium cannot carry (ndis-kmdf.md §3.4: INVALID_LENGTH).
-                    fail(nbl, NDIS_STATUS_INVALID_LENGTH);
+                    if failure == NDIS_STATUS_SUCCESS {
+                        failure = NDIS_STATUS_INVALID_LENGTH;
+                    }
                     bump(&self.counters.xmit_error, 1);
                     cursor = nb.next();
                     continue;
@@ -265,7 +358,9 @@ impl Adapter {
                     break;
                 }
                 if copied.is_err() {
-                    fail(nbl, NDIS_STATUS_INVALID_PACKET);
+                    if failure == NDIS_STATUS_SUCCESS {
+                        failure = NDIS_STATUS_INVALID_PACKET;
+                    }
                     bump(&self.counters.xmit_error, 1);
                 }
                 carried = true;
@@ -274,28 +369,12 @@ impl Adapter {
                 refs.bytes = refs.bytes.saturating_add(bytes);
                 cursor = nb.next();
             }
-            let finished_nbl = {
-                let mut state = self.state.lock_any();
-                if carried {
-                    nbl.set_reserved(REFS, nbl.reserved(REFS).saturating_add(1));
-                    if let Some(entry) = refs.nbls.get_mut(refs.count) {
-                        *entry = Some(nbl);
-                        refs.count = refs.count.saturating_add(1);
-                    }
-                }
-                nbl.set_next_nb(cursor);
-                if cursor.is_some() {
-                    // Frames of it remain: back to the head of the queue, keeping the order.
-                    state.send.queue.push_front(nbl);
-                    false
-                } else if release_reference(nbl) {
-                    state.send.outstanding = state.send.outstanding.saturating_sub(1);
-                    true
-                } else {
-                    false
-                }
-            };
-            if finished_nbl {
+            if carried && let Some(entry) = refs.nbls.get_mut(refs.count) {
+                *entry = Some(nbl);
+                refs.count = refs.count.saturating_add(1);
+            }
+            let finished = self.state.lock_any().send.put_back(in_hand, carried, cursor, failure);
+            if let Some(nbl) = finished {
                 done.push_back(nbl);
             }
             if full {
@@ -312,6 +391,8 @@ impl Adapter {
     }
 
     /// A write request came back (or never left): complete what it carried and give the slot back.
+    /// The slot is released only after the NBLs are completed: a reset or pause waiting for the
+    /// write slots to be idle must not finish in between.
     fn finish_write<const N: usize>(&self, slot: Slot<'_, N>, status: NtStatus) {
         let index = slot.index();
         let refs = self
@@ -319,8 +400,10 @@ impl Adapter {
             .lock_any()
             .get_mut(index)
             .map(|entry| core::mem::replace(entry, WRITE_REFS_EMPTY));
-        slot.release();
-        let Some(refs) = refs else { return };
+        let Some(refs) = refs else {
+            slot.release();
+            return;
+        };
         if nt_success(status) {
             bump(&self.counters.xmit_ok, refs.frames);
             bump(&self.counters.bytes_xmit, refs.bytes);
@@ -333,7 +416,8 @@ impl Adapter {
         let mut done = SendQueue::EMPTY;
         {
             let mut state = self.state.lock_any();
-            let ndis_status = write_status(status, state.surprise_removed, state.reset_pending);
+            let shut_down = self.shut_down.load(core::sync::atomic::Ordering::Acquire);
+            let ndis_status = write_status(status, state.surprise_removed, shut_down, state.reset_pending);
             for nbl in refs.nbls.iter().take(refs.count).flatten() {
                 fail(*nbl, ndis_status);
                 if release_reference(*nbl) {
@@ -343,6 +427,7 @@ impl Adapter {
             }
         }
         done.complete(self.miniport, None, sys::send_complete_flags_here());
+        slot.release();
     }
 
     /// The write completion routine's work (<= DISPATCH_LEVEL).
@@ -404,6 +489,8 @@ fn write_completion_routine() -> EvtWdfRequestCompletionRoutine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::boxed::Box;
+    use std::vec::Vec;
 
     const RUNNING: SendGate =
         SendGate { surprise_removed: false, shut_down: false, running: true, media_connected: true };
@@ -440,12 +527,101 @@ mod tests {
         assert_eq!(completion_flags(0), 0);
     }
 
+    /// NBLs as NDIS would send them: each with `nbs` zeroed NET_BUFFERs (only the links matter
+    /// here), owned by the returned boxes. Boxed so each structure keeps its address when the vectors grow: the NBLs link to them.
+    #[allow(unsafe_code, clippy::vec_box)]
+    fn nbls(count: usize, nbs: usize) -> (Vec<Box<NetBufferList>>, Vec<Box<NetBuffer>>, Vec<SendNbl>) {
+        let mut lists = Vec::new();
+        let mut buffers = Vec::new();
+        let mut sends = Vec::new();
+        for _ in 0..count {
+            // SAFETY: NET_BUFFER_LIST and NET_BUFFER are plain C structures (pointers and integers)
+            // for which all zeroes is a valid value: an empty list and buffer.
+            let mut nbl: Box<NetBufferList> = Box::new(unsafe { core::mem::zeroed() });
+            let mut next: *mut NetBuffer = core::ptr::null_mut();
+            for _ in 0..nbs {
+                // SAFETY: as above.
+                let mut nb: Box<NetBuffer> = Box::new(unsafe { core::mem::zeroed() });
+                nb.Next = next;
+                next = &raw mut *nb;
+                buffers.push(nb);
+            }
+            nbl.FirstNetBuffer = next;
+            // SAFETY: a one-NBL chain this test owns; nothing completes it through NDIS.
+            let mut queue = unsafe { SendNbl::unlink_chain(&raw mut *nbl) };
+            sends.push(queue.pop_front().unwrap());
+            lists.push(nbl);
+        }
+        (lists, buffers, sends)
+    }
+
+    #[test]
+    fn put_back_without_a_flush_requeues_at_the_head() {
+        let (_lists, _buffers, sends) = nbls(2, 2);
+        let mut engine = SendEngine::EMPTY;
+        engine.accept(sends[0]);
+        engine.accept(sends[1]);
+        let in_hand = engine.take_for_packing().unwrap();
+        let second_nb = sends[0].first_nb().unwrap().next();
+        assert!(engine.put_back(in_hand, true, second_nb, NDIS_STATUS_SUCCESS).is_none());
+        assert_eq!(engine.queue.len(), 2);
+        assert_eq!(engine.queue.pop_front(), Some(sends[0]), "order kept");
+        assert_eq!(sends[0].next_nb(), second_nb);
+        assert_eq!(sends[0].reserved(REFS), 2, "packing + one write");
+    }
+
+    /// MiniportPause (or reset, surprise removal, shutdown) flushes the queue on one processor
+    /// while the drain owner, on another, has an NBL out of the queue to pack. The NBL must take
+    /// the flush's status and complete with its last write, not go back into a queue nothing
+    /// drains any more (the pause would wait for it forever).
+    #[test]
+    fn a_flush_while_packing_reaches_the_nbl_in_hand() {
+        let (_lists, _buffers, sends) = nbls(2, 2);
+        let mut engine = SendEngine::EMPTY;
+        engine.accept(sends[0]);
+        engine.accept(sends[1]);
+        let in_hand = engine.take_for_packing().unwrap();
+        let flushed = engine.flush(NDIS_STATUS_PAUSED);
+        assert_eq!(flushed.len(), 1, "only the queued one");
+        let second_nb = sends[0].first_nb().unwrap().next();
+        // The first frame went into the write being filled; the second never will.
+        assert!(engine.put_back(in_hand, true, second_nb, NDIS_STATUS_SUCCESS).is_none());
+        assert!(engine.queue.is_empty(), "not queued again after the flush");
+        assert_eq!(sends[0].next_nb(), None);
+        assert_eq!(sends[0].status(), NDIS_STATUS_PAUSED);
+        assert_eq!(sends[0].reserved(REFS), 1, "only the write's reference is left");
+
+        // Nothing carried: done at once, and nothing is outstanding any more.
+        let (_lists, _buffers, sends) = nbls(1, 1);
+        let mut engine = SendEngine::EMPTY;
+        engine.accept(sends[0]);
+        let in_hand = engine.take_for_packing().unwrap();
+        assert!(engine.flush(NDIS_STATUS_RESET_IN_PROGRESS).is_empty());
+        let first = sends[0].first_nb();
+        assert_eq!(engine.put_back(in_hand, false, first, NDIS_STATUS_SUCCESS), Some(sends[0]));
+        assert_eq!(sends[0].status(), NDIS_STATUS_RESET_IN_PROGRESS);
+        assert!(engine.is_idle());
+    }
+
+    #[test]
+    fn packing_failures_win_over_a_later_flush() {
+        let (_lists, _buffers, sends) = nbls(1, 1);
+        let mut engine = SendEngine::EMPTY;
+        engine.accept(sends[0]);
+        let in_hand = engine.take_for_packing().unwrap();
+        assert!(engine.flush(NDIS_STATUS_PAUSED).is_empty());
+        assert_eq!(engine.put_back(in_hand, false, None, NDIS_STATUS_INVALID_LENGTH), Some(sends[0]));
+        assert_eq!(sends[0].status(), NDIS_STATUS_INVALID_LENGTH);
+    }
+
     #[test]
     fn write_outcomes_map_to_the_documented_send_statuses() {
-        assert_eq!(write_status(STATUS_SUCCESS, false, false), NDIS_STATUS_SUCCESS);
-        assert_eq!(write_status(STATUS_CANCELLED, true, false), NDIS_STATUS_NOT_ACCEPTED);
-        assert_eq!(write_status(STATUS_CANCELLED, false, true), NDIS_STATUS_RESET_IN_PROGRESS);
-        assert_eq!(write_status(STATUS_CANCELLED, false, false), NDIS_STATUS_SEND_ABORTED);
-        assert_eq!(write_status(STATUS_UNSUCCESSFUL, false, false), NDIS_STATUS_FAILURE);
+        assert_eq!(write_status(STATUS_SUCCESS, false, false, false), NDIS_STATUS_SUCCESS);
+        assert_eq!(write_status(STATUS_CANCELLED, true, false, false), NDIS_STATUS_NOT_ACCEPTED);
+        assert_eq!(write_status(STATUS_CANCELLED, true, true, false), NDIS_STATUS_NOT_ACCEPTED);
+        assert_eq!(write_status(STATUS_CANCELLED, false, true, true), NDIS_STATUS_FAILURE);
+        assert_eq!(write_status(STATUS_CANCELLED, false, false, true), NDIS_STATUS_RESET_IN_PROGRESS);
+        assert_eq!(write_status(STATUS_CANCELLED, false, false, false), NDIS_STATUS_SEND_ABORTED);
+        assert_eq!(write_status(STATUS_UNSUCCESSFUL, false, false, false), NDIS_STATUS_FAILURE);
     }
 }

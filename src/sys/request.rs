@@ -82,12 +82,24 @@ impl<const N: usize> RequestPool<N> {
         Some(Slot { pool: self, index })
     }
 
-    pub fn in_flight(&self) -> usize {
-        self.states.lock_any().iter().filter(|state| **state == SlotState::InFlight).count()
-    }
-
     pub fn free(&self) -> usize {
         self.states.lock_any().iter().filter(|state| **state == SlotState::Free).count()
+    }
+
+    /// No slot is leased or in flight: nobody is filling, sending or finishing a request of this
+    /// pool. A slot a completion routine holds (InFlight → Leased) is still busy: its routine may
+    /// yet indicate receives or complete sends.
+    pub fn idle(&self) -> bool {
+        self.states.lock_any().iter().all(|state| *state == SlotState::Free)
+    }
+
+    /// `WdfRequestCancelSentRequest` on slot `index` if it is in flight. As in
+    /// [`RequestPool::cancel_in_flight`], the lock is not held across the call.
+    pub fn cancel_if_in_flight(&self, index: usize) {
+        let in_flight = self.states.lock_any().get(index) == Some(&SlotState::InFlight);
+        if in_flight && let Some(Some(resources)) = self.resources.get(index) {
+            backend::wdf_request_cancel_sent_request(resources.request);
+        }
     }
 
     /// `WdfRequestCancelSentRequest` on every request in flight. The lock is not held across the

@@ -23,6 +23,49 @@ pub(crate) struct HeldLock {
     pub(crate) acquired_in: &'static str,
 }
 
+/// The spin locks held right now, keyed by the address of their `KSPIN_LOCK`: a handful at most, so
+/// a small vector searched linearly (the data path takes and drops locks several times per frame;
+/// a hashed map cost more than the driver's own work).
+#[derive(Default)]
+pub(crate) struct LockTable(Vec<(usize, HeldLock)>);
+
+impl LockTable {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn get(&self, key: &usize) -> Option<&HeldLock> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, l)| l)
+    }
+
+    pub(crate) fn insert(&mut self, key: usize, lock: HeldLock) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = lock,
+            None => self.0.push((key, lock)),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &usize) -> Option<HeldLock> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(i).1)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&usize, &HeldLock)> {
+        self.0.iter().map(|(k, l)| (k, l))
+    }
+}
+
+impl<'a> IntoIterator for &'a LockTable {
+    type Item = (&'a usize, &'a HeldLock);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (usize, HeldLock)>,
+        fn(&'a (usize, HeldLock)) -> (&'a usize, &'a HeldLock),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, l)| (k, l))
+    }
+}
+
 /// Calls that allocate, free or wait: forbidden in the bug-check shutdown path.
 const ALLOC_FREE_WAIT: &[&str] = &[
     "WdfRequestCreate",
@@ -247,13 +290,17 @@ impl Inner {
             let previous = st.irql;
             st.irql = irql;
             st.frames.push(Frame { what, entry_irql: irql });
-            st.log(format!("-> {what} at {}", irql_name(irql)));
+            if st.logging() {
+                st.log(format!("-> {what} at {}", irql_name(irql)));
+            }
             previous
         });
         let result = f();
         self.with(|st| {
             st.pop_frame(previous);
-            st.log(format!("<- {what}"));
+            if st.logging() {
+                st.log(format!("<- {what}"));
+            }
         });
         result
     }

@@ -16,7 +16,11 @@ use ndis_types::*;
 
 impl Inner {
     fn note(&self, api: &'static str) {
-        self.with(|st| st.log(api));
+        self.with(|st| {
+            if st.logging() {
+                st.log(api)
+            }
+        });
     }
 }
 

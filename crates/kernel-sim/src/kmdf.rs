@@ -976,10 +976,12 @@ impl Inner {
             req.status = status;
             req.information = information;
             let completion = req.completion;
-            st.log(format!(
-                "request {r:#x} completed with {} information {information}",
-                status_name(status)
-            ));
+            if st.logging() {
+                st.log(format!(
+                    "request {r:#x} completed with {} information {information}",
+                    status_name(status)
+                ));
+            }
             completion.map(|(routine, context)| (routine, target, context, format))
         });
         if let Some((routine, target, context, format)) = call {

@@ -61,6 +61,23 @@ use state::Inner;
 use std::rc::Rc;
 use std::time::Duration;
 
+/// One frame crossing the hub, as the port that wrote it put it on the wire (before the hub's
+/// drop, delay and corrupt faults act on it).
+#[derive(Clone, Copy, Debug)]
+pub struct CapturedFrame<'a> {
+    /// Virtual time of the write.
+    pub time: Duration,
+    /// The hub port that wrote it.
+    pub port: PortId,
+    /// The adapter above that port; None for the model's tap port.
+    pub adapter: Option<AdapterId>,
+    pub frame: &'a [u8],
+}
+
+/// Receives every frame crossing the hub ([`Sim::set_capture`]). It runs inside the model with its
+/// state borrowed: it must not call back into the `Sim`.
+pub type CaptureSink = Box<dyn FnMut(CapturedFrame<'_>)>;
+
 /// The driver's exported entry point.
 pub type DriverEntryFn = extern "system" fn(DriverObject, RegistryPath) -> NtStatus;
 
@@ -372,9 +389,62 @@ impl Sim {
         self.inner.with(|st| st.faults.calls.clone())
     }
 
+    /// Frames the miniport indicated up on `a` since the last call (the record is emptied, so a
+    /// long run does not accumulate them).
+    pub fn take_received_frames(&self, a: AdapterId) -> Vec<Vec<u8>> {
+        self.inner.with(|st| std::mem::take(&mut st.adapter_mut(a).received))
+    }
+
+    /// Keep only the most recent `limit` entries of the call trace ([`Sim::calls`]); `Some(0)`
+    /// records nothing (and skips formatting on the hot paths); `None`, the default, keeps all.
+    pub fn set_call_log_limit(&self, limit: Option<usize>) {
+        self.inner.with(|st| {
+            st.call_log_limit = limit;
+            if let Some(limit) = limit {
+                while st.call_log.len() > limit {
+                    st.call_log.pop_front();
+                }
+            }
+        })
+    }
+
+    /// Turn the per-frame data-path verification on (the default) or off, for performance
+    /// measurement. The driver sees exactly the same calls either way. Off: indicated frames are
+    /// counted ([`ReceiveCounts`]) but neither copied, snapshotted for the return-ownership check,
+    /// nor recorded for [`Sim::received_frames`]; send completions skip the NB-chain and chain-loop
+    /// checks; writes below are not recorded for [`LowerDeviceControl::written_data`]. Every
+    /// other rule (IRQL, locks, exactly-once completion, ownership at indication, leaks) still holds.
+    pub fn set_checks(&self, on: bool) {
+        self.inner.with(|st| st.checks = on)
+    }
+
+    /// Record the raw batches each adapter writes below (the default; see
+    /// [`LowerDeviceControl::written_data`]). Long runs turn this off.
+    pub fn set_record_writes(&self, on: bool) {
+        self.inner.with(|st| st.record_writes = on)
+    }
+
+    /// Send every frame that crosses the hub to `sink` too (None: stop).
+    pub fn set_capture(&self, sink: Option<CaptureSink>) {
+        self.inner.with(|st| st.capture = sink)
+    }
+
+    /// Forget every completed send, returning (id, adapter, completion status) of each: a long run
+    /// calls this now and then so the model keeps only sends in flight (and the send timers stay
+    /// cheap). A retired id is unknown afterwards ([`Sim::send_completion`] is None).
+    pub fn retire_completed_sends(&self) -> Vec<(SendId, AdapterId, NdisStatus)> {
+        self.inner.with(|st| st.retire_completed_sends())
+    }
+
+    /// NDIS sends completed NBLs again (a protocol reusing its NBLs; the model allocates nothing):
+    /// every id must have been sent on `a` and completed, and not retired.
+    pub fn resend(&self, a: AdapterId, ids: &[SendId]) {
+        self.inner.resend(a, ids)
+    }
+
     /// The OS calls and model events so far, in order (a trace for failing scenarios).
     pub fn calls(&self) -> Vec<String> {
-        self.inner.with(|st| st.call_log.clone())
+        self.inner.with(|st| st.call_log.iter().cloned().collect())
     }
 
     pub fn violations(&self) -> Vec<Violation> {

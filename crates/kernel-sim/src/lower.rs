@@ -156,6 +156,17 @@ impl State {
         lower.mac = mac;
     }
 
+    /// Hand the frames of a batch `port` writes to the capture sink, if there is one.
+    fn capture_batch(&mut self, port: PortId, adapter: Option<AdapterId>, batch: &[u8]) {
+        let time = self.now;
+        let Some(sink) = self.capture.as_mut() else { return };
+        if let Ok(parsed) = Batch::parse(batch) {
+            for frame in parsed.frames() {
+                sink(crate::CapturedFrame { time, port, adapter, frame });
+            }
+        }
+    }
+
     fn completion_mode(&mut self, a: AdapterId) -> WriteCompletion {
         let mode = self.adapter(a).lower.write_mode;
         match mode {
@@ -228,9 +239,13 @@ impl State {
             IoKind::Write => {
                 let memory = self.kmdf.memory(format.memory);
                 // SAFETY: the model owns the WDFMEMORY buffer; `length` was checked against its size.
-                let bytes = unsafe { std::slice::from_raw_parts(memory.block.ptr, format.length) }.to_vec();
-                let result = self.hub.hub.write_batch(port, &bytes, now);
-                self.adapter_mut(adapter).lower.written.push(bytes);
+                // The request is at the lower edge, so nothing writes the buffer while it is read.
+                let bytes: &[u8] = unsafe { std::slice::from_raw_parts(memory.block.ptr, format.length) };
+                self.capture_batch(port, Some(adapter), bytes);
+                let result = self.hub.hub.write_batch(port, bytes, now);
+                if self.record_writes {
+                    self.adapter_mut(adapter).lower.written.push(bytes.to_vec());
+                }
                 let (status, information) = match result {
                     Ok(_) => (STATUS_SUCCESS, format.length),
                     Err(e) => {
@@ -399,6 +414,11 @@ impl State {
                     let w = &self.adapter(a).lower.link_waits[k];
                     (w.request, w.known_generation)
                 };
+                // Nothing to complete while the generation is the one the waiter knows (checked
+                // first: this runs at every pump, and the output buffer is allocated).
+                if self.hub.hub.link_state(port).is_ok_and(|s| s.generation == known) {
+                    continue;
+                }
                 let format = self.kmdf.request(r).format.expect("formatted");
                 let mut output = vec![0u8; format.output_length];
                 if let Some(IoctlOutcome::Complete { status, information }) =
@@ -743,6 +763,7 @@ impl Sim {
                     rest[0].len()
                 );
                 let n = w.finish();
+                st.capture_batch(tap, None, &buf[..n]);
                 reports.push(st.hub.hub.write_batch(tap, &buf[..n], now));
                 rest = &rest[taken..];
             }
@@ -760,6 +781,28 @@ impl Sim {
         self.inner.with(|st| {
             st.drain_tap();
             st.hub.tap_frames.clone()
+        })
+    }
+
+    /// As [`Sim::tap_frames`], emptying the record (for long runs).
+    pub fn take_tap_frames(&self) -> Vec<Vec<u8>> {
+        self.inner.with(|st| {
+            st.drain_tap();
+            std::mem::take(&mut st.hub.tap_frames)
+        })
+    }
+
+    /// The tap port's hub counters (what the model wrote from it and what it was sent).
+    pub fn tap_counters(&self) -> Option<PortCounters> {
+        self.inner.with(|st| st.hub.tap.and_then(|p| st.hub.hub.counters(p).ok()))
+    }
+
+    /// Set the faults of the model's tap port.
+    pub fn set_tap_faults(&self, faults: Faults) {
+        self.inner.with(|st| {
+            if let Some(p) = st.hub.tap {
+                let _ = st.hub.hub.set_faults(p, faults);
+            }
         })
     }
 

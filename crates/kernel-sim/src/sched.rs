@@ -76,9 +76,13 @@ impl State {
             self.advance_to(earliest);
         }
         let now = self.now;
-        let due: Vec<usize> =
-            (0..self.sched.events.len()).filter(|&i| self.sched.events[i].due <= now).collect();
-        let pick = due[self.rng.below(due.len() as u64) as usize];
+        // The k-th due event, k seeded (counted twice rather than collected: this runs per event).
+        let due = self.sched.events.iter().filter(|e| e.due <= now).count();
+        let k = self.rng.below(due as u64) as usize;
+        let pick = (0..self.sched.events.len())
+            .filter(|&i| self.sched.events[i].due <= now)
+            .nth(k)
+            .expect("k < the number of due events");
         Some(self.sched.events.swap_remove(pick).kind)
     }
 }

@@ -3,7 +3,7 @@
 //! operation borrows, decides, releases, calls, and borrows again.
 
 use crate::faults::Faults;
-use crate::irql::{Frame, HeldLock};
+use crate::irql::{Frame, LockTable};
 use crate::kmdf::KmdfState;
 use crate::loader::LoaderState;
 use crate::memory::MemoryState;
@@ -15,7 +15,6 @@ use crate::verifier::Violation;
 use crate::{AdapterId, Phase, SimConfig};
 use core::cell::RefCell;
 use ndis_types::{Kirql, PASSIVE_LEVEL};
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// Non-canonical on x64 and ARM64: a driver that dereferences a model token faults at once.
@@ -29,7 +28,7 @@ pub(crate) struct State {
     pub(crate) frames: Vec<Frame>,
     /// Model operations in progress (what `FallibleCall::phase` reports), innermost last.
     pub(crate) phases: Vec<Phase>,
-    pub(crate) locks: HashMap<usize, HeldLock>,
+    pub(crate) locks: LockTable,
     /// Inside `MiniportShutdownEx(NdisShutdownBugCheck)`.
     pub(crate) bugcheck_mode: bool,
     pub(crate) violations: Vec<Violation>,
@@ -41,8 +40,17 @@ pub(crate) struct State {
     pub(crate) data: DataState,
     pub(crate) sched: Scheduler,
     pub(crate) loader: LoaderState,
-    /// Every OS call and model event, in order (`Sim::calls`).
-    pub(crate) call_log: Vec<String>,
+    /// The OS calls and model events, in order (`Sim::calls`): every one, or the most recent
+    /// `call_log_limit` (0: none is recorded, and hot paths skip formatting them).
+    pub(crate) call_log: std::collections::VecDeque<String>,
+    pub(crate) call_log_limit: Option<usize>,
+    /// The per-frame verification of the data path (`Sim::set_checks`): snapshots of indicated
+    /// frames, NB-chain and chain-loop checks of send completions, recorded frames and writes.
+    pub(crate) checks: bool,
+    /// Keep every raw write batch per adapter (`LowerDeviceControl::written_data`).
+    pub(crate) record_writes: bool,
+    /// Frames crossing the hub go here too (`Sim::set_capture`).
+    pub(crate) capture: Option<crate::CaptureSink>,
     /// Allocations made on the driver's behalf (pool, NBL pools and NBLs, MDLs, WDF objects).
     pub(crate) allocations: u64,
     /// The vwire hub below every adapter, and the model's own tap port on it.
@@ -57,7 +65,7 @@ impl State {
             irql: PASSIVE_LEVEL,
             frames: Vec::new(),
             phases: Vec::new(),
-            locks: HashMap::new(),
+            locks: LockTable::default(),
             bugcheck_mode: false,
             violations: Vec::new(),
             faults: Faults::new(config.faults.clone()),
@@ -68,7 +76,11 @@ impl State {
             data: DataState::default(),
             sched: Scheduler::default(),
             loader: LoaderState::default(),
-            call_log: Vec::new(),
+            call_log: std::collections::VecDeque::new(),
+            call_log_limit: None,
+            checks: true,
+            record_writes: true,
+            capture: None,
             allocations: 0,
             hub: crate::lower::HubState::new(config.seed),
         }
@@ -81,7 +93,21 @@ impl State {
     }
 
     pub(crate) fn log(&mut self, entry: impl Into<String>) {
-        self.call_log.push(entry.into());
+        match self.call_log_limit {
+            Some(0) => {}
+            Some(limit) => {
+                while self.call_log.len() >= limit {
+                    self.call_log.pop_front();
+                }
+                self.call_log.push_back(entry.into());
+            }
+            None => self.call_log.push_back(entry.into()),
+        }
+    }
+
+    /// Whether `log` records anything (hot paths skip formatting an entry nobody keeps).
+    pub(crate) fn logging(&self) -> bool {
+        self.call_log_limit != Some(0)
     }
 
     pub(crate) fn current_phase(&self) -> Phase {

@@ -78,6 +78,8 @@ impl NbSnapshot {
 /// An NBL the model (as a protocol) sent to the miniport.
 pub(crate) struct SendRec {
     pub(crate) adapter: AdapterId,
+    /// The NBL's address.
+    pub(crate) nbl: usize,
     pub(crate) nbs: Vec<NbSnapshot>,
     pub(crate) sent_at: Duration,
     pub(crate) completed: Option<NdisStatus>,
@@ -127,6 +129,8 @@ pub struct ReceiveCounts {
     pub returned_nbls: u64,
     /// `MiniportReturnNetBufferLists` calls.
     pub return_calls: u64,
+    /// Bytes of the frames indicated (`DataLength` of every NET_BUFFER).
+    pub bytes: u64,
     /// NBLs NDIS owns right now (indicated, not returned yet).
     pub outstanding_nbls: u64,
 }
@@ -143,6 +147,62 @@ pub(crate) struct RxState {
     pub(crate) return_events: usize,
 }
 
+/// Every NBL the model sent, by send index (`SendId` - 1). Completed sends can be retired
+/// ([`crate::Sim::retire_completed_sends`]) so long runs keep only what is in flight.
+#[derive(Default)]
+pub(crate) struct SendLog {
+    /// Index of `recs[0]`.
+    base: usize,
+    /// None: retired.
+    recs: std::collections::VecDeque<Option<SendRec>>,
+}
+
+impl SendLog {
+    /// Sends made so far (retired ones included): the next send's index.
+    pub(crate) fn len(&self) -> usize {
+        self.base + self.recs.len()
+    }
+
+    pub(crate) fn push(&mut self, rec: SendRec) {
+        self.recs.push_back(Some(rec));
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<&SendRec> {
+        self.recs.get(index.checked_sub(self.base)?)?.as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut SendRec> {
+        self.recs.get_mut(index.checked_sub(self.base)?)?.as_mut()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SendRec> {
+        self.recs.iter().flatten()
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut SendRec> {
+        self.recs.iter_mut().flatten()
+    }
+
+    /// Live (not retired) sends with their indexes.
+    fn iter_indexed_mut(&mut self) -> impl Iterator<Item = (usize, &mut SendRec)> {
+        let base = self.base;
+        self.recs.iter_mut().enumerate().filter_map(move |(i, r)| r.as_mut().map(|r| (base + i, r)))
+    }
+}
+
+impl core::ops::Index<usize> for SendLog {
+    type Output = SendRec;
+    fn index(&self, index: usize) -> &SendRec {
+        self.get(index).unwrap_or_else(|| panic!("kernel-sim: send #{} was retired", index + 1))
+    }
+}
+
+impl core::ops::IndexMut<usize> for SendLog {
+    fn index_mut(&mut self, index: usize) -> &mut SendRec {
+        self.get_mut(index).unwrap_or_else(|| panic!("kernel-sim: send #{} was retired", index + 1))
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct DataState {
     pub(crate) pools: BTreeMap<usize, Pool>,
@@ -151,13 +211,16 @@ pub(crate) struct DataState {
     freed_nbls: BTreeSet<usize>,
     pub(crate) mdls: BTreeMap<usize, MdlRec>,
     freed_mdls: BTreeSet<usize>,
-    pub(crate) sends: Vec<SendRec>,
+    pub(crate) sends: SendLog,
     by_nbl: HashMap<usize, usize>,
     /// MDLs of the protocol's sends (alive for the run).
     send_mdls: BTreeSet<usize>,
     last_completion: HashMap<AdapterId, Duration>,
     hang_reported: HashMap<AdapterId, Duration>,
     pub(crate) rx: HashMap<AdapterId, RxState>,
+    /// Reused by indications and returns (no allocation per call on the data path).
+    chain_scratch: Vec<usize>,
+    return_scratch: Vec<usize>,
     /// Frames of each indicated NBL as indicated (checked again when NDIS returns it).
     indicated: HashMap<usize, Vec<Vec<u8>>>,
     /// Resets started per adapter.
@@ -556,8 +619,9 @@ impl State {
         self.check_dispatch_flag(api, flags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL != 0);
         let mut nbl = head;
         let mut seen = BTreeSet::new();
+        let checks = self.checks;
         while !nbl.is_null() {
-            if !seen.insert(nbl as usize) {
+            if checks && !seen.insert(nbl as usize) {
                 self.violate(
                     NDIS_SEND_COMPLETE_EXACTLY_ONCE,
                     format!("{api}: the NBL chain loops back to {nbl:p}"),
@@ -593,7 +657,9 @@ impl State {
                 nbl = next;
                 continue;
             }
-            self.check_nb_chain(api, nbl, index);
+            if checks {
+                self.check_nb_chain(api, nbl, index);
+            }
             self.check_send_status(api, nbl, index, a, status);
             let now = self.now;
             self.data.sends[index].completed = Some(status);
@@ -726,7 +792,8 @@ impl State {
             );
         }
         let resources = flags & NDIS_RECEIVE_FLAGS_RESOURCES != 0;
-        let mut chain = Vec::new();
+        let mut chain = std::mem::take(&mut self.data.chain_scratch);
+        chain.clear();
         let mut nbl = head;
         if head.is_null() {
             self.violate(NDIS_RECEIVE_COUNT_MATCHES, format!("{api} with a NULL NBL chain"));
@@ -769,6 +836,11 @@ impl State {
             let msg = format!("{api}: NumberOfNetBufferLists {count}, but the chain holds {}", chain.len());
             self.violate(NDIS_RECEIVE_COUNT_MATCHES, msg);
         }
+        if !self.checks {
+            self.indicate_unchecked(a, &chain, resources);
+            self.data.chain_scratch = chain;
+            return;
+        }
         let mut frames_of = Vec::with_capacity(chain.len());
         for &n in &chain {
             // SAFETY: as above.
@@ -794,6 +866,7 @@ impl State {
         let rx = self.data.rx.entry(a).or_default();
         rx.counts.indications += 1;
         rx.counts.frames += frames_of.iter().map(|f| f.len() as u64).sum::<u64>();
+        rx.counts.bytes += frames_of.iter().flatten().map(|f| f.len() as u64).sum::<u64>();
         if resources {
             // The miniport owns them again as soon as this returns; NDIS never returns them.
             rx.counts.resources_nbls += chain.len() as u64;
@@ -809,6 +882,70 @@ impl State {
         self.schedule_return(a);
     }
 
+    /// An indication with the per-frame checks off (`Sim::set_checks(false)`): the chain was
+    /// walked for ownership; frames are counted (NET_BUFFERs, `DataLength`), not copied or
+    /// snapshotted, and not recorded in `received`.
+    fn indicate_unchecked(&mut self, a: AdapterId, chain: &[usize], resources: bool) {
+        let (mut frames, mut bytes) = (0u64, 0u64);
+        for &n in chain {
+            // SAFETY: a live NBL the model allocated (checked by the caller).
+            let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
+            while !nb.is_null() {
+                frames += 1;
+                // SAFETY: NBs of a model-allocated NBL.
+                unsafe {
+                    bytes += u64::from((*nb).DataLength);
+                    nb = (*nb).Next;
+                }
+            }
+        }
+        let rx = self.data.rx.entry(a).or_default();
+        rx.counts.indications += 1;
+        rx.counts.frames += frames;
+        rx.counts.bytes += bytes;
+        if resources {
+            rx.counts.resources_nbls += chain.len() as u64;
+            return;
+        }
+        rx.counts.indicated_nbls += chain.len() as u64;
+        rx.counts.outstanding_nbls += chain.len() as u64;
+        rx.outstanding.extend_from_slice(chain);
+        for &n in chain {
+            if let Some(rec) = self.data.nbls.get_mut(&n) {
+                rec.owner = NblOwner::Ndis(a);
+            }
+        }
+        self.schedule_return(a);
+    }
+
+    /// Drop the records of every completed send (its NBL, NET_BUFFERs, MDLs and buffers are
+    /// freed): what it returns is all that is left of them. A later completion of one of those
+    /// NBLs is an NBL NDIS never sent (`Ndis.SendCompleteExactlyOnce`).
+    pub(crate) fn retire_completed_sends(&mut self) -> Vec<(SendId, AdapterId, NdisStatus)> {
+        let DataState { sends, by_nbl, send_mdls, .. } = &mut self.data;
+        let mut out = Vec::new();
+        let base = sends.base;
+        for (i, slot) in sends.recs.iter_mut().enumerate() {
+            let Some(rec) = slot else { continue };
+            let Some(status) = rec.completed else { continue };
+            out.push((SendId((base + i) as u64 + 1), rec.adapter, status));
+            by_nbl.remove(&rec.nbl);
+            for snapshot in &rec.nbs {
+                let mut mdl = snapshot.mdl_chain as *mut Mdl;
+                while !mdl.is_null() && send_mdls.remove(&(mdl as usize)) {
+                    // SAFETY: an MDL the model built for this send, alive until the record drops.
+                    mdl = unsafe { (*mdl).Next };
+                }
+            }
+            *slot = None;
+        }
+        while matches!(sends.recs.front(), Some(None)) {
+            sends.recs.pop_front();
+            sends.base += 1;
+        }
+        out
+    }
+
     /// NDIS returns some of what it holds for `a` later (a seeded delay), unless returns are held.
     pub(crate) fn schedule_return(&mut self, a: AdapterId) {
         let rx = self.data.rx.entry(a).or_default();
@@ -822,22 +959,24 @@ impl State {
 
     /// Take a seeded, shuffled subset of what NDIS holds for `a` (`all`: everything).
     pub(crate) fn take_returns(&mut self, a: AdapterId, all: bool) -> Vec<usize> {
-        let mut held = std::mem::take(&mut self.data.rx.entry(a).or_default().outstanding);
+        let State { data, rng, .. } = self;
+        let held = &mut data.rx.entry(a).or_default().outstanding;
         for i in (1..held.len()).rev() {
-            let j = self.rng.below(i as u64 + 1) as usize;
+            let j = rng.below(i as u64 + 1) as usize;
             held.swap(i, j);
         }
-        let k =
-            if all || held.len() <= 1 { held.len() } else { 1 + self.rng.below(held.len() as u64) as usize };
-        let rest = held.split_off(k);
-        self.data.rx.entry(a).or_default().outstanding = rest;
-        held
+        let k = if all || held.len() <= 1 { held.len() } else { 1 + rng.below(held.len() as u64) as usize };
+        // The first k (shuffled) go back; the rest stay, in that order. The vector is reused.
+        let mut out = std::mem::take(&mut data.return_scratch);
+        out.clear();
+        out.extend(held.drain(..k));
+        out
     }
 
     pub(crate) fn check_send_timers(&mut self) {
         let now = self.now;
         let mut late = Vec::new();
-        for (i, s) in self.data.sends.iter_mut().enumerate() {
+        for (i, s) in self.data.sends.iter_indexed_mut() {
             if s.completed.is_none() && !s.timed_out && now.saturating_sub(s.sent_at) > SEND_TIMEOUT {
                 s.timed_out = true;
                 late.push((i + 1, s.adapter, now - s.sent_at));
@@ -849,8 +988,8 @@ impl State {
                 format!("send #{id} on adapter {} not completed after {age:?} (limit 30 s)", a.0),
             );
         }
-        let adapters: Vec<AdapterId> = self.ndis.adapters.iter().map(|a| a.id).collect();
-        for a in adapters {
+        for i in 0..self.ndis.adapters.len() {
+            let a = self.ndis.adapters[i].id;
             let oldest = self
                 .data
                 .sends
@@ -932,6 +1071,7 @@ impl State {
             self.data.by_nbl.insert(nbl as usize, index);
             self.data.sends.push(SendRec {
                 adapter: a,
+                nbl: nbl as usize,
                 nbs: snapshots,
                 sent_at: self.now,
                 completed: None,
@@ -1049,12 +1189,78 @@ impl Inner {
             let irql = st.seeded_irql();
             (ids, head, ctx, handler, irql)
         });
+        self.dispatch_send(handler, ctx, head, irql);
+        ids
+    }
+
+    fn dispatch_send(
+        &self,
+        handler: unsafe extern "system" fn(NdisHandle, *mut NetBufferList, u32, u32),
+        ctx: NdisHandle,
+        head: *mut NetBufferList,
+        irql: Kirql,
+    ) {
         let flags = if irql == DISPATCH_LEVEL { NDIS_SEND_FLAGS_DISPATCH_LEVEL } else { 0 };
         self.invoke("MiniportSendNetBufferLists", irql, || {
             // SAFETY: the registered handler, called as NDIS calls it with a chain it owns.
             unsafe { handler(ctx, head, NDIS_DEFAULT_PORT_NUMBER, flags) }
         });
-        ids
+    }
+
+    /// NDIS sends completed NBLs again, unchanged, chained in the order of `ids` (a protocol
+    /// reusing its NBLs: nothing is allocated). Each must be completed and sent on `a` before.
+    pub(crate) fn resend(&self, a: AdapterId, ids: &[SendId]) {
+        assert!(!ids.is_empty(), "kernel-sim: resend needs at least one NBL");
+        let (head, ctx, handler, irql) = self.with(|st| {
+            let state = st.adapter(a).state;
+            let paused = matches!(state, AdapterState::Pausing | AdapterState::Paused);
+            let removed = st.adapter(a).surprise_removed;
+            let resets_at_send = st.data.resets.get(&a).copied().unwrap_or(0);
+            let in_reset_at_send = st.adapter(a).reset.is_some();
+            let now = st.now;
+            let mut head: *mut NetBufferList = ptr::null_mut();
+            let mut tail: *mut NetBufferList = ptr::null_mut();
+            for id in ids {
+                let rec = st
+                    .data
+                    .sends
+                    .get_mut(id.0 as usize - 1)
+                    .unwrap_or_else(|| panic!("kernel-sim: test bug: resend of retired send #{}", id.0));
+                assert!(
+                    rec.completed.is_some() && rec.adapter == a,
+                    "kernel-sim: test bug: resend of send #{} that is not completed on adapter {}",
+                    id.0,
+                    a.0
+                );
+                rec.completed = None;
+                rec.sent_at = now;
+                rec.timed_out = false;
+                rec.paused_at_send = paused;
+                rec.removed_at_send = removed;
+                rec.cancelled = false;
+                rec.resets_at_send = resets_at_send;
+                rec.in_reset_at_send = in_reset_at_send;
+                let nbl = rec.nbl as *mut NetBufferList;
+                // SAFETY: a model-built NBL the miniport completed (NDIS owns it again).
+                unsafe {
+                    (*nbl).Next = ptr::null_mut();
+                    (*nbl).Status = NDIS_STATUS_SUCCESS;
+                    if tail.is_null() {
+                        head = nbl;
+                    } else {
+                        (*tail).Next = nbl;
+                    }
+                }
+                tail = nbl;
+            }
+            let handler = st
+                .ndis
+                .characteristics
+                .and_then(|c| c.SendNetBufferListsHandler)
+                .expect("validated at registration");
+            (head, st.adapter_context(a), handler, st.seeded_irql())
+        });
+        self.dispatch_send(handler, ctx, head, irql);
     }
 
     /// NDIS sends `count` one-frame NBLs of `frame_len` bytes each, chained, in one call.
@@ -1103,7 +1309,14 @@ impl Inner {
             }
             nbls
         });
-        if !nbls.is_empty() {
+        if nbls.is_empty() {
+            // Keep the reusable vector (an empty take is common: returns are scheduled generously).
+            self.with(|st| {
+                if nbls.capacity() > st.data.return_scratch.capacity() {
+                    st.data.return_scratch = nbls;
+                }
+            });
+        } else {
             self.return_nbls(a, nbls);
         }
     }
@@ -1125,14 +1338,14 @@ impl Inner {
     /// checking that nothing changed them while NDIS owned them.
     pub(crate) fn return_nbls(&self, a: AdapterId, nbls: Vec<usize>) {
         let call = self.with(|st| {
-            let mine: Vec<usize> = nbls
-                .into_iter()
-                .filter(|n| st.data.nbls.get(n).is_some_and(|r| r.owner == NblOwner::Ndis(a)))
-                .collect();
+            let mut mine = nbls;
+            mine.retain(|n| st.data.nbls.get(n).is_some_and(|r| r.owner == NblOwner::Ndis(a)));
             if mine.is_empty() {
+                st.data.return_scratch = mine;
                 return None;
             }
-            for &n in &mine {
+            let checks = st.checks;
+            for &n in mine.iter().filter(|_| checks) {
                 let before = st.data.indicated.remove(&n).unwrap_or_default();
                 let mut now = Vec::new();
                 // SAFETY: a live NBL the model allocated (freeing it while NDIS owns it is refused).
@@ -1166,7 +1379,9 @@ impl Inner {
                 .and_then(|c| c.ReturnNetBufferListsHandler)
                 .expect("validated at registration");
             let irql = st.seeded_irql();
-            Some((handler, st.adapter_context(a), mine[0] as *mut NetBufferList, irql))
+            let head = mine[0] as *mut NetBufferList;
+            st.data.return_scratch = mine;
+            Some((handler, st.adapter_context(a), head, irql))
         });
         let Some((handler, ctx, head, irql)) = call else { return };
         let flags = if irql == DISPATCH_LEVEL { NDIS_RETURN_FLAGS_DISPATCH_LEVEL } else { 0 };

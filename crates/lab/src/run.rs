@@ -1,0 +1,683 @@
+//! `miniport-lab run`: the driver in the model, adapters on one hub, a TCP/IP stack above each, and
+//! ARP, ping and verified TCP bulk transfers between them (optionally with the Linux kernel's stack
+//! on a TAP port, see [`crate::tap`]).
+
+use crate::capture::PcapCapture;
+use crate::faults::FaultSpec;
+use crate::stack::Node;
+use crate::tap::Tap;
+use kernel_sim::{AdapterId, NblShape, Sim, SimConfig};
+use ndis_types::oid::*;
+use ndis_types::*;
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub adapters: usize,
+    /// Wall-clock seconds of traffic; None: until Ctrl-C (TAP mode) or 5 s.
+    pub seconds: Option<f64>,
+    pub seed: u64,
+    pub faults: FaultSpec,
+    pub pcap: Option<PathBuf>,
+    /// Progress lines on stderr.
+    pub progress: bool,
+    /// Bridge a hub port to a TAP device in a fresh network namespace.
+    pub tap: bool,
+    /// Set by Ctrl-C: stop early (the run still drains, verifies and cleans up).
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            adapters: 2,
+            seconds: None,
+            seed: 1,
+            faults: FaultSpec::default(),
+            pcap: None,
+            progress: false,
+            tap: false,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// Per-adapter driver counters (OIDs) at the end of the run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AdapterReport {
+    pub adapter: usize,
+    pub mac: String,
+    pub ip: String,
+    pub xmit_ok: u64,
+    pub rcv_ok: u64,
+    pub xmit_error: u64,
+    pub rcv_error: u64,
+    pub rcv_no_buffer: u64,
+    pub rcv_discards: u64,
+    pub xmit_discards: u64,
+    pub tcp_bytes_sent: u64,
+    pub tcp_bytes_verified: u64,
+    pub ping_sent: u64,
+    pub ping_replies: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TapReport {
+    pub namespace: String,
+    pub device: String,
+    pub frames_from_linux: u64,
+    pub frames_to_linux: u64,
+    pub echo_bytes: u64,
+    pub http_requests: u64,
+    pub http_bytes: u64,
+}
+
+/// The run's result: what `--json` prints.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub adapters: usize,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub virtual_time_s: f64,
+    pub faults: String,
+    pub frames_sent: u64,
+    pub frames_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub arp_frames: u64,
+    pub ping_sent: u64,
+    pub ping_replies: u64,
+    pub ping_lost: u64,
+    pub ping_rtt_avg_us: f64,
+    pub tcp_bytes_sent: u64,
+    pub tcp_bytes_verified: u64,
+    pub tcp_corrupt_bytes: u64,
+    pub tcp_goodput_bps: f64,
+    pub send_completions_ok: u64,
+    pub send_completions_failed: u64,
+    pub sends_outstanding: u64,
+    pub hub_dropped_fault: u64,
+    pub hub_corrupted_fault: u64,
+    pub hub_dropped_queue_full: u64,
+    pub adapter_init_failures: u64,
+    pub pcap_file: Option<String>,
+    pub pcap_frames: u64,
+    pub verifier_violations: usize,
+    pub violations: Vec<String>,
+    pub leaks: usize,
+    pub leak_report: Vec<String>,
+    pub per_adapter: Vec<AdapterReport>,
+    pub tap: Option<TapReport>,
+    pub problems: Vec<String>,
+    pub ok: bool,
+}
+
+/// Frames per `MiniportSendNetBufferLists` call: a stack's whole burst (the driver queues at most
+/// 1024 NBLs before it refuses more with NDIS_STATUS_RESOURCES).
+pub const SEND_BURST: usize = 512;
+
+/// NBL layouts the protocol side uses for its sends, picked per send by the seed: several
+/// NET_BUFFERs per NBL (so NBLs straddle write requests), MDL chains split at header boundaries, and
+/// a data offset.
+fn shapes() -> [NblShape; 4] {
+    [
+        NblShape::default(),
+        NblShape { nbs_per_nbl: 3, mdl_split: vec![], data_offset: 0 },
+        NblShape { nbs_per_nbl: 1, mdl_split: vec![14, 20], data_offset: 0 },
+        NblShape { nbs_per_nbl: 2, mdl_split: vec![54], data_offset: 10 },
+    ]
+}
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+}
+
+fn mac_string(m: &[u8]) -> String {
+    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
+
+fn counter(sim: &Sim, a: AdapterId, oid: u32) -> u64 {
+    let r = sim.oid_query(a, oid, 8);
+    if r.status != NDIS_STATUS_SUCCESS || r.data.len() < 8 {
+        return 0;
+    }
+    u64::from_ne_bytes(r.data[..8].try_into().unwrap_or_default())
+}
+
+/// The model with the driver, the stacks and the counters.
+struct Lab {
+    sim: Sim,
+    nodes: Vec<Node>,
+    rng: XorShift,
+    shapes: [NblShape; 4],
+    r: Report,
+    tap: Option<Tap>,
+}
+
+impl Lab {
+    /// One round: every stack runs, what it sends goes down through its adapter, the model runs
+    /// until idle, and what the adapters indicated goes up to the stacks. True if frames moved.
+    fn step(&mut self) -> Result<bool, String> {
+        let now = self.sim.now();
+        let mut moved = false;
+        if let Some(tap) = self.tap.as_mut() {
+            let frames = tap.read_frames().map_err(|e| format!("TAP read: {e}"))?;
+            if !frames.is_empty() {
+                moved = true;
+                let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+                self.sim.inject_frames(self.nodes[0].adapter, &refs);
+                if let Some(t) = self.r.tap.as_mut() {
+                    t.frames_from_linux += frames.len() as u64;
+                }
+            }
+        }
+        for node in &mut self.nodes {
+            node.poll(now);
+            let frames = std::mem::take(&mut node.dev.tx);
+            if frames.is_empty() {
+                continue;
+            }
+            moved = true;
+            for f in &frames {
+                self.r.frames_sent += 1;
+                self.r.bytes_sent += f.len() as u64;
+                if f.len() >= 14 && f[12..14] == [0x08, 0x06] {
+                    self.r.arp_frames += 1;
+                }
+            }
+            // At most SEND_BURST frames per send call; the model runs (deliveries, completions,
+            // NBL returns) between calls.
+            for chunk in frames.chunks(SEND_BURST) {
+                let shape = self.shapes[(self.rng.next() % self.shapes.len() as u64) as usize].clone();
+                self.sim.send_frames(node.adapter, chunk, shape);
+                self.sim.run_until_idle();
+            }
+        }
+        self.sim.run_until_idle();
+        for node in &mut self.nodes {
+            let frames = self.sim.take_received_frames(node.adapter);
+            if !frames.is_empty() {
+                moved = true;
+            }
+            for f in frames {
+                self.r.frames_received += 1;
+                self.r.bytes_received += f.len() as u64;
+                node.dev.rx.push_back(f);
+            }
+        }
+        if let Some(tap) = self.tap.as_mut() {
+            let frames = self.sim.take_tap_frames();
+            if !frames.is_empty() {
+                moved = true;
+                if let Some(t) = self.r.tap.as_mut() {
+                    t.frames_to_linux += frames.len() as u64;
+                }
+                tap.write_frames(&frames).map_err(|e| format!("TAP write: {e}"))?;
+            }
+        }
+        for (_, _, status) in self.sim.retire_completed_sends() {
+            if status == NDIS_STATUS_SUCCESS {
+                self.r.send_completions_ok += 1;
+            } else {
+                self.r.send_completions_failed += 1;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Let virtual time pass when nothing moved: to the next stack timer, within [20 us, 5 ms].
+    fn idle(&mut self) {
+        let now = self.sim.now();
+        let mut delay = Duration::from_millis(5);
+        for node in &mut self.nodes {
+            if let Some(d) = node.poll_delay(now) {
+                delay = delay.min(d);
+            }
+        }
+        self.sim.advance_time(delay.max(Duration::from_micros(20)));
+    }
+
+    fn tcp_verified(&self) -> u64 {
+        self.nodes.iter().map(|n| n.bulk().verified).sum()
+    }
+}
+
+/// Bring up the model, the adapters and the stacks.
+fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String> {
+    if opts.adapters == 0 || opts.adapters > 60 {
+        return Err("--adapters must be between 1 and 60".into());
+    }
+    if opts.adapters < 2 && !opts.tap {
+        return Err("--adapters must be at least 2 (traffic flows between adapters), or use --tap".into());
+    }
+    let sim = Sim::new(SimConfig { seed: opts.seed, faults: opts.faults.alloc.clone() });
+    // A long run keeps a bounded trace and no copy of every write.
+    sim.set_call_log_limit(Some(64));
+    sim.set_record_writes(false);
+    if let Some(c) = capture {
+        sim.set_capture(Some(c.sink()));
+    }
+    let status = sim.load(kmdf_miniport::driver_entry);
+    if status != STATUS_SUCCESS {
+        return Err(format!("DriverEntry failed with {status:#x}"));
+    }
+    let mut r = Report {
+        adapters: opts.adapters,
+        seed: opts.seed,
+        faults: opts.faults.to_string(),
+        ..Report::default()
+    };
+    let mut adapters = Vec::new();
+    let mut failures = 0;
+    while adapters.len() < opts.adapters {
+        match sim.add_adapter() {
+            Ok(a) => adapters.push(a),
+            Err(status) => {
+                // An injected allocation failure failed MiniportInitializeEx; PnP tries another start.
+                failures += 1;
+                r.adapter_init_failures += 1;
+                if failures > 4 {
+                    return Err(format!("MiniportInitializeEx keeps failing ({status:#x})"));
+                }
+            }
+        }
+    }
+    let mut nodes = Vec::new();
+    for (i, &a) in adapters.iter().enumerate() {
+        let status = sim.restart(a);
+        if status != NDIS_STATUS_SUCCESS {
+            return Err(format!("MiniportRestart of adapter {} failed with {status:#x}", a.0));
+        }
+        let set = sim.oid_set(a, OID_GEN_CURRENT_PACKET_FILTER, &crate::PACKET_FILTER.to_ne_bytes());
+        if set.status != NDIS_STATUS_SUCCESS {
+            return Err(format!(
+                "OID_GEN_CURRENT_PACKET_FILTER on adapter {} failed with {:#x}",
+                a.0, set.status
+            ));
+        }
+        let general = sim.general_attributes(a).ok_or("no general attributes")?;
+        let mac: [u8; 6] = general.current_mac_address[..6].try_into().map_err(|_| "short MAC address")?;
+        sim.set_faults(a, opts.faults.hub);
+        nodes.push(Node::new(i, a, mac, opts.seed, sim.now()));
+    }
+    let n = nodes.len();
+    if n >= 2 {
+        for (i, node) in nodes.iter_mut().enumerate() {
+            node.join_ring((i + 1) % n, (i + n - 1) % n, true);
+        }
+    }
+    Ok(Lab {
+        sim,
+        nodes,
+        rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1),
+        shapes: shapes(),
+        r,
+        tap: None,
+    })
+}
+
+struct Progress {
+    on: bool,
+    tty: bool,
+    last: Instant,
+    last_verified: u64,
+}
+
+impl Progress {
+    fn show(&mut self, lab: &Lab, start: Instant, phase: &str) {
+        if !self.on || self.last.elapsed() < Duration::from_millis(500) {
+            return;
+        }
+        let dt = self.last.elapsed().as_secs_f64();
+        self.last = Instant::now();
+        let verified = lab.tcp_verified();
+        let rate = (verified - self.last_verified) as f64 * 8.0 / dt / 1e6;
+        self.last_verified = verified;
+        let ping: u64 = lab.nodes.iter().map(|n| n.ping().replies).sum();
+        let line = format!(
+            "[{:5.1}s {phase}] frames tx {} rx {} | tcp {:.1} MB verified, {rate:.0} Mbit/s | ping replies {ping}",
+            start.elapsed().as_secs_f64(),
+            lab.r.frames_sent,
+            lab.r.frames_received,
+            verified as f64 / 1e6
+        );
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(err, "\r{line:<100}");
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+        let _ = err.flush();
+    }
+
+    fn end(&self) {
+        if self.on && self.tty {
+            eprintln!();
+        }
+    }
+}
+
+/// Run the lab. Errors are setup failures (the report's `problems` hold what went wrong in a run).
+pub fn run(opts: &RunOptions) -> Result<Report, String> {
+    // The TAP first: where it is not available the run stops before anything else starts.
+    let tap = if opts.tap { Some(Tap::create(opts.seed)?) } else { None };
+    let capture = match &opts.pcap {
+        Some(path) => Some(PcapCapture::create(path)?),
+        None => None,
+    };
+    let mut lab = boot(opts, capture.as_ref())?;
+    if let Some(tap) = tap {
+        if opts.progress {
+            eprintln!("{}", tap.usage());
+        }
+        lab.r.tap = Some(TapReport {
+            namespace: tap.namespace.clone(),
+            device: tap.device.clone(),
+            ..TapReport::default()
+        });
+        lab.tap = Some(tap);
+    }
+    let result = traffic(&mut lab, opts);
+    // The namespace goes whatever happened (a failed setup above dropped it already).
+    drop(lab.tap.take());
+    result?;
+    finish(lab, opts, capture)
+}
+
+fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
+    let start = Instant::now();
+    let seconds = opts.seconds.unwrap_or(if opts.tap { f64::INFINITY } else { 5.0 });
+    let deadline = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX);
+    let mut progress = Progress {
+        on: opts.progress,
+        tty: std::io::stderr().is_terminal(),
+        last: Instant::now(),
+        last_verified: 0,
+    };
+    let wall_time = lab.tap.is_some();
+    let virtual_start = lab.sim.now();
+    // Traffic until the deadline (or Ctrl-C).
+    while start.elapsed() < deadline && !opts.stop.load(Ordering::Relaxed) {
+        if wall_time {
+            // The kernel on the TAP side runs on real time: virtual time follows the wall clock.
+            let target = virtual_start + start.elapsed();
+            let now = lab.sim.now();
+            if target > now {
+                lab.sim.advance_time(target - now);
+            }
+        }
+        let moved = lab.step()?;
+        if !moved {
+            if wall_time {
+                if let Some(tap) = &lab.tap {
+                    tap.wait(Duration::from_millis(1));
+                }
+            } else {
+                lab.idle();
+            }
+        }
+        progress.show(lab, start, "traffic");
+    }
+    let traffic_time = start.elapsed();
+    // Drain: stop pinging, close the bulk streams, wait for every byte and FIN.
+    let now = lab.sim.now();
+    for node in &mut lab.nodes {
+        node.finish_ring(now);
+    }
+    let drain_start = Instant::now();
+    let virtual_drain_start = lab.sim.now();
+    loop {
+        if lab.nodes.iter().all(Node::ring_done) {
+            break;
+        }
+        if drain_start.elapsed() > Duration::from_secs(20)
+            || lab.sim.now() - virtual_drain_start > Duration::from_secs(120)
+        {
+            lab.r.problems.push("the bulk streams did not drain (20 s wall / 120 s virtual)".into());
+            break;
+        }
+        let now = lab.sim.now();
+        for node in &mut lab.nodes {
+            node.finish_ring(now);
+        }
+        if !lab.step()? {
+            lab.idle();
+        }
+        progress.show(lab, start, "drain");
+    }
+    // A few more rounds so the last ACKs and FINs settle.
+    for _ in 0..50 {
+        if !lab.step()? {
+            lab.idle();
+        }
+    }
+    progress.end();
+    lab.r.duration_s = traffic_time.as_secs_f64();
+    Ok(())
+}
+
+fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Result<Report, String> {
+    let sim = &lab.sim;
+    let mut r = std::mem::take(&mut lab.r);
+    r.virtual_time_s = sim.now().as_secs_f64();
+    let n = lab.nodes.len();
+    let mut rtt_sum = 0u64;
+    for (i, node) in lab.nodes.iter().enumerate() {
+        let a = node.adapter;
+        let bulk = node.bulk();
+        let ping = node.ping();
+        r.ping_sent += ping.sent;
+        r.ping_replies += ping.replies;
+        r.ping_lost += ping.lost + ping.bad_replies;
+        rtt_sum += ping.rtt_sum_us;
+        r.tcp_bytes_sent += bulk.sent;
+        r.tcp_bytes_verified += bulk.verified;
+        r.tcp_corrupt_bytes += bulk.corrupt;
+        if n >= 2 {
+            let prev = &lab.nodes[(i + n - 1) % n];
+            let sent = prev.bulk_sent();
+            if bulk.corrupt > 0 {
+                r.problems.push(format!(
+                    "adapter {i}: {} corrupt byte(s) in the stream from adapter {}, first at offset {:?}",
+                    bulk.corrupt, prev.index, bulk.first_corrupt_at
+                ));
+            }
+            if bulk.verified != sent {
+                r.problems.push(format!(
+                    "adapter {i}: verified {} of the {sent} bytes adapter {} sent",
+                    bulk.verified, prev.index
+                ));
+            }
+            if !bulk.peer_closed {
+                r.problems.push(format!(
+                    "adapter {i}: the stream from adapter {} never closed (sender: {}; receiver: {})",
+                    prev.index,
+                    prev.ring_states(),
+                    node.ring_states()
+                ));
+            }
+            if sent == 0 {
+                r.problems.push(format!("adapter {}: sent no TCP data", prev.index));
+            }
+            if ping.replies == 0 {
+                r.problems.push(format!("adapter {i}: no ping reply"));
+            } else if ping.bad_replies > 0 {
+                r.problems
+                    .push(format!("adapter {i}: {} ping replies with a wrong payload", ping.bad_replies));
+            } else if ping.lost > 0 && !opts.faults.lossy() {
+                r.problems.push(format!("adapter {i}: {} ping(s) lost without faults", ping.lost));
+            }
+        }
+        if let Some(c) = sim.hub_counters(a) {
+            r.hub_dropped_fault += c.tx_dropped_fault;
+            r.hub_corrupted_fault += c.rx_corrupted_fault;
+            r.hub_dropped_queue_full += c.rx_dropped_queue_full;
+        }
+        r.per_adapter.push(AdapterReport {
+            adapter: a.0,
+            mac: mac_string(&node.mac),
+            ip: std::net::Ipv4Addr::from(node.ip).to_string(),
+            xmit_ok: counter(sim, a, OID_GEN_XMIT_OK),
+            rcv_ok: counter(sim, a, OID_GEN_RCV_OK),
+            xmit_error: counter(sim, a, OID_GEN_XMIT_ERROR),
+            rcv_error: counter(sim, a, OID_GEN_RCV_ERROR),
+            rcv_no_buffer: counter(sim, a, OID_GEN_RCV_NO_BUFFER),
+            rcv_discards: counter(sim, a, OID_GEN_RCV_DISCARDS),
+            xmit_discards: counter(sim, a, OID_GEN_XMIT_DISCARDS),
+            tcp_bytes_sent: bulk.sent,
+            tcp_bytes_verified: bulk.verified,
+            ping_sent: ping.sent,
+            ping_replies: ping.replies,
+        });
+    }
+    if let Some(t) = r.tap.as_mut()
+        && let Some(node) = lab.nodes.first()
+    {
+        t.echo_bytes = node.services.echo_bytes;
+        t.http_requests = node.services.http_requests;
+        t.http_bytes = node.services.http_bytes;
+    }
+    r.ping_rtt_avg_us = if r.ping_replies > 0 { rtt_sum as f64 / r.ping_replies as f64 } else { 0.0 };
+    r.tcp_goodput_bps =
+        if r.duration_s > 0.0 { r.tcp_bytes_verified as f64 * 8.0 / r.duration_s } else { 0.0 };
+    for (_, _, status) in sim.retire_completed_sends() {
+        if status == NDIS_STATUS_SUCCESS {
+            r.send_completions_ok += 1;
+        } else {
+            r.send_completions_failed += 1;
+        }
+    }
+    r.sends_outstanding = lab.nodes.iter().map(|n| sim.outstanding_sends(n.adapter) as u64).sum();
+    if r.sends_outstanding > 0 {
+        r.problems.push(format!("{} send(s) never completed", r.sends_outstanding));
+    }
+    if !opts.faults.lossy() {
+        if r.send_completions_failed > 0 {
+            r.problems.push(format!("{} send(s) completed with an error", r.send_completions_failed));
+        }
+        if r.hub_dropped_queue_full > 0 {
+            r.problems
+                .push(format!("{} frame(s) lost in the hub: receive queue full", r.hub_dropped_queue_full));
+        }
+        let no_buffer: u64 = r.per_adapter.iter().map(|a| a.rcv_no_buffer.max(a.rcv_discards)).sum();
+        if no_buffer > 0 {
+            r.problems.push(format!("{no_buffer} frame(s) discarded by the driver (no receive buffer)"));
+        }
+    }
+    // Orderly removal, unload, and the verifier's verdict.
+    for node in &lab.nodes {
+        sim.remove_adapter(node.adapter);
+    }
+    sim.set_capture(None);
+    if let Some(c) = capture {
+        r.pcap_frames = c.finish()?;
+        r.pcap_file = opts.pcap.as_ref().map(|p| p.display().to_string());
+    }
+    sim.unload();
+    let violations = sim.take_violations();
+    r.verifier_violations = violations.len();
+    r.violations = violations.iter().map(|v| v.to_string()).collect();
+    r.leak_report = sim.leak_report();
+    r.leaks = r.leak_report.len();
+    if r.verifier_violations > 0 {
+        r.problems.push(format!("{} verifier violation(s)", r.verifier_violations));
+    }
+    if r.leaks > 0 {
+        r.problems.push(format!("{} leak(s) after unload", r.leaks));
+    }
+    r.ok = r.problems.is_empty();
+    Ok(r)
+}
+
+/// The readable summary.
+pub fn summary(r: &Report) -> String {
+    let mut s = String::new();
+    let mbit = |bps: f64| bps / 1e6;
+    s += &format!(
+        "miniport-lab: {} adapters, seed {}, faults {}, {:.2} s (virtual {:.3} s)\n",
+        r.adapters, r.seed, r.faults, r.duration_s, r.virtual_time_s
+    );
+    s += &format!(
+        "  frames   sent {} ({} bytes), received {} ({} bytes), ARP {}\n",
+        r.frames_sent, r.bytes_sent, r.frames_received, r.bytes_received, r.arp_frames
+    );
+    s += &format!(
+        "  ping     {} sent, {} replies, {} lost, avg rtt {:.0} us (virtual)\n",
+        r.ping_sent, r.ping_replies, r.ping_lost, r.ping_rtt_avg_us
+    );
+    s += &format!(
+        "  tcp      {} bytes sent, {} verified byte by byte, {} corrupt, goodput {:.1} Mbit/s\n",
+        r.tcp_bytes_sent,
+        r.tcp_bytes_verified,
+        r.tcp_corrupt_bytes,
+        mbit(r.tcp_goodput_bps)
+    );
+    s += &format!(
+        "  sends    {} NBLs completed ok, {} with an error, {} outstanding\n",
+        r.send_completions_ok, r.send_completions_failed, r.sends_outstanding
+    );
+    s += &format!(
+        "  hub      {} dropped (fault), {} corrupted (fault), {} dropped (queue full); adapter starts failed: {}\n",
+        r.hub_dropped_fault, r.hub_corrupted_fault, r.hub_dropped_queue_full, r.adapter_init_failures
+    );
+    for a in &r.per_adapter {
+        s += &format!(
+            "  adapter {} {} {:<12} xmit ok {} rcv ok {} | errors xmit {} rcv {} | no buffer {} discards rcv {} xmit {}\n",
+            a.adapter,
+            a.mac,
+            a.ip,
+            a.xmit_ok,
+            a.rcv_ok,
+            a.xmit_error,
+            a.rcv_error,
+            a.rcv_no_buffer,
+            a.rcv_discards,
+            a.xmit_discards
+        );
+    }
+    if let Some(t) = &r.tap {
+        s += &format!(
+            "  tap      namespace {} device {}: {} frames from Linux, {} to Linux; echo {} bytes, http {} requests {} bytes\n",
+            t.namespace,
+            t.device,
+            t.frames_from_linux,
+            t.frames_to_linux,
+            t.echo_bytes,
+            t.http_requests,
+            t.http_bytes
+        );
+    }
+    if let Some(p) = &r.pcap_file {
+        s += &format!("  pcap     {} frames in {p}\n", r.pcap_frames);
+    }
+    s += &format!("  verifier {} violation(s), {} leak(s)\n", r.verifier_violations, r.leaks);
+    for v in &r.violations {
+        s += &format!("    violation: {v}\n");
+    }
+    for l in &r.leak_report {
+        s += &format!("    leak: {l}\n");
+    }
+    if r.ok {
+        s += "  verdict  OK: nothing lost, corrupted, leaked or violated\n";
+    } else {
+        s += "  verdict  FAILED\n";
+        for p in &r.problems {
+            s += &format!("    - {p}\n");
+        }
+    }
+    s
+}
