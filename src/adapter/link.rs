@@ -109,7 +109,9 @@ impl Adapter {
                 || state.link.speed_bps != link.speed_bps
                 || state.link.full_duplex != link.full_duplex;
             state.link = link;
-            (changed, self.may_use_device(&state))
+            // A completion racing with halt's WdfIoTargetStop records the link but tells NDIS
+            // nothing: no status indication once MiniportHaltEx has begun.
+            (changed && !state.halting, self.may_use_device(&state))
         };
         if changed {
             sys::indicate_link_state(self.miniport, &link.to_ndis());

@@ -45,6 +45,9 @@ pub struct Link {
 pub struct AdapterState {
     pub phase: Phase,
     pub surprise_removed: bool,
+    /// `MiniportHaltEx` (or the unwind of a failed initialize) has begun: nothing new goes below
+    /// and nothing more is indicated.
+    pub halting: bool,
     pub link: Link,
     /// A pause returned (or is about to return) PENDING and waits for the data path to drain.
     pub pause_pending: bool,
@@ -147,6 +150,7 @@ impl Adapter {
             state: SpinLock::new(AdapterState {
                 phase: Phase::Paused,
                 surprise_removed: false,
+                halting: false,
                 link: Link { generation: 0, up: false, full_duplex: false, speed_bps: 0 },
                 pause_pending: false,
                 pause_in_handler: false,
@@ -187,6 +191,7 @@ impl Adapter {
     /// for sent I/O), delete the requests and the device, free the receive NBLs, pool and frames.
     /// Also the unwind of a failed initialize: only what exists is released.
     pub fn release_resources(&mut self) {
+        self.state.lock().halting = true;
         self.lower.stop_and_cancel();
         // Anything still queued (a halt after a shutdown that left sends behind) goes back to NDIS.
         let queued = self.state.lock().send.flush(NDIS_STATUS_FAILURE);
@@ -303,6 +308,8 @@ impl Adapter {
         // Only while Restarting or Running, checked again around each send: a pause may begin on
         // another processor at any point of this (reset can overlap pause).
         self.post_idle_reads();
+        // A link watch a device error ended is re-armed too (it stays pending across pause).
+        self.post_link_wait();
         let mut state = self.state.lock_any();
         state.reset_in_handler = false;
         if self.writes_idle() {
@@ -347,6 +354,6 @@ impl Adapter {
 
     /// Whether new I/O may be sent below for the data path.
     pub fn may_use_device(&self, state: &AdapterState) -> bool {
-        !state.surprise_removed && !self.shut_down.load(Ordering::Acquire)
+        !state.surprise_removed && !state.halting && !self.shut_down.load(Ordering::Acquire)
     }
 }
