@@ -314,9 +314,10 @@ impl Adapter {
         else {
             return (0, 0);
         };
-        'nbls: loop {
-            // Out of the queue from here to `put_back`: a flush meanwhile does not see it.
-            let Some(in_hand) = self.state.lock_any().send.take_for_packing() else { break };
+        // Out of the queue from here to `put_back`: a flush meanwhile does not see it. Putting one
+        // NBL back and taking the next share one acquisition of the lock.
+        let mut next = self.state.lock_any().send.take_for_packing();
+        while let Some(in_hand) = next {
             let nbl = in_hand.nbl;
             // Failures are recorded under the lock in `put_back`: a write already carrying frames of
             // this NBL may complete on another processor and record its own meanwhile.
@@ -373,12 +374,14 @@ impl Adapter {
                 *entry = Some(nbl);
                 refs.count = refs.count.saturating_add(1);
             }
-            let finished = self.state.lock_any().send.put_back(in_hand, carried, cursor, failure);
+            let finished = {
+                let mut state = self.state.lock_any();
+                let finished = state.send.put_back(in_hand, carried, cursor, failure);
+                next = if full { None } else { state.send.take_for_packing() };
+                finished
+            };
             if let Some(nbl) = finished {
                 done.push_back(nbl);
-            }
-            if full {
-                break 'nbls;
             }
         }
         let frames = writer.frame_count();
