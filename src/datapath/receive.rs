@@ -254,10 +254,9 @@ impl Adapter {
 
     /// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL).
     pub fn return_net_buffer_lists(&self, returned: ReturnedChain) {
-        for nbl in returned {
-            if !self.receive.nbls.returned(nbl) {
-                bump(&self.counters.foreign_returns, 1);
-            }
+        let foreign = self.receive.nbls.returned(returned);
+        if foreign > 0 {
+            bump(&self.counters.foreign_returns, foreign);
         }
         self.check_pending_operations();
     }

@@ -329,8 +329,15 @@ impl<const N: usize> ReceivePool<N> {
 
     /// Take ownership of a receive NBL allocated by [`super::ReceiveNbl::allocate`].
     pub fn insert(&mut self, nbl: super::ReceiveNbl) -> Result<(), super::ReceiveNbl> {
-        match self.descriptors.iter_mut().find(|slot| slot.is_none()) {
-            Some(slot) => {
+        match self.descriptors.iter_mut().enumerate().find(|(_, slot)| slot.is_none()) {
+            Some((index, slot)) => {
+                // SAFETY: the miniport owns this NBL (just allocated, never indicated); it records the
+                // descriptor index in its own MiniportReserved area for the return path.
+                unsafe {
+                    if let Some(reserved) = (*nbl.nbl.as_ptr()).MiniportReserved.0.first_mut() {
+                        *reserved = ptr::without_provenance_mut(index);
+                    }
+                }
                 *slot = Some(RxDescriptor {
                     nbl: nbl.nbl,
                     mdl: nbl.mdl,
@@ -441,22 +448,27 @@ impl<const N: usize> ReceivePool<N> {
         chain.count = 0;
     }
 
-    /// `MiniportReturnNetBufferLists`: an NBL NDIS gives back. False if it is not one of ours in
-    /// NDIS's hands (counted by the caller, never touched).
-    pub fn returned(&self, nbl: *mut NetBufferList) -> bool {
-        let Some(index) =
-            self.descriptors.iter().position(|slot| slot.is_some_and(|d| ptr::eq(d.nbl.as_ptr(), nbl)))
-        else {
-            return false;
-        };
+    /// `MiniportReturnNetBufferLists`: take back every NBL of the chain under one acquisition of the
+    /// lock. Returns how many were not ours in NDIS's hands (counted by the caller, never touched).
+    pub fn returned(&self, chain: super::ReturnedChain) -> u64 {
+        let mut foreign = 0u64;
         let mut states = self.states.lock_any();
-        match states.get_mut(index) {
-            Some(state) if *state == RxState::Indicated => {
-                *state = RxState::Free;
-                true
+        for nbl in chain {
+            match self.index_of(nbl).and_then(|index| states.get_mut(index)) {
+                Some(state) if *state == RxState::Indicated => *state = RxState::Free,
+                _ => foreign = foreign.saturating_add(1),
             }
-            _ => false,
         }
+        foreign
+    }
+
+    /// The descriptor of `nbl`: its index is in `MiniportReserved[0]` (set when the pool took it),
+    /// confirmed against the descriptor so a foreign NBL is never mistaken for ours.
+    fn index_of(&self, nbl: *mut NetBufferList) -> Option<usize> {
+        // SAFETY: NDIS hands back valid NBLs; only the miniport's scratch field is read.
+        let index = unsafe { nbl.as_ref()?.MiniportReserved.0.first()?.addr() };
+        let descriptor = self.descriptors.get(index).copied().flatten()?;
+        ptr::eq(descriptor.nbl.as_ptr(), nbl).then_some(index)
     }
 }
 
