@@ -365,8 +365,24 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
         call_unsafe_wdf_function_binding!(WdfDeviceSetBusInformationForChildren, fdo, &mut bus_information)
     };
 
+    // The ports the bus starts with, so that two adapters form a network as soon as the bus is
+    // installed (the toaster enumerates its static children at this point, busenum.c:294). Outside a
+    // scan the framework reports them to PnP when the FDO starts. A failure here leaves the bus
+    // without them; ports can still be added through the control interface.
+    // SAFETY: `fdo` is the live FDO whose context was written above.
+    if let Some(bus) = unsafe { BusContext::of(fdo) } {
+        for _ in 0..INITIAL_PORTS {
+            if plug_port(bus).is_err() {
+                break;
+            }
+        }
+    }
+
     STATUS_SUCCESS
 }
+
+/// Ports the bus creates when it starts.
+const INITIAL_PORTS: usize = 2;
 
 /// `EvtCleanupCallback` of the FDO (PASSIVE_LEVEL for a device; the FDO's children, its queue, lock
 /// and timer, were cleaned up first, and its PDOs were removed before it): drop the hub and the table.
@@ -488,20 +504,30 @@ unsafe fn add_port(bus: &BusContext, request: WDFREQUEST) -> (NTSTATUS, usize) {
         Ok(output) => output,
         Err(status) => return (status, 0),
     };
+    let added = match plug_port(bus) {
+        Ok(added) => added,
+        Err(status) => return (status, 0),
+    };
+    match added.encode(output) {
+        Ok(written) => (STATUS_SUCCESS, written),
+        // Unreachable for a buffer retrieved with this minimum size; reported, never a panic.
+        Err(_) => (STATUS_BUFFER_TOO_SMALL, 0),
+    }
+}
 
+/// A new hub port with the next MAC address, reported present on the child list. Shared by the
+/// add-port IOCTL and the ports the bus starts with.
+fn plug_port(bus: &BusContext) -> Result<PortAdded, NTSTATUS> {
     let added = {
         let mut guard = bus.lock();
         let state = &mut *guard;
         let Some(slot) = state.slots.iter_mut().find(|slot| slot.port.is_none()) else {
-            return (STATUS_QUOTA_EXCEEDED, 0);
+            return Err(STATUS_QUOTA_EXCEEDED);
         };
         let serial = state.next_serial;
         state.next_serial = serial.wrapping_add(1);
         let mac = port_mac(serial);
-        let port = match state.hub.add_port(mac) {
-            Ok(port) => port,
-            Err(error) => return (hub_status(error), 0),
-        };
+        let port = state.hub.add_port(mac).map_err(hub_status)?;
         *slot = PortSlot { port: Some(port), state: PortState::Pending, ..PortSlot::FREE };
         PortAdded { port: port.0, mac }
     };
@@ -528,14 +554,9 @@ unsafe fn add_port(bus: &BusContext, request: WDFREQUEST) -> (NTSTATUS, usize) {
             *slot = PortSlot::FREE;
         }
         let _ = state.hub.remove_port(port);
-        let status = if status == STATUS_OBJECT_NAME_EXISTS { STATUS_OBJECT_NAME_COLLISION } else { status };
-        return (status, 0);
+        return Err(if status == STATUS_OBJECT_NAME_EXISTS { STATUS_OBJECT_NAME_COLLISION } else { status });
     }
-    match added.encode(output) {
-        Ok(written) => (STATUS_SUCCESS, written),
-        // Unreachable for a buffer retrieved with this minimum size; reported, never a panic.
-        Err(_) => (STATUS_BUFFER_TOO_SMALL, 0),
-    }
+    Ok(added)
 }
 
 /// `IOCTL_VWIRE_BUS_REMOVE_PORT`: a real surprise removal for the stack above. New I/O on the port
