@@ -191,17 +191,25 @@ impl Adapter {
             return;
         }
         let mut chain = IndicationChain::<RECEIVE_NBLS>::EMPTY;
+        let mut leases = RxLeases::<RECEIVE_NBLS>::new();
+        let mut remaining = batch.frame_count();
+        self.receive.nbls.lease_many(remaining, &mut leases);
         for frame in batch.frames() {
+            remaining = remaining.saturating_sub(1);
             if !filter.accepts(frame) {
                 bump(&self.counters.rcv_filtered, 1);
                 continue;
             }
-            let mut leased = self.receive.nbls.lease();
-            if leased.is_none() && chain.len() > 0 {
-                // Out of receive NBLs in the middle of a batch: hand over what is gathered with
-                // NDIS_RECEIVE_FLAGS_RESOURCES, which gives the NBLs back as soon as the call returns.
-                self.receive.nbls.indicate(self.miniport, &mut chain, receive_flags(true));
-                leased = self.receive.nbls.lease();
+            let mut leased = self.receive.nbls.next_leased(&mut leases);
+            if leased.is_none() {
+                if chain.len() > 0 {
+                    // Out of receive NBLs in the middle of a batch: hand over what is gathered with
+                    // NDIS_RECEIVE_FLAGS_RESOURCES, which gives the NBLs back as soon as the call
+                    // returns.
+                    self.receive.nbls.indicate(self.miniport, &mut chain, receive_flags(true));
+                }
+                self.receive.nbls.lease_many(remaining.saturating_add(1), &mut leases);
+                leased = self.receive.nbls.next_leased(&mut leases);
             }
             let Some(mut rx) = leased else {
                 bump(&self.counters.rcv_no_buffer, 1);
@@ -218,6 +226,8 @@ impl Adapter {
             self.count_receive(frame);
             chain.push(rx, u32::try_from(frame.len()).unwrap_or(0));
         }
+        // Leases the filter left unused go back before the pool's level is judged.
+        self.receive.nbls.release_unused(&mut leases);
         if chain.len() == 0 {
             return;
         }

@@ -373,16 +373,52 @@ impl<const N: usize> ReceivePool<N> {
         self.states.lock_any().iter().filter(|state| **state == RxState::Indicated).count()
     }
 
-    /// Lease a free receive NBL to fill.
-    pub fn lease(&self) -> Option<RxSlot> {
+    /// Lease up to `want` free descriptors under one acquisition of the lock, into `leases` (whose
+    /// earlier leases must all have been handed out or released).
+    pub fn lease_many(&self, want: usize, leases: &mut RxLeases<N>) {
+        leases.next = 0;
+        leases.len = 0;
+        let want = want.min(N);
         let mut states = self.states.lock_any();
-        let index = (0..N).find(|&index| {
-            states.get(index) == Some(&RxState::Free)
+        for (index, state) in states.iter_mut().enumerate() {
+            if leases.len >= want {
+                break;
+            }
+            if *state == RxState::Free
                 && self.descriptors.get(index).is_some_and(Option::is_some)
-        })?;
-        let descriptor = self.descriptors.get(index).copied().flatten()?;
-        *states.get_mut(index)? = RxState::Leased;
-        Some(RxSlot { index, frame: descriptor.frame, capacity: descriptor.capacity })
+                && let Some(entry) = leases.indices.get_mut(leases.len)
+            {
+                *state = RxState::Leased;
+                *entry = index;
+                leases.len = leases.len.saturating_add(1);
+            }
+        }
+    }
+
+    /// The next descriptor of `leases`, now the caller's to fill.
+    pub fn next_leased(&self, leases: &mut RxLeases<N>) -> Option<RxSlot> {
+        while leases.next < leases.len {
+            let index = *leases.indices.get(leases.next)?;
+            leases.next = leases.next.saturating_add(1);
+            if let Some(descriptor) = self.descriptors.get(index).copied().flatten() {
+                return Some(RxSlot { index, frame: descriptor.frame, capacity: descriptor.capacity });
+            }
+        }
+        None
+    }
+
+    /// Give back, under one acquisition of the lock, the leases not handed out.
+    pub fn release_unused(&self, leases: &mut RxLeases<N>) {
+        if leases.next >= leases.len {
+            return;
+        }
+        let mut states = self.states.lock_any();
+        for index in leases.indices.get(leases.next..leases.len).unwrap_or(&[]) {
+            if let Some(state) = states.get_mut(*index) {
+                *state = RxState::Free;
+            }
+        }
+        leases.next = leases.len;
     }
 
     /// Give a leased descriptor back unused.
@@ -469,6 +505,20 @@ impl<const N: usize> ReceivePool<N> {
         let index = unsafe { nbl.as_ref()?.MiniportReserved.0.first()?.addr() };
         let descriptor = self.descriptors.get(index).copied().flatten()?;
         ptr::eq(descriptor.nbl.as_ptr(), nbl).then_some(index)
+    }
+}
+
+/// Descriptors leased together ([`ReceivePool::lease_many`]) and handed out one by one: one lock
+/// round trip per batch of frames instead of one per frame.
+pub struct RxLeases<const N: usize> {
+    indices: [usize; N],
+    next: usize,
+    len: usize,
+}
+
+impl<const N: usize> RxLeases<N> {
+    pub const fn new() -> Self {
+        Self { indices: [0; N], next: 0, len: 0 }
     }
 }
 
