@@ -5,6 +5,7 @@
 //! chain. `MiniportReturnNetBufferLists` gives the slots back.
 
 use crate::adapter::{Adapter, Phase, bump};
+use crate::datapath::TrafficTally;
 use crate::lower::READ_REQUESTS;
 use crate::sys::*;
 use vwire_proto::{Batch, MulticastList};
@@ -191,6 +192,7 @@ impl Adapter {
             return;
         }
         let mut chain = IndicationChain::<RECEIVE_NBLS>::EMPTY;
+        let mut tally = TrafficTally::default();
         let mut leases = RxLeases::<RECEIVE_NBLS>::new();
         let mut remaining = batch.frame_count();
         self.receive.nbls.lease_many(remaining, &mut leases);
@@ -223,9 +225,10 @@ impl Adapter {
                 continue;
             };
             target.copy_from_slice(frame);
-            self.count_receive(frame);
+            tally.count(frame);
             chain.push(rx, u32::try_from(frame.len()).unwrap_or(0));
         }
+        tally.add_received(&self.counters);
         // Leases the filter left unused go back before the pool's level is judged.
         self.receive.nbls.release_unused(&mut leases);
         if chain.len() == 0 {
@@ -233,23 +236,6 @@ impl Adapter {
         }
         let low = self.receive.nbls.free_count() < LOW_RESOURCES_THRESHOLD;
         self.receive.nbls.indicate(self.miniport, &mut chain, receive_flags(low));
-    }
-
-    fn count_receive(&self, frame: &[u8]) {
-        let bytes = u64::try_from(frame.len()).unwrap_or(u64::MAX);
-        bump(&self.counters.rcv_ok, 1);
-        bump(&self.counters.bytes_rcv, bytes);
-        let (frames, octets) = match destination_of(frame) {
-            Some(Destination::Broadcast) => {
-                (&self.counters.broadcast_frames_rcv, &self.counters.broadcast_bytes_rcv)
-            }
-            Some(Destination::Multicast) => {
-                (&self.counters.multicast_frames_rcv, &self.counters.multicast_bytes_rcv)
-            }
-            _ => (&self.counters.directed_frames_rcv, &self.counters.directed_bytes_rcv),
-        };
-        bump(frames, 1);
-        bump(octets, bytes);
     }
 
     /// Post every free read below while Restarting or Running (restart, reset).

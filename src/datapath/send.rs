@@ -8,7 +8,7 @@
 //! - `NET_BUFFER_LIST_STATUS` starts SUCCESS and keeps the first failure.
 
 use crate::adapter::{Adapter, Phase, bump};
-use crate::datapath::receive::{Destination, destination_of};
+use crate::datapath::TrafficTally;
 use crate::sys::{self, *};
 use vwire_proto::{BatchWriter, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
@@ -307,6 +307,7 @@ impl Adapter {
         let index = slot.index();
         let limit = self.max_batch_bytes;
         let mut refs = WRITE_REFS_EMPTY;
+        let mut tally = TrafficTally::default();
         let mut done = SendQueue::EMPTY;
         let buffer = slot.buffer();
         let buffer_len = buffer.len();
@@ -352,7 +353,7 @@ impl Adapter {
                     if copied.is_err() {
                         data.fill(0);
                     }
-                    self.count_transmit(data);
+                    tally.count(data);
                 });
                 if pushed.is_err() {
                     full = true;
@@ -384,6 +385,7 @@ impl Adapter {
                 done.push_back(nbl);
             }
         }
+        tally.add_transmitted(&self.counters);
         let frames = writer.frame_count();
         let length = writer.finish();
         if let Some(entry) = self.write_refs.lock_any().get_mut(index) {
@@ -466,22 +468,6 @@ impl Adapter {
         };
         cancelled.complete(self.miniport, None, sys::send_complete_flags_here());
         self.check_pending_operations();
-    }
-
-    /// Count a frame going out by destination (called while packing).
-    pub fn count_transmit(&self, frame: &[u8]) {
-        let bytes = u64::try_from(frame.len()).unwrap_or(u64::MAX);
-        let (frames, octets) = match destination_of(frame) {
-            Some(Destination::Broadcast) => {
-                (&self.counters.broadcast_frames_xmit, &self.counters.broadcast_bytes_xmit)
-            }
-            Some(Destination::Multicast) => {
-                (&self.counters.multicast_frames_xmit, &self.counters.multicast_bytes_xmit)
-            }
-            _ => (&self.counters.directed_frames_xmit, &self.counters.directed_bytes_xmit),
-        };
-        bump(frames, 1);
-        bump(octets, bytes);
     }
 }
 
