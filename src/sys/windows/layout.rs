@@ -20,6 +20,10 @@
 //! expression), which are instead recomputed from the generated structures below. NTSTATUS-derived
 //! `NDIS_STATUS_*` are compared with wdk-sys's `STATUS_*` they are defined as (ndis-abi.md §10).
 #![allow(clippy::cast_lossless, reason = "constants are compared as i128 whatever their C type")]
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "offset + size sums in `const` items only: an overflow is a compile error, not a run-time effect"
+)]
 
 use core::ffi::c_void;
 use core::mem::{MaybeUninit, align_of, offset_of, size_of};
