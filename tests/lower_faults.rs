@@ -162,3 +162,24 @@ fn a_full_receive_queue_below_drops_without_blocking_the_sender() {
     assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
     finish(sim, &[a, b]);
 }
+
+#[test]
+fn a_device_that_sits_on_writes_cannot_hold_sends_past_the_write_timeout() {
+    use kernel_sim::WriteCompletion;
+    let (sim, a, b) = pair(306);
+    sim.lower(a).set_write_completion(WriteCompletion::Hold);
+    let frames: Vec<Vec<u8>> = (0..6).map(|i| frame(mac(&sim, b), mac(&sim, a), 300, i)).collect();
+    let ids = sim.send_frames(a, &frames, NblShape::default());
+    let sent_at = sim.now();
+    // Nothing else is scheduled: the next thing that happens is KMDF's send-options timer.
+    sim.run_until_idle();
+    for id in &ids {
+        assert_eq!(sim.send_completion(*id), Some(NDIS_STATUS_FAILURE), "the stalled write timed out");
+    }
+    let waited = sim.now() - sent_at;
+    assert!(waited >= Duration::from_secs(5) && waited < Duration::from_secs(30), "{waited:?}");
+    assert!(driver_counters(&sim, a)[WRITE_ERRORS] >= 1);
+    sim.lower(a).set_write_completion(WriteCompletion::Seeded);
+    assert_traffic_flows(&sim, a, b, 5);
+    finish(sim, &[a, b]);
+}

@@ -14,6 +14,10 @@ use vwire_proto::{BatchWriter, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
 /// NBLs the adapter holds waiting for a write request before it refuses more with RESOURCES.
 pub const MAX_QUEUED_NBLS: usize = 1024;
+/// How long a write may stay with the device before KMDF cancels it (`STATUS_IO_TIMEOUT`, its NBLs
+/// complete with FAILURE): well inside Driver Verifier's 30 s for a send (NdisTimedDataSend), so a
+/// stalled device cannot hold NDIS's sends hostage.
+pub const WRITE_TIMEOUT_MS: u32 = 5_000;
 /// Ethernet's minimum frame (without FCS): shorter frames are padded with zeros.
 pub const MIN_ETHERNET_FRAME: usize = 60;
 
@@ -278,6 +282,7 @@ impl Adapter {
                 if let Err((slot, status)) = slot.send_write(
                     self.lower.io_target,
                     length,
+                    WRITE_TIMEOUT_MS,
                     write_completion_routine(),
                     self.completion_context(),
                 ) {

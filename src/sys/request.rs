@@ -187,6 +187,7 @@ impl<'a, const N: usize> Slot<'a, N> {
         io_target: WdfIoTarget,
         completion: EvtWdfRequestCompletionRoutine,
         context: WdfContext,
+        options: Option<&WdfRequestSendOptions>,
         format: impl FnOnce(WdfRequest, WdfBuffer) -> NtStatus,
     ) -> Result<(), (Self, NtStatus)> {
         let Some(resources) = self.resources() else {
@@ -206,7 +207,7 @@ impl<'a, const N: usize> Slot<'a, N> {
         backend::wdf_request_set_completion_routine(resources.request, Some(completion), context);
         // InFlight before the send: the completion routine may run before WdfRequestSend returns.
         self.pool.set_state(self.index, SlotState::InFlight);
-        if backend::wdf_request_send(resources.request, io_target) {
+        if backend::wdf_request_send(resources.request, io_target, options) {
             Ok(())
         } else {
             self.pool.set_state(self.index, SlotState::Leased);
@@ -222,20 +223,24 @@ impl<'a, const N: usize> Slot<'a, N> {
         completion: EvtWdfRequestCompletionRoutine,
         context: WdfContext,
     ) -> Result<(), (Self, NtStatus)> {
-        self.send(io_target, completion, context, |request, buffer| {
+        // No timeout: a read waits for frames as long as it takes.
+        self.send(io_target, completion, context, None, |request, buffer| {
             backend::wdf_io_target_format_request_for_read(io_target, request, buffer.memory)
         })
     }
 
-    /// Send as a write of the first `length` bytes of the buffer.
+    /// Send as a write of the first `length` bytes of the buffer, cancelled by the framework if the
+    /// device has not completed it within `timeout_ms`.
     pub fn send_write(
         self,
         io_target: WdfIoTarget,
         length: usize,
+        timeout_ms: u32,
         completion: EvtWdfRequestCompletionRoutine,
         context: WdfContext,
     ) -> Result<(), (Self, NtStatus)> {
-        self.send(io_target, completion, context, |request, buffer| {
+        let options = WdfRequestSendOptions::relative_timeout_ms(timeout_ms);
+        self.send(io_target, completion, context, Some(&options), |request, buffer| {
             backend::wdf_io_target_format_request_for_write(io_target, request, buffer.memory, length)
         })
     }
@@ -260,7 +265,8 @@ impl<'a, const N: usize> Slot<'a, N> {
             Some(destination) => destination.copy_from_slice(input),
             None => return Err((self, STATUS_BUFFER_TOO_SMALL)),
         }
-        self.send(io_target, completion, context, |request, buffer| {
+        // No timeout: the link watch stays pending until the link changes.
+        self.send(io_target, completion, context, None, |request, buffer| {
             backend::wdf_io_target_format_request_for_internal_ioctl(
                 io_target,
                 request,

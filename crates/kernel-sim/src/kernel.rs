@@ -185,9 +185,14 @@ impl Kernel for Inner {
         self.with(|st| st.wdf_request_set_completion_routine(request, routine, context))
     }
 
-    fn wdf_request_send(&self, request: WdfRequest, io_target: WdfIoTarget) -> bool {
+    fn wdf_request_send(
+        &self,
+        request: WdfRequest,
+        io_target: WdfIoTarget,
+        options: Option<&WdfRequestSendOptions>,
+    ) -> bool {
         self.note("WdfRequestSend");
-        Inner::wdf_request_send(self, request, io_target)
+        Inner::wdf_request_send(self, request, io_target, options)
     }
 
     fn wdf_request_get_status(&self, request: WdfRequest) -> NtStatus {

@@ -678,6 +678,25 @@ impl State {
     }
 
     /// `WdfRequestSend`: decide what happens; the caller delivers and runs completions.
+    /// `WDF_REQUEST_SEND_OPTION_TIMEOUT`: KMDF's timer cancels the request if it is still pending
+    /// when the timeout expires, and the request completes with STATUS_IO_TIMEOUT. A device that
+    /// does not honour cancellation keeps it anyway (as with WdfRequestCancelSentRequest).
+    /// `timeout` is in 100 ns units; negative is relative, positive absolute system time, which the
+    /// model reads as relative to its virtual clock.
+    pub(crate) fn arm_send_timeout(&mut self, r: usize, timeout: i64) {
+        let req = self.kmdf.request(r);
+        if !req.is_pending() {
+            return;
+        }
+        let (seq, target) = (req.seq, req.sent_to);
+        let adapter = self.kmdf.target(target).adapter;
+        if self.adapter(adapter).lower.uncancelable {
+            return;
+        }
+        let after = std::time::Duration::from_nanos(timeout.unsigned_abs().saturating_mul(100));
+        self.schedule(after, crate::sched::EventKind::SendTimeout { request: r, seq });
+    }
+
     pub(crate) fn wdf_request_send_decide(
         &mut self,
         request: WdfRequest,
@@ -966,6 +985,7 @@ impl Inner {
             }
             let (target, format) = (req.sent_to, req.format);
             let kind = format.map(|f| f.kind);
+            st.cancel_send_timeout(r, seq);
             st.forget_pending_request(r, target);
             let adapter = st.kmdf.target(target).adapter;
             if kind == Some(IoKind::Write) {
@@ -1023,11 +1043,21 @@ impl Inner {
         }
     }
 
-    pub(crate) fn wdf_request_send(&self, request: WdfRequest, target: WdfIoTarget) -> bool {
+    pub(crate) fn wdf_request_send(
+        &self,
+        request: WdfRequest,
+        target: WdfIoTarget,
+        options: Option<&WdfRequestSendOptions>,
+    ) -> bool {
         let outcome = self.with(|st| st.wdf_request_send_decide(request, target));
         match outcome {
             SendOutcome::NotSent => false,
-            SendOutcome::Sent(None) => true,
+            SendOutcome::Sent(None) => {
+                if let Some(options) = options.filter(|o| o.flags & WDF_REQUEST_SEND_OPTION_TIMEOUT != 0) {
+                    self.with(|st| st.arm_send_timeout(request.0 as usize, options.timeout));
+                }
+                true
+            }
             SendOutcome::Sent(Some((status, information))) => {
                 let r = request.0 as usize;
                 let seq = self.with(|st| st.kmdf.request(r).seq);

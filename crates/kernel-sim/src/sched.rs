@@ -15,6 +15,12 @@ pub(crate) enum EventKind {
         status: NtStatus,
         information: usize,
     },
+    /// KMDF's send-options timer for a request (`WDF_REQUEST_SEND_OPTION_TIMEOUT`): cancels it with
+    /// STATUS_IO_TIMEOUT. Removed when the request completes first, as KMDF stops the timer.
+    SendTimeout {
+        request: usize,
+        seq: u64,
+    },
     /// NDIS returns a seeded subset of the NBLs it holds for the adapter.
     ReturnSome {
         adapter: AdapterId,
@@ -46,6 +52,13 @@ impl State {
     pub(crate) fn schedule(&mut self, delay: Duration, kind: EventKind) {
         let due = self.now + delay;
         self.sched.events.push(Event { due, kind });
+    }
+
+    /// Stop a request's send-options timer (it completed first).
+    pub(crate) fn cancel_send_timeout(&mut self, request: usize, seq: u64) {
+        self.sched.events.retain(
+            |e| !matches!(e.kind, EventKind::SendTimeout { request: r, seq: s } if r == request && s == seq),
+        );
     }
 
     /// Make sure the hub is pumped at `at` (or earlier): one `PumpHub` event is enough.
@@ -92,6 +105,9 @@ impl Inner {
         match kind {
             EventKind::CompleteRequest { request, seq, status, information } => {
                 self.complete_request(request, seq, status, information);
+            }
+            EventKind::SendTimeout { request, seq } => {
+                self.complete_request(request, seq, ndis_types::STATUS_IO_TIMEOUT, 0);
             }
             EventKind::ReturnSome { adapter } => self.return_some(adapter),
             EventKind::PumpHub => self.pump_hub(),

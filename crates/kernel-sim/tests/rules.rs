@@ -349,7 +349,7 @@ fn kmdf_handle_after_delete() {
     let (device, read, target) = first_ad(|x| (x.device, x.read, x.target));
     sim.remove_adapter(a);
     k().wdf_object_delete(device.into());
-    assert!(!k().wdf_request_send(read, target));
+    assert!(!k().wdf_request_send(read, target, None));
     let v = expect_only(&sim, &[KMDF_HANDLE_AFTER_DELETE]);
     assert_eq!(v.len(), 2);
 }
@@ -359,7 +359,7 @@ fn kmdf_request_already_sent() {
     fresh();
     let (sim, a) = with_adapter(0);
     let (read, target) = first_ad(|x| (x.read, x.target));
-    assert!(!k().wdf_request_send(read, target), "the read is pending already");
+    assert!(!k().wdf_request_send(read, target, None), "the read is pending already");
     assert_eq!(sim.lower(a).pending_reads(), 1);
     expect_only(&sim, &[KMDF_REQUEST_ALREADY_SENT]);
 }
@@ -378,7 +378,7 @@ fn kmdf_request_not_formatted() {
     fresh();
     let (sim, a) = with_adapter(0);
     let (write, target) = first_ad(|x| (x.write, x.target));
-    assert!(!k().wdf_request_send(write, target));
+    assert!(!k().wdf_request_send(write, target, None));
     assert_eq!(k().wdf_request_get_status(write), STATUS_REQUEST_NOT_ACCEPTED);
     assert_eq!(sim.lower(a).written_frames(), 0);
     expect_only(&sim, &[KMDF_REQUEST_NOT_FORMATTED]);
@@ -518,7 +518,7 @@ fn kmdf_delete_not_allowed_and_invalid_handle() {
     k().wdf_object_delete(target.into());
     k().wdf_object_delete(k().wdf_get_driver().into());
     expect_only(&sim, &[KMDF_DELETE_NOT_ALLOWED]);
-    assert!(!k().wdf_request_send(WdfRequest(0x1234 as *mut c_void), target));
+    assert!(!k().wdf_request_send(WdfRequest(0x1234 as *mut c_void), target, None));
     expect_only(&sim, &[KMDF_INVALID_HANDLE]);
     sim.remove_adapter(a);
     sim.unload();
@@ -1385,7 +1385,7 @@ fn hub_port_serves_reads_writes_and_ioctls() {
         ),
         STATUS_SUCCESS
     );
-    assert!(k.wdf_request_send(req, target));
+    assert!(k.wdf_request_send(req, target, None));
     sim.run_until_idle();
     assert_eq!(k.wdf_request_get_status(req), STATUS_SUCCESS);
     let n = k.wdf_request_get_information(req);
@@ -1405,7 +1405,7 @@ fn hub_port_serves_reads_writes_and_ioctls() {
         k.wdf_io_target_format_request_for_internal_ioctl(target, req, code, input, out),
         STATUS_SUCCESS
     );
-    assert!(k.wdf_request_send(req, target));
+    assert!(k.wdf_request_send(req, target, None));
     sim.run_until_idle();
     assert_eq!(sim.lower(a).pending_ioctls(), 1, "held until the link changes");
     // Formatting it again while the port holds it is a violation.
@@ -1425,7 +1425,7 @@ fn hub_port_serves_reads_writes_and_ioctls() {
     // SAFETY: as above.
     wait.encode(unsafe { std::slice::from_raw_parts_mut(in_ptr.cast::<u8>(), 16) }).unwrap();
     k.wdf_io_target_format_request_for_internal_ioctl(target, req, code, input, out);
-    assert!(k.wdf_request_send(req, target));
+    assert!(k.wdf_request_send(req, target, None));
     assert!(k.wdf_request_cancel_sent_request(req));
     sim.run_until_idle();
     assert_eq!(k.wdf_request_get_status(req), STATUS_CANCELLED);

@@ -122,9 +122,16 @@ pub trait Kernel {
         routine: Option<EvtWdfRequestCompletionRoutine>,
         context: WdfContext,
     );
-    /// `WdfRequestSend(request, target, WDF_NO_SEND_OPTIONS)`; FALSE means it was not sent and
-    /// `WdfRequestGetStatus` says why (the completion routine is then not called).
-    fn wdf_request_send(&self, request: WdfRequest, io_target: WdfIoTarget) -> bool;
+    /// `WdfRequestSend(request, target, options or WDF_NO_SEND_OPTIONS)`; FALSE means it was not
+    /// sent and `WdfRequestGetStatus` says why (the completion routine is then not called). With a
+    /// timeout, a request still pending when it expires is cancelled and completes with
+    /// `STATUS_IO_TIMEOUT`.
+    fn wdf_request_send(
+        &self,
+        request: WdfRequest,
+        io_target: WdfIoTarget,
+        options: Option<&WdfRequestSendOptions>,
+    ) -> bool;
     fn wdf_request_get_status(&self, request: WdfRequest) -> NtStatus;
     fn wdf_request_get_information(&self, request: WdfRequest) -> usize;
     fn wdf_request_reuse(&self, request: WdfRequest, flags: u32, status: NtStatus) -> NtStatus;

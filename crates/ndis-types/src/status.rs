@@ -56,6 +56,8 @@ pub const STATUS_BUFFER_TOO_SMALL: NtStatus = s(0xC000_0023);
 pub const STATUS_INSUFFICIENT_RESOURCES: NtStatus = s(0xC000_009A);
 pub const STATUS_NOT_SUPPORTED: NtStatus = s(0xC000_00BB);
 pub const STATUS_CANCELLED: NtStatus = s(0xC000_0120);
+/// What KMDF completes a request with when its send-options timeout expired.
+pub const STATUS_IO_TIMEOUT: NtStatus = s(0xC000_00B5);
 pub const STATUS_INVALID_DEVICE_STATE: NtStatus = s(0xC000_0184);
 pub const STATUS_DEVICE_REMOVED: NtStatus = s(0xC000_02B6);
 pub const STATUS_NO_SUCH_DEVICE: NtStatus = s(0xC000_000E);

@@ -53,6 +53,27 @@ pub const WDF_IO_TARGET_LEAVE_SENT_IO_PENDING: WdfIoTargetSentIoAction = 3;
 /// `POOL_TYPE::NonPagedPoolNx`.
 pub const NON_PAGED_POOL_NX: i32 = 512;
 
+/// `WDF_REQUEST_SEND_OPTIONS` (wdfrequest.h: `ULONG Size; ULONG Flags; LONGLONG Timeout;`) as the
+/// facade passes it; the Windows backend fills in `Size`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WdfRequestSendOptions {
+    pub flags: u32,
+    /// 100-nanosecond units; negative is relative (`WDF_REL_TIMEOUT_IN_MS`).
+    pub timeout: i64,
+}
+
+/// `WDF_REQUEST_SEND_OPTIONS_FLAGS::WDF_REQUEST_SEND_OPTION_TIMEOUT`.
+pub const WDF_REQUEST_SEND_OPTION_TIMEOUT: u32 = 0x0000_0001;
+
+impl WdfRequestSendOptions {
+    /// `WDF_REQUEST_SEND_OPTIONS_INIT` + `WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(WDF_REL_TIMEOUT_IN_MS(ms))`:
+    /// the framework cancels the request if it has not completed `ms` milliseconds after it was sent,
+    /// and it completes with `STATUS_IO_TIMEOUT`.
+    pub const fn relative_timeout_ms(ms: u32) -> Self {
+        Self { flags: WDF_REQUEST_SEND_OPTION_TIMEOUT, timeout: -(ms as i64 * 10_000) }
+    }
+}
+
 /// `WDF_REQUEST_REUSE_NO_FLAGS`.
 pub const WDF_REQUEST_REUSE_NO_FLAGS: u32 = 0;
 

@@ -956,6 +956,9 @@ fn ntstatus_values_s10() {
         STATUS_NO_SUCH_DEVICE = 0xC000_000E_u32 as i32,
         STATUS_CANCELLED = 0xC000_0120_u32 as i32,
         STATUS_REQUEST_NOT_ACCEPTED = 0xC000_00D0_u32 as i32,
+        // ntstatus.h; what KMDF completes a request with when its send-options timeout expires.
+        STATUS_IO_TIMEOUT = 0xC000_00B5_u32 as i32,
+        STATUS_BUFFER_TOO_SMALL = 0xC000_0023_u32 as i32,
     );
     assert!(nt_success(STATUS_SUCCESS) && nt_success(STATUS_PENDING));
     assert!(!nt_success(STATUS_UNSUCCESSFUL));
@@ -1115,4 +1118,14 @@ fn wdf_object_context_type_info() {
         UniqueType @ 24 : 8,
         EvtDriverGetUniqueContextType @ 32 : 8,
     );
+}
+
+#[test]
+fn request_send_options_are_wdf_rel_timeout_in_ms() {
+    use ndis_types::wdf::{WDF_REQUEST_SEND_OPTION_TIMEOUT, WdfRequestSendOptions};
+    // wdfrequest.h: WDF_REQUEST_SEND_OPTION_TIMEOUT = 0x00000001; WDF_REL_TIMEOUT_IN_MS(ms) is
+    // -(ms * 10 000) in 100 ns units (wdfcore.h).
+    assert_eq!(WDF_REQUEST_SEND_OPTION_TIMEOUT, 0x0000_0001);
+    let options = WdfRequestSendOptions::relative_timeout_ms(5_000);
+    assert_eq!(options, WdfRequestSendOptions { flags: 1, timeout: -50_000_000 });
 }

@@ -148,8 +148,12 @@ pub fn wdf_request_set_completion_routine(
     current().wdf_request_set_completion_routine(request, routine, context)
 }
 
-pub fn wdf_request_send(request: WdfRequest, io_target: WdfIoTarget) -> bool {
-    current().wdf_request_send(request, io_target)
+pub fn wdf_request_send(
+    request: WdfRequest,
+    io_target: WdfIoTarget,
+    options: Option<&WdfRequestSendOptions>,
+) -> bool {
+    current().wdf_request_send(request, io_target, options)
 }
 
 pub fn wdf_request_get_status(request: WdfRequest) -> NtStatus {

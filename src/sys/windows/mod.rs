@@ -26,7 +26,7 @@ use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
 use ndis_types::oid::NdisStatusIndication;
 use ndis_types::wdf::{
     EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetSentIoAction, WdfObjectAttributes,
-    WdfObjectContextTypeInfo,
+    WdfObjectContextTypeInfo, WdfRequestSendOptions,
 };
 use ndis_types::{
     Boolean, DeviceObject, DriverObject, Kirql, NDIS_STATUS_SUCCESS, NdisHandle, NdisObjectHeader,
@@ -37,10 +37,10 @@ use wdk_sys::{
     _MEMORY_CACHING_TYPE, _MODE, _WDF_EXECUTION_LEVEL, _WDF_MEMORY_DESCRIPTOR_TYPE,
     _WDF_SYNCHRONIZATION_SCOPE, _WDFFUNCENUM, DEVICE_OBJECT, DRIVER_OBJECT, KPROCESSOR_MODE, KSPIN_LOCK, MDL,
     NT_SUCCESS, NTSTATUS, PDEVICE_OBJECT, PFN_WDF_REQUEST_COMPLETION_ROUTINE, PVOID, PWDF_MEMORY_DESCRIPTOR,
-    SIZE_T, ULONG, ULONG_PTR, UNICODE_STRING, WDF_DRIVER_CONFIG, WDF_MEMORY_DESCRIPTOR,
-    WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_SEND_OPTIONS, WDF_OBJECT_ATTRIBUTES, WDF_REQUEST_REUSE_PARAMS,
-    WDFDEVICE, WDFDRIVER, WDFFUNC, WDFMEMORY, WDFMEMORY_OFFSET, WDFREQUEST, call_unsafe_wdf_function_binding,
-    ntddk,
+    PWDF_REQUEST_SEND_OPTIONS, SIZE_T, ULONG, ULONG_PTR, UNICODE_STRING, WDF_DRIVER_CONFIG,
+    WDF_MEMORY_DESCRIPTOR, WDF_NO_OBJECT_ATTRIBUTES, WDF_NO_SEND_OPTIONS, WDF_OBJECT_ATTRIBUTES,
+    WDF_REQUEST_REUSE_PARAMS, WDF_REQUEST_SEND_OPTIONS, WDFDEVICE, WDFDRIVER, WDFFUNC, WDFMEMORY,
+    WDFMEMORY_OFFSET, WDFREQUEST, call_unsafe_wdf_function_binding, ntddk,
 };
 
 /// The three device objects `NdisMGetDeviceProperty` returns (the resource lists are not asked
@@ -58,6 +58,7 @@ pub struct DeviceProperty {
 const WDF_DRIVER_CONFIG_SIZE: ULONG = size_of::<WDF_DRIVER_CONFIG>() as ULONG;
 const WDF_OBJECT_ATTRIBUTES_SIZE: ULONG = size_of::<WDF_OBJECT_ATTRIBUTES>() as ULONG;
 const WDF_REQUEST_REUSE_PARAMS_SIZE: ULONG = size_of::<WDF_REQUEST_REUSE_PARAMS>() as ULONG;
+const WDF_REQUEST_SEND_OPTIONS_SIZE: ULONG = size_of::<WDF_REQUEST_SEND_OPTIONS>() as ULONG;
 const _: () = assert!(size_of::<WDF_OBJECT_ATTRIBUTES>() <= ULONG::MAX as usize);
 
 // `ULONG_PTR`, `SIZE_T` and `KSPIN_LOCK` are pointer-sized on x64 and ARM64 (ndis-abi.md §1.1), so
@@ -490,17 +491,28 @@ pub fn wdf_request_set_completion_routine(
     }
 }
 
-/// `WdfRequestSend(Request, Target, WDF_NO_SEND_OPTIONS)`; FALSE: not sent, `WdfRequestGetStatus`
-/// says why.
-pub fn wdf_request_send(request: WdfRequest, io_target: WdfIoTarget) -> bool {
-    // SAFETY: live request formatted for `io_target`, not already pending (the caller's state).
+/// `WdfRequestSend(Request, Target, &Options)` with `WDF_REQUEST_SEND_OPTIONS` built as
+/// `WDF_REQUEST_SEND_OPTIONS_INIT` + `_SET_TIMEOUT` do (wdfrequest.h: `Size`, `Flags`, `Timeout`;
+/// wdk-rs-facts.md §2 "Which `*_INIT` macros ... exist"), or `WDF_NO_SEND_OPTIONS`; FALSE: not
+/// sent, `WdfRequestGetStatus` says why.
+pub fn wdf_request_send(
+    request: WdfRequest,
+    io_target: WdfIoTarget,
+    options: Option<&WdfRequestSendOptions>,
+) -> bool {
+    let mut send_options = options.map(|options| WDF_REQUEST_SEND_OPTIONS {
+        Size: WDF_REQUEST_SEND_OPTIONS_SIZE,
+        Flags: options.flags,
+        Timeout: options.timeout,
+    });
+    let send_options: PWDF_REQUEST_SEND_OPTIONS = match send_options.as_mut() {
+        Some(send_options) => send_options,
+        None => WDF_NO_SEND_OPTIONS.cast(),
+    };
+    // SAFETY: live request formatted for `io_target`, not already pending (the caller's state); the
+    // options (if any) are a live local for the call.
     let sent = unsafe {
-        call_unsafe_wdf_function_binding!(
-            WdfRequestSend,
-            request.0.cast(),
-            io_target.0.cast(),
-            WDF_NO_SEND_OPTIONS.cast()
-        )
+        call_unsafe_wdf_function_binding!(WdfRequestSend, request.0.cast(), io_target.0.cast(), send_options)
     };
     sent != 0 // BOOLEAN: any non-zero value is TRUE
 }

@@ -303,7 +303,7 @@ pub fn arm_read(ctx: NdisHandle) -> bool {
         return false;
     }
     k.wdf_request_set_completion_routine(read, Some(read_complete), WdfContext(ctx.0));
-    k.wdf_request_send(read, target)
+    k.wdf_request_send(read, target, None)
 }
 
 pub unsafe extern "C" fn read_complete(
@@ -328,7 +328,7 @@ pub fn issue_write(ctx: NdisHandle) -> bool {
         return false;
     }
     k.wdf_request_set_completion_routine(write, Some(write_complete), WdfContext(ctx.0));
-    k.wdf_request_send(write, target)
+    k.wdf_request_send(write, target, None)
 }
 
 /// A write came back: finish whatever operation waited for it.
