@@ -6,7 +6,6 @@
 
 mod common;
 
-use common::*;
 use kernel_sim::{AdapterId, AdapterState, Faults, NblShape, SendId, Sim};
 use ndis_types::oid::*;
 use ndis_types::*;
