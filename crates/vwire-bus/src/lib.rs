@@ -12,6 +12,12 @@ extern crate alloc;
 pub mod hub;
 
 pub use hub::*;
-pub mod control;
+/// The administrator's control interface (defined with the protocol, so tools need not link the bus).
+pub use vwire_proto::admin as control;
+
+// The host build of this crate's cdylib target needs a panic handler; std provides it. The Windows
+// image gets wdk-panic's from `sys/windows`.
+#[cfg(not(windows))]
+extern crate std;
 #[cfg(windows)]
 mod sys;

@@ -46,6 +46,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod admin;
 mod batch;
 pub mod control;
 mod wire;

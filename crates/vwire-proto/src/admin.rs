@@ -3,14 +3,14 @@
 //! inject faults, and the structures they carry.
 //!
 //! These are *public* IOCTLs (`IRP_MJ_DEVICE_CONTROL` from user mode), unlike the internal IOCTLs
-//! of `vwire_proto::control` that the miniport sends to a port's PDO. Every code is
+//! of [`crate::control`] that the miniport sends to a port's PDO. Every code is
 //! `METHOD_BUFFERED` with device type `FILE_DEVICE_BUS_EXTENDER` and function codes from 0x800 (the
 //! vendor range; Microsoft's doc "Defining I/O Control Codes", kmdf-bus-facts.md §1.6), and requires
 //! `FILE_READ_DATA | FILE_WRITE_DATA`: the I/O manager checks that against the handle's granted
 //! access, and the INF's DACL (`D:P(A;;GA;;;SY)(A;;GA;;;BA)`) grants access to SYSTEM and
 //! Administrators only.
 //!
-//! Every structure starts with a `vwire_proto::ControlHeader` (`version` = `PROTOCOL_VERSION`,
+//! Every structure starts with a [`crate::ControlHeader`] (`version` = `PROTOCOL_VERSION`,
 //! `length` = the structure's size) and has a fixed, naturally aligned little-endian layout with
 //! explicit reserved fields. Validation is strict: an input must be exactly one structure (no
 //! trailing bytes), `length` must equal its size, reserved fields must be zero and booleans 0 or 1.
@@ -31,12 +31,7 @@
 
 use core::fmt;
 
-use vwire_proto::{ControlError, ControlHeader, METHOD_BUFFERED, MacAddress, PROTOCOL_VERSION, ctl_code};
-
-// The host (non-Windows) build of this crate's cdylib target needs a panic handler; std provides it.
-// The Windows image gets wdk-panic's from `windows/mod.rs`. (lib.rs is `#![no_std]` on every target.)
-#[cfg(not(windows))]
-extern crate std;
+use crate::{ControlError, ControlHeader, METHOD_BUFFERED, MacAddress, PROTOCOL_VERSION, ctl_code};
 
 /// `FILE_DEVICE_BUS_EXTENDER` (devioctl.h / wdm.h: 0x2a), the device type of the bus FDO and of
 /// these codes, as in the toaster bus (`FILE_DEVICE_BUSENUM`).

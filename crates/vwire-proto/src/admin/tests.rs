@@ -26,7 +26,7 @@ fn ioctl_codes_are_buffered_vendor_codes_of_the_bus_type_needing_read_and_write_
         assert!((code >> 2) & 0xFFF >= 0x800, "vendor function range");
     }
     // Distinct from the miniport's internal IOCTLs (device type FILE_DEVICE_NETWORK).
-    assert_ne!(IOCTL_VWIRE_BUS_ADD_PORT >> 16, vwire_proto::IOCTL_VWIRE_QUERY_DEVICE >> 16);
+    assert_ne!(IOCTL_VWIRE_BUS_ADD_PORT >> 16, crate::IOCTL_VWIRE_QUERY_DEVICE >> 16);
 }
 
 #[test]
@@ -176,8 +176,8 @@ fn unknown_codes_and_short_outputs_are_errors() {
         Err(AdminError::UnknownIoctl { code: 0x002A_E010 })
     );
     assert_eq!(
-        AdminRequest::decode(vwire_proto::IOCTL_VWIRE_QUERY_DEVICE, &bytes),
-        Err(AdminError::UnknownIoctl { code: vwire_proto::IOCTL_VWIRE_QUERY_DEVICE })
+        AdminRequest::decode(crate::IOCTL_VWIRE_QUERY_DEVICE, &bytes),
+        Err(AdminError::UnknownIoctl { code: crate::IOCTL_VWIRE_QUERY_DEVICE })
     );
     let mut out = [0u8; 15];
     assert_eq!(
