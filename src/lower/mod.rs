@@ -157,6 +157,7 @@ impl LowerEdge {
             ioctl_code,
             input,
             output,
+            None,
         )
     }
 

@@ -171,9 +171,10 @@ impl Kernel for Inner {
         ioctl_code: u32,
         input: &[u8],
         output: &mut [u8],
+        options: Option<&WdfRequestSendOptions>,
     ) -> Result<usize, NtStatus> {
         self.note("WdfIoTargetSendInternalIoctlSynchronously");
-        self.with(|st| st.wdf_send_internal_ioctl_sync(io_target, request, ioctl_code, input, output))
+        Inner::wdf_send_internal_ioctl_sync(self, io_target, request, ioctl_code, input, output, options)
     }
 
     fn wdf_request_set_completion_routine(

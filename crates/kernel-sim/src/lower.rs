@@ -22,6 +22,7 @@ use crate::sched::EventKind;
 use crate::state::{Inner, State};
 use crate::verifier::rules::*;
 use crate::{AdapterId, Sim};
+use ndis_types::wdf::{WDF_REQUEST_SEND_OPTION_TIMEOUT, WdfRequestSendOptions};
 use ndis_types::*;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -95,6 +96,8 @@ pub(crate) struct LowerDevice {
     pub(crate) link_waits: Vec<LinkWait>,
     pub(crate) write_mode: WriteCompletion,
     pub(crate) uncancelable: bool,
+    /// Synchronous IOCTLs are taken and never answered (a hung bus).
+    pub(crate) hold_control_ioctls: bool,
     pub(crate) written: Vec<Vec<u8>>,
     pub(crate) writes_completed: usize,
     pub(crate) reads_received: usize,
@@ -127,6 +130,8 @@ pub(crate) struct HubState {
     /// Frames the hub switched to the tap (drained at every pump).
     pub(crate) tap_frames: Vec<Vec<u8>>,
     tap_buf: Vec<u8>,
+    /// Ports added from now on start with `hold_control_ioctls` on.
+    pub(crate) hold_new_ports_control: bool,
 }
 
 /// The tap port's station address.
@@ -137,7 +142,7 @@ impl HubState {
         let mut hub = Hub::new(HubConfig { seed: seed ^ 0x7677_6972_6500_0001, ..HubConfig::default() });
         let tap = hub.add_port(TAP_MAC).ok();
         let size = hub.config().max_batch_bytes as usize;
-        Self { hub, tap, tap_frames: Vec::new(), tap_buf: vec![0; size] }
+        Self { hub, tap, tap_frames: Vec::new(), tap_buf: vec![0; size], hold_new_ports_control: false }
     }
 }
 
@@ -151,9 +156,11 @@ impl State {
     pub(crate) fn open_port(&mut self, a: AdapterId) {
         let mac = [0x02, 0x76, 0x77, 0x00, (a.0 >> 8) as u8, a.0 as u8];
         let port = self.hub.hub.add_port(mac).unwrap_or_else(|e| panic!("kernel-sim: hub add_port: {e:?}"));
+        let hold = self.hub.hold_new_ports_control;
         let lower = &mut self.adapter_mut(a).lower;
         lower.port = Some(port);
         lower.mac = mac;
+        lower.hold_control_ioctls = hold;
     }
 
     /// Hand the frames of a batch `port` writes to the capture sink, if there is one.
@@ -290,38 +297,40 @@ impl State {
         }
     }
 
-    /// `WdfIoTargetSendInternalIoctlSynchronously` (no timeout) at PASSIVE: the port answers at
-    /// once; a link-change wait would block the thread for good (nothing else runs in the model
-    /// while it waits), which aborts the scenario.
-    pub(crate) fn wdf_send_internal_ioctl_sync(
+    /// `WdfIoTargetSendInternalIoctlSynchronously` at PASSIVE, up to what the port does with the
+    /// IOCTL: answered at once, or held (a link-change wait, or any IOCTL while
+    /// [`LowerDeviceControl::hold_control_ioctls`]); [`Inner::wdf_send_internal_ioctl_sync`] waits.
+    #[allow(clippy::too_many_arguments)]
+    fn sync_ioctl_decide(
         &mut self,
         target: WdfIoTarget,
         request: WdfRequest,
         code: u32,
         input: &[u8],
         output: &mut [u8],
-    ) -> Result<usize, NtStatus> {
+        timeout: Option<Duration>,
+    ) -> SyncIoctl {
         use crate::kmdf::{ObjType, TargetState};
         let api = "WdfIoTargetSendInternalIoctlSynchronously";
         self.check_irql(api, PASSIVE_LEVEL);
         let t = target.0 as usize;
         if !self.wdf_ready(api) || !self.wdf_handle(api, t, ObjType::IoTarget) {
-            return Err(STATUS_INVALID_PARAMETER);
+            return SyncIoctl::Done(Err(STATUS_INVALID_PARAMETER));
         }
         let r = request.0 as usize;
         if r != 0 {
             if !self.wdf_handle(api, r, ObjType::Request) {
-                return Err(STATUS_INVALID_PARAMETER);
+                return SyncIoctl::Done(Err(STATUS_INVALID_PARAMETER));
             }
             if self.kmdf.request(r).is_pending() {
                 let msg = format!("{api}: {} is already pending", self.kmdf.describe(r));
                 self.violate(KMDF_REQUEST_ALREADY_SENT, msg);
-                return Err(STATUS_INVALID_DEVICE_REQUEST);
+                return SyncIoctl::Done(Err(STATUS_INVALID_DEVICE_REQUEST));
             }
         }
         let adapter = self.kmdf.target(t).adapter;
         if self.kmdf.target(t).state != TargetState::Started {
-            return Err(STATUS_INVALID_DEVICE_STATE);
+            return SyncIoctl::Done(Err(STATUS_INVALID_DEVICE_STATE));
         }
         if self.adapter(adapter).surprise_removed {
             let msg = format!(
@@ -330,28 +339,65 @@ impl State {
             );
             self.violate(NDIS_NO_HARDWARE_AFTER_SURPRISE_REMOVAL, msg);
         }
-        let Some(port) = self.adapter(adapter).lower.port else { return Err(STATUS_DEVICE_REMOVED) };
+        let Some(port) = self.adapter(adapter).lower.port else {
+            return SyncIoctl::Done(Err(STATUS_DEVICE_REMOVED));
+        };
         self.adapter_mut(adapter).lower.ioctls_received.push(code);
-        let result = match self.hub.hub.handle_ioctl(port, code, input, output) {
-            IoctlOutcome::Complete { status, information } => {
-                let status = ioctl_status(status);
-                if nt_success(status) { Ok(information.min(output.len())) } else { Err(status) }
-            }
-            IoctlOutcome::PendLinkChange { known_generation } => {
-                let msg = format!(
-                    "{api}(IOCTL {code:#x}) on adapter {}: the port holds the link-change wait (generation {known_generation}) until the link changes, and nothing can change it while this thread waits",
-                    adapter.0
-                );
-                self.violate_fatal(KMDF_SEND_SYNCHRONOUSLY_NEVER_RETURNS, msg)
+        let held = if self.adapter(adapter).lower.hold_control_ioctls {
+            format!("the port holds every control IOCTL (hold_control_ioctls), IOCTL {code:#x} too")
+        } else {
+            match self.hub.hub.handle_ioctl(port, code, input, output) {
+                IoctlOutcome::Complete { status, information } => {
+                    let status = ioctl_status(status);
+                    let result =
+                        if nt_success(status) { Ok(information.min(output.len())) } else { Err(status) };
+                    self.finish_sync_request(r, result);
+                    return SyncIoctl::Done(result);
+                }
+                IoctlOutcome::PendLinkChange { known_generation } => format!(
+                    "the port holds IOCTL {code:#x}, the link-change wait (generation {known_generation}), until the link changes"
+                ),
             }
         };
+        if r != 0 {
+            // With the device below until it completes: the driver may not touch it meanwhile.
+            let req = self.kmdf.request_mut(r);
+            req.state = ReqState::AtLower;
+            req.sent_to = t;
+        }
+        SyncIoctl::Held(HeldSync { adapter, request: r, code, timeout, why: held })
+    }
+
+    /// A synchronous request is over: it holds its outcome, as `WdfRequestGetStatus` reports.
+    fn finish_sync_request(&mut self, r: usize, result: Result<usize, NtStatus>) {
         if r != 0 {
             let req = self.kmdf.request_mut(r);
             req.state = ReqState::Completed;
             req.status = *result.as_ref().err().unwrap_or(&STATUS_SUCCESS);
             req.information = *result.as_ref().unwrap_or(&0);
         }
-        result
+    }
+
+    /// KMDF's timer expired on a held synchronous request: it cancels the request and waits for it
+    /// to complete; completed as cancelled, its status becomes `STATUS_IO_TIMEOUT` (WDF source
+    /// `FxIoTarget::SubmitSync`, `FX_REQUEST_CANCELLED_FROM_TIMER`). A port that holds it
+    /// uncancelable never completes it, and the call never returns.
+    fn time_out_sync(&mut self, held: HeldSync) -> Result<usize, NtStatus> {
+        if self.adapter(held.adapter).lower.uncancelable {
+            let msg = format!(
+                "WdfIoTargetSendInternalIoctlSynchronously(IOCTL {:#x}) on adapter {}: the timeout expired and KMDF cancelled the request, but {} and cannot be cancelled, so the call waits for its completion for good",
+                held.code, held.adapter.0, held.why
+            );
+            self.violate_fatal(KMDF_SEND_SYNCHRONOUSLY_NEVER_RETURNS, msg)
+        }
+        if self.logging() {
+            self.log(format!(
+                "IOCTL {:#x} on adapter {} timed out: STATUS_IO_TIMEOUT",
+                held.code, held.adapter.0
+            ));
+        }
+        self.finish_sync_request(held.request, Err(STATUS_IO_TIMEOUT));
+        Err(STATUS_IO_TIMEOUT)
     }
 
     /// METHOD_BUFFERED: what the hub wrote goes into the request's output memory.
@@ -516,6 +562,66 @@ impl State {
 }
 
 /// The NTSTATUS each `IoctlStatus` is named after.
+/// A synchronous IOCTL the port took and has not answered.
+pub(crate) struct HeldSync {
+    adapter: AdapterId,
+    /// The driver's request (0: the framework's own).
+    request: usize,
+    code: u32,
+    timeout: Option<Duration>,
+    /// What holds it, for the messages.
+    why: String,
+}
+
+/// What [`State::sync_ioctl_decide`] came to.
+enum SyncIoctl {
+    Done(Result<usize, NtStatus>),
+    Held(HeldSync),
+}
+
+/// The send-options timeout, if the options set one: `WDF_REQUEST_SEND_OPTION_TIMEOUT` with a
+/// non-zero `Timeout` (zero: no timeout, Doc `ns-wdfrequest-_wdf_request_send_options`). In 100 ns
+/// units; negative is relative, positive absolute system time, which the model reads as relative
+/// to its virtual clock (as `State::arm_send_timeout` does).
+fn send_timeout(options: Option<&WdfRequestSendOptions>) -> Option<Duration> {
+    let options = options.filter(|o| o.flags & WDF_REQUEST_SEND_OPTION_TIMEOUT != 0 && o.timeout != 0)?;
+    Some(Duration::from_nanos(options.timeout.unsigned_abs().saturating_mul(100)))
+}
+
+impl Inner {
+    /// `WdfIoTargetSendInternalIoctlSynchronously`. A port that answers at once is answered at
+    /// once. One that holds the IOCTL: without a timeout nothing can complete it while the only
+    /// thread waits, which aborts the scenario (`Kmdf.SendSynchronouslyNeverReturns`); with one, the
+    /// rest of the system runs while the caller waits (virtual time moves to the deadline, running
+    /// what falls due, and NdisTimedOidComplete is checked as it moves), then KMDF cancels the
+    /// request and the call returns `STATUS_IO_TIMEOUT`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn wdf_send_internal_ioctl_sync(
+        &self,
+        target: WdfIoTarget,
+        request: WdfRequest,
+        code: u32,
+        input: &[u8],
+        output: &mut [u8],
+        options: Option<&WdfRequestSendOptions>,
+    ) -> Result<usize, NtStatus> {
+        let timeout = send_timeout(options);
+        let held = match self.with(|st| st.sync_ioctl_decide(target, request, code, input, output, timeout)) {
+            SyncIoctl::Done(result) => return result,
+            SyncIoctl::Held(held) => held,
+        };
+        let Some(wait) = held.timeout else {
+            let msg = format!(
+                "WdfIoTargetSendInternalIoctlSynchronously(IOCTL {code:#x}) on adapter {} with no timeout: {}, and nothing can answer it while this thread waits",
+                held.adapter.0, held.why
+            );
+            self.with(|st| st.violate_fatal(KMDF_SEND_SYNCHRONOUSLY_NEVER_RETURNS, msg))
+        };
+        self.advance_time(wait);
+        self.with(|st| st.time_out_sync(held))
+    }
+}
+
 fn ioctl_status(status: IoctlStatus) -> NtStatus {
     match status {
         IoctlStatus::Success => STATUS_SUCCESS,
@@ -678,6 +784,13 @@ impl LowerDeviceControl<'_> {
         self.sim.inner.with(|st| st.adapter_mut(self.adapter).lower.write_mode = mode);
     }
 
+    /// The port takes every synchronous IOCTL (`WdfIoTargetSendInternalIoctlSynchronously`) and
+    /// answers none while this is on: a hung bus. A send with a timeout then returns
+    /// `STATUS_IO_TIMEOUT` when it expires; one without never returns, which aborts the scenario.
+    pub fn hold_control_ioctls(&self, on: bool) {
+        self.sim.inner.with(|st| st.adapter_mut(self.adapter).lower.hold_control_ioctls = on);
+    }
+
     /// Requests the port holds cannot be cancelled (a misbehaving bus driver): a
     /// `WdfIoTargetStop(CancelSentIo)` then never returns, which aborts the scenario.
     pub fn hold_uncancelable(&self, on: bool) {
@@ -689,6 +802,13 @@ impl Sim {
     /// The hub port below `a` (None once it was removed).
     pub fn hub_port(&self, a: AdapterId) -> Option<PortId> {
         self.inner.with(|st| st.adapter(a).lower.port)
+    }
+
+    /// Ports enumerated from now on hold every synchronous IOCTL
+    /// ([`LowerDeviceControl::hold_control_ioctls`]) from the start, so `MiniportInitializeEx`
+    /// meets a hung bus.
+    pub fn hold_control_ioctls_of_new_ports(&self, on: bool) {
+        self.inner.with(|st| st.hub.hold_new_ports_control = on);
     }
 
     /// The station address of the port below `a` (02-76-77-00-00-NN).

@@ -1438,6 +1438,7 @@ fn hub_port_serves_reads_writes_and_ioctls() {
             vwire_proto::IOCTL_VWIRE_QUERY_DEVICE,
             &[],
             &mut info,
+            None,
         )
         .unwrap();
     assert_eq!(vwire_proto::DeviceInfo::decode(&info[..n]).unwrap().mac, sim.port_mac(a));
@@ -1450,6 +1451,7 @@ fn hub_port_serves_reads_writes_and_ioctls() {
             code,
             &wait_bytes,
             &mut info,
+            None,
         )
     }));
     assert!(r.is_err(), "the scenario is aborted");

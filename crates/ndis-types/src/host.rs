@@ -104,10 +104,12 @@ pub trait Kernel {
         input_buffer: WdfMemory,
         output_buffer: WdfMemory,
     ) -> NtStatus;
-    /// `WdfIoTargetSendInternalIoctlSynchronously(target, request, ioctl, &input, &output, NULL,
-    /// &bytes_returned)` with buffer-type memory descriptors (`input`/`output` may be empty:
-    /// `NULL` descriptors). PASSIVE_LEVEL; returns the bytes the device wrote to `output`.
-    /// `request` (may be null) is a reusable request the driver owns; it is not pending.
+    /// `WdfIoTargetSendInternalIoctlSynchronously(target, request, ioctl, &input, &output,
+    /// options or NULL, &bytes_returned)` with buffer-type memory descriptors (`input`/`output` may
+    /// be empty: `NULL` descriptors). PASSIVE_LEVEL; returns the bytes the device wrote to `output`.
+    /// `request` (may be null) is a reusable request the driver owns; it is not pending. With a
+    /// timeout, a request the device has not completed when it expires is cancelled, and the call
+    /// returns `STATUS_IO_TIMEOUT` once the cancelled request has completed.
     fn wdf_io_target_send_internal_ioctl_synchronously(
         &self,
         io_target: WdfIoTarget,
@@ -115,6 +117,7 @@ pub trait Kernel {
         ioctl_code: u32,
         input: &[u8],
         output: &mut [u8],
+        options: Option<&WdfRequestSendOptions>,
     ) -> Result<usize, NtStatus>;
     fn wdf_request_set_completion_routine(
         &self,

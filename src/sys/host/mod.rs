@@ -136,8 +136,11 @@ pub fn wdf_io_target_send_internal_ioctl_synchronously(
     ioctl_code: u32,
     input: &[u8],
     output: &mut [u8],
+    options: Option<&WdfRequestSendOptions>,
 ) -> Result<usize, NtStatus> {
-    current().wdf_io_target_send_internal_ioctl_synchronously(io_target, request, ioctl_code, input, output)
+    current().wdf_io_target_send_internal_ioctl_synchronously(
+        io_target, request, ioctl_code, input, output, options,
+    )
 }
 
 pub fn wdf_request_set_completion_routine(

@@ -427,15 +427,19 @@ fn buffer_descriptor(buffer: *mut c_void, length: ULONG) -> WDF_MEMORY_DESCRIPTO
 }
 
 /// `WdfIoTargetSendInternalIoctlSynchronously(IoTarget, Request, IoctlCode, &InputDescriptor,
-/// &OutputDescriptor, WDF_NO_SEND_OPTIONS, &BytesReturned)` over the two slices (a NULL descriptor
-/// for an empty one). PASSIVE_LEVEL only (the caller's duty). A slice longer than `ULONG::MAX`
-/// cannot be described: `STATUS_INVALID_PARAMETER`.
+/// &OutputDescriptor, &RequestOptions or WDF_NO_SEND_OPTIONS, &BytesReturned)` over the two slices
+/// (a NULL descriptor for an empty one), the options built by [`request_send_options`]. With a
+/// timeout the framework cancels the request when it expires, waits for it to complete, and
+/// returns `STATUS_IO_TIMEOUT` (Doc `nf-wdfiotarget-wdfiotargetsendinternalioctlsynchronously`,
+/// Return value). PASSIVE_LEVEL only (the caller's duty). A slice longer than `ULONG::MAX` cannot be
+/// described: `STATUS_INVALID_PARAMETER`.
 pub fn wdf_io_target_send_internal_ioctl_synchronously(
     io_target: WdfIoTarget,
     request: WdfRequest,
     ioctl_code: u32,
     input: &[u8],
     output: &mut [u8],
+    options: Option<&WdfRequestSendOptions>,
 ) -> Result<usize, NtStatus> {
     let input_length = ULONG::try_from(input.len()).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
     let output_length = ULONG::try_from(output.len()).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
@@ -448,9 +452,11 @@ pub fn wdf_io_target_send_internal_ioctl_synchronously(
     let output_descriptor_ptr: PWDF_MEMORY_DESCRIPTOR =
         if output.is_empty() { ptr::null_mut() } else { &mut output_descriptor };
     let mut bytes_returned: ULONG_PTR = 0;
+    let mut send_options = options.map(request_send_options);
+    let send_options_ptr = send_options_ptr(&mut send_options);
     // SAFETY: live target; `request` is NULL or a live, idle request owned by the driver; the
-    // descriptors point at the borrowed slices, which outlive this synchronous call; the out-value is
-    // a live local. PASSIVE_LEVEL is the caller's duty.
+    // descriptors point at the borrowed slices and the options (if any) at a live local, all of which
+    // outlive this synchronous call; the out-value is a live local. PASSIVE_LEVEL is the caller's duty.
     let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(
             WdfIoTargetSendInternalIoctlSynchronously,
@@ -459,7 +465,7 @@ pub fn wdf_io_target_send_internal_ioctl_synchronously(
             ioctl_code,
             input_descriptor_ptr,
             output_descriptor_ptr,
-            WDF_NO_SEND_OPTIONS.cast(),
+            send_options_ptr,
             &mut bytes_returned
         )
     };
@@ -491,24 +497,33 @@ pub fn wdf_request_set_completion_routine(
     }
 }
 
-/// `WdfRequestSend(Request, Target, &Options)` with `WDF_REQUEST_SEND_OPTIONS` built as
-/// `WDF_REQUEST_SEND_OPTIONS_INIT` + `_SET_TIMEOUT` do (wdfrequest.h: `Size`, `Flags`, `Timeout`;
-/// wdk-rs-facts.md §2 "Which `*_INIT` macros ... exist"), or `WDF_NO_SEND_OPTIONS`; FALSE: not
-/// sent, `WdfRequestGetStatus` says why.
+/// `WDF_REQUEST_SEND_OPTIONS` built as `WDF_REQUEST_SEND_OPTIONS_INIT` + `_SET_TIMEOUT` do
+/// (wdfrequest.h: `Size`, `Flags`, `Timeout`; wdk-rs-facts.md §2 "Which `*_INIT` macros ... exist").
+fn request_send_options(options: &WdfRequestSendOptions) -> WDF_REQUEST_SEND_OPTIONS {
+    WDF_REQUEST_SEND_OPTIONS {
+        Size: WDF_REQUEST_SEND_OPTIONS_SIZE,
+        Flags: options.flags,
+        Timeout: options.timeout,
+    }
+}
+
+/// The `PWDF_REQUEST_SEND_OPTIONS` to pass: the caller's local, or `WDF_NO_SEND_OPTIONS`.
+fn send_options_ptr(options: &mut Option<WDF_REQUEST_SEND_OPTIONS>) -> PWDF_REQUEST_SEND_OPTIONS {
+    match options.as_mut() {
+        Some(options) => options,
+        None => WDF_NO_SEND_OPTIONS.cast(),
+    }
+}
+
+/// `WdfRequestSend(Request, Target, &Options)` with the options built by [`request_send_options`],
+/// or `WDF_NO_SEND_OPTIONS`; FALSE: not sent, `WdfRequestGetStatus` says why.
 pub fn wdf_request_send(
     request: WdfRequest,
     io_target: WdfIoTarget,
     options: Option<&WdfRequestSendOptions>,
 ) -> bool {
-    let mut send_options = options.map(|options| WDF_REQUEST_SEND_OPTIONS {
-        Size: WDF_REQUEST_SEND_OPTIONS_SIZE,
-        Flags: options.flags,
-        Timeout: options.timeout,
-    });
-    let send_options: PWDF_REQUEST_SEND_OPTIONS = match send_options.as_mut() {
-        Some(send_options) => send_options,
-        None => WDF_NO_SEND_OPTIONS.cast(),
-    };
+    let mut send_options = options.map(request_send_options);
+    let send_options = send_options_ptr(&mut send_options);
     // SAFETY: live request formatted for `io_target`, not already pending (the caller's state); the
     // options (if any) are a live local for the call.
     let sent = unsafe {
