@@ -183,3 +183,59 @@ fn a_device_that_sits_on_writes_cannot_hold_sends_past_the_write_timeout() {
     assert_traffic_flows(&sim, a, b, 5);
     finish(sim, &[a, b]);
 }
+
+#[test]
+fn a_bus_that_stops_answering_control_ioctls_cannot_hold_an_oid_past_the_verifier_limit() {
+    let (sim, a, b) = pair(307);
+    let old_filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+    let new_filter = old_filter | NDIS_PACKET_TYPE_MULTICAST;
+    let group = [0x01, 0x00, 0x5E, 0x00, 0x00, 0x01];
+    sim.lower(a).hold_control_ioctls(true);
+    let sent = sim.lower(a).ioctls_received().len();
+    // Each set reaches the bus, which never answers: the OID fails once KMDF's timer expires,
+    // well before NdisTimedOidComplete's 12 s (the model flags anything later, and aborts on a send
+    // with no timeout).
+    for (oid, buffer) in [
+        (OID_GEN_CURRENT_PACKET_FILTER, new_filter.to_ne_bytes().to_vec()),
+        (OID_802_3_MULTICAST_LIST, group.to_vec()),
+    ] {
+        let issued = sim.now();
+        assert_eq!(sim.oid_set(a, oid, &buffer).status, NDIS_STATUS_FAILURE, "OID {oid:#x}");
+        let waited = sim.now() - issued;
+        assert!(waited >= Duration::from_secs(1) && waited < Duration::from_secs(12), "{waited:?}");
+    }
+    assert_eq!(sim.lower(a).ioctls_received().len(), sent + 2, "both IOCTLs went to the bus");
+    // A failed set changes nothing.
+    let filter = sim.oid_query(a, OID_GEN_CURRENT_PACKET_FILTER, 4);
+    assert_eq!(filter.data[..4], old_filter.to_ne_bytes());
+    assert_eq!(sim.oid_query(a, OID_802_3_MULTICAST_LIST, 6 * 32).bytes_written_or_read, 0);
+    // Reads and writes do not go through the control request: traffic still flows.
+    assert_traffic_flows(&sim, a, b, 7);
+    // The bus answers again: the control request was left reusable, and the same sets succeed.
+    sim.lower(a).hold_control_ioctls(false);
+    assert_eq!(
+        sim.oid_set(a, OID_GEN_CURRENT_PACKET_FILTER, &new_filter.to_ne_bytes()).status,
+        NDIS_STATUS_SUCCESS
+    );
+    assert_eq!(sim.oid_set(a, OID_802_3_MULTICAST_LIST, &group).status, NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.oid_query(a, OID_GEN_CURRENT_PACKET_FILTER, 4).data[..4], new_filter.to_ne_bytes());
+    assert_eq!(sim.oid_query(a, OID_802_3_MULTICAST_LIST, 6 * 32).data[..6], group);
+    assert_traffic_flows(&sim, a, b, 8);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn a_bus_that_never_answers_at_start_fails_initialize_in_time() {
+    let sim = loaded(308);
+    sim.hold_control_ioctls_of_new_ports(true);
+    let started = sim.now();
+    assert_eq!(sim.add_adapter(), Err(NDIS_STATUS_ADAPTER_NOT_FOUND));
+    let waited = sim.now() - started;
+    assert!(waited >= Duration::from_secs(1) && waited < Duration::from_secs(12), "{waited:?}");
+    // Unwound cleanly (the model checks the failed initialize left nothing behind); a bus that
+    // answers gets an adapter.
+    sim.hold_control_ioctls_of_new_ports(false);
+    let a = sim.add_adapter().expect("initialize");
+    assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+    finish(sim, &[a]);
+}

@@ -28,6 +28,13 @@ pub const READ_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmRd");
 pub const WRITE_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmWr");
 pub const CONTROL_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmCt");
 
+/// How long one control IOCTL may stay with the device before KMDF cancels it and
+/// `WdfIoTargetSendInternalIoctlSynchronously` returns `STATUS_IO_TIMEOUT` (Doc
+/// `ns-wdfrequest-_wdf_request_send_options`, `Timeout`). An OID waits for at most one of them and
+/// `MiniportInitializeEx` for two, so either ends well inside Driver Verifier's 12 s for an OID
+/// (Doc `devtest/ndis-ndistimedoidcomplete`); a bus that answers at all answers in microseconds.
+pub const CONTROL_TIMEOUT_MS: u32 = 3_000;
+
 /// The device, its default target and the request pools. Every handle is parented to the miniport
 /// device; halt still deletes them one by one first, in the order the KMDF samples use.
 pub struct LowerEdge {
@@ -142,7 +149,11 @@ impl LowerEdge {
         Ok(RequestResources { request, buffer, input })
     }
 
-    /// A synchronous internal IOCTL on the control request (PASSIVE_LEVEL).
+    /// A synchronous internal IOCTL on the control request (PASSIVE_LEVEL), bounded by
+    /// [`CONTROL_TIMEOUT_MS`]: a stalled bus fails it with `STATUS_IO_TIMEOUT` instead of holding
+    /// the OID or the initialize that waits for it. KMDF returns only once the cancelled request has
+    /// completed, so the request is idle again and the next call's `WdfRequestReuse` is valid (Doc
+    /// `nf-wdfrequest-wdfrequestreuse`: reuse a request after it completed).
     fn control_ioctl(&self, ioctl_code: u32, input: &[u8], output: &mut [u8]) -> Result<usize, NtStatus> {
         if self.control.is_null() {
             return Err(STATUS_INVALID_DEVICE_STATE);
@@ -151,13 +162,14 @@ impl LowerEdge {
         if !nt_success(status) {
             return Err(status);
         }
+        let options = WdfRequestSendOptions::relative_timeout_ms(CONTROL_TIMEOUT_MS);
         sys::wdf_io_target_send_internal_ioctl_synchronously(
             self.io_target,
             self.control,
             ioctl_code,
             input,
             output,
-            None,
+            Some(&options),
         )
     }
 
@@ -233,7 +245,11 @@ impl LowerEdge {
     }
 }
 
-/// A KMDF failure as NDIS reports it.
+/// A KMDF failure as NDIS reports it. `STATUS_IO_TIMEOUT` (a control IOCTL the bus did not answer
+/// in time) is a plain `NDIS_STATUS_FAILURE`: it has no NDIS_STATUS_ counterpart, and of the
+/// statuses `MiniportOidRequest` documents, NOT_ACCEPTED means surprise removal and REQUEST_ABORTED
+/// an abort NDIS asked for (a reset); FAILURE is the nonspecific default (Doc
+/// `nc-ndis-miniport_oid_request`, `nf-ndis-ndisoidrequest`).
 pub fn ndis_status_from_nt(status: NtStatus) -> NdisStatus {
     match status {
         STATUS_INSUFFICIENT_RESOURCES => NDIS_STATUS_RESOURCES,
