@@ -18,6 +18,7 @@
 //!   still holds then completes with STATUS_DEVICE_REMOVED, and new requests fail with it.
 
 use crate::kmdf::{IoKind, ReqState};
+use crate::ndis::oid::OID_TIMEOUT;
 use crate::sched::EventKind;
 use crate::state::{Inner, State};
 use crate::verifier::rules::*;
@@ -98,6 +99,8 @@ pub(crate) struct LowerDevice {
     pub(crate) uncancelable: bool,
     /// Synchronous IOCTLs are taken and never answered (a hung bus).
     pub(crate) hold_control_ioctls: bool,
+    /// When the port appeared: the moment `MiniportInitializeEx` was called for its adapter.
+    pub(crate) opened_at: Duration,
     pub(crate) written: Vec<Vec<u8>>,
     pub(crate) writes_completed: usize,
     pub(crate) reads_received: usize,
@@ -156,10 +159,11 @@ impl State {
     pub(crate) fn open_port(&mut self, a: AdapterId) {
         let mac = [0x02, 0x76, 0x77, 0x00, (a.0 >> 8) as u8, a.0 as u8];
         let port = self.hub.hub.add_port(mac).unwrap_or_else(|e| panic!("kernel-sim: hub add_port: {e:?}"));
-        let hold = self.hub.hold_new_ports_control;
+        let (now, hold) = (self.now, self.hub.hold_new_ports_control);
         let lower = &mut self.adapter_mut(a).lower;
         lower.port = Some(port);
         lower.mac = mac;
+        lower.opened_at = now;
         lower.hold_control_ioctls = hold;
     }
 
@@ -329,6 +333,7 @@ impl State {
             }
         }
         let adapter = self.kmdf.target(t).adapter;
+        self.check_oid_deadline(api, adapter, code, timeout);
         if self.kmdf.target(t).state != TargetState::Started {
             return SyncIoctl::Done(Err(STATUS_INVALID_DEVICE_STATE));
         }
@@ -376,6 +381,32 @@ impl State {
             req.status = *result.as_ref().err().unwrap_or(&STATUS_SUCCESS);
             req.information = *result.as_ref().unwrap_or(&0);
         }
+    }
+
+    /// `Ndis.OidDeadline`: a synchronous send made while an OID is outstanding on `adapter`, or
+    /// inside its `MiniportInitializeEx`, must carry a send-options timeout that ends before
+    /// NdisTimedOidComplete's 12 s from the OID's issue (from the start of initialize, which no
+    /// verifier rule times: the model applies the same bound). Stricter than Windows: the unbounded
+    /// send is flagged even when the device answers at once, because a stalled bus would hold the
+    /// OID for good.
+    fn check_oid_deadline(&mut self, api: &str, adapter: AdapterId, code: u32, timeout: Option<Duration>) {
+        let ad = self.adapter(adapter);
+        let (what, since) = match ad.oid.as_ref().filter(|o| o.completed.is_none()) {
+            Some(o) => (format!("OID {:#010x}", o.oid), o.issued_at),
+            None if ad.in_initialize => ("MiniportInitializeEx".to_string(), ad.lower.opened_at),
+            None => return,
+        };
+        let deadline = since + OID_TIMEOUT;
+        let problem = match timeout {
+            None => "no timeout (WDF_NO_SEND_OPTIONS or no WDF_REQUEST_SEND_OPTION_TIMEOUT): a device that does not answer holds it for good".to_string(),
+            Some(t) if self.now + t >= deadline => format!(
+                "its {t:?} timeout ends {:?} after it began, not before the {OID_TIMEOUT:?} of NdisTimedOidComplete",
+                self.now + t - since
+            ),
+            Some(_) => return,
+        };
+        let msg = format!("{api}(IOCTL {code:#x}) on adapter {} during {what}: {problem}", adapter.0);
+        self.violate(NDIS_OID_DEADLINE, msg);
     }
 
     /// KMDF's timer expired on a held synchronous request: it cancels the request and waits for it

@@ -87,6 +87,9 @@ pub mod rules {
     pub const NDIS_TIMED_DATA_HANG: &str = "NdisTimedDataHang";
     pub const NDIS_OID_BUFFER_BOUNDS: &str = "Ndis.OidBufferBounds";
     pub const NDIS_STATUS_INDICATION_VALID: &str = "Ndis.StatusIndicationValid";
+    /// Model addition: a synchronous send during an OID or `MiniportInitializeEx` without a timeout,
+    /// or with one that ends after NdisTimedOidComplete's 12 s.
+    pub const NDIS_OID_DEADLINE: &str = "Ndis.OidDeadline";
 
     // Kernel services
     pub const IRQL_CALL_ABOVE_MAX: &str = "Irql.CallAboveMax";

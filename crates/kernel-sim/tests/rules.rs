@@ -1040,6 +1040,136 @@ fn ndis_timed_oid_complete_and_no_double_request() {
     sim.assert_clean();
 }
 
+/// What the fake driver's OID or initialize hook sends synchronously below, and what it got.
+#[derive(Default)]
+struct SyncPlan {
+    /// One send per entry, each with this send-options timeout (None: WDF_NO_SEND_OPTIONS).
+    timeouts: Vec<Option<u32>>,
+    results: Vec<(Result<usize, NtStatus>, NtStatus)>,
+}
+
+/// At `point`, send `IOCTL_VWIRE_QUERY_DEVICE` synchronously on `request` once per planned timeout.
+fn sync_sends_at(point: &'static str, request: WdfRequest, plan: Rc<RefCell<SyncPlan>>) {
+    set_hook(move |at, key| {
+        if at != point {
+            return;
+        }
+        let k = k();
+        let target = ad(key, |x| x.target).expect("the adapter");
+        let timeouts = plan.borrow().timeouts.clone();
+        for timeout in timeouts {
+            let options = timeout.map(WdfRequestSendOptions::relative_timeout_ms);
+            if !request.is_null() {
+                k.wdf_request_reuse(request, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+            }
+            let mut info = [0u8; 64];
+            let result = k.wdf_io_target_send_internal_ioctl_synchronously(
+                target,
+                request,
+                vwire_proto::IOCTL_VWIRE_QUERY_DEVICE,
+                &[],
+                &mut info,
+                options.as_ref(),
+            );
+            let status = if request.is_null() { STATUS_SUCCESS } else { k.wdf_request_get_status(request) };
+            plan.borrow_mut().results.push((result, status));
+        }
+    });
+}
+
+#[test]
+fn ndis_oid_deadline() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let plan = Rc::new(RefCell::new(SyncPlan::default()));
+    let set = |timeouts: Vec<Option<u32>>| {
+        let mut p = plan.borrow_mut();
+        p.timeouts = timeouts;
+        p.results.clear();
+    };
+    // Inside an OID, a send with no timeout is flagged even though the port answers at once.
+    sync_sends_at("oid", WdfRequest::NULL, plan.clone());
+    set(vec![None]);
+    assert_eq!(sim.oid_query(a, OID_GEN_XMIT_OK, 8).status, NDIS_STATUS_SUCCESS);
+    assert!(plan.borrow().results[0].0.is_ok(), "answered");
+    let v = expect_only(&sim, &[NDIS_OID_DEADLINE]);
+    assert!(v[0].message.contains("no timeout") && v[0].message.contains("OID 0x00020101"), "{v:?}");
+    // A timeout that does not end before the OID's 12 s is flagged too; one that does is fine.
+    set(vec![Some(12_000)]);
+    sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    expect_only(&sim, &[NDIS_OID_DEADLINE]);
+    set(vec![Some(3_000), Some(3_000)]);
+    sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    expect_only(&sim, &[]);
+    // Outside an OID the model says nothing about the timeout.
+    let target = first_ad(|x| x.target);
+    let mut info = [0u8; 64];
+    let code = vwire_proto::IOCTL_VWIRE_QUERY_DEVICE;
+    assert!(
+        k().wdf_io_target_send_internal_ioctl_synchronously(
+            target,
+            WdfRequest::NULL,
+            code,
+            &[],
+            &mut info,
+            None
+        )
+        .is_ok()
+    );
+    expect_only(&sim, &[]);
+
+    // A hung bus: each send times out after its 10 s with STATUS_IO_TIMEOUT, the request
+    // completed with it. The second one cannot end before the 12 s (Ndis.OidDeadline), and while
+    // it waits the OID passes them (NdisTimedOidComplete, checked as virtual time moves).
+    let request = k().wdf_request_create(&WdfObjectAttributes::default(), target).unwrap();
+    sync_sends_at("oid", request, plan.clone());
+    sim.lower(a).hold_control_ioctls(true);
+    set(vec![Some(10_000), Some(10_000)]);
+    let issued = sim.now();
+    assert_eq!(sim.oid_query(a, OID_GEN_XMIT_OK, 8).status, NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.now() - issued, Duration::from_secs(20), "each send waited for its timeout");
+    for (result, status) in &plan.borrow().results {
+        assert_eq!((*result, *status), (Err(STATUS_IO_TIMEOUT), STATUS_IO_TIMEOUT));
+    }
+    let v = expect_only(&sim, &[NDIS_OID_DEADLINE, NDIS_TIMED_OID_COMPLETE]);
+    assert_eq!(v.len(), 2, "{v:#?}");
+    // The request is idle again: reused and answered once the bus answers.
+    sim.lower(a).hold_control_ioctls(false);
+    set(vec![Some(3_000)]);
+    sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    assert_eq!(plan.borrow().results[0], (Ok(vwire_proto::DeviceInfo::ENCODED_LEN), STATUS_SUCCESS));
+    expect_only(&sim, &[]);
+
+    // MiniportInitializeEx is held to the same bound.
+    sync_sends_at("initialize", WdfRequest::NULL, plan.clone());
+    set(vec![None]);
+    sim.add_adapter().expect("initialize");
+    let v = expect_only(&sim, &[NDIS_OID_DEADLINE]);
+    assert!(v[0].message.contains("MiniportInitializeEx"), "{v:?}");
+    set(vec![Some(5_000), Some(5_000)]);
+    sim.add_adapter().expect("initialize");
+    expect_only(&sim, &[]);
+    set_hook(|_, _| {});
+
+    // A port that holds the request uncancelable: KMDF cancels it at the timeout and then waits
+    // for a completion that never comes.
+    sim.lower(a).hold_control_ioctls(true);
+    sim.lower(a).hold_uncancelable(true);
+    let options = WdfRequestSendOptions::relative_timeout_ms(1_000);
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        k().wdf_io_target_send_internal_ioctl_synchronously(
+            target,
+            request,
+            code,
+            &[],
+            &mut info,
+            Some(&options),
+        )
+    }));
+    assert!(r.is_err(), "the scenario is aborted");
+    expect_only(&sim, &[KMDF_SEND_SYNCHRONOUSLY_NEVER_RETURNS]);
+}
+
 #[test]
 fn ndis_oid_buffer_bounds() {
     fresh();
