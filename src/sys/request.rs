@@ -36,8 +36,12 @@ enum SlotState {
 #[derive(Clone, Copy, Zeroable)]
 struct SlotEntry {
     state: SlotState,
-    /// The slot's sender is inside `WdfRequestSend` for it.
+    /// The sender of the latest send is inside `WdfRequestSend` for it.
     sending: bool,
+    /// Sends so far (wrapping): a sender that comes back from `WdfRequestSend` after its request
+    /// completed elsewhere, was released and sent again by someone else, finds another count and
+    /// leaves the slot alone.
+    sends: u32,
 }
 
 /// A request and the buffer it always carries (`WdfRequestCreate` + `WdfMemoryCreate`), plus an
@@ -287,12 +291,15 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
             return Err((self, status));
         }
         backend::wdf_request_set_completion_routine(resources.request, Some(completion), context);
-        // InFlight before the send: the completion routine may run before WdfRequestSend returns.
-        self.set_sending(SlotState::InFlight, true);
+        // InFlight before the send: the completion routine may run before WdfRequestSend returns
+        // (inline, or on another processor).
+        let this_send = self.start_send();
         let sent = backend::wdf_request_send(resources.request, io_target, options);
         let handed_back = {
             let mut states = self.pool.states.lock_any();
             match states.get_mut(self.index) {
+                // Completed, released and sent again by another context meanwhile: not ours.
+                Some(entry) if entry.sends != this_send => false,
                 Some(entry) => {
                     entry.sending = false;
                     if !sent {
@@ -321,10 +328,16 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         }
     }
 
-    fn set_sending(&self, state: SlotState, sending: bool) {
-        if let Some(entry) = self.pool.states.lock_any().get_mut(self.index) {
-            entry.state = state;
-            entry.sending = sending;
+    /// Leased → InFlight, sending; returns the number of this send.
+    fn start_send(&self) -> u32 {
+        match self.pool.states.lock_any().get_mut(self.index) {
+            Some(entry) => {
+                entry.state = SlotState::InFlight;
+                entry.sending = true;
+                entry.sends = entry.sends.wrapping_add(1);
+                entry.sends
+            }
+            None => 0,
         }
     }
 

@@ -7,7 +7,9 @@
 //! - **read**: parked in FIFO order until the hub has a batch ready for the port; the scheduler
 //!   pumps the hub after every write, after a read arrives, and when delayed frames fall due
 //!   (`Hub::next_ready_time`). The batch is written into the request's memory, information = its
-//!   length. Cancelable unless [`LowerDeviceControl::hold_uncancelable`].
+//!   length. Cancelable unless [`LowerDeviceControl::hold_uncancelable`]. By [`InlineService`], a
+//!   read that finds a batch ready completes inside its own `WdfRequestSend`, and a write serves
+//!   the other ports' first parked reads inside the writer's send, at the sender's IRQL.
 //! - **write**: handed to `Hub::write_batch` when it arrives; completes (seeded: nested inside
 //!   `WdfRequestSend`, or later through the scheduler; or held) with STATUS_SUCCESS and information =
 //!   length, or the error status of [`hub_error_status`].
@@ -60,7 +62,7 @@ pub enum WriteCompletion {
     /// The seed picks, per request, between `Immediate` and `Deferred` (default).
     #[default]
     Seeded,
-    /// Inside `WdfRequestSend` (the completion routine runs nested, at DISPATCH_LEVEL).
+    /// Inside `WdfRequestSend` (the completion routine runs nested, at the sender's IRQL).
     Immediate,
     /// Through the scheduler, a little later.
     Deferred,
