@@ -6,7 +6,7 @@
 
 mod common;
 
-use kernel_sim::{AdapterId, AdapterState, Faults, NblShape, SendId, Sim};
+use kernel_sim::{AdapterId, AdapterState, Faults, InlineService, NblShape, SendId, Sim, WriteCompletion};
 use ndis_types::oid::*;
 use ndis_types::*;
 use std::time::Duration;
@@ -38,8 +38,21 @@ fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
     sim.general_attributes(adapter).unwrap().current_mac_address[..6].try_into().unwrap()
 }
 
-fn bring_up(sim: &Sim) -> AdapterId {
+/// A new adapter; its port below completes inline or later as the dice say (each mode, and the
+/// seeded mix of both, in every run).
+fn bring_up(sim: &Sim, dice: &mut Dice) -> AdapterId {
     let adapter = sim.add_adapter().expect("initialize");
+    let lower = sim.lower(adapter);
+    lower.set_inline_service(dice.pick(&[
+        InlineService::Seeded,
+        InlineService::Always,
+        InlineService::Never,
+    ]));
+    lower.set_write_completion(dice.pick(&[
+        WriteCompletion::Seeded,
+        WriteCompletion::Immediate,
+        WriteCompletion::Deferred,
+    ]));
     assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
     assert_eq!(
         sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes()).status,
@@ -79,7 +92,7 @@ fn shape(dice: &mut Dice) -> NblShape {
 fn chaos(seed: u64, steps: usize) {
     let mut dice = Dice(seed);
     let sim = common::loaded(seed);
-    let mut adapters: Vec<AdapterId> = (0..3).map(|_| bring_up(&sim)).collect();
+    let mut adapters: Vec<AdapterId> = (0..3).map(|_| bring_up(&sim, &mut dice)).collect();
     let mut sends: Vec<SendId> = Vec::new();
     let mut replaced = false;
     for step in 0..steps {
@@ -141,7 +154,7 @@ fn chaos(seed: u64, steps: usize) {
             19 if !replaced && live.len() > 2 => {
                 // The bus loses a port mid-traffic; PnP brings a new one.
                 sim.surprise_remove(adapter);
-                adapters.push(bring_up(&sim));
+                adapters.push(bring_up(&sim, &mut dice));
                 replaced = true;
             }
             _ => {}

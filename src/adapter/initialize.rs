@@ -50,7 +50,8 @@ pub fn initialize(
     miniport: NdisHandle,
     _init: &NdisMiniportInitParameters,
 ) -> Result<NdisHandle, NdisStatus> {
-    let mut adapter = PoolBox::new(miniport, ADAPTER_TAG, Adapter::new(miniport))?;
+    let mut adapter = PoolBox::<Adapter>::new_zeroed(miniport, ADAPTER_TAG)?;
+    adapter.miniport = miniport;
     adapter.initialize_locks();
 
     let registration = NdisMiniportAdapterRegistrationAttributes {

@@ -62,21 +62,42 @@ impl Adapter {
         self.send_link_wait(slot, generation);
     }
 
-    fn send_link_wait(&self, slot: Slot<'_, 1>, known_generation: u32) {
-        let mut input = [0u8; LinkWait::ENCODED_LEN];
-        if (LinkWait { known_generation }).encode(&mut input).is_err() {
-            slot.release();
-            return;
-        }
-        if let Err((slot, _)) = slot.send_internal_ioctl(
-            self.lower.io_target,
-            vwire_proto::IOCTL_VWIRE_WAIT_LINK_CHANGE,
-            &input,
-            entry_link_completion(),
-            self.completion_context(),
-        ) {
-            bump(&self.counters.lower_send_failures, 1);
-            slot.release();
+    /// Send the watch for changes after `known_generation`. If it completes inline and its
+    /// completion routine hands it back ([`Slot::hand_back_if_sending`]), send it again from here
+    /// with the generation the routine recorded, instead of nesting.
+    fn send_link_wait(&self, mut slot: Slot<'_, 1>, mut known_generation: u32) {
+        loop {
+            let mut input = [0u8; LinkWait::ENCODED_LEN];
+            if (LinkWait { known_generation }).encode(&mut input).is_err() {
+                slot.release();
+                return;
+            }
+            match slot.send_internal_ioctl(
+                self.lower.io_target,
+                vwire_proto::IOCTL_VWIRE_WAIT_LINK_CHANGE,
+                &input,
+                entry_link_completion(),
+                self.completion_context(),
+            ) {
+                Ok(Sent::Pending) => return,
+                Ok(Sent::HandedBack(again)) => {
+                    let (allowed, generation) = {
+                        let state = self.state.lock_any();
+                        (self.may_use_device(&state), state.link.generation)
+                    };
+                    if !allowed {
+                        again.release();
+                        return;
+                    }
+                    slot = again;
+                    known_generation = generation;
+                }
+                Err((slot, _)) => {
+                    bump(&self.counters.lower_send_failures, 1);
+                    slot.release();
+                    return;
+                }
+            }
         }
     }
 
@@ -117,7 +138,9 @@ impl Adapter {
             sys::indicate_link_state(self.miniport, &link.to_ndis());
         }
         if resend {
-            self.send_link_wait(slot, link.generation);
+            if let Some(slot) = slot.hand_back_if_sending() {
+                self.send_link_wait(slot, link.generation);
+            }
         } else {
             slot.release();
         }

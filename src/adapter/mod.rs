@@ -9,11 +9,10 @@ mod initialize;
 mod link;
 
 use crate::datapath::receive::{ReceiveFilter, ReceiveResources};
-use crate::datapath::send::{SendEngine, WRITE_REFS_EMPTY, WriteRefs};
-use crate::lower::{LowerEdge, WRITE_REQUESTS};
+use crate::datapath::send::SendEngine;
+use crate::lower::LowerEdge;
 use crate::sys::{self, *};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use vwire_proto::MulticastList;
 
 pub use initialize::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS, initialize};
 
@@ -24,16 +23,18 @@ pub const MAX_MULTICAST_ADDRESSES: usize = vwire_proto::MAX_MULTICAST;
 
 /// Where the adapter is in the NDIS state machine. Halted is the absence of an adapter; Shutdown
 /// is the `shut_down` flag, which the bug-check path sets without a lock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Zeroable)]
+#[repr(u8)]
 pub enum Phase {
-    Paused,
+    /// The state `MiniportInitializeEx` leaves the adapter in, and the zero value.
+    Paused = 0,
     Restarting,
     Running,
     Pausing,
 }
 
 /// The link as the device last reported it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Zeroable)]
 pub struct Link {
     pub generation: u32,
     pub up: bool,
@@ -42,6 +43,7 @@ pub struct Link {
 }
 
 /// State guarded by the adapter's spin lock.
+#[derive(Zeroable)]
 pub struct AdapterState {
     pub phase: Phase,
     pub surprise_removed: bool,
@@ -62,7 +64,7 @@ pub struct AdapterState {
 }
 
 /// Counters, each updated without the lock.
-#[derive(Default)]
+#[derive(Default, Zeroable)]
 pub struct Counters {
     pub xmit_ok: AtomicU64,
     pub xmit_error: AtomicU64,
@@ -118,6 +120,10 @@ pub fn load(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
 
+/// One adapter, in nonpaged pool from `MiniportInitializeEx` to `MiniportHaltEx`. It starts as
+/// zeroed memory ([`PoolBox::new_zeroed`]): it is far too large for the kernel stack, and all-zero
+/// is its state before initialize (Paused, no link, empty filter and queues, NULL handles).
+#[derive(Zeroable)]
 pub struct Adapter {
     /// `MiniportAdapterHandle`: how NDIS names this adapter in every NdisM call.
     pub miniport: NdisHandle,
@@ -129,8 +135,6 @@ pub struct Adapter {
     pub lower: LowerEdge,
     pub receive: ReceiveResources,
     pub state: SpinLock<AdapterState>,
-    /// Which NBLs each write request carries; touched only by the owner of that request's slot.
-    pub write_refs: SpinLock<[WriteRefs; WRITE_REQUESTS]>,
     pub counters: Counters,
     /// Set by `MiniportShutdownEx`, also from the bug-check path at HIGH_LEVEL where no lock may
     /// be taken.
@@ -138,42 +142,9 @@ pub struct Adapter {
 }
 
 impl Adapter {
-    pub fn new(miniport: NdisHandle) -> Self {
-        Self {
-            miniport,
-            permanent_address: [0; ETH_LENGTH_OF_ADDRESS],
-            current_address: [0; ETH_LENGTH_OF_ADDRESS],
-            max_batch_bytes: 0,
-            max_batch_frames: 0,
-            lower: LowerEdge::new(),
-            receive: ReceiveResources::new(),
-            state: SpinLock::new(AdapterState {
-                phase: Phase::Paused,
-                surprise_removed: false,
-                halting: false,
-                link: Link { generation: 0, up: false, full_duplex: false, speed_bps: 0 },
-                pause_pending: false,
-                pause_in_handler: false,
-                reset_pending: false,
-                reset_in_handler: false,
-                filter: ReceiveFilter {
-                    packet_filter: 0,
-                    address: [0; ETH_LENGTH_OF_ADDRESS],
-                    multicast: MulticastList::new(),
-                },
-                lookahead: 0,
-                send: SendEngine::EMPTY,
-            }),
-            write_refs: SpinLock::new([WRITE_REFS_EMPTY; WRITE_REQUESTS]),
-            counters: Counters::default(),
-            shut_down: AtomicBool::new(false),
-        }
-    }
-
     /// `NdisAllocateSpinLock` for every lock, once the adapter sits at its final address.
     pub fn initialize_locks(&self) {
         self.state.initialize();
-        self.write_refs.initialize();
         self.lower.initialize_locks();
         self.receive.nbls.initialize();
     }

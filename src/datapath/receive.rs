@@ -24,25 +24,32 @@ pub const LOW_RESOURCES_THRESHOLD: usize = 8;
 pub const NBL_POOL_TAG: u32 = u32::from_le_bytes(*b"KmNb");
 pub const FRAME_AREA_TAG: u32 = u32::from_le_bytes(*b"KmRx");
 
+/// All-zero is "nothing allocated yet".
+#[derive(Zeroable)]
 pub struct ReceiveResources {
     pub nbls: ReceivePool<RECEIVE_NBLS>,
-    // Drop order: the NBLs are freed explicitly first, then the pool, then the frames.
-    pool: Option<NblPool>,
-    frames: Option<PoolBuffer>,
+    // Teardown order: the NBLs are freed explicitly first, then the pool, then the frames.
+    pool: NblPool,
+    frames: PoolBuffer,
+}
+
+/// What a read's completion routine needs to indicate one batch, kept with the read request (its
+/// slot context) rather than on the stack at DISPATCH_LEVEL.
+#[derive(Zeroable)]
+pub struct ReceiveScratch {
+    leases: RxLeases<RECEIVE_NBLS>,
+    chain: IndicationChain<RECEIVE_NBLS>,
 }
 
 impl ReceiveResources {
-    pub const fn new() -> Self {
-        Self { nbls: ReceivePool::new(), pool: None, frames: None }
-    }
-
     /// Allocate the frame area, the pool and every receive NBL. On failure what was allocated stays
     /// recorded here for [`ReceiveResources::free`].
     pub fn allocate(&mut self, miniport: NdisHandle) -> Result<(), NdisStatus> {
         let slots = u32::try_from(RECEIVE_NBLS).map_err(|_| NDIS_STATUS_RESOURCES)?;
         let area_len = FRAME_SLOT_SIZE.checked_mul(slots).ok_or(NDIS_STATUS_RESOURCES)?;
-        let frames = self.frames.insert(PoolBuffer::allocate(miniport, FRAME_AREA_TAG, area_len)?);
-        let pool = self.pool.insert(NblPool::allocate(miniport, NBL_POOL_TAG)?);
+        self.frames = PoolBuffer::allocate(miniport, FRAME_AREA_TAG, area_len)?;
+        self.pool = NblPool::allocate(miniport, NBL_POOL_TAG)?;
+        let (pool, frames) = (&self.pool, &self.frames);
         let mut offset = 0u32;
         for _ in 0..RECEIVE_NBLS {
             let nbl = ReceiveNbl::allocate(miniport, pool, frames, offset, MAX_FRAME_SIZE)?;
@@ -58,13 +65,13 @@ impl ReceiveResources {
     /// Free every NBL, then the pool, then the frame area: exactly what was allocated.
     pub fn free(&mut self) {
         self.nbls.free_all();
-        self.pool = None;
-        self.frames = None;
+        self.pool = NblPool::zeroed();
+        self.frames = PoolBuffer::zeroed();
     }
 }
 
 /// The receive filter NDIS set (`OID_GEN_CURRENT_PACKET_FILTER`, `OID_802_3_MULTICAST_LIST`).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Zeroable)]
 pub struct ReceiveFilter {
     pub packet_filter: u32,
     pub address: [u8; ETH_LENGTH_OF_ADDRESS],
@@ -129,9 +136,11 @@ impl Adapter {
             let length = slot.information();
             bump(&self.counters.lower_read_batches, 1);
             bump(&self.counters.lower_read_bytes, u64::try_from(length).unwrap_or(u64::MAX));
-            let buffer = slot.buffer();
-            match buffer.get(..length).map(Batch::parse) {
-                Some(Ok(batch)) => self.indicate_batch(&batch),
+            let parsed = slot
+                .parts()
+                .and_then(|(buffer, scratch)| Some((Batch::parse(buffer.get(..length)?).ok()?, scratch)));
+            match parsed {
+                Some((batch, scratch)) => self.indicate_batch(&batch, scratch),
                 // Truncated (Information beyond the buffer) or malformed: nothing of it is trusted.
                 _ => {
                     bump(&self.counters.lower_malformed_batches, 1);
@@ -143,9 +152,12 @@ impl Adapter {
         }
 
         // A failed read is not re-sent at once: a device failing every read would spin here; the
-        // next restart or reset re-arms it.
+        // next restart or reset re-arms it. A read that completed inside its own WdfRequestSend
+        // goes back to that sender, which sends it again without nesting deeper.
         if nt_success(status) && self.reads_wanted() {
-            self.send_read_slot(slot);
+            if let Some(slot) = slot.hand_back_if_sending() {
+                self.send_read_slot(slot);
+            }
         } else {
             slot.release();
         }
@@ -162,25 +174,41 @@ impl Adapter {
     /// pause on another processor may have turned it and cancelled the reads in flight since (this
     /// slot was only leased then, so it escaped): checked again once the read is sent, and cancelled
     /// if it is no longer wanted, or the pause would wait for data that may never come.
-    fn send_read_slot(&self, slot: Slot<'_, READ_REQUESTS>) -> bool {
-        let index = slot.index();
-        match slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context()) {
-            Ok(()) => {
-                if !self.reads_wanted() {
-                    self.lower.reads.cancel_if_in_flight(index);
+    ///
+    /// A read the device completes inside `WdfRequestSend` comes back here through
+    /// [`Slot::hand_back_if_sending`] and is sent again from this loop: a device that always has
+    /// a batch ready costs iterations, not stack.
+    fn send_read_slot(&self, mut slot: Slot<'_, READ_REQUESTS, ReceiveScratch>) -> bool {
+        loop {
+            let index = slot.index();
+            match slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context()) {
+                Ok(Sent::Pending) => {
+                    if !self.reads_wanted() {
+                        self.lower.reads.cancel_if_in_flight(index);
+                    }
+                    return true;
                 }
-                true
-            }
-            Err((slot, _)) => {
-                bump(&self.counters.lower_send_failures, 1);
-                slot.release();
-                false
+                Ok(Sent::HandedBack(again)) => {
+                    if self.reads_wanted() {
+                        slot = again;
+                        continue;
+                    }
+                    // A pause may be waiting for this slot: it was not idle while handed back.
+                    again.release();
+                    self.check_pending_operations();
+                    return true;
+                }
+                Err((slot, _)) => {
+                    bump(&self.counters.lower_send_failures, 1);
+                    slot.release();
+                    return false;
+                }
             }
         }
     }
 
     /// Copy each frame the filter accepts into a receive NBL and indicate them as chains.
-    fn indicate_batch(&self, batch: &Batch<'_>) {
+    fn indicate_batch(&self, batch: &Batch<'_>, scratch: &mut ReceiveScratch) {
         let (indicate, filter) = {
             let state = self.state.lock_any();
             (matches!(state.phase, Phase::Restarting | Phase::Running), state.filter)
@@ -191,27 +219,27 @@ impl Adapter {
             bump(&self.counters.rcv_discards, frames);
             return;
         }
-        let mut chain = IndicationChain::<RECEIVE_NBLS>::EMPTY;
+        let ReceiveScratch { leases, chain } = scratch;
+        chain.clear();
         let mut tally = TrafficTally::default();
-        let mut leases = RxLeases::<RECEIVE_NBLS>::new();
         let mut remaining = batch.frame_count();
-        self.receive.nbls.lease_many(remaining, &mut leases);
+        self.receive.nbls.lease_many(remaining, leases);
         for frame in batch.frames() {
             remaining = remaining.saturating_sub(1);
             if !filter.accepts(frame) {
                 bump(&self.counters.rcv_filtered, 1);
                 continue;
             }
-            let mut leased = self.receive.nbls.next_leased(&mut leases);
+            let mut leased = self.receive.nbls.next_leased(leases);
             if leased.is_none() {
                 if chain.len() > 0 {
                     // Out of receive NBLs in the middle of a batch: hand over what is gathered with
                     // NDIS_RECEIVE_FLAGS_RESOURCES, which gives the NBLs back as soon as the call
                     // returns.
-                    self.receive.nbls.indicate(self.miniport, &mut chain, receive_flags(true));
+                    self.receive.nbls.indicate(self.miniport, chain, receive_flags(true));
                 }
-                self.receive.nbls.lease_many(remaining.saturating_add(1), &mut leases);
-                leased = self.receive.nbls.next_leased(&mut leases);
+                self.receive.nbls.lease_many(remaining.saturating_add(1), leases);
+                leased = self.receive.nbls.next_leased(leases);
             }
             let Some(mut rx) = leased else {
                 bump(&self.counters.rcv_no_buffer, 1);
@@ -230,12 +258,12 @@ impl Adapter {
         }
         tally.add_received(&self.counters);
         // Leases the filter left unused go back before the pool's level is judged.
-        self.receive.nbls.release_unused(&mut leases);
+        self.receive.nbls.release_unused(leases);
         if chain.len() == 0 {
             return;
         }
         let low = self.receive.nbls.free_count() < LOW_RESOURCES_THRESHOLD;
-        self.receive.nbls.indicate(self.miniport, &mut chain, receive_flags(low));
+        self.receive.nbls.indicate(self.miniport, chain, receive_flags(low));
     }
 
     /// Post every free read below while Restarting or Running (restart, reset).

@@ -23,7 +23,8 @@ pub const MIN_ETHERNET_FRAME: usize = 60;
 
 const REFS: usize = 0;
 
-/// The adapter-wide send state, under the adapter lock.
+/// The adapter-wide send state, under the adapter lock. All-zero is `EMPTY`.
+#[derive(Zeroable)]
 pub struct SendEngine {
     queue: SendQueue,
     /// A context is packing and sending; others only queue.
@@ -47,14 +48,6 @@ pub struct InHand {
 }
 
 impl SendEngine {
-    pub const EMPTY: Self = Self {
-        queue: SendQueue::EMPTY,
-        draining: false,
-        outstanding: 0,
-        flushes: 0,
-        flush_status: NDIS_STATUS_SUCCESS,
-    };
-
     pub fn is_idle(&self) -> bool {
         self.outstanding == 0 && !self.draining
     }
@@ -132,8 +125,10 @@ impl SendEngine {
     }
 }
 
-/// Which NBLs one write request carries, and what for the counters.
-#[derive(Clone, Copy)]
+/// Which NBLs one write request carries, and what for the counters: the context of a write
+/// request's slot, filled by the drain owner that packs it and emptied by whoever finishes it, in
+/// place (2 KiB: never copied onto the stack at DISPATCH_LEVEL).
+#[derive(Zeroable)]
 pub struct WriteRefs {
     nbls: [Option<SendNbl>; MAX_BATCH_FRAMES],
     count: usize,
@@ -141,8 +136,17 @@ pub struct WriteRefs {
     bytes: u64,
 }
 
-pub const WRITE_REFS_EMPTY: WriteRefs =
-    WriteRefs { nbls: [None; MAX_BATCH_FRAMES], count: 0, frames: 0, bytes: 0 };
+impl WriteRefs {
+    fn clear(&mut self) {
+        self.count = 0;
+        self.frames = 0;
+        self.bytes = 0;
+    }
+
+    fn carried(&self) -> impl Iterator<Item = SendNbl> + '_ {
+        self.nbls.iter().take(self.count).flatten().copied()
+    }
+}
 
 /// Record a failure unless an earlier one is already recorded.
 fn fail(nbl: SendNbl, status: NdisStatus) {
@@ -279,16 +283,23 @@ impl Adapter {
                     slot.release();
                     break;
                 }
-                if let Err((slot, status)) = slot.send_write(
+                // A write the device completes inline runs its completion routine here, which
+                // finds `draining` set and leaves the queue to this loop: no deeper nesting.
+                match slot.send_write(
                     self.lower.io_target,
                     length,
                     WRITE_TIMEOUT_MS,
                     write_completion_routine(),
                     self.completion_context(),
                 ) {
-                    bump(&self.counters.lower_send_failures, 1);
-                    self.finish_write(slot, status);
-                    break;
+                    Ok(Sent::Pending) => {}
+                    // `write_completed` finishes every write itself and never hands one back.
+                    Ok(Sent::HandedBack(slot)) => slot.release(),
+                    Err((slot, status)) => {
+                        bump(&self.counters.lower_send_failures, 1);
+                        self.finish_write(slot, status);
+                        break;
+                    }
                 }
             }
             let again = {
@@ -308,13 +319,14 @@ impl Adapter {
     }
 
     /// Fill the leased write request with frames from the queue; returns (frames, batch length).
-    fn pack<const N: usize>(&self, slot: &mut Slot<'_, N>) -> (usize, usize) {
-        let index = slot.index();
+    fn pack<const N: usize>(&self, slot: &mut Slot<'_, N, WriteRefs>) -> (usize, usize) {
         let limit = self.max_batch_bytes;
-        let mut refs = WRITE_REFS_EMPTY;
         let mut tally = TrafficTally::default();
         let mut done = SendQueue::EMPTY;
-        let buffer = slot.buffer();
+        let Some((buffer, refs)) = slot.parts() else {
+            return (0, 0);
+        };
+        refs.clear();
         let buffer_len = buffer.len();
         let Ok(mut writer) = BatchWriter::new(buffer.get_mut(..limit.min(buffer_len)).unwrap_or(&mut []))
         else {
@@ -393,9 +405,6 @@ impl Adapter {
         tally.add_transmitted(&self.counters);
         let frames = writer.frame_count();
         let length = writer.finish();
-        if let Some(entry) = self.write_refs.lock_any().get_mut(index) {
-            *entry = refs;
-        }
         done.complete(self.miniport, None, sys::send_complete_flags_here());
         (frames, length)
     }
@@ -403,14 +412,8 @@ impl Adapter {
     /// A write request came back (or never left): complete what it carried and give the slot back.
     /// The slot is released only after the NBLs are completed: a reset or pause waiting for the
     /// write slots to be idle must not finish in between.
-    fn finish_write<const N: usize>(&self, slot: Slot<'_, N>, status: NtStatus) {
-        let index = slot.index();
-        let refs = self
-            .write_refs
-            .lock_any()
-            .get_mut(index)
-            .map(|entry| core::mem::replace(entry, WRITE_REFS_EMPTY));
-        let Some(refs) = refs else {
+    fn finish_write<const N: usize>(&self, mut slot: Slot<'_, N, WriteRefs>, status: NtStatus) {
+        let Some(refs) = slot.context() else {
             slot.release();
             return;
         };
@@ -428,14 +431,15 @@ impl Adapter {
             let mut state = self.state.lock_any();
             let shut_down = self.shut_down.load(core::sync::atomic::Ordering::Acquire);
             let ndis_status = write_status(status, state.surprise_removed, shut_down, state.reset_pending);
-            for nbl in refs.nbls.iter().take(refs.count).flatten() {
-                fail(*nbl, ndis_status);
-                if release_reference(*nbl) {
+            for nbl in refs.carried() {
+                fail(nbl, ndis_status);
+                if release_reference(nbl) {
                     state.send.outstanding = state.send.outstanding.saturating_sub(1);
-                    done.push_back(*nbl);
+                    done.push_back(nbl);
                 }
             }
         }
+        refs.clear();
         done.complete(self.miniport, None, sys::send_complete_flags_here());
         slot.release();
     }
@@ -552,7 +556,7 @@ mod tests {
     #[test]
     fn put_back_without_a_flush_requeues_at_the_head() {
         let (_lists, _buffers, sends) = nbls(2, 2);
-        let mut engine = SendEngine::EMPTY;
+        let mut engine = SendEngine::zeroed();
         engine.accept(sends[0]);
         engine.accept(sends[1]);
         let in_hand = engine.take_for_packing().unwrap();
@@ -571,7 +575,7 @@ mod tests {
     #[test]
     fn a_flush_while_packing_reaches_the_nbl_in_hand() {
         let (_lists, _buffers, sends) = nbls(2, 2);
-        let mut engine = SendEngine::EMPTY;
+        let mut engine = SendEngine::zeroed();
         engine.accept(sends[0]);
         engine.accept(sends[1]);
         let in_hand = engine.take_for_packing().unwrap();
@@ -587,7 +591,7 @@ mod tests {
 
         // Nothing carried: done at once, and nothing is outstanding any more.
         let (_lists, _buffers, sends) = nbls(1, 1);
-        let mut engine = SendEngine::EMPTY;
+        let mut engine = SendEngine::zeroed();
         engine.accept(sends[0]);
         let in_hand = engine.take_for_packing().unwrap();
         assert!(engine.flush(NDIS_STATUS_RESET_IN_PROGRESS).is_empty());
@@ -600,7 +604,7 @@ mod tests {
     #[test]
     fn packing_failures_win_over_a_later_flush() {
         let (_lists, _buffers, sends) = nbls(1, 1);
-        let mut engine = SendEngine::EMPTY;
+        let mut engine = SendEngine::zeroed();
         engine.accept(sends[0]);
         let in_hand = engine.take_for_packing().unwrap();
         assert!(engine.flush(NDIS_STATUS_PAUSED).is_empty());

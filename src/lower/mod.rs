@@ -7,6 +7,8 @@
 //! batches of frames, internal IOCTLs query and configure the port, and one IOCTL stays pending until
 //! the link changes.
 
+use crate::datapath::receive::ReceiveScratch;
+use crate::datapath::send::WriteRefs;
 use crate::sys::{self, *};
 use vwire_proto::{
     ControlError, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, IOCTL_VWIRE_SET_MULTICAST_LIST,
@@ -36,12 +38,16 @@ pub const CONTROL_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmCt");
 pub const CONTROL_TIMEOUT_MS: u32 = 3_000;
 
 /// The device, its default target and the request pools. Every handle is parented to the miniport
-/// device; halt still deletes them one by one first, in the order the KMDF samples use.
+/// device; halt still deletes them one by one first, in the order the KMDF samples use. All-zero
+/// (NULL handles, empty pools) is the state before initialize creates anything.
+#[derive(Zeroable)]
 pub struct LowerEdge {
     pub device: WdfDevice,
     pub io_target: WdfIoTarget,
-    pub reads: RequestPool<READ_REQUESTS>,
-    pub writes: RequestPool<WRITE_REQUESTS>,
+    /// Each read carries the scratch space its completion routine indicates the batch with.
+    pub reads: RequestPool<READ_REQUESTS, ReceiveScratch>,
+    /// Each write carries the table of the NBLs whose frames it holds.
+    pub writes: RequestPool<WRITE_REQUESTS, WriteRefs>,
     /// The one `IOCTL_VWIRE_WAIT_LINK_CHANGE` kept pending below.
     pub link: RequestPool<1>,
     /// The request for synchronous IOCTLs (initialize and OIDs, PASSIVE_LEVEL only).
@@ -49,17 +55,6 @@ pub struct LowerEdge {
 }
 
 impl LowerEdge {
-    pub const fn new() -> Self {
-        Self {
-            device: WdfDevice::NULL,
-            io_target: WdfIoTarget::NULL,
-            reads: RequestPool::new(),
-            writes: RequestPool::new(),
-            link: RequestPool::new(),
-            control: WdfRequest::NULL,
-        }
-    }
-
     /// `NdisAllocateSpinLock` for the pools' state, once the adapter sits at its final address.
     pub fn initialize_locks(&self) {
         self.reads.initialize();
@@ -146,7 +141,7 @@ impl LowerEdge {
                 return Err(ndis_status_from_nt(status));
             }
         };
-        Ok(RequestResources { request, buffer, input })
+        Ok(RequestResources { request, buffer, input: input.unwrap_or_else(WdfBuffer::zeroed) })
     }
 
     /// A synchronous internal IOCTL on the control request (PASSIVE_LEVEL), bounded by

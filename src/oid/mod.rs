@@ -129,6 +129,19 @@ fn answer(buffer: &mut [u8], value: &[u8]) -> OidOutcome {
     }
 }
 
+/// Fill the first `length` bytes of the buffer in place with `fill`, or say how much room it needs.
+/// Large answers are written straight into NDIS's buffer, never built on the stack first.
+fn answer_with(buffer: &mut [u8], length: usize, fill: impl FnOnce(&mut [u8])) -> OidOutcome {
+    match buffer.get_mut(..length) {
+        Some(destination) => {
+            destination.fill(0);
+            fill(destination);
+            OidOutcome::done(length)
+        }
+        None => OidOutcome::needs(NDIS_STATUS_BUFFER_TOO_SHORT, length),
+    }
+}
+
 fn answer_u32(buffer: &mut [u8], value: u32) -> OidOutcome {
     answer(buffer, &value.to_ne_bytes())
 }
@@ -157,22 +170,20 @@ fn read_u32(buffer: &[u8]) -> Option<u32> {
 fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
     let counters = &adapter.counters;
     let load = |counter: &core::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
-    let (link, packet_filter, lookahead, multicast) = {
+    let (link, packet_filter, lookahead) = {
         let state = adapter.state.lock();
-        (state.link, state.filter.packet_filter, state.lookahead, state.filter.multicast)
+        (state.link, state.filter.packet_filter, state.lookahead)
     };
     let media_connected = link.up;
     let max_total = MTU.saturating_add(ETHERNET_HEADER);
     let buffer_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(WRITE_REQUESTS)).unwrap_or(u32::MAX);
     let receive_space = MAX_FRAME_SIZE.saturating_mul(u32::try_from(RECEIVE_NBLS).unwrap_or(u32::MAX));
     match oid {
-        OID_GEN_SUPPORTED_LIST => {
-            let mut bytes = [0u8; SUPPORTED_OIDS.len() * 4];
+        OID_GEN_SUPPORTED_LIST => answer_with(buffer, SUPPORTED_OIDS.len().saturating_mul(4), |bytes| {
             for (chunk, oid) in bytes.chunks_exact_mut(4).zip(SUPPORTED_OIDS.iter()) {
                 chunk.copy_from_slice(&oid.to_ne_bytes());
             }
-            answer(buffer, &bytes)
-        }
+        }),
         OID_GEN_HARDWARE_STATUS => answer_u32(buffer, HARDWARE_STATUS_READY),
         OID_GEN_MEDIA_SUPPORTED | OID_GEN_MEDIA_IN_USE => answer_u32(buffer, NDIS_MEDIUM_802_3 as u32),
         OID_GEN_PHYSICAL_MEDIUM => answer_u32(buffer, NDIS_PHYSICAL_MEDIUM_802_3 as u32),
@@ -224,19 +235,13 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         OID_GEN_RCV_NO_BUFFER => answer_counter(buffer, load(&counters.rcv_no_buffer)),
         OID_GEN_RCV_DISCARDS => answer_counter(buffer, load(&counters.rcv_discards)),
         OID_GEN_XMIT_DISCARDS => answer_counter(buffer, load(&counters.xmit_discards)),
-        OID_GEN_STATISTICS => answer(buffer, &statistics(adapter)),
-        OID_VWIRE_DRIVER_COUNTERS => answer(buffer, &driver_counters(adapter)),
+        OID_GEN_STATISTICS => answer_with(buffer, STATISTICS_INFO_SIZE, |bytes| statistics(adapter, bytes)),
+        OID_VWIRE_DRIVER_COUNTERS => {
+            answer_with(buffer, DRIVER_COUNTERS * 8, |bytes| driver_counters(adapter, bytes))
+        }
         OID_802_3_PERMANENT_ADDRESS => answer(buffer, &adapter.permanent_address),
         OID_802_3_CURRENT_ADDRESS => answer(buffer, &adapter.current_address),
-        OID_802_3_MULTICAST_LIST => {
-            let mut bytes = [0u8; MAX_MULTICAST_ADDRESSES * ETH_LENGTH_OF_ADDRESS];
-            let list = multicast.addresses();
-            for (chunk, address) in bytes.chunks_exact_mut(ETH_LENGTH_OF_ADDRESS).zip(list) {
-                chunk.copy_from_slice(address);
-            }
-            let used = list.len().saturating_mul(ETH_LENGTH_OF_ADDRESS);
-            answer(buffer, bytes.get(..used).unwrap_or(&[]))
-        }
+        OID_802_3_MULTICAST_LIST => query_multicast_list(adapter, buffer),
         OID_802_3_MAXIMUM_LIST_SIZE => answer_u32(buffer, MAX_MULTICAST_ADDRESSES as u32),
         OID_802_3_MAC_OPTIONS => answer_u32(buffer, 0),
         // NDIS asks before a power transition; the adapter holds nothing that would stop one (NDIS
@@ -248,6 +253,18 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         },
         _ => OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED),
     }
+}
+
+/// `OID_802_3_MULTICAST_LIST` query. The list is copied out of the lock first: NDIS's buffer may be
+/// pageable, and is never touched at DISPATCH_LEVEL.
+fn query_multicast_list(adapter: &Adapter, buffer: &mut [u8]) -> OidOutcome {
+    let multicast = adapter.state.lock().filter.multicast;
+    let list = multicast.addresses();
+    answer_with(buffer, list.len().saturating_mul(ETH_LENGTH_OF_ADDRESS), |bytes| {
+        for (chunk, address) in bytes.chunks_exact_mut(ETH_LENGTH_OF_ADDRESS).zip(list) {
+            chunk.copy_from_slice(address);
+        }
+    })
 }
 
 fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
@@ -352,43 +369,40 @@ fn put_u64(bytes: &mut [u8], offset: usize, value: u64) {
     }
 }
 
-/// `NDIS_STATISTICS_INFO` (152 bytes, S:shared/ntddndis.h:306-329) as bytes.
-fn statistics(adapter: &Adapter) -> [u8; 152] {
+/// `sizeof(NDIS_STATISTICS_INFO)` (S:shared/ntddndis.h:306-329).
+const STATISTICS_INFO_SIZE: usize = 152;
+
+/// `NDIS_STATISTICS_INFO` written into `bytes` (`STATISTICS_INFO_SIZE` zeroed bytes).
+fn statistics(adapter: &Adapter, bytes: &mut [u8]) {
     let c = &adapter.counters;
-    let mut bytes = [0u8; 152];
     write_header(
-        &mut bytes,
+        bytes,
         NdisObjectHeader::new(
             NDIS_OBJECT_TYPE_DEFAULT,
             NDIS_STATISTICS_INFO_REVISION_1,
             NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
         ),
     );
-    put_u32(&mut bytes, 4, STATISTICS_VALID);
-    let fields = [
-        (8, load(&c.rcv_discards)),
-        (16, load(&c.rcv_error)),
-        (24, load(&c.bytes_rcv)),
-        (32, load(&c.directed_frames_rcv)),
-        (40, load(&c.multicast_frames_rcv)),
-        (48, load(&c.broadcast_frames_rcv)),
-        (56, load(&c.bytes_xmit)),
-        (64, load(&c.directed_frames_xmit)),
-        (72, load(&c.multicast_frames_xmit)),
-        (80, load(&c.broadcast_frames_xmit)),
-        (88, load(&c.xmit_error)),
-        (96, load(&c.xmit_discards)),
-        (104, load(&c.directed_bytes_rcv)),
-        (112, load(&c.multicast_bytes_rcv)),
-        (120, load(&c.broadcast_bytes_rcv)),
-        (128, load(&c.directed_bytes_xmit)),
-        (136, load(&c.multicast_bytes_xmit)),
-        (144, load(&c.broadcast_bytes_xmit)),
-    ];
-    for (offset, value) in fields {
-        put_u64(&mut bytes, offset, value);
-    }
-    bytes
+    put_u32(bytes, 4, STATISTICS_VALID);
+    // One store per counter, straight into the answer (a table of them would sit on the stack).
+    put_u64(bytes, 8, load(&c.rcv_discards));
+    put_u64(bytes, 16, load(&c.rcv_error));
+    put_u64(bytes, 24, load(&c.bytes_rcv));
+    put_u64(bytes, 32, load(&c.directed_frames_rcv));
+    put_u64(bytes, 40, load(&c.multicast_frames_rcv));
+    put_u64(bytes, 48, load(&c.broadcast_frames_rcv));
+    put_u64(bytes, 56, load(&c.bytes_xmit));
+    put_u64(bytes, 64, load(&c.directed_frames_xmit));
+    put_u64(bytes, 72, load(&c.multicast_frames_xmit));
+    put_u64(bytes, 80, load(&c.broadcast_frames_xmit));
+    put_u64(bytes, 88, load(&c.xmit_error));
+    put_u64(bytes, 96, load(&c.xmit_discards));
+    put_u64(bytes, 104, load(&c.directed_bytes_rcv));
+    put_u64(bytes, 112, load(&c.multicast_bytes_rcv));
+    put_u64(bytes, 120, load(&c.broadcast_bytes_rcv));
+    put_u64(bytes, 128, load(&c.directed_bytes_xmit));
+    put_u64(bytes, 136, load(&c.multicast_bytes_xmit));
+    put_u64(bytes, 144, load(&c.broadcast_bytes_xmit));
 }
 
 /// Every counter of `NDIS_STATISTICS_INFO` is kept.
@@ -416,7 +430,7 @@ const STATISTICS_VALID: u32 = NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV
 pub const OID_VWIRE_DRIVER_COUNTERS: NdisOid = 0xFF76_0001;
 pub const DRIVER_COUNTERS: usize = 12;
 
-fn driver_counters(adapter: &Adapter) -> [u8; DRIVER_COUNTERS * 8] {
+fn driver_counters(adapter: &Adapter, bytes: &mut [u8]) {
     let c = &adapter.counters;
     let values = [
         load(&c.lower_read_batches),
@@ -432,11 +446,9 @@ fn driver_counters(adapter: &Adapter) -> [u8; DRIVER_COUNTERS * 8] {
         load(&c.foreign_returns),
         load(&c.send_queue_full),
     ];
-    let mut bytes = [0u8; DRIVER_COUNTERS * 8];
     for (chunk, value) in bytes.chunks_exact_mut(8).zip(values) {
         chunk.copy_from_slice(&value.to_le_bytes());
     }
-    bytes
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ use core::mem::{align_of, size_of};
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
 
+pub use bytemuck::Zeroable;
+
 /// `NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL` exactly when completing at DISPATCH_LEVEL.
 pub fn send_complete_flags_here() -> u32 {
     if at_dispatch_level() { NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL } else { 0 }
@@ -66,6 +68,7 @@ pub fn at_dispatch_level() -> bool {
 
 /// `NDIS_SPIN_LOCK` (W:km/ndis.h:1114-1118): the `KSPIN_LOCK` and the IRQL to return to.
 #[repr(C)]
+#[derive(Zeroable)]
 struct NdisSpinLock {
     spin_lock: usize,
     old_irql: Kirql,
@@ -73,7 +76,9 @@ struct NdisSpinLock {
 
 /// Data guarded by an `NDIS_SPIN_LOCK`. `lock` is `NdisAcquireSpinLock` (which ndis.h expands to
 /// `KeAcquireSpinLockRaiseToDpc`), `lock_at_dpc` is `NdisDprAcquireSpinLock`
-/// (`KeAcquireSpinLockAtDpcLevel`). The guard releases with the matching call.
+/// (`KeAcquireSpinLockAtDpcLevel`). The guard releases with the matching call. All-zero is the state
+/// `KeInitializeSpinLock` leaves a lock in, so a lock can start life in zeroed pool memory.
+#[derive(Zeroable)]
 pub struct SpinLock<T> {
     raw: UnsafeCell<NdisSpinLock>,
     data: UnsafeCell<T>,
@@ -86,12 +91,6 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 unsafe impl<T: Send> Send for SpinLock<T> {}
 
 impl<T> SpinLock<T> {
-    /// A lock in the state `KeInitializeSpinLock` leaves it (zero). Call [`SpinLock::initialize`]
-    /// once it sits at its final address.
-    pub const fn new(data: T) -> Self {
-        Self { raw: UnsafeCell::new(NdisSpinLock { spin_lock: 0, old_irql: 0 }), data: UnsafeCell::new(data) }
-    }
-
     /// `NdisAllocateSpinLock`: `KeInitializeSpinLock(&lock->SpinLock)`.
     pub fn initialize(&self) {
         // SAFETY: the KSPIN_LOCK lives inside `self`, which does not move while borrowed.
@@ -180,15 +179,20 @@ impl<T> PoolBox<T> {
     const SIZE_FITS: () =
         assert!(size_of::<T>() <= u32::MAX as usize && align_of::<T>() <= MEMORY_ALLOCATION_ALIGNMENT);
 
-    /// Allocate and move `value` in; `NDIS_STATUS_RESOURCES` if the pool is exhausted.
-    pub fn new(ndis_handle: NdisHandle, tag: u32, value: T) -> Result<Self, NdisStatus> {
+    /// Allocate a zeroed `T` in place, as a C miniport zeroes its adapter block with
+    /// `NdisZeroMemory`: the value is never built on the stack (the kernel stack is 24 KiB on x64,
+    /// and the adapter alone is close to that). `NDIS_STATUS_RESOURCES` if the pool is exhausted.
+    pub fn new_zeroed(ndis_handle: NdisHandle, tag: u32) -> Result<Self, NdisStatus>
+    where
+        T: Zeroable,
+    {
         let () = Self::SIZE_FITS;
         let length = u32::try_from(size_of::<T>()).map_err(|_| NDIS_STATUS_RESOURCES)?;
         let raw = ndis_allocate_memory_with_tag_priority(ndis_handle, length, tag, NORMAL_POOL_PRIORITY);
         let ptr = NonNull::new(raw.cast::<T>()).ok_or(NDIS_STATUS_RESOURCES)?;
         // SAFETY: fresh allocation of size_of::<T>() bytes; pool memory is 16-aligned and T's
-        // alignment is at most 16 (checked above).
-        unsafe { ptr.as_ptr().write(value) };
+        // alignment is at most 16 (checked above); all-zero bytes are a valid T (`T: Zeroable`).
+        unsafe { ptr.as_ptr().write_bytes(0, 1) };
         Ok(Self { ptr, ndis_handle, tag })
     }
 
@@ -317,11 +321,11 @@ pub fn set_device_adapter(device: WdfDevice, adapter: NdisHandle) -> bool {
 
 /// A `WDFMEMORY` and the buffer KMDF allocated with it (`WdfMemoryCreate`). Deleted with
 /// `WdfObjectDelete` (or with its parent). Who may touch the bytes is decided by the request slot
-/// that owns it ([`request::Slot`]).
-#[derive(Clone, Copy)]
+/// that owns it ([`request::Slot`]). All-zero (a NULL memory object, no bytes) is "no buffer".
+#[derive(Clone, Copy, Zeroable)]
 pub struct WdfBuffer {
     pub memory: WdfMemory,
-    buffer: NonNull<u8>,
+    buffer: *mut u8,
     len: usize,
 }
 
@@ -336,7 +340,7 @@ impl WdfBuffer {
     pub fn create(attributes: &WdfObjectAttributes, tag: u32, size: usize) -> Result<Self, NtStatus> {
         let (memory, buffer) = backend::wdf_memory_create(attributes, NON_PAGED_POOL_NX, tag, size)?;
         match NonNull::new(buffer.cast::<u8>()) {
-            Some(buffer) => Ok(Self { memory, buffer, len: size }),
+            Some(buffer) => Ok(Self { memory, buffer: buffer.as_ptr(), len: size }),
             None => {
                 // A success without a buffer is an OS bug; do not keep the object.
                 backend::wdf_object_delete(memory.into());
@@ -351,16 +355,25 @@ impl WdfBuffer {
     /// No request using this memory is pending and no other reference to the bytes exists for
     /// the returned lifetime (the owning slot is leased to the caller).
     unsafe fn as_mut_slice<'a>(&self) -> &'a mut [u8] {
+        if self.buffer.is_null() {
+            return &mut [];
+        }
         // SAFETY: KMDF allocated `len` bytes for the memory object, which lives as long as the
         // adapter; exclusivity is guaranteed by the caller.
-        unsafe { core::slice::from_raw_parts_mut(self.buffer.as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts_mut(self.buffer, self.len) }
+    }
+
+    /// No memory object: the zero value.
+    pub fn is_none(&self) -> bool {
+        self.memory.is_null()
     }
 }
 
 /// Nonpaged memory from `NdisAllocateMemoryWithTagPriority`, described by `len` bytes: the
-/// receive frame area that the receive NBLs' MDLs point into.
+/// receive frame area that the receive NBLs' MDLs point into. All-zero is "nothing allocated".
+#[derive(Zeroable)]
 pub struct PoolBuffer {
-    ptr: NonNull<u8>,
+    ptr: Option<NonNull<u8>>,
     len: u32,
     ndis_handle: NdisHandle,
     tag: u32,
@@ -375,7 +388,7 @@ impl PoolBuffer {
     pub fn allocate(ndis_handle: NdisHandle, tag: u32, len: u32) -> Result<Self, NdisStatus> {
         let raw = ndis_allocate_memory_with_tag_priority(ndis_handle, len, tag, NORMAL_POOL_PRIORITY);
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(NDIS_STATUS_RESOURCES)?;
-        Ok(Self { ptr, len, ndis_handle, tag })
+        Ok(Self { ptr: Some(ptr), len, ndis_handle, tag })
     }
 
     /// The address `offset` bytes in, if `offset + len` fits.
@@ -385,22 +398,27 @@ impl PoolBuffer {
             return None;
         }
         let offset = usize::try_from(offset).ok()?;
+        let base = self.ptr?;
         // SAFETY: offset + len is within the allocation (checked above).
-        Some(unsafe { self.ptr.as_ptr().add(offset) }.cast::<c_void>())
+        Some(unsafe { base.as_ptr().add(offset) }.cast::<c_void>())
     }
 }
 
 impl Drop for PoolBuffer {
     fn drop(&mut self) {
-        // SAFETY: allocated by `allocate` with this handle and tag; the MDLs over it are freed
-        // first (they are owned by the receive descriptors, which the adapter drops earlier).
-        unsafe {
-            backend::ndis_free_memory_with_tag_priority(self.ndis_handle, self.ptr.as_ptr().cast(), self.tag)
+        if let Some(ptr) = self.ptr.take() {
+            // SAFETY: allocated by `allocate` with this handle and tag; the MDLs over it are freed
+            // first (they are owned by the receive descriptors, which the adapter frees earlier).
+            unsafe {
+                backend::ndis_free_memory_with_tag_priority(self.ndis_handle, ptr.as_ptr().cast(), self.tag)
+            }
         }
     }
 }
 
-/// `NdisAllocateNetBufferListPool` / `NdisFreeNetBufferListPool`.
+/// `NdisAllocateNetBufferListPool` / `NdisFreeNetBufferListPool`. All-zero (a NULL handle) is
+/// "no pool".
+#[derive(Zeroable)]
 pub struct NblPool {
     handle: NdisHandle,
 }
@@ -428,8 +446,11 @@ impl NblPool {
 
 impl Drop for NblPool {
     fn drop(&mut self) {
-        // SAFETY: every NBL of the pool is owned by a ReceiveNbl, and the adapter drops those
-        // before the pool (field order, and `ReceiveNbl::free` is called first in teardown).
+        if self.handle.is_null() {
+            return;
+        }
+        // SAFETY: every NBL of the pool is owned by a ReceiveNbl, and the adapter frees those
+        // before the pool (`ReceiveNbl::free` is called first in teardown).
         unsafe { backend::ndis_free_net_buffer_list_pool(self.handle) }
     }
 }

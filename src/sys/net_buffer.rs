@@ -43,8 +43,13 @@ pub enum NetBufferError {
 // Send side
 
 /// An NBL NDIS sent to the miniport and not yet completed.
+#[repr(transparent)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct SendNbl(NonNull<NetBufferList>);
+
+// SAFETY: `SendNbl` is `#[repr(transparent)]` over `NonNull`, so `Option<SendNbl>` has the null
+// pointer as `None` (the guarantee core::option documents for such wrappers): all-zero is `None`.
+unsafe impl bytemuck::ZeroableInOption for SendNbl {}
 
 // SAFETY: the miniport owns the NBL until it completes it; ownership moves between its contexts.
 unsafe impl Send for SendNbl {}
@@ -191,7 +196,8 @@ impl SendNb {
 }
 
 /// A FIFO of send NBLs linked through `NET_BUFFER_LIST.Next`, which the miniport may use while it
-/// owns them: queueing takes no memory.
+/// owns them: queueing takes no memory. All-zero is the empty queue.
+#[derive(bytemuck::Zeroable)]
 pub struct SendQueue {
     head: Option<SendNbl>,
     tail: Option<SendNbl>,
@@ -287,9 +293,10 @@ impl SendQueue {
 // ---------------------------------------------------------------------------------------------
 // Receive side
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, bytemuck::Zeroable)]
+#[repr(u8)]
 enum RxState {
-    Free,
+    Free = 0,
     Leased,
     Indicated,
 }
@@ -303,13 +310,29 @@ struct RxDescriptor {
     capacity: u32,
 }
 
+/// A descriptor table entry: all-zero (no NBL) is an empty entry.
+#[derive(Clone, Copy, bytemuck::Zeroable)]
+struct RxEntry {
+    nbl: Option<NonNull<NetBufferList>>,
+    mdl: Option<NonNull<Mdl>>,
+    frame: Option<NonNull<u8>>,
+    capacity: u32,
+}
+
+impl RxEntry {
+    fn get(self) -> Option<RxDescriptor> {
+        Some(RxDescriptor { nbl: self.nbl?, mdl: self.mdl?, frame: self.frame?, capacity: self.capacity })
+    }
+}
+
 // SAFETY: the descriptors are the adapter's; their state machine serializes access.
 unsafe impl Send for RxDescriptor {}
 
 /// The receive NBLs, their frame slots and who owns each (Free, Leased to a context filling it,
-/// or Indicated: NDIS's until it returns it).
+/// or Indicated: NDIS's until it returns it). All-zero is an empty pool.
+#[derive(bytemuck::Zeroable)]
 pub struct ReceivePool<const N: usize> {
-    descriptors: [Option<RxDescriptor>; N],
+    descriptors: [RxEntry; N],
     states: SpinLock<[RxState; N]>,
 }
 
@@ -319,17 +342,13 @@ unsafe impl<const N: usize> Sync for ReceivePool<N> {}
 unsafe impl<const N: usize> Send for ReceivePool<N> {}
 
 impl<const N: usize> ReceivePool<N> {
-    pub const fn new() -> Self {
-        Self { descriptors: [None; N], states: SpinLock::new([RxState::Free; N]) }
-    }
-
     pub fn initialize(&self) {
         self.states.initialize();
     }
 
     /// Take ownership of a receive NBL allocated by [`super::ReceiveNbl::allocate`].
     pub fn insert(&mut self, nbl: super::ReceiveNbl) -> Result<(), super::ReceiveNbl> {
-        match self.descriptors.iter_mut().enumerate().find(|(_, slot)| slot.is_none()) {
+        match self.descriptors.iter_mut().enumerate().find(|(_, slot)| slot.get().is_none()) {
             Some((index, slot)) => {
                 // SAFETY: the miniport owns this NBL (just allocated, never indicated); it records the
                 // descriptor index in its own MiniportReserved area for the return path.
@@ -338,12 +357,12 @@ impl<const N: usize> ReceivePool<N> {
                         *reserved = ptr::without_provenance_mut(index);
                     }
                 }
-                *slot = Some(RxDescriptor {
-                    nbl: nbl.nbl,
-                    mdl: nbl.mdl,
-                    frame: nbl.frame,
+                *slot = RxEntry {
+                    nbl: Some(nbl.nbl),
+                    mdl: Some(nbl.mdl),
+                    frame: Some(nbl.frame),
                     capacity: nbl.capacity,
-                });
+                };
                 Ok(())
             }
             None => Err(nbl),
@@ -353,7 +372,9 @@ impl<const N: usize> ReceivePool<N> {
     /// Free every descriptor's NBL and MDL. Only when none is indicated (after halt's waits).
     pub fn free_all(&mut self) {
         for slot in self.descriptors.iter_mut() {
-            if let Some(descriptor) = slot.take() {
+            if let Some(descriptor) =
+                core::mem::replace(slot, <RxEntry as bytemuck::Zeroable>::zeroed()).get()
+            {
                 super::ReceiveNbl {
                     nbl: descriptor.nbl,
                     mdl: descriptor.mdl,
@@ -385,7 +406,7 @@ impl<const N: usize> ReceivePool<N> {
                 break;
             }
             if *state == RxState::Free
-                && self.descriptors.get(index).is_some_and(Option::is_some)
+                && self.descriptors.get(index).is_some_and(|entry| entry.get().is_some())
                 && let Some(entry) = leases.indices.get_mut(leases.len)
             {
                 *state = RxState::Leased;
@@ -400,7 +421,7 @@ impl<const N: usize> ReceivePool<N> {
         while leases.next < leases.len {
             let index = *leases.indices.get(leases.next)?;
             leases.next = leases.next.saturating_add(1);
-            if let Some(descriptor) = self.descriptors.get(index).copied().flatten() {
+            if let Some(descriptor) = self.descriptors.get(index).and_then(|entry| entry.get()) {
                 return Some(RxSlot { index, frame: descriptor.frame, capacity: descriptor.capacity });
             }
         }
@@ -438,9 +459,10 @@ impl<const N: usize> ReceivePool<N> {
         let mut head: *mut NetBufferList = ptr::null_mut();
         {
             let mut states = self.states.lock_any();
-            for entry in chain.entries.iter().take(chain.count).rev() {
-                let Some((index, length)) = entry else { continue };
-                let Some(descriptor) = self.descriptors.get(*index).copied().flatten() else { continue };
+            for (index, length) in chain.entries.iter().take(chain.count).rev() {
+                let Some(descriptor) = self.descriptors.get(*index).and_then(|entry| entry.get()) else {
+                    continue;
+                };
                 // SAFETY: Leased descriptors are ours; NB and MDL lengths are set to the frame's.
                 unsafe {
                     let nbl = descriptor.nbl.as_ptr();
@@ -475,7 +497,7 @@ impl<const N: usize> ReceivePool<N> {
         if receive_flags & NDIS_RECEIVE_FLAGS_RESOURCES != 0 {
             // Ownership came back when the call returned (Doc nf-ndis-ndismindicatereceivenetbufferlists).
             let mut states = self.states.lock_any();
-            for (index, _) in chain.entries.iter().take(chain.count).flatten() {
+            for (index, _) in chain.entries.iter().take(chain.count) {
                 if let Some(state) = states.get_mut(*index) {
                     *state = RxState::Free;
                 }
@@ -503,23 +525,18 @@ impl<const N: usize> ReceivePool<N> {
     fn index_of(&self, nbl: *mut NetBufferList) -> Option<usize> {
         // SAFETY: NDIS hands back valid NBLs; only the miniport's scratch field is read.
         let index = unsafe { nbl.as_ref()?.MiniportReserved.0.first()?.addr() };
-        let descriptor = self.descriptors.get(index).copied().flatten()?;
+        let descriptor = self.descriptors.get(index).and_then(|entry| entry.get())?;
         ptr::eq(descriptor.nbl.as_ptr(), nbl).then_some(index)
     }
 }
 
 /// Descriptors leased together ([`ReceivePool::lease_many`]) and handed out one by one: one lock
 /// round trip per batch of frames instead of one per frame.
+#[derive(bytemuck::Zeroable)]
 pub struct RxLeases<const N: usize> {
     indices: [usize; N],
     next: usize,
     len: usize,
-}
-
-impl<const N: usize> RxLeases<N> {
-    pub const fn new() -> Self {
-        Self { indices: [0; N], next: 0, len: 0 }
-    }
 }
 
 /// A leased receive descriptor and its frame slot.
@@ -541,19 +558,23 @@ impl RxSlot {
     }
 }
 
-/// Frames gathered for one indication: descriptor index and length.
+/// Frames gathered for one indication: descriptor index and length; the first `count` entries
+/// are valid.
+#[derive(bytemuck::Zeroable)]
 pub struct IndicationChain<const N: usize> {
-    entries: [Option<(usize, u32)>; N],
+    entries: [(usize, u32); N],
     count: usize,
 }
 
 impl<const N: usize> IndicationChain<N> {
-    pub const EMPTY: Self = Self { entries: [None; N], count: 0 };
+    pub fn clear(&mut self) {
+        self.count = 0;
+    }
 
     /// Add a filled descriptor of `length` bytes.
     pub fn push(&mut self, slot: RxSlot, length: u32) {
         if let Some(entry) = self.entries.get_mut(self.count) {
-            *entry = Some((slot.index, length));
+            *entry = (slot.index, length);
             self.count = self.count.saturating_add(1);
         }
     }

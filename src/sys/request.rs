@@ -1,42 +1,85 @@
-//! Pre-allocated request slots with an ownership state machine, so that a request's buffer is only
-//! ever touched by whoever holds the slot.
+//! Pre-allocated request slots with an ownership state machine, so that a request's buffer (and the
+//! per-request context `C`) is only ever touched by whoever holds the slot.
 //!
-//! A slot is Free, Leased (one context owns it and may read and write its buffer) or InFlight (sent
-//! below: the device owns the buffer). [`RequestPool::lease`] turns Free into Leased; a
-//! [`Slot`] is sent with one of its `send_*` methods (Leased → InFlight) or released; the
-//! completion routine gets it back with [`RequestPool::completed`] (InFlight → Leased). The state
-//! changes under a spin lock, which is what makes the `&mut [u8]` a [`Slot`] hands out exclusive.
+//! A slot is Free, Leased (one context owns it and may read and write its buffer and context),
+//! InFlight (sent below: the device owns the buffer) or HandedBack (completed, and given back to
+//! the context still inside `WdfRequestSend` for it, which sends it again). [`RequestPool::lease`]
+//! turns Free into Leased; a [`Slot`] is sent with one of its `send_*` methods (Leased → InFlight)
+//! or released; the completion routine gets it back with [`RequestPool::completed`] (InFlight →
+//! Leased). The state changes under a spin lock, which is what makes the `&mut` a [`Slot`] hands
+//! out exclusive.
+//!
+//! **Bounded nesting.** A device may complete a request inside `WdfRequestSend` (KMDF then runs the
+//! completion routine on the sender's stack, at the sender's IRQL). A completion routine that sent
+//! its request again from there would nest one level deeper per completion, and a device that
+//! always has data ready would overflow the 24 KiB kernel stack. So a send marks its slot as
+//! *sending* until `WdfRequestSend` returns, and a completion routine that wants to send again
+//! calls [`Slot::hand_back_if_sending`]: while the sender is still inside `WdfRequestSend` the
+//! slot goes back to it ([`Sent::HandedBack`]), and the sender sends again from its own loop. The
+//! stack then holds at most one sender and one completion routine per request, however many
+//! completions come inline.
 
-use super::{SpinLock, WdfBuffer, backend};
+use super::{SpinLock, WdfBuffer, Zeroable, backend};
+use core::cell::UnsafeCell;
 use ndis_types::wdf::*;
 use ndis_types::*;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Zeroable)]
+#[repr(u8)]
 enum SlotState {
-    Free,
+    Free = 0,
     Leased,
     InFlight,
+    HandedBack,
+}
+
+#[derive(Clone, Copy, Zeroable)]
+struct SlotEntry {
+    state: SlotState,
+    /// The sender of the latest send is inside `WdfRequestSend` for it.
+    sending: bool,
+    /// Sends so far (wrapping): a sender that comes back from `WdfRequestSend` after its request
+    /// completed elsewhere, was released and sent again by someone else, finds another count and
+    /// leaves the slot alone.
+    sends: u32,
 }
 
 /// A request and the buffer it always carries (`WdfRequestCreate` + `WdfMemoryCreate`), plus an
-/// input buffer for internal IOCTLs that send one.
-#[derive(Clone, Copy)]
+/// input buffer for internal IOCTLs that send one. All-zero (a NULL request) is an empty slot.
+#[derive(Clone, Copy, Zeroable)]
 pub struct RequestResources {
     pub request: WdfRequest,
     pub buffer: WdfBuffer,
-    pub input: Option<WdfBuffer>,
+    /// NULL memory when the request sends no input.
+    pub input: WdfBuffer,
 }
 
-pub struct RequestPool<const N: usize> {
-    resources: [Option<RequestResources>; N],
-    states: SpinLock<[SlotState; N]>,
+/// `N` requests, each with its buffers and a context `C` that belongs to whoever holds the slot
+/// (the NBLs a write carries, the scratch space of a receive indication). All-zero is an empty
+/// pool, so it can live in the adapter's zeroed pool memory.
+#[derive(Zeroable)]
+pub struct RequestPool<const N: usize, C = ()> {
+    resources: [RequestResources; N],
+    contexts: [UnsafeCell<C>; N],
+    states: SpinLock<[SlotEntry; N]>,
 }
 
-impl<const N: usize> RequestPool<N> {
-    pub const fn new() -> Self {
-        Self { resources: [None; N], states: SpinLock::new([SlotState::Free; N]) }
-    }
+// SAFETY: `contexts[i]` is reached only through the `Slot` for `i`, which exists for one context
+// at a time (the state machine under `states`' spin lock); everything else is handles.
+unsafe impl<const N: usize, C: Send> Sync for RequestPool<N, C> {}
+// SAFETY: as above; moving the pool moves its contexts.
+unsafe impl<const N: usize, C: Send> Send for RequestPool<N, C> {}
 
+/// What a `send_*` did with a slot.
+pub enum Sent<'a, const N: usize, C> {
+    /// The request is below; its completion routine gets the slot back.
+    Pending,
+    /// The request completed before `WdfRequestSend` returned and its completion routine handed
+    /// the slot back to be sent again ([`Slot::hand_back_if_sending`]).
+    HandedBack(Slot<'a, N, C>),
+}
+
+impl<const N: usize, C> RequestPool<N, C> {
     /// `NdisAllocateSpinLock` for the slot states, once the pool sits at its final address.
     pub fn initialize(&self) {
         self.states.initialize();
@@ -44,9 +87,9 @@ impl<const N: usize> RequestPool<N> {
 
     /// Record a created request; false if the pool is full.
     pub fn insert(&mut self, resources: RequestResources) -> bool {
-        match self.resources.iter_mut().find(|slot| slot.is_none()) {
+        match self.resources.iter_mut().find(|slot| slot.request.is_null()) {
             Some(slot) => {
-                *slot = Some(resources);
+                *slot = resources;
                 true
             }
             None => false,
@@ -54,50 +97,53 @@ impl<const N: usize> RequestPool<N> {
     }
 
     pub fn is_complete(&self) -> bool {
-        self.resources.iter().all(Option::is_some)
+        self.resources.iter().all(|slot| !slot.request.is_null())
     }
 
     /// Take a free slot, if any.
-    pub fn lease(&self) -> Option<Slot<'_, N>> {
+    pub fn lease(&self) -> Option<Slot<'_, N, C>> {
         let mut states = self.states.lock_any();
         let index = (0..N).find(|&index| {
-            states.get(index) == Some(&SlotState::Free)
-                && self.resources.get(index).is_some_and(Option::is_some)
+            states.get(index).is_some_and(|entry| entry.state == SlotState::Free)
+                && self.resources.get(index).is_some_and(|slot| !slot.request.is_null())
         })?;
-        *states.get_mut(index)? = SlotState::Leased;
+        states.get_mut(index)?.state = SlotState::Leased;
         Some(Slot { pool: self, index })
     }
 
     /// The slot of a request KMDF completed: InFlight becomes Leased. None for a request that is
     /// not ours or not in flight (counted by the caller).
-    pub fn completed(&self, request: WdfRequest) -> Option<Slot<'_, N>> {
-        let index =
-            self.resources.iter().position(|slot| slot.is_some_and(|slot| slot.request == request))?;
-        let mut states = self.states.lock_any();
-        let state = states.get_mut(index)?;
-        if *state != SlotState::InFlight {
+    pub fn completed(&self, request: WdfRequest) -> Option<Slot<'_, N, C>> {
+        if request.is_null() {
             return None;
         }
-        *state = SlotState::Leased;
+        let index = self.resources.iter().position(|slot| slot.request == request)?;
+        let mut states = self.states.lock_any();
+        let entry = states.get_mut(index)?;
+        if entry.state != SlotState::InFlight {
+            return None;
+        }
+        entry.state = SlotState::Leased;
         Some(Slot { pool: self, index })
     }
 
     pub fn free(&self) -> usize {
-        self.states.lock_any().iter().filter(|state| **state == SlotState::Free).count()
+        self.states.lock_any().iter().filter(|entry| entry.state == SlotState::Free).count()
     }
 
-    /// No slot is leased or in flight: nobody is filling, sending or finishing a request of this
-    /// pool. A slot a completion routine holds (InFlight → Leased) is still busy: its routine may
-    /// yet indicate receives or complete sends.
+    /// No slot is leased, in flight or handed back: nobody is filling, sending or finishing a
+    /// request of this pool. A slot a completion routine holds (InFlight → Leased) is still busy:
+    /// its routine may yet indicate receives or complete sends.
     pub fn idle(&self) -> bool {
-        self.states.lock_any().iter().all(|state| *state == SlotState::Free)
+        self.states.lock_any().iter().all(|entry| entry.state == SlotState::Free)
     }
 
     /// `WdfRequestCancelSentRequest` on slot `index` if it is in flight. As in
     /// [`RequestPool::cancel_in_flight`], the lock is not held across the call.
     pub fn cancel_if_in_flight(&self, index: usize) {
-        let in_flight = self.states.lock_any().get(index) == Some(&SlotState::InFlight);
-        if in_flight && let Some(Some(resources)) = self.resources.get(index) {
+        let in_flight =
+            self.states.lock_any().get(index).is_some_and(|entry| entry.state == SlotState::InFlight);
+        if in_flight && let Some(resources) = self.resources.get(index) {
             backend::wdf_request_cancel_sent_request(resources.request);
         }
     }
@@ -105,11 +151,10 @@ impl<const N: usize> RequestPool<N> {
     /// `WdfRequestCancelSentRequest` on every request in flight. The lock is not held across the
     /// calls: a completion routine may run inside them.
     pub fn cancel_in_flight(&self) {
-        let states = *self.states.lock_any();
-        for (state, resources) in states.iter().zip(self.resources.iter()) {
-            if *state == SlotState::InFlight
-                && let Some(resources) = resources
-            {
+        for (index, resources) in self.resources.iter().enumerate() {
+            let in_flight =
+                self.states.lock_any().get(index).is_some_and(|entry| entry.state == SlotState::InFlight);
+            if in_flight {
                 backend::wdf_request_cancel_sent_request(resources.request);
             }
         }
@@ -119,32 +164,34 @@ impl<const N: usize> RequestPool<N> {
     /// in flight (after `WdfIoTargetStop` with cancel-sent-I/O).
     pub fn delete(&mut self) {
         for slot in self.resources.iter_mut() {
-            if let Some(resources) = slot.take() {
-                backend::wdf_object_delete(resources.request.into());
-                backend::wdf_object_delete(resources.buffer.memory.into());
-                if let Some(input) = resources.input {
-                    backend::wdf_object_delete(input.memory.into());
-                }
+            let resources = core::mem::replace(slot, RequestResources::zeroed());
+            if resources.request.is_null() {
+                continue;
+            }
+            backend::wdf_object_delete(resources.request.into());
+            backend::wdf_object_delete(resources.buffer.memory.into());
+            if !resources.input.is_none() {
+                backend::wdf_object_delete(resources.input.memory.into());
             }
         }
     }
 
     fn set_state(&self, index: usize, state: SlotState) {
-        if let Some(slot) = self.states.lock_any().get_mut(index) {
-            *slot = state;
+        if let Some(entry) = self.states.lock_any().get_mut(index) {
+            entry.state = state;
         }
     }
 }
 
-/// A leased slot: its owner may use the buffer until it sends or releases the slot.
-pub struct Slot<'a, const N: usize> {
-    pool: &'a RequestPool<N>,
+/// A leased slot: its owner may use the buffer and the context until it sends or releases the slot.
+pub struct Slot<'a, const N: usize, C = ()> {
+    pool: &'a RequestPool<N, C>,
     index: usize,
 }
 
-impl<'a, const N: usize> Slot<'a, N> {
+impl<'a, const N: usize, C> Slot<'a, N, C> {
     fn resources(&self) -> Option<RequestResources> {
-        self.pool.resources.get(self.index).copied().flatten()
+        self.pool.resources.get(self.index).copied().filter(|resources| !resources.request.is_null())
     }
 
     pub fn index(&self) -> usize {
@@ -165,6 +212,27 @@ impl<'a, const N: usize> Slot<'a, N> {
         }
     }
 
+    /// The slot's context. Exclusive: the slot is Leased to this owner. (None only for an index
+    /// outside the pool, which `lease` and `completed` never hand out.)
+    pub fn context(&mut self) -> Option<&mut C> {
+        let context = self.pool.contexts.get(self.index)?.get();
+        // SAFETY: only the holder of this slot reaches `contexts[index]` (the state machine), and
+        // `&mut self` makes the borrow exclusive for its lifetime.
+        Some(unsafe { &mut *context })
+    }
+
+    /// The buffer and the context at once.
+    pub fn parts(&mut self) -> Option<(&mut [u8], &mut C)> {
+        let buffer = match self.resources() {
+            // SAFETY: as in `buffer`.
+            Some(resources) => unsafe { resources.buffer.as_mut_slice() },
+            None => &mut [],
+        };
+        let context = self.pool.contexts.get(self.index)?.get();
+        // SAFETY: as in `context`; the buffer and the context are distinct memory.
+        Some((buffer, unsafe { &mut *context }))
+    }
+
     /// `WdfRequestGetStatus` of the completed request.
     pub fn status(&self) -> NtStatus {
         backend::wdf_request_get_status(self.request())
@@ -180,6 +248,24 @@ impl<'a, const N: usize> Slot<'a, N> {
         self.pool.set_state(self.index, SlotState::Free);
     }
 
+    /// For a completion routine that wants to send this request again: if its sender is still
+    /// inside `WdfRequestSend` (the request completed inline, or on another processor before the
+    /// send returned), the slot goes back to that sender, which sends it again from its loop, and
+    /// None is returned. Otherwise the caller gets the slot to send itself.
+    pub fn hand_back_if_sending(self) -> Option<Self> {
+        let mut states = self.pool.states.lock_any();
+        match states.get_mut(self.index) {
+            Some(entry) if entry.sending => {
+                entry.state = SlotState::HandedBack;
+                None
+            }
+            _ => {
+                drop(states);
+                Some(self)
+            }
+        }
+    }
+
     /// Reuse, format with `format`, set the completion routine and send. On failure the slot stays
     /// leased and comes back with the status.
     fn send(
@@ -189,7 +275,7 @@ impl<'a, const N: usize> Slot<'a, N> {
         context: WdfContext,
         options: Option<&WdfRequestSendOptions>,
         format: impl FnOnce(WdfRequest, WdfBuffer) -> NtStatus,
-    ) -> Result<(), (Self, NtStatus)> {
+    ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
         let Some(resources) = self.resources() else {
             return Err((self, STATUS_INVALID_DEVICE_STATE));
         };
@@ -205,14 +291,53 @@ impl<'a, const N: usize> Slot<'a, N> {
             return Err((self, status));
         }
         backend::wdf_request_set_completion_routine(resources.request, Some(completion), context);
-        // InFlight before the send: the completion routine may run before WdfRequestSend returns.
-        self.pool.set_state(self.index, SlotState::InFlight);
-        if backend::wdf_request_send(resources.request, io_target, options) {
-            Ok(())
-        } else {
-            self.pool.set_state(self.index, SlotState::Leased);
+        // InFlight before the send: the completion routine may run before WdfRequestSend returns
+        // (inline, or on another processor).
+        let this_send = self.start_send();
+        let sent = backend::wdf_request_send(resources.request, io_target, options);
+        let handed_back = {
+            let mut states = self.pool.states.lock_any();
+            match states.get_mut(self.index) {
+                // Completed, released and sent again by another context meanwhile: not ours.
+                Some(entry) if entry.sends != this_send => false,
+                Some(entry) => {
+                    entry.sending = false;
+                    if !sent {
+                        // Not sent: KMDF will not run the completion routine (Doc
+                        // nf-wdfrequest-wdfrequestsend), so the slot is still this sender's.
+                        entry.state = SlotState::Leased;
+                    }
+                    let handed_back = entry.state == SlotState::HandedBack;
+                    if handed_back {
+                        entry.state = SlotState::Leased;
+                    }
+                    handed_back
+                }
+                None => false,
+            }
+        };
+        if !sent {
             let status = backend::wdf_request_get_status(resources.request);
-            Err((self, if nt_success(status) { STATUS_UNSUCCESSFUL } else { status }))
+            return Err((self, if nt_success(status) { STATUS_UNSUCCESSFUL } else { status }));
+        }
+        if handed_back {
+            Ok(Sent::HandedBack(self))
+        } else {
+            // The completion routine owns the slot now (or will): this `Slot` is spent.
+            Ok(Sent::Pending)
+        }
+    }
+
+    /// Leased → InFlight, sending; returns the number of this send.
+    fn start_send(&self) -> u32 {
+        match self.pool.states.lock_any().get_mut(self.index) {
+            Some(entry) => {
+                entry.state = SlotState::InFlight;
+                entry.sending = true;
+                entry.sends = entry.sends.wrapping_add(1);
+                entry.sends
+            }
+            None => 0,
         }
     }
 
@@ -222,7 +347,7 @@ impl<'a, const N: usize> Slot<'a, N> {
         io_target: WdfIoTarget,
         completion: EvtWdfRequestCompletionRoutine,
         context: WdfContext,
-    ) -> Result<(), (Self, NtStatus)> {
+    ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
         // No timeout: a read waits for frames as long as it takes.
         self.send(io_target, completion, context, None, |request, buffer| {
             backend::wdf_io_target_format_request_for_read(io_target, request, buffer.memory)
@@ -238,7 +363,7 @@ impl<'a, const N: usize> Slot<'a, N> {
         timeout_ms: u32,
         completion: EvtWdfRequestCompletionRoutine,
         context: WdfContext,
-    ) -> Result<(), (Self, NtStatus)> {
+    ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
         let options = WdfRequestSendOptions::relative_timeout_ms(timeout_ms);
         self.send(io_target, completion, context, Some(&options), |request, buffer| {
             backend::wdf_io_target_format_request_for_write(io_target, request, buffer.memory, length)
@@ -254,8 +379,10 @@ impl<'a, const N: usize> Slot<'a, N> {
         input: &[u8],
         completion: EvtWdfRequestCompletionRoutine,
         context: WdfContext,
-    ) -> Result<(), (Self, NtStatus)> {
-        let Some(input_buffer) = self.resources().and_then(|resources| resources.input) else {
+    ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
+        let Some(input_buffer) =
+            self.resources().map(|resources| resources.input).filter(|input| !input.is_none())
+        else {
             return Err((self, STATUS_INVALID_DEVICE_STATE));
         };
         // SAFETY: the slot is Leased to this `Slot`; its input buffer is used only by its request,

@@ -11,6 +11,8 @@ use ndis_types::{DISPATCH_LEVEL, Kirql, PASSIVE_LEVEL};
 pub(crate) struct Frame {
     pub(crate) what: &'static str,
     pub(crate) entry_irql: Kirql,
+    /// Where the stack was when the model entered the callback (`stack::stack_pointer`).
+    pub(crate) stack_base: usize,
 }
 
 /// A spin lock that is held, keyed by the address of its `KSPIN_LOCK`.
@@ -286,10 +288,12 @@ impl State {
 impl Inner {
     /// Call into the driver (`f`) as the callback `what`, at `irql`, with no state borrowed.
     pub(crate) fn invoke<R>(&self, what: &'static str, irql: Kirql, f: impl FnOnce() -> R) -> R {
+        let stack_base = crate::stack::stack_pointer();
         let previous = self.with(|st| {
             let previous = st.irql;
+            st.check_nesting(what, st.frames.len());
             st.irql = irql;
-            st.frames.push(Frame { what, entry_irql: irql });
+            st.frames.push(Frame { what, entry_irql: irql, stack_base });
             if st.logging() {
                 st.log(format!("-> {what} at {}", irql_name(irql)));
             }

@@ -974,6 +974,20 @@ impl Inner {
     /// Complete a pending request and run its completion routine at DISPATCH_LEVEL. `seq` must match
     /// the send it completes (a stale scheduled completion is dropped).
     pub(crate) fn complete_request(&self, r: usize, seq: u64, status: NtStatus, information: usize) {
+        self.complete_request_at(r, seq, status, information, DISPATCH_LEVEL);
+    }
+
+    /// Complete a pending request and run its completion routine at `irql`: DISPATCH_LEVEL from a
+    /// DPC, the caller's IRQL when the device completes inside the caller's own call (KMDF runs the
+    /// routine from the IRP's completion, in whatever context completed it).
+    pub(crate) fn complete_request_at(
+        &self,
+        r: usize,
+        seq: u64,
+        status: NtStatus,
+        information: usize,
+        irql: Kirql,
+    ) {
         let call = self.with(|st| {
             let obj = st.kmdf.objects.get(&r)?;
             if obj.deleted {
@@ -1028,7 +1042,7 @@ impl Inner {
                     }
                 }
             }
-            self.invoke("EvtWdfRequestCompletionRoutine", DISPATCH_LEVEL, || {
+            self.invoke("EvtWdfRequestCompletionRoutine", irql, || {
                 // SAFETY: the driver registered this routine for this request with
                 // WdfRequestSetCompletionRoutine; the arguments are the ones KMDF passes.
                 unsafe {
@@ -1050,21 +1064,42 @@ impl Inner {
         options: Option<&WdfRequestSendOptions>,
     ) -> bool {
         let outcome = self.with(|st| st.wdf_request_send_decide(request, target));
+        let r = request.0 as usize;
+        let sender_irql = self.with(|st| st.irql);
+        // What the device below serves inside this send (`InlineService`): this read, or for a
+        // write the peers' reads, their completion routines on this stack at this IRQL. Taken
+        // from the hub now, before a completion routine can reuse `r`.
+        let served = if matches!(outcome, SendOutcome::NotSent) {
+            Vec::new()
+        } else {
+            self.with(|st| st.inline_completions(r))
+        };
         match outcome {
-            SendOutcome::NotSent => false,
+            SendOutcome::NotSent => return false,
             SendOutcome::Sent(None) => {
                 if let Some(options) = options.filter(|o| o.flags & WDF_REQUEST_SEND_OPTION_TIMEOUT != 0) {
-                    self.with(|st| st.arm_send_timeout(request.0 as usize, options.timeout));
+                    self.with(|st| st.arm_send_timeout(r, options.timeout));
                 }
-                true
             }
             SendOutcome::Sent(Some((status, information))) => {
-                let r = request.0 as usize;
-                let seq = self.with(|st| st.kmdf.request(r).seq);
-                self.complete_request(r, seq, status, information);
-                true
+                let (seq, inline) = self.with(|st| (st.kmdf.request(r).seq, st.may_complete_inline()));
+                if inline {
+                    self.complete_request_at(r, seq, status, information, sender_irql);
+                } else {
+                    // Past the nesting bound (already reported): through the scheduler instead.
+                    self.with(|st| {
+                        st.schedule(
+                            std::time::Duration::ZERO,
+                            crate::sched::EventKind::CompleteRequest { request: r, seq, status, information },
+                        )
+                    });
+                }
             }
         }
+        for (served, seq, status, information) in served {
+            self.complete_request_at(served, seq, status, information, sender_irql);
+        }
+        true
     }
 
     pub(crate) fn wdf_request_cancel_sent_request(&self, request: WdfRequest) -> bool {

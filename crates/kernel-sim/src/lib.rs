@@ -37,16 +37,18 @@ mod memory;
 mod ndis;
 mod rng;
 mod sched;
+mod stack;
 mod state;
 mod verifier;
 
 pub use kmdf::{DEVICE_CREATE_APIS, RESTRICTED_DEVICE_APIS};
 pub use lower::{
-    LowerDeviceControl, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_BUFFER_SIZE, STATUS_IO_DEVICE_ERROR, TAP_MAC,
-    WriteCompletion, hub_error_status,
+    InlineService, LowerDeviceControl, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_BUFFER_SIZE,
+    STATUS_IO_DEVICE_ERROR, TAP_MAC, WriteCompletion, hub_error_status,
 };
 pub use ndis::datapath::{NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
+pub use stack::{MAX_NESTED_CALLBACKS, StackBudget};
 pub use verifier::{Violation, rules, tag_string};
 pub use vwire_bus::hub::{Faults, HubError, PortId, WriteReport};
 pub use vwire_proto::PortCounters;
@@ -416,6 +418,25 @@ impl Sim {
     /// other rule (IRQL, locks, exactly-once completion, ownership at indication, leaks) still holds.
     pub fn set_checks(&self, on: bool) {
         self.inner.with(|st| st.checks = on)
+    }
+
+    /// The stack budget `Stack.Budget` holds every callback to (default:
+    /// [`StackBudget::for_this_build`]).
+    pub fn set_stack_budget(&self, budget: StackBudget) {
+        self.inner.with(|st| {
+            st.stack.budget = Some(budget);
+            st.stack.over_budget.clear();
+        })
+    }
+
+    /// The most driver callbacks that were ever on the stack at once (1: no nesting).
+    pub fn deepest_nesting(&self) -> usize {
+        self.inner.with(|st| st.stack.deepest)
+    }
+
+    /// The most stack each driver callback used so far, in bytes, by callback name.
+    pub fn stack_high_water(&self) -> Vec<(&'static str, usize)> {
+        self.inner.with(|st| st.stack.high_water.iter().map(|(k, v)| (*k, *v)).collect())
     }
 
     /// Record the raw batches each adapter writes below (the default; see

@@ -7,7 +7,9 @@
 //! - **read**: parked in FIFO order until the hub has a batch ready for the port; the scheduler
 //!   pumps the hub after every write, after a read arrives, and when delayed frames fall due
 //!   (`Hub::next_ready_time`). The batch is written into the request's memory, information = its
-//!   length. Cancelable unless [`LowerDeviceControl::hold_uncancelable`].
+//!   length. Cancelable unless [`LowerDeviceControl::hold_uncancelable`]. By [`InlineService`], a
+//!   read that finds a batch ready completes inside its own `WdfRequestSend`, and a write serves
+//!   the other ports' first parked reads inside the writer's send, at the sender's IRQL.
 //! - **write**: handed to `Hub::write_batch` when it arrives; completes (seeded: nested inside
 //!   `WdfRequestSend`, or later through the scheduler; or held) with STATUS_SUCCESS and information =
 //!   length, or the error status of [`hub_error_status`].
@@ -62,12 +64,30 @@ pub enum WriteCompletion {
     /// The seed picks, per request, between `Immediate` and `Deferred` (default).
     #[default]
     Seeded,
-    /// Inside `WdfRequestSend` (the completion routine runs nested, at DISPATCH_LEVEL).
+    /// Inside `WdfRequestSend` (the completion routine runs nested, at the sender's IRQL).
     Immediate,
     /// Through the scheduler, a little later.
     Deferred,
     /// Writes are held until [`LowerDeviceControl::complete_writes`] (IOCTLs complete deferred).
     Hold,
+}
+
+/// Whether the port serves reads inside the `WdfRequestSend` that makes them possible, as a bus
+/// driver may (KMDF then runs the miniport's completion routine on the sender's stack, at the
+/// sender's IRQL):
+/// - a read that arrives while the hub has a batch for the port, and is first in the port's queue,
+///   completes inside its own send;
+/// - a write serves the reads parked on the other ports (one per port) inside the write's send:
+///   the peer's receive path runs inside this adapter's send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InlineService {
+    /// The seed decides at each send (default).
+    #[default]
+    Seeded,
+    /// Always, when there is something to serve.
+    Always,
+    /// Never: reads complete from the scheduler (a DPC), as the vwire bus does.
+    Never,
 }
 
 /// A request the port finished but has not completed yet.
@@ -96,6 +116,7 @@ pub(crate) struct LowerDevice {
     pub(crate) ioctls: VecDeque<PendingWrite>,
     pub(crate) link_waits: Vec<LinkWait>,
     pub(crate) write_mode: WriteCompletion,
+    pub(crate) inline_service: InlineService,
     pub(crate) uncancelable: bool,
     /// Synchronous IOCTLs are taken and never answered (a hung bus).
     pub(crate) hold_control_ioctls: bool,
@@ -452,33 +473,74 @@ impl State {
 
     /// The next pending read the hub can complete now, as (request, seq, status, information).
     fn next_read_completion(&mut self) -> Option<(usize, u64, NtStatus, usize)> {
+        (0..self.ndis.adapters.len()).find_map(|i| self.read_completion_for(AdapterId(i)))
+    }
+
+    /// The first read parked on `a`'s port, if the hub can complete it now (taken off the queue).
+    fn read_completion_for(&mut self, a: AdapterId) -> Option<(usize, u64, NtStatus, usize)> {
         let now = ticks(self.now);
-        for i in 0..self.ndis.adapters.len() {
-            let a = AdapterId(i);
-            let lower = &self.adapter(a).lower;
-            let (Some(port), Some(&r)) = (lower.port, lower.reads.front()) else { continue };
-            let seq = self.kmdf.request(r).seq;
-            if let Some(status) = self.adapter_mut(a).lower.fail_reads.pop_front() {
-                self.adapter_mut(a).lower.reads.pop_front();
-                return Some((r, seq, status, 0));
-            }
-            let format = self.kmdf.request(r).format.expect("pending read is formatted");
-            let memory = self.kmdf.memory(format.memory);
-            // SAFETY: the model owns the WDFMEMORY buffer of at least `format.length` bytes, and no
-            // other reference to it exists while the hub fills it.
-            let buf = unsafe { std::slice::from_raw_parts_mut(memory.block.ptr, format.length) };
-            let outcome = match self.hub.hub.read_batch(port, buf, now) {
-                Ok(None) => continue,
-                Ok(Some(n)) => (STATUS_SUCCESS, n),
-                Err(e) => {
-                    self.log(format!("hub: read on port {port:?} failed: {e:?}"));
-                    (hub_error_status(e), 0)
-                }
-            };
+        let lower = &self.adapter(a).lower;
+        let (Some(port), Some(&r)) = (lower.port, lower.reads.front()) else { return None };
+        let seq = self.kmdf.request(r).seq;
+        if let Some(status) = self.adapter_mut(a).lower.fail_reads.pop_front() {
             self.adapter_mut(a).lower.reads.pop_front();
-            return Some((r, seq, outcome.0, outcome.1));
+            return Some((r, seq, status, 0));
         }
-        None
+        let format = self.kmdf.request(r).format.expect("pending read is formatted");
+        let memory = self.kmdf.memory(format.memory);
+        // SAFETY: the model owns the WDFMEMORY buffer of at least `format.length` bytes, and no
+        // other reference to it exists while the hub fills it.
+        let buf = unsafe { std::slice::from_raw_parts_mut(memory.block.ptr, format.length) };
+        let outcome = match self.hub.hub.read_batch(port, buf, now) {
+            Ok(None) => return None,
+            Ok(Some(n)) => (STATUS_SUCCESS, n),
+            Err(e) => {
+                self.log(format!("hub: read on port {port:?} failed: {e:?}"));
+                (hub_error_status(e), 0)
+            }
+        };
+        self.adapter_mut(a).lower.reads.pop_front();
+        self.adapter_mut(a).lower.reads_completed += 1;
+        Some((r, seq, outcome.0, outcome.1))
+    }
+
+    /// Whether the port below `a` serves inline at this send (see [`InlineService`]).
+    pub(crate) fn serves_inline(&mut self, a: AdapterId) -> bool {
+        if !self.may_complete_inline() {
+            return false;
+        }
+        match self.adapter(a).lower.inline_service {
+            InlineService::Always => true,
+            InlineService::Never => false,
+            InlineService::Seeded => self.rng.coin(),
+        }
+    }
+
+    /// What a send of request `r` lets the port complete inside it, by [`InlineService`]: the read
+    /// itself if it is first in its port's queue and a batch is ready, or for a write the first
+    /// read of every other port that has a batch.
+    pub(crate) fn inline_completions(&mut self, r: usize) -> Vec<(usize, u64, NtStatus, usize)> {
+        let Some(format) = self.kmdf.request(r).format else { return Vec::new() };
+        let Some(a) = self.adapter_of_request(r) else { return Vec::new() };
+        match format.kind {
+            IoKind::Read => {
+                let first = self.adapter(a).lower.reads.front() == Some(&r);
+                if first && self.serves_inline(a) {
+                    self.read_completion_for(a).into_iter().collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            IoKind::Write if self.serves_inline(a) => {
+                self.drain_tap();
+                (0..self.ndis.adapters.len())
+                    .map(AdapterId)
+                    .filter(|&peer| peer != a)
+                    .filter_map(|peer| self.read_completion_for(peer))
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// A held link wait whose generation moved on, completed by the hub.
@@ -551,7 +613,6 @@ impl Inner {
                 st.next_read_completion().or_else(|| st.next_link_completion())
             });
             let Some((r, seq, status, information)) = next else { break };
-            self.with(|st| st.adapter_of_request(r).map(|a| st.adapter_mut(a).lower.reads_completed += 1));
             self.complete_request(r, seq, status, information);
             n += 1;
             assert!(n < 10_000_000, "kernel-sim: the hub never runs dry");
@@ -813,6 +874,11 @@ impl LowerDeviceControl<'_> {
 
     pub fn set_write_completion(&self, mode: WriteCompletion) {
         self.sim.inner.with(|st| st.adapter_mut(self.adapter).lower.write_mode = mode);
+    }
+
+    /// Whether the port serves reads inside the send that makes them possible ([`InlineService`]).
+    pub fn set_inline_service(&self, mode: InlineService) {
+        self.sim.inner.with(|st| st.adapter_mut(self.adapter).lower.inline_service = mode);
     }
 
     /// The port takes every synchronous IOCTL (`WdfIoTargetSendInternalIoctlSynchronously`) and

@@ -55,6 +55,8 @@ pub(crate) struct State {
     pub(crate) allocations: u64,
     /// The vwire hub below every adapter, and the model's own tap port on it.
     pub(crate) hub: crate::lower::HubState,
+    /// Stack use measured per callback, and the budget (`Stack.Budget`, `Stack.Recursion`).
+    pub(crate) stack: crate::stack::StackState,
 }
 
 impl State {
@@ -83,6 +85,7 @@ impl State {
             capture: None,
             allocations: 0,
             hub: crate::lower::HubState::new(config.seed),
+            stack: crate::stack::StackState::default(),
         }
     }
 
@@ -134,11 +137,15 @@ impl Inner {
     }
 
     /// Borrow the state for a decision. Never call the driver from inside `f`.
+    /// Every call the driver makes into the model comes through here: the stack is measured
+    /// (`Stack.Budget`) before the state is borrowed.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let sp = crate::stack::stack_pointer();
         let mut st = self
             .st
             .try_borrow_mut()
             .unwrap_or_else(|_| panic!("kernel-sim bug: state re-entered while borrowed"));
+        st.probe_stack(sp);
         f(&mut st)
     }
 }

@@ -106,6 +106,12 @@ pub mod rules {
     pub const MEMORY_NBL_POOL_LEAK: &str = "Memory.NblPoolLeak";
     /// Model addition: an MDL passed to the memory manager that NDIS or the driver never allocated.
     pub const MEMORY_BAD_MDL: &str = "Memory.BadMdl";
+
+    // The kernel stack (`stack.rs`)
+    /// Model addition: the driver used more stack inside one callback than its budget.
+    pub const STACK_BUDGET: &str = "Stack.Budget";
+    /// Model addition: driver callbacks nested deeper than the bound on one stack.
+    pub const STACK_RECURSION: &str = "Stack.Recursion";
 }
 
 impl State {

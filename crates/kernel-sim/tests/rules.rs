@@ -1860,3 +1860,113 @@ fn allocations_count_what_the_driver_asks_for() {
     sim.unload();
     sim.assert_clean();
 }
+
+// ---------------------------------------------------------------------------------------------
+// The kernel stack
+
+#[test]
+fn stack_budget_fires_for_a_large_frame_inside_a_handler() {
+    fresh();
+    let (sim, a) = with_adapter(1);
+    set_hook(|point, _| {
+        if point == "oid" {
+            // A 48 KiB local: twice the whole x64 kernel stack, and over the debug budget too.
+            let big = [0x5Au8; 48 * 1024];
+            std::hint::black_box(&big);
+            let _ = k().ke_get_current_irql();
+        }
+    });
+    let _ = sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    assert!(sim.has_violation(STACK_BUDGET), "{:?}", sim.violations());
+    let (_, used) =
+        sim.stack_high_water().into_iter().find(|(what, _)| *what == "MiniportOidRequest").unwrap();
+    assert!(used >= 48 * 1024, "measured {used}");
+    sim.take_violations();
+    set_hook(|_, _| {});
+    sim.remove_adapter(a);
+}
+
+#[test]
+fn stack_budget_holds_a_correct_handler_and_can_be_tightened() {
+    fresh();
+    let (sim, a) = with_adapter(2);
+    let _ = sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    assert!(!sim.has_violation(STACK_BUDGET));
+    // The same handler against a budget smaller than any real frame: the measurement is real.
+    sim.set_stack_budget(StackBudget(16));
+    let _ = sim.oid_query(a, OID_GEN_RCV_OK, 8);
+    assert!(sim.has_violation(STACK_BUDGET), "{:?}", sim.violations());
+    sim.take_violations();
+    sim.set_stack_budget(StackBudget::for_this_build());
+    sim.remove_adapter(a);
+}
+
+thread_local! {
+    /// Re-sends `resend_inline` still makes.
+    static RESENDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// IRQL of each completion routine `resend_inline` ran at.
+    static COMPLETION_IRQLS: RefCell<Vec<Kirql>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Send the fake adapter's write request with [`resend_inline`] as its completion routine.
+fn send_write_resending(ctx: NdisHandle) -> bool {
+    let (target, write, mem) = first_ad(|a| (a.target, a.write, a.write_mem));
+    let k = k();
+    k.wdf_request_reuse(write, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+    assert!(nt_success(k.wdf_io_target_format_request_for_write(target, write, mem, 60)));
+    k.wdf_request_set_completion_routine(write, Some(resend_inline), WdfContext(ctx.0));
+    k.wdf_request_send(write, target, None)
+}
+
+/// A completion routine that sends its request again from inside itself: a device that completes
+/// inline turns that into recursion.
+unsafe extern "C" fn resend_inline(_: WdfRequest, _: WdfIoTarget, _: *mut c_void, context: WdfContext) {
+    COMPLETION_IRQLS.with(|irqls| irqls.borrow_mut().push(k().ke_get_current_irql()));
+    let left = RESENDS.with(|n| n.replace(n.get().saturating_sub(1)));
+    if left > 0 {
+        send_write_resending(NdisHandle(context.0));
+    }
+}
+
+#[test]
+fn stack_recursion_fires_when_a_completion_routine_resends_inline() {
+    fresh();
+    let (sim, a) = with_adapter(3);
+    sim.lower(a).set_write_completion(WriteCompletion::Immediate);
+    RESENDS.with(|n| n.set(20));
+    COMPLETION_IRQLS.with(|irqls| irqls.borrow_mut().clear());
+    assert!(send_write_resending(adapter_ctx()));
+    sim.run_until_idle();
+    assert!(
+        sim.has_violation(STACK_RECURSION),
+        "deepest {} {:?} {:?}",
+        sim.deepest_nesting(),
+        RESENDS.with(|n| n.get()),
+        sim.violations()
+    );
+    // Past the bound the model stops completing inline, so the chain ends instead of the stack.
+    assert_eq!(sim.deepest_nesting(), MAX_NESTED_CALLBACKS + 1);
+    assert_eq!(RESENDS.with(|n| n.get()), 0, "every re-send still went through");
+    sim.take_violations();
+    sim.remove_adapter(a);
+}
+
+#[test]
+fn an_inline_completion_runs_at_the_senders_irql() {
+    fresh();
+    let (sim, a) = with_adapter(4);
+    sim.lower(a).set_write_completion(WriteCompletion::Immediate);
+    RESENDS.with(|n| n.set(0));
+    COMPLETION_IRQLS.with(|irqls| irqls.borrow_mut().clear());
+    // The test calls at PASSIVE_LEVEL: KMDF runs the routine of a request completed inside
+    // WdfRequestSend in the sender's context, so at PASSIVE_LEVEL too.
+    assert_eq!(sim.current_irql(), PASSIVE_LEVEL);
+    assert!(send_write_resending(adapter_ctx()));
+    assert_eq!(COMPLETION_IRQLS.with(|irqls| irqls.borrow().clone()), vec![PASSIVE_LEVEL]);
+    // Deferred, it runs from a DPC.
+    sim.lower(a).set_write_completion(WriteCompletion::Deferred);
+    assert!(send_write_resending(adapter_ctx()));
+    sim.run_until_idle();
+    assert_eq!(COMPLETION_IRQLS.with(|irqls| irqls.borrow().clone()), vec![PASSIVE_LEVEL, DISPATCH_LEVEL]);
+    sim.remove_adapter(a);
+}

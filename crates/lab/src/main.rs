@@ -1,6 +1,7 @@
 //! `miniport-lab`: see the crate documentation and the README.
 
 use clap::{Parser, Subcommand};
+use kernel_sim::InlineService;
 use miniport_lab::faults::FaultSpec;
 use miniport_lab::run::{RunOptions, run, summary};
 use std::path::PathBuf;
@@ -17,6 +18,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Inline {
+    Seeded,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand)]
@@ -50,6 +58,11 @@ enum Cmd {
         /// No progress lines on stderr.
         #[arg(long, short)]
         quiet: bool,
+        /// Whether the ports below complete reads inside the sends that make them ready (a
+        /// peer's receive path then runs inside this adapter's send): per send by the seed, always
+        /// or never.
+        #[arg(long, value_enum, default_value_t = Inline::Seeded)]
+        inline: Inline,
     },
     /// The data path alone: frames from adapter A through the driver and the hub to adapter B's
     /// upper edge and back, verification off, against a copy baseline.
@@ -65,7 +78,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Cmd::Run { adapters, seconds, seed, faults, pcap, json, tap, quiet } => {
+        Cmd::Run { adapters, seconds, seed, faults, pcap, json, tap, quiet, inline } => {
             let faults = match FaultSpec::parse(&faults) {
                 Ok(f) => f,
                 Err(e) => {
@@ -81,7 +94,13 @@ fn main() -> ExitCode {
                     std::process::exit(130);
                 }
             });
-            let opts = RunOptions { adapters, seconds, seed, faults, pcap, progress: !quiet, tap, stop };
+            let inline = match inline {
+                Inline::Seeded => InlineService::Seeded,
+                Inline::Always => InlineService::Always,
+                Inline::Never => InlineService::Never,
+            };
+            let opts =
+                RunOptions { adapters, seconds, seed, faults, pcap, progress: !quiet, tap, stop, inline };
             match run(&opts) {
                 Ok(report) => {
                     if json {

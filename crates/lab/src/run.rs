@@ -6,7 +6,7 @@ use crate::capture::PcapCapture;
 use crate::faults::FaultSpec;
 use crate::stack::Node;
 use crate::tap::Tap;
-use kernel_sim::{AdapterId, NblShape, Sim, SimConfig};
+use kernel_sim::{AdapterId, InlineService, NblShape, Sim, SimConfig};
 use ndis_types::oid::*;
 use ndis_types::*;
 use serde::Serialize;
@@ -30,6 +30,9 @@ pub struct RunOptions {
     pub tap: bool,
     /// Set by Ctrl-C: stop early (the run still drains, verifies and cleans up).
     pub stop: Arc<AtomicBool>,
+    /// Whether the ports below serve reads inside the sends that make them possible (the
+    /// receive path of one adapter then runs inside another's send); seeded: per send.
+    pub inline: InlineService,
 }
 
 impl Default for RunOptions {
@@ -43,6 +46,7 @@ impl Default for RunOptions {
             progress: false,
             tap: false,
             stop: Arc::new(AtomicBool::new(false)),
+            inline: InlineService::Seeded,
         }
     }
 }
@@ -111,6 +115,9 @@ pub struct Report {
     pub violations: Vec<String>,
     pub leaks: usize,
     pub leak_report: Vec<String>,
+    /// The most driver callbacks ever nested on the model's stack (kernel-sim's bound is
+    /// `MAX_NESTED_CALLBACKS`).
+    pub deepest_nesting: usize,
     pub per_adapter: Vec<AdapterReport>,
     pub tap: Option<TapReport>,
     pub problems: Vec<String>,
@@ -285,7 +292,10 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
     let mut failures = 0;
     while adapters.len() < opts.adapters {
         match sim.add_adapter() {
-            Ok(a) => adapters.push(a),
+            Ok(a) => {
+                sim.lower(a).set_inline_service(opts.inline);
+                adapters.push(a);
+            }
             Err(status) => {
                 // An injected allocation failure failed MiniportInitializeEx; PnP tries another start.
                 failures += 1;
@@ -593,6 +603,7 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
     r.violations = violations.iter().map(|v| v.to_string()).collect();
     r.leak_report = sim.leak_report();
     r.leaks = r.leak_report.len();
+    r.deepest_nesting = sim.deepest_nesting();
     if r.verifier_violations > 0 {
         r.problems.push(format!("{} verifier violation(s)", r.verifier_violations));
     }

@@ -8,6 +8,7 @@
 
 use crate::faults::FaultSpec;
 use crate::run::{RunOptions, run};
+use kernel_sim::InlineService;
 use pcap_file::DataLink;
 use pcap_file::pcap::PcapReader;
 use serde_json::Value;
@@ -319,6 +320,22 @@ fn multi_nb_nbls_straddling_writes_complete_once() {
                     "seed {seed}, {frames} frames: MiniportSendNetBufferLists never returned (drain_sends spins)"
                 ),
             }
+        }
+    }
+}
+
+/// Every read served inside the send that made it ready: the peers' receive paths run inside
+/// each other's sends, and the run still verifies every byte within the nesting bound.
+#[test]
+fn run_with_inline_service_verifies_every_byte_within_the_nesting_bound() {
+    for (inline, seed) in [(InlineService::Always, 21), (InlineService::Never, 22)] {
+        let opts = RunOptions { inline, ..options(1.0, seed, 2, "none", None) };
+        let (ok, json) = run_json(&opts);
+        check_clean_run(ok, &json, 2, seed);
+        let deepest = u(&json, "deepest_nesting");
+        assert!(deepest as usize <= kernel_sim::MAX_NESTED_CALLBACKS, "{json}");
+        if inline == InlineService::Always {
+            assert!(deepest >= 2, "a peer's read completed inside a send: {json}");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Opaque OS handles. Driver code never looks inside one; on Windows each is the pointer the OS
 //! handed out, on the host it is a token the kernel model minted. All are `#[repr(transparent)]`
-//! over a pointer, so they are ABI-identical to the C handle types in callback signatures.
+//! over a pointer, so they are ABI-identical to the C handle types in callback signatures, and
+//! all-zero is the NULL handle (`Zeroable`).
 #![allow(unsafe_code)]
 
 use core::ffi::c_void;
@@ -10,7 +11,7 @@ macro_rules! opaque_handle {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[repr(transparent)]
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, bytemuck::Zeroable)]
         pub struct $name(pub *mut c_void);
 
         impl $name {

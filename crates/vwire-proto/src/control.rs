@@ -346,7 +346,8 @@ impl PacketFilter {
 /// | 8 | 6 × `count` | addresses |
 ///
 /// In memory it is a fixed-capacity list; the fields are private so the limits hold for every value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// All-zero is the empty list (`Zeroable`), so a driver can hold one in zeroed pool memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Zeroable)]
 pub struct MulticastList {
     count: u16,
     /// Entries at `count..` are always zero, so the derived equality compares lists.

@@ -1,0 +1,97 @@
+//! A device below that completes inside `WdfRequestSend`, as a bus driver may: the miniport's
+//! completion routines then run on the sender's stack, at the sender's IRQL. The driver must not
+//! let that nest without bound (kernel-sim's `Stack.Recursion`, `MAX_NESTED_CALLBACKS`): a read
+//! that completes inline is sent again from its sender's loop, not from inside its own completion.
+
+mod common;
+
+use kernel_sim::{AdapterId, InlineService, NblShape, Sim, WriteCompletion};
+use ndis_types::oid::*;
+use ndis_types::*;
+
+const FILTER: u32 = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+
+fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
+    sim.general_attributes(adapter).unwrap().current_mac_address[..6].try_into().unwrap()
+}
+
+fn two_running(seed: u64) -> (Sim, AdapterId, AdapterId) {
+    let (sim, adapters) = common::with_adapters(seed, 2);
+    for &adapter in &adapters {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let status = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes()).status;
+        assert_eq!(status, NDIS_STATUS_SUCCESS);
+    }
+    (sim, adapters[0], adapters[1])
+}
+
+fn frames_to(destination: [u8; 6], source: [u8; 6], count: usize, length: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|i| {
+            let mut frame = vec![i as u8; length];
+            frame[..6].copy_from_slice(&destination);
+            frame[6..12].copy_from_slice(&source);
+            frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+            frame
+        })
+        .collect()
+}
+
+/// Batches pile up below a paused adapter; when it restarts, every read it sends finds one ready
+/// and completes inside `WdfRequestSend`. Each completion hands its read back to the sender's
+/// loop: however many batches wait, the stack holds restart and one completion routine.
+#[test]
+fn reads_that_complete_inline_are_resent_from_a_loop_not_nested() {
+    let (sim, a, b) = two_running(11);
+    let status = sim.pause(b);
+    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
+    sim.run_until_idle();
+    let frames = frames_to(mac(&sim, b), mac(&sim, a), 200, 1514);
+    let sent = sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert!(sim.hub_pending_frames(b) >= 150, "batches wait below the paused adapter");
+
+    sim.lower(b).set_inline_service(InlineService::Always);
+    assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
+    let before_idle = sim.lower(b).reads_completed();
+    assert!(before_idle >= 10, "the batches were served inside the restart's sends ({before_idle})");
+    assert_eq!(sim.deepest_nesting(), 2, "MiniportRestartEx -> one read completion routine, never deeper");
+    sim.run_until_idle();
+    assert!(!sim.received_frames(b).is_empty());
+    sim.remove_adapter(a);
+    sim.remove_adapter(b);
+    sim.unload();
+    sim.assert_clean();
+}
+
+/// A write serves the peer's parked read inside the writer's send (the vwire bus once did this):
+/// the peer's receive path runs inside this adapter's `MiniportSendNetBufferLists`. Traffic both
+/// ways, every write completing inline too, stays within the nesting bound.
+#[test]
+fn a_peer_served_inside_a_write_stays_within_the_nesting_bound() {
+    let (sim, a, b) = two_running(12);
+    for adapter in [a, b] {
+        sim.lower(adapter).set_inline_service(InlineService::Always);
+        sim.lower(adapter).set_write_completion(WriteCompletion::Immediate);
+    }
+    let one = frames_to(mac(&sim, b), mac(&sim, a), 1, 60);
+    sim.send_frames(a, &one, NblShape::default());
+    assert_eq!(sim.received_frames(b).len(), 1, "delivered inside the send, before any DPC ran");
+    assert!(sim.deepest_nesting() >= 2);
+    for round in 0..50 {
+        let (from, to) = if round % 2 == 0 { (a, b) } else { (b, a) };
+        let frames = frames_to(mac(&sim, to), mac(&sim, from), 1 + round % 7, 60 + round * 29);
+        sim.send_frames(from, &frames, NblShape::default());
+    }
+    sim.run_until_idle();
+    assert!(sim.deepest_nesting() <= kernel_sim::MAX_NESTED_CALLBACKS);
+    assert_eq!(
+        sim.received_frames(a).len() + sim.received_frames(b).len(),
+        1 + (0..50).map(|r| 1 + r % 7).sum::<usize>()
+    );
+    sim.remove_adapter(a);
+    sim.remove_adapter(b);
+    sim.unload();
+    sim.assert_clean();
+}
