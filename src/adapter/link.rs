@@ -51,15 +51,16 @@ impl Adapter {
         let Some(slot) = self.lower.link.lease() else {
             return;
         };
-        let (allowed, generation) = {
-            let state = self.state.lock_any();
-            (self.may_use_device(&state), state.link.generation)
-        };
-        if !allowed {
-            slot.release();
-            return;
+        match self.link_watch_generation() {
+            Some(generation) => self.send_link_wait(slot, generation),
+            None => slot.release(),
         }
-        self.send_link_wait(slot, generation);
+    }
+
+    /// The generation a new link watch waits past, or None when nothing may go below.
+    fn link_watch_generation(&self) -> Option<u32> {
+        let state = self.state.lock_any();
+        self.may_use_device(&state).then_some(state.link.generation)
     }
 
     /// Send the watch for changes after `known_generation`. If it completes inline and its
@@ -81,14 +82,10 @@ impl Adapter {
             ) {
                 Ok(Sent::Pending) => return,
                 Ok(Sent::HandedBack(again)) => {
-                    let (allowed, generation) = {
-                        let state = self.state.lock_any();
-                        (self.may_use_device(&state), state.link.generation)
-                    };
-                    if !allowed {
+                    let Some(generation) = self.link_watch_generation() else {
                         again.release();
                         return;
-                    }
+                    };
                     slot = again;
                     known_generation = generation;
                 }
