@@ -95,3 +95,31 @@ fn a_peer_served_inside_a_write_stays_within_the_nesting_bound() {
     sim.unload();
     sim.assert_clean();
 }
+
+/// The link changed between initialize and restart: the watch restart sends names a generation the
+/// port has left behind, so it completes inside its own `WdfRequestSend`. Its completion routine
+/// reports the change and hands the watch back; restart's loop sends it again for the new
+/// generation, and the next change is reported too.
+#[test]
+fn a_link_watch_that_completes_inline_is_resent_from_the_senders_loop() {
+    use ndis_types::miniport::{
+        MEDIA_CONNECT_STATE_CONNECTED as CONNECTED, MEDIA_CONNECT_STATE_DISCONNECTED as DISCONNECTED,
+    };
+    let (sim, adapters) = common::with_adapters(13, 1);
+    let a = adapters[0];
+    sim.lower(a).set_write_completion(WriteCompletion::Immediate);
+    sim.lower(a).set_link(false);
+    let link_states = |sim: &Sim| -> Vec<i32> {
+        sim.status_indications(a).iter().filter_map(|s| s.link_state).map(|(connect, ..)| connect).collect()
+    };
+    assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+    assert_eq!(link_states(&sim), vec![DISCONNECTED], "reported inside the restart");
+    assert_eq!(sim.lower(a).pending_ioctls(), 1, "the watch is pending again, for the new generation");
+    assert_eq!(sim.deepest_nesting(), 2);
+    sim.lower(a).set_link(true);
+    sim.run_until_idle();
+    assert_eq!(link_states(&sim), vec![DISCONNECTED, CONNECTED]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
