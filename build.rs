@@ -39,8 +39,9 @@ mod windows {
     /// `NET_IF_*`; ipifcons.h: `IF_TYPE_*`; xfilter.h: `ETH_LENGTH_OF_ADDRESS`; the rest for the
     /// offload, NDK and 802.11 structures). Everything else (ntddk, wdm, wdf) is NOT re-emitted:
     /// those types come from wdk-sys through the `pub use wdk_sys::*;` line (why `pub`: at the
-    /// `raw_line` below), much as wdk-sys's own subset modules `use crate::types::*;`. If a future WDK makes an NDIS declaration depend on a header missing here, the Windows
-    /// build fails with an unresolved type: add that header's name to this list.
+    /// `raw_line` below), much as wdk-sys's own subset modules `use crate::types::*;`. If a future
+    /// WDK makes an NDIS declaration depend on a header missing here, the Windows build fails with
+    /// an unresolved type: add that header's name to this list.
     /// bindgen anchors the regex to the whole path (as in wdk-sys's `(?i).*wdf.*`).
     ///
     /// `qos`: ndis.h includes `<qos.h>` unconditionally (WDK 10.0.22621 km/ndis.h:13663) and uses
@@ -50,7 +51,7 @@ mod windows {
                                    |nldef|in6addr|inaddr|ws2def|ws2ipdef|mstcpip|ndkpi|ndkinfo\
                                    |netioddk|netdma|windot11|wlantypes|wwan|nettypes|qos).*";
 
-    /// NDIS unions whose only member is an MS-extension unnamed member of a *named* type
+    /// Legacy NDIS unions whose data arm is an MS-extension unnamed member of a *named* type
     /// (`NET_BUFFER_DATA;` in `NET_BUFFER_HEADER`, km/ndis/nbl.h:53-62; `NET_BUFFER_LIST_DATA;` in
     /// `NET_BUFFER_LIST_HEADER`, km/ndis/nbl.h:159-167; the `#else` of `#ifdef __cplusplus`, and
     /// ndis.h defines `NDIS_INCLUDE_LEGACY_NAMES`, km/ndis.h:259). bindgen 0.73.2 makes an unnamed
@@ -78,7 +79,7 @@ mod windows {
     /// wdk-sys's own bindgen output, which derives `Copy` for plain C data; if a WDK ever makes an
     /// NDIS type hold a non-`Copy` wdk-sys type by value, the derive fails to compile (E0204)
     /// instead of silently changing a layout. Only `Copy` is answered: `Debug`/`Default` keep
-    /// bindgen's default (a manual zeroing `Default`, no `Debug`), which is what wdk-sys does too.
+    /// bindgen's default for such types (a manual zeroing `Default`, no `Debug`).
     #[derive(Debug)]
     struct NonEmittedTypesAreCopy;
 

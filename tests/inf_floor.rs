@@ -90,11 +90,12 @@ fn kmdf_version() -> (u32, u32) {
 fn required_build() -> (u32, String) {
     let (major, minor) = kmdf_version();
     assert_eq!(major, 1, "KMDF major version {major}: only KMDF 1.x is known here");
-    let &(_, kmdf_build, release) = KMDF_FIRST_BUILD
-        .iter()
-        .find(|(m, _, _)| *m == minor)
-        .unwrap_or_else(|| {
-            panic!("KMDF 1.{minor} is not in KMDF_FIRST_BUILD: add its first Windows build from the KMDF version history page")
+    let &(_, kmdf_build, release) =
+        KMDF_FIRST_BUILD.iter().find(|(m, _, _)| *m == minor).unwrap_or_else(|| {
+            panic!(
+                "KMDF 1.{minor} is not in KMDF_FIRST_BUILD: \
+                 add its first Windows build from the KMDF version history page"
+            )
         });
     if kmdf_build >= EX_ALLOCATE_POOL2_BUILD {
         (kmdf_build, format!("KMDF 1.{minor} is in-box from {release} (build {kmdf_build})"))
@@ -168,10 +169,14 @@ fn every_inx_decoration_is_at_or_above_the_os_floor() {
                 assert_eq!(
                     (major, minor),
                     (Some(10), Some(0)),
-                    "{inx}: `{decoration}` must target Windows 10.0 (the KMDF and ExAllocatePool2 floors are Windows 10 builds)"
+                    "{inx}: `{decoration}` must target Windows 10.0 \
+                     (the KMDF and ExAllocatePool2 floors are Windows 10 builds)"
                 );
                 let build = build.unwrap_or_else(|| {
-                    panic!("{inx}: `{decoration}` has no BuildNumber, so it installs on every Windows 10 build; {why}")
+                    panic!(
+                        "{inx}: `{decoration}` has no BuildNumber, \
+                         so it installs on every Windows 10 build; {why}"
+                    )
                 });
                 assert!(
                     build >= floor,
