@@ -23,10 +23,11 @@ mod windows {
     use wdk_build::{ApiSubset, BuilderExt, Config};
 
     /// `NTDDI_VERSION`, `_WIN32_WINNT` and `WINVER` for the NDIS bindgen run (wdk-build defines none,
-    /// wdk-rs-facts.md §2 and §4 trap 2). `NTDDI_WIN10_VB` (0x0A000008) is the newest DDI level
-    /// Windows 10 22H2 (build 19045, a 20H1/VB servicing release) implements; Windows 11 implements
-    /// it too. Declaring the DDI level of the oldest supported OS keeps newer-only declarations out of
-    /// the bindings, so the driver cannot import a routine Windows 10 22H2 lacks. ndis.h only demands
+    /// wdk-rs-facts.md §2 and §4 trap 2). `NTDDI_WIN10_VB` (0x0A000008, shared/sdkddkver.h:156, next
+    /// after `NTDDI_WIN10_19H1`) is the DDI level of Windows 10 2004 (build 19041, the INFs' OS
+    /// floor), which its servicing releases up to 22H2 (build 19045) keep; Windows 11 implements it
+    /// too. Declaring the DDI level of the oldest supported OS keeps newer-only declarations out of
+    /// the bindings, so the driver cannot import a routine Windows 10 2004 lacks. ndis.h only demands
     /// `NTDDI_VERSION >= NTDDI_WIN8` for an NDIS 6.30 miniport (W:km/ndis.h, "Wrong NDIS or DDI
     /// version specified").
     const NTDDI_VERSION: &str = "0x0A000008";
