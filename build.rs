@@ -19,13 +19,15 @@ mod windows {
     use std::fs;
     use std::path::{Path, PathBuf};
 
+    use bindgen::callbacks::{DeriveTrait, ImplementsTrait, ParseCallbacks};
     use wdk_build::{ApiSubset, BuilderExt, Config};
 
     /// `NTDDI_VERSION`, `_WIN32_WINNT` and `WINVER` for the NDIS bindgen run (wdk-build defines none,
-    /// wdk-rs-facts.md §2 and §4 trap 2). `NTDDI_WIN10_VB` (0x0A000008) is the newest DDI level
-    /// Windows 10 22H2 (build 19045, a 20H1/VB servicing release) implements; Windows 11 implements
-    /// it too. Declaring the DDI level of the oldest supported OS keeps newer-only declarations out of
-    /// the bindings, so the driver cannot import a routine Windows 10 22H2 lacks. ndis.h only demands
+    /// wdk-rs-facts.md §2 and §4 trap 2). `NTDDI_WIN10_VB` (0x0A000008, shared/sdkddkver.h:156, next
+    /// after `NTDDI_WIN10_19H1`) is the DDI level of Windows 10 2004 (build 19041, the INFs' OS
+    /// floor), which its servicing releases up to 22H2 (build 19045) keep; Windows 11 implements it
+    /// too. Declaring the DDI level of the oldest supported OS keeps newer-only declarations out of
+    /// the bindings, so the driver cannot import a routine Windows 10 2004 lacks. ndis.h only demands
     /// `NTDDI_VERSION >= NTDDI_WIN8` for an NDIS 6.30 miniport (W:km/ndis.h, "Wrong NDIS or DDI
     /// version specified").
     const NTDDI_VERSION: &str = "0x0A000008";
@@ -37,13 +39,60 @@ mod windows {
     /// ndis.h pulls in for types it uses and that Base/Wdf do not (ifdef.h: `NET_LUID`,
     /// `NET_IF_*`; ipifcons.h: `IF_TYPE_*`; xfilter.h: `ETH_LENGTH_OF_ADDRESS`; the rest for the
     /// offload, NDK and 802.11 structures). Everything else (ntddk, wdm, wdf) is NOT re-emitted:
-    /// those types come from wdk-sys through `use wdk_sys::*;`, the way wdk-sys's own subset modules
-    /// do it. If a future WDK makes an NDIS declaration depend on a header missing here, the Windows
-    /// build fails with an unresolved type: add that header's name to this list.
+    /// those types come from wdk-sys through the `pub use wdk_sys::*;` line (why `pub`: at the
+    /// `raw_line` below), much as wdk-sys's own subset modules `use crate::types::*;`. If a future
+    /// WDK makes an NDIS declaration depend on a header missing here, the Windows build fails with
+    /// an unresolved type: add that header's name to this list.
     /// bindgen anchors the regex to the whole path (as in wdk-sys's `(?i).*wdf.*`).
+    ///
+    /// `qos`: ndis.h includes `<qos.h>` unconditionally (WDK 10.0.22621 km/ndis.h:13663) and uses
+    /// its `FLOWSPEC` by value in `CO_CALL_MANAGER_PARAMETERS` (km/ndis.h:13672-13677); wdk-sys does
+    /// not bind qos.h, so without it the bindings name a type that exists nowhere (E0425).
     const ALLOWLIST_FILES: &str = "(?i).*(ndis|netpnp|wdfminiport|ifdef|ipifcons|xfilter|netiodef\
                                    |nldef|in6addr|inaddr|ws2def|ws2ipdef|mstcpip|ndkpi|ndkinfo\
-                                   |netioddk|netdma|windot11|wlantypes|wwan|nettypes).*";
+                                   |netioddk|netdma|windot11|wlantypes|wwan|nettypes|qos).*";
+
+    /// Legacy NDIS unions whose data arm is an MS-extension unnamed member of a *named* type
+    /// (`NET_BUFFER_DATA;` in `NET_BUFFER_HEADER`, km/ndis/nbl.h:53-62; `NET_BUFFER_LIST_DATA;` in
+    /// `NET_BUFFER_LIST_HEADER`, km/ndis/nbl.h:159-167; the `#else` of `#ifdef __cplusplus`, and
+    /// ndis.h defines `NDIS_INCLUDE_LEGACY_NAMES`, km/ndis.h:259). bindgen 0.73.2 makes an unnamed
+    /// field only from an anonymous record *declared* inside the parent (`ir/comp.rs`, the
+    /// `cur.is_anonymous()` branch of `CompInfo::from_ty`), so it drops this member: the union keeps
+    /// only `Link` and, once it is a real Rust union (see [`NonEmittedTypesAreCopy`]),
+    /// `NET_BUFFER_HEADER` is 16 bytes where clang says 48 and bindgen's own layout test fails.
+    /// Opaque, bindgen emits the clang size and alignment as a blob ("Treating a Type as an Opaque
+    /// Blob of Bytes", https://rust-lang.github.io/rust-bindgen/opaque.html), so `NET_BUFFER` and
+    /// `NET_BUFFER_LIST` keep their layout. The driver reads these heads through the named
+    /// `NET_BUFFER_DATA`/`NET_BUFFER_LIST_DATA` and the anonymous members of `NET_BUFFER`/
+    /// `NET_BUFFER_LIST`, never through the legacy unions; `layout.rs` checks the blobs' sizes.
+    const OPAQUE_TYPES: [&str; 2] = ["_NET_BUFFER_HEADER", "_NET_BUFFER_LIST_HEADER"];
+
+    /// Tells bindgen that every type it parses but does not emit is `Copy`.
+    ///
+    /// With `allowlist_recursively(false)`, the wdk-sys types the NDIS declarations use (`ULONG`,
+    /// `MDL`, `SLIST_HEADER`, ...) are not allowlisted, and bindgen's derive analysis asks
+    /// `ParseCallbacks::blocklisted_type_implements_trait` about them; with no answer it assumes
+    /// they do not implement the trait (bindgen 0.73.2 `ir/analysis/derive.rs` `constrain_type`,
+    /// `ir/context.rs` `blocklisted_type_implements_trait`: `unwrap_or(CanDerive::No)`; the
+    /// callback's contract is documented on `bindgen::callbacks::ParseCallbacks`). Every NDIS union
+    /// holding one then becomes a struct of zero-sized `__BindgenUnionField`s (no `Next` field on
+    /// `NET_BUFFER`'s anonymous union: E0609 in `layout.rs`). The answer is true: they are
+    /// wdk-sys's own bindgen output, which derives `Copy` for plain C data; if a WDK ever makes an
+    /// NDIS type hold a non-`Copy` wdk-sys type by value, the derive fails to compile (E0204)
+    /// instead of silently changing a layout. Only `Copy` is answered: `Debug`/`Default` keep
+    /// bindgen's default for such types (a manual zeroing `Default`, no `Debug`).
+    #[derive(Debug)]
+    struct NonEmittedTypesAreCopy;
+
+    impl ParseCallbacks for NonEmittedTypesAreCopy {
+        fn blocklisted_type_implements_trait(
+            &self,
+            _name: &str,
+            derive_trait: DeriveTrait,
+        ) -> Option<ImplementsTrait> {
+            (derive_trait == DeriveTrait::Copy).then_some(ImplementsTrait::Yes)
+        }
+    }
 
     pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         // What `wdk_build::configure_wdk_binary_build()` does (wdk-build 0.6.0 src/lib.rs:
@@ -62,7 +111,11 @@ mod windows {
             patched_ndis_h.display().to_string().replace('\\', "/"),
         );
 
-        let bindings = bindgen::Builder::wdk_default(&config)?
+        let mut builder = bindgen::Builder::wdk_default(&config)?;
+        for opaque in OPAQUE_TYPES {
+            builder = builder.opaque_type(opaque);
+        }
+        let bindings = builder
             .header_contents("ndis-input.h", &header)
             .clang_args([
                 // A KMDF NDIS 6.30 miniport (ndis.h notes; netvmini680.vcxproj uses the same trio).
@@ -75,7 +128,16 @@ mod windows {
             ])
             .allowlist_file(ALLOWLIST_FILES)
             .allowlist_recursively(false)
-            .raw_line("use wdk_sys::*;")
+            // Last, so its answer wins over wdk_default's callbacks (bindgen 0.73.2 `lib.rs`
+            // `last_callback`: the last `Some` answer is used).
+            .parse_callbacks(Box::new(NonEmittedTypesAreCopy))
+            // `pub`: ndis.h re-exports wdk-sys types under NDIS names, e.g. `typedef
+            // KINTERRUPT_MODE NDIS_INTERRUPT_MODE` (km/ndis.h:1151), which bindgen emits as
+            // `pub use self::KINTERRUPT_MODE as NDIS_INTERRUPT_MODE;` (KINTERRUPT_MODE is a
+            // ModuleConsts enum alias). A `pub use` of a name that only a private `use` brought in
+            // is E0365, so the glob import must itself be public. The bindings module is
+            // `pub(crate)`, so nothing leaves the crate this way.
+            .raw_line("pub use wdk_sys::*;")
             .generate()?;
         bindings.write_to_file(out_dir.join("ndis_bindings.rs"))?;
 

@@ -282,9 +282,25 @@ same_fields!(NetBuffer => ndis::NET_BUFFER:
     DataPhysicalAddress,
 );
 // The same head checked through the legacy named type, whose fields have plain names
-// (`NET_BUFFER_DATA`, W:km/ndis/nbl.h:39-51, is the 48-byte head at offset 0 of NET_BUFFER).
+// (`NET_BUFFER_DATA`, W:km/ndis/nbl.h:39-51, is the 48-byte head at offset 0 of NET_BUFFER). Its
+// length union is the MS unnamed member `NET_BUFFER_DATA_LENGTH;` (nbl.h:45-47), which bindgen does
+// not emit (the bindgen limit build.rs's `OPAQUE_TYPES` explains): those bytes are bindgen padding there, so `DataLength` is
+// checked only through NET_BUFFER's anonymous members above.
 same_fields!(NetBuffer => ndis::NET_BUFFER_DATA: Next, CurrentMdl, CurrentMdlOffset, MdlChain, DataOffset);
 const _: () = assert!(size_of::<ndis::NET_BUFFER_DATA>() == offset_of!(NetBuffer, ChecksumBias));
+// `NET_BUFFER_HEADER` (nbl.h:53-62, `union { NET_BUFFER_DATA; SLIST_HEADER Link; }`) is opaque in
+// the bindings (build.rs `OPAQUE_TYPES`): a blob with clang's size and alignment. It is the
+// `NetBufferHeader` arm of NET_BUFFER's first union, so that union, the blob and the mirror's head
+// must all be the 48 bytes of `NET_BUFFER_DATA`, aligned as `SLIST_HEADER` (16 on x64 and ARM64).
+const _: () = assert!(size_of::<ndis::NET_BUFFER_HEADER>() == size_of::<ndis::NET_BUFFER_DATA>());
+const _: () = assert!(align_of::<ndis::NET_BUFFER_HEADER>() == align_of::<wdk_sys::SLIST_HEADER>());
+const _: () = assert!(offset_of!(ndis::NET_BUFFER, __bindgen_anon_1.NetBufferHeader) == 0);
+const _: () = assert!(
+    field_size!(ndis::NET_BUFFER, __bindgen_anon_1.NetBufferHeader) == size_of::<ndis::NET_BUFFER_HEADER>()
+);
+const _: () =
+    assert!(field_size!(ndis::NET_BUFFER, __bindgen_anon_1) == size_of::<ndis::NET_BUFFER_HEADER>());
+const _: () = assert!(size_of::<ndis::NET_BUFFER_HEADER>() == offset_of!(NetBuffer, ChecksumBias));
 // The mirror's fields with no C name: the 4 padding bytes before the 8-aligned length union, the
 // high half of `stDataLength` (the union is `SIZE_T`-wide; `DataLength` is its low half on
 // little-endian x64/ARM64), and the head's tail padding.
@@ -326,6 +342,21 @@ same_fields!(NetBufferList => ndis::NET_BUFFER_LIST:
 );
 // Through the legacy named head (`NET_BUFFER_LIST_DATA`, W:km/ndis/nbl.h:153-157).
 same_fields!(NetBufferList => ndis::NET_BUFFER_LIST_DATA: Next, FirstNetBuffer);
+// `NET_BUFFER_LIST_HEADER` (nbl.h:159-167, `union { NET_BUFFER_LIST_DATA; SLIST_HEADER Link; }`) is
+// opaque like `NET_BUFFER_HEADER` above: the blob, NET_BUFFER_LIST's first union and the mirror's
+// head are one `SLIST_HEADER`-aligned size, at least `NET_BUFFER_LIST_DATA`.
+const _: () = assert!(size_of::<ndis::NET_BUFFER_LIST_HEADER>() >= size_of::<ndis::NET_BUFFER_LIST_DATA>());
+const _: () = assert!(size_of::<ndis::NET_BUFFER_LIST_HEADER>() == size_of::<wdk_sys::SLIST_HEADER>());
+const _: () = assert!(align_of::<ndis::NET_BUFFER_LIST_HEADER>() == align_of::<wdk_sys::SLIST_HEADER>());
+const _: () = assert!(offset_of!(ndis::NET_BUFFER_LIST, __bindgen_anon_1.NetBufferListHeader) == 0);
+const _: () = assert!(
+    field_size!(ndis::NET_BUFFER_LIST, __bindgen_anon_1.NetBufferListHeader)
+        == size_of::<ndis::NET_BUFFER_LIST_HEADER>()
+);
+const _: () = assert!(
+    field_size!(ndis::NET_BUFFER_LIST, __bindgen_anon_1) == size_of::<ndis::NET_BUFFER_LIST_HEADER>()
+);
+const _: () = assert!(size_of::<ndis::NET_BUFFER_LIST_HEADER>() == offset_of!(NetBufferList, Context));
 
 same_layout!(NetBufferListPoolParameters, ndis::NET_BUFFER_LIST_POOL_PARAMETERS);
 same_fields!(NetBufferListPoolParameters => ndis::NET_BUFFER_LIST_POOL_PARAMETERS:
