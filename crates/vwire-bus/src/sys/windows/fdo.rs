@@ -9,11 +9,13 @@
 //! inline in the event's own call. Inline, a write of port A would run port B's read completion
 //! routine, hence B's receive indication and possibly TCP/IP's reply send, which re-enters the bus's
 //! `EvtIoWrite` for B and serves A's reads inline in turn: the two adapters nest inside each other's
-//! `MiniportSendNetBufferLists` without bound and overflow the 24 KiB kernel stack (issue 7). A DPC
-//! runs from the processor's DPC drain, not inside the write that queued it, so each run starts a
-//! fresh chain: DPC -> B's completion -> receive -> reply send -> bus write, which only enqueues the
-//! DPC again and returns (the system removes a DPC from its queue before it calls `EvtDpcFunc`, so
-//! an enqueue during a run queues the next run: ddi wdfdpcenqueue, Remarks).
+//! `MiniportSendNetBufferLists` without bound and overflow the 24 KiB kernel stack (issue 7). The
+//! write only enqueues the DPC; the system runs it at DISPATCH_LEVEL once the processor's IRQL drops
+//! below DISPATCH_LEVEL, not as a call from the write. Its chain (DPC -> B's completion -> receive ->
+//! reply send -> bus write) runs at DISPATCH_LEVEL, where no other DPC can start on that processor,
+//! so the writes in it only enqueue the DPC again and return (the system removes a DPC from its queue
+//! before it calls `EvtDpcFunc`, so an enqueue during a run queues the next run: ddi wdfdpcenqueue,
+//! Remarks). The nesting is one chain deep, whatever the traffic.
 //! - One per bus, not per port: the writer does not have to know which ports its frames reached, one
 //!   run serves every port (`io::serve_parked_reads`), and the DPC never holds a PDO handle, so a
 //!   port's removal needs nothing from it: it reaches a port's read queue only through the port table,
