@@ -6,6 +6,10 @@
 //! same switching, queueing, fault injection and IOCTL dispatch.
 
 #![no_std]
+// The bus runs on the kernel stack (24 KiB on x64, KERNEL_STACK_SIZE 0x6000 in km/ntddk.h), under the
+// miniport's, NDIS's and TCP/IP's frames: a frame above `stack-size-threshold` (clippy.toml, 2048 bytes)
+// is an error. Large objects are built in place in their pool or WDF context memory instead.
+#![deny(clippy::large_stack_frames)]
 
 extern crate alloc;
 

@@ -1,7 +1,53 @@
 //! The bus FDO on the root-enumerated `Root\VWireBus` device: it owns the hub (in its context, under a
 //! WDFSPINLOCK, since every path that touches it runs at <= DISPATCH_LEVEL), the table of ports and
-//! their PDOs, the default child list, the timer that releases delayed frames, and the
-//! administrator's control interface.
+//! their PDOs, the default child list, the serving DPC that completes parked reads, the timer that
+//! releases delayed frames, and the administrator's control interface.
+//!
+//! ## The serving DPC
+//! A parked read that becomes servable because of anything but its own arrival (a peer port's write,
+//! the delivery timer, a changed fault) is completed by [`evt_serve_dpc`], one WDFDPC per bus, never
+//! inline in the event's own call. Inline, a write of port A would run port B's read completion
+//! routine, hence B's receive indication and possibly TCP/IP's reply send, which re-enters the bus's
+//! `EvtIoWrite` for B and serves A's reads inline in turn: the two adapters nest inside each other's
+//! `MiniportSendNetBufferLists` without bound and overflow the 24 KiB kernel stack (issue 7). The
+//! write only enqueues the DPC; the system runs it at DISPATCH_LEVEL once the processor's IRQL drops
+//! below DISPATCH_LEVEL, not as a call from the write. Its chain (DPC -> B's completion -> receive ->
+//! reply send -> bus write) runs at DISPATCH_LEVEL, where no other DPC can start on that processor,
+//! so the writes in it only enqueue the DPC again and return (the system removes a DPC from its queue
+//! before it calls `EvtDpcFunc`, so an enqueue during a run queues the next run: ddi wdfdpcenqueue,
+//! Remarks). The nesting is one chain deep, whatever the traffic.
+//! - One per bus, not per port: the writer does not have to know which ports its frames reached, one
+//!   run serves every port (`io::serve_parked_reads`), and the DPC never holds a PDO handle, so a
+//!   port's removal needs nothing from it: it reaches a port's read queue only through the port table,
+//!   under the spin lock, and the queue's cleanup (`pdo::evt_parked_queue_cleanup`) and the port's
+//!   unplugging (`remove_port`) change that table under the same lock.
+//! - Created in `create` (EvtDriverDeviceAdd), parented to the FDO (mandatory parent, ddi
+//!   wdfdpccreate), with `AutomaticSerialization = FALSE`: the spin lock serializes what it touches.
+//! - Bounded work: a run completes at most one [`Completions`] batch and re-enqueues itself for the
+//!   rest, so no run holds the processor long and other DPCs get their turn.
+//! - Every decision to enqueue it or to arm the timer is made under the spin lock and checks
+//!   `BusState::running_down` ([`BusContext::kick`], [`BusContext::arm_timer`]).
+//! - Still completed inline, by choice: a read's own arrival (`io` module doc); and, from the
+//!   administrator's IOCTLs at PASSIVE_LEVEL, the reads and link waits `remove_port` fails and the
+//!   link waits `set_link` answers. Those run in the administrator's thread with no driver frame
+//!   below them, the miniport sends nothing from a failed completion, and a link wait's completion
+//!   re-sends one wait, which parks (its generation is now current): bounded, and not a peer's write.
+//!
+//! ## Teardown
+//! The DPC enqueues nothing but itself and arms the timer; the timer enqueues the DPC; writers and the
+//! control path enqueue it. So the rundown is explicit, in the FDO's `EvtDeviceSelfManagedIoCleanup`
+//! ([`evt_bus_self_managed_io_cleanup`], PASSIVE_LEVEL): KMDF calls it in the Removed state after every
+//! child PDO has been removed and after the FDO's queues were purged (KMDF `pnpstatemachine.cpp`
+//! `PnpEventRemoved` :2104-2128, "all children are cleaned up before the parent"; then
+//! `FxPkgFdo::PnpEventFdoRemovedOverload`, fxpkgfdo.cpp:1221-1240, -> `PnpEventRemovedCommonCode`,
+//! pnpstatemachine.cpp:1995-2020), and before it deletes the device and so disposes the DPC and
+//! timer. It sets `running_down` under the lock (from then on nothing enqueues the DPC or arms the
+//! timer), stops the timer and waits for its callback (`WdfTimerStop(TRUE)`), then cancels the DPC
+//! and waits for a running one (`WdfDpcCancel(TRUE)`). Parenting is the second line:
+//! the framework deletes the DPC with the device (ddi wdfdpccreate) and its passive-level dispose
+//! flushes queued DPCs (`FxDpc::Dispose` -> `KeFlushQueuedDpcs`, fxdpc.cpp:371-411), but disposal alone
+//! would not order the DPC against the timer it arms (a started timer that is running down is a crash,
+//! `FxTimer::Start`, fxtimer.cpp:557-610).
 //!
 //! Creation follows the toaster dynamic bus `Bus_EvtDeviceAdd` (kmdf-bus-facts.md §1.1): device type,
 //! child-list configuration before `WdfDeviceCreate`, context, default queue for the control IOCTLs,
@@ -18,14 +64,14 @@ use wdk_sys::{
     STATUS_BUFFER_TOO_SMALL, STATUS_CANCELLED, STATUS_DEVICE_NOT_READY, STATUS_INVALID_DEVICE_STATE,
     STATUS_INVALID_PARAMETER, STATUS_NO_SUCH_DEVICE, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_EXISTS,
     STATUS_QUOTA_EXCEEDED, STATUS_SUCCESS, ULONG, WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER,
-    WDF_CHILD_LIST_CONFIG, WDF_NO_OBJECT_ATTRIBUTES, WDFCHILDLIST, WDFDEVICE, WDFOBJECT, WDFQUEUE,
+    WDF_CHILD_LIST_CONFIG, WDF_NO_OBJECT_ATTRIBUTES, WDFCHILDLIST, WDFDEVICE, WDFDPC, WDFOBJECT, WDFQUEUE,
     WDFREQUEST, WDFSPINLOCK, WDFTIMER, call_unsafe_wdf_function_binding,
 };
 
 use super::wdf::{
-    Completions, SpinLockGuard, complete, declare_context_type, io_queue_config_default_queue,
-    object_attributes, object_attributes_with_context, relative_due_time, timer_config, typed_context,
-    wdf_size,
+    Completions, SpinLockGuard, complete, declare_context_type, dpc_config, io_queue_config_default_queue,
+    object_attributes, object_attributes_with_context, pnp_power_event_callbacks, relative_due_time,
+    timer_config, typed_context, wdf_size,
 };
 use super::{TICKS_PER_MICROSECOND, admin_status, hub_status, io, now, pdo};
 use crate::control::{self, AdminRequest, FILE_DEVICE_BUS_EXTENDER, PortAdded, SetFaults, SetLink, port_mac};
@@ -116,6 +162,9 @@ pub(super) struct BusState {
     next_serial: u32,
     /// When the delivery timer is due (hub ticks), if it is armed.
     timer_due: Option<u64>,
+    /// Set once, by the FDO's self-managed I/O cleanup: the DPC is no longer enqueued and the timer no
+    /// longer armed (module doc, "Teardown").
+    running_down: bool,
 }
 
 impl BusState {
@@ -124,14 +173,17 @@ impl BusState {
     }
 }
 
-/// The FDO's context. The framework zeroes it; `create` writes it once before anything else can
-/// reach the device, and `evt_bus_cleanup` drops it. Only `state` changes afterwards, under `lock`.
+/// The FDO's context. The framework zeroes it; `create` writes it once, in place (the port table
+/// alone is 2.5 KiB: never built on the stack), before anything else can reach the device, and
+/// `evt_bus_cleanup` drops it. Only `state` changes afterwards, under `lock`.
 pub(super) struct BusContext {
     /// False in the zeroed memory until `create` has written the rest.
     initialized: bool,
     lock: WDFSPINLOCK,
     child_list: WDFCHILDLIST,
     timer: WDFTIMER,
+    /// The serving DPC (module doc).
+    dpc: WDFDPC,
     state: MaybeUninit<UnsafeCell<BusState>>,
 }
 
@@ -166,9 +218,10 @@ impl BusContext {
         BusGuard { state, _guard: guard }
     }
 
-    /// Arms the delivery timer for hub time `due` if it is not armed for an earlier time.
+    /// Arms the delivery timer for hub time `due` if it is not armed for an earlier time. `state` is
+    /// the locked state: the decision and the call happen under the lock, so none follows the rundown.
     pub(super) fn arm_timer(&self, state: &mut BusState, due: u64, now: u64) {
-        if state.timer_due.is_some_and(|armed| armed <= due) {
+        if state.running_down || state.timer_due.is_some_and(|armed| armed <= due) {
             return;
         }
         state.timer_due = Some(due);
@@ -181,6 +234,19 @@ impl BusContext {
                 relative_due_time(due.saturating_sub(now))
             )
         };
+    }
+
+    /// Enqueues the serving DPC: parked reads may have become servable. Under the lock (`state`), like
+    /// [`Self::arm_timer`]. `WdfDpcEnqueue` (h:wdfdpc.h:130-153) is callable up to HIGH_LEVEL, so
+    /// under a spin lock too, and returns FALSE without queuing it twice if it is queued already
+    /// (ddi wdfdpcenqueue): the queued run serves this event too, since it reads the hub when it runs.
+    pub(super) fn kick(&self, state: &mut BusState) {
+        if state.running_down {
+            return;
+        }
+        // SAFETY: the FDO's live DPC (created in `create`, deleted with the FDO only after the rundown
+        // that sets `running_down`, which the caller's lock orders before or after this).
+        let _newly_queued = unsafe { call_unsafe_wdf_function_binding!(WdfDpcEnqueue, self.dpc) };
     }
 }
 
@@ -209,17 +275,71 @@ fn guid(g: control::Guid) -> GUID {
 }
 
 /// `EvtDriverDeviceAdd`'s work: create the bus FDO.
-pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
+pub(super) fn create(device_init: PWDFDEVICE_INIT) -> NTSTATUS {
+    match create_bus(device_init) {
+        Ok(()) => STATUS_SUCCESS,
+        Err(status) => status,
+    }
+}
+
+/// `NT_SUCCESS` as a `Result`, for `?`.
+fn ok(status: NTSTATUS) -> Result<(), NTSTATUS> {
+    if NT_SUCCESS(status) { Ok(()) } else { Err(status) }
+}
+
+/// The steps of [`create`]. The WDF configuration structures live in the helpers' frames: in one
+/// function they add up past clippy's `large_stack_frames` threshold (lib.rs).
+fn create_bus(device_init: PWDFDEVICE_INIT) -> Result<(), NTSTATUS> {
     // The hub first (its MAC table is its one allocation before ports exist): if the pool refuses,
     // there is no device to undo.
-    let hub = match Hub::try_new(HubConfig { max_ports: MAX_PORTS, ..HubConfig::default() }) {
-        Ok(hub) => hub,
-        Err(error) => return hub_status(error),
-    };
+    let hub = Hub::try_new(HubConfig { max_ports: MAX_PORTS, ..HubConfig::default() }).map_err(hub_status)?;
 
+    // SAFETY: `device_init` is the framework's WDFDEVICE_INIT for this device, not yet consumed;
+    // PASSIVE_LEVEL (EvtDriverDeviceAdd).
+    let fdo = unsafe { create_fdo(device_init) }?;
+    // From here on a failure status makes the framework delete the FDO; `evt_bus_cleanup` then
+    // drops the context only if it was written.
+    let (lock, dpc, timer) = create_fdo_objects(fdo)?;
+
+    // SAFETY: WdfFdoGetDefaultChildList (h:wdffdo.h:497-516) on the FDO just created with a
+    // default child list configuration.
+    let child_list: WDFCHILDLIST =
+        unsafe { call_unsafe_wdf_function_binding!(WdfFdoGetDefaultChildList, fdo) };
+
+    // SAFETY: the FDO was created with this context type.
+    let context = unsafe { typed_context::<BusContext>(fdo.cast(), &BUS_CONTEXT_TYPE) };
+    if context.is_null() {
+        return Err(STATUS_INVALID_DEVICE_STATE);
+    }
+    // SAFETY: the context memory is the FDO's (size_of::<BusContext>() bytes, suitably aligned by the
+    // framework), zeroed and not yet referenced by anyone: no queue, interface or child exists yet.
+    unsafe { init_context(context, lock, child_list, timer, dpc, hub) };
+
+    create_control_interface(fdo)?;
+
+    // The ports the bus starts with, so that two adapters form a network as soon as the bus is
+    // installed (the toaster enumerates its static children at this point, busenum.c:294). Outside a
+    // scan the framework reports them to PnP when the FDO starts. A failure here leaves the bus
+    // without them; ports can still be added through the control interface.
+    // SAFETY: `fdo` is the live FDO whose context was written above.
+    if let Some(bus) = unsafe { BusContext::of(fdo) } {
+        for _ in 0..INITIAL_PORTS {
+            if plug_port(bus).is_err() {
+                break;
+            }
+        }
+    }
+
+    Ok(())
+}
+
+/// The FDO itself: device type, default child list, PnP callbacks, context; `WdfDeviceCreate`.
+///
+/// # Safety
+/// `device_init` is the framework's WDFDEVICE_INIT for this device, not yet consumed; PASSIVE_LEVEL.
+unsafe fn create_fdo(mut device_init: PWDFDEVICE_INIT) -> Result<WDFDEVICE, NTSTATUS> {
     // WdfDeviceInitSetDeviceType (h:wdfdevice.h:3309-3332): DEVICE_TYPE is ULONG.
-    // SAFETY: `device_init` is the framework's WDFDEVICE_INIT for this device, not yet consumed by
-    // WdfDeviceCreate; PASSIVE_LEVEL (EvtDriverDeviceAdd).
+    // SAFETY: `device_init` is the caller's unconsumed WDFDEVICE_INIT; PASSIVE_LEVEL.
     unsafe {
         call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, device_init, FILE_DEVICE_BUS_EXTENDER)
     };
@@ -243,6 +363,20 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
         )
     };
 
+    // EvtDeviceSelfManagedIoCleanup: the rundown of the DPC and the timer (module doc, "Teardown").
+    // WDF_PNPPOWER_EVENT_CALLBACKS_INIT, then WdfDeviceInitSetPnpPowerEventCallbacks (KMDF 1.31
+    // wdfdevice.h:2950-2978) before WdfDeviceCreate; the framework copies the table.
+    let mut pnp_power_callbacks = pnp_power_event_callbacks();
+    pnp_power_callbacks.EvtDeviceSelfManagedIoCleanup = Some(evt_bus_self_managed_io_cleanup);
+    // SAFETY: `device_init` as above; the table is a live local.
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfDeviceInitSetPnpPowerEventCallbacks,
+            device_init,
+            &mut pnp_power_callbacks
+        )
+    };
+
     let mut attributes = object_attributes_with_context(&BUS_CONTEXT_TYPE);
     attributes.EvtCleanupCallback = Some(evt_bus_cleanup);
     let mut fdo: WDFDEVICE = ptr::null_mut();
@@ -251,12 +385,13 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
     let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(WdfDeviceCreate, &mut device_init, &mut attributes, &mut fdo)
     };
-    if !NT_SUCCESS(status) {
-        return status;
-    }
-    // From here on a failure status makes the framework delete the FDO; `evt_bus_cleanup` then
-    // drops the context only if it was written.
+    ok(status)?;
+    Ok(fdo)
+}
 
+/// The FDO's spin lock, serving DPC and delivery timer, all parented to it. The DPC is created before
+/// the timer; the rundown does not rely on that order (module doc, "Teardown").
+fn create_fdo_objects(fdo: WDFDEVICE) -> Result<(WDFSPINLOCK, WDFDPC, WDFTIMER), NTSTATUS> {
     let mut lock_attributes = object_attributes();
     lock_attributes.ParentObject = fdo.cast();
     let mut lock: WDFSPINLOCK = ptr::null_mut();
@@ -265,9 +400,23 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
     // ddi wdfspinlockcreate).
     let status: NTSTATUS =
         unsafe { call_unsafe_wdf_function_binding!(WdfSpinLockCreate, &mut lock_attributes, &mut lock) };
-    if !NT_SUCCESS(status) {
-        return status;
-    }
+    ok(status)?;
+
+    // The serving DPC. WDF_DPC_CONFIG_INIT sets AutomaticSerialization; it is turned off: the spin
+    // lock serializes what the callback touches, and with the device's default synchronization scope
+    // (None) it would have no effect anyway (same rule as for the timer, ddi _WDF_TIMER_CONFIG).
+    let mut dpc_config = dpc_config(Some(evt_serve_dpc));
+    dpc_config.AutomaticSerialization = u8::from(false);
+    let mut dpc_attributes = object_attributes();
+    dpc_attributes.ParentObject = fdo.cast();
+    let mut dpc: WDFDPC = ptr::null_mut();
+    // SAFETY: WdfDpcCreate (h:wdfdpc.h:95-128, <= DISPATCH_LEVEL): config and attributes are live
+    // locals; the parent (mandatory, a device or an object leading to one: ddi wdfdpccreate) is the
+    // FDO, so the framework deletes the DPC with it.
+    let status: NTSTATUS = unsafe {
+        call_unsafe_wdf_function_binding!(WdfDpcCreate, &mut dpc_config, &mut dpc_attributes, &mut dpc)
+    };
+    ok(status)?;
 
     let mut config = timer_config(Some(evt_delivery_timer));
     // The spin lock serializes everything the callback touches; with the device's default
@@ -282,40 +431,13 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
     let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(WdfTimerCreate, &mut config, &mut timer_attributes, &mut timer)
     };
-    if !NT_SUCCESS(status) {
-        return status;
-    }
+    ok(status)?;
+    Ok((lock, dpc, timer))
+}
 
-    // SAFETY: WdfFdoGetDefaultChildList (h:wdffdo.h:497-516) on the FDO just created with a
-    // default child list configuration.
-    let child_list: WDFCHILDLIST =
-        unsafe { call_unsafe_wdf_function_binding!(WdfFdoGetDefaultChildList, fdo) };
-
-    // SAFETY: the FDO was created with this context type.
-    let context = unsafe { typed_context::<BusContext>(fdo.cast(), &BUS_CONTEXT_TYPE) };
-    if context.is_null() {
-        return STATUS_INVALID_DEVICE_STATE;
-    }
-    // SAFETY: the context memory is the FDO's (size_of::<BusContext>() bytes, suitably aligned by the
-    // framework), zeroed and not yet referenced by anyone: no queue, interface or child exists yet.
-    unsafe {
-        ptr::write(
-            context,
-            BusContext {
-                initialized: true,
-                lock,
-                child_list,
-                timer,
-                state: MaybeUninit::new(UnsafeCell::new(BusState {
-                    hub,
-                    slots: [PortSlot::FREE; MAX_PORTS],
-                    next_serial: 0,
-                    timer_due: None,
-                })),
-            },
-        )
-    };
-
+/// The administrator's side: the control queue, the device interface, the children's bus
+/// information.
+fn create_control_interface(fdo: WDFDEVICE) -> Result<(), NTSTATUS> {
     // The control IOCTLs: the default queue, parallel, only EvtIoDeviceControl (toaster busenum.c:
     // 218-252). Its callbacks run at PASSIVE_LEVEL (queue ExecutionLevel, KMDF 1.9+), which the
     // child-list and PnP work of the control path is happiest at.
@@ -335,9 +457,7 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
             ptr::null_mut::<WDFQUEUE>()
         )
     };
-    if !NT_SUCCESS(status) {
-        return status;
-    }
+    ok(status)?;
 
     // Created in EvtDriverDeviceAdd, the interface is enabled at start and disabled at removal
     // (ddi wdfdevicecreatedeviceinterface). Who may open it is the INF's business (DACL in
@@ -348,9 +468,7 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
     let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(WdfDeviceCreateDeviceInterface, fdo, &interface, ptr::null())
     };
-    if !NT_SUCCESS(status) {
-        return status;
-    }
+    ok(status)?;
 
     // What the children get for IRP_MN_QUERY_BUS_INFORMATION (toaster busenum.c:279-283): the bus
     // type GUID is the enumerator GUID of the child IDs; PNPBus, bus 0.
@@ -364,21 +482,48 @@ pub(super) fn create(mut device_init: PWDFDEVICE_INIT) -> NTSTATUS {
     unsafe {
         call_unsafe_wdf_function_binding!(WdfDeviceSetBusInformationForChildren, fdo, &mut bus_information)
     };
+    Ok(())
+}
 
-    // The ports the bus starts with, so that two adapters form a network as soon as the bus is
-    // installed (the toaster enumerates its static children at this point, busenum.c:294). Outside a
-    // scan the framework reports them to PnP when the FDO starts. A failure here leaves the bus
-    // without them; ports can still be added through the control interface.
-    // SAFETY: `fdo` is the live FDO whose context was written above.
-    if let Some(bus) = unsafe { BusContext::of(fdo) } {
-        for _ in 0..INITIAL_PORTS {
-            if plug_port(bus).is_err() {
-                break;
-            }
-        }
+/// Writes the whole [`BusContext`] field by field into the FDO's context memory: built by value it
+/// would be a 2.5 KiB temporary on the stack (the port table), which clippy's `large_stack_frames`
+/// refuses (lib.rs). `initialized` is written last.
+///
+/// # Safety
+/// `context` is the FDO's zeroed, suitably aligned context memory of `size_of::<BusContext>()` bytes,
+/// not yet referenced by anyone.
+unsafe fn init_context(
+    context: *mut BusContext,
+    lock: WDFSPINLOCK,
+    child_list: WDFCHILDLIST,
+    timer: WDFTIMER,
+    dpc: WDFDPC,
+    hub: Hub,
+) {
+    // `MaybeUninit<T>` and `UnsafeCell<T>` have the layout of `T` (both `repr(transparent)`).
+    // SAFETY: (all writes) in-bounds fields of the caller's valid context memory, no reference made.
+    let state = unsafe { ptr::addr_of_mut!((*context).state) }.cast::<BusState>();
+    // SAFETY: as above.
+    unsafe {
+        ptr::addr_of_mut!((*state).hub).write(hub);
+        ptr::addr_of_mut!((*state).next_serial).write(0);
+        ptr::addr_of_mut!((*state).timer_due).write(None);
+        ptr::addr_of_mut!((*state).running_down).write(false);
     }
-
-    STATUS_SUCCESS
+    // SAFETY: as above.
+    let slots = unsafe { ptr::addr_of_mut!((*state).slots) }.cast::<PortSlot>();
+    for index in 0..MAX_PORTS {
+        // SAFETY: `index < MAX_PORTS`, the length of the array `slots` points at.
+        unsafe { slots.add(index).write(PortSlot::FREE) };
+    }
+    // SAFETY: as above.
+    unsafe {
+        ptr::addr_of_mut!((*context).lock).write(lock);
+        ptr::addr_of_mut!((*context).child_list).write(child_list);
+        ptr::addr_of_mut!((*context).timer).write(timer);
+        ptr::addr_of_mut!((*context).dpc).write(dpc);
+        ptr::addr_of_mut!((*context).initialized).write(true);
+    }
 }
 
 /// Ports the bus creates when it starts.
@@ -399,29 +544,65 @@ extern "C" fn evt_bus_cleanup(object: WDFOBJECT) {
     }
 }
 
-/// `EvtTimerFunc` of the delivery timer (<= DISPATCH_LEVEL): a delayed frame has become readable.
+/// `EvtTimerFunc` of the delivery timer (DISPATCH_LEVEL): a delayed frame has become readable. The
+/// serving DPC completes the reads, as for every event other than a read's own arrival.
 extern "C" fn evt_delivery_timer(timer: WDFTIMER) {
     // SAFETY: WdfTimerGetParentObject (h:wdftimer.h:233-252) of the live timer: the FDO.
     let parent: WDFOBJECT = unsafe { call_unsafe_wdf_function_binding!(WdfTimerGetParentObject, timer) };
     // SAFETY: the timer's parent is the live bus FDO (set in `create`).
     let Some(bus) = (unsafe { BusContext::of(parent.cast()) }) else { return };
-    bus.lock().timer_due = None;
-    deliver(bus);
+    let mut state = bus.lock();
+    state.timer_due = None;
+    bus.kick(&mut state);
 }
 
-/// Completes every parked read the hub has a batch for, in as many lock rounds as needed.
-pub(super) fn deliver(bus: &BusContext) {
+/// `EvtDpcFunc` of the serving DPC (`EVT_WDF_DPC`, h:wdfdpc.h:49-64, DISPATCH_LEVEL; module doc):
+/// completes up to one [`Completions`] batch of parked reads the hub has a batch for, and enqueues
+/// itself again if more are waiting. Every call here is allowed at DISPATCH_LEVEL:
+/// `WdfDpcGetParentObject` (any IRQL), `WdfSpinLockAcquire`/`Release` (<= DISPATCH),
+/// `WdfIoQueueRetrieveNextRequest`, `WdfRequestRetrieveOutputBuffer`, `WdfRequestRequeue`,
+/// `WdfRequestCompleteWithInformation`, `WdfTimerStart` (<= DISPATCH, h:wdfio.h:791-816,
+/// h:wdfrequest.h, h:wdftimer.h:173-196), `WdfDpcEnqueue` (<= HIGH), `KeQueryUnbiasedInterruptTime`
+/// (any IRQL).
+extern "C" fn evt_serve_dpc(dpc: WDFDPC) {
+    // SAFETY: WdfDpcGetParentObject (h:wdfdpc.h:186-209) of the live DPC: the FDO.
+    let parent: WDFOBJECT = unsafe { call_unsafe_wdf_function_binding!(WdfDpcGetParentObject, dpc) };
+    // SAFETY: the DPC's parent is the live bus FDO (set in `create`); it outlives the DPC.
+    let Some(bus) = (unsafe { BusContext::of(parent.cast()) }) else { return };
+    let now = now();
     let mut done = Completions::new();
-    loop {
-        let more = {
-            let mut state = bus.lock();
-            io::serve_parked_reads(bus, &mut state, now(), &mut done)
-        };
-        done.complete_all();
-        if !more {
-            break;
+    {
+        let mut guard = bus.lock();
+        let state = &mut *guard;
+        if state.running_down {
+            return;
+        }
+        if io::serve_parked_reads(bus, state, now, &mut done) {
+            // `done` filled up: the rest in the next run, after the other DPCs queued meanwhile.
+            bus.kick(state);
         }
     }
+    // Outside the lock: each completion runs the miniport's completion routine (kmdf-bus-facts.md
+    // §3.4, "Locking"), which may re-send a read (served inline by `io::evt_io_read`, its own
+    // arrival) or a write (which only enqueues this DPC).
+    done.complete_all();
+}
+
+/// `EvtDeviceSelfManagedIoCleanup` of the FDO (KMDF 1.31 wdfdevice.h:955-966, PASSIVE_LEVEL): the
+/// rundown of the serving DPC and the delivery timer (module doc, "Teardown"). The children are
+/// removed and the queues purged already; the FDO's objects are not yet deleted.
+extern "C" fn evt_bus_self_managed_io_cleanup(device: WDFDEVICE) {
+    // SAFETY: the framework passes the bus FDO, which exists until after this returns.
+    let Some(bus) = (unsafe { BusContext::of(device) }) else { return };
+    bus.lock().running_down = true;
+    // From here nothing enqueues the DPC or arms the timer (`kick`, `arm_timer`). A callback that ran
+    // its locked part before the flag may have done either: stop the timer and wait for its callback,
+    // then cancel the DPC and wait for a run in progress (`FxDpc::Cancel`: KeRemoveQueueDpc, and
+    // KeFlushQueuedDpcs if it was not queued, fxdpc.cpp:260-292).
+    // SAFETY: WdfTimerStop (h:wdftimer.h:202-229): the FDO's live timer; Wait = TRUE at PASSIVE_LEVEL.
+    let _was_queued = unsafe { call_unsafe_wdf_function_binding!(WdfTimerStop, bus.timer, u8::from(true)) };
+    // SAFETY: WdfDpcCancel (h:wdfdpc.h:155-184): the FDO's live DPC; Wait = TRUE at PASSIVE_LEVEL.
+    let _was_queued = unsafe { call_unsafe_wdf_function_binding!(WdfDpcCancel, bus.dpc, u8::from(true)) };
 }
 
 /// Moves parked requests of `queue` into `done` with `status` until the queue is empty or `done` is
@@ -688,17 +869,17 @@ fn set_faults(bus: &BusContext, faults: SetFaults) -> (NTSTATUS, usize) {
         fail_writes: faults.fail_writes,
         fail_reads: faults.fail_reads,
     };
-    {
-        let mut guard = bus.lock();
-        let state = &mut *guard;
-        if !state.slot(port).is_some_and(|slot| slot.state != PortState::Unplugged) {
-            return (STATUS_NO_SUCH_DEVICE, 0);
-        }
-        if let Err(error) = state.hub.set_faults(port, hub_faults) {
-            return (hub_status(error), 0);
-        }
+    let mut guard = bus.lock();
+    let state = &mut *guard;
+    if !state.slot(port).is_some_and(|slot| slot.state != PortState::Unplugged) {
+        return (STATUS_NO_SUCH_DEVICE, 0);
     }
-    deliver(bus);
+    if let Err(error) = state.hub.set_faults(port, hub_faults) {
+        return (hub_status(error), 0);
+    }
+    // Reads a lifted stall or a shorter delay made servable: the serving DPC completes them, not this
+    // administrator's thread.
+    bus.kick(state);
     (STATUS_SUCCESS, 0)
 }
 

@@ -3,8 +3,18 @@
 //! - A **read** gets a batch at once if the hub has frames ready for the port; otherwise it is parked
 //!   in the port's manual read queue, under the lock, so a concurrent write cannot slip a batch in
 //!   between the check and the park (the serialhcibus pattern, §3.4).
-//! - A **write** goes to `Hub::write_batch` and completes at once; then every port's parked reads
-//!   that now have a batch are completed ([`serve_parked_reads`]).
+//! - A **write** goes to `Hub::write_batch` and completes at once. If it queued frames for other
+//!   ports, it enqueues the bus's serving DPC, which completes the parked reads that now have a batch
+//!   ([`serve_parked_reads`]; `fdo` module doc): never inline, where the peer's completion routine,
+//!   receive indication and reply send would run inside this port's write and nest without bound.
+//!
+//! Why a read's own inline completion stays: it runs only the sender's own completion routine, inside
+//! the sender's own `WdfRequestSend`, for the request it just sent. A lower driver may complete an IRP
+//! in its dispatch routine, so every sender must already cope with that (IoCallDriver's contract);
+//! the depth it can reach is the sender's to bound (the vwire miniport re-posts its reads through a
+//! trampoline, issue 7 item 3), while a peer's nesting is not visible to the sender at all. Deferring
+//! it too would cost a DPC per read whenever data is waiting, the common case under load, and bound
+//! nothing the sender does not bound already.
 //! - An **internal IOCTL** goes to `Hub::handle_ioctl`; `IOCTL_VWIRE_WAIT_LINK_CHANGE` with nothing new
 //!   is parked in the port's manual link queue until a link change (`fdo::set_link`).
 //!
@@ -99,26 +109,27 @@ pub(super) extern "C" fn evt_io_write(queue: WDFQUEUE, request: WDFREQUEST, _len
         Err(status) => return complete(request, status, 0),
     };
     let now = now();
-    let mut done = Completions::new();
-    let (status, information, more) = {
+    let (status, information) = {
         let mut guard = bus.lock();
         let state = &mut *guard;
         let present = state.slot(port).is_some_and(|slot| slot.state == PortState::Present);
-        let (status, information) = if present {
+        if present {
             match state.hub.write_batch(port, batch, now) {
-                Ok(_report) => (STATUS_SUCCESS, batch.len()),
+                Ok(report) => {
+                    // Copies queued for other ports (ready or delayed): the serving DPC completes
+                    // their parked reads or arms the timer for the delayed ones.
+                    if report.delivered > 0 {
+                        bus.kick(state);
+                    }
+                    (STATUS_SUCCESS, batch.len())
+                }
                 Err(error) => (hub_status(error), 0),
             }
         } else {
             (STATUS_NO_SUCH_DEVICE, 0)
-        };
-        (status, information, serve_parked_reads(bus, state, now, &mut done))
+        }
     };
     complete(request, status, information);
-    done.complete_all();
-    if more {
-        super::fdo::deliver(bus);
-    }
 }
 
 /// `EvtIoInternalDeviceControl` (h:wdfio.h:309-348) of a port's default queue: the vwire control
@@ -209,6 +220,7 @@ unsafe fn read_into(hub: &mut Hub, port: PortId, request: WDFREQUEST, now: u64) 
 /// Under the lock: completes (into `done`) the parked reads of every present port that the hub now
 /// has a batch for, and arms the delivery timer for the earliest delayed frame a parked read waits
 /// for. True if `done` filled up before the walk ended (the caller completes and goes round again).
+/// Called only by the serving DPC (`fdo::evt_serve_dpc`).
 pub(super) fn serve_parked_reads(
     bus: &BusContext,
     state: &mut BusState,

@@ -3,7 +3,7 @@
 //! One module per framework object, as in the Windows-rust-driver-samples echo driver:
 //! - [`driver`]: `DriverEntry` and `EvtDriverDeviceAdd`.
 //! - [`fdo`]: the root-enumerated bus FDO: the hub, its lock, the port table, the child list, the
-//!   administrator's control interface, the delivery timer.
+//!   administrator's control interface, the serving DPC, the delivery timer.
 //! - [`pdo`]: one child PDO per port (`EvtChildListCreateDevice`), its IDs, capabilities, queues, and
 //!   the cleanup that frees the hub port when the PDO is really gone.
 //! - [`io`]: the PDO's reads, writes and internal IOCTLs, served from the hub.

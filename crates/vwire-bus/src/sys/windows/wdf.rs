@@ -13,10 +13,10 @@ use core::ptr;
 
 use wdk_sys::{
     _WDF_EXECUTION_LEVEL, _WDF_IO_QUEUE_DISPATCH_TYPE, _WDF_SYNCHRONIZATION_SCOPE, _WDF_TRI_STATE, NTSTATUS,
-    PCWDF_OBJECT_CONTEXT_TYPE_INFO, PFN_WDF_TIMER, PVOID, ULONG, ULONG_PTR, UNICODE_STRING, USHORT,
-    WDF_DEVICE_PNP_CAPABILITIES, WDF_IO_QUEUE_CONFIG, WDF_IO_QUEUE_DISPATCH_TYPE, WDF_OBJECT_ATTRIBUTES,
-    WDF_OBJECT_CONTEXT_TYPE_INFO, WDF_TIMER_CONFIG, WDFOBJECT, WDFREQUEST, WDFSPINLOCK,
-    call_unsafe_wdf_function_binding,
+    PCWDF_OBJECT_CONTEXT_TYPE_INFO, PFN_WDF_DPC, PFN_WDF_TIMER, PVOID, ULONG, ULONG_PTR, UNICODE_STRING,
+    USHORT, WDF_DEVICE_PNP_CAPABILITIES, WDF_DPC_CONFIG, WDF_IO_QUEUE_CONFIG, WDF_IO_QUEUE_DISPATCH_TYPE,
+    WDF_OBJECT_ATTRIBUTES, WDF_OBJECT_CONTEXT_TYPE_INFO, WDF_PNPPOWER_EVENT_CALLBACKS, WDF_TIMER_CONFIG,
+    WDFOBJECT, WDFREQUEST, WDFSPINLOCK, call_unsafe_wdf_function_binding,
 };
 
 /// `WDF_STRUCTURE_SIZE(T)` = `sizeof(T)` (h:wdffuncenum.h:177-185). Every WDF structure is far below
@@ -148,6 +148,22 @@ pub(super) fn timer_config(evt_timer_func: PFN_WDF_TIMER) -> WDF_TIMER_CONFIG {
         TolerableDelay: 0,
         ..Default::default()
     }
+}
+
+/// `WDF_DPC_CONFIG_INIT(&c, EvtDpcFunc)` (h:wdfdpc.h:81-93): zero, `Size`, `EvtDpcFunc`,
+/// `AutomaticSerialization = TRUE`.
+pub(super) fn dpc_config(evt_dpc_func: PFN_WDF_DPC) -> WDF_DPC_CONFIG {
+    WDF_DPC_CONFIG {
+        Size: wdf_size::<WDF_DPC_CONFIG>(),
+        EvtDpcFunc: evt_dpc_func,
+        AutomaticSerialization: u8::from(true),
+    }
+}
+
+/// `WDF_PNPPOWER_EVENT_CALLBACKS_INIT(&c)` (KMDF 1.31 wdfdevice.h:1257-1265): zero (every callback NULL) and
+/// `Size`.
+pub(super) fn pnp_power_event_callbacks() -> WDF_PNPPOWER_EVENT_CALLBACKS {
+    WDF_PNPPOWER_EVENT_CALLBACKS { Size: wdf_size::<WDF_PNPPOWER_EVENT_CALLBACKS>(), ..Default::default() }
 }
 
 /// `WDF_REL_TIMEOUT_IN_MS`-style relative due time (h:wdfcore.h:57-85): negative, in 100 ns units.
