@@ -46,6 +46,7 @@ fn bring_up(sim: &Sim, dice: &mut Dice) -> AdapterId {
     lower.set_inline_service(dice.pick(&[
         InlineService::Seeded,
         InlineService::Always,
+        InlineService::OwnReads,
         InlineService::Never,
     ]));
     lower.set_write_completion(dice.pick(&[

@@ -84,9 +84,13 @@ pub enum InlineService {
     /// The seed decides at each send (default).
     #[default]
     Seeded,
-    /// Always, when there is something to serve.
+    /// Always, when there is something to serve (a write serving its peers is what the vwire
+    /// bus did before its serving DPC: the stress case).
     Always,
-    /// Never: reads complete from the scheduler (a DPC), as the vwire bus does.
+    /// What the vwire bus does: a read that finds a batch ready completes inside its own send;
+    /// reads a write made ready complete from the scheduler (the bus's serving DPC).
+    OwnReads,
+    /// Never: every read completes from the scheduler (a DPC).
     Never,
 }
 
@@ -504,13 +508,15 @@ impl State {
         Some((r, seq, outcome.0, outcome.1))
     }
 
-    /// Whether the port below `a` serves inline at this send (see [`InlineService`]).
-    pub(crate) fn serves_inline(&mut self, a: AdapterId) -> bool {
+    /// Whether the port below `a` serves inline at this send of a read (`own_read`) or a write
+    /// (see [`InlineService`]).
+    pub(crate) fn serves_inline(&mut self, a: AdapterId, own_read: bool) -> bool {
         if !self.may_complete_inline() {
             return false;
         }
         match self.adapter(a).lower.inline_service {
             InlineService::Always => true,
+            InlineService::OwnReads => own_read,
             InlineService::Never => false,
             InlineService::Seeded => self.rng.coin(),
         }
@@ -525,13 +531,13 @@ impl State {
         match format.kind {
             IoKind::Read => {
                 let first = self.adapter(a).lower.reads.front() == Some(&r);
-                if first && self.serves_inline(a) {
+                if first && self.serves_inline(a, true) {
                     self.read_completion_for(a).into_iter().collect()
                 } else {
                     Vec::new()
                 }
             }
-            IoKind::Write if self.serves_inline(a) => {
+            IoKind::Write if self.serves_inline(a, false) => {
                 self.drain_tap();
                 (0..self.ndis.adapters.len())
                     .map(AdapterId)

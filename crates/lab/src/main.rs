@@ -24,6 +24,7 @@ struct Cli {
 enum Inline {
     Seeded,
     Always,
+    OwnReads,
     Never,
 }
 
@@ -59,8 +60,8 @@ enum Cmd {
         #[arg(long, short)]
         quiet: bool,
         /// Whether the ports below complete reads inside the sends that make them ready (a
-        /// peer's receive path then runs inside this adapter's send): per send by the seed, always
-        /// or never.
+        /// peer's receive path then runs inside this adapter's send): per send by the seed, always,
+        /// only a read's own (as the vwire bus does), or never.
         #[arg(long, value_enum, default_value_t = Inline::Seeded)]
         inline: Inline,
     },
@@ -97,6 +98,7 @@ fn main() -> ExitCode {
             let inline = match inline {
                 Inline::Seeded => InlineService::Seeded,
                 Inline::Always => InlineService::Always,
+                Inline::OwnReads => InlineService::OwnReads,
                 Inline::Never => InlineService::Never,
             };
             let opts =

@@ -328,7 +328,9 @@ fn multi_nb_nbls_straddling_writes_complete_once() {
 /// each other's sends, and the run still verifies every byte within the nesting bound.
 #[test]
 fn run_with_inline_service_verifies_every_byte_within_the_nesting_bound() {
-    for (inline, seed) in [(InlineService::Always, 21), (InlineService::Never, 22)] {
+    for (inline, seed) in
+        [(InlineService::Always, 21), (InlineService::OwnReads, 23), (InlineService::Never, 22)]
+    {
         let opts = RunOptions { inline, ..options(1.0, seed, 2, "none", None) };
         let (ok, json) = run_json(&opts);
         check_clean_run(ok, &json, 2, seed);
