@@ -37,9 +37,16 @@ fn frames_to(destination: [u8; 6], source: [u8; 6], count: usize, length: usize)
         .collect()
 }
 
+/// Reads one call re-sends after inline completions before it hands the rest to the re-post work
+/// item (`datapath::receive::INLINE_READS_PER_SEND`).
+const INLINE_READS_PER_SEND: usize = 8;
+
 /// Batches pile up below a paused adapter; when it restarts, every read it sends finds one ready
 /// and completes inside `WdfRequestSend`. Each completion hands its read back to the sender's
-/// loop: however many batches wait, the stack holds restart and one completion routine.
+/// loop: however many batches wait, the stack holds restart and one completion routine. And the
+/// loop is bounded in time too: after `INLINE_READS_PER_SEND` inline completions the rest is
+/// posted by a work item at PASSIVE_LEVEL, so a device that never runs dry (other processors
+/// filling it) cannot hold one call forever.
 #[test]
 fn reads_that_complete_inline_are_resent_from_a_loop_not_nested() {
     let (sim, a, b) = two_running(11);
@@ -53,12 +60,16 @@ fn reads_that_complete_inline_are_resent_from_a_loop_not_nested() {
     assert!(sim.hub_pending_frames(b) >= 150, "batches wait below the paused adapter");
 
     sim.lower(b).set_inline_service(InlineService::Always);
+    let reads_before = sim.lower(b).reads_completed();
     assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
-    let before_idle = sim.lower(b).reads_completed();
-    assert!(before_idle >= 10, "the batches were served inside the restart's sends ({before_idle})");
+    let in_restart = sim.lower(b).reads_completed() - reads_before;
+    assert_eq!(in_restart, INLINE_READS_PER_SEND, "served inside the restart's sends, up to the bound");
     assert_eq!(sim.deepest_nesting(), 2, "MiniportRestartEx -> one read completion routine, never deeper");
+    assert_eq!(sim.work_items_run(), 0);
     sim.run_until_idle();
-    assert!(!sim.received_frames(b).is_empty());
+    assert!(sim.work_items_run() >= 1, "the rest was posted from the work item");
+    assert_eq!(sim.hub_pending_frames(b), 0, "every batch was read");
+    assert_eq!(sim.received_frames(b).len(), frames.len(), "and indicated");
     sim.remove_adapter(a);
     sim.remove_adapter(b);
     sim.unload();
@@ -120,6 +131,34 @@ fn a_link_watch_that_completes_inline_is_resent_from_the_senders_loop() {
     sim.run_until_idle();
     assert_eq!(link_states(&sim), vec![DISCONNECTED, CONNECTED]);
     sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+/// A pause that comes while the re-post work item is queued waits for it: halt, which follows the
+/// pause, frees the work item and the adapter its routine runs on.
+#[test]
+fn a_pause_waits_for_the_read_repost_work_item() {
+    let (sim, a, b) = two_running(14);
+    let status = sim.pause(b);
+    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
+    sim.run_until_idle();
+    let frames = frames_to(mac(&sim, b), mac(&sim, a), 200, 1514);
+    sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    sim.lower(b).set_inline_service(InlineService::Always);
+    sim.hold_returns(b, true);
+    assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.work_items_run(), 0, "the re-post work item is queued, not run");
+    // Every indicated NBL back, nothing in flight below: only the work item is outstanding.
+    sim.return_now(b);
+    sim.hold_returns(b, false);
+    assert_eq!(sim.pause(b), NDIS_STATUS_PENDING, "the pause waits for the queued work item");
+    sim.run_until_idle();
+    assert_eq!(sim.work_items_run(), 1);
+    assert_eq!(sim.adapter_state(b), kernel_sim::AdapterState::Paused);
+    sim.remove_adapter(a);
+    sim.remove_adapter(b);
     sim.unload();
     sim.assert_clean();
 }

@@ -61,6 +61,9 @@ pub struct AdapterState {
     pub filter: ReceiveFilter,
     pub lookahead: u32,
     pub send: SendEngine,
+    /// Runs of the read re-post work item queued or running ([`Adapter::repost`]): a pause waits
+    /// for them.
+    pub reposts_outstanding: u32,
 }
 
 /// Counters, each updated without the lock.
@@ -135,6 +138,11 @@ pub struct Adapter {
     pub lower: LowerEdge,
     pub receive: ReceiveResources,
     pub state: SpinLock<AdapterState>,
+    /// Posts the reads a completion routine gave up re-posting after
+    /// [`crate::datapath::receive::INLINE_READS_PER_SEND`] inline completions, at PASSIVE_LEVEL in a
+    /// system thread: a device that always has a batch ready costs a work item, not unbounded time
+    /// in one call (DISPATCH_LEVEL's DPC watchdog).
+    pub repost: IoWorkItem,
     pub counters: Counters,
     /// Set by `MiniportShutdownEx`, also from the bug-check path at HIGH_LEVEL where no lock may
     /// be taken.
@@ -169,6 +177,8 @@ impl Adapter {
         queued.complete(self.miniport, None, sys::send_complete_flags_here());
         self.lower.delete();
         self.receive.free();
+        // Not queued: halt comes after a completed pause, which waits for every run of it.
+        self.repost = IoWorkItem::zeroed();
     }
 
     // -----------------------------------------------------------------------------------------
@@ -223,6 +233,7 @@ impl Adapter {
     /// completion routine that holds its slot still has sends to complete.
     fn data_path_idle(&self, state: &AdapterState) -> bool {
         state.send.is_idle()
+            && state.reposts_outstanding == 0
             && self.lower.reads.idle()
             && self.lower.writes.idle()
             && self.receive.nbls.indicated_count() == 0

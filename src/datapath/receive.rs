@@ -16,6 +16,11 @@ pub const RECEIVE_NBLS: usize = 64;
 pub const FRAME_SLOT_SIZE: u32 = 1536;
 /// The largest frame a slot holds.
 pub const MAX_FRAME_SIZE: u32 = 1518;
+/// Reads one `send_read_slot` call sends again after they completed inside their own
+/// `WdfRequestSend`. Past it the slot is handed to the re-post work item: a device whose queue
+/// other processors keep filling would otherwise keep this call (a DPC, at DISPATCH_LEVEL) busy
+/// without end.
+pub const INLINE_READS_PER_SEND: usize = 8;
 /// Below this many free NBLs an indication carries `NDIS_RECEIVE_FLAGS_RESOURCES`: NDIS copies what
 /// it needs and hands the NBLs back at once, so the pool cannot run dry while protocols sit on
 /// indicated NBLs.
@@ -177,8 +182,10 @@ impl Adapter {
     ///
     /// A read the device completes inside `WdfRequestSend` comes back here through
     /// [`Slot::hand_back_if_sending`] and is sent again from this loop: a device that always has
-    /// a batch ready costs iterations, not stack.
+    /// a batch ready costs iterations, not stack, and after [`INLINE_READS_PER_SEND`] of them the
+    /// slot is released and the re-post work item posts it (false: stop posting from here).
     fn send_read_slot(&self, mut slot: Slot<'_, READ_REQUESTS, ReceiveScratch>) -> bool {
+        let mut inline_completions = 0usize;
         loop {
             let index = slot.index();
             match slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context()) {
@@ -189,6 +196,12 @@ impl Adapter {
                     return true;
                 }
                 Ok(Sent::HandedBack(again)) => {
+                    inline_completions = inline_completions.saturating_add(1);
+                    if inline_completions >= INLINE_READS_PER_SEND && self.reads_wanted() {
+                        again.release();
+                        self.defer_read_posting();
+                        return false;
+                    }
                     if self.reads_wanted() {
                         slot = again;
                         continue;
@@ -276,6 +289,35 @@ impl Adapter {
         }
     }
 
+    /// Queue the re-post work item; its run posts every free read at PASSIVE_LEVEL. Counted before
+    /// it is queued, so a pause that looks in between already waits for it.
+    fn defer_read_posting(&self) {
+        {
+            let mut state = self.state.lock_any();
+            state.reposts_outstanding = state.reposts_outstanding.saturating_add(1);
+        }
+        if !self.repost.queue(repost_reads_routine(), self.context()) {
+            // Already queued: that run posts this slot too.
+            self.finish_repost_run();
+        }
+    }
+
+    /// The re-post work item's run (PASSIVE_LEVEL, a system thread).
+    pub fn repost_reads(&self) {
+        self.repost.started();
+        self.post_idle_reads();
+        self.finish_repost_run();
+    }
+
+    /// One queued run of the re-post work item is over (or never was): a pause may be waiting.
+    fn finish_repost_run(&self) {
+        {
+            let mut state = self.state.lock_any();
+            state.reposts_outstanding = state.reposts_outstanding.saturating_sub(1);
+        }
+        self.check_pending_operations();
+    }
+
     /// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL).
     pub fn return_net_buffer_lists(&self, returned: ReturnedChain) {
         let foreign = self.receive.nbls.returned(returned);
@@ -301,6 +343,10 @@ fn receive_flags(low_resources: bool) -> u32 {
 
 fn read_completion_routine() -> EvtWdfRequestCompletionRoutine {
     crate::adapter::entry::read_completion
+}
+
+fn repost_reads_routine() -> NdisIoWorkItemRoutine {
+    crate::adapter::entry::repost_reads_work_item
 }
 
 #[cfg(test)]

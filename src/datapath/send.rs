@@ -293,8 +293,12 @@ impl Adapter {
                     self.completion_context(),
                 ) {
                     Ok(Sent::Pending) => {}
-                    // `write_completed` finishes every write itself and never hands one back.
-                    Ok(Sent::HandedBack(slot)) => slot.release(),
+                    // `write_completed` finishes every write itself and never hands one back; were
+                    // one handed back, its NBLs still need completing.
+                    Ok(Sent::HandedBack(slot)) => {
+                        let status = slot.status();
+                        self.finish_write(slot, status);
+                    }
                     Err((slot, status)) => {
                         bump(&self.counters.lower_send_failures, 1);
                         self.finish_write(slot, status);

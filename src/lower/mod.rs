@@ -35,6 +35,8 @@ pub const CONTROL_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmCt");
 /// `ns-wdfrequest-_wdf_request_send_options`, `Timeout`). An OID waits for at most one of them and
 /// `MiniportInitializeEx` for two, so either ends well inside Driver Verifier's 12 s for an OID
 /// (Doc `devtest/ndis-ndistimedoidcomplete`); a bus that answers at all answers in microseconds.
+/// The bound holds for a bus that honours cancellation: KMDF waits for the cancelled request to
+/// complete before it returns (the vwire bus's control IOCTLs complete at once or are cancelable).
 pub const CONTROL_TIMEOUT_MS: u32 = 3_000;
 
 /// The device, its default target and the request pools. Every handle is parented to the miniport

@@ -361,6 +361,26 @@ impl Kernel for Inner {
         self.with(|st| st.ndis_m_oid_request_complete(handle, oid_request, status))
     }
 
+    fn ndis_allocate_io_work_item(&self, ndis_object_handle: NdisHandle) -> NdisHandle {
+        self.note("NdisAllocateIoWorkItem");
+        self.with(|st| st.ndis_allocate_io_work_item(ndis_object_handle))
+    }
+
+    fn ndis_queue_io_work_item(
+        &self,
+        work_item: NdisHandle,
+        routine: ndis_types::miniport::NdisIoWorkItemRoutine,
+        context: *mut c_void,
+    ) {
+        self.note("NdisQueueIoWorkItem");
+        self.with(|st| st.ndis_queue_io_work_item(work_item, routine, context))
+    }
+
+    fn ndis_free_io_work_item(&self, work_item: NdisHandle) {
+        self.note("NdisFreeIoWorkItem");
+        self.with(|st| st.ndis_free_io_work_item(work_item))
+    }
+
     fn ndis_m_pause_complete(&self, handle: NdisHandle) {
         self.note("NdisMPauseComplete");
         self.with(|st| st.ndis_m_complete_op(Op::Pause, handle, NDIS_STATUS_SUCCESS, false))

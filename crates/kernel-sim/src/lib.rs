@@ -429,6 +429,11 @@ impl Sim {
         })
     }
 
+    /// NDIS I/O work item routines the model has run.
+    pub fn work_items_run(&self) -> u64 {
+        self.inner.with(|st| st.work_items.runs)
+    }
+
     /// The most driver callbacks that were ever on the stack at once (1: no nesting).
     pub fn deepest_nesting(&self) -> usize {
         self.inner.with(|st| st.stack.deepest)

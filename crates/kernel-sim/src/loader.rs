@@ -141,10 +141,12 @@ impl crate::state::State {
     /// Everything the driver still owns when it is gone.
     fn check_driver_leaks(&mut self, when: &str) {
         let mut pool = self.memory_leaks(Scope::Driver);
+        pool.extend(self.work_item_leaks(Scope::Driver));
         let (mut pools, mut mdls) = self.nbl_leaks(Scope::Driver);
         for ad in 0..self.ndis.adapters.len() {
             let scope = Scope::Adapter(crate::AdapterId(ad));
             pool.extend(self.memory_leaks(scope));
+            pool.extend(self.work_item_leaks(scope));
             let (p, m) = self.nbl_leaks(scope);
             pools.extend(p);
             mdls.extend(m);

@@ -27,6 +27,10 @@ pub(crate) enum EventKind {
     },
     /// The hub may have batches for pending reads (after a write, or when delayed frames fall due).
     PumpHub,
+    /// A system worker thread runs a queued NDIS I/O work item.
+    RunWorkItem {
+        item: usize,
+    },
 }
 
 pub(crate) struct Event {
@@ -111,6 +115,7 @@ impl Inner {
             }
             EventKind::ReturnSome { adapter } => self.return_some(adapter),
             EventKind::PumpHub => self.pump_hub(),
+            EventKind::RunWorkItem { item } => self.run_work_item(item),
         }
     }
 

@@ -57,6 +57,8 @@ pub(crate) struct State {
     pub(crate) hub: crate::lower::HubState,
     /// Stack use measured per callback, and the budget (`Stack.Budget`, `Stack.Recursion`).
     pub(crate) stack: crate::stack::StackState,
+    /// NDIS I/O work items the driver allocated.
+    pub(crate) work_items: crate::ndis::workitem::WorkItems,
 }
 
 impl State {
@@ -86,6 +88,7 @@ impl State {
             allocations: 0,
             hub: crate::lower::HubState::new(config.seed),
             stack: crate::stack::StackState::default(),
+            work_items: crate::ndis::workitem::WorkItems::default(),
         }
     }
 

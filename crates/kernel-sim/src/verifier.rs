@@ -77,6 +77,10 @@ pub mod rules {
     pub const NDIS_NBL_STRUCTURE_VALID: &str = "Ndis.NblStructureValid";
     /// Model addition: an NDIS handle that is not the driver handle, an adapter handle or a pool.
     pub const NDIS_HANDLE_VALID: &str = "Ndis.HandleValid";
+    /// Model addition: `NdisQueueIoWorkItem` of an item that is queued and has not started running.
+    pub const NDIS_WORK_ITEM_QUEUED_TWICE: &str = "Ndis.WorkItemQueuedTwice";
+    /// Model addition: `NdisFreeIoWorkItem` of a queued item.
+    pub const NDIS_WORK_ITEM_FREED_WHILE_QUEUED: &str = "Ndis.WorkItemFreedWhileQueued";
 
     // NDIS: OIDs and status
     pub const NDIS_OID_COMPLETE: &str = "NdisOidComplete";

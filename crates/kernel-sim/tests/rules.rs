@@ -1970,3 +1970,67 @@ fn an_inline_completion_runs_at_the_senders_irql() {
     assert_eq!(COMPLETION_IRQLS.with(|irqls| irqls.borrow().clone()), vec![PASSIVE_LEVEL, DISPATCH_LEVEL]);
     sim.remove_adapter(a);
 }
+
+// ---------------------------------------------------------------------------------------------
+// NDIS I/O work items
+
+thread_local! {
+    /// (context, IRQL) of each run of `record_work_item`.
+    static WORK_ITEM_RUNS: RefCell<Vec<(usize, Kirql)>> = const { RefCell::new(Vec::new()) };
+}
+
+unsafe extern "C" fn record_work_item(context: *mut c_void, _item: NdisHandle) {
+    WORK_ITEM_RUNS.with(|runs| runs.borrow_mut().push((context as usize, k().ke_get_current_irql())));
+}
+
+#[test]
+fn a_work_item_runs_once_at_passive_and_may_be_queued_again_after() {
+    fresh();
+    let (sim, a) = with_adapter(41);
+    WORK_ITEM_RUNS.with(|runs| runs.borrow_mut().clear());
+    let item = k().ndis_allocate_io_work_item(adapter_handle());
+    assert!(!item.is_null());
+    k().ndis_queue_io_work_item(item, record_work_item, 0x51 as *mut c_void);
+    assert_eq!(sim.work_items_run(), 0, "queued, not run inside the call");
+    sim.run_until_idle();
+    k().ndis_queue_io_work_item(item, record_work_item, 0x52 as *mut c_void);
+    sim.run_until_idle();
+    assert_eq!(
+        WORK_ITEM_RUNS.with(|runs| runs.borrow().clone()),
+        vec![(0x51, PASSIVE_LEVEL), (0x52, PASSIVE_LEVEL)]
+    );
+    k().ndis_free_io_work_item(item);
+    sim.assert_no_violations();
+    sim.remove_adapter(a);
+}
+
+#[test]
+fn ndis_work_item_queued_twice_and_freed_while_queued() {
+    fresh();
+    let (sim, a) = with_adapter(42);
+    let item = k().ndis_allocate_io_work_item(adapter_handle());
+    k().ndis_queue_io_work_item(item, record_work_item, ptr::null_mut());
+    k().ndis_queue_io_work_item(item, record_work_item, ptr::null_mut());
+    assert!(sim.has_violation(NDIS_WORK_ITEM_QUEUED_TWICE), "{:?}", sim.violations());
+    k().ndis_free_io_work_item(item);
+    assert!(sim.has_violation(NDIS_WORK_ITEM_FREED_WHILE_QUEUED), "{:?}", sim.violations());
+    sim.run_until_idle();
+    k().ndis_free_io_work_item(item);
+    k().ndis_free_io_work_item(item);
+    assert!(sim.has_violation(MEMORY_BAD_FREE), "{:?}", sim.violations());
+    sim.take_violations();
+    sim.remove_adapter(a);
+}
+
+#[test]
+fn a_work_item_left_allocated_at_halt_is_a_leak() {
+    fresh();
+    let (sim, a) = with_adapter(43);
+    let _item = k().ndis_allocate_io_work_item(adapter_handle());
+    sim.remove_adapter(a);
+    let leaks: Vec<_> = sim.take_violations();
+    assert!(
+        leaks.iter().any(|v| v.rule == MEMORY_LEAK_BY_TAG && v.message.contains("I/O work item")),
+        "{leaks:?}"
+    );
+}

@@ -215,6 +215,17 @@ pub trait Kernel {
         status: NdisStatus,
     );
     fn ndis_m_pause_complete(&self, miniport_adapter_handle: NdisHandle);
+    /// `NdisAllocateIoWorkItem(NdisObjectHandle)`: NULL on failure.
+    fn ndis_allocate_io_work_item(&self, ndis_object_handle: NdisHandle) -> NdisHandle;
+    /// `NdisQueueIoWorkItem(NdisIoWorkItemHandle, Routine, WorkItemContext)`.
+    fn ndis_queue_io_work_item(
+        &self,
+        work_item: NdisHandle,
+        routine: crate::miniport::NdisIoWorkItemRoutine,
+        context: *mut core::ffi::c_void,
+    );
+    /// `NdisFreeIoWorkItem(NdisIoWorkItemHandle)`.
+    fn ndis_free_io_work_item(&self, work_item: NdisHandle);
     /// `NdisMRestartComplete(h, Status)`: completes a `MiniportRestart` that returned PENDING.
     fn ndis_m_restart_complete(&self, miniport_adapter_handle: NdisHandle, status: NdisStatus);
     fn ndis_m_reset_complete(

@@ -62,6 +62,9 @@ pub type MiniportCancelOidRequestHandler = Option<unsafe extern "system" fn(Ndis
 pub type MiniportDirectOidRequestHandler =
     Option<unsafe extern "system" fn(NdisHandle, *mut NdisOidRequest) -> NdisStatus>;
 pub type MiniportCancelDirectOidRequestHandler = Option<unsafe extern "system" fn(NdisHandle, *mut c_void)>;
+/// `NDIS_IO_WORKITEM_FUNCTION` (W:km/ndis.h:12526-12535): `VOID (PVOID WorkItemContext, NDIS_HANDLE
+/// NdisIoWorkItemHandle)`, run by NDIS in a system thread at PASSIVE_LEVEL.
+pub type NdisIoWorkItemRoutine = unsafe extern "C" fn(*mut c_void, NdisHandle);
 
 /// `NDIS_MINIPORT_DRIVER_CHARACTERISTICS` (W:km/ndis.h:10868-10898), revision 2 (NDIS 6.1-6.70):
 /// 152 bytes.

@@ -4,7 +4,7 @@
 
 use core::ffi::c_void;
 use ndis_types::host::{DeviceProperty, current};
-use ndis_types::miniport::NdisMiniportDriverCharacteristics;
+use ndis_types::miniport::{NdisIoWorkItemRoutine, NdisMiniportDriverCharacteristics};
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
 use ndis_types::oid::NdisStatusIndication;
 use ndis_types::wdf::*;
@@ -305,6 +305,26 @@ pub unsafe fn ndis_m_send_net_buffer_lists_complete(
 
 pub fn ndis_m_pause_complete(miniport_adapter_handle: NdisHandle) {
     current().ndis_m_pause_complete(miniport_adapter_handle)
+}
+
+pub fn ndis_allocate_io_work_item(ndis_object_handle: NdisHandle) -> NdisHandle {
+    current().ndis_allocate_io_work_item(ndis_object_handle)
+}
+
+/// # Safety
+/// `work_item` is a live work item that is not queued; `context` is valid whenever `routine` runs.
+pub unsafe fn ndis_queue_io_work_item(
+    work_item: NdisHandle,
+    routine: NdisIoWorkItemRoutine,
+    context: *mut c_void,
+) {
+    current().ndis_queue_io_work_item(work_item, routine, context)
+}
+
+/// # Safety
+/// `work_item` came from `ndis_allocate_io_work_item` and is not queued.
+pub unsafe fn ndis_free_io_work_item(work_item: NdisHandle) {
+    current().ndis_free_io_work_item(work_item)
 }
 
 /// # Safety

@@ -21,7 +21,7 @@ use core::ffi::c_void;
 use core::mem::{size_of, transmute};
 use core::ptr;
 
-use ndis_types::miniport::NdisMiniportDriverCharacteristics;
+use ndis_types::miniport::{NdisIoWorkItemRoutine, NdisMiniportDriverCharacteristics};
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
 use ndis_types::oid::NdisStatusIndication;
 use ndis_types::wdf::{
@@ -783,6 +783,42 @@ pub unsafe fn ndis_m_send_net_buffer_lists_complete(
 pub fn ndis_m_pause_complete(miniport_adapter_handle: NdisHandle) {
     // SAFETY: the adapter handle; called once per pending MiniportPause, <= DISPATCH_LEVEL.
     unsafe { ndis::NdisMPauseComplete(miniport_adapter_handle.0) }
+}
+
+/// `NdisAllocateIoWorkItem(NdisObjectHandle)` (<= DISPATCH_LEVEL); NULL on failure.
+pub fn ndis_allocate_io_work_item(ndis_object_handle: NdisHandle) -> NdisHandle {
+    // SAFETY: a miniport adapter handle NDIS gave the driver; nothing else is passed.
+    NdisHandle(unsafe { ndis::NdisAllocateIoWorkItem(ndis_object_handle.0) })
+}
+
+/// `NdisQueueIoWorkItem(NdisIoWorkItemHandle, Routine, WorkItemContext)` (<= DISPATCH_LEVEL): NDIS
+/// runs `routine` in a system thread at PASSIVE_LEVEL (Doc nf-ndis-ndisqueueioworkitem).
+///
+/// # Safety
+/// `work_item` is a live work item that is not queued (IoQueueWorkItem's rule); `context` is valid
+/// whenever `routine` runs.
+pub unsafe fn ndis_queue_io_work_item(
+    work_item: NdisHandle,
+    routine: NdisIoWorkItemRoutine,
+    context: *mut c_void,
+) {
+    // SAFETY: `NdisIoWorkItemRoutine` is `unsafe extern "C" fn(*mut c_void, NdisHandle)` and
+    // `NdisHandle` is `#[repr(transparent)]` over `PVOID`, so it has the ABI of
+    // `NDIS_IO_WORKITEM_FUNCTION` (PVOID, NDIS_HANDLE); the binding's type is its `Option`.
+    let routine =
+        unsafe { transmute::<Option<NdisIoWorkItemRoutine>, ndis::NDIS_IO_WORKITEM_ROUTINE>(Some(routine)) };
+    // SAFETY: guaranteed by the caller.
+    unsafe { ndis::NdisQueueIoWorkItem(work_item.0, routine, context) }
+}
+
+/// `NdisFreeIoWorkItem(NdisIoWorkItemHandle)` (<= DISPATCH_LEVEL).
+///
+/// # Safety
+/// `work_item` came from `ndis_allocate_io_work_item` and is not queued (Doc nf-wdm-iofreeworkitem:
+/// "Only free a work item that is not currently queued").
+pub unsafe fn ndis_free_io_work_item(work_item: NdisHandle) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { ndis::NdisFreeIoWorkItem(work_item.0) }
 }
 
 /// `NdisMIndicateReceiveNetBufferLists(MiniportAdapterHandle, NetBufferList, PortNumber,

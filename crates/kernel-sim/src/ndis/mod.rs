@@ -5,6 +5,7 @@
 pub(crate) mod datapath;
 pub(crate) mod oid;
 pub(crate) mod pnp;
+pub(crate) mod workitem;
 
 use crate::lower::LowerDevice;
 use crate::memory::{RawBlock, Scope};

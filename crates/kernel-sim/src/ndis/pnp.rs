@@ -125,8 +125,9 @@ impl State {
         let scope = Scope::Adapter(a);
         let pool = self.memory_leaks(scope);
         let (pools, mdls) = self.nbl_leaks(scope);
-        if !pool.is_empty() || !mdls.is_empty() {
-            let all: Vec<String> = pool.into_iter().chain(mdls).collect();
+        let work_items = self.work_item_leaks(scope);
+        if !pool.is_empty() || !mdls.is_empty() || !work_items.is_empty() {
+            let all: Vec<String> = pool.into_iter().chain(mdls).chain(work_items).collect();
             self.violate(MEMORY_LEAK_BY_TAG, format!("{when} (adapter {}) leaks: {}", a.0, all.join("; ")));
         }
         if !pools.is_empty() {
