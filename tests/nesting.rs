@@ -107,10 +107,10 @@ fn a_peer_served_inside_a_write_stays_within_the_nesting_bound() {
     sim.assert_clean();
 }
 
-/// The link changed between initialize and restart: the watch restart sends names a generation the
-/// port has left behind, so it completes inside its own `WdfRequestSend`. Its completion routine
-/// reports the change and hands the watch back; restart's loop sends it again for the new
-/// generation, and the next change is reported too.
+/// The link changed between initialize and restart, and keeps flapping while the miniport reports
+/// it: every watch names a generation the port has left behind, so each completes inside its own
+/// `WdfRequestSend`. Each completion routine reports the change and hands the watch back; restart's
+/// loop sends it again for the new generation, one level deep however long the flapping lasts.
 #[test]
 fn a_link_watch_that_completes_inline_is_resent_from_the_senders_loop() {
     use ndis_types::miniport::{
@@ -120,16 +120,22 @@ fn a_link_watch_that_completes_inline_is_resent_from_the_senders_loop() {
     let a = adapters[0];
     sim.lower(a).set_write_completion(WriteCompletion::Immediate);
     sim.lower(a).set_link(false);
+    sim.lower(a).flap_link_on_indication(4);
     let link_states = |sim: &Sim| -> Vec<i32> {
         sim.status_indications(a).iter().filter_map(|s| s.link_state).map(|(connect, ..)| connect).collect()
     };
     assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
-    assert_eq!(link_states(&sim), vec![DISCONNECTED], "reported inside the restart");
+    assert_eq!(
+        link_states(&sim),
+        vec![DISCONNECTED, CONNECTED, DISCONNECTED, CONNECTED, DISCONNECTED],
+        "every change reported inside the restart"
+    );
     assert_eq!(sim.lower(a).pending_ioctls(), 1, "the watch is pending again, for the new generation");
     assert_eq!(sim.deepest_nesting(), 2);
     sim.lower(a).set_link(true);
     sim.run_until_idle();
-    assert_eq!(link_states(&sim), vec![DISCONNECTED, CONNECTED]);
+    assert_eq!(link_states(&sim).last(), Some(&CONNECTED), "the re-armed watch saw the next change");
+    assert_eq!(link_states(&sim).len(), 6);
     sim.remove_adapter(a);
     sim.unload();
     sim.assert_clean();

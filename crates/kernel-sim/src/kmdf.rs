@@ -1069,11 +1069,14 @@ impl Inner {
         // What the device below serves inside this send (`InlineService`): this read, or for a
         // write the peers' reads, their completion routines on this stack at this IRQL. Taken
         // from the hub now, before a completion routine can reuse `r`.
-        let served = if matches!(outcome, SendOutcome::NotSent) {
-            Vec::new()
-        } else {
-            self.with(|st| st.inline_completions(r))
-        };
+        if matches!(outcome, SendOutcome::NotSent) {
+            return false;
+        }
+        let served = self.with(|st| st.inline_completions(r));
+        // Usually the sender's IRQL; but a device that completes under its own spin lock does so
+        // at DISPATCH_LEVEL even for a PASSIVE sender (the vwire bus's cancel-on-forward path),
+        // which the seeded modes play too.
+        let (write_irql, read_irql) = self.with(|st| st.inline_completion_irqls(r, sender_irql));
         match outcome {
             SendOutcome::NotSent => return false,
             SendOutcome::Sent(None) => {
@@ -1084,7 +1087,7 @@ impl Inner {
             SendOutcome::Sent(Some((status, information))) => {
                 let (seq, inline) = self.with(|st| (st.kmdf.request(r).seq, st.may_complete_inline()));
                 if inline {
-                    self.complete_request_at(r, seq, status, information, sender_irql);
+                    self.complete_request_at(r, seq, status, information, write_irql);
                 } else {
                     // Past the nesting bound (already reported): through the scheduler instead.
                     self.with(|st| {
@@ -1097,7 +1100,7 @@ impl Inner {
             }
         }
         for (served, seq, status, information) in served {
-            self.complete_request_at(served, seq, status, information, sender_irql);
+            self.complete_request_at(served, seq, status, information, read_irql);
         }
         true
     }

@@ -439,6 +439,11 @@ impl Sim {
         self.inner.with(|st| st.stack.deepest)
     }
 
+    /// The most stack used from the outermost driver callback down, across nested callbacks.
+    pub fn nested_stack_high_water(&self) -> usize {
+        self.inner.with(|st| st.stack.nested_high_water)
+    }
+
     /// The most stack each driver callback used so far, in bytes, by callback name.
     pub fn stack_high_water(&self) -> Vec<(&'static str, usize)> {
         self.inner.with(|st| st.stack.high_water.iter().map(|(k, v)| (*k, *v)).collect())

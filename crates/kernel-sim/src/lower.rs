@@ -121,6 +121,8 @@ pub(crate) struct LowerDevice {
     pub(crate) link_waits: Vec<LinkWait>,
     pub(crate) write_mode: WriteCompletion,
     pub(crate) inline_service: InlineService,
+    /// Link-state indications still to answer with another link change.
+    pub(crate) link_flaps: usize,
     pub(crate) uncancelable: bool,
     /// Synchronous IOCTLs are taken and never answered (a hung bus).
     pub(crate) hold_control_ioctls: bool,
@@ -482,12 +484,17 @@ impl State {
 
     /// The first read parked on `a`'s port, if the hub can complete it now (taken off the queue).
     fn read_completion_for(&mut self, a: AdapterId) -> Option<(usize, u64, NtStatus, usize)> {
+        let r = *self.adapter(a).lower.reads.front()?;
+        self.read_completion_of(a, r)
+    }
+
+    /// Read `r`, parked on `a`'s port, if the hub can complete it now (taken off the queue).
+    fn read_completion_of(&mut self, a: AdapterId, r: usize) -> Option<(usize, u64, NtStatus, usize)> {
         let now = ticks(self.now);
-        let lower = &self.adapter(a).lower;
-        let (Some(port), Some(&r)) = (lower.port, lower.reads.front()) else { return None };
+        let port = self.adapter(a).lower.port?;
         let seq = self.kmdf.request(r).seq;
         if let Some(status) = self.adapter_mut(a).lower.fail_reads.pop_front() {
-            self.adapter_mut(a).lower.reads.pop_front();
+            self.adapter_mut(a).lower.reads.retain(|&q| q != r);
             return Some((r, seq, status, 0));
         }
         let format = self.kmdf.request(r).format.expect("pending read is formatted");
@@ -503,9 +510,23 @@ impl State {
                 (hub_error_status(e), 0)
             }
         };
-        self.adapter_mut(a).lower.reads.pop_front();
+        self.adapter_mut(a).lower.reads.retain(|&q| q != r);
         self.adapter_mut(a).lower.reads_completed += 1;
         Some((r, seq, outcome.0, outcome.1))
+    }
+
+    /// The IRQLs at which the port below the target of `r` completes inside this send: (the request
+    /// itself, the reads it serves). The sender's, except that the seeded modes
+    /// (`WriteCompletion::Seeded`, `InlineService::Seeded`) sometimes complete at DISPATCH_LEVEL,
+    /// as a device does that completes while holding a spin lock.
+    pub(crate) fn inline_completion_irqls(&mut self, r: usize, sender: Kirql) -> (Kirql, Kirql) {
+        let Some(a) = self.adapter_of_request(r) else { return (sender, sender) };
+        let lower = &self.adapter(a).lower;
+        let (write_seeded, read_seeded) =
+            (lower.write_mode == WriteCompletion::Seeded, lower.inline_service == InlineService::Seeded);
+        let write = if write_seeded && self.rng.below(4) == 0 { DISPATCH_LEVEL } else { sender };
+        let read = if read_seeded && self.rng.below(4) == 0 { DISPATCH_LEVEL } else { sender };
+        (write, read)
     }
 
     /// Whether the port below `a` serves inline at this send of a read (`own_read`) or a write
@@ -523,19 +544,16 @@ impl State {
     }
 
     /// What a send of request `r` lets the port complete inside it, by [`InlineService`]: the read
-    /// itself if it is first in its port's queue and a batch is ready, or for a write the first
-    /// read of every other port that has a batch.
+    /// itself if a batch is ready, or for a write the first read of every other port that has a
+    /// batch.
     pub(crate) fn inline_completions(&mut self, r: usize) -> Vec<(usize, u64, NtStatus, usize)> {
         let Some(format) = self.kmdf.request(r).format else { return Vec::new() };
         let Some(a) = self.adapter_of_request(r) else { return Vec::new() };
         match format.kind {
-            IoKind::Read => {
-                let first = self.adapter(a).lower.reads.front() == Some(&r);
-                if first && self.serves_inline(a, true) {
-                    self.read_completion_for(a).into_iter().collect()
-                } else {
-                    Vec::new()
-                }
+            // Served even with older reads parked (waiting for the bus's DPC): the bus completes
+            // an arriving read at once whenever the hub has a batch.
+            IoKind::Read if self.serves_inline(a, true) => {
+                self.read_completion_of(a, r).into_iter().collect()
             }
             IoKind::Write if self.serves_inline(a, false) => {
                 self.drain_tap();
@@ -880,6 +898,13 @@ impl LowerDeviceControl<'_> {
 
     pub fn set_write_completion(&self, mode: WriteCompletion) {
         self.sim.inner.with(|st| st.adapter_mut(self.adapter).lower.write_mode = mode);
+    }
+
+    /// For each of the adapter's next `n` `NDIS_STATUS_LINK_STATE` indications, flip the port's link
+    /// during the indication (nothing is pumped): the link watch the miniport sends next names a
+    /// generation already left behind, so it completes at once.
+    pub fn flap_link_on_indication(&self, n: usize) {
+        self.sim.inner.with(|st| st.adapter_mut(self.adapter).lower.link_flaps = n);
     }
 
     /// Whether the port serves reads inside the send that makes them possible ([`InlineService`]).

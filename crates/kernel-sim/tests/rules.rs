@@ -1893,7 +1893,7 @@ fn stack_budget_holds_a_correct_handler_and_can_be_tightened() {
     let _ = sim.oid_query(a, OID_GEN_XMIT_OK, 8);
     assert!(!sim.has_violation(STACK_BUDGET));
     // The same handler against a budget smaller than any real frame: the measurement is real.
-    sim.set_stack_budget(StackBudget(16));
+    sim.set_stack_budget(StackBudget { callback: 16, nested: 1 << 20 });
     let _ = sim.oid_query(a, OID_GEN_RCV_OK, 8);
     assert!(sim.has_violation(STACK_BUDGET), "{:?}", sim.violations());
     sim.take_violations();
@@ -2033,4 +2033,37 @@ fn a_work_item_left_allocated_at_halt_is_a_leak() {
         leaks.iter().any(|v| v.rule == MEMORY_LEAK_BY_TAG && v.message.contains("I/O work item")),
         "{leaks:?}"
     );
+}
+
+/// Each callback within its own budget, but together, nested on one stack, over the nested one.
+#[test]
+fn stack_budget_counts_nested_callbacks_together() {
+    fresh();
+    let (sim, a) = with_adapter(5);
+    sim.lower(a).set_write_completion(WriteCompletion::Immediate);
+    RESENDS.with(|n| n.set(1));
+    // Per callback generous, nested tight: the completion routine nested in the test's send (the
+    // routine sends again, inline: two routines on one stack) is measured across both.
+    sim.set_stack_budget(StackBudget { callback: 1 << 20, nested: 64 });
+    assert!(send_write_resending_from_a_handler(&sim, a));
+    assert!(sim.has_violation(STACK_BUDGET), "{:?}", sim.violations());
+    assert!(sim.violations().iter().any(|v| v.message.contains("nested")), "{:?}", sim.violations());
+    sim.take_violations();
+    sim.set_stack_budget(StackBudget::for_this_build());
+    sim.remove_adapter(a);
+}
+
+/// Run `send_write_resending` from inside a driver handler (the OID hook), so the completion
+/// routines nest under a driver callback.
+fn send_write_resending_from_a_handler(sim: &Sim, a: AdapterId) -> bool {
+    let sent = Rc::new(RefCell::new(false));
+    let flag = sent.clone();
+    set_hook(move |point, ctx| {
+        if point == "oid" && !*flag.borrow() {
+            *flag.borrow_mut() = send_write_resending(ctx);
+        }
+    });
+    let _ = sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    set_hook(|_, _| {});
+    sent.replace(false)
 }

@@ -614,7 +614,21 @@ impl State {
             buffer,
             link_state,
         });
+        // `LowerDeviceControl::flap_link_on_indication`: the wire changes again while the miniport
+        // is still reporting the last change (a flapping cable), so its next watch is stale.
+        if link_state.is_some() && adapter.lower.link_flaps > 0 {
+            adapter.lower.link_flaps -= 1;
+            if let Some(port) = adapter.lower.port {
+                let up = ls_connected(link_state);
+                let _ = self.hub.hub.set_link(port, !up);
+            }
+        }
     }
+}
+
+/// Whether a recorded `NDIS_LINK_STATE` says connected.
+fn ls_connected(link_state: Option<(i32, i32, u64, u64)>) -> bool {
+    link_state.is_some_and(|(connect, ..)| connect == MEDIA_CONNECT_STATE_CONNECTED)
 }
 
 #[cfg(test)]
