@@ -37,6 +37,20 @@ fn frames_to(destination: [u8; 6], source: [u8; 6], count: usize, length: usize)
         .collect()
 }
 
+/// Two adapters, B paused with 200 full-size frames from A waiting below it (about 20 batches).
+fn backlog_below_paused(seed: u64) -> (Sim, AdapterId, AdapterId, Vec<Vec<u8>>) {
+    let (sim, a, b) = two_running(seed);
+    let status = sim.pause(b);
+    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
+    sim.run_until_idle();
+    let frames = frames_to(mac(&sim, b), mac(&sim, a), 200, 1514);
+    let sent = sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert!(sim.hub_pending_frames(b) >= 150, "batches wait below the paused adapter");
+    (sim, a, b, frames)
+}
+
 /// Reads one call re-sends after inline completions before it hands the rest to the re-post work
 /// item (`datapath::receive::INLINE_READS_PER_SEND`).
 const INLINE_READS_PER_SEND: usize = 8;
@@ -49,15 +63,7 @@ const INLINE_READS_PER_SEND: usize = 8;
 /// filling it) cannot hold one call forever.
 #[test]
 fn reads_that_complete_inline_are_resent_from_a_loop_not_nested() {
-    let (sim, a, b) = two_running(11);
-    let status = sim.pause(b);
-    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
-    sim.run_until_idle();
-    let frames = frames_to(mac(&sim, b), mac(&sim, a), 200, 1514);
-    let sent = sim.send_frames(a, &frames, NblShape::default());
-    sim.run_until_idle();
-    assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
-    assert!(sim.hub_pending_frames(b) >= 150, "batches wait below the paused adapter");
+    let (sim, a, b, frames) = backlog_below_paused(11);
 
     sim.lower(b).set_inline_service(InlineService::Always);
     let reads_before = sim.lower(b).reads_completed();
@@ -145,13 +151,7 @@ fn a_link_watch_that_completes_inline_is_resent_from_the_senders_loop() {
 /// pause, frees the work item and the adapter its routine runs on.
 #[test]
 fn a_pause_waits_for_the_read_repost_work_item() {
-    let (sim, a, b) = two_running(14);
-    let status = sim.pause(b);
-    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
-    sim.run_until_idle();
-    let frames = frames_to(mac(&sim, b), mac(&sim, a), 200, 1514);
-    sim.send_frames(a, &frames, NblShape::default());
-    sim.run_until_idle();
+    let (sim, a, b, _) = backlog_below_paused(14);
     sim.lower(b).set_inline_service(InlineService::Always);
     sim.hold_returns(b, true);
     assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
