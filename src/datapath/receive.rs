@@ -196,20 +196,19 @@ impl Adapter {
                     return true;
                 }
                 Ok(Sent::HandedBack(again)) => {
+                    if !self.reads_wanted() {
+                        // A pause may be waiting for this slot: it was not idle while handed back.
+                        again.release();
+                        self.check_pending_operations();
+                        return true;
+                    }
                     inline_completions = inline_completions.saturating_add(1);
-                    if inline_completions >= INLINE_READS_PER_SEND && self.reads_wanted() {
+                    if inline_completions >= INLINE_READS_PER_SEND {
                         again.release();
                         self.defer_read_posting();
                         return false;
                     }
-                    if self.reads_wanted() {
-                        slot = again;
-                        continue;
-                    }
-                    // A pause may be waiting for this slot: it was not idle while handed back.
-                    again.release();
-                    self.check_pending_operations();
-                    return true;
+                    slot = again;
                 }
                 Err((slot, _)) => {
                     bump(&self.counters.lower_send_failures, 1);
