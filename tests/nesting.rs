@@ -37,17 +37,17 @@ fn frames_to(destination: [u8; 6], source: [u8; 6], count: usize, length: usize)
         .collect()
 }
 
-/// Two adapters, B paused with 200 full-size frames from A waiting below it (about 20 batches).
-fn backlog_below_paused(seed: u64) -> (Sim, AdapterId, AdapterId, Vec<Vec<u8>>) {
+/// Two adapters, B paused with `count` full-size frames from A waiting below it (10 a batch).
+fn backlog_below_paused(seed: u64, count: usize) -> (Sim, AdapterId, AdapterId, Vec<Vec<u8>>) {
     let (sim, a, b) = two_running(seed);
     let status = sim.pause(b);
     assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
     sim.run_until_idle();
-    let frames = frames_to(mac(&sim, b), mac(&sim, a), 200, 1514);
+    let frames = frames_to(mac(&sim, b), mac(&sim, a), count, 1514);
     let sent = sim.send_frames(a, &frames, NblShape::default());
     sim.run_until_idle();
     assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
-    assert!(sim.hub_pending_frames(b) >= 150, "batches wait below the paused adapter");
+    assert_eq!(sim.hub_pending_frames(b), count, "every frame waits below the paused adapter");
     (sim, a, b, frames)
 }
 
@@ -63,7 +63,7 @@ const INLINE_READS_PER_SEND: usize = 8;
 /// filling it) cannot hold one call forever.
 #[test]
 fn reads_that_complete_inline_are_resent_from_a_loop_not_nested() {
-    let (sim, a, b, frames) = backlog_below_paused(11);
+    let (sim, a, b, frames) = backlog_below_paused(11, 200);
 
     sim.lower(b).set_inline_service(InlineService::Always);
     let reads_before = sim.lower(b).reads_completed();
@@ -147,11 +147,39 @@ fn a_link_watch_that_completes_inline_is_resent_from_the_senders_loop() {
     sim.assert_clean();
 }
 
+/// A reset that also runs into the bound while the work item is still queued leaves the posting
+/// to that one run: the count it took is given back at once, and the pause after it completes.
+#[test]
+fn a_second_deferral_while_the_work_item_is_queued_is_counted_back() {
+    let (sim, a, b, frames) = backlog_below_paused(15, 250);
+    sim.lower(b).set_inline_service(InlineService::Always);
+    assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
+    let after_restart = sim.lower(b).reads_completed();
+    let (status, _) = sim.reset(b);
+    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
+    assert_eq!(
+        sim.lower(b).reads_completed() - after_restart,
+        INLINE_READS_PER_SEND,
+        "the reset's reads ran into the bound too"
+    );
+    assert_eq!(sim.work_items_run(), 0, "both deferrals share the one queued run");
+    sim.run_until_idle();
+    assert_eq!(sim.received_frames(b).len(), frames.len());
+    let status = sim.pause(b);
+    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
+    sim.run_until_idle();
+    assert_eq!(sim.adapter_state(b), kernel_sim::AdapterState::Paused, "no run left counted");
+    sim.remove_adapter(a);
+    sim.remove_adapter(b);
+    sim.unload();
+    sim.assert_clean();
+}
+
 /// A pause that comes while the re-post work item is queued waits for it: halt, which follows the
 /// pause, frees the work item and the adapter its routine runs on.
 #[test]
 fn a_pause_waits_for_the_read_repost_work_item() {
-    let (sim, a, b, _) = backlog_below_paused(14);
+    let (sim, a, b, _) = backlog_below_paused(14, 200);
     sim.lower(b).set_inline_service(InlineService::Always);
     sim.hold_returns(b, true);
     assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);

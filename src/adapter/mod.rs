@@ -123,6 +123,28 @@ pub fn load(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
 
+/// A pause and a reset found done under the adapter lock, to be reported once it is released.
+#[must_use]
+pub struct FinishedOperations {
+    miniport: NdisHandle,
+    pause: bool,
+    reset: bool,
+}
+
+impl FinishedOperations {
+    /// `NdisMResetComplete`, then `NdisMPauseComplete` last: from that call on NDIS may halt the
+    /// adapter and free it, so this reads nothing of the adapter (the handle was copied under the
+    /// lock) and its caller must touch nothing of it afterwards.
+    pub fn complete(self) {
+        if self.reset {
+            sys::ndis_m_reset_complete(self.miniport, NDIS_STATUS_SUCCESS, false);
+        }
+        if self.pause {
+            sys::ndis_m_pause_complete(self.miniport);
+        }
+    }
+}
+
 /// One adapter, in nonpaged pool from `MiniportInitializeEx` to `MiniportHaltEx`. It starts as
 /// zeroed memory ([`PoolBox::new_zeroed`]): it is far too large for the kernel stack, and all-zero
 /// is its state before initialize (Paused, no link, empty filter and queues, NULL handles).
@@ -248,25 +270,22 @@ impl Adapter {
     /// After any completion or return: finish a pending pause or reset if that was the last thing
     /// it waited for. The completion calls are made without the lock.
     pub fn check_pending_operations(&self) {
-        let (finish_pause, finish_reset) = {
-            let mut state = self.state.lock_any();
-            let finish_pause = state.pause_pending && !state.pause_in_handler && self.data_path_idle(&state);
-            if finish_pause {
-                state.pause_pending = false;
-                state.phase = Phase::Paused;
-            }
-            let finish_reset = state.reset_pending && !state.reset_in_handler && self.writes_idle();
-            if finish_reset {
-                state.reset_pending = false;
-            }
-            (finish_pause, finish_reset)
-        };
-        if finish_reset {
-            sys::ndis_m_reset_complete(self.miniport, NDIS_STATUS_SUCCESS, false);
+        let finished = self.take_finished_operations(&mut self.state.lock_any());
+        finished.complete();
+    }
+
+    /// Under the adapter lock: the pending pause and reset that are done now, marked done.
+    pub fn take_finished_operations(&self, state: &mut AdapterState) -> FinishedOperations {
+        let pause = state.pause_pending && !state.pause_in_handler && self.data_path_idle(state);
+        if pause {
+            state.pause_pending = false;
+            state.phase = Phase::Paused;
         }
-        if finish_pause {
-            sys::ndis_m_pause_complete(self.miniport);
+        let reset = state.reset_pending && !state.reset_in_handler && self.writes_idle();
+        if reset {
+            state.reset_pending = false;
         }
+        FinishedOperations { miniport: self.miniport, pause, reset }
     }
 
     // -----------------------------------------------------------------------------------------

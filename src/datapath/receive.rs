@@ -4,7 +4,7 @@
 //! frame the packet filter accepts is copied once into a free slot, and the NBLs are indicated as a
 //! chain. `MiniportReturnNetBufferLists` gives the slots back.
 
-use crate::adapter::{Adapter, Phase, bump};
+use crate::adapter::{Adapter, AdapterState, Phase, bump};
 use crate::datapath::TrafficTally;
 use crate::lower::READ_REQUESTS;
 use crate::sys::*;
@@ -171,8 +171,11 @@ impl Adapter {
 
     /// Whether reads should be pending below: Restarting or Running, device present.
     fn reads_wanted(&self) -> bool {
-        let state = self.state.lock_any();
-        matches!(state.phase, Phase::Restarting | Phase::Running) && self.may_use_device(&state)
+        self.reads_wanted_in(&self.state.lock_any())
+    }
+
+    fn reads_wanted_in(&self, state: &AdapterState) -> bool {
+        matches!(state.phase, Phase::Restarting | Phase::Running) && self.may_use_device(state)
     }
 
     /// Send a leased read slot below; false if it would not go. The phase was checked before, but a
@@ -196,19 +199,26 @@ impl Adapter {
                     return true;
                 }
                 Ok(Sent::HandedBack(again)) => {
-                    if !self.reads_wanted() {
-                        // A pause may be waiting for this slot: it was not idle while handed back.
-                        again.release();
-                        self.check_pending_operations();
-                        return true;
-                    }
                     inline_completions = inline_completions.saturating_add(1);
+                    // Counted for the work item before the slot is released, in the section that
+                    // decides reads are still wanted: a pause on another processor that finds the
+                    // slot idle then already waits for the work item, and halt cannot free the
+                    // adapter under a queued run.
                     if inline_completions >= INLINE_READS_PER_SEND {
-                        again.release();
-                        self.defer_read_posting();
-                        return false;
+                        if self.count_repost_if_wanted() {
+                            again.release();
+                            self.queue_repost();
+                            return false;
+                        }
+                    } else if self.reads_wanted() {
+                        slot = again;
+                        continue;
                     }
-                    slot = again;
+                    // Not wanted any more: a pause may be waiting for this slot, which was not
+                    // idle while handed back.
+                    again.release();
+                    self.check_pending_operations();
+                    return true;
                 }
                 Err((slot, _)) => {
                     bump(&self.counters.lower_send_failures, 1);
@@ -288,33 +298,45 @@ impl Adapter {
         }
     }
 
-    /// Queue the re-post work item; its run posts every free read at PASSIVE_LEVEL. Counted before
-    /// it is queued, so a pause that looks in between already waits for it.
-    fn defer_read_posting(&self) {
-        {
-            let mut state = self.state.lock_any();
+    /// If reads are still wanted, count one run of the re-post work item (a pause waits for it);
+    /// decided and counted in one acquisition of the lock, so no pause slips in between.
+    fn count_repost_if_wanted(&self) -> bool {
+        let mut state = self.state.lock_any();
+        let wanted = self.reads_wanted_in(&state);
+        if wanted {
             state.reposts_outstanding = state.reposts_outstanding.saturating_add(1);
         }
+        wanted
+    }
+
+    /// Queue the re-post work item for the run just counted; its run posts every free read at
+    /// PASSIVE_LEVEL.
+    fn queue_repost(&self) {
         if !self.repost.queue(repost_reads_routine(), self.context()) {
-            // Already queued: that run posts this slot too.
+            // Already queued and not started: that run posts the released slot too.
             self.finish_repost_run();
         }
     }
 
-    /// The re-post work item's run (PASSIVE_LEVEL, a system thread).
+    /// The re-post work item's run (PASSIVE_LEVEL, a system thread). Nothing of the adapter is
+    /// touched after `finish_repost_run`: the pause it may complete lets NDIS halt and free it.
     pub fn repost_reads(&self) {
         self.repost.started();
         self.post_idle_reads();
         self.finish_repost_run();
     }
 
-    /// One queued run of the re-post work item is over (or never was): a pause may be waiting.
+    /// One counted run of the re-post work item is over (or was never queued). The count drops and
+    /// a pause or reset that waited only for it is taken as done in the same acquisition of the
+    /// lock: a pause completed from another processor in between could otherwise let halt free
+    /// the adapter while this finishes.
     fn finish_repost_run(&self) {
-        {
+        let finished = {
             let mut state = self.state.lock_any();
             state.reposts_outstanding = state.reposts_outstanding.saturating_sub(1);
-        }
-        self.check_pending_operations();
+            self.take_finished_operations(&mut state)
+        };
+        finished.complete();
     }
 
     /// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL).

@@ -299,8 +299,9 @@ impl IoWorkItem {
 impl Drop for IoWorkItem {
     fn drop(&mut self) {
         if self.handle.is_null() || self.queued.load(core::sync::atomic::Ordering::Acquire) {
-            // Queued: freeing it would corrupt the system work queue. The owner waits for it
-            // (pause waits for the adapter's work item); leaking is the lesser harm if it did not.
+            // Queued: freeing it would corrupt the system work queue. Its owner never lets that
+            // happen (the adapter's pause waits for every run, and halt follows the pause;
+            // kernel-sim's Ndis.HaltLeavesNothing holds it to that); not freeing is what is left.
             return;
         }
         // SAFETY: allocated by `allocate` and not queued (checked above).

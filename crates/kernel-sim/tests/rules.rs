@@ -2067,3 +2067,17 @@ fn send_write_resending_from_a_handler(sim: &Sim, a: AdapterId) -> bool {
     set_hook(|_, _| {});
     sent.replace(false)
 }
+
+#[test]
+fn a_work_item_still_queued_when_halt_returns_is_held_across_halt() {
+    fresh();
+    let (sim, a) = with_adapter(44);
+    let item = k().ndis_allocate_io_work_item(adapter_handle());
+    k().ndis_queue_io_work_item(item, record_work_item, ptr::null_mut());
+    sim.remove_adapter(a);
+    let violations = sim.take_violations();
+    assert!(
+        violations.iter().any(|v| v.rule == NDIS_HALT_LEAVES_NOTHING && v.message.contains("queued")),
+        "{violations:?}"
+    );
+}

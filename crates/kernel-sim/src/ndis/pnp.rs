@@ -111,6 +111,7 @@ impl State {
         if ad.oid.as_ref().is_some_and(|o| o.completed.is_none()) {
             held.push("an OID request not completed".into());
         }
+        held.extend(self.work_items_busy(Scope::Adapter(a)));
         for (name, op) in [("pause", ad.pause), ("restart", ad.restart), ("reset", ad.reset)] {
             if op.is_some_and(|p| !p.completed) {
                 held.push(format!("a {name} not completed"));

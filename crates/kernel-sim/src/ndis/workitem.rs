@@ -19,6 +19,8 @@ pub(crate) struct WorkItem {
     pub(crate) scope: Scope,
     /// Queued and not yet started: the routine and context it will run with.
     pub(crate) queued: Option<(NdisIoWorkItemRoutine, usize)>,
+    /// Its routine is running.
+    pub(crate) running: bool,
 }
 
 #[derive(Default)]
@@ -39,7 +41,7 @@ impl State {
         }
         let item = self.mint();
         self.allocations += 1;
-        self.work_items.live.insert(item, WorkItem { scope, queued: None });
+        self.work_items.live.insert(item, WorkItem { scope, queued: None, running: false });
         NdisHandle(item as *mut c_void)
     }
 
@@ -91,6 +93,19 @@ impl State {
         }
     }
 
+    /// Work items of `scope` queued or running: after `MiniportHaltEx` their routine would run on
+    /// (or still be using) the freed adapter.
+    pub(crate) fn work_items_busy(&self, scope: Scope) -> Vec<String> {
+        self.work_items
+            .live
+            .iter()
+            .filter(|(_, item)| item.scope == scope && (item.queued.is_some() || item.running))
+            .map(|(key, item)| {
+                format!("I/O work item {key:#x} {}", if item.running { "running" } else { "queued" })
+            })
+            .collect()
+    }
+
     /// Work items of `scope` still allocated.
     pub(crate) fn work_item_leaks(&self, scope: Scope) -> Vec<String> {
         self.work_items
@@ -111,6 +126,7 @@ impl Inner {
         let queued = self.with(|st| {
             let item = st.work_items.live.get_mut(&key)?;
             let queued = item.queued.take()?;
+            item.running = true;
             st.work_items.runs += 1;
             Some(queued)
         });
@@ -119,6 +135,12 @@ impl Inner {
             // SAFETY: the routine and context the driver queued, with the item's handle, as NDIS
             // calls it.
             unsafe { routine(context as *mut c_void, NdisHandle(key as *mut c_void)) }
+        });
+        // The routine may have freed its own item (allowed: the item is dequeued before it runs).
+        self.with(|st| {
+            if let Some(item) = st.work_items.live.get_mut(&key) {
+                item.running = false;
+            }
         });
     }
 }
