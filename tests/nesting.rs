@@ -52,28 +52,29 @@ fn backlog_below_paused(seed: u64, count: usize) -> (Sim, AdapterId, AdapterId, 
 }
 
 /// Reads one call re-sends after inline completions before it hands the rest to the re-post work
-/// item (`datapath::receive::INLINE_READS_PER_SEND`).
-const INLINE_READS_PER_SEND: usize = 8;
+/// item (`datapath::deferred::INLINE_READS_PER_CALL`).
+const INLINE_READS_PER_CALL: usize = 8;
 
 /// Batches pile up below a paused adapter; when it restarts, every read it sends finds one ready
 /// and completes inside `WdfRequestSend`. Each completion hands its read back to the sender's
 /// loop: however many batches wait, the stack holds restart and one completion routine. And the
-/// loop is bounded in time too: after `INLINE_READS_PER_SEND` inline completions the rest is
+/// loop is bounded in time too: after `INLINE_READS_PER_CALL` inline completions the rest is
 /// posted by a work item at PASSIVE_LEVEL, so a device that never runs dry (other processors
 /// filling it) cannot hold one call forever.
 #[test]
 fn reads_that_complete_inline_are_resent_from_a_loop_not_nested() {
     let (sim, a, b, frames) = backlog_below_paused(11, 200);
+    let runs_before = sim.work_items_run();
 
     sim.lower(b).set_inline_service(InlineService::Always);
     let reads_before = sim.lower(b).reads_completed();
     assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
     let in_restart = sim.lower(b).reads_completed() - reads_before;
-    assert_eq!(in_restart, INLINE_READS_PER_SEND, "served inside the restart's sends, up to the bound");
+    assert_eq!(in_restart, INLINE_READS_PER_CALL, "served inside the restart's sends, up to the bound");
     assert_eq!(sim.deepest_nesting(), 2, "MiniportRestartEx -> one read completion routine, never deeper");
-    assert_eq!(sim.work_items_run(), 0);
+    assert_eq!(sim.work_items_run(), runs_before);
     sim.run_until_idle();
-    assert!(sim.work_items_run() >= 1, "the rest was posted from the work item");
+    assert!(sim.work_items_run() > runs_before, "the rest was posted from the work item");
     assert_eq!(sim.hub_pending_frames(b), 0, "every batch was read");
     assert_eq!(sim.received_frames(b).len(), frames.len(), "and indicated");
     sim.remove_adapter(a);
@@ -152,6 +153,7 @@ fn a_link_watch_that_completes_inline_is_resent_from_the_senders_loop() {
 #[test]
 fn a_second_deferral_while_the_work_item_is_queued_is_counted_back() {
     let (sim, a, b, frames) = backlog_below_paused(15, 250);
+    let runs_before = sim.work_items_run();
     sim.lower(b).set_inline_service(InlineService::Always);
     assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
     let after_restart = sim.lower(b).reads_completed();
@@ -159,10 +161,10 @@ fn a_second_deferral_while_the_work_item_is_queued_is_counted_back() {
     assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
     assert_eq!(
         sim.lower(b).reads_completed() - after_restart,
-        INLINE_READS_PER_SEND,
+        INLINE_READS_PER_CALL,
         "the reset's reads ran into the bound too"
     );
-    assert_eq!(sim.work_items_run(), 0, "both deferrals share the one queued run");
+    assert_eq!(sim.work_items_run(), runs_before, "both deferrals share the one queued run");
     sim.run_until_idle();
     assert_eq!(sim.received_frames(b).len(), frames.len());
     let status = sim.pause(b);
@@ -175,22 +177,50 @@ fn a_second_deferral_while_the_work_item_is_queued_is_counted_back() {
     sim.assert_clean();
 }
 
-/// A pause that comes while the re-post work item is queued waits for it: halt, which follows the
+/// A pause that comes while the deferred-work item is queued waits for it: halt, which follows the
 /// pause, frees the work item and the adapter its routine runs on.
 #[test]
-fn a_pause_waits_for_the_read_repost_work_item() {
+fn a_pause_waits_for_the_deferred_work_item() {
     let (sim, a, b, _) = backlog_below_paused(14, 200);
+    let runs_before = sim.work_items_run();
     sim.lower(b).set_inline_service(InlineService::Always);
     sim.hold_returns(b, true);
     assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
-    assert_eq!(sim.work_items_run(), 0, "the re-post work item is queued, not run");
+    assert_eq!(sim.work_items_run(), runs_before, "the deferred-work item is queued, not run");
     // Every indicated NBL back, nothing in flight below: only the work item is outstanding.
     sim.return_now(b);
     sim.hold_returns(b, false);
     assert_eq!(sim.pause(b), NDIS_STATUS_PENDING, "the pause waits for the queued work item");
     sim.run_until_idle();
-    assert_eq!(sim.work_items_run(), 1);
+    assert_eq!(sim.work_items_run(), runs_before + 1);
     assert_eq!(sim.adapter_state(b), kernel_sim::AdapterState::Paused);
+    sim.remove_adapter(a);
+    sim.remove_adapter(b);
+    sim.unload();
+    sim.assert_clean();
+}
+
+/// A device that completes every write at once never runs the send queue dry by itself: one call
+/// of `MiniportSendNetBufferLists` sends at most `WRITES_PER_DRAIN` write batches, and the
+/// deferred-work item drains the rest at PASSIVE_LEVEL. Every NBL still completes, in order.
+#[test]
+fn a_long_send_queue_is_drained_in_bounded_calls() {
+    /// `datapath::deferred::WRITES_PER_DRAIN`.
+    const WRITES_PER_DRAIN: usize = 16;
+    let (sim, a, b) = two_running(16);
+    sim.lower(a).set_write_completion(WriteCompletion::Immediate);
+    sim.lower(a).set_inline_service(InlineService::Never);
+    // 400 full-size frames: about 40 batches, well past one call's bound.
+    let frames = frames_to(mac(&sim, b), mac(&sim, a), 400, 1514);
+    let writes_before = sim.lower(a).writes_completed();
+    let sent = sim.send_frames(a, &frames, NblShape::default());
+    let in_call = sim.lower(a).writes_completed() - writes_before;
+    assert_eq!(in_call, WRITES_PER_DRAIN, "one call sent exactly its bound");
+    assert_eq!(sim.work_items_run(), 0);
+    sim.run_until_idle();
+    assert!(sim.work_items_run() >= 2, "the rest went through the deferred-work item");
+    assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.received_frames(b), frames, "every frame arrived, in order");
     sim.remove_adapter(a);
     sim.remove_adapter(b);
     sim.unload();

@@ -289,15 +289,15 @@ pub unsafe extern "C" fn read_completion(
     }
 }
 
-/// `NDIS_IO_WORKITEM_FUNCTION` of the adapter's read re-post work item (PASSIVE_LEVEL, a system
+/// `NDIS_IO_WORKITEM_FUNCTION` of the adapter's deferred-work item (PASSIVE_LEVEL, a system
 /// thread).
 ///
 /// # Safety
 /// Called by NDIS for a work item the adapter queued with its own context; the adapter outlives
-/// every run (a pause waits for `reposts_outstanding` to reach zero, and halt follows the pause).
-pub unsafe extern "C" fn repost_reads_work_item(context: *mut c_void, _work_item: NdisHandle) {
+/// every run (a pause waits for `deferred_runs` to reach zero, and halt follows the pause).
+pub unsafe extern "C" fn deferred_work_item(context: *mut c_void, _work_item: NdisHandle) {
     // SAFETY: the work item context is the adapter's own context handle.
     if let Some(adapter) = unsafe { adapter(NdisHandle(context)) } {
-        adapter.repost_reads();
+        adapter.run_deferred_work();
     }
 }

@@ -93,7 +93,7 @@ fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty)
     adapter.lower.create_requests()?;
     let miniport = adapter.miniport;
     adapter.receive.allocate(miniport)?;
-    adapter.repost = IoWorkItem::allocate(miniport)?;
+    adapter.deferred = IoWorkItem::allocate(miniport)?;
 
     // What the port below is: its address and batch limits, and its link right now.
     let device = adapter.lower.query_device()?;

@@ -61,9 +61,9 @@ pub struct AdapterState {
     pub filter: ReceiveFilter,
     pub lookahead: u32,
     pub send: SendEngine,
-    /// Runs of the read re-post work item queued or running ([`Adapter::repost`]): a pause waits
-    /// for them.
-    pub reposts_outstanding: u32,
+    /// Runs of the deferred-work item queued or running ([`Adapter::deferred`]): a pause waits for
+    /// them.
+    pub deferred_runs: u32,
 }
 
 /// Counters, each updated without the lock.
@@ -160,11 +160,10 @@ pub struct Adapter {
     pub lower: LowerEdge,
     pub receive: ReceiveResources,
     pub state: SpinLock<AdapterState>,
-    /// Posts the reads a completion routine gave up re-posting after
-    /// [`crate::datapath::receive::INLINE_READS_PER_SEND`] inline completions, at PASSIVE_LEVEL in a
-    /// system thread: a device that always has a batch ready costs a work item, not unbounded time
-    /// in one call (DISPATCH_LEVEL's DPC watchdog).
-    pub repost: IoWorkItem,
+    /// Continues at PASSIVE_LEVEL, in a system thread, the data-path work a call gave up after its
+    /// bound (`crate::datapath::deferred`): a device that always completes at once, kept busy by
+    /// other processors, costs work item runs, not unbounded time at DISPATCH_LEVEL.
+    pub deferred: IoWorkItem,
     pub counters: Counters,
     /// Set by `MiniportShutdownEx`, also from the bug-check path at HIGH_LEVEL where no lock may
     /// be taken.
@@ -200,7 +199,7 @@ impl Adapter {
         self.lower.delete();
         self.receive.free();
         // Not queued: halt comes after a completed pause, which waits for every run of it.
-        self.repost = IoWorkItem::zeroed();
+        self.deferred = IoWorkItem::zeroed();
     }
 
     // -----------------------------------------------------------------------------------------
@@ -255,7 +254,7 @@ impl Adapter {
     /// completion routine that holds its slot still has sends to complete.
     fn data_path_idle(&self, state: &AdapterState) -> bool {
         state.send.is_idle()
-            && state.reposts_outstanding == 0
+            && state.deferred_runs == 0
             && self.lower.reads.idle()
             && self.lower.writes.idle()
             && self.receive.nbls.indicated_count() == 0

@@ -5,7 +5,10 @@
 //!   once, when the last request carrying one of its frames has.
 //! - [`receive`]: reads stay pending below; a completed read's batch is validated whole, filtered,
 //!   copied once into pre-allocated receive NBLs and indicated as a chain.
+//! - [`deferred`]: what one call may not finish (reads and writes the device keeps completing at
+//!   once) continues in an NDIS I/O work item at PASSIVE_LEVEL.
 
+pub mod deferred;
 pub mod receive;
 pub mod send;
 

@@ -6,6 +6,7 @@
 
 use crate::adapter::{Adapter, AdapterState, Phase, bump};
 use crate::datapath::TrafficTally;
+use crate::datapath::deferred::INLINE_READS_PER_CALL;
 use crate::lower::READ_REQUESTS;
 use crate::sys::*;
 use vwire_proto::{Batch, MulticastList};
@@ -16,11 +17,6 @@ pub const RECEIVE_NBLS: usize = 64;
 pub const FRAME_SLOT_SIZE: u32 = 1536;
 /// The largest frame a slot holds.
 pub const MAX_FRAME_SIZE: u32 = 1518;
-/// Reads one `send_read_slot` call sends again after they completed inside their own
-/// `WdfRequestSend`. Past it the slot is handed to the re-post work item: a device whose queue
-/// other processors keep filling would otherwise keep this call (a DPC, at DISPATCH_LEVEL) busy
-/// without end.
-pub const INLINE_READS_PER_SEND: usize = 8;
 /// Below this many free NBLs an indication carries `NDIS_RECEIVE_FLAGS_RESOURCES`: NDIS copies what
 /// it needs and hands the NBLs back at once, so the pool cannot run dry while protocols sit on
 /// indicated NBLs.
@@ -161,7 +157,8 @@ impl Adapter {
         // goes back to that sender, which sends it again without nesting deeper.
         if nt_success(status) && self.reads_wanted() {
             if let Some(slot) = slot.hand_back_if_sending() {
-                self.send_read_slot(slot);
+                let mut inline_budget = INLINE_READS_PER_CALL;
+                self.send_read_slot(slot, &mut inline_budget);
             }
         } else {
             slot.release();
@@ -185,10 +182,14 @@ impl Adapter {
     ///
     /// A read the device completes inside `WdfRequestSend` comes back here through
     /// [`Slot::hand_back_if_sending`] and is sent again from this loop: a device that always has
-    /// a batch ready costs iterations, not stack, and after [`INLINE_READS_PER_SEND`] of them the
-    /// slot is released and the re-post work item posts it (false: stop posting from here).
-    fn send_read_slot(&self, mut slot: Slot<'_, READ_REQUESTS, ReceiveScratch>) -> bool {
-        let mut inline_completions = 0usize;
+    /// a batch ready costs iterations, not stack. Each such re-send spends one of the call's
+    /// `inline_budget` (`deferred::INLINE_READS_PER_CALL`); once it is spent the slot is released
+    /// and the deferred-work item posts it (false: stop posting from here).
+    fn send_read_slot(
+        &self,
+        mut slot: Slot<'_, READ_REQUESTS, ReceiveScratch>,
+        inline_budget: &mut usize,
+    ) -> bool {
         loop {
             let index = slot.index();
             match slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context()) {
@@ -199,15 +200,15 @@ impl Adapter {
                     return true;
                 }
                 Ok(Sent::HandedBack(again)) => {
-                    inline_completions = inline_completions.saturating_add(1);
+                    *inline_budget = inline_budget.saturating_sub(1);
                     // Counted for the work item before the slot is released, in the section that
                     // decides reads are still wanted: a pause on another processor that finds the
                     // slot idle then already waits for the work item, and halt cannot free the
                     // adapter under a queued run.
-                    if inline_completions >= INLINE_READS_PER_SEND {
-                        if self.count_repost_if_wanted() {
+                    if *inline_budget == 0 {
+                        if self.count_deferred_run_if(|state| self.reads_wanted_in(state)) {
                             again.release();
-                            self.queue_repost();
+                            self.queue_deferred_work();
                             return false;
                         }
                     } else if self.reads_wanted() {
@@ -289,54 +290,15 @@ impl Adapter {
     }
 
     /// Post every free read below while Restarting or Running (restart, reset).
+    /// One budget of inline re-sends for the whole call, across the slots.
     pub fn post_idle_reads(&self) {
+        let mut inline_budget = INLINE_READS_PER_CALL;
         while self.reads_wanted() {
             let Some(slot) = self.lower.reads.lease() else { break };
-            if !self.send_read_slot(slot) {
+            if !self.send_read_slot(slot, &mut inline_budget) {
                 break;
             }
         }
-    }
-
-    /// If reads are still wanted, count one run of the re-post work item (a pause waits for it);
-    /// decided and counted in one acquisition of the lock, so no pause slips in between.
-    fn count_repost_if_wanted(&self) -> bool {
-        let mut state = self.state.lock_any();
-        let wanted = self.reads_wanted_in(&state);
-        if wanted {
-            state.reposts_outstanding = state.reposts_outstanding.saturating_add(1);
-        }
-        wanted
-    }
-
-    /// Queue the re-post work item for the run just counted; its run posts every free read at
-    /// PASSIVE_LEVEL.
-    fn queue_repost(&self) {
-        if !self.repost.queue(repost_reads_routine(), self.context()) {
-            // Already queued and not started: that run posts the released slot too.
-            self.finish_repost_run();
-        }
-    }
-
-    /// The re-post work item's run (PASSIVE_LEVEL, a system thread). Nothing of the adapter is
-    /// touched after `finish_repost_run`: the pause it may complete lets NDIS halt and free it.
-    pub fn repost_reads(&self) {
-        self.repost.started();
-        self.post_idle_reads();
-        self.finish_repost_run();
-    }
-
-    /// One counted run of the re-post work item is over (or was never queued). The count drops and
-    /// a pause or reset that waited only for it is taken as done in the same acquisition of the
-    /// lock: a pause completed from another processor in between could otherwise let halt free
-    /// the adapter while this finishes.
-    fn finish_repost_run(&self) {
-        let finished = {
-            let mut state = self.state.lock_any();
-            state.reposts_outstanding = state.reposts_outstanding.saturating_sub(1);
-            self.take_finished_operations(&mut state)
-        };
-        finished.complete();
     }
 
     /// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL).
@@ -364,10 +326,6 @@ fn receive_flags(low_resources: bool) -> u32 {
 
 fn read_completion_routine() -> EvtWdfRequestCompletionRoutine {
     crate::adapter::entry::read_completion
-}
-
-fn repost_reads_routine() -> NdisIoWorkItemRoutine {
-    crate::adapter::entry::repost_reads_work_item
 }
 
 #[cfg(test)]

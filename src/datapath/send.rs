@@ -9,6 +9,7 @@
 
 use crate::adapter::{Adapter, Phase, bump};
 use crate::datapath::TrafficTally;
+use crate::datapath::deferred::WRITES_PER_DRAIN;
 use crate::sys::{self, *};
 use vwire_proto::{BatchWriter, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
@@ -264,9 +265,13 @@ impl Adapter {
         self.drain_sends();
     }
 
-    /// Pack queued NBLs into free write requests and send them, as the single drain owner.
+    /// Pack queued NBLs into free write requests and send them, as the single drain owner. At most
+    /// [`WRITES_PER_DRAIN`] per call: a device that completes every write at once, fed by sends on
+    /// other processors, would otherwise keep this loop going without end; past the bound the rest
+    /// is drained by the deferred-work item.
     pub fn drain_sends(&self) {
         let mut drained = false;
+        let mut writes = 0usize;
         loop {
             {
                 let mut state = self.state.lock_any();
@@ -292,12 +297,13 @@ impl Adapter {
                     write_completion_routine(),
                     self.completion_context(),
                 ) {
-                    Ok(Sent::Pending) => {}
+                    Ok(Sent::Pending) => writes = writes.saturating_add(1),
                     // `write_completed` finishes every write itself and never hands one back; were
                     // one handed back, its NBLs still need completing.
                     Ok(Sent::HandedBack(slot)) => {
                         let status = slot.status();
                         self.finish_write(slot, status);
+                        writes = writes.saturating_add(1);
                     }
                     Err((slot, status)) => {
                         bump(&self.counters.lower_send_failures, 1);
@@ -305,12 +311,29 @@ impl Adapter {
                         break;
                     }
                 }
+                if writes >= WRITES_PER_DRAIN {
+                    break;
+                }
             }
-            let again = {
+            let (again, deferred) = {
                 let mut state = self.state.lock_any();
                 state.send.draining = false;
-                !state.send.queue.is_empty() && self.lower.writes.free() > 0
+                let more = !state.send.queue.is_empty();
+                if writes >= WRITES_PER_DRAIN {
+                    // Counted while the queue is seen non-empty and sends allowed, in this section:
+                    // a pause that flushes the queue right after still waits for the run.
+                    let wanted = more && state.phase == Phase::Running && self.may_use_device(&state);
+                    if wanted {
+                        state.deferred_runs = state.deferred_runs.saturating_add(1);
+                    }
+                    (false, wanted)
+                } else {
+                    (more && self.lower.writes.free() > 0, false)
+                }
             };
+            if deferred {
+                self.queue_deferred_work();
+            }
             if !again {
                 break;
             }

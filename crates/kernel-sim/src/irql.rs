@@ -13,6 +13,8 @@ pub(crate) struct Frame {
     pub(crate) entry_irql: Kirql,
     /// Where the stack was when the model entered the callback (`stack::stack_pointer`).
     pub(crate) stack_base: usize,
+    /// Requests this callback itself sent while at DISPATCH_LEVEL (`Dpc.WorkBound`).
+    pub(crate) sends_at_dispatch: usize,
 }
 
 /// A spin lock that is held, keyed by the address of its `KSPIN_LOCK`.
@@ -293,7 +295,7 @@ impl Inner {
             let previous = st.irql;
             st.check_nesting(what, st.frames.len());
             st.irql = irql;
-            st.frames.push(Frame { what, entry_irql: irql, stack_base });
+            st.frames.push(Frame { what, entry_irql: irql, stack_base, sends_at_dispatch: 0 });
             if st.logging() {
                 st.log(format!("-> {what} at {}", irql_name(irql)));
             }

@@ -704,6 +704,7 @@ impl State {
     ) -> SendOutcome {
         let api = "WdfRequestSend";
         self.check_irql(api, DISPATCH_LEVEL);
+        self.count_send_at_dispatch();
         let (r, t) = (request.0 as usize, target.0 as usize);
         if !self.wdf_ready(api) || !self.wdf_handle(api, r, ObjType::Request) {
             return SendOutcome::NotSent;

@@ -48,7 +48,7 @@ pub use lower::{
 };
 pub use ndis::datapath::{NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
-pub use stack::{MAX_NESTED_CALLBACKS, StackBudget};
+pub use stack::{MAX_NESTED_CALLBACKS, MAX_SENDS_PER_DISPATCH_CALLBACK, StackBudget};
 pub use verifier::{Violation, rules, tag_string};
 pub use vwire_bus::hub::{Faults, HubError, PortId, WriteReport};
 pub use vwire_proto::PortCounters;

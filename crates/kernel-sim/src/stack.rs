@@ -14,7 +14,8 @@
 //!   and completes from then on through the scheduler, so the scenario ends instead of the process.
 
 use crate::state::State;
-use crate::verifier::rules::{STACK_BUDGET, STACK_RECURSION};
+use crate::verifier::rules::{DPC_WORK_BOUND, STACK_BUDGET, STACK_RECURSION};
+use ndis_types::DISPATCH_LEVEL;
 use std::collections::BTreeMap;
 
 /// Callbacks of one driver nested on one stack, at most. The deepest correct nesting the model
@@ -22,6 +23,13 @@ use std::collections::BTreeMap;
 /// write, or the peer's read the write served) → `MiniportReturnNetBufferLists` run inline by the
 /// protocol the read's receives went to. Anything deeper repeats a level.
 pub const MAX_NESTED_CALLBACKS: usize = 3;
+
+/// Requests one driver callback running at DISPATCH_LEVEL may send itself (nested callbacks count
+/// for themselves): the model's stand-in for the DPC watchdog (bug check 0x133), which bounds the
+/// time spent at DISPATCH_LEVEL. A loop that sends as long as the device below completes at once
+/// and other processors keep it supplied (reads re-posted while data waits, writes drained while
+/// sends keep coming) would otherwise never end. Twice what the miniport's own bounds allow.
+pub const MAX_SENDS_PER_DISPATCH_CALLBACK: usize = 32;
 
 /// How much stack the driver may use: inside one callback, and from its outermost callback down
 /// through every callback nested in it (the model's frames between them standing for NDIS's and
@@ -115,6 +123,25 @@ impl State {
             chain.join(" -> ")
         );
         self.violate(STACK_RECURSION, msg);
+    }
+
+    /// The innermost driver callback sends a request: counted while it runs at DISPATCH_LEVEL,
+    /// against [`MAX_SENDS_PER_DISPATCH_CALLBACK`].
+    pub(crate) fn count_send_at_dispatch(&mut self) {
+        let irql = self.irql;
+        let Some(frame) = self.frames.last_mut() else { return };
+        if irql < DISPATCH_LEVEL {
+            return;
+        }
+        frame.sends_at_dispatch += 1;
+        if frame.sends_at_dispatch == MAX_SENDS_PER_DISPATCH_CALLBACK + 1 {
+            let chain: Vec<&str> = self.frames.iter().map(|f| f.what).collect();
+            let msg = format!(
+                "{} has sent more than {MAX_SENDS_PER_DISPATCH_CALLBACK} requests at DISPATCH_LEVEL in one call: a loop that sends as long as the device completes at once runs into the DPC watchdog (0x133)",
+                chain.join(" -> ")
+            );
+            self.violate(DPC_WORK_BOUND, msg);
+        }
     }
 
     /// Whether the device below may complete inside the current call rather than later: not once

@@ -116,6 +116,9 @@ pub mod rules {
     pub const STACK_BUDGET: &str = "Stack.Budget";
     /// Model addition: driver callbacks nested deeper than the bound on one stack.
     pub const STACK_RECURSION: &str = "Stack.Recursion";
+    /// Model addition: one driver callback sent more requests at DISPATCH_LEVEL than the bound (the
+    /// DPC watchdog).
+    pub const DPC_WORK_BOUND: &str = "Dpc.WorkBound";
 }
 
 impl State {

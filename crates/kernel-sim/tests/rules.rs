@@ -2081,3 +2081,29 @@ fn a_work_item_still_queued_when_halt_returns_is_held_across_halt() {
         "{violations:?}"
     );
 }
+
+#[test]
+fn dpc_work_bound_fires_for_a_send_loop_at_dispatch() {
+    fresh();
+    let (sim, a) = with_adapter(45);
+    sim.lower(a).set_write_completion(WriteCompletion::Immediate);
+    RESENDS.with(|n| n.set(0));
+    // At DISPATCH_LEVEL (under a spin lock), the write sent again and again: each completes inside
+    // its send, so the loop is limited only by how long it chooses to run.
+    set_hook(|point, ctx| {
+        if point == "oid" {
+            let mut lock = 0usize;
+            k().ke_initialize_spin_lock(&mut lock);
+            let old = k().ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+            for _ in 0..=MAX_SENDS_PER_DISPATCH_CALLBACK {
+                send_write_resending(ctx);
+            }
+            k().ke_release_spin_lock(&mut lock, old);
+        }
+    });
+    let _ = sim.oid_query(a, OID_GEN_XMIT_OK, 8);
+    set_hook(|_, _| {});
+    assert!(sim.has_violation(DPC_WORK_BOUND), "{:?}", sim.violations());
+    sim.take_violations();
+    sim.remove_adapter(a);
+}
