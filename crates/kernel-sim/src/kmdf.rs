@@ -1100,9 +1100,10 @@ impl Inner {
                 }
             }
         }
-        for (served, seq, status, information) in served {
+        for &(served, seq, status, information) in &served {
             self.complete_request_at(served, seq, status, information, read_irql);
         }
+        self.with(|st| st.return_served(served));
         true
     }
 

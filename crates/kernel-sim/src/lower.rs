@@ -153,6 +153,9 @@ impl LowerDevice {
     }
 }
 
+/// A read the port completes inside a send: (request, seq, status, information).
+pub(crate) type Served = (usize, u64, NtStatus, usize);
+
 /// The hub and the model's tap port.
 pub(crate) struct HubState {
     pub(crate) hub: Hub,
@@ -162,6 +165,9 @@ pub(crate) struct HubState {
     tap_buf: Vec<u8>,
     /// Ports added from now on start with `hold_control_ioctls` on.
     pub(crate) hold_new_ports_control: bool,
+    /// Vectors `inline_completions` lends for the reads a send serves, one per level of nested
+    /// sends in use (a served read's completion routine sends again): allocated once, reused.
+    pub(crate) served_scratch: Vec<Vec<Served>>,
 }
 
 /// The tap port's station address.
@@ -172,7 +178,14 @@ impl HubState {
         let mut hub = Hub::new(HubConfig { seed: seed ^ 0x7677_6972_6500_0001, ..HubConfig::default() });
         let tap = hub.add_port(TAP_MAC).ok();
         let size = hub.config().max_batch_bytes as usize;
-        Self { hub, tap, tap_frames: Vec::new(), tap_buf: vec![0; size], hold_new_ports_control: false }
+        Self {
+            hub,
+            tap,
+            tap_frames: Vec::new(),
+            tap_buf: vec![0; size],
+            hold_new_ports_control: false,
+            served_scratch: Vec::new(),
+        }
     }
 }
 
@@ -546,25 +559,33 @@ impl State {
     /// What a send of request `r` lets the port complete inside it, by [`InlineService`]: the read
     /// itself if a batch is ready, or for a write the first read of every other port that has a
     /// batch.
-    pub(crate) fn inline_completions(&mut self, r: usize) -> Vec<(usize, u64, NtStatus, usize)> {
-        let Some(format) = self.kmdf.request(r).format else { return Vec::new() };
-        let Some(a) = self.adapter_of_request(r) else { return Vec::new() };
+    ///
+    /// The list lives in a scratch vector the caller gives back ([`State::return_served`]), so the
+    /// data path allocates nothing per send.
+    pub(crate) fn inline_completions(&mut self, r: usize) -> Vec<Served> {
+        let mut served = self.hub.served_scratch.pop().unwrap_or_default();
+        served.clear();
+        let Some(format) = self.kmdf.request(r).format else { return served };
+        let Some(a) = self.adapter_of_request(r) else { return served };
         match format.kind {
             // Served even with older reads parked (waiting for the bus's DPC): the bus completes
             // an arriving read at once whenever the hub has a batch.
-            IoKind::Read if self.serves_inline(a, true) => {
-                self.read_completion_of(a, r).into_iter().collect()
-            }
+            IoKind::Read if self.serves_inline(a, true) => served.extend(self.read_completion_of(a, r)),
             IoKind::Write if self.serves_inline(a, false) => {
                 self.drain_tap();
-                (0..self.ndis.adapters.len())
-                    .map(AdapterId)
-                    .filter(|&peer| peer != a)
-                    .filter_map(|peer| self.read_completion_for(peer))
-                    .collect()
+                for peer in (0..self.ndis.adapters.len()).map(AdapterId).filter(|&peer| peer != a) {
+                    served.extend(self.read_completion_for(peer));
+                }
             }
-            _ => Vec::new(),
+            _ => {}
         }
+        served
+    }
+
+    /// Give back the vector [`State::inline_completions`] lent.
+    pub(crate) fn return_served(&mut self, mut served: Vec<Served>) {
+        served.clear();
+        self.hub.served_scratch.push(served);
     }
 
     /// A held link wait whose generation moved on, completed by the hub.
