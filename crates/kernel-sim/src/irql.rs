@@ -15,6 +15,8 @@ pub(crate) struct Frame {
     pub(crate) stack_base: usize,
     /// Requests this callback itself sent while at DISPATCH_LEVEL (`Dpc.WorkBound`).
     pub(crate) sends_at_dispatch: usize,
+    /// The most stack it has used so far (`Stack.Budget`).
+    pub(crate) stack_peak: usize,
 }
 
 /// A spin lock that is held, keyed by the address of its `KSPIN_LOCK`.
@@ -266,6 +268,7 @@ impl State {
     /// A callback frame returns: it must leave the IRQL as it found it and hold no lock it took.
     fn pop_frame(&mut self, restore_irql: Kirql) {
         let frame = self.frames.pop().expect("kernel-sim bug: frame stack underflow");
+        self.record_stack_peak(frame.what, frame.stack_peak);
         let depth = self.frames.len() + 1;
         if self.irql != frame.entry_irql {
             let msg = format!(
@@ -295,7 +298,7 @@ impl Inner {
             let previous = st.irql;
             st.check_nesting(what, st.frames.len());
             st.irql = irql;
-            st.frames.push(Frame { what, entry_irql: irql, stack_base, sends_at_dispatch: 0 });
+            st.frames.push(Frame { what, entry_irql: irql, stack_base, sends_at_dispatch: 0, stack_peak: 0 });
             if st.logging() {
                 st.log(format!("-> {what} at {}", irql_name(irql)));
             }

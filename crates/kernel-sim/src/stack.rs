@@ -83,13 +83,21 @@ pub(crate) struct StackState {
 impl State {
     /// The driver called into the model with the stack at `sp`.
     pub(crate) fn probe_stack(&mut self, sp: usize) {
-        let budget = self.stack.budget.unwrap_or_else(StackBudget::for_this_build);
-        let (Some(outermost), Some(frame)) = (self.frames.first(), self.frames.last()) else { return };
-        let (nested, used, what) =
-            (outermost.stack_base.saturating_sub(sp), frame.stack_base.saturating_sub(sp), frame.what);
+        let Some(outermost) = self.frames.first() else { return };
+        let nested = outermost.stack_base.saturating_sub(sp);
+        let Some(frame) = self.frames.last_mut() else { return };
+        let used = frame.stack_base.saturating_sub(sp);
+        // Hot (every call into the model): only a new peak of this callback or of the nesting is
+        // worth a look at the budget.
+        let new_peak = used > frame.stack_peak;
+        frame.stack_peak = frame.stack_peak.max(used);
+        let what = frame.what;
+        let nested_peak = nested > self.stack.nested_high_water;
         self.stack.nested_high_water = self.stack.nested_high_water.max(nested);
-        let peak = self.stack.high_water.entry(what).or_insert(0);
-        *peak = (*peak).max(used);
+        if !new_peak && !nested_peak {
+            return;
+        }
+        let budget = self.stack.budget.unwrap_or_else(StackBudget::for_this_build);
         if used > budget.callback && self.stack.over_budget.insert(what) {
             let msg = format!(
                 "{what} has used {used} bytes of stack at this call, over the {} byte budget (the x64 kernel stack is 24 KiB in all)",
@@ -109,6 +117,12 @@ impl State {
             );
             self.violate(STACK_BUDGET, msg);
         }
+    }
+
+    /// A driver callback returns: its peak joins the per-callback record.
+    pub(crate) fn record_stack_peak(&mut self, what: &'static str, peak: usize) {
+        let recorded = self.stack.high_water.entry(what).or_insert(0);
+        *recorded = (*recorded).max(peak);
     }
 
     /// A driver callback is about to be entered with `depth` callbacks already on the stack.
