@@ -98,11 +98,8 @@ impl SendEngine {
             // Frames of it remain: back to the head of the queue, keeping the order.
             self.queue.push_front(nbl);
             None
-        } else if release_reference(nbl) {
-            self.outstanding = self.outstanding.saturating_sub(1);
-            Some(nbl)
         } else {
-            None
+            self.drop_reference(nbl)
         }
     }
 
@@ -116,13 +113,30 @@ impl SendEngine {
         let mut done = SendQueue::EMPTY;
         while let Some(nbl) = queue.pop_front() {
             nbl.set_next_nb(None);
-            fail(nbl, status);
-            if release_reference(nbl) {
-                self.outstanding = self.outstanding.saturating_sub(1);
-                done.push_back(nbl);
-            }
+            self.fail_and_drop_reference(nbl, status, &mut done);
         }
         done
+    }
+
+    /// Drop one of the NBL's references (its packing, or a write that carried its frames). If it
+    /// was the last, the NBL is no longer outstanding and is returned, to be completed.
+    fn drop_reference(&mut self, nbl: SendNbl) -> Option<SendNbl> {
+        let remaining = nbl.reserved(REFS).saturating_sub(1);
+        nbl.set_reserved(REFS, remaining);
+        if remaining > 0 {
+            return None;
+        }
+        self.outstanding = self.outstanding.saturating_sub(1);
+        Some(nbl)
+    }
+
+    /// Record `status` as the NBL's failure (unless one is recorded) and drop one reference;
+    /// an NBL done with it goes onto `done`.
+    fn fail_and_drop_reference(&mut self, nbl: SendNbl, status: NdisStatus, done: &mut SendQueue) {
+        fail(nbl, status);
+        if let Some(nbl) = self.drop_reference(nbl) {
+            done.push_back(nbl);
+        }
     }
 }
 
@@ -154,13 +168,6 @@ fn fail(nbl: SendNbl, status: NdisStatus) {
     if status != NDIS_STATUS_SUCCESS && nbl.status() == NDIS_STATUS_SUCCESS {
         nbl.set_status(status);
     }
-}
-
-/// Drop one reference; true if it was the last (the NBL is done).
-fn release_reference(nbl: SendNbl) -> bool {
-    let remaining = nbl.reserved(REFS).saturating_sub(1);
-    nbl.set_reserved(REFS, remaining);
-    remaining == 0
 }
 
 /// What the adapter's state says about a send right now.
@@ -459,11 +466,7 @@ impl Adapter {
             let shut_down = self.shut_down.load(core::sync::atomic::Ordering::Acquire);
             let ndis_status = write_status(status, state.surprise_removed, shut_down, state.reset_pending);
             for nbl in refs.carried() {
-                fail(nbl, ndis_status);
-                if release_reference(nbl) {
-                    state.send.outstanding = state.send.outstanding.saturating_sub(1);
-                    done.push_back(nbl);
-                }
+                state.send.fail_and_drop_reference(nbl, ndis_status, &mut done);
             }
         }
         refs.clear();
@@ -494,11 +497,7 @@ impl Adapter {
                 .extract(|nbl| nbl.cancel_id() == cancel_id && nbl.next_nb() == nbl.first_nb());
             let mut done = SendQueue::EMPTY;
             while let Some(nbl) = cancelled.pop_front() {
-                fail(nbl, NDIS_STATUS_SEND_ABORTED);
-                if release_reference(nbl) {
-                    state.send.outstanding = state.send.outstanding.saturating_sub(1);
-                    done.push_back(nbl);
-                }
+                state.send.fail_and_drop_reference(nbl, NDIS_STATUS_SEND_ABORTED, &mut done);
             }
             done
         };
