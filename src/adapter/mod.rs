@@ -148,6 +148,11 @@ impl FinishedOperations {
 /// One adapter, in nonpaged pool from `MiniportInitializeEx` to `MiniportHaltEx`. It starts as
 /// zeroed memory ([`PoolBox::new_zeroed`]): it is far too large for the kernel stack, and all-zero
 /// is its state before initialize (Paused, no link, empty filter and queues, NULL handles).
+///
+/// Lock order: `state` first, then any one pool's lock (`lower.reads`, `lower.writes`,
+/// `lower.link`, `receive.nbls`: `data_path_idle` asks the pools under `state`); a pool's lock is
+/// never held while another lock is taken, and no lock is held across a call into NDIS or a send
+/// below. kernel-sim's `Lock.Order` learns the order as the driver runs and fails on an inversion.
 #[derive(Zeroable)]
 pub struct Adapter {
     /// `MiniportAdapterHandle`: how NDIS names this adapter in every NdisM call.

@@ -150,6 +150,7 @@ impl State {
                 ),
             );
         }
+        self.lock_order.forget(lock as usize);
         // SAFETY: the facade passes the address of the driver's KSPIN_LOCK, valid for writes.
         unsafe { lock.write(0) };
     }
@@ -166,6 +167,22 @@ impl State {
         }
         let depth = self.frames.len();
         let acquired_in = self.caller();
+        // Hot: no allocation unless an inversion is found.
+        let mut inverted = None;
+        for (&outer, _) in self.locks.iter() {
+            if let Some(chain) = self.lock_order.record(outer, key) {
+                inverted = Some((outer, chain));
+                break;
+            }
+        }
+        if let Some((outer, chain)) = inverted {
+            let chain: Vec<String> = chain.iter().map(|l| format!("{l:#x}")).collect();
+            let msg = format!(
+                "{api}({lock:p}) from {acquired_in} while holding {outer:#x}, but the driver has taken them the other way round before ({}): two processors doing both deadlock",
+                chain.join(" then ")
+            );
+            self.violate(LOCK_ORDER, msg);
+        }
         self.locks.insert(key, HeldLock { raised, old_irql, depth, acquired_in });
         // SAFETY: as in ke_initialize_spin_lock; a held KSPIN_LOCK is non-zero on Windows too.
         unsafe { lock.write(1) };

@@ -32,6 +32,7 @@ mod irql;
 mod kernel;
 mod kmdf;
 mod loader;
+mod lockorder;
 mod lower;
 mod memory;
 mod ndis;

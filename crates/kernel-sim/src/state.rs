@@ -59,6 +59,8 @@ pub(crate) struct State {
     pub(crate) stack: crate::stack::StackState,
     /// NDIS I/O work items the driver allocated.
     pub(crate) work_items: crate::ndis::workitem::WorkItems,
+    /// The spin-lock nesting order learnt so far (`Lock.Order`).
+    pub(crate) lock_order: crate::lockorder::LockOrder,
 }
 
 impl State {
@@ -89,6 +91,7 @@ impl State {
             hub: crate::lower::HubState::new(config.seed),
             stack: crate::stack::StackState::default(),
             work_items: crate::ndis::workitem::WorkItems::default(),
+            lock_order: crate::lockorder::LockOrder::default(),
         }
     }
 

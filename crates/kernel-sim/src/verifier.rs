@@ -104,6 +104,8 @@ pub mod rules {
     /// From the brief (not yet in VERIFIER-RULES.md): acquiring a spin lock the caller already holds.
     pub const LOCK_RECURSIVE: &str = "Lock.Recursive";
     pub const LOCK_NO_BLOCKING_WHILE_HELD: &str = "Lock.NoBlockingWhileHeld";
+    /// Model addition: spin locks taken in both orders (a deadlock between two processors).
+    pub const LOCK_ORDER: &str = "Lock.Order";
     pub const MEMORY_TAG_REQUIRED: &str = "Memory.TagRequired";
     pub const MEMORY_LEAK_BY_TAG: &str = "Memory.LeakByTag";
     pub const MEMORY_BAD_FREE: &str = "Memory.BadFree";

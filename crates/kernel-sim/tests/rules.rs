@@ -2107,3 +2107,30 @@ fn dpc_work_bound_fires_for_a_send_loop_at_dispatch() {
     sim.take_violations();
     sim.remove_adapter(a);
 }
+
+#[test]
+fn lock_order_fires_when_two_locks_are_taken_both_ways() {
+    fresh();
+    let (sim, a) = with_adapter(46);
+    let (mut first, mut second, mut third) = (0usize, 0usize, 0usize);
+    let k = k();
+    for lock in [&mut first, &mut second, &mut third] {
+        k.ke_initialize_spin_lock(lock);
+    }
+    // first → second, second → third: an order, no cycle.
+    let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut first);
+    k.ke_acquire_spin_lock_at_dpc_level(&mut second);
+    k.ke_acquire_spin_lock_at_dpc_level(&mut third);
+    k.ke_release_spin_lock_from_dpc_level(&mut third);
+    k.ke_release_spin_lock_from_dpc_level(&mut second);
+    k.ke_release_spin_lock(&mut first, old);
+    sim.assert_no_violations();
+    // third → first closes the cycle through second: never collided here, a deadlock on two CPUs.
+    let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut third);
+    k.ke_acquire_spin_lock_at_dpc_level(&mut first);
+    k.ke_release_spin_lock_from_dpc_level(&mut first);
+    k.ke_release_spin_lock(&mut third, old);
+    assert!(sim.has_violation(LOCK_ORDER), "{:?}", sim.violations());
+    sim.take_violations();
+    sim.remove_adapter(a);
+}
