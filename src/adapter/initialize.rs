@@ -28,7 +28,7 @@ pub const SUPPORTED_PACKET_FILTERS: u32 = NDIS_PACKET_TYPE_DIRECTED
     | NDIS_PACKET_TYPE_BROADCAST
     | NDIS_PACKET_TYPE_PROMISCUOUS;
 /// `NDIS_MAC_OPTION_NO_LOOPBACK`: NDIS loops back what a protocol must see of its own sends; the
-/// miniport never does (Doc `nc-ndis-miniport_send_net_buffer_lists`).
+/// miniport never does (Doc "Looping Back NDIS Packets"; `nc-ndis-miniport_send_net_buffer_lists`).
 pub const MAC_OPTIONS: u32 = NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA
     | NDIS_MAC_OPTION_TRANSFERS_NOT_PEND
     | NDIS_MAC_OPTION_NO_LOOPBACK
