@@ -1,6 +1,7 @@
 //! The driver object: `DriverEntry` and `MiniportDriverUnload`.
 //!
-//! Order (Doc "Creating KMDF Miniport Drivers"; ndis-kmdf.md §7): `WdfDriverCreate` with
+//! Order (Doc "Creating KMDF Miniport Drivers"; WDK 6001 sample
+//! src/kmdf/ndisedge/60/NdisWdm.c:46-160, DriverEntry): `WdfDriverCreate` with
 //! `WdfDriverInitNoDispatchOverride` so that NDIS, not KMDF, owns the IRP dispatch table; then
 //! `NdisMRegisterMiniportDriver` with `NDIS_WDM_DRIVER`. Unload is the mirror image:
 //! `WdfDriverMiniportUnload`, then `NdisMDeregisterMiniportDriver`.
@@ -9,8 +10,8 @@ use crate::adapter::entry;
 use crate::sys::{self, *};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-/// NDIS contract this driver is written against: 6.30, the floor on ARM64 (ndis-abi.md §1.3) and
-/// available on every Windows 10 and 11.
+/// NDIS contract this driver is written against: 6.30, the floor on ARM64 (`NDIS_MIN_API`,
+/// W:km/ndis.h:276-281, enforced at :363-365) and available on every Windows 10 and 11.
 pub const NDIS_MAJOR_VERSION: u8 = 6;
 pub const NDIS_MINOR_VERSION: u8 = 30;
 pub const DRIVER_MAJOR_VERSION: u8 = 0;
@@ -60,7 +61,9 @@ pub fn characteristics() -> NdisMiniportDriverCharacteristics {
 /// `DriverEntry` (KMDF's `FxDriverEntry` calls it by this exported name).
 ///
 /// If NDIS refuses the registration, the framework side is undone with `WdfDriverMiniportUnload`
-/// before the error is returned, so the image unloads clean (ndis-kmdf.md §7, DriverEntry item 3).
+/// before the error is returned, so the image unloads clean. The ndisedge sample just returns; the
+/// call is our choice (Doc `nf-wdfminiport-wdfdriverminiportunload`: it deletes the framework driver
+/// object).
 // The one name the KMDF stub (FxDriverEntry, wdk-build's `/ENTRY`) looks up.
 #[allow(unsafe_code)]
 #[unsafe(export_name = "DriverEntry")]

@@ -1,5 +1,5 @@
 //! The miniport's NDIS handlers and its KMDF completion routine, with their C signatures
-//! (ndis-abi.md §6.2). Each shim turns the context NDIS or KMDF hands back into `&Adapter` and
+//! (W:km/ndis.h:10596-10842). Each shim turns the context NDIS or KMDF hands back into `&Adapter` and
 //! calls safe code. These are the only `unsafe` of the driver outside `sys`: the callback
 //! signatures force raw pointers on us.
 #![allow(unsafe_code)]

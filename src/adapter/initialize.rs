@@ -1,5 +1,5 @@
 //! `MiniportInitializeEx` (PASSIVE_LEVEL), in the order Doc `nf-ndis-ndismsetminiportattributes`
-//! and ndis-kmdf.md §7 require:
+//! requires and the WDK 6001 sample follows (src/kmdf/ndisedge/60/NdisWdm.c:168-330, MPInitialize):
 //! 1. registration attributes, first of all attribute calls;
 //! 2. `NdisMGetDeviceProperty` for the PDO, FDO and next-lower device object;
 //! 3. `WdfDeviceMiniportCreate` and `WdfDeviceGetIoTarget`;
@@ -28,7 +28,7 @@ pub const SUPPORTED_PACKET_FILTERS: u32 = NDIS_PACKET_TYPE_DIRECTED
     | NDIS_PACKET_TYPE_BROADCAST
     | NDIS_PACKET_TYPE_PROMISCUOUS;
 /// `NDIS_MAC_OPTION_NO_LOOPBACK`: NDIS loops back what a protocol must see of its own sends; the
-/// miniport never does (ndis-kmdf.md §3.4).
+/// miniport never does (Doc "Looping Back NDIS Packets"; `nc-ndis-miniport_send_net_buffer_lists`).
 pub const MAC_OPTIONS: u32 = NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA
     | NDIS_MAC_OPTION_TRANSFERS_NOT_PEND
     | NDIS_MAC_OPTION_NO_LOOPBACK

@@ -1,8 +1,9 @@
 //! The link: one `IOCTL_VWIRE_WAIT_LINK_CHANGE` stays pending below (the inverted call of PCIDRV's
-//! INDICATE_STATUS IOCTL, ndis-kmdf.md §1.1); when it completes, the adapter records the new link
-//! state, tells NDIS with `NdisMIndicateStatusEx(NDIS_STATUS_LINK_STATE)` and sends it again with
-//! the new generation. It stays pending across a pause (status indications are allowed while
-//! Paused) and is cancelled by halt, surprise removal and shutdown.
+//! INDICATE_STATUS IOCTL, Windows-driver-samples general/pcidrv/kmdf/PCIDRV.C
+//! PciDrvEvtIoDeviceControl); when it completes, the adapter records the new link state, tells NDIS
+//! with `NdisMIndicateStatusEx(NDIS_STATUS_LINK_STATE)` and sends it again with the new generation.
+//! It stays pending across a pause (status indications are allowed while Paused) and is cancelled
+//! by halt, surprise removal and shutdown.
 
 use super::{Adapter, Link, bump};
 use crate::sys::{self, *};

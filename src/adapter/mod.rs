@@ -1,6 +1,6 @@
 //! One NDIS adapter: its resources, its state in the NDIS adapter state machine (Doc
-//! `adapter-states-of-a-miniport-driver`; ndis-kmdf.md §3.3) and the lifecycle handlers. The data
-//! path is in `crate::datapath`, the link in [`link`].
+//! `adapter-states-of-a-miniport-driver`) and the lifecycle handlers. The data path is in
+//! `crate::datapath`, the link in [`link`].
 //!
 //! The NDIS-facing `extern "system"` shims are in [`entry`]; everything here is safe code.
 
@@ -215,7 +215,8 @@ impl Adapter {
         {
             let mut state = self.state.lock();
             if state.surprise_removed {
-                // The device is gone; nothing may be sent below (ndis-kmdf.md §3.7).
+                // The device is gone; nothing may be sent below (Doc
+                // `nc-ndis-miniport_device_pnp_event_notify`).
                 return NDIS_STATUS_NOT_ACCEPTED;
             }
             state.phase = Phase::Restarting;
@@ -295,9 +296,9 @@ impl Adapter {
     // -----------------------------------------------------------------------------------------
     // MiniportResetEx (<= DISPATCH_LEVEL)
 
-    /// NDIS 6.30+: nothing may be held across a reset (ndis-kmdf.md §3.4). Queued sends complete with
-    /// RESET_IN_PROGRESS, writes in flight are cancelled and the reset pends until they are back;
-    /// reads a device error left idle are re-armed. Filters survive (AddressingReset FALSE).
+    /// NDIS 6.30+: nothing may be held across a reset (Doc `nc-ndis-miniport_reset`). Queued sends
+    /// complete with RESET_IN_PROGRESS, writes in flight are cancelled and the reset pends until they
+    /// are back; reads a device error left idle are re-armed. Filters survive (AddressingReset FALSE).
     pub fn reset(&self) -> Result<NdisStatus, NdisStatus> {
         let queued = {
             let mut state = self.state.lock_any();
@@ -347,7 +348,7 @@ impl Adapter {
 
     /// `NdisShutdownPowerOff` (PASSIVE): quiesce the lower edge, keep every resource.
     /// `NdisShutdownBugCheck` (HIGH_LEVEL): only set the flag: no lock, no wait, no allocation,
-    /// no free (ndis-kmdf.md §3.2).
+    /// no free (Doc `nc-ndis-miniport_shutdown`).
     pub fn shutdown(&self, action: NdisShutdownAction) {
         self.shut_down.store(true, Ordering::Release);
         if action == NDIS_SHUTDOWN_POWER_OFF {

@@ -1,7 +1,7 @@
 //! Send: `MiniportSendNetBufferLists` queues NBLs (linked through their own `Next`, no memory), and
 //! one context at a time packs their NET_BUFFERs into pre-allocated write requests, several frames
 //! per request, and sends them below. An NBL is completed exactly once, when every request carrying
-//! one of its frames has completed (ndis-kmdf.md §3.4):
+//! one of its frames has completed (Doc `nf-ndis-ndismsendnetbufferlistscomplete`):
 //! - `MiniportReserved[0]` counts the requests still carrying its frames, plus one while frames of
 //!   it remain to be packed;
 //! - `MiniportReserved[1]` is the next NET_BUFFER to pack;
@@ -180,9 +180,9 @@ pub struct SendGate {
 }
 
 /// The status sends arriving in that state are refused with, or SUCCESS if they are accepted (Doc
-/// `nf-ndis-ndismsendnetbufferlistscomplete`; ndis-kmdf.md §3.4): NOT_ACCEPTED once the device is
-/// surprise-removed, PAUSED unless Running, FAILURE after a shutdown, and MEDIA_DISCONNECTED while
-/// the link is down.
+/// `nf-ndis-ndismsendnetbufferlistscomplete`, `nc-ndis-miniport_device_pnp_event_notify`):
+/// NOT_ACCEPTED once the device is surprise-removed, PAUSED unless Running, FAILURE after a
+/// shutdown, and MEDIA_DISCONNECTED while the link is down.
 pub fn send_status(gate: SendGate) -> NdisStatus {
     if gate.surprise_removed {
         NDIS_STATUS_NOT_ACCEPTED
@@ -380,7 +380,8 @@ impl Adapter {
             while let Some(nb) = cursor {
                 let length = nb.data_length();
                 if !(MIN_FRAME_LEN..=MAX_FRAME_LEN).contains(&length) {
-                    // A frame the medium cannot carry (ndis-kmdf.md §3.4: INVALID_LENGTH).
+                    // A frame the medium cannot carry (Doc
+                    // `nf-ndis-ndismsendnetbufferlistscomplete`: INVALID_LENGTH).
                     if failure == NDIS_STATUS_SUCCESS {
                         failure = NDIS_STATUS_INVALID_LENGTH;
                     }

@@ -1,7 +1,8 @@
 //! The WDM lower edge: the miniport WDFDEVICE's default I/O target (aimed at NDIS's
 //! `NextDeviceObject`, the vwire bus PDO below us) and every request the adapter will ever send to
 //! it, created once in `MiniportInitializeEx` and reused (`WdfRequestReuse`) for every send
-//! (ndis-kmdf.md §1.1 ndisedge, §7; ARCHITECTURE.md "Data path principles").
+//! (as the WDK 6001 sample does: src/kmdf/ndisedge/60/Init.c:1211 takes the default target, Send.c
+//! NICFreeSendTCB reuses the request; ARCHITECTURE.md "Data path principles").
 //!
 //! What travels on it is the vwire protocol (`docs/lower-edge-protocol.md`): reads and writes carry
 //! batches of frames, internal IOCTLs query and configure the port, and one IOCTL stays pending until
@@ -86,7 +87,8 @@ impl LowerEdge {
             return Err(NDIS_STATUS_FAILURE);
         }
         // The default target exists because AttachedDeviceObject was given, and starts Started
-        // (ndis-kmdf.md §2.3 item 3).
+        // (WDF-SRC src/framework/shared/core/fxdevicebase.cpp AllocateTarget; the FxIoTarget
+        // constructor in src/framework/shared/targets/general/fxiotarget.cpp).
         let io_target = sys::wdf_device_get_io_target(device);
         if io_target.is_null() {
             return Err(NDIS_STATUS_DEVICE_FAILED);

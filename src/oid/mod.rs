@@ -1,4 +1,4 @@
-//! OID requests (Doc `mandatory-oids-for-miniport-drivers`, `802-3-oids`; ndis-kmdf.md §3.8).
+//! OID requests (Doc `mandatory-oids-for-miniport-drivers`, `802-3-oids`).
 //!
 //! Every request is answered before `MiniportOidRequest` returns, from the adapter's state. Buffer
 //! rules: a query whose buffer is too small gets `NDIS_STATUS_BUFFER_TOO_SHORT` and `BytesNeeded`;

@@ -58,7 +58,7 @@ pub fn send_complete_flags_here() -> u32 {
 }
 
 /// True when the caller runs at `DISPATCH_LEVEL`: what the `*_DISPATCH_LEVEL` flags must say
-/// (ndis-kmdf.md §3.2, "Dispatch IRQL Tracking").
+/// (Doc "Dispatch IRQL Tracking").
 pub fn at_dispatch_level() -> bool {
     ke_get_current_irql() >= DISPATCH_LEVEL
 }

@@ -1,7 +1,8 @@
 //! NET_BUFFER_LIST, NET_BUFFER and MDL access for the data path, as safe operations over structures
 //! whose ownership the type system cannot see: a [`SendNbl`] exists only for an NBL NDIS handed to
 //! `MiniportSendNetBufferLists` and not yet completed; a [`RxSlot`] only for a receive NBL the
-//! miniport owns. The accessor macros of nblaccessors.h are plain field accesses (ndis-abi.md §4.5).
+//! miniport owns. The accessor macros of nblaccessors.h are plain field accesses
+//! (W:km/ndis/nblaccessors.h:21-44, 182-190).
 
 use super::{SpinLock, backend};
 use core::ffi::c_void;
@@ -13,8 +14,9 @@ use ndis_types::*;
 // ---------------------------------------------------------------------------------------------
 // MDLs
 
-/// `MmGetSystemAddressForMdlSafe(Mdl, Priority)` as wdm.h's FORCEINLINE expands it (ndis-abi.md
-/// §3.3): the mapped VA if the MDL is mapped or describes nonpaged pool, else a new mapping.
+/// `MmGetSystemAddressForMdlSafe(Mdl, Priority)` as wdm.h's FORCEINLINE expands it
+/// (W:km/wdm.h:29056-29104): the mapped VA if the MDL is mapped or describes nonpaged pool, else a
+/// new mapping.
 fn mm_get_system_address_for_mdl_safe(mdl: NonNull<Mdl>, priority: u32) -> *mut c_void {
     // SAFETY: the MDL belongs to an NBL the miniport owns for this call.
     let (flags, mapped) = unsafe { ((*mdl.as_ptr()).MdlFlags, (*mdl.as_ptr()).MappedSystemVa) };

@@ -1,8 +1,9 @@
 //! Compile-time proof that every hand-written mirror in `ndis-types` has the layout of the type the
 //! WDK headers define, as bindgen generates it for this build (x64 or ARM64, NDIS 6.30, KMDF 1.31):
 //! `size_of`, `align_of`, and the offset and size of every named field. A mismatch stops the Windows
-//! build (ARCHITECTURE.md, "Rules of the facade" 3). The figures these must equal are also in
-//! ndis-abi.md §2-§8 (and `tests/abi.rs` checks the mirrors against those figures on every host).
+//! build (ARCHITECTURE.md, "Rules of the facade" 3). The figures these must equal are also written,
+//! each with the header line it comes from, in `crates/ndis-types/tests/abi.rs`, which checks the
+//! mirrors against them on every host.
 //!
 //! Anonymous members: bindgen names the N-th unnamed data member of a struct or union
 //! `__bindgen_anon_N`, counting per enclosing type from 1 (bindgen 0.73.2 `ir/comp.rs`, the
@@ -14,11 +15,12 @@
 //!
 //! Constants: every ndis-types constant that bindgen can generate is compared with the generated
 //! one (as `i128`, so the integer types may differ). Not generated, so not compared here (covered by
-//! `tests/abi.rs` against ndis-abi.md): cast macros (`((NDIS_STATUS)0x00010003L)` literals,
-//! `NDIS_STATUS_MEDIA_CONNECT`/`_DISCONNECT`/`_LINK_STATE`, `NDIS_DEFAULT_PORT_NUMBER`,
+//! `tests/abi.rs` against the header values it cites): cast macros (`((NDIS_STATUS)0x00010003L)`
+//! literals, `NDIS_STATUS_MEDIA_CONNECT`/`_DISCONNECT`/`_LINK_STATE`, `NDIS_DEFAULT_PORT_NUMBER`,
 //! `NDIS_LINK_SPEED_UNKNOWN`) and `NDIS_SIZEOF_*` (`RTL_SIZEOF_THROUGH_FIELD`, an `offsetof`
 //! expression), which are instead recomputed from the generated structures below. NTSTATUS-derived
-//! `NDIS_STATUS_*` are compared with wdk-sys's `STATUS_*` they are defined as (ndis-abi.md §10).
+//! `NDIS_STATUS_*` are compared with wdk-sys's `STATUS_*` they are defined as
+//! (S:shared/ndis/status.h).
 #![allow(clippy::cast_lossless, reason = "constants are compared as i128 whatever their C type")]
 #![allow(
     clippy::arithmetic_side_effects,
@@ -151,7 +153,7 @@ same_value!(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Initialization-time structures (W:km/ndis.h, ndis-abi.md §7)
+// Initialization-time structures (W:km/ndis.h:10152-10560)
 
 same_layout!(NdisMiniportInitParameters, ndis::NDIS_MINIPORT_INIT_PARAMETERS);
 same_fields!(NdisMiniportInitParameters => ndis::NDIS_MINIPORT_INIT_PARAMETERS:
@@ -464,7 +466,7 @@ const _: () = assert!(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Run-time structures (ndis-abi.md §8)
+// Run-time structures (W:km/ndis.h, W:km/ndis/oidrequest.h, S:shared/ntddndis.h)
 
 same_layout!(NdisStatusIndication, ndis::NDIS_STATUS_INDICATION);
 same_fields!(NdisStatusIndication => ndis::NDIS_STATUS_INDICATION:

@@ -8,11 +8,14 @@
 //! proves at compile time.
 //!
 //! Every item used here, what it expands to and where that is written down: `docs/wdk-items.md`.
-//! Spellings: wdk-rs-facts.md §2 ("Concrete spellings"); NDIS prototypes: ndis-abi.md §5.2, §9.1;
-//! the spin-lock macros: ndis-abi.md §9.3.
+//! Spellings: wdk-macros 0.5.2 `call_unsafe_wdf_function_binding` and the wdk-sys 0.5.2 bindings;
+//! NDIS prototypes: W:km/ndis.h, W:km/ndis/nblapi.h, W:km/ndis/mdlapi.h; the spin-lock macros:
+//! W:km/ndis.h:2311-2337.
 //!
 //! Calling conventions: every routine called here is `extern "C"` in the bindings (`NTAPI`,
-//! `FASTCALL` and `NDIS_EXPORTED_ROUTINE` carry no convention on x64 and ARM64, ndis-abi.md §1.2).
+//! `FASTCALL` and `NDIS_EXPORTED_ROUTINE` carry no convention on x64 and ARM64; `EXPORT` is empty
+//! for drivers, W:km/ndis.h:1014-1016, and `NDIS_EXPORTED_ROUTINE` is only `dllimport`,
+//! S:shared/ndis/types.h:15-17).
 
 mod layout;
 pub(crate) mod ndis;
@@ -53,15 +56,16 @@ pub struct DeviceProperty {
 }
 
 // `sizeof` of the WDF structures built below, as the C `*_INIT` helpers store it. `WDF_STRUCTURE_SIZE`
-// is plain `sizeof` when the driver is not newer than the framework it runs on (wdk-rs-facts.md §2,
-// "Which `*_INIT` macros ... exist"); the package pins KMDF 1.31, which Windows 10 22H2 ships.
+// is plain `sizeof` when the driver is not newer than the framework it runs on (WDF-SRC wdffuncenum.h,
+// `WDF_STRUCTURE_SIZE`); the package pins KMDF 1.31, which Windows 10 22H2 ships.
 const WDF_DRIVER_CONFIG_SIZE: ULONG = size_of::<WDF_DRIVER_CONFIG>() as ULONG;
 const WDF_OBJECT_ATTRIBUTES_SIZE: ULONG = size_of::<WDF_OBJECT_ATTRIBUTES>() as ULONG;
 const WDF_REQUEST_REUSE_PARAMS_SIZE: ULONG = size_of::<WDF_REQUEST_REUSE_PARAMS>() as ULONG;
 const WDF_REQUEST_SEND_OPTIONS_SIZE: ULONG = size_of::<WDF_REQUEST_SEND_OPTIONS>() as ULONG;
 const _: () = assert!(size_of::<WDF_OBJECT_ATTRIBUTES>() <= ULONG::MAX as usize);
 
-// `ULONG_PTR`, `SIZE_T` and `KSPIN_LOCK` are pointer-sized on x64 and ARM64 (ndis-abi.md §1.1), so
+// `ULONG_PTR`, `SIZE_T` and `KSPIN_LOCK` are pointer-sized on x64 and ARM64 (`KSPIN_LOCK` is
+// `ULONG_PTR`, W:km/wdm.h:295; the assertions below check all three), so
 // the integer and pointer casts between them and `usize` below are lossless.
 const _: () = assert!(size_of::<ULONG_PTR>() == size_of::<usize>());
 const _: () = assert!(size_of::<SIZE_T>() == size_of::<usize>());
@@ -69,7 +73,7 @@ const _: () = assert!(size_of::<KSPIN_LOCK>() == size_of::<usize>());
 
 /// `WDF_OBJECT_ATTRIBUTES_INIT` (+ `_INIT_CONTEXT_TYPE`) by hand: `Size`, both scopes
 /// `InheritFromParent`, then `ParentObject` and `ContextTypeInfo = WDF_GET_CONTEXT_TYPE_INFO(T)->UniqueType`
-/// (WDF-SRC wdfobject.h; wdk-rs-facts.md §2, `WDF_OBJECT_ATTRIBUTES_INIT` row).
+/// (WDF-SRC wdfobject.h).
 fn object_attributes(attributes: &WdfObjectAttributes) -> WDF_OBJECT_ATTRIBUTES {
     WDF_OBJECT_ATTRIBUTES {
         Size: WDF_OBJECT_ATTRIBUTES_SIZE,
@@ -82,7 +86,7 @@ fn object_attributes(attributes: &WdfObjectAttributes) -> WDF_OBJECT_ATTRIBUTES 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kernel services: what ndis.h's spin-lock macros expand to (ndis-abi.md §9.3).
+// Kernel services: what ndis.h's spin-lock macros expand to (W:km/ndis.h:2311-2337).
 
 /// `KeGetCurrentIrql()`. On x64 wdm.h also has a force-inline reading CR8; wdk-sys binds the
 /// exported routine (`wdk_sys::ntddk::KeGetCurrentIrql`, the one wdk-sys's own `PAGED_CODE!` calls)
@@ -139,7 +143,7 @@ pub unsafe fn ke_release_spin_lock_from_dpc_level(lock: *mut usize) {
 }
 
 /// `MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, Priority)`: the mapping
-/// branch of wdm.h's FORCEINLINE `MmGetSystemAddressForMdlSafe` (ndis-abi.md §3.3; the flag test
+/// branch of wdm.h's FORCEINLINE `MmGetSystemAddressForMdlSafe` (W:km/wdm.h:29056-29104; the flag test
 /// before it is the caller's). A plain ntoskrnl export here: wdk-build defines no `POOL_NX_OPTIN`,
 /// so wdm.h's inline redirection of this routine is not in effect (docs/wdk-items.md).
 pub fn mm_map_locked_pages_specify_cache(mdl: *mut Mdl, priority: u32) -> *mut c_void {
@@ -173,8 +177,9 @@ pub fn wdf_driver_create(
         Size: WDF_DRIVER_CONFIG_SIZE,
         DriverInitFlags: config.driver_init_flags,
         DriverPoolTag: config.driver_pool_tag,
-        // EvtDriverDeviceAdd and EvtDriverUnload stay None: a miniport registers neither
-        // (ndis-kmdf.md §2.3 item 7).
+        // EvtDriverDeviceAdd and EvtDriverUnload stay None: a miniport registers neither, and with
+        // NoDispatchOverride the framework does not store them (WDF-SRC
+        // src/framework/shared/core/fxdriverapi.cpp, WdfDriverCreate).
         ..Default::default()
     };
     let mut driver: WDFDRIVER = ptr::null_mut();
@@ -205,7 +210,9 @@ pub fn wdf_get_driver() -> WdfDriver {
 /// `((PFN_WDFDRIVERMINIPORTUNLOAD) WdfDriverMiniportUnloadOverride)(WdfDriverGlobals, Driver)`.
 /// `WdfDriverMiniportUnloadOverride` (declared in wdf.h, defined in WdfDriverEntry.lib) is what the
 /// stub points at its own miniport-unload path, so the call goes through it exactly as in C
-/// (wdk-rs-facts.md §2 `WdfDriverMiniportUnload` row; ndis-kmdf.md §2.3 items 8 and 10).
+/// (WDF-SRC wdfminiport.h, wdf.h; the framework side is FxDriver::Unload in
+/// src/framework/shared/core/fxdriver.cpp; what the stub stores there is not in the public
+/// sources, docs/wdk-items.md).
 pub fn wdf_driver_miniport_unload(driver: WdfDriver) {
     // SAFETY: the variable is written by the stub before DriverEntry and only read here; a
     // `WDFFUNC` and `PFN_WDFDRIVERMINIPORTUNLOAD` are both `Option` of a plain function pointer.
@@ -225,7 +232,8 @@ pub fn wdf_driver_miniport_unload(driver: WdfDriver) {
 ///
 /// Route: wdk-sys has the table index (`_WDFFUNCENUM::WdfDeviceMiniportCreateTableIndex`, from
 /// wdffuncenum.h) but no `PFN_WDFDEVICEMINIPORTCREATE`, because wdf.h does not include
-/// wdfminiport.h, so `call_unsafe_wdf_function_binding!` cannot resolve it (wdk-rs-facts.md §2).
+/// wdfminiport.h, so `call_unsafe_wdf_function_binding!` cannot resolve it (WDF-SRC wdf.h, its
+/// include list).
 /// `build.rs` runs bindgen over wdfminiport.h, so the PFN type is the header's own typedef rather
 /// than a hand-written one; the table lookup below is what the macro expands to (wdk-macros 0.5.2,
 /// `call_unsafe_wdf_function_binding_impl`), which is also what the C FORCEINLINE does:
@@ -292,8 +300,8 @@ pub fn wdf_object_get_typed_context_worker(
 
 /// `WdfDeviceGetIoTarget(Device)`: the default target over the AttachedDeviceObject.
 pub fn wdf_device_get_io_target(device: WdfDevice) -> WdfIoTarget {
-    // SAFETY: `device` is the live miniport WDFDEVICE (FX_TYPE_DEVICE_BASE is accepted,
-    // ndis-kmdf.md §2.3 item 2).
+    // SAFETY: `device` is the live miniport WDFDEVICE (FX_TYPE_DEVICE_BASE is accepted, WDF-SRC
+    // src/framework/shared/core/fxdeviceapi.cpp, WdfDeviceGetIoTarget).
     let target = unsafe { call_unsafe_wdf_function_binding!(WdfDeviceGetIoTarget, device.0.cast()) };
     WdfIoTarget(target.cast())
 }
@@ -498,7 +506,8 @@ pub fn wdf_request_set_completion_routine(
 }
 
 /// `WDF_REQUEST_SEND_OPTIONS` built as `WDF_REQUEST_SEND_OPTIONS_INIT` + `_SET_TIMEOUT` do
-/// (wdfrequest.h: `Size`, `Flags`, `Timeout`; wdk-rs-facts.md §2 "Which `*_INIT` macros ... exist").
+/// (WDF-SRC wdfrequest.h:364-428: `Size`, `Flags`, `Timeout`; wdk-sys has no `*_INIT` helpers, they
+/// are FORCEINLINE).
 fn request_send_options(options: &WdfRequestSendOptions) -> WDF_REQUEST_SEND_OPTIONS {
     WDF_REQUEST_SEND_OPTIONS {
         Size: WDF_REQUEST_SEND_OPTIONS_SIZE,
@@ -581,7 +590,7 @@ pub fn wdf_object_delete(object: WdfObject) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// NDIS (ndis.sys, ndis-abi.md §5.2, §9.1)
+// NDIS (ndis.sys; prototypes in W:km/ndis.h, W:km/ndis/nblapi.h, W:km/ndis/mdlapi.h)
 
 /// `NdisMRegisterMiniportDriver(DriverObject, RegistryPath, MiniportDriverContext,
 /// &Characteristics, &NdisMiniportDriverHandle)`.
@@ -622,7 +631,7 @@ pub unsafe fn ndis_m_set_miniport_attributes(
     attributes: *const NdisObjectHeader,
 ) -> NdisStatus {
     // SAFETY: the caller guarantees a complete attributes structure; NDIS picks the union member by
-    // `Header.Type` and reads `Header.Size` bytes (ndis-abi.md §7.6).
+    // `Header.Type` and reads `Header.Size` bytes (`_In_reads_bytes_`, W:km/ndis.h:10590-10594).
     unsafe {
         ndis::NdisMSetMiniportAttributes(
             ndis_miniport_handle.0,
@@ -865,7 +874,7 @@ pub unsafe fn ndis_m_indicate_status_ex(
 }
 
 /// `NdisMResetComplete(MiniportAdapterHandle, Status, AddressingReset)` (a routine in NDIS 6; the
-/// macro of the same name is only for legacy miniports, ndis-abi.md §9.1).
+/// macro of the same name is only for legacy miniports: W:km/ndis.h:12584-12593 and :11716).
 pub fn ndis_m_reset_complete(
     miniport_adapter_handle: NdisHandle,
     status: NdisStatus,

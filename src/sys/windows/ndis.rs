@@ -1,6 +1,7 @@
 //! The bindings `build.rs` generates with bindgen from `wdfminiport.h` and `ndis.h`
-//! (`$OUT_DIR/ndis_bindings.rs`): wdk-sys binds neither (wdk-rs-facts.md §2 `WdfDeviceMiniportCreate`
-//! row, §4). Only items declared in the NDIS family of headers (and `wdfminiport.h`) are emitted;
+//! (`$OUT_DIR/ndis_bindings.rs`): wdk-sys binds neither (wdk-build 0.6.0 `src/lib.rs:320-337` has
+//! no network `ApiSubset`, and WDF-SRC wdf.h does not include wdfminiport.h). Only items declared
+//! in the NDIS family of headers (and `wdfminiport.h`) are emitted;
 //! every ntddk/wdf type they mention comes from `wdk_sys` through the `pub use wdk_sys::*;` line
 //! bindgen writes at the top of the file, so `MDL`, `DEVICE_OBJECT`, `WDFDRIVER`, ... are the wdk-sys
 //! types (`pub` because ndis.h re-exports some of them under NDIS names; build.rs says why).
