@@ -25,6 +25,15 @@ fn two_running(seed: u64) -> (Sim, AdapterId, AdapterId) {
     (sim, adapters[0], adapters[1])
 }
 
+/// Halt every adapter, unload, and require a clean model: nothing leaked or violated.
+fn finish(sim: Sim, adapters: &[AdapterId]) {
+    for &adapter in adapters {
+        sim.remove_adapter(adapter);
+    }
+    sim.unload();
+    sim.assert_clean();
+}
+
 fn frames_to(destination: [u8; 6], source: [u8; 6], count: usize, length: usize) -> Vec<Vec<u8>> {
     (0..count)
         .map(|i| {
@@ -77,10 +86,7 @@ fn reads_that_complete_inline_are_resent_from_a_loop_not_nested() {
     assert!(sim.work_items_run() > runs_before, "the rest was posted from the work item");
     assert_eq!(sim.hub_pending_frames(b), 0, "every batch was read");
     assert_eq!(sim.received_frames(b).len(), frames.len(), "and indicated");
-    sim.remove_adapter(a);
-    sim.remove_adapter(b);
-    sim.unload();
-    sim.assert_clean();
+    finish(sim, &[a, b]);
 }
 
 /// A write serves the peer's parked read inside the writer's send (the vwire bus once did this):
@@ -108,10 +114,7 @@ fn a_peer_served_inside_a_write_stays_within_the_nesting_bound() {
         sim.received_frames(a).len() + sim.received_frames(b).len(),
         1 + (0..50).map(|r| 1 + r % 7).sum::<usize>()
     );
-    sim.remove_adapter(a);
-    sim.remove_adapter(b);
-    sim.unload();
-    sim.assert_clean();
+    finish(sim, &[a, b]);
 }
 
 /// The link changed between initialize and restart, and keeps flapping while the miniport reports
@@ -143,9 +146,7 @@ fn a_link_watch_that_completes_inline_is_resent_from_the_senders_loop() {
     sim.run_until_idle();
     assert_eq!(link_states(&sim).last(), Some(&CONNECTED), "the re-armed watch saw the next change");
     assert_eq!(link_states(&sim).len(), 6);
-    sim.remove_adapter(a);
-    sim.unload();
-    sim.assert_clean();
+    finish(sim, &[a]);
 }
 
 /// A reset that also runs into the bound while the work item is still queued leaves the posting
@@ -171,10 +172,7 @@ fn a_second_deferral_while_the_work_item_is_queued_is_counted_back() {
     assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
     sim.run_until_idle();
     assert_eq!(sim.adapter_state(b), kernel_sim::AdapterState::Paused, "no run left counted");
-    sim.remove_adapter(a);
-    sim.remove_adapter(b);
-    sim.unload();
-    sim.assert_clean();
+    finish(sim, &[a, b]);
 }
 
 /// A pause that comes while the deferred-work item is queued waits for it: halt, which follows the
@@ -194,10 +192,7 @@ fn a_pause_waits_for_the_deferred_work_item() {
     sim.run_until_idle();
     assert_eq!(sim.work_items_run(), runs_before + 1);
     assert_eq!(sim.adapter_state(b), kernel_sim::AdapterState::Paused);
-    sim.remove_adapter(a);
-    sim.remove_adapter(b);
-    sim.unload();
-    sim.assert_clean();
+    finish(sim, &[a, b]);
 }
 
 /// A device that completes every write at once never runs the send queue dry by itself: one call
@@ -221,8 +216,5 @@ fn a_long_send_queue_is_drained_in_bounded_calls() {
     assert!(sim.work_items_run() >= 2, "the rest went through the deferred-work item");
     assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
     assert_eq!(sim.received_frames(b), frames, "every frame arrived, in order");
-    sim.remove_adapter(a);
-    sim.remove_adapter(b);
-    sim.unload();
-    sim.assert_clean();
+    finish(sim, &[a, b]);
 }
