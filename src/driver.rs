@@ -8,14 +8,8 @@
 
 use crate::adapter::entry;
 use crate::sys::{self, *};
+use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
 use core::sync::atomic::{AtomicPtr, Ordering};
-
-/// NDIS contract this driver is written against: 6.30, the floor on ARM64 (`NDIS_MIN_API`,
-/// W:km/ndis.h:276-281, enforced at :363-365) and available on every Windows 10 and 11.
-pub const NDIS_MAJOR_VERSION: u8 = 6;
-pub const NDIS_MINOR_VERSION: u8 = 30;
-pub const DRIVER_MAJOR_VERSION: u8 = 0;
-pub const DRIVER_MINOR_VERSION: u8 = 1;
 
 /// Pool tag of KMDF's allocations on the driver's behalf (`WDF_DRIVER_CONFIG.DriverPoolTag`).
 pub const DRIVER_POOL_TAG: u32 = u32::from_le_bytes(*b"KmDr");

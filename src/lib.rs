@@ -41,10 +41,14 @@ extern crate wdk_panic;
 static GLOBAL_ALLOCATOR: wdk_alloc::WdkAllocator = wdk_alloc::WdkAllocator;
 
 mod adapter;
-mod datapath;
 pub mod driver;
 mod lower;
-mod oid;
+mod nbl;
+mod oid_request;
+mod pool;
+mod sync;
 mod sys;
+mod version;
+mod work_item;
 
 pub use driver::driver_entry;

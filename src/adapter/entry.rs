@@ -4,9 +4,15 @@
 //! signatures force raw pointers on us.
 #![allow(unsafe_code)]
 
+use super::oid;
 use super::{ADAPTER_TAG, Adapter, bump};
-use crate::oid;
-use crate::sys::{self, *};
+use crate::nbl::receive::ReturnedChain;
+use crate::nbl::send::SendNbl;
+use crate::oid_request::oid_request_finish;
+use crate::oid_request::oid_request_view;
+use crate::pool::PoolBox;
+use crate::pool::context_ref;
+use crate::sys::*;
 use core::ffi::c_void;
 
 /// The adapter behind a `MiniportAdapterContext`.
@@ -15,7 +21,7 @@ use core::ffi::c_void;
 /// `context` is what `miniport_initialize_ex` returned to NDIS for an adapter not yet halted.
 unsafe fn adapter<'a>(context: NdisHandle) -> Option<&'a Adapter> {
     // SAFETY: guaranteed by the caller: the adapter lives in pool memory until MiniportHaltEx.
-    unsafe { sys::context_ref::<Adapter>(context) }
+    unsafe { context_ref::<Adapter>(context) }
 }
 
 /// `MiniportInitializeEx` (PASSIVE_LEVEL).
@@ -107,13 +113,13 @@ pub unsafe extern "system" fn miniport_oid_request(
         return NDIS_STATUS_FAILURE;
     };
     // SAFETY: NDIS owns the request and its information buffer for the duration of the call.
-    let Some(view) = (unsafe { sys::oid_request_view(oid_request) }) else {
+    let Some(view) = (unsafe { oid_request_view(oid_request) }) else {
         bump(&adapter.counters.malformed_oid_requests, 1);
         return NDIS_STATUS_INVALID_PARAMETER;
     };
     let outcome = oid::oid_request(adapter, view);
     // SAFETY: same request; the view borrowed from it is gone.
-    unsafe { sys::oid_request_finish(oid_request, outcome.bytes_transferred, outcome.bytes_needed) };
+    unsafe { oid_request_finish(oid_request, outcome.bytes_transferred, outcome.bytes_needed) };
     outcome.status
 }
 

@@ -11,11 +11,13 @@
 //! status; NDIS will not call `MiniportHaltEx` for an adapter whose initialize failed. On success
 //! the adapter is Paused.
 
+use super::oid::SUPPORTED_OIDS;
+use super::receive::MAX_FRAME_SIZE;
 use super::{ADAPTER_TAG, Adapter, Link, MAX_MULTICAST_ADDRESSES};
-use crate::datapath::receive::MAX_FRAME_SIZE;
 use crate::lower::BATCH_BUFFER_SIZE;
-use crate::oid::SUPPORTED_OIDS;
+use crate::pool::PoolBox;
 use crate::sys::{self, *};
+use crate::work_item::IoWorkItem;
 
 /// MTU: the Ethernet payload (`MtuSize` excludes the 14-byte header).
 pub const MTU: u32 = 1500;

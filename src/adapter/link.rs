@@ -6,6 +6,8 @@
 //! by halt, surprise removal and shutdown.
 
 use super::{Adapter, Link, bump};
+use crate::lower::requests::Sent;
+use crate::lower::requests::Slot;
 use crate::sys::{self, *};
 use vwire_proto::{LinkState, LinkWait};
 

@@ -4,16 +4,23 @@
 //!
 //! The NDIS-facing `extern "system"` shims are in [`entry`]; everything here is safe code.
 
+mod deferred;
 pub mod entry;
 mod initialize;
 mod link;
+mod oid;
+mod receive;
+mod send;
+mod traffic;
 
-use crate::datapath::receive::{ReceiveFilter, ReceiveResources};
-use crate::datapath::send::SendEngine;
 use crate::lower::LowerEdge;
 use crate::sys::{self, *};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use receive::{ReceiveFilter, ReceiveResources};
+use send::SendEngine;
 
+use crate::sync::SpinLock;
+use crate::work_item::IoWorkItem;
 pub use initialize::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS, initialize};
 
 /// Pool tag of the adapter structure itself.

@@ -8,8 +8,16 @@
 //! batches of frames, internal IOCTLs query and configure the port, and one IOCTL stays pending until
 //! the link changes.
 
-use crate::datapath::receive::ReceiveScratch;
-use crate::datapath::send::WriteRefs;
+pub mod device_context;
+pub mod requests;
+
+use crate::lower::device_context::MINIPORT_DEVICE_CONTEXT_TYPE;
+use crate::lower::device_context::set_device_adapter;
+use crate::lower::requests::RequestPool;
+use crate::lower::requests::RequestResources;
+use crate::lower::requests::WdfBuffer;
+use crate::nbl::receive::ReceiveScratch;
+use crate::nbl::send::WriteRefs;
 use crate::sys::{self, *};
 use vwire_proto::{
     ControlError, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, IOCTL_VWIRE_SET_MULTICAST_LIST,
@@ -83,7 +91,7 @@ impl LowerEdge {
         )
         .map_err(ndis_status_from_nt)?;
         self.device = device;
-        if !sys::set_device_adapter(device, adapter) {
+        if !set_device_adapter(device, adapter) {
             return Err(NDIS_STATUS_FAILURE);
         }
         // The default target exists because AttachedDeviceObject was given, and starts Started

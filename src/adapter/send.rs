@@ -7,11 +7,17 @@
 //! - `MiniportReserved[1]` is the next NET_BUFFER to pack;
 //! - `NET_BUFFER_LIST_STATUS` starts SUCCESS and keeps the first failure.
 
-use crate::adapter::{Adapter, Phase, bump};
-use crate::datapath::TrafficTally;
-use crate::datapath::deferred::WRITES_PER_DRAIN;
+use super::deferred::WRITES_PER_DRAIN;
+use super::traffic::TrafficTally;
+use super::{Adapter, Phase, bump};
+use crate::lower::requests::Sent;
+use crate::lower::requests::Slot;
+use crate::nbl::send::SendNb;
+use crate::nbl::send::SendNbl;
+use crate::nbl::send::SendQueue;
+use crate::nbl::send::WriteRefs;
 use crate::sys::{self, *};
-use vwire_proto::{BatchWriter, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN};
+use vwire_proto::{BatchWriter, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
 /// NBLs the adapter holds waiting for a write request before it refuses more with RESOURCES.
 pub const MAX_QUEUED_NBLS: usize = 1024;
@@ -137,29 +143,6 @@ impl SendEngine {
         if let Some(nbl) = self.drop_reference(nbl) {
             done.push_back(nbl);
         }
-    }
-}
-
-/// Which NBLs one write request carries, and what for the counters: the context of a write
-/// request's slot, filled by the drain owner that packs it and emptied by whoever finishes it, in
-/// place (2 KiB: never copied onto the stack at DISPATCH_LEVEL).
-#[derive(Zeroable)]
-pub struct WriteRefs {
-    nbls: [Option<SendNbl>; MAX_BATCH_FRAMES],
-    count: usize,
-    frames: u64,
-    bytes: u64,
-}
-
-impl WriteRefs {
-    fn clear(&mut self) {
-        self.count = 0;
-        self.frames = 0;
-        self.bytes = 0;
-    }
-
-    fn carried(&self) -> impl Iterator<Item = SendNbl> + '_ {
-        self.nbls.iter().take(self.count).flatten().copied()
     }
 }
 
@@ -392,7 +375,7 @@ impl Adapter {
                 let wire_length = length.max(MIN_ETHERNET_FRAME);
                 if !writer.fits(wire_length)
                     || writer.frame_count() >= self.max_batch_frames
-                    || refs.count >= MAX_BATCH_FRAMES
+                    || refs.is_full()
                 {
                     full = true;
                     break;
@@ -418,14 +401,11 @@ impl Adapter {
                     bump(&self.counters.xmit_error, 1);
                 }
                 carried = true;
-                refs.frames = refs.frames.saturating_add(1);
-                let bytes = u64::try_from(length).unwrap_or(u64::MAX);
-                refs.bytes = refs.bytes.saturating_add(bytes);
+                refs.count_frame(length);
                 cursor = nb.next();
             }
-            if carried && let Some(entry) = refs.nbls.get_mut(refs.count) {
-                *entry = Some(nbl);
-                refs.count = refs.count.saturating_add(1);
+            if carried {
+                refs.carry(nbl);
             }
             let finished = {
                 let mut state = self.state.lock_any();
@@ -453,10 +433,10 @@ impl Adapter {
             return;
         };
         if nt_success(status) {
-            bump(&self.counters.xmit_ok, refs.frames);
-            bump(&self.counters.bytes_xmit, refs.bytes);
+            bump(&self.counters.xmit_ok, refs.frames());
+            bump(&self.counters.bytes_xmit, refs.bytes());
         } else {
-            bump(&self.counters.xmit_error, refs.frames);
+            bump(&self.counters.xmit_error, refs.frames());
             if status != STATUS_CANCELLED {
                 bump(&self.counters.lower_write_errors, 1);
             }
@@ -508,7 +488,7 @@ impl Adapter {
 }
 
 fn write_completion_routine() -> EvtWdfRequestCompletionRoutine {
-    crate::adapter::entry::write_completion
+    super::entry::write_completion
 }
 
 #[cfg(test)]

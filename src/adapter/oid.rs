@@ -6,12 +6,14 @@
 //! counters are answered in 4 bytes when that is all the buffer holds (NDIS test `1c_64BitOIDs`);
 //! an OID not in [`SUPPORTED_OIDS`] gets `NDIS_STATUS_NOT_SUPPORTED`.
 
-use crate::adapter::{Adapter, MAX_MULTICAST_ADDRESSES, load};
-use crate::adapter::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS};
-use crate::datapath::receive::{MAX_FRAME_SIZE, RECEIVE_NBLS};
-use crate::driver::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
+use super::receive::MAX_FRAME_SIZE;
+use super::{Adapter, MAX_MULTICAST_ADDRESSES, load};
+use super::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS};
 use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
+use crate::nbl::receive::RECEIVE_NBLS;
+use crate::oid_request::OidRequestView;
 use crate::sys::*;
+use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
 use core::sync::atomic::Ordering;
 use vwire_proto::MulticastList;
 

@@ -4,15 +4,22 @@
 //! frame the packet filter accepts is copied once into a free slot, and the NBLs are indicated as a
 //! chain. `MiniportReturnNetBufferLists` gives the slots back.
 
-use crate::adapter::{Adapter, AdapterState, Phase, bump};
-use crate::datapath::TrafficTally;
-use crate::datapath::deferred::INLINE_READS_PER_CALL;
+use super::deferred::INLINE_READS_PER_CALL;
+use super::traffic::TrafficTally;
+use super::{Adapter, AdapterState, Phase, bump};
 use crate::lower::READ_REQUESTS;
+use crate::lower::requests::Sent;
+use crate::lower::requests::Slot;
+use crate::nbl::receive::NblPool;
+use crate::nbl::receive::RECEIVE_NBLS;
+use crate::nbl::receive::ReceiveNbl;
+use crate::nbl::receive::ReceivePool;
+use crate::nbl::receive::ReceiveScratch;
+use crate::nbl::receive::ReturnedChain;
+use crate::pool::PoolBuffer;
 use crate::sys::*;
 use vwire_proto::{Batch, MulticastList};
 
-/// Receive NBLs (and frame slots) per adapter.
-pub const RECEIVE_NBLS: usize = 64;
 /// One frame slot: the largest frame (1514 + a VLAN tag = 1518) rounded up to a cache line.
 pub const FRAME_SLOT_SIZE: u32 = 1536;
 /// The largest frame a slot holds.
@@ -32,14 +39,6 @@ pub struct ReceiveResources {
     // Teardown order: the NBLs are freed explicitly first, then the pool, then the frames.
     pool: NblPool,
     frames: PoolBuffer,
-}
-
-/// What a read's completion routine needs to indicate one batch, kept with the read request (its
-/// slot context) rather than on the stack at DISPATCH_LEVEL.
-#[derive(Zeroable)]
-pub struct ReceiveScratch {
-    leases: RxLeases<RECEIVE_NBLS>,
-    chain: IndicationChain<RECEIVE_NBLS>,
 }
 
 impl ReceiveResources {
@@ -325,7 +324,7 @@ fn receive_flags(low_resources: bool) -> u32 {
 }
 
 fn read_completion_routine() -> EvtWdfRequestCompletionRoutine {
-    crate::adapter::entry::read_completion
+    super::entry::read_completion
 }
 
 #[cfg(test)]

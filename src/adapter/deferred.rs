@@ -11,7 +11,7 @@
 //! takes a finished pause in one acquisition: a pause waits for every run, and halt, which follows
 //! the pause, never frees the adapter under one.
 
-use crate::adapter::{Adapter, AdapterState};
+use super::{Adapter, AdapterState};
 use crate::sys::*;
 
 /// Reads one call sends again after they completed inside their own `WdfRequestSend`, across all
@@ -62,5 +62,5 @@ impl Adapter {
 }
 
 fn deferred_work_routine() -> NdisIoWorkItemRoutine {
-    crate::adapter::entry::deferred_work_item
+    super::entry::deferred_work_item
 }

@@ -18,9 +18,15 @@
 //! slot goes back to it ([`Sent::HandedBack`]), and the sender sends again from its own loop. The
 //! stack then holds at most one sender and one completion routine per request, however many
 //! completions come inline.
+//!
+//! Invariant: a slot's buffer and context are reached only through a [`Slot`], which exists only
+//! for a slot in the Leased state; the state changes under the pool's spin lock.
+#![allow(unsafe_code)]
 
-use super::{SpinLock, WdfBuffer, Zeroable, backend};
+use crate::sync::SpinLock;
+use crate::sys::{self, *};
 use core::cell::UnsafeCell;
+use core::ptr::NonNull;
 use ndis_types::wdf::*;
 use ndis_types::*;
 
@@ -144,7 +150,7 @@ impl<const N: usize, C> RequestPool<N, C> {
         let in_flight =
             self.states.lock_any().get(index).is_some_and(|entry| entry.state == SlotState::InFlight);
         if in_flight && let Some(resources) = self.resources.get(index) {
-            backend::wdf_request_cancel_sent_request(resources.request);
+            sys::wdf_request_cancel_sent_request(resources.request);
         }
     }
 
@@ -155,7 +161,7 @@ impl<const N: usize, C> RequestPool<N, C> {
             let in_flight =
                 self.states.lock_any().get(index).is_some_and(|entry| entry.state == SlotState::InFlight);
             if in_flight {
-                backend::wdf_request_cancel_sent_request(resources.request);
+                sys::wdf_request_cancel_sent_request(resources.request);
             }
         }
     }
@@ -168,10 +174,10 @@ impl<const N: usize, C> RequestPool<N, C> {
             if resources.request.is_null() {
                 continue;
             }
-            backend::wdf_object_delete(resources.request.into());
-            backend::wdf_object_delete(resources.buffer.memory.into());
+            sys::wdf_object_delete(resources.request.into());
+            sys::wdf_object_delete(resources.buffer.memory.into());
             if !resources.input.is_none() {
-                backend::wdf_object_delete(resources.input.memory.into());
+                sys::wdf_object_delete(resources.input.memory.into());
             }
         }
     }
@@ -235,12 +241,12 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
 
     /// `WdfRequestGetStatus` of the completed request.
     pub fn status(&self) -> NtStatus {
-        backend::wdf_request_get_status(self.request())
+        sys::wdf_request_get_status(self.request())
     }
 
     /// `WdfRequestGetInformation` of the completed request.
     pub fn information(&self) -> usize {
-        backend::wdf_request_get_information(self.request())
+        sys::wdf_request_get_information(self.request())
     }
 
     /// Give the slot back.
@@ -281,8 +287,7 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         };
         // Reused before every format: KMDF requires it after a completion, and it also clears the
         // completion routine, which is therefore set again below (ndisedge NICFreeRCB).
-        let status =
-            backend::wdf_request_reuse(resources.request, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+        let status = sys::wdf_request_reuse(resources.request, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
         if !nt_success(status) {
             return Err((self, status));
         }
@@ -290,11 +295,11 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         if !nt_success(status) {
             return Err((self, status));
         }
-        backend::wdf_request_set_completion_routine(resources.request, Some(completion), context);
+        sys::wdf_request_set_completion_routine(resources.request, Some(completion), context);
         // InFlight before the send: the completion routine may run before WdfRequestSend returns
         // (inline, or on another processor).
         let this_send = self.start_send();
-        let sent = backend::wdf_request_send(resources.request, io_target, options);
+        let sent = sys::wdf_request_send(resources.request, io_target, options);
         let handed_back = {
             let mut states = self.pool.states.lock_any();
             match states.get_mut(self.index) {
@@ -317,7 +322,7 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
             }
         };
         if !sent {
-            let status = backend::wdf_request_get_status(resources.request);
+            let status = sys::wdf_request_get_status(resources.request);
             return Err((self, if nt_success(status) { STATUS_UNSUCCESSFUL } else { status }));
         }
         if handed_back {
@@ -350,7 +355,7 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
     ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
         // No timeout: a read waits for frames as long as it takes.
         self.send(io_target, completion, context, None, |request, buffer| {
-            backend::wdf_io_target_format_request_for_read(io_target, request, buffer.memory)
+            sys::wdf_io_target_format_request_for_read(io_target, request, buffer.memory)
         })
     }
 
@@ -366,7 +371,7 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
     ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
         let options = WdfRequestSendOptions::relative_timeout_ms(timeout_ms);
         self.send(io_target, completion, context, Some(&options), |request, buffer| {
-            backend::wdf_io_target_format_request_for_write(io_target, request, buffer.memory, length)
+            sys::wdf_io_target_format_request_for_write(io_target, request, buffer.memory, length)
         })
     }
 
@@ -394,7 +399,7 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         }
         // No timeout: the link watch stays pending until the link changes.
         self.send(io_target, completion, context, None, |request, buffer| {
-            backend::wdf_io_target_format_request_for_internal_ioctl(
+            sys::wdf_io_target_format_request_for_internal_ioctl(
                 io_target,
                 request,
                 ioctl_code,
@@ -402,5 +407,54 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
                 buffer.memory,
             )
         })
+    }
+}
+/// A `WDFMEMORY` and the buffer KMDF allocated with it (`WdfMemoryCreate`). Deleted with
+/// `WdfObjectDelete` (or with its parent). Who may touch the bytes is decided by the request slot
+/// that owns it ([`request::Slot`]). All-zero (a NULL memory object, no bytes) is "no buffer".
+#[derive(Clone, Copy, Zeroable)]
+pub struct WdfBuffer {
+    pub memory: WdfMemory,
+    buffer: *mut u8,
+    len: usize,
+}
+
+// SAFETY: nonpaged memory owned by the memory object; access is serialized by the request slot
+// state machine in `request.rs`.
+unsafe impl Send for WdfBuffer {}
+// SAFETY: as above.
+unsafe impl Sync for WdfBuffer {}
+
+impl WdfBuffer {
+    /// `WdfMemoryCreate(attributes, NonPagedPoolNx, tag, size, &memory, &buffer)`.
+    pub fn create(attributes: &WdfObjectAttributes, tag: u32, size: usize) -> Result<Self, NtStatus> {
+        let (memory, buffer) = sys::wdf_memory_create(attributes, NON_PAGED_POOL_NX, tag, size)?;
+        match NonNull::new(buffer.cast::<u8>()) {
+            Some(buffer) => Ok(Self { memory, buffer: buffer.as_ptr(), len: size }),
+            None => {
+                // A success without a buffer is an OS bug; do not keep the object.
+                sys::wdf_object_delete(memory.into());
+                Err(STATUS_INSUFFICIENT_RESOURCES)
+            }
+        }
+    }
+
+    /// The buffer's bytes.
+    ///
+    /// # Safety
+    /// No request using this memory is pending and no other reference to the bytes exists for
+    /// the returned lifetime (the owning slot is leased to the caller).
+    unsafe fn as_mut_slice<'a>(&self) -> &'a mut [u8] {
+        if self.buffer.is_null() {
+            return &mut [];
+        }
+        // SAFETY: KMDF allocated `len` bytes for the memory object, which lives as long as the
+        // adapter; exclusivity is guaranteed by the caller.
+        unsafe { core::slice::from_raw_parts_mut(self.buffer, self.len) }
+    }
+
+    /// No memory object: the zero value.
+    pub fn is_none(&self) -> bool {
+        self.memory.is_null()
     }
 }

@@ -8,13 +8,9 @@
 //! - [`deferred`]: what one call may not finish (reads and writes the device keeps completing at
 //!   once) continues in an NDIS I/O work item at PASSIVE_LEVEL.
 
-pub mod deferred;
-pub mod receive;
-pub mod send;
-
-use crate::adapter::{Counters, bump};
+use super::receive::{Destination, destination_of};
+use super::{Counters, bump};
 use core::sync::atomic::AtomicU64;
-use receive::{Destination, destination_of};
 
 /// Frames and bytes by destination, gathered over a batch and added to the adapter's counters once.
 #[derive(Default)]

@@ -1,0 +1,47 @@
+//! NET_BUFFER_LIST, NET_BUFFER and MDL access for the data path, as safe operations over
+//! structures whose ownership the type system cannot see. The accessor macros of nblaccessors.h are
+//! plain field accesses (W:km/ndis/nblaccessors.h:21-44, 182-190).
+//!
+//! - [`send`]: NBLs NDIS sent, queued and completed exactly once.
+//! - [`receive`]: the receive NBLs, their frame slots and their indication.
+//! - [`write_refs`] and the receive scratch: the contexts of the lower edge's write and read
+//!   requests, which name the NBLs a request is working for.
+#![allow(unsafe_code)]
+
+pub mod receive;
+pub mod send;
+
+use crate::sys;
+use crate::sys::*;
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+// ---------------------------------------------------------------------------------------------
+// MDLs
+
+/// `MmGetSystemAddressForMdlSafe(Mdl, Priority)` as wdm.h's FORCEINLINE expands it
+/// (W:km/wdm.h:29056-29104): the mapped VA if the MDL is mapped or describes nonpaged pool, else a
+/// new mapping.
+pub(crate) fn mm_get_system_address_for_mdl_safe(mdl: NonNull<Mdl>, priority: u32) -> *mut c_void {
+    // SAFETY: the MDL belongs to an NBL the miniport owns for this call.
+    let (flags, mapped) = unsafe { ((*mdl.as_ptr()).MdlFlags, (*mdl.as_ptr()).MappedSystemVa) };
+    if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) != 0 {
+        mapped
+    } else {
+        sys::mm_map_locked_pages_specify_cache(mdl.as_ptr(), priority)
+    }
+}
+
+/// `NormalPagePriority | MdlMappingNoExecute`: what `NdisQueryMdl` asks for.
+pub(crate) const MDL_MAPPING_PRIORITY: u32 = 16 | 0x4000_0000;
+
+/// Why a NET_BUFFER's data could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetBufferError {
+    /// The MDL chain ends before `DataLength` bytes.
+    ChainTooShort,
+    /// A mapping failed (`MmGetSystemAddressForMdlSafe` returned NULL).
+    NotMapped,
+    /// The destination is not `DataLength` bytes.
+    LengthMismatch,
+}

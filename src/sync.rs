@@ -1,0 +1,110 @@
+//! [`SpinLock`]: data guarded by an `NDIS_SPIN_LOCK`.
+//!
+//! Invariant: `data` is reached only through a [`SpinLockGuard`], which exists only while the
+//! kernel spin lock is held and releases it with the call that matches how it was acquired (the
+//! IRQL saved by `KeAcquireSpinLockRaiseToDpc` is restored by `KeReleaseSpinLock`; one taken at
+//! DISPATCH_LEVEL is released with `KeReleaseSpinLockFromDpcLevel`).
+#![allow(unsafe_code)]
+
+use crate::sys::{self, *};
+use core::cell::UnsafeCell;
+use core::marker::PhantomData;
+use core::ops::{Deref, DerefMut};
+use core::ptr;
+
+/// `NDIS_SPIN_LOCK` (W:km/ndis.h:1114-1118): the `KSPIN_LOCK` and the IRQL to return to.
+#[repr(C)]
+#[derive(Zeroable)]
+struct NdisSpinLock {
+    spin_lock: usize,
+    old_irql: Kirql,
+}
+
+/// Data guarded by an `NDIS_SPIN_LOCK`. `lock` is `NdisAcquireSpinLock` (which ndis.h expands to
+/// `KeAcquireSpinLockRaiseToDpc`), `lock_at_dpc` is `NdisDprAcquireSpinLock`
+/// (`KeAcquireSpinLockAtDpcLevel`). The guard releases with the matching call. All-zero is the state
+/// `KeInitializeSpinLock` leaves a lock in, so a lock can start life in zeroed pool memory.
+#[derive(Zeroable)]
+pub struct SpinLock<T> {
+    raw: UnsafeCell<NdisSpinLock>,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: access to `data` is serialized by the kernel spin lock, which is what makes the C
+// equivalent safe to share between processors.
+unsafe impl<T: Send> Sync for SpinLock<T> {}
+// SAFETY: as above; moving the lock moves its data.
+unsafe impl<T: Send> Send for SpinLock<T> {}
+
+impl<T> SpinLock<T> {
+    /// `NdisAllocateSpinLock`: `KeInitializeSpinLock(&lock->SpinLock)`.
+    pub fn initialize(&self) {
+        // SAFETY: the KSPIN_LOCK lives inside `self`, which does not move while borrowed.
+        unsafe { sys::ke_initialize_spin_lock(ptr::addr_of_mut!((*self.raw.get()).spin_lock)) }
+    }
+
+    /// `NdisAcquireSpinLock`: raises to DISPATCH_LEVEL.
+    pub fn lock(&self) -> SpinLockGuard<'_, T> {
+        // SAFETY: the KSPIN_LOCK lives inside `self`; the OS serializes holders.
+        let old_irql = unsafe { sys::ke_acquire_spin_lock_raise_to_dpc(self.spin_lock_ptr()) };
+        // SAFETY: we hold the lock, so nobody else touches `old_irql`.
+        unsafe { (*self.raw.get()).old_irql = old_irql };
+        SpinLockGuard { lock: self, at_dpc: false, _not_send: PhantomData }
+    }
+
+    /// `NdisDprAcquireSpinLock`: the caller is already at DISPATCH_LEVEL.
+    pub fn lock_at_dpc(&self) -> SpinLockGuard<'_, T> {
+        // SAFETY: as in `lock`.
+        unsafe { sys::ke_acquire_spin_lock_at_dpc_level(self.spin_lock_ptr()) };
+        SpinLockGuard { lock: self, at_dpc: true, _not_send: PhantomData }
+    }
+
+    /// Acquire the way the current IRQL requires.
+    pub fn lock_any(&self) -> SpinLockGuard<'_, T> {
+        if at_dispatch_level() { self.lock_at_dpc() } else { self.lock() }
+    }
+
+    fn spin_lock_ptr(&self) -> *mut usize {
+        // SAFETY: only the address is taken.
+        unsafe { ptr::addr_of_mut!((*self.raw.get()).spin_lock) }
+    }
+}
+
+/// Holding an [`SpinLock`]; released on drop with the call that matches the acquire.
+pub struct SpinLockGuard<'a, T> {
+    lock: &'a SpinLock<T>,
+    at_dpc: bool,
+    /// The release must happen on the processor that acquired.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<T> Deref for SpinLockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard proves the lock is held.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T> DerefMut for SpinLockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard proves the lock is held, and it is borrowed mutably.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T> Drop for SpinLockGuard<'_, T> {
+    fn drop(&mut self) {
+        let lock = self.lock.spin_lock_ptr();
+        if self.at_dpc {
+            // SAFETY: we hold the lock, acquired at DPC level.
+            unsafe { sys::ke_release_spin_lock_from_dpc_level(lock) }
+        } else {
+            // SAFETY: we hold the lock; `old_irql` was stored when it was acquired.
+            unsafe {
+                let old_irql = (*self.lock.raw.get()).old_irql;
+                sys::ke_release_spin_lock(lock, old_irql)
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! [`IoWorkItem`]: an NDIS I/O work item the adapter owns from initialize to halt.
+#![allow(unsafe_code)]
+
+use crate::sys::{self, *};
+
+/// An NDIS I/O work item (`NdisAllocateIoWorkItem`), freed with `NdisFreeIoWorkItem` on drop.
+/// Invariant: never queued twice and never freed while queued (IoQueueWorkItem and IoFreeWorkItem
+/// forbid both, Doc nf-wdm-iofreeworkitem): [`IoWorkItem::queue`] queues only an idle item, the
+/// routine calls [`IoWorkItem::started`] first (the system dequeues an item before it runs it), and
+/// drop frees only an idle item. All-zero is "no work item".
+#[derive(Zeroable)]
+pub struct IoWorkItem {
+    handle: NdisHandle,
+    queued: core::sync::atomic::AtomicBool,
+}
+
+impl IoWorkItem {
+    /// `NdisAllocateIoWorkItem` for the adapter; `NDIS_STATUS_RESOURCES` if it cannot be had.
+    pub fn allocate(miniport: NdisHandle) -> Result<Self, NdisStatus> {
+        let handle = sys::ndis_allocate_io_work_item(miniport);
+        if handle.is_null() {
+            return Err(NDIS_STATUS_RESOURCES);
+        }
+        Ok(Self { handle, queued: core::sync::atomic::AtomicBool::new(false) })
+    }
+
+    /// `NdisQueueIoWorkItem(item, routine, context)`, unless the item is already queued (false).
+    /// `context` must stay valid until `routine` has run: its owner's duty, as in C.
+    pub fn queue(&self, routine: NdisIoWorkItemRoutine, context: NdisHandle) -> bool {
+        use core::sync::atomic::Ordering::AcqRel;
+        if self.handle.is_null() || self.queued.swap(true, AcqRel) {
+            return false;
+        }
+        // SAFETY: a live item (allocated, not yet dropped) that was not queued (the swap above).
+        unsafe { sys::ndis_queue_io_work_item(self.handle, routine, context.as_ptr()) };
+        true
+    }
+
+    /// The routine has begun: the item is dequeued and may be queued again.
+    pub fn started(&self) {
+        self.queued.store(false, core::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Drop for IoWorkItem {
+    fn drop(&mut self) {
+        if self.handle.is_null() || self.queued.load(core::sync::atomic::Ordering::Acquire) {
+            // Queued: freeing it would corrupt the system work queue. Its owner never lets that
+            // happen (the adapter's pause waits for every run, and halt follows the pause;
+            // kernel-sim's Ndis.HaltLeavesNothing holds it to that); not freeing is what is left.
+            return;
+        }
+        // SAFETY: allocated by `allocate` and not queued (checked above).
+        unsafe { sys::ndis_free_io_work_item(self.handle) };
+        self.handle = NdisHandle::NULL;
+    }
+}
