@@ -7,9 +7,17 @@
 //! `WdfDriverMiniportUnload`, then `NdisMDeregisterMiniportDriver`.
 
 use crate::adapter::entry;
-use crate::sys::{self, *};
+use crate::sys;
 use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
 use core::sync::atomic::{AtomicPtr, Ordering};
+use ndis_types::handles::{DriverObject, NdisHandle, RegistryPath};
+use ndis_types::miniport::{NDIS_WDM_DRIVER, NdisMiniportDriverCharacteristics};
+use ndis_types::object::{
+    NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+    NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2, NdisObjectHeader,
+};
+use ndis_types::status::{NtStatus, STATUS_SUCCESS};
+use ndis_types::wdf::{WDF_DRIVER_INIT_NO_DISPATCH_OVERRIDE, WdfDriverConfig};
 
 /// Pool tag of KMDF's allocations on the driver's behalf (`WDF_DRIVER_CONFIG.DriverPoolTag`).
 pub const DRIVER_POOL_TAG: u32 = u32::from_le_bytes(*b"KmDr");

@@ -1,7 +1,7 @@
 //! [`OidRequestView`]: the safe view of an `NDIS_OID_REQUEST` that `MiniportOidRequest` answers.
 #![allow(unsafe_code)]
 
-use crate::sys::*;
+use ndis_types::oid::{NDIS_REQUEST_SET_INFORMATION, NdisOid, NdisOidRequest, NdisRequestType};
 
 /// The parts of an `NDIS_OID_REQUEST` the miniport answers from.
 pub struct OidRequestView<'a> {

@@ -6,11 +6,16 @@
 //! away with [`PoolBox::into_handle`]; a `PoolBuffer` owns `len` bytes at its pointer until drop.
 #![allow(unsafe_code)]
 
-use crate::sys::{self, *};
+use crate::sys::{self, ndis_allocate_memory_with_tag_priority};
+use bytemuck::Zeroable;
 use core::ffi::c_void;
 use core::mem::{align_of, size_of};
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
+use ndis_types::handles::NdisHandle;
+use ndis_types::nbl::MEMORY_ALLOCATION_ALIGNMENT;
+use ndis_types::status::{NDIS_STATUS_RESOURCES, NdisStatus};
+use ndis_types::wdf::NORMAL_POOL_PRIORITY;
 
 /// A `T` in nonpaged pool from `NdisAllocateMemoryWithTagPriority`, freed with
 /// `NdisFreeMemoryWithTagPriority` and the same tag. The adapter lives in one, so the pool tag

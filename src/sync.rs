@@ -6,7 +6,10 @@
 //! DISPATCH_LEVEL is released with `KeReleaseSpinLockFromDpcLevel`).
 #![allow(unsafe_code)]
 
-use crate::sys::{self, *};
+use ndis_types::Kirql;
+
+use crate::sys::{self, at_dispatch_level};
+use bytemuck::Zeroable;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};

@@ -1,7 +1,11 @@
 //! [`IoWorkItem`]: an NDIS I/O work item the adapter owns from initialize to halt.
 #![allow(unsafe_code)]
 
-use crate::sys::{self, *};
+use crate::sys;
+use bytemuck::Zeroable;
+use ndis_types::handles::NdisHandle;
+use ndis_types::miniport::NdisIoWorkItemRoutine;
+use ndis_types::status::{NDIS_STATUS_RESOURCES, NdisStatus};
 
 /// An NDIS I/O work item (`NdisAllocateIoWorkItem`), freed with `NdisFreeIoWorkItem` on drop.
 /// Invariant: never queued twice and never freed while queued (IoQueueWorkItem and IoFreeWorkItem

@@ -11,8 +11,9 @@
 //! takes a finished pause in one acquisition: a pause waits for every run, and halt, which follows
 //! the pause, never frees the adapter under one.
 
+use ndis_types::miniport::NdisIoWorkItemRoutine;
+
 use super::{Adapter, AdapterState};
-use crate::sys::*;
 
 /// Reads one call sends again after they completed inside their own `WdfRequestSend`, across all
 /// the read slots it posts.

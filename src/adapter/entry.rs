@@ -4,16 +4,24 @@
 //! signatures force raw pointers on us.
 #![allow(unsafe_code)]
 
-use super::oid;
-use super::{ADAPTER_TAG, Adapter, bump};
+use super::{ADAPTER_TAG, Adapter, bump, oid};
 use crate::nbl::receive::ReturnedChain;
 use crate::nbl::send::SendNbl;
-use crate::oid_request::oid_request_finish;
-use crate::oid_request::oid_request_view;
-use crate::pool::PoolBox;
-use crate::pool::context_ref;
-use crate::sys::*;
+use crate::oid_request::{oid_request_finish, oid_request_view};
+use crate::pool::{PoolBox, context_ref};
+use crate::sys::send_complete_flags_here;
 use core::ffi::c_void;
+use ndis_types::handles::{NdisHandle, WdfContext, WdfIoTarget, WdfRequest};
+use ndis_types::miniport::{
+    NdisHaltAction, NdisMiniportInitParameters, NdisMiniportPauseParameters, NdisMiniportRestartParameters,
+    NdisShutdownAction, NetDevicePnpEvent,
+};
+use ndis_types::nbl::NetBufferList;
+use ndis_types::oid::NdisOidRequest;
+use ndis_types::status::{
+    NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_PARAMETER, NDIS_STATUS_SUCCESS, NdisStatus,
+};
+use ndis_types::{Boolean, FALSE};
 
 /// The adapter behind a `MiniportAdapterContext`.
 ///

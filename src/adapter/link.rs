@@ -6,9 +6,20 @@
 //! by halt, surprise removal and shutdown.
 
 use super::{Adapter, Link, bump};
-use crate::lower::requests::Sent;
-use crate::lower::requests::Slot;
-use crate::sys::{self, *};
+use crate::lower::requests::{Sent, Slot};
+use crate::sys;
+use ndis_types::handles::WdfRequest;
+use ndis_types::miniport::{
+    MEDIA_CONNECT_STATE_CONNECTED, MEDIA_CONNECT_STATE_DISCONNECTED, MEDIA_DUPLEX_STATE_FULL,
+    MEDIA_DUPLEX_STATE_HALF, MEDIA_DUPLEX_STATE_UNKNOWN, NDIS_LINK_SPEED_UNKNOWN,
+    NDIS_PAUSE_FUNCTIONS_UNSUPPORTED,
+};
+use ndis_types::object::{
+    NDIS_LINK_STATE_REVISION_1, NDIS_OBJECT_TYPE_DEFAULT, NDIS_SIZEOF_LINK_STATE_REVISION_1, NdisObjectHeader,
+};
+use ndis_types::oid::NdisLinkState;
+use ndis_types::status::{STATUS_CANCELLED, nt_success};
+use ndis_types::wdf::EvtWdfRequestCompletionRoutine;
 use vwire_proto::{LinkState, LinkWait};
 
 impl Link {

@@ -14,8 +14,18 @@ mod send;
 mod traffic;
 
 use crate::lower::LowerEdge;
-use crate::sys::{self, *};
+use crate::sys;
+use bytemuck::Zeroable;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use ndis_types::handles::{NdisHandle, WdfContext};
+use ndis_types::miniport::{
+    ETH_LENGTH_OF_ADDRESS, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED, NDIS_SHUTDOWN_POWER_OFF,
+    NdisDevicePnpEvent, NdisShutdownAction,
+};
+use ndis_types::status::{
+    NDIS_STATUS_FAILURE, NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_PAUSED, NDIS_STATUS_PENDING,
+    NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_SUCCESS, NdisStatus,
+};
 use receive::{ReceiveFilter, ReceiveResources};
 use send::SendEngine;
 

@@ -8,16 +8,20 @@ use super::deferred::INLINE_READS_PER_CALL;
 use super::traffic::TrafficTally;
 use super::{Adapter, AdapterState, Phase, bump};
 use crate::lower::READ_REQUESTS;
-use crate::lower::requests::Sent;
-use crate::lower::requests::Slot;
-use crate::nbl::receive::NblPool;
-use crate::nbl::receive::RECEIVE_NBLS;
-use crate::nbl::receive::ReceiveNbl;
-use crate::nbl::receive::ReceivePool;
-use crate::nbl::receive::ReceiveScratch;
-use crate::nbl::receive::ReturnedChain;
+use crate::lower::requests::{Sent, Slot};
+use crate::nbl::receive::{NblPool, RECEIVE_NBLS, ReceiveNbl, ReceivePool, ReceiveScratch, ReturnedChain};
 use crate::pool::PoolBuffer;
-use crate::sys::*;
+use crate::sys::at_dispatch_level;
+use bytemuck::Zeroable;
+use ndis_types::handles::{NdisHandle, WdfRequest};
+use ndis_types::miniport::ETH_LENGTH_OF_ADDRESS;
+use ndis_types::nbl::{NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL, NDIS_RECEIVE_FLAGS_RESOURCES};
+use ndis_types::oid::{
+    NDIS_PACKET_TYPE_ALL_MULTICAST, NDIS_PACKET_TYPE_BROADCAST, NDIS_PACKET_TYPE_DIRECTED,
+    NDIS_PACKET_TYPE_MULTICAST, NDIS_PACKET_TYPE_PROMISCUOUS,
+};
+use ndis_types::status::{NDIS_STATUS_RESOURCES, NdisStatus, STATUS_CANCELLED, nt_success};
+use ndis_types::wdf::EvtWdfRequestCompletionRoutine;
 use vwire_proto::{Batch, MulticastList};
 
 /// One frame slot: the largest frame (1514 + a VLAN tag = 1518) rounded up to a cache line.

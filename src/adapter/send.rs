@@ -10,13 +10,19 @@
 use super::deferred::WRITES_PER_DRAIN;
 use super::traffic::TrafficTally;
 use super::{Adapter, Phase, bump};
-use crate::lower::requests::Sent;
-use crate::lower::requests::Slot;
-use crate::nbl::send::SendNb;
-use crate::nbl::send::SendNbl;
-use crate::nbl::send::SendQueue;
-use crate::nbl::send::WriteRefs;
-use crate::sys::{self, *};
+use crate::lower::requests::{Sent, Slot};
+use crate::nbl::send::{SendNb, SendNbl, SendQueue, WriteRefs};
+use crate::sys;
+use bytemuck::Zeroable;
+use ndis_types::handles::WdfRequest;
+use ndis_types::nbl::{NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL, NDIS_SEND_FLAGS_DISPATCH_LEVEL};
+use ndis_types::status::{
+    NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_INVALID_PACKET,
+    NDIS_STATUS_MEDIA_DISCONNECTED, NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_PAUSED,
+    NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_RESOURCES, NDIS_STATUS_SEND_ABORTED, NDIS_STATUS_SUCCESS,
+    NdisStatus, NtStatus, STATUS_CANCELLED, nt_success,
+};
+use ndis_types::wdf::EvtWdfRequestCompletionRoutine;
 use vwire_proto::{BatchWriter, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
 /// NBLs the adapter holds waiting for a write request before it refuses more with RESOURCES.
@@ -494,6 +500,8 @@ fn write_completion_routine() -> EvtWdfRequestCompletionRoutine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndis_types::nbl::{NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK, NetBuffer, NetBufferList};
+    use ndis_types::status::{STATUS_SUCCESS, STATUS_UNSUCCESSFUL};
     use std::boxed::Box;
     use std::vec::Vec;
 

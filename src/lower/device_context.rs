@@ -5,8 +5,10 @@
 //! device created with [`MINIPORT_DEVICE_CONTEXT_TYPE`], while the device exists.
 #![allow(unsafe_code)]
 
-use crate::sys::{self, *};
+use crate::sys;
 use core::ptr::NonNull;
+use ndis_types::handles::{NdisHandle, WdfDevice};
+use ndis_types::wdf::WdfObjectContextTypeInfo;
 
 /// The miniport WDFDEVICE's context: a back-pointer to the adapter that owns the device.
 #[repr(C)]

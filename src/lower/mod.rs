@@ -11,14 +11,22 @@
 pub mod device_context;
 pub mod requests;
 
-use crate::lower::device_context::MINIPORT_DEVICE_CONTEXT_TYPE;
-use crate::lower::device_context::set_device_adapter;
-use crate::lower::requests::RequestPool;
-use crate::lower::requests::RequestResources;
-use crate::lower::requests::WdfBuffer;
+use crate::lower::device_context::{MINIPORT_DEVICE_CONTEXT_TYPE, set_device_adapter};
+use crate::lower::requests::{RequestPool, RequestResources, WdfBuffer};
 use crate::nbl::receive::ReceiveScratch;
 use crate::nbl::send::WriteRefs;
-use crate::sys::{self, *};
+use crate::sys::{self, DeviceProperty};
+use bytemuck::Zeroable;
+use ndis_types::handles::{NdisHandle, WdfDevice, WdfIoTarget, WdfRequest};
+use ndis_types::status::{
+    NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_ADAPTER_REMOVED, NDIS_STATUS_BAD_VERSION,
+    NDIS_STATUS_DEVICE_FAILED, NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_DATA, NDIS_STATUS_RESOURCES,
+    NdisStatus, NtStatus, STATUS_DEVICE_REMOVED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_STATE,
+    STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS, nt_success,
+};
+use ndis_types::wdf::{
+    WDF_IO_TARGET_CANCEL_SENT_IO, WDF_REQUEST_REUSE_NO_FLAGS, WdfObjectAttributes, WdfRequestSendOptions,
+};
 use vwire_proto::{
     ControlError, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, IOCTL_VWIRE_SET_MULTICAST_LIST,
     IOCTL_VWIRE_SET_PACKET_FILTER, IOCTL_VWIRE_WAIT_LINK_CHANGE, LinkState, LinkWait, MulticastList,

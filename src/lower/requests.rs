@@ -24,11 +24,19 @@
 #![allow(unsafe_code)]
 
 use crate::sync::SpinLock;
-use crate::sys::{self, *};
+use crate::sys;
+use bytemuck::Zeroable;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use ndis_types::wdf::*;
-use ndis_types::*;
+use ndis_types::handles::{WdfContext, WdfIoTarget, WdfMemory, WdfRequest};
+use ndis_types::status::{
+    NtStatus, STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_STATE,
+    STATUS_SUCCESS, STATUS_UNSUCCESSFUL, nt_success,
+};
+use ndis_types::wdf::{
+    EvtWdfRequestCompletionRoutine, NON_PAGED_POOL_NX, WDF_REQUEST_REUSE_NO_FLAGS, WdfObjectAttributes,
+    WdfRequestSendOptions,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Zeroable)]
 #[repr(u8)]

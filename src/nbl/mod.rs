@@ -11,8 +11,9 @@
 pub mod receive;
 pub mod send;
 
+use ndis_types::nbl::{MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, Mdl};
+
 use crate::sys;
-use crate::sys::*;
 use core::ffi::c_void;
 use core::ptr::NonNull;
 

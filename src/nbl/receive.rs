@@ -8,8 +8,22 @@
 
 use crate::pool::PoolBuffer;
 use crate::sync::SpinLock;
-use crate::sys::{self, *};
+use crate::sys::{self, ndis_allocate_net_buffer_list_pool};
+use bytemuck::Zeroable;
 use core::ptr::{self, NonNull};
+use ndis_types::TRUE;
+use ndis_types::handles::NdisHandle;
+use ndis_types::nbl::{
+    Mdl, NDIS_DEFAULT_PORT_NUMBER, NDIS_PROTOCOL_ID_DEFAULT, NDIS_RECEIVE_FLAGS_RESOURCES, NetBufferList,
+    NetBufferListPoolParameters,
+};
+use ndis_types::object::{
+    NDIS_OBJECT_TYPE_DEFAULT, NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+    NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1, NdisObjectHeader,
+};
+use ndis_types::status::{
+    NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS, NdisStatus,
+};
 
 /// Receive NBLs (and frame slots) per adapter.
 pub const RECEIVE_NBLS: usize = 64;

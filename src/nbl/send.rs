@@ -8,9 +8,13 @@
 
 use super::{MDL_MAPPING_PRIORITY, NetBufferError};
 use crate::nbl::mm_get_system_address_for_mdl_safe;
-use crate::sys::{self, *};
+use crate::sys;
+use bytemuck::Zeroable;
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
+use ndis_types::handles::NdisHandle;
+use ndis_types::nbl::{NET_BUFFER_LIST_CANCEL_ID, NetBuffer, NetBufferList};
+use ndis_types::status::NdisStatus;
 use vwire_proto::MAX_BATCH_FRAMES;
 
 // ---------------------------------------------------------------------------------------------

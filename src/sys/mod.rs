@@ -13,8 +13,18 @@
 
 #[cfg(not(windows))]
 mod host;
-#[cfg(not(windows))]
 use host as backend;
+#[cfg(not(windows))]
+use ndis_types::handles::NdisHandle;
+use ndis_types::miniport::{NdisMiniportAdapterGeneralAttributes, NdisMiniportAdapterRegistrationAttributes};
+use ndis_types::nbl::{NDIS_DEFAULT_PORT_NUMBER, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL};
+use ndis_types::object::{
+    NDIS_OBJECT_TYPE_STATUS_INDICATION, NDIS_SIZEOF_LINK_STATE_REVISION_1,
+    NDIS_SIZEOF_STATUS_INDICATION_REVISION_1, NDIS_STATUS_INDICATION_REVISION_1, NdisObjectHeader,
+};
+use ndis_types::oid::{Guid, NdisLinkState, NdisStatusIndication};
+use ndis_types::status::{NDIS_STATUS_LINK_STATE, NdisStatus};
+use ndis_types::{DISPATCH_LEVEL, FALSE, TRUE};
 
 #[cfg(windows)]
 mod windows;
@@ -38,12 +48,6 @@ pub use backend::{
     wdf_request_create, wdf_request_get_information, wdf_request_get_status, wdf_request_reuse,
     wdf_request_send, wdf_request_set_completion_routine,
 };
-pub use ndis_types::miniport::*;
-pub use ndis_types::nbl::*;
-pub use ndis_types::oid::*;
-pub use ndis_types::wdf::*;
-pub use ndis_types::{Boolean, DISPATCH_LEVEL, FALSE, Kirql, TRUE};
-pub use ndis_types::{handles::*, object::*, status::*};
 
 #[cfg(not(windows))]
 pub use ndis_types::host::DeviceProperty;
@@ -51,8 +55,6 @@ pub use ndis_types::host::DeviceProperty;
 pub use windows::DeviceProperty;
 
 use core::ptr;
-
-pub use bytemuck::Zeroable;
 
 /// `NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL` exactly when completing at DISPATCH_LEVEL.
 pub fn send_complete_flags_here() -> u32 {

@@ -3,12 +3,21 @@
 //! exactly the calls Windows would see.
 
 use core::ffi::c_void;
+use ndis_types::handles::{
+    DeviceObject, DriverObject, NdisHandle, RegistryPath, WdfContext, WdfDevice, WdfDriver, WdfIoTarget,
+    WdfMemory, WdfObject, WdfRequest,
+};
 use ndis_types::host::{DeviceProperty, current};
 use ndis_types::miniport::{NdisIoWorkItemRoutine, NdisMiniportDriverCharacteristics};
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
+use ndis_types::object::NdisObjectHeader;
 use ndis_types::oid::NdisStatusIndication;
-use ndis_types::wdf::*;
-use ndis_types::*;
+use ndis_types::status::{NdisStatus, NtStatus};
+use ndis_types::wdf::{
+    EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetSentIoAction, WdfObjectAttributes,
+    WdfObjectContextTypeInfo, WdfRequestSendOptions,
+};
+use ndis_types::{Boolean, Kirql};
 
 pub fn ke_get_current_irql() -> Kirql {
     current().ke_get_current_irql()
