@@ -12,31 +12,52 @@ use ndis_types::status::{NDIS_STATUS_RESOURCES, NdisStatus};
 /// forbid both, Doc nf-wdm-iofreeworkitem): [`IoWorkItem::queue`] queues only an idle item, the
 /// routine calls [`IoWorkItem::started`] first (the system dequeues an item before it runs it), and
 /// drop frees only an idle item. All-zero is "no work item".
-#[derive(Zeroable)]
 pub struct IoWorkItem {
     handle: NdisHandle,
+    /// What a run calls, and with what: fixed at allocation.
+    routine: Option<NdisIoWorkItemRoutine>,
+    context: NdisHandle,
     queued: core::sync::atomic::AtomicBool,
 }
 
+// SAFETY: all-zero is a valid `IoWorkItem` ("no work item"): the handles are pointer newtypes (zero
+// is NULL), `Option` of a function pointer represents `None` as zero (std::option,
+// "Representation"), and a zero `AtomicBool` is false.
+unsafe impl Zeroable for IoWorkItem {}
+
 impl IoWorkItem {
-    /// `NdisAllocateIoWorkItem` for the adapter; `NDIS_STATUS_RESOURCES` if it cannot be had.
-    pub fn allocate(miniport: NdisHandle) -> Result<Self, NdisStatus> {
+    /// `NdisAllocateIoWorkItem` for the adapter, whose runs call `routine` with `context`;
+    /// `NDIS_STATUS_RESOURCES` if it cannot be had. `context` must stay valid until every queued
+    /// run has ended: its owner's duty, as in C.
+    pub fn allocate(
+        miniport: NdisHandle,
+        routine: NdisIoWorkItemRoutine,
+        context: NdisHandle,
+    ) -> Result<Self, NdisStatus> {
         let handle = sys::ndis_allocate_io_work_item(miniport);
         if handle.is_null() {
             return Err(NDIS_STATUS_RESOURCES);
         }
-        Ok(Self { handle, queued: core::sync::atomic::AtomicBool::new(false) })
+        Ok(Self {
+            handle,
+            routine: Some(routine),
+            context,
+            queued: core::sync::atomic::AtomicBool::new(false),
+        })
     }
 
-    /// `NdisQueueIoWorkItem(item, routine, context)`, unless the item is already queued (false).
-    /// `context` must stay valid until `routine` has run: its owner's duty, as in C.
-    pub fn queue(&self, routine: NdisIoWorkItemRoutine, context: NdisHandle) -> bool {
+    /// `NdisQueueIoWorkItem(item, routine, context)`, unless the item is already queued or was
+    /// never allocated (false).
+    pub fn queue(&self) -> bool {
         use core::sync::atomic::Ordering::AcqRel;
+        let Some(routine) = self.routine else {
+            return false;
+        };
         if self.handle.is_null() || self.queued.swap(true, AcqRel) {
             return false;
         }
         // SAFETY: a live item (allocated, not yet dropped) that was not queued (the swap above).
-        unsafe { sys::ndis_queue_io_work_item(self.handle, routine, context.as_ptr()) };
+        unsafe { sys::ndis_queue_io_work_item(self.handle, routine, self.context.as_ptr()) };
         true
     }
 

@@ -11,8 +11,6 @@
 //! takes a finished pause in one acquisition: a pause waits for every run, and halt, which follows
 //! the pause, never frees the adapter under one.
 
-use ndis_types::miniport::NdisIoWorkItemRoutine;
-
 use super::{Adapter, AdapterState};
 
 /// Reads one call sends again after they completed inside their own `WdfRequestSend`, across all
@@ -35,7 +33,7 @@ impl Adapter {
 
     /// Queue the work item for the run just counted.
     pub fn queue_deferred_work(&self) {
-        if !self.deferred.queue(deferred_work_routine(), self.context()) {
+        if !self.deferred.queue() {
             // Already queued and not started: that run does this work too.
             self.finish_deferred_run();
         }
@@ -60,8 +58,4 @@ impl Adapter {
         };
         finished.complete();
     }
-}
-
-fn deferred_work_routine() -> NdisIoWorkItemRoutine {
-    super::entry::deferred_work_item
 }

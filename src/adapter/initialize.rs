@@ -14,7 +14,8 @@
 use super::oid::SUPPORTED_OIDS;
 use super::receive::MAX_FRAME_SIZE;
 use super::{ADAPTER_TAG, Adapter, Link, MAX_MULTICAST_ADDRESSES};
-use crate::lower::BATCH_BUFFER_SIZE;
+use crate::adapter::entry;
+use crate::lower::{BATCH_BUFFER_SIZE, CompletionRoutines};
 use crate::pool::PoolBox;
 use crate::sys::{self, DeviceProperty};
 use crate::work_item::IoWorkItem;
@@ -123,10 +124,16 @@ pub fn initialize(
 fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty) -> Result<(), NdisStatus> {
     let context = adapter.handle();
     adapter.lower.create_device(properties, context)?;
-    adapter.lower.create_requests()?;
+    let routines = CompletionRoutines {
+        read: entry::read_completion,
+        write: entry::write_completion,
+        link: entry::link_completion,
+    };
+    let completion_context = adapter.completion_context();
+    adapter.lower.create_requests(routines, completion_context)?;
     let miniport = adapter.miniport;
     adapter.receive.allocate(miniport)?;
-    adapter.deferred = IoWorkItem::allocate(miniport)?;
+    adapter.deferred = IoWorkItem::allocate(miniport, entry::deferred_work_item, context)?;
 
     // What the port below is: its address and batch limits, and its link right now.
     let device = adapter.lower.query_device()?;

@@ -19,7 +19,6 @@ use ndis_types::object::{
 };
 use ndis_types::oid::NdisLinkState;
 use ndis_types::status::{STATUS_CANCELLED, nt_success};
-use ndis_types::wdf::EvtWdfRequestCompletionRoutine;
 use vwire_proto::{LinkState, LinkWait};
 
 impl Link {
@@ -87,13 +86,7 @@ impl Adapter {
                 slot.release();
                 return;
             }
-            match slot.send_internal_ioctl(
-                self.lower.io_target,
-                vwire_proto::IOCTL_VWIRE_WAIT_LINK_CHANGE,
-                &input,
-                entry_link_completion(),
-                self.completion_context(),
-            ) {
+            match slot.send_internal_ioctl(vwire_proto::IOCTL_VWIRE_WAIT_LINK_CHANGE, &input) {
                 Ok(Sent::Pending) => return,
                 Ok(Sent::HandedBack(again)) => {
                     let Some(generation) = self.link_watch_generation() else {
@@ -156,8 +149,4 @@ impl Adapter {
             slot.release();
         }
     }
-}
-
-fn entry_link_completion() -> EvtWdfRequestCompletionRoutine {
-    super::entry::link_completion
 }

@@ -21,7 +21,6 @@ use ndis_types::oid::{
     NDIS_PACKET_TYPE_MULTICAST, NDIS_PACKET_TYPE_PROMISCUOUS,
 };
 use ndis_types::status::{NDIS_STATUS_RESOURCES, NdisStatus, STATUS_CANCELLED, nt_success};
-use ndis_types::wdf::EvtWdfRequestCompletionRoutine;
 use vwire_proto::{Batch, MulticastList};
 
 /// One frame slot: the largest frame (1514 + a VLAN tag = 1518) rounded up to a cache line.
@@ -195,7 +194,7 @@ impl Adapter {
     ) -> bool {
         loop {
             let index = slot.index();
-            match slot.send_read(self.lower.io_target, read_completion_routine(), self.completion_context()) {
+            match slot.send_read() {
                 Ok(Sent::Pending) => {
                     if !self.reads_wanted() {
                         self.lower.reads.cancel_if_in_flight(index);
@@ -325,10 +324,6 @@ fn receive_flags(low_resources: bool) -> u32 {
         flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
     }
     flags
-}
-
-fn read_completion_routine() -> EvtWdfRequestCompletionRoutine {
-    super::entry::read_completion
 }
 
 #[cfg(test)]

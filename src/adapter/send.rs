@@ -22,7 +22,6 @@ use ndis_types::status::{
     NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_RESOURCES, NDIS_STATUS_SEND_ABORTED, NDIS_STATUS_SUCCESS,
     NdisStatus, NtStatus, STATUS_CANCELLED, nt_success,
 };
-use ndis_types::wdf::EvtWdfRequestCompletionRoutine;
 use vwire_proto::{BatchWriter, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
 /// NBLs the adapter holds waiting for a write request before it refuses more with RESOURCES.
@@ -286,13 +285,7 @@ impl Adapter {
                 }
                 // A write the device completes inline runs its completion routine here, which
                 // finds `draining` set and leaves the queue to this loop: no deeper nesting.
-                match slot.send_write(
-                    self.lower.io_target,
-                    length,
-                    WRITE_TIMEOUT_MS,
-                    write_completion_routine(),
-                    self.completion_context(),
-                ) {
+                match slot.send_write(length, WRITE_TIMEOUT_MS) {
                     Ok(Sent::Pending) => writes = writes.saturating_add(1),
                     // `write_completed` finishes every write itself and never hands one back; were
                     // one handed back, its NBLs still need completing.
@@ -491,10 +484,6 @@ impl Adapter {
         cancelled.complete(self.miniport, None, sys::send_complete_flags_here());
         self.check_pending_operations();
     }
-}
-
-fn write_completion_routine() -> EvtWdfRequestCompletionRoutine {
-    super::entry::write_completion
 }
 
 #[cfg(test)]

@@ -12,12 +12,12 @@ pub mod device_context;
 pub mod requests;
 
 use crate::lower::device_context::{MINIPORT_DEVICE_CONTEXT_TYPE, set_device_adapter};
-use crate::lower::requests::{RequestPool, RequestResources, WdfBuffer};
+use crate::lower::requests::{RequestPool, RequestResources, SendTarget, WdfBuffer};
 use crate::nbl::receive::ReceiveScratch;
 use crate::nbl::send::WriteRefs;
 use crate::sys::{self, DeviceProperty};
 use bytemuck::Zeroable;
-use ndis_types::handles::{NdisHandle, WdfDevice, WdfIoTarget, WdfRequest};
+use ndis_types::handles::{NdisHandle, WdfContext, WdfDevice, WdfIoTarget, WdfRequest};
 use ndis_types::status::{
     NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_ADAPTER_REMOVED, NDIS_STATUS_BAD_VERSION,
     NDIS_STATUS_DEVICE_FAILED, NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_DATA, NDIS_STATUS_RESOURCES,
@@ -25,7 +25,8 @@ use ndis_types::status::{
     STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS, nt_success,
 };
 use ndis_types::wdf::{
-    WDF_IO_TARGET_CANCEL_SENT_IO, WDF_REQUEST_REUSE_NO_FLAGS, WdfObjectAttributes, WdfRequestSendOptions,
+    EvtWdfRequestCompletionRoutine, WDF_IO_TARGET_CANCEL_SENT_IO, WDF_REQUEST_REUSE_NO_FLAGS,
+    WdfObjectAttributes, WdfRequestSendOptions,
 };
 use vwire_proto::{
     ControlError, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, IOCTL_VWIRE_SET_MULTICAST_LIST,
@@ -55,6 +56,15 @@ pub const CONTROL_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmCt");
 /// The bound holds for a bus that honours cancellation: KMDF waits for the cancelled request to
 /// complete before it returns (the vwire bus's control IOCTLs complete at once or are cancelable).
 pub const CONTROL_TIMEOUT_MS: u32 = 3_000;
+
+/// The completion routines KMDF calls for the lower edge's requests (<= DISPATCH_LEVEL), one per
+/// pool, handed over when the lower edge is built.
+#[derive(Clone, Copy)]
+pub struct CompletionRoutines {
+    pub read: EvtWdfRequestCompletionRoutine,
+    pub write: EvtWdfRequestCompletionRoutine,
+    pub link: EvtWdfRequestCompletionRoutine,
+}
 
 /// The device, its default target and the request pools. Every handle is parented to the miniport
 /// device; halt still deletes them one by one first, in the order the KMDF samples use. All-zero
@@ -113,8 +123,18 @@ impl LowerEdge {
         Ok(())
     }
 
-    /// Create every request with its buffers, parented to the device.
-    pub fn create_requests(&mut self) -> Result<(), NdisStatus> {
+    /// Create every request with its buffers, parented to the device, and aim each pool at the
+    /// default target with its completion routine: the data path then sends a slot knowing neither.
+    pub fn create_requests(
+        &mut self,
+        routines: CompletionRoutines,
+        context: WdfContext,
+    ) -> Result<(), NdisStatus> {
+        let io_target = self.io_target;
+        let target = |completion| SendTarget { io_target, completion: Some(completion), context };
+        self.reads.aim(target(routines.read));
+        self.writes.aim(target(routines.write));
+        self.link.aim(target(routines.link));
         let parent = WdfObjectAttributes { parent: Some(self.device.into()), context_type: None };
         while !self.reads.is_complete() {
             let slot = Self::create_slot(&parent, self.io_target, READ_BUFFER_TAG, BATCH_BUFFER_SIZE, None)?;

@@ -68,11 +68,27 @@ pub struct RequestResources {
     pub input: WdfBuffer,
 }
 
+/// Where a pool's requests go and who hears of their completion, fixed when the lower edge is
+/// built ([`RequestPool::aim`]): the data path sends a slot without knowing either.
+#[derive(Clone, Copy)]
+pub struct SendTarget {
+    pub io_target: WdfIoTarget,
+    /// Called by KMDF for every completed request of the pool, with `context`.
+    pub completion: Option<EvtWdfRequestCompletionRoutine>,
+    pub context: WdfContext,
+}
+
+// SAFETY: all-zero is a valid `SendTarget`: the two handles are pointer newtypes (zero is NULL),
+// and `Option` of a function pointer is guaranteed to represent `None` as zero (std::option,
+// "Representation").
+unsafe impl Zeroable for SendTarget {}
+
 /// `N` requests, each with its buffers and a context `C` that belongs to whoever holds the slot
 /// (the NBLs a write carries, the scratch space of a receive indication). All-zero is an empty
 /// pool, so it can live in the adapter's zeroed pool memory.
 #[derive(Zeroable)]
 pub struct RequestPool<const N: usize, C = ()> {
+    target: SendTarget,
     resources: [RequestResources; N],
     contexts: [UnsafeCell<C>; N],
     states: SpinLock<[SlotEntry; N]>,
@@ -97,6 +113,11 @@ impl<const N: usize, C> RequestPool<N, C> {
     /// `NdisAllocateSpinLock` for the slot states, once the pool sits at its final address.
     pub fn initialize(&self) {
         self.states.initialize();
+    }
+
+    /// Aim every request of the pool at `target`, before any is sent.
+    pub fn aim(&mut self, target: SendTarget) {
+        self.target = target;
     }
 
     /// Record a created request; false if the pool is full.
@@ -284,13 +305,11 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
     /// leased and comes back with the status.
     fn send(
         self,
-        io_target: WdfIoTarget,
-        completion: EvtWdfRequestCompletionRoutine,
-        context: WdfContext,
         options: Option<&WdfRequestSendOptions>,
-        format: impl FnOnce(WdfRequest, WdfBuffer) -> NtStatus,
+        format: impl FnOnce(WdfIoTarget, WdfRequest, WdfBuffer) -> NtStatus,
     ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
-        let Some(resources) = self.resources() else {
+        let SendTarget { io_target, completion, context } = self.pool.target;
+        let (Some(resources), Some(completion)) = (self.resources(), completion) else {
             return Err((self, STATUS_INVALID_DEVICE_STATE));
         };
         // Reused before every format: KMDF requires it after a completion, and it also clears the
@@ -299,7 +318,7 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         if !nt_success(status) {
             return Err((self, status));
         }
-        let status = format(resources.request, resources.buffer);
+        let status = format(io_target, resources.request, resources.buffer);
         if !nt_success(status) {
             return Err((self, status));
         }
@@ -355,30 +374,18 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
     }
 
     /// Send as a read of the whole buffer.
-    pub fn send_read(
-        self,
-        io_target: WdfIoTarget,
-        completion: EvtWdfRequestCompletionRoutine,
-        context: WdfContext,
-    ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
+    pub fn send_read(self) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
         // No timeout: a read waits for frames as long as it takes.
-        self.send(io_target, completion, context, None, |request, buffer| {
+        self.send(None, |io_target, request, buffer| {
             sys::wdf_io_target_format_request_for_read(io_target, request, buffer.memory)
         })
     }
 
     /// Send as a write of the first `length` bytes of the buffer, cancelled by the framework if the
     /// device has not completed it within `timeout_ms`.
-    pub fn send_write(
-        self,
-        io_target: WdfIoTarget,
-        length: usize,
-        timeout_ms: u32,
-        completion: EvtWdfRequestCompletionRoutine,
-        context: WdfContext,
-    ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
+    pub fn send_write(self, length: usize, timeout_ms: u32) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
         let options = WdfRequestSendOptions::relative_timeout_ms(timeout_ms);
-        self.send(io_target, completion, context, Some(&options), |request, buffer| {
+        self.send(Some(&options), |io_target, request, buffer| {
             sys::wdf_io_target_format_request_for_write(io_target, request, buffer.memory, length)
         })
     }
@@ -387,11 +394,8 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
     /// the output lands in the slot's buffer.
     pub fn send_internal_ioctl(
         self,
-        io_target: WdfIoTarget,
         ioctl_code: u32,
         input: &[u8],
-        completion: EvtWdfRequestCompletionRoutine,
-        context: WdfContext,
     ) -> Result<Sent<'a, N, C>, (Self, NtStatus)> {
         let Some(input_buffer) =
             self.resources().map(|resources| resources.input).filter(|input| !input.is_none())
@@ -406,7 +410,7 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
             None => return Err((self, STATUS_BUFFER_TOO_SMALL)),
         }
         // No timeout: the link watch stays pending until the link changes.
-        self.send(io_target, completion, context, None, |request, buffer| {
+        self.send(None, |io_target, request, buffer| {
             sys::wdf_io_target_format_request_for_internal_ioctl(
                 io_target,
                 request,
