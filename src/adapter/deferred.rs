@@ -7,9 +7,9 @@
 //! same way, queueing itself again if need be.
 //!
 //! Every run is counted in `AdapterState::deferred_runs` in the lock section that decides the work
-//! is still wanted, before the caller gives up what it holds, and a run's end drops the count and
-//! takes a finished pause in one acquisition: a pause waits for every run, and halt, which follows
-//! the pause, never frees the adapter under one.
+//! is still wanted, before the caller gives up what it holds: a pause waits for every queued run,
+//! and a running one is a callback like any other (`rundown`), so halt, which follows the pause,
+//! never frees the adapter under one.
 
 use super::{Adapter, AdapterState};
 
@@ -39,8 +39,8 @@ impl Adapter {
         }
     }
 
-    /// The work item's run (PASSIVE_LEVEL, a system thread). Nothing of the adapter is touched
-    /// after `finish_deferred_run`: the pause it may complete lets NDIS halt and free it.
+    /// The work item's run (PASSIVE_LEVEL, a system thread), inside the callback the entry point
+    /// counts: a pause that waited for this run finishes when that callback leaves.
     pub fn run_deferred_work(&self) {
         self.deferred.started();
         self.post_idle_reads();
@@ -48,14 +48,9 @@ impl Adapter {
         self.finish_deferred_run();
     }
 
-    /// One counted run is over (or was never queued): the count drops and a pause or reset that
-    /// waited only for it is taken as done in the same acquisition of the lock.
+    /// One counted run is over (or was never queued).
     fn finish_deferred_run(&self) {
-        let finished = {
-            let mut state = self.state.lock_any();
-            state.deferred_runs = state.deferred_runs.saturating_sub(1);
-            self.take_finished_operations(&mut state)
-        };
-        finished.complete();
+        let mut state = self.state.lock_any();
+        state.deferred_runs = state.deferred_runs.saturating_sub(1);
     }
 }

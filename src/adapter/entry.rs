@@ -4,7 +4,7 @@
 //! signatures force raw pointers on us.
 #![allow(unsafe_code)]
 
-use super::{ADAPTER_TAG, Adapter, bump, oid};
+use super::{ADAPTER_TAG, Adapter, HandlerOutcome, bump, oid};
 use crate::nbl::receive::ReturnedChain;
 use crate::nbl::send::SendNbl;
 use crate::oid_request::{oid_request_finish, oid_request_view};
@@ -19,7 +19,7 @@ use ndis_types::miniport::{
 use ndis_types::nbl::NetBufferList;
 use ndis_types::oid::NdisOidRequest;
 use ndis_types::status::{
-    NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_PARAMETER, NDIS_STATUS_SUCCESS, NdisStatus,
+    NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_PARAMETER, NDIS_STATUS_PENDING, NDIS_STATUS_SUCCESS, NdisStatus,
 };
 use ndis_types::{Boolean, FALSE};
 
@@ -30,6 +30,14 @@ use ndis_types::{Boolean, FALSE};
 unsafe fn adapter<'a>(context: NdisHandle) -> Option<&'a Adapter> {
     // SAFETY: guaranteed by the caller: the adapter lives in pool memory until MiniportHaltEx.
     unsafe { context_ref::<Adapter>(context) }
+}
+
+/// What `MiniportPause` and `MiniportResetEx` return for how their handler ended.
+fn handler_status(outcome: HandlerOutcome) -> NdisStatus {
+    match outcome {
+        HandlerOutcome::Finished => NDIS_STATUS_SUCCESS,
+        HandlerOutcome::Pending => NDIS_STATUS_PENDING,
+    }
 }
 
 /// `MiniportInitializeEx` (PASSIVE_LEVEL).
@@ -86,7 +94,7 @@ pub unsafe extern "system" fn miniport_pause(
 ) -> NdisStatus {
     // SAFETY: NDIS passes the context of a live adapter.
     match unsafe { adapter(miniport_adapter_context) } {
-        Some(adapter) => adapter.pause(),
+        Some(adapter) => handler_status(adapter.pause()),
         // Pause cannot fail.
         None => NDIS_STATUS_SUCCESS,
     }
@@ -147,7 +155,7 @@ pub unsafe extern "system" fn miniport_send_net_buffer_lists(
     let chain = unsafe { SendNbl::unlink_chain(net_buffer_list) };
     // SAFETY: NDIS passes the context of a live adapter.
     match unsafe { adapter(miniport_adapter_context) } {
-        Some(adapter) => adapter.send_net_buffer_lists(chain, send_flags),
+        Some(adapter) => adapter.callback(|adapter| adapter.send_net_buffer_lists(chain, send_flags)),
         None => {
             chain.complete(miniport_adapter_context, Some(NDIS_STATUS_FAILURE), send_complete_flags_here())
         }
@@ -168,7 +176,7 @@ pub unsafe extern "system" fn miniport_return_net_buffer_lists(
     let returned = unsafe { ReturnedChain::from_return(net_buffer_lists) };
     // SAFETY: NDIS passes the context of a live adapter.
     if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
-        adapter.return_net_buffer_lists(returned);
+        adapter.callback(|adapter| adapter.return_net_buffer_lists(returned));
     }
 }
 
@@ -182,7 +190,7 @@ pub unsafe extern "system" fn miniport_cancel_send(
 ) {
     // SAFETY: NDIS passes the context of a live adapter.
     if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
-        adapter.cancel_send(cancel_id);
+        adapter.callback(|adapter| adapter.cancel_send(cancel_id));
     }
 }
 
@@ -203,8 +211,9 @@ pub unsafe extern "system" fn miniport_reset_ex(
     if let Some(addressing_reset) = unsafe { addressing_reset.as_mut() } {
         *addressing_reset = FALSE;
     }
-    match adapter.reset() {
-        Ok(status) | Err(status) => status,
+    match adapter.callback(Adapter::reset) {
+        Ok(outcome) => handler_status(outcome),
+        Err(refused) => refused,
     }
 }
 
@@ -266,7 +275,7 @@ pub unsafe extern "C" fn write_completion(
 ) {
     // SAFETY: the completion context is the adapter's own context handle.
     if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
-        adapter.write_completed(request);
+        adapter.callback(|adapter| adapter.write_completed(request));
     }
 }
 
@@ -282,7 +291,7 @@ pub unsafe extern "C" fn link_completion(
 ) {
     // SAFETY: the completion context is the adapter's own context handle.
     if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
-        adapter.link_completed(request);
+        adapter.callback(|adapter| adapter.link_completed(request));
     }
 }
 
@@ -299,7 +308,7 @@ pub unsafe extern "C" fn read_completion(
 ) {
     // SAFETY: the completion context is the adapter's own context handle.
     if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
-        adapter.read_completed(request);
+        adapter.callback(|adapter| adapter.read_completed(request));
     }
 }
 
@@ -312,6 +321,6 @@ pub unsafe extern "C" fn read_completion(
 pub unsafe extern "C" fn deferred_work_item(context: *mut c_void, _work_item: NdisHandle) {
     // SAFETY: the work item context is the adapter's own context handle.
     if let Some(adapter) = unsafe { adapter(NdisHandle(context)) } {
-        adapter.run_deferred_work();
+        adapter.callback(Adapter::run_deferred_work);
     }
 }

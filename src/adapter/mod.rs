@@ -1,8 +1,20 @@
 //! One NDIS adapter: its resources, its state in the NDIS adapter state machine (Doc
-//! `adapter-states-of-a-miniport-driver`) and the lifecycle handlers. The data path is in
-//! `crate::datapath`, the link in [`link`].
+//! `adapter-states-of-a-miniport-driver`) and the lifecycle handlers. `Adapter` is one type split
+//! over child modules, each `impl Adapter` for one concern, so that every dependency points down
+//! (to `lower`, `nbl`, `sync`, `sys`) and only this module and its children see the adapter's
+//! fields:
 //!
-//! The NDIS-facing `extern "system"` shims are in [`entry`]; everything here is safe code.
+//! - [`entry`]: the NDIS and KMDF callback shims (the only `unsafe` here: their C signatures);
+//! - `initialize`, `link`, `oid`: `MiniportInitializeEx`, the link watch, OID requests;
+//! - `send`: NBLs queue without allocation, one context at a time packs their NET_BUFFERs into
+//!   pre-allocated write requests (a batch of frames per request), and each NBL completes exactly
+//!   once, when the last request carrying one of its frames has;
+//! - `receive`: reads stay pending below; a completed read's batch is validated whole, filtered,
+//!   copied once into pre-allocated receive NBLs and indicated as a chain;
+//! - `deferred`: what one call may not finish (reads and writes the device keeps completing at
+//!   once) continues in an NDIS I/O work item at PASSIVE_LEVEL;
+//! - `rundown`: the one place that finds a pending pause or reset finished;
+//! - `traffic`: the per-destination frame and byte counts of both directions.
 
 mod deferred;
 pub mod entry;
@@ -10,23 +22,25 @@ mod initialize;
 mod link;
 mod oid;
 mod receive;
+mod rundown;
 mod send;
 mod traffic;
 
 use crate::lower::LowerEdge;
 use crate::sys;
 use bytemuck::Zeroable;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use ndis_types::handles::{NdisHandle, WdfContext};
 use ndis_types::miniport::{
     ETH_LENGTH_OF_ADDRESS, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED, NDIS_SHUTDOWN_POWER_OFF,
     NdisDevicePnpEvent, NdisShutdownAction,
 };
 use ndis_types::status::{
-    NDIS_STATUS_FAILURE, NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_PAUSED, NDIS_STATUS_PENDING,
-    NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_SUCCESS, NdisStatus,
+    NDIS_STATUS_FAILURE, NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_PAUSED, NDIS_STATUS_RESET_IN_PROGRESS,
+    NDIS_STATUS_SUCCESS, NdisStatus,
 };
 use receive::{ReceiveFilter, ReceiveResources};
+pub use rundown::HandlerOutcome;
 use send::SendEngine;
 
 use crate::sync::SpinLock;
@@ -62,25 +76,25 @@ pub struct Link {
 /// State guarded by the adapter's spin lock.
 #[derive(Zeroable)]
 pub struct AdapterState {
-    pub phase: Phase,
-    pub surprise_removed: bool,
+    phase: Phase,
+    surprise_removed: bool,
     /// `MiniportHaltEx` (or the unwind of a failed initialize) has begun: nothing new goes below
     /// and nothing more is indicated.
-    pub halting: bool,
-    pub link: Link,
+    halting: bool,
+    link: Link,
     /// A pause returned (or is about to return) PENDING and waits for the data path to drain.
-    pub pause_pending: bool,
+    pause_pending: bool,
     /// `MiniportPause` is still running: completions must not finish the pause under it.
-    pub pause_in_handler: bool,
+    pause_in_handler: bool,
     /// A reset returned (or is about to return) PENDING and waits for in-flight writes.
-    pub reset_pending: bool,
-    pub reset_in_handler: bool,
-    pub filter: ReceiveFilter,
-    pub lookahead: u32,
-    pub send: SendEngine,
+    reset_pending: bool,
+    reset_in_handler: bool,
+    filter: ReceiveFilter,
+    lookahead: u32,
+    send: SendEngine,
     /// Runs of the deferred-work item queued or running ([`Adapter::deferred`]): a pause waits for
     /// them.
-    pub deferred_runs: u32,
+    deferred_runs: u32,
 }
 
 /// Counters, each updated without the lock.
@@ -140,28 +154,6 @@ pub fn load(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
 
-/// A pause and a reset found done under the adapter lock, to be reported once it is released.
-#[must_use]
-pub struct FinishedOperations {
-    miniport: NdisHandle,
-    pause: bool,
-    reset: bool,
-}
-
-impl FinishedOperations {
-    /// `NdisMResetComplete`, then `NdisMPauseComplete` last: from that call on NDIS may halt the
-    /// adapter and free it, so this reads nothing of the adapter (the handle was copied under the
-    /// lock) and its caller must touch nothing of it afterwards.
-    pub fn complete(self) {
-        if self.reset {
-            sys::ndis_m_reset_complete(self.miniport, NDIS_STATUS_SUCCESS, false);
-        }
-        if self.pause {
-            sys::ndis_m_pause_complete(self.miniport);
-        }
-    }
-}
-
 /// One adapter, in nonpaged pool from `MiniportInitializeEx` to `MiniportHaltEx`. It starts as
 /// zeroed memory ([`PoolBox::new_zeroed`]): it is far too large for the kernel stack, and all-zero
 /// is its state before initialize (Paused, no link, empty filter and queues, NULL handles).
@@ -173,23 +165,25 @@ impl FinishedOperations {
 #[derive(Zeroable)]
 pub struct Adapter {
     /// `MiniportAdapterHandle`: how NDIS names this adapter in every NdisM call.
-    pub miniport: NdisHandle,
-    pub permanent_address: [u8; ETH_LENGTH_OF_ADDRESS],
-    pub current_address: [u8; ETH_LENGTH_OF_ADDRESS],
+    miniport: NdisHandle,
+    permanent_address: [u8; ETH_LENGTH_OF_ADDRESS],
+    current_address: [u8; ETH_LENGTH_OF_ADDRESS],
     /// The device's batch limits (`IOCTL_VWIRE_QUERY_DEVICE`).
-    pub max_batch_bytes: usize,
-    pub max_batch_frames: usize,
-    pub lower: LowerEdge,
-    pub receive: ReceiveResources,
-    pub state: SpinLock<AdapterState>,
+    max_batch_bytes: usize,
+    max_batch_frames: usize,
+    lower: LowerEdge,
+    receive: ReceiveResources,
+    state: SpinLock<AdapterState>,
     /// Continues at PASSIVE_LEVEL, in a system thread, the data-path work a call gave up after its
-    /// bound (`crate::datapath::deferred`): a device that always completes at once, kept busy by
+    /// bound (`deferred`): a device that always completes at once, kept busy by
     /// other processors, costs work item runs, not unbounded time at DISPATCH_LEVEL.
-    pub deferred: IoWorkItem,
-    pub counters: Counters,
+    deferred: IoWorkItem,
+    counters: Counters,
     /// Set by `MiniportShutdownEx`, also from the bug-check path at HIGH_LEVEL where no lock may
     /// be taken.
-    pub shut_down: AtomicBool,
+    shut_down: AtomicBool,
+    /// Callbacks running inside the adapter right now (`rundown`): a pause waits for none.
+    callbacks_inside: AtomicU32,
 }
 
 impl Adapter {
@@ -250,7 +244,7 @@ impl Adapter {
     /// Running → Pausing → Paused: refuse new sends, give back the queued ones (PAUSED), cancel the
     /// reads, and wait for the writes in flight and every indicated NBL to come back. Pends until
     /// then; the last of those completions calls `NdisMPauseComplete`.
-    pub fn pause(&self) -> NdisStatus {
+    pub fn pause(&self) -> HandlerOutcome {
         let queued = {
             let mut state = self.state.lock();
             state.phase = Phase::Pausing;
@@ -265,49 +259,10 @@ impl Adapter {
         if self.data_path_idle(&state) {
             state.pause_pending = false;
             state.phase = Phase::Paused;
-            NDIS_STATUS_SUCCESS
+            HandlerOutcome::Finished
         } else {
-            NDIS_STATUS_PENDING
+            HandlerOutcome::Pending
         }
-    }
-
-    /// Nothing of the data path is outstanding: what a pause waits for. Read and write slots must
-    /// be idle, not merely out of flight: a read completion routine that holds its slot may be
-    /// about to indicate receives (it checked the phase before the pause turned it), and a write
-    /// completion routine that holds its slot still has sends to complete.
-    fn data_path_idle(&self, state: &AdapterState) -> bool {
-        state.send.is_idle()
-            && state.deferred_runs == 0
-            && self.lower.reads.idle()
-            && self.lower.writes.idle()
-            && self.receive.nbls.indicated_count() == 0
-    }
-
-    /// Nothing a reset waits for: no write in flight, none being packed (the drain owner may hold
-    /// an NBL accepted before the reset) and none whose sends are still being completed.
-    fn writes_idle(&self) -> bool {
-        self.lower.writes.idle()
-    }
-
-    /// After any completion or return: finish a pending pause or reset if that was the last thing
-    /// it waited for. The completion calls are made without the lock.
-    pub fn check_pending_operations(&self) {
-        let finished = self.take_finished_operations(&mut self.state.lock_any());
-        finished.complete();
-    }
-
-    /// Under the adapter lock: the pending pause and reset that are done now, marked done.
-    pub fn take_finished_operations(&self, state: &mut AdapterState) -> FinishedOperations {
-        let pause = state.pause_pending && !state.pause_in_handler && self.data_path_idle(state);
-        if pause {
-            state.pause_pending = false;
-            state.phase = Phase::Paused;
-        }
-        let reset = state.reset_pending && !state.reset_in_handler && self.writes_idle();
-        if reset {
-            state.reset_pending = false;
-        }
-        FinishedOperations { miniport: self.miniport, pause, reset }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -316,7 +271,9 @@ impl Adapter {
     /// NDIS 6.30+: nothing may be held across a reset (Doc `nc-ndis-miniport_reset`). Queued sends
     /// complete with RESET_IN_PROGRESS, writes in flight are cancelled and the reset pends until they
     /// are back; reads a device error left idle are re-armed. Filters survive (AddressingReset FALSE).
-    pub fn reset(&self) -> Result<NdisStatus, NdisStatus> {
+    /// Refused (`NDIS_STATUS_NOT_ACCEPTED`) once the device is surprise-removed. Runs as a
+    /// [`Adapter::callback`]: the reads it posts may give back a slot a pending pause waits for.
+    pub fn reset(&self) -> Result<HandlerOutcome, NdisStatus> {
         let queued = {
             let mut state = self.state.lock_any();
             if state.surprise_removed {
@@ -337,9 +294,9 @@ impl Adapter {
         state.reset_in_handler = false;
         if self.writes_idle() {
             state.reset_pending = false;
-            Ok(NDIS_STATUS_SUCCESS)
+            Ok(HandlerOutcome::Finished)
         } else {
-            Ok(NDIS_STATUS_PENDING)
+            Ok(HandlerOutcome::Pending)
         }
     }
 

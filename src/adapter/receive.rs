@@ -165,7 +165,6 @@ impl Adapter {
         } else {
             slot.release();
         }
-        self.check_pending_operations();
     }
 
     /// Whether reads should be pending below: Restarting or Running, device present.
@@ -217,10 +216,9 @@ impl Adapter {
                         slot = again;
                         continue;
                     }
-                    // Not wanted any more: a pause may be waiting for this slot, which was not
-                    // idle while handed back.
+                    // Not wanted any more. A pause may be waiting for this slot, which was not idle
+                    // while handed back: the callback this runs in finds it done when it leaves.
                     again.release();
-                    self.check_pending_operations();
                     return true;
                 }
                 Err((slot, _)) => {
@@ -309,7 +307,6 @@ impl Adapter {
         if foreign > 0 {
             bump(&self.counters.foreign_returns, foreign);
         }
-        self.check_pending_operations();
     }
 }
 

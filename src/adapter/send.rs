@@ -265,7 +265,6 @@ impl Adapter {
     /// other processors, would otherwise keep this loop going without end; past the bound the rest
     /// is drained by the deferred-work item.
     pub fn drain_sends(&self) {
-        let mut drained = false;
         let mut writes = 0usize;
         loop {
             {
@@ -276,7 +275,6 @@ impl Adapter {
                 }
                 state.send.draining = true;
             }
-            drained = true;
             while let Some(mut slot) = self.lower.writes.lease() {
                 let (frames, length) = self.pack(&mut slot);
                 if frames == 0 {
@@ -326,11 +324,6 @@ impl Adapter {
             if !again {
                 break;
             }
-        }
-        // A pause or reset may be waiting for this drain (however the loop ended: a pause can turn
-        // the phase between one round and the next).
-        if drained {
-            self.check_pending_operations();
         }
     }
 
@@ -463,7 +456,6 @@ impl Adapter {
         let status = slot.status();
         self.finish_write(slot, status);
         self.drain_sends();
-        self.check_pending_operations();
     }
 
     /// `MiniportCancelSend`: queued NBLs with that cancel ID whose frames have not started going
@@ -482,7 +474,6 @@ impl Adapter {
             done
         };
         cancelled.complete(self.miniport, None, sys::send_complete_flags_here());
-        self.check_pending_operations();
     }
 }
 

@@ -1,0 +1,111 @@
+//! The rundown of a pause or a reset: the one place that decides "the last outstanding operation
+//! finished", as netvmini decides it in one routine (`NICAsyncResetOrPauseDpc`).
+//!
+//! A pause waits for the data path to drain ([`Adapter::data_path_idle`]), a reset for the writes
+//! ([`Adapter::writes_idle`]). Either can only become true inside a callback of the driver: a
+//! completion routine, `MiniportReturnNetBufferLists`, `MiniportSendNetBufferLists`,
+//! `MiniportCancelSend`, the deferred-work run, `MiniportResetEx`. Each entry point runs its work
+//! through [`Adapter::callback`], which counts it in `callbacks_inside`; the callback that leaves
+//! last decrements the count under the adapter lock and, in the same section, takes whatever
+//! pause or reset is now finished. No completion path has to remember to look.
+//!
+//! The count is also what makes the last `NdisMPauseComplete` safe. Once it is called, NDIS may
+//! halt the adapter and free it. Without the count, a callback on one processor could drain the
+//! data path and, before it returned, another processor's callback could find the pause finished:
+//! the first would then run on freed memory. A pause therefore waits for `callbacks_inside` to be
+//! zero too. The callback that brings it to zero does so under the lock, serialized with the
+//! pause handler's own check, and touches nothing of the adapter afterwards.
+//!
+//! The pause and reset handlers decide for themselves whether they finish at once (they return
+//! SUCCESS instead of PENDING). While they run (`pause_in_handler`, `reset_in_handler`) no
+//! callback completes them.
+
+use super::{Adapter, AdapterState, Phase};
+use crate::sys;
+use core::sync::atomic::Ordering;
+use ndis_types::handles::NdisHandle;
+use ndis_types::status::NDIS_STATUS_SUCCESS;
+
+/// How a pause or a reset ended in its handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandlerOutcome {
+    /// Finished before the handler returned (`NDIS_STATUS_SUCCESS`).
+    Finished,
+    /// Waits for the data path; the rundown calls `NdisMPauseComplete` or `NdisMResetComplete`
+    /// (`NDIS_STATUS_PENDING`).
+    Pending,
+}
+
+/// A pause and a reset found done under the adapter lock, to be reported once it is released.
+#[must_use]
+pub struct FinishedOperations {
+    miniport: NdisHandle,
+    pause: bool,
+    reset: bool,
+}
+
+impl FinishedOperations {
+    /// `NdisMResetComplete`, then `NdisMPauseComplete` last: from that call on NDIS may halt the
+    /// adapter and free it, so this reads nothing of the adapter (the handle was copied under the
+    /// lock) and its caller must touch nothing of it afterwards.
+    fn complete(self) {
+        if self.reset {
+            sys::ndis_m_reset_complete(self.miniport, NDIS_STATUS_SUCCESS, false);
+        }
+        if self.pause {
+            sys::ndis_m_pause_complete(self.miniport);
+        }
+    }
+}
+
+impl Adapter {
+    /// Run one callback's `work` counted in the rundown. When it leaves, a pending pause or reset
+    /// it (or any callback before it) finished is completed. The caller touches nothing of the
+    /// adapter after this returns: the pause it may complete lets NDIS halt and free it.
+    pub fn callback<R>(&self, work: impl FnOnce(&Self) -> R) -> R {
+        self.callbacks_inside.fetch_add(1, Ordering::AcqRel);
+        let result = work(self);
+        let finished = {
+            let mut state = self.state.lock_any();
+            // Under the lock: serialized with the pause handler's check of the count.
+            self.callbacks_inside.fetch_sub(1, Ordering::AcqRel);
+            self.take_finished_operations(&mut state)
+        };
+        finished.complete();
+        result
+    }
+
+    /// Nothing of the data path is outstanding and no callback is inside the adapter: what a
+    /// pause waits for. Read and write slots must be idle, not merely out of flight: a read
+    /// completion routine that holds its slot may be about to indicate receives (it checked the
+    /// phase before the pause turned it), and a write completion routine that holds its slot
+    /// still has sends to complete.
+    pub(super) fn data_path_idle(&self, state: &AdapterState) -> bool {
+        state.send.is_idle()
+            && state.deferred_runs == 0
+            && self.lower.reads.idle()
+            && self.lower.writes.idle()
+            && self.receive.nbls.indicated_count() == 0
+            && self.callbacks_inside.load(Ordering::Acquire) == 0
+    }
+
+    /// Nothing a reset waits for: no write in flight, none being packed (the drain owner may hold
+    /// an NBL accepted before the reset) and none whose sends are still being completed.
+    pub(super) fn writes_idle(&self) -> bool {
+        self.lower.writes.idle()
+    }
+
+    /// Under the adapter lock: the pending pause and reset that are done now, marked done.
+    fn take_finished_operations(&self, state: &mut AdapterState) -> FinishedOperations {
+        let pause = state.pause_pending && !state.pause_in_handler && self.data_path_idle(state);
+        if pause {
+            state.pause_pending = false;
+            state.phase = Phase::Paused;
+        }
+        let reset = state.reset_pending && !state.reset_in_handler && self.writes_idle();
+        if reset {
+            state.reset_pending = false;
+        }
+        FinishedOperations { miniport: self.miniport, pause, reset }
+    }
+}
