@@ -67,10 +67,10 @@ pub enum Phase {
 /// The link as the device last reported it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Zeroable)]
 pub struct Link {
-    pub generation: u32,
-    pub up: bool,
-    pub full_duplex: bool,
-    pub speed_bps: u64,
+    generation: u32,
+    up: bool,
+    full_duplex: bool,
+    speed_bps: u64,
 }
 
 /// State guarded by the adapter's spin lock.
@@ -100,50 +100,50 @@ pub struct AdapterState {
 /// Counters, each updated without the lock.
 #[derive(Default, Zeroable)]
 pub struct Counters {
-    pub xmit_ok: AtomicU64,
-    pub xmit_error: AtomicU64,
-    pub xmit_discards: AtomicU64,
-    pub rcv_ok: AtomicU64,
-    pub rcv_error: AtomicU64,
-    pub rcv_discards: AtomicU64,
-    pub rcv_no_buffer: AtomicU64,
-    pub bytes_xmit: AtomicU64,
-    pub bytes_rcv: AtomicU64,
-    pub directed_frames_xmit: AtomicU64,
-    pub multicast_frames_xmit: AtomicU64,
-    pub broadcast_frames_xmit: AtomicU64,
-    pub directed_bytes_xmit: AtomicU64,
-    pub multicast_bytes_xmit: AtomicU64,
-    pub broadcast_bytes_xmit: AtomicU64,
-    pub directed_frames_rcv: AtomicU64,
-    pub multicast_frames_rcv: AtomicU64,
-    pub broadcast_frames_rcv: AtomicU64,
-    pub directed_bytes_rcv: AtomicU64,
-    pub multicast_bytes_rcv: AtomicU64,
-    pub broadcast_bytes_rcv: AtomicU64,
+    xmit_ok: AtomicU64,
+    xmit_error: AtomicU64,
+    xmit_discards: AtomicU64,
+    rcv_ok: AtomicU64,
+    rcv_error: AtomicU64,
+    rcv_discards: AtomicU64,
+    rcv_no_buffer: AtomicU64,
+    bytes_xmit: AtomicU64,
+    bytes_rcv: AtomicU64,
+    directed_frames_xmit: AtomicU64,
+    multicast_frames_xmit: AtomicU64,
+    broadcast_frames_xmit: AtomicU64,
+    directed_bytes_xmit: AtomicU64,
+    multicast_bytes_xmit: AtomicU64,
+    broadcast_bytes_xmit: AtomicU64,
+    directed_frames_rcv: AtomicU64,
+    multicast_frames_rcv: AtomicU64,
+    broadcast_frames_rcv: AtomicU64,
+    directed_bytes_rcv: AtomicU64,
+    multicast_bytes_rcv: AtomicU64,
+    broadcast_bytes_rcv: AtomicU64,
     /// Frames the packet filter did not want.
-    pub rcv_filtered: AtomicU64,
+    rcv_filtered: AtomicU64,
     /// Read batches that came back from below, and their bytes.
-    pub lower_read_batches: AtomicU64,
-    pub lower_read_bytes: AtomicU64,
+    lower_read_batches: AtomicU64,
+    lower_read_bytes: AtomicU64,
     /// Read batches rejected whole as malformed (bad header, count, length, truncation).
-    pub lower_malformed_batches: AtomicU64,
+    lower_malformed_batches: AtomicU64,
     /// Reads that completed with an error other than cancellation.
-    pub lower_read_errors: AtomicU64,
+    lower_read_errors: AtomicU64,
     /// Writes that completed with an error other than cancellation.
-    pub lower_write_errors: AtomicU64,
+    lower_write_errors: AtomicU64,
     /// Requests the lower edge would not accept (`WdfRequestSend` FALSE, a failed format).
-    pub lower_send_failures: AtomicU64,
+    lower_send_failures: AtomicU64,
     /// Completions for requests that are not ours or not in flight.
-    pub lower_unknown_completions: AtomicU64,
+    lower_unknown_completions: AtomicU64,
     /// Link-state IOCTLs that failed or returned garbage.
-    pub lower_link_errors: AtomicU64,
+    lower_link_errors: AtomicU64,
     /// NBLs NDIS returned that this adapter does not have in NDIS's hands.
-    pub foreign_returns: AtomicU64,
+    foreign_returns: AtomicU64,
     /// OID requests NDIS passed malformed (no request, bad buffer).
-    pub malformed_oid_requests: AtomicU64,
+    malformed_oid_requests: AtomicU64,
     /// Sends refused because the send queue was full.
-    pub send_queue_full: AtomicU64,
+    send_queue_full: AtomicU64,
 }
 
 pub fn bump(counter: &AtomicU64, by: u64) {

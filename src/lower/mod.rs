@@ -71,8 +71,8 @@ pub struct CompletionRoutines {
 /// (NULL handles, empty pools) is the state before initialize creates anything.
 #[derive(Zeroable)]
 pub struct LowerEdge {
-    pub device: WdfDevice,
-    pub io_target: WdfIoTarget,
+    device: WdfDevice,
+    io_target: WdfIoTarget,
     /// Each read carries the scratch space its completion routine indicates the batch with.
     pub reads: RequestPool<READ_REQUESTS, ReceiveScratch>,
     /// Each write carries the table of the NBLs whose frames it holds.
