@@ -1,6 +1,6 @@
 //! Build script.
 //!
-//! - Off Windows: nothing. wdk-build does not even compile on Linux (wdk-rs-facts.md §0), so it is a
+//! - Off Windows: nothing. wdk-build does not even compile on Linux (docs/architecture.md), so it is a
 //!   Windows-only build-dependency and the host build (kernel-sim backend) needs no WDK.
 //! - On Windows: configure the KMDF driver link (wdk-build 0.6.0) and generate the NDIS bindings
 //!   that wdk-sys does not have (`$OUT_DIR/ndis_bindings.rs`, included by `src/sys/windows/ndis.rs`).
@@ -23,13 +23,14 @@ mod windows {
     use wdk_build::{ApiSubset, BuilderExt, Config};
 
     /// `NTDDI_VERSION`, `_WIN32_WINNT` and `WINVER` for the NDIS bindgen run (wdk-build defines none,
-    /// wdk-rs-facts.md §2 and §4 trap 2). `NTDDI_WIN10_VB` (0x0A000008, shared/sdkddkver.h:156, next
+    /// wdk-build 0.6.0 `src/lib.rs:673-686` has them commented out; W:km/ndis.h:471-489 rejects an NDIS
+    /// version the DDI level lacks). `NTDDI_WIN10_VB` (0x0A000008, W:shared/sdkddkver.h:156, next
     /// after `NTDDI_WIN10_19H1`) is the DDI level of Windows 10 2004 (build 19041, the INFs' OS
     /// floor), which its servicing releases up to 22H2 (build 19045) keep; Windows 11 implements it
     /// too. Declaring the DDI level of the oldest supported OS keeps newer-only declarations out of
     /// the bindings, so the driver cannot import a routine Windows 10 2004 lacks. ndis.h only demands
     /// `NTDDI_VERSION >= NTDDI_WIN8` for an NDIS 6.30 miniport (W:km/ndis.h, "Wrong NDIS or DDI
-    /// version specified").
+    /// version specified", :489).
     const NTDDI_VERSION: &str = "0x0A000008";
     /// `_WIN32_WINNT_WIN10`.
     const WIN32_WINNT: &str = "0x0A00";
@@ -104,7 +105,7 @@ mod windows {
         let patched_ndis_h = patch_ndis_h(&config, &out_dir)?;
 
         // wdf.h before ndis.h, as ndis.h's header notes require of a KMDF miniport
-        // (wdk-rs-facts.md §4); then wdfminiport.h, which wdf.h does not include.
+        // (W:km/ndis.h:20-24); then wdfminiport.h, which wdf.h does not include.
         let header = format!(
             "{}#include \"wdfminiport.h\"\n#include \"{}\"\n",
             config.bindgen_header_contents([ApiSubset::Base, ApiSubset::Wdf])?,
@@ -142,7 +143,8 @@ mod windows {
         bindings.write_to_file(out_dir.join("ndis_bindings.rs"))?;
 
         // ndis.sys imports (NdisM*, NdisAllocate*, ...); in Lib/<sdk>/km/<arch>, which
-        // configure_binary_build already put on the search path (wdk-rs-facts.md §4).
+        // configure_binary_build already put on the search path (wdk-build 0.6.0 `src/lib.rs:630-638`,
+        // `:1227-1230`).
         println!("cargo::rustc-link-lib=ndis");
         println!("cargo::rerun-if-changed=build.rs");
         Ok(())
@@ -156,7 +158,7 @@ mod windows {
     /// `#if !NDIS_API_VERSION_AVAILABLE(NDIS_MINIPORT_MAJOR_VERSION, NDIS_MINIPORT_MINOR_VERSION)`.
     /// MSVC's traditional preprocessor expands the arguments before pasting; standard C (clang) pastes
     /// the argument tokens first, giving the invalid `0xNDIS_MINIPORT_MAJOR_VERSION`
-    /// (wdk-rs-facts.md §4 trap 1). One extra level of expansion gives the standard preprocessor the
+    /// (W:km/ndis.h:281, used at :363). One extra level of expansion gives the standard preprocessor the
     /// MSVC result, so the header's own "not supported on the target architecture" check still runs
     /// (public Rust NDIS projects replace the macro with `(1)` instead, which drops that check).
     fn patch_ndis_h(config: &Config, out_dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {

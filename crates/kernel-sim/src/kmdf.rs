@@ -1,4 +1,5 @@
-//! KMDF as a miniport sees it (ndis-kmdf.md §2): the driver object created with
+//! KMDF as a miniport sees it (Microsoft pages "Creating KMDF Miniport Drivers" and
+//! "WdfDeviceMiniportCreate function (wdfminiport.h)"): the driver object created with
 //! `WdfDriverInitNoDispatchOverride`, the miniport device from `WdfDeviceMiniportCreate` with its
 //! default I/O target, the object tree (parents, deletion of children, handles checked after
 //! delete), requests (format, send, complete, reuse) and I/O target states (Started sends, Stopped
@@ -242,8 +243,12 @@ impl KmdfState {
     }
 }
 
-/// APIs that take a full FX device; with a miniport device they bug check 0x10D (ndis-kmdf.md §2.3
-/// item 2). The facade offers none of them, so this is enforced by construction and checked here.
+/// APIs that take a full FX device; with a miniport device they bug check 0x10D: they look the
+/// handle up as `FX_TYPE_DEVICE`, which an `FxMpDevice` is not (Windows-Driver-Frameworks
+/// `src/framework/shared/object/handleapi.cpp:406-453`, `FxObjectHandleGetPtrQI`;
+/// `src/framework/shared/inc/private/common/fxdevice.hpp:2285`). The list: the Remarks of
+/// "WdfDeviceMiniportCreate function (wdfminiport.h)", plus the APIs whose source takes that type.
+/// The facade offers none of them, so this is enforced by construction and checked here.
 pub const RESTRICTED_DEVICE_APIS: &[&str] = &[
     "WdfIoQueueCreate",
     "WdfInterruptCreate",
@@ -264,7 +269,8 @@ pub const RESTRICTED_DEVICE_APIS: &[&str] = &[
     "WdfWmiProviderCreate",
 ];
 
-/// Calls that create a full FX device: a miniport driver may make none (ndis-kmdf.md §2.2).
+/// Calls that create a full FX device: a miniport driver may make none ("Creating KMDF Miniport
+/// Drivers"; Remarks of "WdfDeviceMiniportCreate function (wdfminiport.h)").
 pub const DEVICE_CREATE_APIS: &[&str] =
     &["WdfDeviceCreate", "WdfControlDeviceInitAllocate", "WdfDeviceInitAllocate"];
 
@@ -1276,7 +1282,7 @@ impl Inner {
     }
 }
 
-/// Check the handle-type rule of ndis-kmdf.md §2.3 item 2 for `api` called with `device`.
+/// Check the handle-type rule of [`RESTRICTED_DEVICE_APIS`] for `api` called with `device`.
 pub(crate) fn check_device_api(st: &mut State, api: &'static str, device: WdfDevice) {
     let h = device.0 as usize;
     let is_miniport_device = matches!(st.kmdf.objects.get(&h).map(|o| o.obj_type()), Some(ObjType::Device));

@@ -1,6 +1,6 @@
 //! `kernel-sim`: a host model of NDIS 6.30 and KMDF that loads the real miniport driver and checks
-//! it against the rules Driver Verifier and the documentation state (VERIFIER-RULES.md; what is
-//! implemented, where, and its test: `crates/kernel-sim/RULES.md`).
+//! it against the rules Driver Verifier and the documentation state (the catalogue, with where each
+//! check lives and the test that makes it fire: `crates/kernel-sim/RULES.md`).
 //!
 //! The model implements [`ndis_types::host::Kernel`] and drives the driver only through what the
 //! driver registered: `DriverEntry`, the handlers in its `NDIS_MINIPORT_DRIVER_CHARACTERISTICS`, and
@@ -140,7 +140,8 @@ pub struct OidResult {
     pub data: Vec<u8>,
 }
 
-/// The adapter states of ndis-kmdf.md §3.3 (surprise removal is a separate flag:
+/// The adapter states of the Microsoft page "Adapter States of a Miniport Driver" (surprise
+/// removal is a separate flag:
 /// [`Sim::surprise_removed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdapterState {

@@ -1,5 +1,5 @@
-//! Named rules and the violations the model records against the driver (VERIFIER-RULES.md; the
-//! catalogue of what is implemented and where is `crates/kernel-sim/RULES.md`).
+//! Named rules and the violations the model records against the driver (the catalogue of each rule,
+//! its source, where it is checked and its test is `crates/kernel-sim/RULES.md`).
 
 use crate::state::State;
 
@@ -16,7 +16,7 @@ impl core::fmt::Display for Violation {
     }
 }
 
-/// Rule names, exactly as VERIFIER-RULES.md spells them (plus the model's own additions, marked).
+/// Rule names, exactly as `RULES.md` spells them (the model's own additions marked there).
 pub mod rules {
     // KMDF
     pub const KMDF_NO_DISPATCH_OVERRIDE_REQUIRED: &str = "Kmdf.NoDispatchOverrideRequired";
@@ -101,7 +101,7 @@ pub mod rules {
     pub const IRQL_CALL_BELOW_MIN: &str = "Irql.CallBelowMin";
     pub const IRQL_HANDLER_ENTRY: &str = "Irql.HandlerEntry";
     pub const LOCK_BALANCED: &str = "Lock.Balanced";
-    /// From the brief (not yet in VERIFIER-RULES.md): acquiring a spin lock the caller already holds.
+    /// A model addition: acquiring a spin lock the caller already holds.
     pub const LOCK_RECURSIVE: &str = "Lock.Recursive";
     pub const LOCK_NO_BLOCKING_WHILE_HELD: &str = "Lock.NoBlockingWhileHeld";
     /// Model addition: spin locks taken in both orders (a deadlock between two processors).

@@ -1,7 +1,7 @@
 //! Every rule the model implements, made to fire by a deliberately wrong driver (the fake miniport
 //! in `common/` with a switch turned on, or a hook that makes a wrong call inside a handler, or the
 //! test calling the OS directly as the driver would), plus runs of a correct driver that must stay
-//! clean. Rule names are the ones in VERIFIER-RULES.md (see RULES.md for the catalogue).
+//! clean. Rule names are the ones in `RULES.md`, the catalogue.
 
 mod common;
 

@@ -3,7 +3,8 @@
 //! `wdk-sys` binds neither `ndis.h` nor `wdfminiport.h`, and it does not build off Windows. These
 //! `#[repr(C)]` mirrors are what the driver reads and writes on every platform. On Windows the driver's
 //! build generates the real structures with bindgen and asserts, field by field, that these mirrors
-//! match them; on every host `tests/abi.rs` asserts the x64 figures of `shared/reference/ndis-abi.md`.
+//! match them; on every host `tests/abi.rs` asserts their x64 layout against figures read from the
+//! WDK and SDK headers (each cited there by file and line).
 //!
 //! The crate also carries the interface of the host backend ([`host`]): the one seam through which the
 //! driver's `sys` facade reaches `kernel-sim` when it is not running on Windows.

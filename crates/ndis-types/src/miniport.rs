@@ -1,5 +1,5 @@
 //! Miniport driver registration, adapter initialization and the handler signatures
-//! (ndis-abi.md §6-§8).
+//! (W:km/ndis.h, keyed in `docs/wdk-items.md`; each structure's lines are cited in `tests/abi.rs`).
 
 use crate::Boolean;
 use crate::handles::{DriverObject, NdisHandle};

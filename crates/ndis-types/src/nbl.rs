@@ -1,8 +1,10 @@
-//! `MDL`, `NET_BUFFER`, `NET_BUFFER_LIST` and their pools (ndis-abi.md §3-§5), as compiled for an
-//! NDIS 6.30 miniport on x64 and ARM64.
+//! `MDL`, `NET_BUFFER`, `NET_BUFFER_LIST` and their pools (W:km/wdm.h:17719-17732, W:km/ndis/nbl.h,
+//! W:km/ndis/nblapi.h), as compiled for an NDIS 6.30 miniport on x64 and ARM64.
 //!
 //! NDIS allocates these; a driver only ever touches them through pointers (NDIS's own
-//! `NET_BUFFER_LIST` is longer than any client's view, ndis-abi.md §4.4).
+//! `NET_BUFFER_LIST` is longer than any client's view: `MaxNetBufferListInfo`, the length of its
+//! `NetBufferListInfo` array, grows with the NDIS version a client is compiled for, and NDIS itself
+//! (`NDIS_WRAPPER`) adds reserved entries, W:km/ndis/nblinfo.h:14-141, :134-137).
 
 use crate::handles::NdisHandle;
 use crate::object::NdisObjectHeader;
@@ -65,7 +67,7 @@ pub struct NetBuffer {
     pub SharedMemoryInfo: *mut c_void,
 }
 
-/// `MaxNetBufferListInfo` for an NDIS 6.30 client on x64/ARM64 (ndis-abi.md §4.4).
+/// `MaxNetBufferListInfo` for an NDIS 6.30 client on x64/ARM64 (W:km/ndis/nblinfo.h:14-141).
 pub const MAX_NET_BUFFER_LIST_INFO: usize = 24;
 /// `Ieee8021QNetBufferListInfo`.
 pub const IEEE_8021Q_NET_BUFFER_LIST_INFO: usize = 4;

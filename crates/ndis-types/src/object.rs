@@ -1,4 +1,5 @@
-//! `NDIS_OBJECT_HEADER` and the object type and revision constants (ndis-abi.md §2).
+//! `NDIS_OBJECT_HEADER` and the object type and revision constants (S:shared/ndis/objectheader.h:14-25,
+//! S:shared/ntddndis.h:190-272).
 
 /// `NDIS_OBJECT_HEADER` (S:shared/ndis/objectheader.h:14-25): 4 bytes, alignment 2.
 #[repr(C)]

@@ -1,4 +1,5 @@
-//! OID requests, status indications and the OID payload structures (ndis-abi.md §8, §11, §12).
+//! OID requests, status indications and the OID payload structures (W:km/ndis/oidrequest.h,
+//! W:km/ndis.h, S:shared/ntddndis.h; each structure's lines are cited in `tests/abi.rs`).
 
 use crate::handles::NdisHandle;
 use crate::object::NdisObjectHeader;
@@ -198,7 +199,7 @@ pub const NDIS_INTERRUPT_MODERATION_NOT_SUPPORTED: i32 = 1;
 pub const NDIS_INTERRUPT_MODERATION_ENABLED: i32 = 2;
 pub const NDIS_INTERRUPT_MODERATION_DISABLED: i32 = 3;
 
-// OIDs (S:shared/ntddndis.h; ndis-abi.md §11).
+// OIDs (S:shared/ntddndis.h).
 pub const OID_GEN_SUPPORTED_LIST: NdisOid = 0x0001_0101;
 pub const OID_GEN_HARDWARE_STATUS: NdisOid = 0x0001_0102;
 pub const OID_GEN_MEDIA_SUPPORTED: NdisOid = 0x0001_0103;

@@ -9,7 +9,8 @@ pub const WDF_DRIVER_INIT_NON_PNP_DRIVER: u32 = 0x0000_0001;
 pub const WDF_DRIVER_INIT_NO_DISPATCH_OVERRIDE: u32 = 0x0000_0002;
 
 /// What `DriverEntry` puts in `WDF_DRIVER_CONFIG`. A miniport has no `EvtDriverDeviceAdd` and no
-/// `EvtDriverUnload` (KMDF does not store either with NoDispatchOverride, ndis-kmdf.md §2.3 item 7).
+/// `EvtDriverUnload` (KMDF does not store either with NoDispatchOverride: Windows-Driver-Frameworks
+/// `src/framework/shared/core/fxdriver.cpp:402-410`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WdfDriverConfig {
     pub driver_init_flags: u32,

@@ -1,8 +1,11 @@
-//! ABI conformance of the hand-written mirrors against `shared/reference/ndis-abi.md`.
+//! ABI conformance of the hand-written mirrors against the WDK and SDK headers.
 //!
-//! Every number below is a literal copied from that document (x64 figures for an NDIS 6.30 client;
-//! the document states x64 = ARM64 for all of them). Nothing is compared against a value computed
-//! from the mirrors themselves. Section references (`§n.m`) are to ndis-abi.md.
+//! Every number below is a literal read from the header named next to it, or worked out from its
+//! declaration with the x64 MSVC layout rules, for an NDIS 6.30 client; none of these declarations
+//! differs between x64 and ARM64. `W:` and `S:` are the WDK 10.0.22621 and SDK 10.0.22000 headers as
+//! keyed in `docs/wdk-items.md`; the Windows build also asserts each mirror against bindgen's output
+//! of those headers (`src/sys/windows/layout.rs`). Nothing is compared against a value computed from
+//! the mirrors themselves.
 //!
 //! These tests run on the host (x86_64 Linux in CI). That is a valid stand-in for
 //! `x86_64-pc-windows-msvc`: pointers and `usize` are 8 bytes, `u64`/`i64` are 8-aligned on both, and
@@ -86,7 +89,7 @@ macro_rules! statuses {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §1.1 Scalar and auxiliary types
+// Scalar and auxiliary types (S:shared/ntdef.h, S:shared/ifdef.h, W:km/wdm.h)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
@@ -171,7 +174,7 @@ fn guid_s1_1() {
 #[test]
 fn memory_allocation_alignment_s1_1() {
     // MEMORY_ALLOCATION_ALIGNMENT = 16 (S:shared/ntdef.h:160-163, _WIN64); the DECLSPEC_ALIGN(16)
-    // wrapper used for the reserved arrays of NB/NBL (§1.4).
+    // wrapper used for the reserved arrays of NB/NBL (W:km/ndis/nbl.h:91-132, 171-208).
     consts!(MEMORY_ALLOCATION_ALIGNMENT = 16);
     assert_eq!(align_of::<Aligned16<[*mut c_void; 2]>>(), 16);
     assert_eq!(size_of::<Aligned16<[*mut c_void; 2]>>(), 16);
@@ -180,12 +183,12 @@ fn memory_allocation_alignment_s1_1() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §2 NDIS_OBJECT_HEADER, object types, revisions, NDIS_SIZEOF_* header sizes
+// NDIS_OBJECT_HEADER, object types, revisions, NDIS_SIZEOF_* header sizes
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn object_header_s2_1() {
-    // §2.1: 4 bytes, align 2.
+    // S:shared/ndis/objectheader.h:14-25 (asserted 4 bytes at :28): 4 bytes, align 2.
     layout!(NdisObjectHeader, size 4, align 2;
         Type @ 0 : 1,
         Revision @ 1 : 1,
@@ -195,7 +198,7 @@ fn object_header_s2_1() {
 
 #[test]
 fn object_types_s2_2() {
-    // §2.2 NDIS_OBJECT_TYPE_* (S:shared/ntddndis.h:190-272, S:shared/ndis/oidtypes.h:44).
+    // NDIS_OBJECT_TYPE_* (S:shared/ntddndis.h:190-272, S:shared/ndis/oidtypes.h:44).
     consts!(
         NDIS_OBJECT_TYPE_DEFAULT = 0x80,
         NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS = 0x81,
@@ -210,7 +213,8 @@ fn object_types_s2_2() {
 
 #[test]
 fn revisions_and_header_sizes_s2_3() {
-    // §2.3 "Header values per structure". NDIS_SIZEOF_*_REVISION_n is RTL_SIZEOF_THROUGH_FIELD of the
+    // The revision constants and NDIS_SIZEOF_*_REVISION_n follow each structure's declaration in
+    // the header cited at its layout test below. NDIS_SIZEOF_*_REVISION_n is RTL_SIZEOF_THROUGH_FIELD of the
     // revision's last field, i.e. WITHOUT tail padding: it is what goes in Header.Size.
     consts!(
         NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1 = 1,
@@ -246,8 +250,8 @@ fn revisions_and_header_sizes_s2_3() {
         NDIS_SIZEOF_RESTART_GENERAL_ATTRIBUTES_REVISION_2 = 88,
     );
 
-    // The trap of §1.4/§2.3: where the document's sizeof(X) differs from NDIS_SIZEOF_X, the mirror's
-    // size_of must be the sizeof column, and the constant the NDIS_SIZEOF column.
+    // The trap: where sizeof(X) (with tail padding) differs from NDIS_SIZEOF_X, the mirror's size_of
+    // must be sizeof(X), and the constant NDIS_SIZEOF_X.
     assert_eq!(size_of::<NdisMiniportRestartParameters>(), 24); // Header.Size 20
     assert_eq!(size_of::<NdisMiniportAdapterRegistrationAttributes>(), 32); // Header.Size 28
     assert_eq!(size_of::<NetDevicePnpEvent>(), 48); // Header.Size 44
@@ -255,12 +259,12 @@ fn revisions_and_header_sizes_s2_3() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §3 MDL
+// MDL (W:km/wdm.h)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn mdl_s3_1() {
-    // §3.1: 48 bytes, align 8, padding 12..15; the PFN array starts at 48.
+    // W:km/wdm.h:17719-17732: 48 bytes, align 8, padding 12..15; the PFN array starts at 48.
     layout!(Mdl, size 48, align 8;
         Next @ 0 : 8,
         Size @ 8 : 2,
@@ -275,20 +279,22 @@ fn mdl_s3_1() {
 
 #[test]
 fn mdl_flags_s3_2() {
-    // §3.2 (W:km/wdm.h:17736-17761), CSHORT.
+    // MdlFlags bits (W:km/wdm.h:17736-17761), CSHORT.
     consts!(MDL_MAPPED_TO_SYSTEM_VA = 0x0001, MDL_SOURCE_IS_NONPAGED_POOL = 0x0004, MDL_PARTIAL = 0x0010,);
-    // §3.3: MmGetSystemAddressForMdlSafe tests (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) = 0x0005.
+    // MmGetSystemAddressForMdlSafe (W:km/wdm.h:29097) tests (MDL_MAPPED_TO_SYSTEM_VA |
+    // MDL_SOURCE_IS_NONPAGED_POOL) = 0x0005.
     assert_eq!(MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL, 0x0005);
 }
 
 // ---------------------------------------------------------------------------------------------
-// §4 NET_BUFFER, NET_BUFFER_LIST
+// NET_BUFFER, NET_BUFFER_LIST (W:km/ndis/nbl.h)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn net_buffer_s4_1() {
-    // §4.1: 176 bytes, align 16 (16-aligned SLIST_HEADER/reserved arrays). Padding 20..23, 44..47,
-    // 52..55. DataLength is the low 4 bytes of the {ULONG DataLength; SIZE_T stDataLength} union at 24.
+    // W:km/ndis/nbl.h:91-132: 176 bytes, align 16 (16-aligned SLIST_HEADER/reserved arrays). Padding 20..23,
+    // 44..47, 52..55. DataLength is the low 4 bytes of the {ULONG DataLength; SIZE_T stDataLength} union at
+    // 24.
     layout!(NetBuffer, size 176, align 16;
         Next @ 0 : 8,
         CurrentMdl @ 8 : 8,
@@ -308,15 +314,15 @@ fn net_buffer_s4_1() {
         DataPhysicalAddress @ 160 : 8,
         SharedMemoryInfo @ 168 : 8, // union with ScatterGatherList (6.20+)
     );
-    // §4.3: the legacy NET_BUFFER_HEADER alias covers bytes 0..47 and SLIST_HEADER Link bytes 0..15:
-    // with Next at 0 and DataOffset ending at 44 the head occupies exactly the first 48 bytes.
+    // W:km/ndis/nbl.h:53-62: the legacy NET_BUFFER_HEADER alias covers bytes 0..47 and SLIST_HEADER Link
+    // bytes 0..15: with Next at 0 and DataOffset ending at 44 the head occupies exactly the first 48 bytes.
     assert_eq!(offset_of!(NetBuffer, ChecksumBias), 48);
 }
 
 #[test]
 fn net_buffer_list_s4_2() {
-    // §4.2, NDIS 6.30 client: 24 NetBufferListInfo slots, 336 bytes, align 16. Padding 40..47 before
-    // the 16-aligned NdisReserved.
+    // W:km/ndis/nbl.h:171-208, NDIS 6.30 client: 24 NetBufferListInfo slots, 336 bytes, align 16. Padding
+    // 40..47 before the 16-aligned NdisReserved.
     layout!(NetBufferList, size 336, align 16;
         Next @ 0 : 8,
         FirstNetBuffer @ 8 : 8,
@@ -338,14 +344,14 @@ fn net_buffer_list_s4_2() {
 
 #[test]
 fn net_buffer_list_info_s4_4() {
-    // §4.4: MaxNetBufferListInfo = 24 for 6.30/6.40 on x64/ARM64; Ieee8021QNetBufferListInfo = 4,
-    // NetBufferListCancelId = 5.
+    // W:km/ndis/nblinfo.h:14-141: MaxNetBufferListInfo = 24 for 6.30/6.40 on x64/ARM64;
+    // Ieee8021QNetBufferListInfo = 4, NetBufferListCancelId = 5.
     consts!(
         MAX_NET_BUFFER_LIST_INFO = 24,
         IEEE_8021Q_NET_BUFFER_LIST_INFO = 4,
         NET_BUFFER_LIST_CANCEL_ID = 5,
     );
-    // §4.5: NDIS_GET/SET_NET_BUFFER_LIST_VLAN_ID touches NBL+176.
+    // NDIS_GET/SET_NET_BUFFER_LIST_VLAN_ID (W:km/ndis/nbl8021q.h:45) touches NBL+176.
     assert_eq!(
         offset_of!(NetBufferList, NetBufferListInfo)
             + IEEE_8021Q_NET_BUFFER_LIST_INFO * size_of::<*mut c_void>(),
@@ -355,17 +361,17 @@ fn net_buffer_list_info_s4_4() {
 
 #[test]
 fn nbl_flags_s4_5() {
-    // §4.5: NBL_FLAGS_MINIPORT_RESERVED (W:km/ndis/nbl.h:218-254).
+    // NBL_FLAGS_MINIPORT_RESERVED (W:km/ndis/nbl.h:218-254).
     consts!(NBL_FLAGS_MINIPORT_RESERVED = 0x0000_F000);
 }
 
 // ---------------------------------------------------------------------------------------------
-// §5 Pools
+// Pools (W:km/ndis/nblapi.h)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn net_buffer_list_pool_parameters_s5_1() {
-    // §5.1, revision 1 (no 6.87 Flags): 16 bytes, align 4.
+    // W:km/ndis/nblapi.h:27-51, revision 1 (no 6.87 Flags): 16 bytes, align 4.
     layout!(NetBufferListPoolParameters, size 16, align 4;
         Header @ 0 : 4,
         ProtocolId @ 4 : 1,
@@ -374,17 +380,17 @@ fn net_buffer_list_pool_parameters_s5_1() {
         PoolTag @ 8 : 4,
         DataSize @ 12 : 4,
     );
-    // §5.1 / §12.3: NDIS_PROTOCOL_ID_DEFAULT = 0.
+    // NDIS_PROTOCOL_ID_DEFAULT = 0 (S:shared/ntddndis.h:2323).
     consts!(NDIS_PROTOCOL_ID_DEFAULT = 0);
 }
 
 // ---------------------------------------------------------------------------------------------
-// §6 NDIS_MINIPORT_DRIVER_CHARACTERISTICS and handler enums
+// NDIS_MINIPORT_DRIVER_CHARACTERISTICS and handler enums (W:km/ndis.h)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn miniport_driver_characteristics_s6_1() {
-    // §6.1, revision 2 (NDIS 6.1-6.70): 152 bytes, align 8, padding 12..15.
+    // W:km/ndis.h:10868-10898, revision 2 (NDIS 6.1-6.70): 152 bytes, align 8, padding 12..15.
     layout!(NdisMiniportDriverCharacteristics, size 152, align 8;
         Header @ 0 : 4,
         MajorNdisVersion @ 4 : 1,
@@ -410,13 +416,13 @@ fn miniport_driver_characteristics_s6_1() {
         DirectOidRequestHandler @ 136 : 8,
         CancelDirectOidRequestHandler @ 144 : 8,
     );
-    // §6.1 Flags (W:km/ndis.h:10849-10855).
+    // Flags (W:km/ndis.h:10849-10855).
     consts!(NDIS_WDM_DRIVER = 0x0000_0002);
 }
 
 #[test]
 fn handler_enums_s6_2() {
-    // §6.2 NDIS_HALT_ACTION (W:km/ndis.h:10608-10617).
+    // NDIS_HALT_ACTION (W:km/ndis.h:10608-10617).
     consts!(
         NDIS_HALT_DEVICE_DISABLED = 0,
         NDIS_HALT_DEVICE_INSTANCE_DEINITIALIZED = 1,
@@ -426,9 +432,9 @@ fn handler_enums_s6_2() {
         NDIS_HALT_DEVICE_INITIALIZATION_FAILED = 5,
         NDIS_HALT_DEVICE_STOPPED = 6,
     );
-    // §6.2 NDIS_SHUTDOWN_ACTION (W:km/ndis.h:10688-10691).
+    // NDIS_SHUTDOWN_ACTION (W:km/ndis.h:10688-10691).
     consts!(NDIS_SHUTDOWN_POWER_OFF = 0, NDIS_SHUTDOWN_BUG_CHECK = 1);
-    // §6.2 NDIS_DEVICE_PNP_EVENT (W:km/ndis.h:9300-9311).
+    // NDIS_DEVICE_PNP_EVENT (W:km/ndis.h:9300-9311).
     consts!(
         NDIS_DEVICE_PNP_EVENT_QUERY_REMOVED = 0,
         NDIS_DEVICE_PNP_EVENT_REMOVED = 1,
@@ -438,7 +444,7 @@ fn handler_enums_s6_2() {
         NDIS_DEVICE_PNP_EVENT_POWER_PROFILE_CHANGED = 5,
         NDIS_DEVICE_PNP_EVENT_FILTER_LIST_CHANGED = 6,
     );
-    // §6.2 pause reasons (W:km/ndis.h:4648-4655).
+    // Pause reasons (W:km/ndis.h:4648-4655).
     consts!(
         NDIS_PAUSE_NDIS_INTERNAL = 0x1,
         NDIS_PAUSE_LOW_POWER = 0x2,
@@ -449,12 +455,12 @@ fn handler_enums_s6_2() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §7 Initialization-time structures
+// Initialization-time structures (W:km/ndis.h)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn miniport_init_parameters_s7_1() {
-    // §7.1: 64 bytes, align 8, padding 36..39 before the 8-aligned NetLuid.
+    // W:km/ndis.h:10152-10163: 64 bytes, align 8, padding 36..39 before the 8-aligned NetLuid.
     layout!(NdisMiniportInitParameters, size 64, align 8;
         Header @ 0 : 4,
         Flags @ 4 : 4,
@@ -470,7 +476,7 @@ fn miniport_init_parameters_s7_1() {
 
 #[test]
 fn miniport_pause_parameters_s7_2() {
-    // §7.2: 12 bytes, align 4.
+    // W:km/ndis.h:10633-10638: 12 bytes, align 4.
     layout!(NdisMiniportPauseParameters, size 12, align 4;
         Header @ 0 : 4,
         Flags @ 4 : 4,
@@ -480,13 +486,14 @@ fn miniport_pause_parameters_s7_2() {
 
 #[test]
 fn miniport_restart_parameters_s7_3() {
-    // §7.3: 24 bytes, align 8, padding 4..7, tail 20..23 (Header.Size 20).
+    // W:km/ndis.h:10173-10178: 24 bytes, align 8, padding 4..7, tail 20..23 (Header.Size 20).
     layout!(NdisMiniportRestartParameters, size 24, align 8;
         Header @ 0 : 4,
         RestartAttributes @ 8 : 8,
         Flags @ 16 : 4,
     );
-    // §7.3 NDIS_RESTART_ATTRIBUTES: 32 bytes, align 16, Data (DECLSPEC_ALIGN(16) UCHAR[1]) at 16.
+    // NDIS_RESTART_ATTRIBUTES (W:km/ndis.h:4120-4126): 32 bytes, align 16, Data (DECLSPEC_ALIGN(16) UCHAR[1])
+    // at 16.
     layout!(NdisRestartAttributes, size 32, align 16;
         Next @ 0 : 8,
         Oid @ 8 : 4,
@@ -497,7 +504,8 @@ fn miniport_restart_parameters_s7_3() {
 
 #[test]
 fn miniport_adapter_registration_attributes_s7_4() {
-    // §7.4: 32 bytes, align 8, padding 4..7, tail 28..31 (Header.Size 28 for both revisions).
+    // W:km/ndis.h:10189-10196: 32 bytes, align 8, padding 4..7, tail 28..31 (Header.Size 28 for both
+    // revisions).
     layout!(NdisMiniportAdapterRegistrationAttributes, size 32, align 8;
         Header @ 0 : 4,
         MiniportAdapterContext @ 8 : 8,
@@ -505,7 +513,7 @@ fn miniport_adapter_registration_attributes_s7_4() {
         CheckForHangTimeInSeconds @ 20 : 4,
         InterfaceType @ 24 : 4,
     );
-    // §7.4 AttributeFlags (W:km/ndis.h:10568-10579).
+    // AttributeFlags (W:km/ndis.h:10568-10579).
     consts!(
         NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE = 0x0000_0001,
         NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM = 0x0000_0002,
@@ -516,14 +524,14 @@ fn miniport_adapter_registration_attributes_s7_4() {
         NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND = 0x0000_0100,
         NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK = 0x0000_0400,
     );
-    // §7.4 NDIS_INTERFACE_TYPE (W:km/ndis.h:1222-1242).
+    // NDIS_INTERFACE_TYPE (W:km/ndis.h:1222-1242).
     consts!(NDIS_INTERFACE_INTERNAL = 0, NDIS_INTERFACE_PNP_BUS = 15);
 }
 
 #[test]
 fn miniport_adapter_general_attributes_s7_5() {
-    // §7.5, revision 2 (NDIS 6.20+): 224 bytes, align 8. Padding 20..23, 68..71, 158..159, 183.
-    // Traps: MAC arrays are UCHAR[32] at the unaligned offsets 94/126; IfType is a UINT16 at 180
+    // W:km/ndis.h:10256-10294, revision 2 (NDIS 6.20+): 224 bytes, align 8. Padding 20..23, 68..71, 158..159,
+    // 183. Traps: MAC arrays are UCHAR[32] at the unaligned offsets 94/126; IfType is a UINT16 at 180
     // followed by the 1-byte BOOLEAN IfConnectorPresent at 182.
     layout!(NdisMiniportAdapterGeneralAttributes, size 224, align 8;
         Header @ 0 : 4,
@@ -564,7 +572,7 @@ fn miniport_adapter_general_attributes_s7_5() {
 
 #[test]
 fn statistics_supported_bits_s7_5() {
-    // §7.5 NDIS_STATISTICS_*_SUPPORTED for the general attributes (W:km/ndis.h:10210-10233).
+    // NDIS_STATISTICS_*_SUPPORTED for the general attributes (W:km/ndis.h:10210-10233).
     consts!(
         NDIS_STATISTICS_XMIT_OK_SUPPORTED = 0x1,
         NDIS_STATISTICS_RCV_OK_SUPPORTED = 0x2,
@@ -595,7 +603,7 @@ fn statistics_supported_bits_s7_5() {
 
 #[test]
 fn pm_capabilities_s7_5() {
-    // §7.5 NDIS_PM_CAPABILITIES, revision 2 (NDIS 6.30+): 60 bytes, align 4.
+    // NDIS_PM_CAPABILITIES (S:shared/ntddndis.h:4278), revision 2 (NDIS 6.30+): 60 bytes, align 4.
     layout!(NdisPmCapabilities, size 60, align 4;
         Header @ 0 : 4,
         Flags @ 4 : 4,
@@ -613,17 +621,17 @@ fn pm_capabilities_s7_5() {
         SupportedWakeUpEvents @ 52 : 4,
         MediaSpecificWakeUpEvents @ 56 : 4,
     );
-    // §7.5 NDIS_DEVICE_POWER_STATE (S:shared/ntddndis.h:2454).
+    // NDIS_DEVICE_POWER_STATE (S:shared/ntddndis.h:2454).
     consts!(NDIS_DEVICE_STATE_UNSPECIFIED = 0);
 }
 
 // ---------------------------------------------------------------------------------------------
-// §8 Run-time structures
+// Run-time structures
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn status_indication_s8_1() {
-    // §8.1: 112 bytes, align 8, padding 4..7, 28..31, 76..79.
+    // NDIS_STATUS_INDICATION, W:km/ndis.h:4429-4442: 112 bytes, align 8, padding 4..7, 28..31, 76..79.
     layout!(NdisStatusIndication, size 112, align 8;
         Header @ 0 : 4,
         SourceHandle @ 8 : 8,
@@ -641,7 +649,7 @@ fn status_indication_s8_1() {
 
 #[test]
 fn link_state_s8_2() {
-    // §8.2: 40 bytes, align 8, padding 12..15.
+    // NDIS_LINK_STATE, S:shared/ntddndis.h:2852-2861: 40 bytes, align 8, padding 12..15.
     layout!(NdisLinkState, size 40, align 8;
         Header @ 0 : 4,
         MediaConnectState @ 4 : 4,
@@ -651,13 +659,13 @@ fn link_state_s8_2() {
         PauseFunctions @ 32 : 4,
         AutoNegotiationFlags @ 36 : 4,
     );
-    // §8.2: NDIS_LINK_SPEED_UNKNOWN = ((ULONG64)(-1)).
+    // NDIS_LINK_SPEED_UNKNOWN = ((ULONG64)(-1)) (S:shared/ntddndis.h:2669, S:shared/ifdef.h:247).
     consts!(NDIS_LINK_SPEED_UNKNOWN = 0xFFFF_FFFF_FFFF_FFFF);
 }
 
 #[test]
 fn statistics_info_s8_3() {
-    // §8.3: 152 bytes, align 8.
+    // NDIS_STATISTICS_INFO, S:shared/ntddndis.h:306-329: 152 bytes, align 8.
     layout!(NdisStatisticsInfo, size 152, align 8;
         Header @ 0 : 4,
         SupportedStatistics @ 4 : 4,
@@ -680,7 +688,7 @@ fn statistics_info_s8_3() {
         ifHCOutMulticastOctets @ 136 : 8,
         ifHCOutBroadcastOctets @ 144 : 8,
     );
-    // §8.3 NDIS_STATISTICS_FLAGS_VALID_* (S:shared/ntddndis.h:281-298).
+    // NDIS_STATISTICS_FLAGS_VALID_* (S:shared/ntddndis.h:281-298).
     consts!(
         NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV = 0x0000_0001,
         NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV = 0x0000_0002,
@@ -705,8 +713,8 @@ fn statistics_info_s8_3() {
 
 #[test]
 fn oid_request_s8_4() {
-    // §8.4, NDIS 6.30 client (< 6.50, no SwitchId/VPortId/Flags): 240 bytes, align 8. Padding 36..39
-    // (inside DATA, before InformationBuffer) and tail 236..239.
+    // NDIS_OID_REQUEST, W:km/ndis/oidrequest.h:23-91, NDIS 6.30 client (< 6.50, no SwitchId/VPortId/Flags):
+    // 240 bytes, align 8. Padding 36..39 (inside DATA, before InformationBuffer) and tail 236..239.
     layout!(NdisOidRequest, size 240, align 8;
         Header @ 0 : 4,
         RequestType @ 4 : 4,
@@ -776,7 +784,7 @@ fn oid_request_s8_4() {
         BytesNeeded @ 36 : 4,
     );
 
-    // §8.4 NDIS_REQUEST_TYPE (S:shared/ndis/oidtypes.h:23-42); NdisRequestMethod is an explicit 12.
+    // NDIS_REQUEST_TYPE (S:shared/ndis/oidtypes.h:23-42); NdisRequestMethod is an explicit 12.
     consts!(
         NDIS_REQUEST_QUERY_INFORMATION = 0,
         NDIS_REQUEST_SET_INFORMATION = 1,
@@ -787,7 +795,8 @@ fn oid_request_s8_4() {
 
 #[test]
 fn net_device_pnp_event_s8_5() {
-    // §8.5: 48 bytes, align 8, padding 12..15, tail 44..47 (Header.Size 44).
+    // NET_DEVICE_PNP_EVENT, W:km/ndis.h:10708-10717: 48 bytes, align 8, padding 12..15, tail 44..47
+    // (Header.Size 44).
     layout!(NetDevicePnpEvent, size 48, align 8;
         Header @ 0 : 4,
         PortNumber @ 4 : 4,
@@ -800,13 +809,13 @@ fn net_device_pnp_event_s8_5() {
 
 #[test]
 fn interrupt_moderation_s8_6() {
-    // §8.6: 12 bytes, align 4.
+    // NDIS_INTERRUPT_MODERATION_PARAMETERS, S:shared/ntddndis.h:384-389: 12 bytes, align 4.
     layout!(NdisInterruptModerationParameters, size 12, align 4;
         Header @ 0 : 4,
         Flags @ 4 : 4,
         InterruptModeration @ 8 : 4,
     );
-    // §8.6 NDIS_INTERRUPT_MODERATION (S:shared/ntddndis.h:363-369).
+    // NDIS_INTERRUPT_MODERATION (S:shared/ntddndis.h:363-369).
     consts!(
         NDIS_INTERRUPT_MODERATION_UNKNOWN = 0,
         NDIS_INTERRUPT_MODERATION_NOT_SUPPORTED = 1,
@@ -816,12 +825,12 @@ fn interrupt_moderation_s8_6() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §9 Flags for send/receive/return, ports; §9.1 EX_POOL_PRIORITY
+// Flags for send/receive/return, ports; EX_POOL_PRIORITY
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn send_receive_return_flags_s9_2() {
-    // §9.2 (W:km/ndis/nblsend.h, W:km/ndis/nblreceive.h, S:shared/ndis/ndisport.h:18).
+    // (W:km/ndis/nblsend.h, W:km/ndis/nblreceive.h, S:shared/ndis/ndisport.h:18).
     consts!(
         NDIS_SEND_FLAGS_DISPATCH_LEVEL = 0x0000_0001,
         NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK = 0x0000_0002,
@@ -837,17 +846,17 @@ fn send_receive_return_flags_s9_2() {
 
 #[test]
 fn pool_priority_s9_1() {
-    // §9.1 EX_POOL_PRIORITY (W:km/wdm.h:24296-24306): NormalPoolPriority = 16.
+    // EX_POOL_PRIORITY (W:km/wdm.h:24296-24306): NormalPoolPriority = 16.
     consts!(NORMAL_POOL_PRIORITY = 16);
 }
 
 // ---------------------------------------------------------------------------------------------
-// §10 NDIS_STATUS values
+// NDIS_STATUS values (S:shared/ndis/status.h)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn ndis_status_values_s10() {
-    // §10 table (S:shared/ndis/status.h), hex and signed i32 columns.
+    // S:shared/ndis/status.h, as hex and as the signed i32 an NDIS_STATUS holds.
     statuses!(
         NDIS_STATUS_SUCCESS = 0x0000_0000,
         0,
@@ -913,7 +922,7 @@ fn ndis_status_values_s10() {
     // Trap: NDIS_STATUS_SEND_ABORTED (0xC023000C) != NDIS_STATUS_REQUEST_ABORTED (0xC001000C).
     assert_ne!(NDIS_STATUS_SEND_ABORTED, NDIS_STATUS_REQUEST_ABORTED);
 
-    // §10 status-indication codes (W:km/ndis.h:1886-1920).
+    // Status-indication codes (W:km/ndis.h:1886-1920).
     statuses!(
         NDIS_STATUS_MEDIA_CONNECT = 0x4001_000B,
         1073807371,
@@ -926,10 +935,10 @@ fn ndis_status_values_s10() {
 
 #[test]
 fn ntstatus_values_s10() {
-    // The NTSTATUS codes the NDIS statuses of §10 are defined as ("Defined as" column,
-    // S:shared/ntstatus.h): STATUS_SUCCESS, STATUS_PENDING, STATUS_UNSUCCESSFUL, STATUS_INVALID_PARAMETER,
-    // STATUS_INVALID_DEVICE_REQUEST, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_SUPPORTED,
-    // STATUS_INVALID_DEVICE_STATE.
+    // The NTSTATUS codes the NDIS statuses above are defined as (S:shared/ndis/status.h casts them; values
+    // from S:shared/ntstatus.h): STATUS_SUCCESS, STATUS_PENDING, STATUS_UNSUCCESSFUL,
+    // STATUS_INVALID_PARAMETER, STATUS_INVALID_DEVICE_REQUEST, STATUS_INSUFFICIENT_RESOURCES,
+    // STATUS_NOT_SUPPORTED, STATUS_INVALID_DEVICE_STATE.
     statuses!(
         STATUS_SUCCESS = 0x0000_0000,
         0,
@@ -948,15 +957,16 @@ fn ntstatus_values_s10() {
         STATUS_INVALID_DEVICE_STATE = 0xC000_0184,
         -1073741436,
     );
-    // Not in ndis-abi.md. STATUS_DEVICE_REMOVED 0xC00002B6 and STATUS_NO_SUCH_DEVICE 0xC000000E:
-    // kmdf-bus-facts.md §6 ("open points"); STATUS_CANCELLED and STATUS_REQUEST_NOT_ACCEPTED:
-    // ntstatus.h (public WDK header values; ndis-kmdf.md §2.3 item 4 names the latter).
+    // What the lower edge and KMDF complete requests with: S:shared/ntstatus.h:7612
+    // (STATUS_DEVICE_REMOVED), :2141 (STATUS_NO_SUCH_DEVICE), :4685 (STATUS_CANCELLED), :3947
+    // (STATUS_REQUEST_NOT_ACCEPTED, an unformatted request under the KMDF verifier).
     consts!(
         STATUS_DEVICE_REMOVED = 0xC000_02B6_u32 as i32,
         STATUS_NO_SUCH_DEVICE = 0xC000_000E_u32 as i32,
         STATUS_CANCELLED = 0xC000_0120_u32 as i32,
         STATUS_REQUEST_NOT_ACCEPTED = 0xC000_00D0_u32 as i32,
-        // ntstatus.h; what KMDF completes a request with when its send-options timeout expires.
+        // S:shared/ntstatus.h:3698; what KMDF completes a request with when its send-options timeout
+        // expires.
         STATUS_IO_TIMEOUT = 0xC000_00B5_u32 as i32,
         STATUS_BUFFER_TOO_SMALL = 0xC000_0023_u32 as i32,
     );
@@ -965,12 +975,12 @@ fn ntstatus_values_s10() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §11 OIDs
+// OIDs (S:shared/ntddndis.h)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn oids_s11() {
-    // §11 table (S:shared/ntddndis.h).
+    // S:shared/ntddndis.h.
     consts!(
         OID_GEN_SUPPORTED_LIST = 0x0001_0101,
         OID_GEN_HARDWARE_STATUS = 0x0001_0102,
@@ -1023,12 +1033,12 @@ fn oids_s11() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §12 Other constants and enums
+// Other constants and enums
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn mac_options_s12_1() {
-    // §12.1 NDIS_MAC_OPTION_* (S:shared/ntddndis.h:2759-2776).
+    // NDIS_MAC_OPTION_* (S:shared/ntddndis.h:2759-2776).
     consts!(
         NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA = 0x0000_0001,
         NDIS_MAC_OPTION_TRANSFERS_NOT_PEND = 0x0000_0004,
@@ -1040,7 +1050,7 @@ fn mac_options_s12_1() {
 
 #[test]
 fn packet_types_s12_2() {
-    // §12.2 NDIS_PACKET_TYPE_* (S:shared/ntddndis.h:2718-2730).
+    // NDIS_PACKET_TYPE_* (S:shared/ntddndis.h:2718-2730).
     consts!(
         NDIS_PACKET_TYPE_DIRECTED = 0x0000_0001,
         NDIS_PACKET_TYPE_MULTICAST = 0x0000_0002,
@@ -1053,7 +1063,8 @@ fn packet_types_s12_2() {
 
 #[test]
 fn enums_and_misc_s12_3() {
-    // §12.3 enumerations.
+    // S:shared/ntddndis.h:2260 (NdisMedium802_3), :2295 and :2309 (physical media),
+    // S:shared/ifdef.h:178 (NET_IF_CONNECTION_DEDICATED), S:shared/ipifcons.h:49 (IF_TYPE_ETHERNET_CSMACD).
     consts!(
         NDIS_MEDIUM_802_3 = 0,
         NDIS_PHYSICAL_MEDIUM_UNSPECIFIED = 0,
@@ -1070,44 +1081,45 @@ fn enums_and_misc_s12_3() {
         NET_IF_CONNECTION_DEDICATED = 1,
         IF_TYPE_ETHERNET_CSMACD = 6,
     );
-    // §12.3 "Other constants": NDIS_MAX_PHYS_ADDRESS_LENGTH = 32, ETH_LENGTH_OF_ADDRESS = 6.
+    // NDIS_MAX_PHYS_ADDRESS_LENGTH = IF_MAX_PHYS_ADDRESS_LENGTH = 32 (S:shared/ntddndis.h:2817,
+    // S:shared/ifdef.h:284), ETH_LENGTH_OF_ADDRESS = 6 (W:km/xfilter.h:30).
     consts!(NDIS_MAX_PHYS_ADDRESS_LENGTH = 32, ETH_LENGTH_OF_ADDRESS = 6);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Values NOT in ndis-abi.md: KMDF and kernel constants. Checked against the public headers named
-// in each comment (and the other reference documents where they give the number).
+// KMDF and kernel constants, checked against the public headers named in each comment.
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn irql_and_boolean() {
-    // wdm.h (x64/ARM64): PASSIVE_LEVEL 0, APC_LEVEL 1, DISPATCH_LEVEL 2, HIGH_LEVEL 15.
+    // W:km/wdm.h:210-221 (AMD64; ARM64 the same): PASSIVE_LEVEL 0, APC_LEVEL 1, DISPATCH_LEVEL 2, HIGH_LEVEL
+    // 15.
     consts!(PASSIVE_LEVEL = 0, APC_LEVEL = 1, DISPATCH_LEVEL = 2, HIGH_LEVEL = 15);
-    // ntdef.h: TRUE 1, FALSE 0 (BOOLEAN is UCHAR, §1.1).
+    // S:shared/ntdef.h:1892-1893: TRUE 1, FALSE 0 (BOOLEAN is UCHAR, :1639).
     consts!(TRUE = 1, FALSE = 0);
 }
 
 #[test]
 fn kmdf_constants() {
-    // wdfdriver.h _WDF_DRIVER_INIT_FLAGS: NonPnpDriver 1, NoDispatchOverride 2 (wdk-rs-facts.md §2).
+    // WDF-SRC wdfdriver.h:51-52 _WDF_DRIVER_INIT_FLAGS: NonPnpDriver 1, NoDispatchOverride 2.
     consts!(WDF_DRIVER_INIT_NON_PNP_DRIVER = 1, WDF_DRIVER_INIT_NO_DISPATCH_OVERRIDE = 2);
-    // wdfiotarget.h _WDF_IO_TARGET_SENT_IO_ACTION: Undefined 0, CancelSentIo 1,
+    // WDF-SRC wdfiotarget.h:71-73 _WDF_IO_TARGET_SENT_IO_ACTION: Undefined 0, CancelSentIo 1,
     // WaitForSentIoToComplete 2, LeaveSentIoPending 3.
     consts!(
         WDF_IO_TARGET_CANCEL_SENT_IO = 1,
         WDF_IO_TARGET_WAIT_FOR_SENT_IO_TO_COMPLETE = 2,
         WDF_IO_TARGET_LEAVE_SENT_IO_PENDING = 3,
     );
-    // wdfrequest.h _WDF_REQUEST_REUSE_FLAGS: WDF_REQUEST_REUSE_NO_FLAGS = 0.
+    // WDF-SRC wdfrequest.h:92 _WDF_REQUEST_REUSE_FLAGS: WDF_REQUEST_REUSE_NO_FLAGS = 0.
     consts!(WDF_REQUEST_REUSE_NO_FLAGS = 0);
-    // wdm.h POOL_TYPE: NonPagedPoolNx = 512.
+    // W:km/wdm.h:24066 POOL_TYPE: NonPagedPoolNx = 512.
     consts!(NON_PAGED_POOL_NX = 512);
 }
 
 #[test]
 fn wdf_object_context_type_info() {
     // WDF_OBJECT_CONTEXT_TYPE_INFO (microsoft/Windows-Driver-Frameworks
-    // src/publicinc/wdf/kmdf/1.33/wdfobject.h; kmdf-bus-facts.md §4.1):
+    // src/publicinc/wdf/kmdf/1.33/wdfobject.h:183-216):
     // { ULONG Size; LPCSTR ContextName; size_t ContextSize; PCWDF_OBJECT_CONTEXT_TYPE_INFO UniqueType;
     //   PFN_GET_UNIQUE_CONTEXT_TYPE EvtDriverGetUniqueContextType; } -> x64: 40 bytes, align 8,
     // padding 4..7.

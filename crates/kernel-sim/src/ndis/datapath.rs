@@ -229,7 +229,8 @@ pub(crate) struct DataState {
     cancelling: Option<(AdapterId, usize)>,
 }
 
-/// Statuses `NdisMSendNetBufferListsComplete` may carry (ndis-kmdf.md §3.4).
+/// Statuses `NdisMSendNetBufferListsComplete` may carry (Microsoft pages "NdisMSendNetBufferListsComplete
+/// function (ndis.h)" and "MINIPORT_SEND_NET_BUFFER_LISTS callback function (ndis.h)").
 const SEND_STATUSES: &[NdisStatus] = &[
     NDIS_STATUS_SUCCESS,
     NDIS_STATUS_INVALID_LENGTH,
