@@ -1,12 +1,17 @@
 //! `kmdf_miniport.sys`: an NDIS 6.30 Ethernet miniport whose lower edge is WDM, driven through
 //! KMDF I/O targets (the "Creating KMDF Miniport Drivers" pattern).
 //!
+//! Modules, each depending only on those below it (docs/architecture.md, "The driver's modules";
+//! `tests/module_graph.rs` holds them to it):
 //! - [`driver`]: `DriverEntry`, the characteristics NDIS gets, `MiniportDriverUnload`.
-//! - `adapter`: one NDIS adapter: initialize, restart, pause, reset, PnP, shutdown, halt.
+//! - `adapter`: one NDIS adapter: initialize, restart, pause, reset, PnP, shutdown, halt, and under
+//!   it send, receive, OID requests, the link watch and the pause/reset rundown.
 //! - `lower`: the WDM lower edge: the miniport WDFDEVICE's default I/O target and its
-//!   pre-allocated requests.
-//! - `datapath`: send and receive resources.
-//! - `oid`: OID requests.
+//!   pre-allocated requests (`lower::requests`).
+//! - `nbl`: NET_BUFFER_LISTs the driver holds: the send queue, the receive pool.
+//! - `sync`, `pool`, `work_item`, `oid_request`: safe owners of a spin lock, pool memory, an I/O
+//!   work item and an OID request.
+//! - `version`: the versions the driver declares.
 //! - `sys`: the OS facade, the only place that reaches Windows or the host kernel model.
 //!
 //! On Windows this is a `no_std` kernel image; on other hosts the same code links `std` only for the

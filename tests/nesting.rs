@@ -61,7 +61,7 @@ fn backlog_below_paused(seed: u64, count: usize) -> (Sim, AdapterId, AdapterId, 
 }
 
 /// Reads one call re-sends after inline completions before it hands the rest to the re-post work
-/// item (`datapath::deferred::INLINE_READS_PER_CALL`).
+/// item (`adapter::deferred::INLINE_READS_PER_CALL`).
 const INLINE_READS_PER_CALL: usize = 8;
 
 /// Batches pile up below a paused adapter; when it restarts, every read it sends finds one ready
@@ -200,7 +200,7 @@ fn a_pause_waits_for_the_deferred_work_item() {
 /// deferred-work item drains the rest at PASSIVE_LEVEL. Every NBL still completes, in order.
 #[test]
 fn a_long_send_queue_is_drained_in_bounded_calls() {
-    /// `datapath::deferred::WRITES_PER_DRAIN`.
+    /// `adapter::deferred::WRITES_PER_DRAIN`.
     const WRITES_PER_DRAIN: usize = 16;
     let (sim, a, b) = two_running(16);
     sim.lower(a).set_write_completion(WriteCompletion::Immediate);

@@ -2,7 +2,7 @@
 //! `NextDeviceObject`, the vwire bus PDO below us) and every request the adapter will ever send to
 //! it, created once in `MiniportInitializeEx` and reused (`WdfRequestReuse`) for every send
 //! (as the WDK 6001 sample does: src/kmdf/ndisedge/60/Init.c:1211 takes the default target, Send.c
-//! NICFreeSendTCB reuses the request; ARCHITECTURE.md "Data path principles").
+//! NICFreeSendTCB reuses the request), so that nothing is allocated per frame or per OID.
 //!
 //! What travels on it is the vwire protocol (`docs/lower-edge-protocol.md`): reads and writes carry
 //! batches of frames, internal IOCTLs query and configure the port, and one IOCTL stays pending until
@@ -11,12 +11,11 @@
 pub mod device_context;
 pub mod requests;
 
-use crate::lower::device_context::{MINIPORT_DEVICE_CONTEXT_TYPE, set_device_adapter};
-use crate::lower::requests::{RequestPool, RequestResources, SendTarget, WdfBuffer};
 use crate::nbl::receive::ReceiveScratch;
 use crate::nbl::send::WriteRefs;
 use crate::sys::{self, DeviceProperty};
 use bytemuck::Zeroable;
+use device_context::{MINIPORT_DEVICE_CONTEXT_TYPE, set_device_adapter};
 use ndis_types::handles::{NdisHandle, WdfContext, WdfDevice, WdfIoTarget, WdfRequest};
 use ndis_types::status::{
     NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_ADAPTER_REMOVED, NDIS_STATUS_BAD_VERSION,
@@ -28,6 +27,7 @@ use ndis_types::wdf::{
     EvtWdfRequestCompletionRoutine, WDF_IO_TARGET_CANCEL_SENT_IO, WDF_REQUEST_REUSE_NO_FLAGS,
     WdfObjectAttributes, WdfRequestSendOptions,
 };
+use requests::{RequestPool, RequestResources, SendTarget, WdfBuffer};
 use vwire_proto::{
     ControlError, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, IOCTL_VWIRE_SET_MULTICAST_LIST,
     IOCTL_VWIRE_SET_PACKET_FILTER, IOCTL_VWIRE_WAIT_LINK_CHANGE, LinkState, LinkWait, MulticastList,

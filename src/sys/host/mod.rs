@@ -1,5 +1,5 @@
 //! Host backend: every OS call goes to the kernel model that `kernel-sim` installed on this thread.
-//! Nothing here but forwarding (ARCHITECTURE.md, "Rules of the facade" 1): the model must see
+//! Nothing here but forwarding (docs/architecture.md, "The OS facade", rule 1): the model must see
 //! exactly the calls Windows would see.
 
 use core::ffi::c_void;

@@ -1,7 +1,7 @@
 //! Compile-time proof that every hand-written mirror in `ndis-types` has the layout of the type the
 //! WDK headers define, as bindgen generates it for this build (x64 or ARM64, NDIS 6.30, KMDF 1.31):
 //! `size_of`, `align_of`, and the offset and size of every named field. A mismatch stops the Windows
-//! build (ARCHITECTURE.md, "Rules of the facade" 3). The figures these must equal are also written,
+//! build (docs/architecture.md, "The OS facade", rule 4). The figures these must equal are also written,
 //! each with the header line it comes from, in `crates/ndis-types/tests/abi.rs`, which checks the
 //! mirrors against them on every host.
 //!

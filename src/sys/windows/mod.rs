@@ -1,7 +1,7 @@
 //! Windows backend of the OS facade: one function per OS call, each a direct call into KMDF (through
 //! wdk-sys), NDIS (through the bindgen output of `ndis.h`/`wdfminiport.h`, [`ndis`]) or ntoskrnl.
 //!
-//! Rules (ARCHITECTURE.md, "Rules of the facade"): the signatures are exactly those of
+//! Rules (docs/architecture.md, "The OS facade"): the signatures are exactly those of
 //! `src/sys/host/mod.rs`; nothing here but conversion between the facade's Rust types and the C
 //! types. Handles are `#[repr(transparent)]` over `*mut c_void`, so a handle converts with a pointer
 //! cast; the ndis-types structure mirrors convert with a pointer cast whose soundness `layout.rs`
