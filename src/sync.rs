@@ -6,14 +6,13 @@
 //! DISPATCH_LEVEL is released with `KeReleaseSpinLockFromDpcLevel`).
 #![allow(unsafe_code)]
 
-use ndis_types::Kirql;
-
 use crate::sys::{self, at_dispatch_level};
 use bytemuck::Zeroable;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr;
+use ndis_types::Kirql;
 
 /// `NDIS_SPIN_LOCK` (W:km/ndis.h:1114-1118): the `KSPIN_LOCK` and the IRQL to return to.
 #[repr(C)]

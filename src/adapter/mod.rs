@@ -27,9 +27,12 @@ mod send;
 mod traffic;
 
 use crate::lower::LowerEdge;
+use crate::sync::SpinLock;
 use crate::sys;
+use crate::work_item::IoWorkItem;
 use bytemuck::Zeroable;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+pub use initialize::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS, initialize};
 use ndis_types::handles::{NdisHandle, WdfContext};
 use ndis_types::miniport::{
     ETH_LENGTH_OF_ADDRESS, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED, NDIS_SHUTDOWN_POWER_OFF,
@@ -42,10 +45,6 @@ use ndis_types::status::{
 use receive::{ReceiveFilter, ReceiveResources};
 pub use rundown::HandlerOutcome;
 use send::SendEngine;
-
-use crate::sync::SpinLock;
-use crate::work_item::IoWorkItem;
-pub use initialize::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS, initialize};
 
 /// Pool tag of the adapter structure itself.
 pub const ADAPTER_TAG: u32 = u32::from_le_bytes(*b"KmAd");

@@ -2,20 +2,21 @@
 //! structures whose ownership the type system cannot see. The accessor macros of nblaccessors.h are
 //! plain field accesses (W:km/ndis/nblaccessors.h:21-44, 182-190).
 //!
-//! - [`send`]: NBLs NDIS sent, queued and completed exactly once.
-//! - [`receive`]: the receive NBLs, their frame slots and their indication.
-//! - [`write_refs`] and the receive scratch: the contexts of the lower edge's write and read
-//!   requests, which name the NBLs a request is working for.
+//! - [`send`]: NBLs NDIS sent, queued and completed exactly once, and `WriteRefs`, the context of a
+//!   write request that names the NBLs whose frames it carries.
+//! - [`receive`]: the receive NBLs, their frame slots and their indication, and `ReceiveScratch`,
+//!   the context of a read request.
+//!
+//! Invariant (here): an MDL is read only while the NBL it belongs to is the miniport's.
 #![allow(unsafe_code)]
 
 pub mod receive;
 pub mod send;
 
-use ndis_types::nbl::{MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, Mdl};
-
 use crate::sys;
 use core::ffi::c_void;
 use core::ptr::NonNull;
+use ndis_types::nbl::{MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, Mdl};
 
 // ---------------------------------------------------------------------------------------------
 // MDLs
@@ -23,8 +24,11 @@ use core::ptr::NonNull;
 /// `MmGetSystemAddressForMdlSafe(Mdl, Priority)` as wdm.h's FORCEINLINE expands it
 /// (W:km/wdm.h:29056-29104): the mapped VA if the MDL is mapped or describes nonpaged pool, else a
 /// new mapping.
-pub(crate) fn mm_get_system_address_for_mdl_safe(mdl: NonNull<Mdl>, priority: u32) -> *mut c_void {
-    // SAFETY: the MDL belongs to an NBL the miniport owns for this call.
+///
+/// # Safety
+/// `mdl` belongs to an NBL the miniport owns for the duration of the call.
+pub(crate) unsafe fn mm_get_system_address_for_mdl_safe(mdl: NonNull<Mdl>, priority: u32) -> *mut c_void {
+    // SAFETY: guaranteed by the caller.
     let (flags, mapped) = unsafe { ((*mdl.as_ptr()).MdlFlags, (*mdl.as_ptr()).MappedSystemVa) };
     if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) != 0 {
         mapped

@@ -150,7 +150,9 @@ impl SendNb {
             let byte_count = unsafe { (*current.as_ptr()).ByteCount };
             let available = byte_count.saturating_sub(offset);
             if available > 0 {
-                let base = mm_get_system_address_for_mdl_safe(current, MDL_MAPPING_PRIORITY);
+                // SAFETY: `current` is in the MDL chain of an NB of this SendNbl, which the miniport
+                // owns until it completes the NBL.
+                let base = unsafe { mm_get_system_address_for_mdl_safe(current, MDL_MAPPING_PRIORITY) };
                 if base.is_null() {
                     return Err(NetBufferError::NotMapped);
                 }
