@@ -13,8 +13,13 @@
 
 #[cfg(not(windows))]
 mod host;
-use host as backend;
 #[cfg(not(windows))]
+use host as backend;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as backend;
+
 use ndis_types::handles::NdisHandle;
 use ndis_types::miniport::{NdisMiniportAdapterGeneralAttributes, NdisMiniportAdapterRegistrationAttributes};
 use ndis_types::nbl::{NDIS_DEFAULT_PORT_NUMBER, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL};
@@ -25,11 +30,6 @@ use ndis_types::object::{
 use ndis_types::oid::{Guid, NdisLinkState, NdisStatusIndication};
 use ndis_types::status::{NDIS_STATUS_LINK_STATE, NdisStatus};
 use ndis_types::{DISPATCH_LEVEL, FALSE, TRUE};
-
-#[cfg(windows)]
-mod windows;
-#[cfg(windows)]
-use windows as backend;
 
 pub use backend::{
     ke_acquire_spin_lock_at_dpc_level, ke_acquire_spin_lock_raise_to_dpc, ke_get_current_irql,
