@@ -79,8 +79,8 @@ macro_rules! consts {
 macro_rules! statuses {
     ($($name:ident = $hex:literal, $dec:literal),* $(,)?) => {
         $(
-            assert_eq!($name as u32, $hex, concat!(stringify!($name), " (hex)"));
-            assert_eq!($name, $dec, concat!(stringify!($name), " (i32)"));
+            assert_eq!($name.to_raw() as u32, $hex, concat!(stringify!($name), " (hex)"));
+            assert_eq!($name.to_raw(), $dec, concat!(stringify!($name), " (i32)"));
         )*
     };
 }
@@ -109,7 +109,7 @@ fn scalar_types_s1_1() {
         assert_eq!((size, align), (4, 4), "C enum is 4 bytes, 4-aligned");
     }
     // NDIS_STATUS is a signed int: values above 0x7FFFFFFF are negative.
-    const { assert!(NDIS_STATUS_FAILURE < 0) };
+    const { assert!(NDIS_STATUS_FAILURE.to_raw() < 0) };
 
     // PVOID / NDIS_HANDLE and every handle type: 8 bytes, 8-aligned.
     for (size, align) in [
@@ -948,17 +948,18 @@ fn ntstatus_values_s10() {
         STATUS_INVALID_DEVICE_STATE = 0xC000_0184,
         -1073741436,
     );
-    // Not in ndis-abi.md. STATUS_DEVICE_REMOVED 0xC00002B6 and STATUS_NO_SUCH_DEVICE 0xC000000E:
-    // kmdf-bus-facts.md §6 ("open points"); STATUS_CANCELLED and STATUS_REQUEST_NOT_ACCEPTED:
-    // ntstatus.h (public WDK header values; ndis-kmdf.md §2.3 item 4 names the latter).
+    // Not in ndis-abi.md: STATUS_DEVICE_REMOVED (S:shared/ntstatus.h:7612), STATUS_NO_SUCH_DEVICE
+    // (:2141), STATUS_CANCELLED (:4685), STATUS_REQUEST_NOT_ACCEPTED (:3947; what KMDF's verifier
+    // returns for an unformatted request, WDF-SRC src/framework/shared/targets/general/fxiotarget.cpp:1204).
     consts!(
-        STATUS_DEVICE_REMOVED = 0xC000_02B6_u32 as i32,
-        STATUS_NO_SUCH_DEVICE = 0xC000_000E_u32 as i32,
-        STATUS_CANCELLED = 0xC000_0120_u32 as i32,
-        STATUS_REQUEST_NOT_ACCEPTED = 0xC000_00D0_u32 as i32,
-        // ntstatus.h; what KMDF completes a request with when its send-options timeout expires.
-        STATUS_IO_TIMEOUT = 0xC000_00B5_u32 as i32,
-        STATUS_BUFFER_TOO_SMALL = 0xC000_0023_u32 as i32,
+        STATUS_DEVICE_REMOVED = NtStatus::from_raw(0xC000_02B6_u32 as i32),
+        STATUS_NO_SUCH_DEVICE = NtStatus::from_raw(0xC000_000E_u32 as i32),
+        STATUS_CANCELLED = NtStatus::from_raw(0xC000_0120_u32 as i32),
+        STATUS_REQUEST_NOT_ACCEPTED = NtStatus::from_raw(0xC000_00D0_u32 as i32),
+        // S:shared/ntstatus.h:3698; what KMDF completes a request with when its send-options timeout
+        // expires.
+        STATUS_IO_TIMEOUT = NtStatus::from_raw(0xC000_00B5_u32 as i32),
+        STATUS_BUFFER_TOO_SMALL = NtStatus::from_raw(0xC000_0023_u32 as i32),
     );
     assert!(nt_success(STATUS_SUCCESS) && nt_success(STATUS_PENDING));
     assert!(!nt_success(STATUS_UNSUCCESSFUL));
