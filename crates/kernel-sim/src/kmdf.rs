@@ -1,4 +1,6 @@
-//! KMDF as a miniport sees it (ndis-kmdf.md §2): the driver object created with
+//! KMDF as a miniport sees it (Doc `nf-wdfminiport-wdfdeviceminiportcreate`, Doc
+//! `wdf/creating-kmdf-miniport-drivers`, Windows-Driver-Frameworks
+//! `src/framework/shared/core/km/fxdriverapikm.cpp`): the driver object created with
 //! `WdfDriverInitNoDispatchOverride`, the miniport device from `WdfDeviceMiniportCreate` with its
 //! default I/O target, the object tree (parents, deletion of children, handles checked after
 //! delete), requests (format, send, complete, reuse) and I/O target states (Started sends, Stopped
@@ -242,8 +244,9 @@ impl KmdfState {
     }
 }
 
-/// APIs that take a full FX device; with a miniport device they bug check 0x10D (ndis-kmdf.md §2.3
-/// item 2). The facade offers none of them, so this is enforced by construction and checked here.
+/// APIs that take a full FX device; with a miniport device (`FX_TYPE_MP_DEVICE`) their handle
+/// lookup as `FX_TYPE_DEVICE` fails and bug checks 0x10D WDF_VIOLATION, P1 = 0x5, verifier or not
+/// (Windows-Driver-Frameworks `src/framework/shared/object/handleapi.cpp:407-452`). The facade offers none of them, so this is enforced by construction and checked here.
 pub const RESTRICTED_DEVICE_APIS: &[&str] = &[
     "WdfIoQueueCreate",
     "WdfInterruptCreate",
@@ -264,7 +267,8 @@ pub const RESTRICTED_DEVICE_APIS: &[&str] = &[
     "WdfWmiProviderCreate",
 ];
 
-/// Calls that create a full FX device: a miniport driver may make none (ndis-kmdf.md §2.2).
+/// Calls that create a full FX device: a miniport driver may make none (Doc
+/// `nf-wdfminiport-wdfdeviceminiportcreate`, Doc `wdf/creating-kmdf-miniport-drivers`).
 pub const DEVICE_CREATE_APIS: &[&str] =
     &["WdfDeviceCreate", "WdfControlDeviceInitAllocate", "WdfDeviceInitAllocate"];
 
@@ -1276,7 +1280,7 @@ impl Inner {
     }
 }
 
-/// Check the handle-type rule of ndis-kmdf.md §2.3 item 2 for `api` called with `device`.
+/// Check the handle-type rule of [`RESTRICTED_DEVICE_APIS`] for `api` called with `device`.
 pub(crate) fn check_device_api(st: &mut State, api: &'static str, device: WdfDevice) {
     let h = device.0 as usize;
     let is_miniport_device = matches!(st.kmdf.objects.get(&h).map(|o| o.obj_type()), Some(ObjType::Device));

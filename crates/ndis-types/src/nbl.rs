@@ -1,8 +1,10 @@
-//! `MDL`, `NET_BUFFER`, `NET_BUFFER_LIST` and their pools (ndis-abi.md §3-§5), as compiled for an
+//! `MDL`, `NET_BUFFER`, `NET_BUFFER_LIST` and their pools (W:km/wdm.h, W:km/ndis/nbl.h,
+//! W:km/ndis/nblinfo.h, W:km/ndis/nblapi.h; each item cites its lines), as compiled for an
 //! NDIS 6.30 miniport on x64 and ARM64.
 //!
 //! NDIS allocates these; a driver only ever touches them through pointers (NDIS's own
-//! `NET_BUFFER_LIST` is longer than any client's view, ndis-abi.md §4.4).
+//! `NET_BUFFER_LIST` is longer than any client's view: ndis.sys is built with `NDIS_WRAPPER == 1`,
+//! which adds two `NetBufferListInfo` slots, W:km/ndis/nblinfo.h:135-140).
 
 use crate::handles::NdisHandle;
 use crate::object::NdisObjectHeader;
@@ -66,7 +68,8 @@ pub struct NetBuffer {
     pub SharedMemoryInfo: *mut c_void,
 }
 
-/// `MaxNetBufferListInfo` for an NDIS 6.30 client on x64/ARM64 (ndis-abi.md §4.4).
+/// `MaxNetBufferListInfo` for an NDIS 6.30 client on x64/ARM64 (the `NDIS_NET_BUFFER_LIST_INFO`
+/// enumeration, W:km/ndis/nblinfo.h:14-141).
 pub const MAX_NET_BUFFER_LIST_INFO: usize = 24;
 /// `Ieee8021QNetBufferListInfo`.
 pub const IEEE_8021Q_NET_BUFFER_LIST_INFO: usize = 4;

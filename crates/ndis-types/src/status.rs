@@ -308,10 +308,42 @@ pub const STATUS_DEVICE_REMOVED: NtStatus = nt(0xC000_02B6);
 /// :2141.
 pub const STATUS_NO_SUCH_DEVICE: NtStatus = nt(0xC000_000E);
 /// :3947. What KMDF returns, with its verifier on, for a request sent unformatted
-/// (WDF-SRC `src/framework/shared/targets/general/fxiotarget.cpp:1204`).
+/// (Windows-Driver-Frameworks
+/// `src/framework/shared/targets/general/fxiotarget.cpp:1204`).
 pub const STATUS_REQUEST_NOT_ACCEPTED: NtStatus = nt(0xC000_00D0);
 
 /// `NT_SUCCESS` (S:shared/ntdef.h:1052); the same as [`NtStatus::is_success`].
 pub const fn nt_success(status: NtStatus) -> bool {
     status.is_success()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+
+    #[test]
+    fn debug_names_the_constant_and_shows_the_bits() {
+        assert_eq!(format!("{NDIS_STATUS_FAILURE:?}"), "NDIS_STATUS_FAILURE (0xc0000001)");
+        assert_eq!(format!("{STATUS_CANCELLED:?}"), "STATUS_CANCELLED (0xc0000120)");
+        assert_eq!(format!("{:?}", NdisStatus::from_raw(0x1234)), "NdisStatus(0x00001234)");
+        assert_eq!(format!("{:?}", NtStatus::from_raw(-1)), "NtStatus(0xffffffff)");
+    }
+
+    #[test]
+    fn hex_prints_the_c_bits() {
+        assert_eq!(format!("{NDIS_STATUS_SEND_ABORTED:#x}"), "0xc023000c");
+        assert_eq!(format!("{STATUS_IO_TIMEOUT:#010X}"), "0xC00000B5");
+    }
+
+    #[test]
+    fn ndis_to_nt_keeps_the_bits_and_their_meaning() {
+        assert_eq!(NtStatus::from_ndis(NDIS_STATUS_SUCCESS), STATUS_SUCCESS);
+        assert_eq!(NtStatus::from_ndis(NDIS_STATUS_PENDING), STATUS_PENDING);
+        assert_eq!(NtStatus::from_ndis(NDIS_STATUS_FAILURE), STATUS_UNSUCCESSFUL);
+        assert_eq!(NtStatus::from_ndis(NDIS_STATUS_RESOURCES), STATUS_INSUFFICIENT_RESOURCES);
+        assert_eq!(NtStatus::from_ndis(NDIS_STATUS_BAD_VERSION).to_raw(), NDIS_STATUS_BAD_VERSION.to_raw());
+        assert!(!NtStatus::from_ndis(NDIS_STATUS_BAD_VERSION).is_success());
+        assert!(nt_success(STATUS_PENDING) && !nt_success(STATUS_CANCELLED));
+    }
 }

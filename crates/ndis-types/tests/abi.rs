@@ -97,6 +97,9 @@ fn scalar_types_s1_1() {
     assert_eq!((size_of::<Kirql>(), align_of::<Kirql>()), (1, 1));
     assert_eq!((size_of::<NdisStatus>(), align_of::<NdisStatus>()), (4, 4));
     assert_eq!((size_of::<NtStatus>(), align_of::<NtStatus>()), (4, 4));
+    // The status newtypes are `#[repr(transparent)]` over the host's i32 (C `int` / `LONG`).
+    assert_eq!((size_of::<NdisStatus>(), align_of::<NdisStatus>()), (size_of::<i32>(), align_of::<i32>()));
+    assert_eq!((size_of::<NtStatus>(), align_of::<NtStatus>()), (size_of::<i32>(), align_of::<i32>()));
     assert_eq!((size_of::<NdisOid>(), align_of::<NdisOid>()), (4, 4));
     for (size, align) in [
         (size_of::<NdisRequestType>(), align_of::<NdisRequestType>()),
@@ -948,9 +951,10 @@ fn ntstatus_values_s10() {
         STATUS_INVALID_DEVICE_STATE = 0xC000_0184,
         -1073741436,
     );
-    // Not in ndis-abi.md: STATUS_DEVICE_REMOVED (S:shared/ntstatus.h:7612), STATUS_NO_SUCH_DEVICE
+    // Beyond the §10 table: STATUS_DEVICE_REMOVED (S:shared/ntstatus.h:7612), STATUS_NO_SUCH_DEVICE
     // (:2141), STATUS_CANCELLED (:4685), STATUS_REQUEST_NOT_ACCEPTED (:3947; what KMDF's verifier
-    // returns for an unformatted request, WDF-SRC src/framework/shared/targets/general/fxiotarget.cpp:1204).
+    // returns for an unformatted request, Windows-Driver-Frameworks
+    // src/framework/shared/targets/general/fxiotarget.cpp:1204).
     consts!(
         STATUS_DEVICE_REMOVED = NtStatus::from_raw(0xC000_02B6_u32 as i32),
         STATUS_NO_SUCH_DEVICE = NtStatus::from_raw(0xC000_000E_u32 as i32),

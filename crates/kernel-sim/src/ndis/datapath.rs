@@ -229,7 +229,9 @@ pub(crate) struct DataState {
     cancelling: Option<(AdapterId, usize)>,
 }
 
-/// Statuses `NdisMSendNetBufferListsComplete` may carry (ndis-kmdf.md §3.4).
+/// Statuses `NdisMSendNetBufferListsComplete` may carry (Doc `nc-ndis-miniport_send_net_buffer_lists`,
+/// `nf-ndis-ndismsendnetbufferlistscomplete`, `nc-ndis-miniport_pause`, `nc-ndis-miniport_reset`,
+/// `nc-ndis-miniport_device_pnp_event_notify`).
 const SEND_STATUSES: &[NdisStatus] = &[
     NDIS_STATUS_SUCCESS,
     NDIS_STATUS_INVALID_LENGTH,

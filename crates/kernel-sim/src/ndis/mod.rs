@@ -131,7 +131,8 @@ pub(crate) struct NdisState {
 const KNOWN_MINOR_VERSIONS: &[u8] = &[0, 1, 20, 30, 40, 50, 60, 70, 80, 81, 82, 83, 84, 85, 86, 87];
 const KNOWN_CHARACTERISTICS_FLAGS: u32 = 0x1 | NDIS_WDM_DRIVER | 0x8;
 
-/// Why `NdisMRegisterMiniportDriver` rejects these characteristics (ndis-kmdf.md §3.1), if it does.
+/// Why `NdisMRegisterMiniportDriver` rejects these characteristics (Doc
+/// `ns-ndis-_ndis_miniport_driver_characteristics`), if it does.
 pub(crate) fn characteristics_problems(c: &NdisMiniportDriverCharacteristics) -> Vec<String> {
     let mut p = Vec::new();
     let h = c.Header;

@@ -1,4 +1,6 @@
-//! The adapter state machine as NDIS drives it (ndis-kmdf.md §3.3, §3.6, §3.7): initialize, restart,
+//! The adapter state machine as NDIS drives it (Doc `network/adapter-states-of-a-miniport-driver`,
+//! `nc-ndis-miniport_pause`, `nc-ndis-miniport_restart`, `nc-ndis-miniport_reset`,
+//! `nc-ndis-miniport_device_pnp_event_notify`, `nc-ndis-miniport_halt`): initialize, restart,
 //! pause, reset, PnP notifications, shutdown, halt. The model never calls a handler out of order
 //! (asking it to is a test bug and panics); it checks what the driver does in each.
 
@@ -169,7 +171,7 @@ impl State {
         let block = RawBlock::new(16 + 88, 16, 0);
         let base = block.ptr;
         // SAFETY: 104 fresh bytes: the list head (16) and the 88-byte general attributes at 16
-        // (offsets from ndis-abi.md §7.3).
+        // (NDIS_RESTART_ATTRIBUTES W:km/ndis.h:4118-4126, NDIS_RESTART_GENERAL_ATTRIBUTES :4484-4506).
         unsafe {
             base.add(8).cast::<u32>().write(OID_GEN_MINIPORT_RESTART_ATTRIBUTES);
             base.add(12).cast::<u32>().write(NDIS_SIZEOF_RESTART_GENERAL_ATTRIBUTES_REVISION_2 as u32);
