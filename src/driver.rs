@@ -91,8 +91,8 @@ pub extern "system" fn driver_entry(driver_object: DriverObject, registry_path: 
         }
         Err(status) => {
             sys::wdf_driver_miniport_unload(sys::wdf_get_driver());
-            // NDIS_STATUS values are NTSTATUS values (S:shared/ndis/status.h).
-            status
+            // DriverEntry returns NDIS's refusal as its own status, bit for bit.
+            NtStatus::from_ndis(status)
         }
     }
 }

@@ -275,7 +275,7 @@ pub const DEVICE_CREATE_APIS: &[&str] =
     &["WdfDeviceCreate", "WdfControlDeviceInitAllocate", "WdfDeviceInitAllocate"];
 
 fn status_name(status: NtStatus) -> String {
-    format!("{:#010x}", status as u32)
+    format!("{status:#010x}")
 }
 
 impl State {
@@ -1033,7 +1033,7 @@ impl Inner {
             let mut params = [0u64; 16];
             let kind = format.map_or(IoKind::Read, |f| f.kind);
             params[0] = 72 | kind.request_type() << 32;
-            params[1] = status as u32 as u64;
+            params[1] = status.to_raw() as u32 as u64;
             params[2] = information as u64;
             if let Some(f) = format {
                 match f.kind {

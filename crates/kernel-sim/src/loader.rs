@@ -86,7 +86,7 @@ impl Inner {
                 st.loader.loaded = true;
             } else {
                 if st.ndis.driver_handle.is_some() && !st.ndis.deregistered {
-                    let msg = format!("DriverEntry failed ({:#x}) after NdisMRegisterMiniportDriver without NdisMDeregisterMiniportDriver", status as u32);
+                    let msg = format!("DriverEntry failed ({:#x}) after NdisMRegisterMiniportDriver without NdisMDeregisterMiniportDriver", status);
                     st.violate(NDIS_DEREGISTER_AT_UNLOAD, msg);
                 }
                 st.check_driver_leaks("DriverEntry failed");

@@ -33,11 +33,11 @@ use vwire_bus::hub::{Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus
 use vwire_proto::{Batch, BatchWriter, PortCounters};
 
 /// `STATUS_BUFFER_TOO_SMALL`.
-pub const STATUS_BUFFER_TOO_SMALL: NtStatus = 0xC000_0023_u32 as i32;
+pub const STATUS_BUFFER_TOO_SMALL: NtStatus = NtStatus::from_raw(0xC000_0023_u32 as i32);
 /// `STATUS_INVALID_BUFFER_SIZE`.
-pub const STATUS_INVALID_BUFFER_SIZE: NtStatus = 0xC000_0206_u32 as i32;
+pub const STATUS_INVALID_BUFFER_SIZE: NtStatus = NtStatus::from_raw(0xC000_0206_u32 as i32);
 /// `STATUS_IO_DEVICE_ERROR`.
-pub const STATUS_IO_DEVICE_ERROR: NtStatus = 0xC000_0185_u32 as i32;
+pub const STATUS_IO_DEVICE_ERROR: NtStatus = NtStatus::from_raw(0xC000_0185_u32 as i32);
 
 /// The NTSTATUS the port completes a request with when the hub refuses it:
 /// - a malformed batch (`HubError::Batch`) or control structure (`Control`): `STATUS_INVALID_PARAMETER`

@@ -773,29 +773,29 @@ fn ndis_send_complete_exactly_once() {
 #[test]
 fn ndis_send_complete_status() {
     fresh();
-    set_cfg(|c| c.send_status = 0x1234);
+    set_cfg(|c| c.send_status = Some(NdisStatus::from_raw(0x1234)));
     let (sim, a) = with_adapter(0);
     sim.restart(a);
     sim.send(a, 1, 60);
     expect_only(&sim, &[NDIS_SEND_COMPLETE_STATUS]);
     // Sent while paused: only NDIS_STATUS_PAUSED will do.
-    set_cfg(|c| c.send_status = NDIS_STATUS_SUCCESS);
+    set_cfg(|c| c.send_status = Some(NDIS_STATUS_SUCCESS));
     sim.pause(a);
     let id = sim.send(a, 1, 60)[0];
     assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SUCCESS));
     let v = expect_only(&sim, &[NDIS_SEND_COMPLETE_STATUS]);
     assert!(v[0].message.contains("PAUSED"));
-    set_cfg(|c| c.send_status = NDIS_STATUS_PAUSED);
+    set_cfg(|c| c.send_status = Some(NDIS_STATUS_PAUSED));
     sim.send(a, 1, 60);
     assert!(sim.violations().is_empty());
     // Sent after surprise removal: only NDIS_STATUS_NOT_ACCEPTED.
     sim.restart(a);
     sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED);
-    set_cfg(|c| c.send_status = NDIS_STATUS_SUCCESS);
+    set_cfg(|c| c.send_status = Some(NDIS_STATUS_SUCCESS));
     sim.send(a, 1, 60);
     let v = expect_only(&sim, &[NDIS_SEND_COMPLETE_STATUS]);
     assert!(v[0].message.contains("NOT_ACCEPTED"));
-    set_cfg(|c| c.send_status = NDIS_STATUS_NOT_ACCEPTED);
+    set_cfg(|c| c.send_status = Some(NDIS_STATUS_NOT_ACCEPTED));
     sim.send(a, 1, 60);
     sim.remove_adapter(a);
     sim.unload();

@@ -8,6 +8,7 @@
 
 use crate::handles::NdisHandle;
 use crate::object::NdisObjectHeader;
+use crate::status::NdisStatus;
 use core::ffi::c_void;
 
 /// `DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT)` wrapper: the reserved arrays of NB and NBL are
@@ -92,7 +93,7 @@ pub struct NetBufferList {
     pub NblFlags: u32,
     pub ChildRefCount: i32,
     pub Flags: u32,
-    pub Status: i32,
+    pub Status: NdisStatus,
     pub NetBufferListInfo: [*mut c_void; MAX_NET_BUFFER_LIST_INFO],
 }
 

@@ -82,8 +82,8 @@ macro_rules! consts {
 macro_rules! statuses {
     ($($name:ident = $hex:literal, $dec:literal),* $(,)?) => {
         $(
-            assert_eq!($name as u32, $hex, concat!(stringify!($name), " (hex)"));
-            assert_eq!($name, $dec, concat!(stringify!($name), " (i32)"));
+            assert_eq!($name.to_raw() as u32, $hex, concat!(stringify!($name), " (hex)"));
+            assert_eq!($name.to_raw(), $dec, concat!(stringify!($name), " (i32)"));
         )*
     };
 }
@@ -100,6 +100,9 @@ fn scalar_types_s1_1() {
     assert_eq!((size_of::<Kirql>(), align_of::<Kirql>()), (1, 1));
     assert_eq!((size_of::<NdisStatus>(), align_of::<NdisStatus>()), (4, 4));
     assert_eq!((size_of::<NtStatus>(), align_of::<NtStatus>()), (4, 4));
+    // The status newtypes are `#[repr(transparent)]` over the host's i32 (C `int` / `LONG`).
+    assert_eq!((size_of::<NdisStatus>(), align_of::<NdisStatus>()), (size_of::<i32>(), align_of::<i32>()));
+    assert_eq!((size_of::<NtStatus>(), align_of::<NtStatus>()), (size_of::<i32>(), align_of::<i32>()));
     assert_eq!((size_of::<NdisOid>(), align_of::<NdisOid>()), (4, 4));
     for (size, align) in [
         (size_of::<NdisRequestType>(), align_of::<NdisRequestType>()),
@@ -112,7 +115,7 @@ fn scalar_types_s1_1() {
         assert_eq!((size, align), (4, 4), "C enum is 4 bytes, 4-aligned");
     }
     // NDIS_STATUS is a signed int: values above 0x7FFFFFFF are negative.
-    const { assert!(NDIS_STATUS_FAILURE < 0) };
+    const { assert!(NDIS_STATUS_FAILURE.to_raw() < 0) };
 
     // PVOID / NDIS_HANDLE and every handle type: 8 bytes, 8-aligned.
     for (size, align) in [
@@ -961,14 +964,14 @@ fn ntstatus_values_s10() {
     // (STATUS_DEVICE_REMOVED), :2141 (STATUS_NO_SUCH_DEVICE), :4685 (STATUS_CANCELLED), :3947
     // (STATUS_REQUEST_NOT_ACCEPTED, an unformatted request under the KMDF verifier).
     consts!(
-        STATUS_DEVICE_REMOVED = 0xC000_02B6_u32 as i32,
-        STATUS_NO_SUCH_DEVICE = 0xC000_000E_u32 as i32,
-        STATUS_CANCELLED = 0xC000_0120_u32 as i32,
-        STATUS_REQUEST_NOT_ACCEPTED = 0xC000_00D0_u32 as i32,
+        STATUS_DEVICE_REMOVED = NtStatus::from_raw(0xC000_02B6_u32 as i32),
+        STATUS_NO_SUCH_DEVICE = NtStatus::from_raw(0xC000_000E_u32 as i32),
+        STATUS_CANCELLED = NtStatus::from_raw(0xC000_0120_u32 as i32),
+        STATUS_REQUEST_NOT_ACCEPTED = NtStatus::from_raw(0xC000_00D0_u32 as i32),
         // S:shared/ntstatus.h:3698; what KMDF completes a request with when its send-options timeout
         // expires.
-        STATUS_IO_TIMEOUT = 0xC000_00B5_u32 as i32,
-        STATUS_BUFFER_TOO_SMALL = 0xC000_0023_u32 as i32,
+        STATUS_IO_TIMEOUT = NtStatus::from_raw(0xC000_00B5_u32 as i32),
+        STATUS_BUFFER_TOO_SMALL = NtStatus::from_raw(0xC000_0023_u32 as i32),
     );
     assert!(nt_success(STATUS_SUCCESS) && nt_success(STATUS_PENDING));
     assert!(!nt_success(STATUS_UNSUCCESSFUL));

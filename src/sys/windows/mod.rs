@@ -5,7 +5,9 @@
 //! `src/sys/host/mod.rs`; nothing here but conversion between the facade's Rust types and the C
 //! types. Handles are `#[repr(transparent)]` over `*mut c_void`, so a handle converts with a pointer
 //! cast; the ndis-types structure mirrors convert with a pointer cast whose soundness `layout.rs`
-//! proves at compile time.
+//! proves at compile time. Statuses cross the same way: the bindings give `NTSTATUS` and
+//! `NDIS_STATUS` as `i32`, which become [`NtStatus`]/[`NdisStatus`] with `from_raw` and go back with
+//! `to_raw` here and nowhere else in the driver (`#[repr(transparent)]`, same layout: `layout.rs`).
 //!
 //! Every item used here, what it expands to and where that is written down: `docs/wdk-items.md`.
 //! Spellings: wdk-macros 0.5.2 `call_unsafe_wdf_function_binding` and the wdk-sys 0.5.2 bindings;
@@ -195,7 +197,7 @@ pub fn wdf_driver_create(
             &mut driver
         )
     };
-    if NT_SUCCESS(status) { Ok(WdfDriver(driver.cast())) } else { Err(status) }
+    if NT_SUCCESS(status) { Ok(WdfDriver(driver.cast())) } else { Err(NtStatus::from_raw(status)) }
 }
 
 /// `WdfGetDriver()`: the FORCEINLINE `return WdfDriverGlobals->Driver;` (WDF-SRC wdfdriver.h).
@@ -261,7 +263,7 @@ pub fn wdf_device_miniport_create(
     // Index 200 is below every framework's always-available count, so this is never None on a
     // bound KMDF; C indexes without a check, here a missing entry is an error status, not a crash.
     let Some(create) = create else {
-        return Err(wdk_sys::STATUS_PROCEDURE_NOT_FOUND);
+        return Err(NtStatus::from_raw(wdk_sys::STATUS_PROCEDURE_NOT_FOUND));
     };
     // SAFETY: PASSIVE_LEVEL (MiniportInitializeEx); the device objects come from
     // NdisMGetDeviceProperty for this adapter; attributes and out-handle are live locals.
@@ -276,7 +278,7 @@ pub fn wdf_device_miniport_create(
             &mut device,
         )
     };
-    if NT_SUCCESS(status) { Ok(WdfDevice(device.cast())) } else { Err(status) }
+    if NT_SUCCESS(status) { Ok(WdfDevice(device.cast())) } else { Err(NtStatus::from_raw(status)) }
 }
 
 /// `WdfObjectGetTypedContextWorker(Handle, WDF_GET_CONTEXT_TYPE_INFO(T)->UniqueType)`, which is what
@@ -322,7 +324,7 @@ pub fn wdf_request_create(
             &mut request
         )
     };
-    if NT_SUCCESS(status) { Ok(WdfRequest(request.cast())) } else { Err(status) }
+    if NT_SUCCESS(status) { Ok(WdfRequest(request.cast())) } else { Err(NtStatus::from_raw(status)) }
 }
 
 /// `WdfMemoryCreate(&Attributes, PoolType, PoolTag, BufferSize, &Memory, &Buffer)`.
@@ -348,7 +350,7 @@ pub fn wdf_memory_create(
             &mut buffer
         )
     };
-    if NT_SUCCESS(status) { Ok((WdfMemory(memory.cast()), buffer)) } else { Err(status) }
+    if NT_SUCCESS(status) { Ok((WdfMemory(memory.cast()), buffer)) } else { Err(NtStatus::from_raw(status)) }
 }
 
 /// `WdfIoTargetFormatRequestForRead(IoTarget, Request, OutputBuffer, NULL, NULL)`: the whole buffer,
@@ -360,7 +362,7 @@ pub fn wdf_io_target_format_request_for_read(
 ) -> NtStatus {
     // SAFETY: live target, request and memory object owned by the driver; the request is not
     // pending (the caller formats only idle requests).
-    unsafe {
+    let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(
             WdfIoTargetFormatRequestForRead,
             io_target.0.cast(),
@@ -369,7 +371,8 @@ pub fn wdf_io_target_format_request_for_read(
             ptr::null_mut(),
             ptr::null_mut()
         )
-    }
+    };
+    NtStatus::from_raw(status)
 }
 
 /// `WdfIoTargetFormatRequestForWrite(IoTarget, Request, InputBuffer, &Offset, NULL)` with
@@ -384,7 +387,7 @@ pub fn wdf_io_target_format_request_for_write(
     let mut offset = WDFMEMORY_OFFSET { BufferOffset: 0, BufferLength: length };
     // SAFETY: live target, request and memory object owned by the driver; the request is not
     // pending; `offset` is a live local (the framework copies it while formatting).
-    unsafe {
+    let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(
             WdfIoTargetFormatRequestForWrite,
             io_target.0.cast(),
@@ -393,7 +396,8 @@ pub fn wdf_io_target_format_request_for_write(
             &mut offset,
             ptr::null_mut()
         )
-    }
+    };
+    NtStatus::from_raw(status)
 }
 
 /// `WdfIoTargetFormatRequestForInternalIoctl(IoTarget, Request, IoctlCode, InputBuffer, NULL,
@@ -407,7 +411,7 @@ pub fn wdf_io_target_format_request_for_internal_ioctl(
 ) -> NtStatus {
     // SAFETY: live target and request owned by the driver, the request not pending; each memory
     // handle is NULL or a live memory object owned by the driver.
-    unsafe {
+    let status: NTSTATUS = unsafe {
         call_unsafe_wdf_function_binding!(
             WdfIoTargetFormatRequestForInternalIoctl,
             io_target.0.cast(),
@@ -418,7 +422,8 @@ pub fn wdf_io_target_format_request_for_internal_ioctl(
             output_buffer.0.cast(),
             ptr::null_mut()
         )
-    }
+    };
+    NtStatus::from_raw(status)
 }
 
 /// `WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(&descriptor, Buffer, Length)` (WDF-SRC wdfmemory.h): zero,
@@ -449,8 +454,10 @@ pub fn wdf_io_target_send_internal_ioctl_synchronously(
     output: &mut [u8],
     options: Option<&WdfRequestSendOptions>,
 ) -> Result<usize, NtStatus> {
-    let input_length = ULONG::try_from(input.len()).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
-    let output_length = ULONG::try_from(output.len()).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
+    let input_length =
+        ULONG::try_from(input.len()).map_err(|_| NtStatus::from_raw(wdk_sys::STATUS_INVALID_PARAMETER))?;
+    let output_length =
+        ULONG::try_from(output.len()).map_err(|_| NtStatus::from_raw(wdk_sys::STATUS_INVALID_PARAMETER))?;
     // The framework only reads the input buffer of an internal IOCTL; the descriptor type has no
     // const variant, hence `cast_mut`.
     let mut input_descriptor = buffer_descriptor(input.as_ptr().cast_mut().cast(), input_length);
@@ -478,7 +485,7 @@ pub fn wdf_io_target_send_internal_ioctl_synchronously(
         )
     };
     // ULONG_PTR is pointer-sized (asserted above): lossless.
-    if NT_SUCCESS(status) { Ok(bytes_returned as usize) } else { Err(status) }
+    if NT_SUCCESS(status) { Ok(bytes_returned as usize) } else { Err(NtStatus::from_raw(status)) }
 }
 
 /// `WdfRequestSetCompletionRoutine(Request, CompletionRoutine, CompletionContext)`.
@@ -544,7 +551,9 @@ pub fn wdf_request_send(
 /// `WdfRequestGetStatus(Request)`.
 pub fn wdf_request_get_status(request: WdfRequest) -> NtStatus {
     // SAFETY: live request owned by the driver.
-    unsafe { call_unsafe_wdf_function_binding!(WdfRequestGetStatus, request.0.cast()) }
+    let status: NTSTATUS =
+        unsafe { call_unsafe_wdf_function_binding!(WdfRequestGetStatus, request.0.cast()) };
+    NtStatus::from_raw(status)
 }
 
 /// `WdfRequestGetInformation(Request)` (`ULONG_PTR`).
@@ -561,11 +570,13 @@ pub fn wdf_request_reuse(request: WdfRequest, flags: u32, status: NtStatus) -> N
     let mut params = WDF_REQUEST_REUSE_PARAMS {
         Size: WDF_REQUEST_REUSE_PARAMS_SIZE,
         Flags: flags,
-        Status: status,
+        Status: status.to_raw(),
         NewIrp: ptr::null_mut(),
     };
     // SAFETY: live request owned by the driver and completed (not pending); `params` is a live local.
-    unsafe { call_unsafe_wdf_function_binding!(WdfRequestReuse, request.0.cast(), &mut params) }
+    let status: NTSTATUS =
+        unsafe { call_unsafe_wdf_function_binding!(WdfRequestReuse, request.0.cast(), &mut params) };
+    NtStatus::from_raw(status)
 }
 
 /// `WdfRequestCancelSentRequest(Request)`.
@@ -612,6 +623,7 @@ pub fn ndis_m_register_miniport_driver(
             &mut handle,
         )
     };
+    let status = NdisStatus::from_raw(status);
     if status == NDIS_STATUS_SUCCESS { Ok(NdisHandle(handle)) } else { Err(status) }
 }
 
@@ -632,12 +644,13 @@ pub unsafe fn ndis_m_set_miniport_attributes(
 ) -> NdisStatus {
     // SAFETY: the caller guarantees a complete attributes structure; NDIS picks the union member by
     // `Header.Type` and reads `Header.Size` bytes (`_In_reads_bytes_`, W:km/ndis.h:10590-10594).
-    unsafe {
+    let status: ndis::NDIS_STATUS = unsafe {
         ndis::NdisMSetMiniportAttributes(
             ndis_miniport_handle.0,
             attributes.cast_mut().cast::<ndis::NDIS_MINIPORT_ADAPTER_ATTRIBUTES>(),
         )
-    }
+    };
+    NdisStatus::from_raw(status)
 }
 
 /// `NdisMGetDeviceProperty(MiniportAdapterHandle, &Pdo, &Fdo, &NextDeviceObject, NULL, NULL)`.
@@ -881,6 +894,6 @@ pub fn ndis_m_reset_complete(
     addressing_reset: Boolean,
 ) {
     // SAFETY: the adapter handle; called once per MiniportResetEx that returned NDIS_STATUS_PENDING,
-    // <= DISPATCH_LEVEL. NDIS_STATUS is `int` and BOOLEAN is UCHAR, the facade's types.
-    unsafe { ndis::NdisMResetComplete(miniport_adapter_handle.0, status, addressing_reset) }
+    // <= DISPATCH_LEVEL. NDIS_STATUS is `int` (the newtype's raw value) and BOOLEAN is UCHAR.
+    unsafe { ndis::NdisMResetComplete(miniport_adapter_handle.0, status.to_raw(), addressing_reset) }
 }

@@ -650,10 +650,8 @@ impl State {
                 self.violate(NDIS_SEND_COMPLETE_EXACTLY_ONCE, msg);
             }
             if let Some(previous) = completed {
-                let msg = format!(
-                    "{api}: NBL {nbl:p} (send #{id}) completed again (first with {:#x})",
-                    previous as u32
-                );
+                let msg =
+                    format!("{api}: NBL {nbl:p} (send #{id}) completed again (first with {:#x})", previous);
                 self.violate(NDIS_SEND_COMPLETE_EXACTLY_ONCE, msg);
                 nbl = next;
                 continue;
@@ -723,16 +721,16 @@ impl State {
         let removed_now = self.adapter(a).surprise_removed;
         let in_cancel = self.data.cancelling.filter(|(ca, _)| *ca == a).map(|(_, c)| c);
         let problem = if !SEND_STATUSES.contains(&status) {
-            Some(format!("completed with {:#x}, not a send status", status as u32))
+            Some(format!("completed with {:#x}, not a send status", status))
         } else if removed && status != NDIS_STATUS_NOT_ACCEPTED && !(paused && status == NDIS_STATUS_PAUSED) {
             Some(format!(
                 "sent after surprise removal completed with {:#x}; expected NDIS_STATUS_NOT_ACCEPTED",
-                status as u32
+                status
             ))
         } else if paused && !removed && status != NDIS_STATUS_PAUSED {
             Some(format!(
                 "sent while the adapter was pausing or paused completed with {:#x}; expected NDIS_STATUS_PAUSED",
-                status as u32
+                status
             ))
         } else if let Some(cid) = in_cancel
             && cancel_id == Some(cid)
@@ -740,7 +738,7 @@ impl State {
         {
             Some(format!(
                 "completed inside MiniportCancelSend for its cancel id {cid:#x} with {:#x}; a cancelled send completes with NDIS_STATUS_SEND_ABORTED",
-                status as u32
+                status
             ))
         } else if status == NDIS_STATUS_SEND_ABORTED && !cancelled && !reset_since_send && !removed_now {
             Some(match (in_cancel, cancel_id) {

@@ -77,11 +77,18 @@ pub struct StatusIndicationRecord {
 }
 
 /// A pause, restart or reset that NDIS is waiting for.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct PendingOp {
     pub(crate) completed: bool,
     pub(crate) status: NdisStatus,
     pub(crate) addressing_reset: bool,
+}
+
+/// Not completed yet: `status` means nothing until `completed` (it reads SUCCESS, the zero value).
+impl Default for PendingOp {
+    fn default() -> Self {
+        Self { completed: false, status: NDIS_STATUS_SUCCESS, addressing_reset: false }
+    }
 }
 
 pub(crate) struct Adapter {
@@ -589,12 +596,7 @@ impl State {
         if !problems.is_empty() {
             self.violate(
                 NDIS_STATUS_INDICATION_VALID,
-                format!(
-                    "{api}(status {:#x}) for adapter {}: {}",
-                    s.StatusCode as u32,
-                    a.0,
-                    problems.join("; ")
-                ),
+                format!("{api}(status {:#x}) for adapter {}: {}", s.StatusCode, a.0, problems.join("; ")),
             );
             return;
         }
@@ -642,21 +644,21 @@ mod tests {
             _: NdisHandle,
             _: *mut NdisMiniportInitParameters,
         ) -> NdisStatus {
-            0
+            NDIS_STATUS_SUCCESS
         }
         unsafe extern "system" fn halt(_: NdisHandle, _: NdisHaltAction) {}
         unsafe extern "system" fn unload(_: DriverObject) {}
         unsafe extern "system" fn pause(_: NdisHandle, _: *mut NdisMiniportPauseParameters) -> NdisStatus {
-            0
+            NDIS_STATUS_SUCCESS
         }
         unsafe extern "system" fn restart(
             _: NdisHandle,
             _: *mut NdisMiniportRestartParameters,
         ) -> NdisStatus {
-            0
+            NDIS_STATUS_SUCCESS
         }
         unsafe extern "system" fn oid(_: NdisHandle, _: *mut NdisOidRequest) -> NdisStatus {
-            0
+            NDIS_STATUS_SUCCESS
         }
         unsafe extern "system" fn send(
             _: NdisHandle,

@@ -47,7 +47,7 @@ impl State {
             Some((req, Some(first), _)) if req == request as usize => {
                 let msg = format!(
                     "{api}({request:p}) on adapter {}: completed twice (first with {:#x})",
-                    a.0, first as u32
+                    a.0, first
                 );
                 self.violate(NDIS_OID_DOUBLE_COMPLETE, msg);
             }
@@ -71,7 +71,7 @@ impl State {
         if oid == OID_PNP_SET_POWER && status != NDIS_STATUS_SUCCESS && status != NDIS_STATUS_NOT_ACCEPTED {
             let msg = format!(
                 "{api}: OID_PNP_SET_POWER on adapter {} completed with {:#x}; only SUCCESS or NOT_ACCEPTED are allowed",
-                a.0, status as u32
+                a.0, status
             );
             self.violate(NDIS_OID_COMPLETE, msg);
         }
@@ -120,10 +120,8 @@ impl State {
             self.violate(NDIS_OID_BUFFER_BOUNDS, msg);
         }
         if (status == NDIS_STATUS_INVALID_LENGTH || status == NDIS_STATUS_BUFFER_TOO_SHORT) && needed == 0 {
-            let msg = format!(
-                "OID {oid:#010x} on adapter {}: failed with {:#x} but BytesNeeded is 0",
-                a.0, status as u32
-            );
+            let msg =
+                format!("OID {oid:#010x} on adapter {}: failed with {:#x} but BytesNeeded is 0", a.0, status);
             self.violate(NDIS_OID_BUFFER_BOUNDS, msg);
         }
         OidResult { status, bytes_written_or_read: done, bytes_needed: needed, data }
@@ -201,7 +199,7 @@ impl Inner {
         if status != NDIS_STATUS_PENDING {
             return self.with(|st| {
                 if let Some(early) = completed_early {
-                    let msg = format!("OID {oid:#010x} on adapter {}: MiniportOidRequest returned {:#x} and also called NdisMOidRequestComplete ({:#x})", a.0, status as u32, early as u32);
+                    let msg = format!("OID {oid:#010x} on adapter {}: MiniportOidRequest returned {:#x} and also called NdisMOidRequestComplete ({:#x})", a.0, status, early);
                     st.violate(NDIS_OID_DOUBLE_COMPLETE, msg);
                 }
                 st.check_oid_completion("MiniportOidRequest", a, oid, status);

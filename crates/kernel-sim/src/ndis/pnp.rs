@@ -364,7 +364,7 @@ impl Inner {
                 let msg = format!(
                     "{op:?} handler of adapter {} returned {:#x} and also called {}",
                     a.0,
-                    status as u32,
+                    status,
                     op.complete_api()
                 );
                 st.violate(NDIS_COMPLETE_ONCE, msg);
@@ -442,7 +442,7 @@ impl Inner {
             self.with(|st| {
                 st.violate(
                     NDIS_PAUSE_CANNOT_FAIL,
-                    format!("MiniportPause (adapter {}) returned {:#x}", a.0, status as u32),
+                    format!("MiniportPause (adapter {}) returned {:#x}", a.0, status),
                 )
             });
         } else if status == NDIS_STATUS_SUCCESS {

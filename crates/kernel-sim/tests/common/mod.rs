@@ -32,11 +32,11 @@ pub struct Cfg {
     pub skip_deregister: bool,
     pub pause_status: Option<NdisStatus>,
     pub pause_pending_never: bool,
-    /// Keep sends until pause (then complete them with `held_status`).
+    /// Keep sends until pause (then complete them with `held_status`, or PAUSED if `None`).
     pub hold_sends: bool,
-    pub held_status: NdisStatus,
-    /// Complete sends with this status.
-    pub send_status: NdisStatus,
+    pub held_status: Option<NdisStatus>,
+    /// Complete sends with this status (SUCCESS if `None`).
+    pub send_status: Option<NdisStatus>,
     pub wrong_dispatch_flag: bool,
     pub double_complete_send: bool,
     /// Return PENDING from OIDs and complete them later from a hook.
@@ -192,7 +192,7 @@ pub extern "system" fn driver_entry(driver_object: DriverObject, registry_path: 
         }
         Err(status) => {
             k().wdf_driver_miniport_unload(wdf);
-            status
+            NtStatus::from_ndis(status)
         }
     }
 }
@@ -412,7 +412,7 @@ unsafe extern "system" fn initialize(
             stopping: false,
             held_sends: Vec::new(),
             pending_oid: ptr::null_mut(),
-            pending_oid_status: 0,
+            pending_oid_status: NDIS_STATUS_SUCCESS,
             last_oid: ptr::null_mut(),
             pending_restart: false,
             pending_reset: false,
@@ -553,7 +553,7 @@ unsafe extern "system" fn send(ctx: NdisHandle, head: *mut NetBufferList, _port:
         }
         return;
     }
-    complete_chain(handle, head, c.send_status);
+    complete_chain(handle, head, c.send_status.unwrap_or(NDIS_STATUS_SUCCESS));
 }
 
 /// Complete every held send with `status`.
@@ -600,7 +600,7 @@ unsafe extern "system" fn pause(ctx: NdisHandle, _params: *mut NdisMiniportPause
         return NDIS_STATUS_PENDING;
     }
     if !c.pause_without_flush {
-        flush_held(ctx, if c.held_status == 0 { NDIS_STATUS_PAUSED } else { c.held_status });
+        flush_held(ctx, c.held_status.unwrap_or(NDIS_STATUS_PAUSED));
     }
     c.pause_status.unwrap_or(NDIS_STATUS_SUCCESS)
 }
