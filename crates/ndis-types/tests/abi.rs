@@ -93,7 +93,7 @@ macro_rules! statuses {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn scalar_types_s1_1() {
+fn scalar_types() {
     // UCHAR/BOOLEAN = 1 (BOOLEAN is u8, not bool), KIRQL = 1, NDIS_STATUS/NTSTATUS = 4 (int),
     // NDIS_OID = 4, C enums = 4.
     assert_eq!((size_of::<Boolean>(), align_of::<Boolean>()), (1, 1));
@@ -164,7 +164,7 @@ fn scalar_types_s1_1() {
 }
 
 #[test]
-fn guid_s1_1() {
+fn guid() {
     // GUID: 16 bytes, align 4: {u32, u16, u16, [u8; 8]}.
     layout!(Guid, size 16, align 4;
         Data1 @ 0 : 4,
@@ -175,7 +175,7 @@ fn guid_s1_1() {
 }
 
 #[test]
-fn memory_allocation_alignment_s1_1() {
+fn memory_allocation_alignment() {
     // MEMORY_ALLOCATION_ALIGNMENT = 16 (S:shared/ntdef.h:160-163, _WIN64); the DECLSPEC_ALIGN(16)
     // wrapper used for the reserved arrays of NB/NBL (W:km/ndis/nbl.h:91-132, 171-208).
     consts!(MEMORY_ALLOCATION_ALIGNMENT = 16);
@@ -190,7 +190,7 @@ fn memory_allocation_alignment_s1_1() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn object_header_s2_1() {
+fn object_header() {
     // S:shared/ndis/objectheader.h:14-25 (asserted 4 bytes at :28): 4 bytes, align 2.
     layout!(NdisObjectHeader, size 4, align 2;
         Type @ 0 : 1,
@@ -200,7 +200,7 @@ fn object_header_s2_1() {
 }
 
 #[test]
-fn object_types_s2_2() {
+fn object_types() {
     // NDIS_OBJECT_TYPE_* (S:shared/ntddndis.h:190-272, S:shared/ndis/oidtypes.h:44).
     consts!(
         NDIS_OBJECT_TYPE_DEFAULT = 0x80,
@@ -215,7 +215,7 @@ fn object_types_s2_2() {
 }
 
 #[test]
-fn revisions_and_header_sizes_s2_3() {
+fn revisions_and_header_sizes() {
     // The revision constants and NDIS_SIZEOF_*_REVISION_n follow each structure's declaration in
     // the header cited at its layout test below. NDIS_SIZEOF_*_REVISION_n is RTL_SIZEOF_THROUGH_FIELD of the
     // revision's last field, i.e. WITHOUT tail padding: it is what goes in Header.Size.
@@ -266,7 +266,7 @@ fn revisions_and_header_sizes_s2_3() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn mdl_s3_1() {
+fn mdl() {
     // W:km/wdm.h:17719-17732: 48 bytes, align 8, padding 12..15; the PFN array starts at 48.
     layout!(Mdl, size 48, align 8;
         Next @ 0 : 8,
@@ -281,7 +281,7 @@ fn mdl_s3_1() {
 }
 
 #[test]
-fn mdl_flags_s3_2() {
+fn mdl_flags() {
     // MdlFlags bits (W:km/wdm.h:17736-17761), CSHORT.
     consts!(MDL_MAPPED_TO_SYSTEM_VA = 0x0001, MDL_SOURCE_IS_NONPAGED_POOL = 0x0004, MDL_PARTIAL = 0x0010,);
     // MmGetSystemAddressForMdlSafe (W:km/wdm.h:29097) tests (MDL_MAPPED_TO_SYSTEM_VA |
@@ -294,7 +294,7 @@ fn mdl_flags_s3_2() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn net_buffer_s4_1() {
+fn net_buffer() {
     // W:km/ndis/nbl.h:91-132: 176 bytes, align 16 (16-aligned SLIST_HEADER/reserved arrays). Padding 20..23,
     // 44..47, 52..55. DataLength is the low 4 bytes of the {ULONG DataLength; SIZE_T stDataLength} union at
     // 24.
@@ -323,7 +323,7 @@ fn net_buffer_s4_1() {
 }
 
 #[test]
-fn net_buffer_list_s4_2() {
+fn net_buffer_list() {
     // W:km/ndis/nbl.h:171-208, NDIS 6.30 client: 24 NetBufferListInfo slots, 336 bytes, align 16. Padding
     // 40..47 before the 16-aligned NdisReserved.
     layout!(NetBufferList, size 336, align 16;
@@ -346,7 +346,7 @@ fn net_buffer_list_s4_2() {
 }
 
 #[test]
-fn net_buffer_list_info_s4_4() {
+fn net_buffer_list_info() {
     // W:km/ndis/nblinfo.h:14-141: MaxNetBufferListInfo = 24 for 6.30/6.40 on x64/ARM64;
     // Ieee8021QNetBufferListInfo = 4, NetBufferListCancelId = 5.
     consts!(
@@ -363,7 +363,7 @@ fn net_buffer_list_info_s4_4() {
 }
 
 #[test]
-fn nbl_flags_s4_5() {
+fn nbl_flags() {
     // NBL_FLAGS_MINIPORT_RESERVED (W:km/ndis/nbl.h:218-254).
     consts!(NBL_FLAGS_MINIPORT_RESERVED = 0x0000_F000);
 }
@@ -373,7 +373,7 @@ fn nbl_flags_s4_5() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn net_buffer_list_pool_parameters_s5_1() {
+fn net_buffer_list_pool_parameters() {
     // W:km/ndis/nblapi.h:27-51, revision 1 (no 6.87 Flags): 16 bytes, align 4.
     layout!(NetBufferListPoolParameters, size 16, align 4;
         Header @ 0 : 4,
@@ -392,7 +392,7 @@ fn net_buffer_list_pool_parameters_s5_1() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn miniport_driver_characteristics_s6_1() {
+fn miniport_driver_characteristics() {
     // W:km/ndis.h:10868-10898, revision 2 (NDIS 6.1-6.70): 152 bytes, align 8, padding 12..15.
     layout!(NdisMiniportDriverCharacteristics, size 152, align 8;
         Header @ 0 : 4,
@@ -424,7 +424,7 @@ fn miniport_driver_characteristics_s6_1() {
 }
 
 #[test]
-fn handler_enums_s6_2() {
+fn handler_enums() {
     // NDIS_HALT_ACTION (W:km/ndis.h:10608-10617).
     consts!(
         NDIS_HALT_DEVICE_DISABLED = 0,
@@ -462,7 +462,7 @@ fn handler_enums_s6_2() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn miniport_init_parameters_s7_1() {
+fn miniport_init_parameters() {
     // W:km/ndis.h:10152-10163: 64 bytes, align 8, padding 36..39 before the 8-aligned NetLuid.
     layout!(NdisMiniportInitParameters, size 64, align 8;
         Header @ 0 : 4,
@@ -478,7 +478,7 @@ fn miniport_init_parameters_s7_1() {
 }
 
 #[test]
-fn miniport_pause_parameters_s7_2() {
+fn miniport_pause_parameters() {
     // W:km/ndis.h:10633-10638: 12 bytes, align 4.
     layout!(NdisMiniportPauseParameters, size 12, align 4;
         Header @ 0 : 4,
@@ -488,7 +488,7 @@ fn miniport_pause_parameters_s7_2() {
 }
 
 #[test]
-fn miniport_restart_parameters_s7_3() {
+fn miniport_restart_parameters() {
     // W:km/ndis.h:10173-10178: 24 bytes, align 8, padding 4..7, tail 20..23 (Header.Size 20).
     layout!(NdisMiniportRestartParameters, size 24, align 8;
         Header @ 0 : 4,
@@ -506,7 +506,7 @@ fn miniport_restart_parameters_s7_3() {
 }
 
 #[test]
-fn miniport_adapter_registration_attributes_s7_4() {
+fn miniport_adapter_registration_attributes() {
     // W:km/ndis.h:10189-10196: 32 bytes, align 8, padding 4..7, tail 28..31 (Header.Size 28 for both
     // revisions).
     layout!(NdisMiniportAdapterRegistrationAttributes, size 32, align 8;
@@ -532,7 +532,7 @@ fn miniport_adapter_registration_attributes_s7_4() {
 }
 
 #[test]
-fn miniport_adapter_general_attributes_s7_5() {
+fn miniport_adapter_general_attributes() {
     // W:km/ndis.h:10256-10294, revision 2 (NDIS 6.20+): 224 bytes, align 8. Padding 20..23, 68..71, 158..159,
     // 183. Traps: MAC arrays are UCHAR[32] at the unaligned offsets 94/126; IfType is a UINT16 at 180
     // followed by the 1-byte BOOLEAN IfConnectorPresent at 182.
@@ -574,7 +574,7 @@ fn miniport_adapter_general_attributes_s7_5() {
 }
 
 #[test]
-fn statistics_supported_bits_s7_5() {
+fn statistics_supported_bits() {
     // NDIS_STATISTICS_*_SUPPORTED for the general attributes (W:km/ndis.h:10210-10233).
     consts!(
         NDIS_STATISTICS_XMIT_OK_SUPPORTED = 0x1,
@@ -605,7 +605,7 @@ fn statistics_supported_bits_s7_5() {
 }
 
 #[test]
-fn pm_capabilities_s7_5() {
+fn pm_capabilities() {
     // NDIS_PM_CAPABILITIES (S:shared/ntddndis.h:4278), revision 2 (NDIS 6.30+): 60 bytes, align 4.
     layout!(NdisPmCapabilities, size 60, align 4;
         Header @ 0 : 4,
@@ -633,7 +633,7 @@ fn pm_capabilities_s7_5() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn status_indication_s8_1() {
+fn status_indication() {
     // NDIS_STATUS_INDICATION, W:km/ndis.h:4429-4442: 112 bytes, align 8, padding 4..7, 28..31, 76..79.
     layout!(NdisStatusIndication, size 112, align 8;
         Header @ 0 : 4,
@@ -651,7 +651,7 @@ fn status_indication_s8_1() {
 }
 
 #[test]
-fn link_state_s8_2() {
+fn link_state() {
     // NDIS_LINK_STATE, S:shared/ntddndis.h:2852-2861: 40 bytes, align 8, padding 12..15.
     layout!(NdisLinkState, size 40, align 8;
         Header @ 0 : 4,
@@ -667,7 +667,7 @@ fn link_state_s8_2() {
 }
 
 #[test]
-fn statistics_info_s8_3() {
+fn statistics_info() {
     // NDIS_STATISTICS_INFO, S:shared/ntddndis.h:306-329: 152 bytes, align 8.
     layout!(NdisStatisticsInfo, size 152, align 8;
         Header @ 0 : 4,
@@ -715,7 +715,7 @@ fn statistics_info_s8_3() {
 }
 
 #[test]
-fn oid_request_s8_4() {
+fn oid_request() {
     // NDIS_OID_REQUEST, W:km/ndis/oidrequest.h:23-91, NDIS 6.30 client (< 6.50, no SwitchId/VPortId/Flags):
     // 240 bytes, align 8. Padding 36..39 (inside DATA, before InformationBuffer) and tail 236..239.
     layout!(NdisOidRequest, size 240, align 8;
@@ -797,7 +797,7 @@ fn oid_request_s8_4() {
 }
 
 #[test]
-fn net_device_pnp_event_s8_5() {
+fn net_device_pnp_event() {
     // NET_DEVICE_PNP_EVENT, W:km/ndis.h:10708-10717: 48 bytes, align 8, padding 12..15, tail 44..47
     // (Header.Size 44).
     layout!(NetDevicePnpEvent, size 48, align 8;
@@ -811,7 +811,7 @@ fn net_device_pnp_event_s8_5() {
 }
 
 #[test]
-fn interrupt_moderation_s8_6() {
+fn interrupt_moderation() {
     // NDIS_INTERRUPT_MODERATION_PARAMETERS, S:shared/ntddndis.h:384-389: 12 bytes, align 4.
     layout!(NdisInterruptModerationParameters, size 12, align 4;
         Header @ 0 : 4,
@@ -832,7 +832,7 @@ fn interrupt_moderation_s8_6() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn send_receive_return_flags_s9_2() {
+fn send_receive_return_flags() {
     // (W:km/ndis/nblsend.h, W:km/ndis/nblreceive.h, S:shared/ndis/ndisport.h:18).
     consts!(
         NDIS_SEND_FLAGS_DISPATCH_LEVEL = 0x0000_0001,
@@ -848,7 +848,7 @@ fn send_receive_return_flags_s9_2() {
 }
 
 #[test]
-fn pool_priority_s9_1() {
+fn pool_priority() {
     // EX_POOL_PRIORITY (W:km/wdm.h:24296-24306): NormalPoolPriority = 16.
     consts!(NORMAL_POOL_PRIORITY = 16);
 }
@@ -858,7 +858,7 @@ fn pool_priority_s9_1() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn ndis_status_values_s10() {
+fn ndis_status_values() {
     // S:shared/ndis/status.h, as hex and as the signed i32 an NDIS_STATUS holds.
     statuses!(
         NDIS_STATUS_SUCCESS = 0x0000_0000,
@@ -937,7 +937,7 @@ fn ndis_status_values_s10() {
 }
 
 #[test]
-fn ntstatus_values_s10() {
+fn ntstatus_values() {
     // The NTSTATUS codes the NDIS statuses above are defined as (S:shared/ndis/status.h casts them; values
     // from S:shared/ntstatus.h): STATUS_SUCCESS, STATUS_PENDING, STATUS_UNSUCCESSFUL,
     // STATUS_INVALID_PARAMETER, STATUS_INVALID_DEVICE_REQUEST, STATUS_INSUFFICIENT_RESOURCES,
@@ -982,7 +982,7 @@ fn ntstatus_values_s10() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn oids_s11() {
+fn oids() {
     // S:shared/ntddndis.h.
     consts!(
         OID_GEN_SUPPORTED_LIST = 0x0001_0101,
@@ -1040,7 +1040,7 @@ fn oids_s11() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn mac_options_s12_1() {
+fn mac_options() {
     // NDIS_MAC_OPTION_* (S:shared/ntddndis.h:2759-2776).
     consts!(
         NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA = 0x0000_0001,
@@ -1052,7 +1052,7 @@ fn mac_options_s12_1() {
 }
 
 #[test]
-fn packet_types_s12_2() {
+fn packet_types() {
     // NDIS_PACKET_TYPE_* (S:shared/ntddndis.h:2718-2730).
     consts!(
         NDIS_PACKET_TYPE_DIRECTED = 0x0000_0001,
@@ -1065,7 +1065,7 @@ fn packet_types_s12_2() {
 }
 
 #[test]
-fn enums_and_misc_s12_3() {
+fn enums_and_misc() {
     // S:shared/ntddndis.h:2260 (NdisMedium802_3), :2295 and :2309 (physical media),
     // S:shared/ifdef.h:178 (NET_IF_CONNECTION_DEDICATED), S:shared/ipifcons.h:49 (IF_TYPE_ETHERNET_CSMACD).
     consts!(
