@@ -87,8 +87,8 @@ pub enum PortState {
     Present,
     /// Reported missing (surprise removal under way): I/O fails; the hub port is freed when the PDO
     /// is deleted ([`BusState::forget_port`]), since NDIS halts the miniport before the PDO even sees
-    /// the removal (doc "Processing the Surprise Removal of a NIC", Windows 7 and later: NDIS calls
-    /// `MiniportHaltEx` in step 7 and passes IRP_MN_SURPRISE_REMOVAL down in step 8).
+    /// the removal (doc "Processing the Surprise Removal of a NIC (Windows 7 and Later Versions)": NDIS
+    /// calls `MiniportHaltEx` in step 7 and passes IRP_MN_SURPRISE_REMOVAL down only in step 8).
     Unplugged,
 }
 
