@@ -1,7 +1,9 @@
 //! Build script of `vwire_bus.sys`.
 //!
-//! - Off Windows: nothing. wdk-build does not compile on Linux (wdk-rs-facts.md §0), so it is a
-//!   Windows-only build-dependency; the portable hub and `control` build and test without a WDK.
+//! - Off Windows: nothing. wdk-build does not compile on Linux (wdk-build 0.6.0 depends on `windows`
+//!   0.62.2 unconditionally, whose `windows-future` fails to build there, and its
+//!   `src/cargo_make.rs:921, 936` call `std::os::windows::fs::symlink_file` unguarded), so it is a
+//!   Windows-only build-dependency; the portable `bus`, hub and `control` build and test without a WDK.
 //! - On Windows: `wdk_build::configure_wdk_binary_build()` (wdk-build 0.6.0 `src/lib.rs`:
 //!   `Config::from_env_auto()?.configure_binary_build()`): the KMDF link arguments
 //!   (`/DRIVER /ENTRY:FxDriverEntry ...`), the WDK library paths and the `driver_model__driver_type`

@@ -3,7 +3,9 @@
 //! the hub.
 //!
 //! The [`hub`] is portable `no_std` code: the bus driver and the host model (`kernel-sim`) run the very
-//! same switching, queueing, fault injection and IOCTL dispatch.
+//! same switching, queueing, fault injection and IOCTL dispatch. The [`bus`] module, portable too, is
+//! the bus driver's own bookkeeping over its hub: the port table, each child device's state and the
+//! administrator's requests; the Windows driver only turns its decisions into KMDF calls.
 
 #![no_std]
 // The bus runs on the kernel stack (24 KiB on x64, KERNEL_STACK_SIZE 0x6000 in km/ntddk.h), under the
@@ -13,6 +15,7 @@
 
 extern crate alloc;
 
+pub mod bus;
 pub mod hub;
 
 pub use hub::*;

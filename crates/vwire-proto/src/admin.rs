@@ -5,7 +5,7 @@
 //! These are *public* IOCTLs (`IRP_MJ_DEVICE_CONTROL` from user mode), unlike the internal IOCTLs
 //! of [`crate::control`] that the miniport sends to a port's PDO. Every code is
 //! `METHOD_BUFFERED` with device type `FILE_DEVICE_BUS_EXTENDER` and function codes from 0x800 (the
-//! vendor range; Microsoft's doc "Defining I/O Control Codes", kmdf-bus-facts.md §1.6), and requires
+//! vendor range; Microsoft's doc "Defining I/O Control Codes"), and requires
 //! `FILE_READ_DATA | FILE_WRITE_DATA`: the I/O manager checks that against the handle's granted
 //! access, and the INF's DACL (`D:P(A;;GA;;;SY)(A;;GA;;;BA)`) grants access to SYSTEM and
 //! Administrators only.

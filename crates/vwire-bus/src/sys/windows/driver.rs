@@ -18,8 +18,9 @@ const DRIVER_POOL_TAG: u32 = u32::from_le_bytes(*b"VWbs");
 /// `DriverEntry`: `WDF_DRIVER_CONFIG_INIT(&config, EvtDriverDeviceAdd)` (zero, `Size`,
 /// `EvtDriverDeviceAdd`; h:wdfdriver.h) and `WdfDriverCreate`. A PnP driver: no unload callback is
 /// needed, the framework unloads the image once its devices are gone. Signature and export as in
-/// Windows-rust-driver-samples `DriverSync/src/driver.rs` (`extern "system"`, `DriverEntry` by name
-/// for `/ENTRY:FxDriverEntry`; wdk-rs-facts.md §6 "Linker").
+/// Windows-rust-driver-samples `general/echo/kmdf/driver/DriverSync/src/driver.rs` (`extern "system"`,
+/// exported by the name `DriverEntry`: wdk-build 0.6.0 `src/lib.rs:1272` links with
+/// `/ENTRY:FxDriverEntry`, KMDF's stub, which calls `DriverEntry` by that name).
 ///
 /// # Safety
 /// Called once by the KMDF stub at PASSIVE_LEVEL with the system's driver object and registry path.

@@ -1,7 +1,9 @@
-//! The bus FDO on the root-enumerated `Root\VWireBus` device: it owns the hub (in its context, under a
-//! WDFSPINLOCK, since every path that touches it runs at <= DISPATCH_LEVEL), the table of ports and
-//! their PDOs, the default child list, the serving DPC that completes parked reads, the timer that
-//! releases delayed frames, and the administrator's control interface.
+//! The bus FDO on the root-enumerated `Root\VWireBus` device: it owns the portable
+//! [`crate::bus::BusState`] (the hub and the table of ports; in its context, under a WDFSPINLOCK,
+//! since every path that touches it runs at <= DISPATCH_LEVEL), the default child list, the serving
+//! DPC that completes parked reads, the timer that releases delayed frames, and the administrator's
+//! control interface. The port table's rules and the admin dispatch are `crate::bus`'s, tested on
+//! every host; this module takes the lock, calls them, and turns what they return into WDF calls.
 //!
 //! ## The serving DPC
 //! A parked read that becomes servable because of anything but its own arrival (a peer port's write,
@@ -20,16 +22,18 @@
 //!   run serves every port (`io::serve_parked_reads`), and the DPC never holds a PDO handle, so a
 //!   port's removal needs nothing from it: it reaches a port's read queue only through the port table,
 //!   under the spin lock, and the queue's cleanup (`pdo::evt_parked_queue_cleanup`) and the port's
-//!   unplugging (`remove_port`) change that table under the same lock.
+//!   unplugging (`BusState::remove_port`) change that table under the same lock.
 //! - Created in `create` (EvtDriverDeviceAdd), parented to the FDO (mandatory parent, ddi
 //!   wdfdpccreate), with `AutomaticSerialization = FALSE`: the spin lock serializes what it touches.
 //! - Bounded work: a run completes at most one [`Completions`] batch and re-enqueues itself for the
 //!   rest, so no run holds the processor long and other DPCs get their turn.
 //! - Every decision to enqueue it or to arm the timer is made under the spin lock and checks
-//!   `BusState::running_down` ([`BusContext::kick`], [`BusContext::arm_timer`]).
+//!   `BusState::serving_allowed` / `BusState::arm_timer` ([`BusContext::kick`],
+//!   [`BusContext::arm_timer`]).
 //! - Still completed inline, by choice: a read's own arrival (`io` module doc); and, from the
-//!   administrator's IOCTLs at PASSIVE_LEVEL, the reads and link waits `remove_port` fails and the
-//!   link waits `set_link` answers. Those run in the administrator's thread with no driver frame
+//!   administrator's IOCTLs at PASSIVE_LEVEL, the reads and link waits a port's removal fails
+//!   ([`fail_parked_then_report_missing`]) and the link waits a link change answers
+//!   ([`answer_link_waits`]). Those run in the administrator's thread with no driver frame
 //!   below them, the miniport sends nothing from a failed completion, and a link wait's completion
 //!   re-sends one wait, which parks (its generation is now current): bounded, and not a peer's write.
 //!
@@ -37,35 +41,35 @@
 //! The DPC enqueues nothing but itself and arms the timer; the timer enqueues the DPC; writers and the
 //! control path enqueue it. So the rundown is explicit, in the FDO's `EvtDeviceSelfManagedIoCleanup`
 //! ([`evt_bus_self_managed_io_cleanup`], PASSIVE_LEVEL): KMDF calls it in the Removed state after every
-//! child PDO has been removed and after the FDO's queues were purged (KMDF `pnpstatemachine.cpp`
-//! `PnpEventRemoved` :2104-2128, "all children are cleaned up before the parent"; then
+//! child PDO has been removed and after the FDO's queues were purged (WDF-SRC
+//! src/framework/shared/irphandlers/pnp/pnpstatemachine.cpp `PnpEventRemoved` :2104-2128, "all children are cleaned up before the parent"; then
 //! `FxPkgFdo::PnpEventFdoRemovedOverload`, fxpkgfdo.cpp:1221-1240, -> `PnpEventRemovedCommonCode`,
 //! pnpstatemachine.cpp:1995-2020), and before it deletes the device and so disposes the DPC and
-//! timer. It sets `running_down` under the lock (from then on nothing enqueues the DPC or arms the
-//! timer), stops the timer and waits for its callback (`WdfTimerStop(TRUE)`), then cancels the DPC
-//! and waits for a running one (`WdfDpcCancel(TRUE)`). Parenting is the second line:
+//! timer. It records the rundown under the lock (`BusState::begin_rundown`; from then on nothing
+//! enqueues the DPC or arms the timer), stops the timer and waits for its callback
+//! (`WdfTimerStop(TRUE)`), then cancels the DPC and waits for a running one (`WdfDpcCancel(TRUE)`). Parenting is the second line:
 //! the framework deletes the DPC with the device (ddi wdfdpccreate) and its passive-level dispose
 //! flushes queued DPCs (`FxDpc::Dispose` -> `KeFlushQueuedDpcs`, fxdpc.cpp:371-411), but disposal alone
 //! would not order the DPC against the timer it arms (a started timer that is running down is a crash,
 //! `FxTimer::Start`, fxtimer.cpp:557-610).
 //!
-//! Creation follows the toaster dynamic bus `Bus_EvtDeviceAdd` (kmdf-bus-facts.md §1.1): device type,
+//! Creation follows the toaster dynamic bus `Bus_EvtDeviceAdd` (Windows-driver-samples
+//! general/toaster/toastDrv/kmdf/bus/dynamic/busenum.c, "busenum.c" below): device type,
 //! child-list configuration before `WdfDeviceCreate`, context, default queue for the control IOCTLs,
 //! device interface, bus information for the children.
 
 use core::cell::UnsafeCell;
 use core::mem::{MaybeUninit, size_of};
 use core::ops::{Deref, DerefMut};
-use core::ptr;
+use core::ptr::{self, NonNull};
 
 use wdk_sys::{
     _INTERFACE_TYPE, _WDF_EXECUTION_LEVEL, _WDF_IO_QUEUE_DISPATCH_TYPE, GUID, NT_SUCCESS, NTSTATUS,
-    PNP_BUS_INFORMATION, PWDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, PWDFDEVICE_INIT,
-    STATUS_BUFFER_TOO_SMALL, STATUS_CANCELLED, STATUS_DEVICE_NOT_READY, STATUS_INVALID_DEVICE_STATE,
-    STATUS_INVALID_PARAMETER, STATUS_NO_SUCH_DEVICE, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_EXISTS,
-    STATUS_QUOTA_EXCEEDED, STATUS_SUCCESS, ULONG, WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER,
+    PNP_BUS_INFORMATION, PWDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, PWDFDEVICE_INIT, STATUS_CANCELLED,
+    STATUS_INVALID_DEVICE_STATE, STATUS_NO_SUCH_DEVICE, STATUS_OBJECT_NAME_COLLISION,
+    STATUS_OBJECT_NAME_EXISTS, STATUS_SUCCESS, ULONG, WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER,
     WDF_CHILD_LIST_CONFIG, WDF_NO_OBJECT_ATTRIBUTES, WDFCHILDLIST, WDFDEVICE, WDFDPC, WDFOBJECT, WDFQUEUE,
-    WDFREQUEST, WDFSPINLOCK, WDFTIMER, call_unsafe_wdf_function_binding,
+    WDFQUEUE__, WDFREQUEST, WDFSPINLOCK, WDFTIMER, call_unsafe_wdf_function_binding,
 };
 
 use super::wdf::{
@@ -73,22 +77,42 @@ use super::wdf::{
     object_attributes, object_attributes_with_context, pnp_power_event_callbacks, relative_due_time,
     timer_config, typed_context, wdf_size,
 };
-use super::{TICKS_PER_MICROSECOND, admin_status, hub_status, io, now, pdo};
-use crate::control::{self, AdminRequest, FILE_DEVICE_BUS_EXTENDER, PortAdded, SetFaults, SetLink, port_mac};
-use crate::hub::{Faults, Hub, HubConfig, IoctlOutcome, PortId};
+use super::{io, now, pdo};
+use crate::bus::{
+    ADMIN_INPUT_MAX, AdminEffect, BusStatus, MAX_PORTS, PortSlot, check_admin_input_length, decode_admin,
+    reply_port_added,
+};
+use crate::control::{self, FILE_DEVICE_BUS_EXTENDER, PortAdded};
+use crate::hub::{Hub, HubConfig, PortId};
 
-/// Most ports at once: the hub's default `max_ports`, and the size of the port table.
-pub(super) const MAX_PORTS: usize = 64;
+/// The handle of a port's manual queue as the port table stores it: a WDFQUEUE is never NULL once
+/// `WdfIoQueueCreate` succeeded, so `None` in the table means "no queue" (`crate::bus` module doc,
+/// "Handles").
+pub(super) type QueueHandle = NonNull<WDFQUEUE__>;
 
-/// Largest administrator input accepted (the largest structure is `SetFaults`, 24 bytes).
-const ADMIN_INPUT_MAX: usize = 64;
-const _: () = assert!(SetFaults::ENCODED_LEN <= ADMIN_INPUT_MAX && SetLink::ENCODED_LEN <= ADMIN_INPUT_MAX);
+/// The portable bus state over WDF queue handles: everything the spin lock guards.
+pub(super) type BusState = crate::bus::BusState<QueueHandle>;
 
-/// The identification description of a child: `{ WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, port }`
-/// (kmdf-bus-facts.md §0, §1.3). No pointers and no padding, so the framework's default
-/// RtlCopyMemory/RtlCompareMemory serve and no Copy/Duplicate/Compare/Cleanup callback is needed
-/// (h:wdfchildlist.h:350-386). Port ids are never reused while the bus runs (`hub::PortId`), so a
-/// child that is still being removed never collides with a new one.
+// A row is 32 bytes (an `Option<NonNull>` is one pointer wide), so the table is 2 KiB.
+const _: () = assert!(size_of::<PortSlot<QueueHandle>>() == 32 && MAX_PORTS == 64);
+
+/// A WDFQUEUE as the port table stores it (`None` for NULL).
+pub(super) fn queue_handle(queue: WDFQUEUE) -> Option<QueueHandle> {
+    NonNull::new(queue)
+}
+
+/// The WDFQUEUE a port-table handle stands for.
+pub(super) fn wdf_queue(queue: QueueHandle) -> WDFQUEUE {
+    queue.as_ptr()
+}
+
+/// The identification description of a child: `{ WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, port }`,
+/// the header first and its size counting the whole description (ddi
+/// "WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER structure (wdfchildlist.h)"). No pointers and no
+/// padding, so the framework's default RtlCopyMemory/RtlCompareMemory serve and no
+/// Copy/Duplicate/Compare/Cleanup callback is needed (h:wdfchildlist.h:350-386). Port ids are never
+/// reused while the bus runs (`hub::PortId`), so a child that is still being removed never collides
+/// with a new one.
 #[repr(C)]
 pub(super) struct PortIdentification {
     pub(super) header: WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER,
@@ -117,64 +141,9 @@ impl PortIdentification {
     }
 }
 
-/// Where a port is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum PortState {
-    /// In the hub and reported present; its PDO is not created yet.
-    Pending,
-    /// Its PDO exists and serves I/O.
-    Present,
-    /// Reported missing (surprise removal under way): I/O fails; the hub port is freed when the PDO
-    /// is deleted (`pdo::evt_port_device_cleanup`), since NDIS halts the miniport before the PDO even
-    /// sees the removal (kmdf-bus-facts.md §6.2).
-    Unplugged,
-}
-
-/// One row of the port table.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct PortSlot {
-    /// `None`: a free row.
-    pub(super) port: Option<PortId>,
-    pub(super) state: PortState,
-    pub(super) pdo: WDFDEVICE,
-    /// The PDO's manual queue of parked reads; NULL when the port cannot take more (before the PDO
-    /// exists, after the queue's cleanup).
-    pub(super) read_queue: WDFQUEUE,
-    /// The PDO's manual queue of parked `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests; NULL likewise.
-    pub(super) link_queue: WDFQUEUE,
-}
-
-impl PortSlot {
-    pub(super) const FREE: PortSlot = PortSlot {
-        port: None,
-        state: PortState::Pending,
-        pdo: ptr::null_mut(),
-        read_queue: ptr::null_mut(),
-        link_queue: ptr::null_mut(),
-    };
-}
-
-/// Everything the spin lock guards.
-pub(super) struct BusState {
-    pub(super) hub: Hub,
-    pub(super) slots: [PortSlot; MAX_PORTS],
-    /// Serial of the next port's MAC address ([`control::port_mac`]).
-    next_serial: u32,
-    /// When the delivery timer is due (hub ticks), if it is armed.
-    timer_due: Option<u64>,
-    /// Set once, by the FDO's self-managed I/O cleanup: the DPC is no longer enqueued and the timer no
-    /// longer armed (module doc, "Teardown").
-    running_down: bool,
-}
-
-impl BusState {
-    pub(super) fn slot(&mut self, port: PortId) -> Option<&mut PortSlot> {
-        self.slots.iter_mut().find(|slot| slot.port == Some(port))
-    }
-}
-
 /// The FDO's context. The framework zeroes it; `create` writes it once, in place (the port table
-/// alone is 2.5 KiB: never built on the stack), before anything else can reach the device, and
+/// alone is 2 KiB, 64 rows of 32 bytes: never built on the stack), before anything else can reach
+/// the device, and
 /// `evt_bus_cleanup` drops it. Only `state` changes afterwards, under `lock`.
 pub(super) struct BusContext {
     /// False in the zeroed memory until `create` has written the rest.
@@ -194,7 +163,7 @@ impl BusContext {
     ///
     /// The lifetime is the FDO's: callers use it only inside a callback of the FDO or of one of its
     /// PDOs, queues or timer, all of which the framework runs before it deletes the FDO (children are
-    /// removed before their bus; kmdf-bus-facts.md §6.1, doc "Removing a Device in a Bus Driver").
+    /// removed before their bus: doc "Removing a Device in a Bus Driver").
     ///
     /// # Safety
     /// `fdo` is the live bus FDO.
@@ -218,13 +187,13 @@ impl BusContext {
         BusGuard { state, _guard: guard }
     }
 
-    /// Arms the delivery timer for hub time `due` if it is not armed for an earlier time. `state` is
-    /// the locked state: the decision and the call happen under the lock, so none follows the rundown.
+    /// Arms the delivery timer for hub time `due` if it is not armed for an earlier time
+    /// (`BusState::arm_timer` decides). `state` is the locked state: the decision and the call happen
+    /// under the lock, so none follows the rundown.
     pub(super) fn arm_timer(&self, state: &mut BusState, due: u64, now: u64) {
-        if state.running_down || state.timer_due.is_some_and(|armed| armed <= due) {
+        if !state.arm_timer(due) {
             return;
         }
-        state.timer_due = Some(due);
         // SAFETY: the FDO's live timer; `WdfTimerStart` (h:wdftimer.h:173-196) is callable at
         // <= DISPATCH_LEVEL and re-arms a queued timer. Its BOOLEAN (was it queued) is not needed.
         let _already_queued = unsafe {
@@ -241,11 +210,11 @@ impl BusContext {
     /// under a spin lock too, and returns FALSE without queuing it twice if it is queued already
     /// (ddi wdfdpcenqueue): the queued run serves this event too, since it reads the hub when it runs.
     pub(super) fn kick(&self, state: &mut BusState) {
-        if state.running_down {
+        if !state.serving_allowed() {
             return;
         }
         // SAFETY: the FDO's live DPC (created in `create`, deleted with the FDO only after the rundown
-        // that sets `running_down`, which the caller's lock orders before or after this).
+        // that `BusState::begin_rundown` records, which the caller's lock orders before or after this).
         let _newly_queued = unsafe { call_unsafe_wdf_function_binding!(WdfDpcEnqueue, self.dpc) };
     }
 }
@@ -292,7 +261,8 @@ fn ok(status: NTSTATUS) -> Result<(), NTSTATUS> {
 fn create_bus(device_init: PWDFDEVICE_INIT) -> Result<(), NTSTATUS> {
     // The hub first (its MAC table is its one allocation before ports exist): if the pool refuses,
     // there is no device to undo.
-    let hub = Hub::try_new(HubConfig { max_ports: MAX_PORTS, ..HubConfig::default() }).map_err(hub_status)?;
+    let hub = Hub::try_new(HubConfig { max_ports: MAX_PORTS, ..HubConfig::default() })
+        .map_err(|error| BusStatus::from(error).ntstatus())?;
 
     // SAFETY: `device_init` is the framework's WDFDEVICE_INIT for this device, not yet consumed;
     // PASSIVE_LEVEL (EvtDriverDeviceAdd).
@@ -461,7 +431,9 @@ fn create_control_interface(fdo: WDFDEVICE) -> Result<(), NTSTATUS> {
 
     // Created in EvtDriverDeviceAdd, the interface is enabled at start and disabled at removal
     // (ddi wdfdevicecreatedeviceinterface). Who may open it is the INF's business (DACL in
-    // DDInstall.HW; kmdf-bus-facts.md §1.5).
+    // DDInstall.HW, as the toaster's dynambus.inx sets it): an interface's security descriptor comes
+    // from the PDO and the INF's registry entries, not from this FDO (doc "Controlling Device Access
+    // in KMDF Drivers").
     let interface = guid(control::INTERFACE_GUID);
     // SAFETY: WdfDeviceCreateDeviceInterface (h:wdfdevice.h:3696-3725): live FDO, a live GUID local,
     // no reference string.
@@ -486,7 +458,7 @@ fn create_control_interface(fdo: WDFDEVICE) -> Result<(), NTSTATUS> {
 }
 
 /// Writes the whole [`BusContext`] field by field into the FDO's context memory: built by value it
-/// would be a 2.5 KiB temporary on the stack (the port table), which clippy's `large_stack_frames`
+/// would be a temporary of more than 2 KiB on the stack (the port table), which clippy's `large_stack_frames`
 /// refuses (lib.rs). `initialized` is written last.
 ///
 /// # Safety
@@ -511,7 +483,7 @@ unsafe fn init_context(
         ptr::addr_of_mut!((*state).running_down).write(false);
     }
     // SAFETY: as above.
-    let slots = unsafe { ptr::addr_of_mut!((*state).slots) }.cast::<PortSlot>();
+    let slots = unsafe { ptr::addr_of_mut!((*state).slots) }.cast::<PortSlot<QueueHandle>>();
     for index in 0..MAX_PORTS {
         // SAFETY: `index < MAX_PORTS`, the length of the array `slots` points at.
         unsafe { slots.add(index).write(PortSlot::FREE) };
@@ -552,7 +524,7 @@ extern "C" fn evt_delivery_timer(timer: WDFTIMER) {
     // SAFETY: the timer's parent is the live bus FDO (set in `create`).
     let Some(bus) = (unsafe { BusContext::of(parent.cast()) }) else { return };
     let mut state = bus.lock();
-    state.timer_due = None;
+    state.timer_fired();
     bus.kick(&mut state);
 }
 
@@ -574,7 +546,7 @@ extern "C" fn evt_serve_dpc(dpc: WDFDPC) {
     {
         let mut guard = bus.lock();
         let state = &mut *guard;
-        if state.running_down {
+        if !state.serving_allowed() {
             return;
         }
         if io::serve_parked_reads(bus, state, now, &mut done) {
@@ -582,9 +554,9 @@ extern "C" fn evt_serve_dpc(dpc: WDFDPC) {
             bus.kick(state);
         }
     }
-    // Outside the lock: each completion runs the miniport's completion routine (kmdf-bus-facts.md
-    // §3.4, "Locking"), which may re-send a read (served inline by `io::evt_io_read`, its own
-    // arrival) or a write (which only enqueues this DPC).
+    // Outside the lock: each completion runs the miniport's completion routine (`crate::bus` module
+    // doc, "Effects instead of calls"), which may re-send a read (served inline by
+    // `io::evt_io_read`, its own arrival) or a write (which only enqueues this DPC).
     done.complete_all();
 }
 
@@ -594,7 +566,7 @@ extern "C" fn evt_serve_dpc(dpc: WDFDPC) {
 extern "C" fn evt_bus_self_managed_io_cleanup(device: WDFDEVICE) {
     // SAFETY: the framework passes the bus FDO, which exists until after this returns.
     let Some(bus) = (unsafe { BusContext::of(device) }) else { return };
-    bus.lock().running_down = true;
+    bus.lock().begin_rundown();
     // From here nothing enqueues the DPC or arms the timer (`kick`, `arm_timer`). A callback that ran
     // its locked part before the flag may have done either: stop the timer and wait for its callback,
     // then cancel the DPC and wait for a run in progress (`FxDpc::Cancel`: KeRemoveQueueDpc, and
@@ -607,9 +579,9 @@ extern "C" fn evt_bus_self_managed_io_cleanup(device: WDFDEVICE) {
 
 /// Moves parked requests of `queue` into `done` with `status` until the queue is empty or `done` is
 /// full; true if `done` filled up (the caller goes round again).
-fn drain(queue: WDFQUEUE, status: NTSTATUS, done: &mut Completions) -> bool {
+fn drain(queue: QueueHandle, status: NTSTATUS, done: &mut Completions) -> bool {
     while !done.is_full() {
-        let Some(request) = io::retrieve_next(queue) else { return false };
+        let Some(request) = io::retrieve_next(wdf_queue(queue)) else { return false };
         // Room was checked above.
         let _recorded = done.push(request, status, 0);
     }
@@ -617,7 +589,7 @@ fn drain(queue: WDFQUEUE, status: NTSTATUS, done: &mut Completions) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The administrator's control interface
+// The administrator's control interface: `crate::bus` decides, this makes the WDF calls.
 
 /// `EvtIoDeviceControl` of the FDO's default queue (PASSIVE_LEVEL): one administrator request.
 extern "C" fn evt_io_device_control(
@@ -645,8 +617,8 @@ fn admin(
     let Some(bus) = (unsafe { BusContext::of(fdo) }) else { return (STATUS_INVALID_DEVICE_STATE, 0) };
 
     // Strict: an input longer than any structure is refused before it is read.
-    if input_buffer_length > ADMIN_INPUT_MAX {
-        return (STATUS_INVALID_PARAMETER, 0);
+    if let Err(status) = check_admin_input_length(input_buffer_length) {
+        return (status.ntstatus(), 0);
     }
     // METHOD_BUFFERED: input and output share one system buffer, so the input is copied out before
     // the output is written.
@@ -656,64 +628,67 @@ fn admin(
         Ok(input) => input,
         Err(status) => return (status, 0),
     };
-    let order = match AdminRequest::decode(io_control_code, input) {
+    let order = match decode_admin(io_control_code, input, output_buffer_length) {
         Ok(order) => order,
-        Err(error) => return (admin_status(error), 0),
+        Err(status) => return (status.ntstatus(), 0),
     };
-    if output_buffer_length < order.output_len() {
-        return (STATUS_BUFFER_TOO_SMALL, 0);
-    }
-    match order {
-        // SAFETY: the live request, not completed before `admin` returns.
-        AdminRequest::AddPort => unsafe { add_port(bus, request) },
-        AdminRequest::RemovePort { port } => remove_port(bus, PortId(port)),
-        AdminRequest::SetLink(SetLink { port, up }) => set_link(bus, PortId(port), up),
-        AdminRequest::SetFaults(faults) => set_faults(bus, faults),
-    }
-}
+    // The add-port reply buffer is retrieved before the port is made: a port is added only if its
+    // number can be reported. No other request has output.
+    let mut no_output = [0u8; 0];
+    let output: &mut [u8] = if order.output_len() == 0 {
+        &mut no_output
+    } else {
+        // SAFETY: the live request, not completed before `admin` returns; the input was copied out
+        // and its slice dropped.
+        match unsafe { io::output_buffer(request, order.output_len()) } {
+            Ok(output) => output,
+            Err(status) => return (status, 0),
+        }
+    };
 
-/// `IOCTL_VWIRE_BUS_ADD_PORT`: a hub port with the next MAC address, then a child reported present
-/// (`WdfChildListAddOrUpdateChildDescriptionAsPresent`, h:wdfchildlist.h:740-769). Outside a scan
-/// the framework reports it to PnP at once and later calls `EvtChildListCreateDevice`.
-///
-/// # Safety
-/// `request` is the live request being served.
-unsafe fn add_port(bus: &BusContext, request: WDFREQUEST) -> (NTSTATUS, usize) {
-    // The output is retrieved first: a port is added only if its number can be reported.
-    // SAFETY: guaranteed by the caller; the input was copied out already.
-    let output = match unsafe { io::output_buffer(request, PortAdded::ENCODED_LEN) } {
-        Ok(output) => output,
-        Err(status) => return (status, 0),
-    };
-    let added = match plug_port(bus) {
-        Ok(added) => added,
-        Err(status) => return (status, 0),
-    };
-    match added.encode(output) {
-        Ok(written) => (STATUS_SUCCESS, written),
-        // Unreachable for a buffer retrieved with this minimum size; reported, never a panic.
-        Err(_) => (STATUS_BUFFER_TOO_SMALL, 0),
-    }
-}
-
-/// A new hub port with the next MAC address, reported present on the child list. Shared by the
-/// add-port IOCTL and the ports the bus starts with.
-fn plug_port(bus: &BusContext) -> Result<PortAdded, NTSTATUS> {
-    let added = {
+    let effect = {
         let mut guard = bus.lock();
         let state = &mut *guard;
-        let Some(slot) = state.slots.iter_mut().find(|slot| slot.port.is_none()) else {
-            return Err(STATUS_QUOTA_EXCEEDED);
-        };
-        let serial = state.next_serial;
-        state.next_serial = serial.wrapping_add(1);
-        let mac = port_mac(serial);
-        let port = state.hub.add_port(mac).map_err(hub_status)?;
-        *slot = PortSlot { port: Some(port), state: PortState::Pending, ..PortSlot::FREE };
-        PortAdded { port: port.0, mac }
+        let effect = state.admin(order);
+        if let Ok(AdminEffect::KickServingDpc) = effect {
+            // Under the same lock as the change, so no rundown slips in between.
+            bus.kick(state);
+        }
+        effect
     };
+    match effect {
+        Err(status) => (status.ntstatus(), 0),
+        Ok(AdminEffect::Done | AdminEffect::KickServingDpc) => (STATUS_SUCCESS, 0),
+        Ok(AdminEffect::ReportPresent(added)) => match report_present(bus, PortId(added.port)) {
+            Ok(()) => {
+                let (status, written) = reply_port_added(&added, output);
+                (status.ntstatus(), written)
+            }
+            Err(status) => (status, 0),
+        },
+        Ok(AdminEffect::FailParkedThenReportMissing { port, .. }) => {
+            (fail_parked_then_report_missing(bus, port), 0)
+        }
+        Ok(AdminEffect::AnswerLinkWaits { port }) => {
+            answer_link_waits(bus, port);
+            (STATUS_SUCCESS, 0)
+        }
+    }
+}
 
-    let mut id = PortIdentification::new(added.port);
+/// A new port ([`BusState::plug_port`]) reported present: the ports the bus starts with.
+fn plug_port(bus: &BusContext) -> Result<PortAdded, NTSTATUS> {
+    let added = bus.lock().plug_port().map_err(BusStatus::ntstatus)?;
+    report_present(bus, PortId(added.port))?;
+    Ok(added)
+}
+
+/// Reports a port [`BusState::plug_port`] made as a child present on the default child list
+/// (ddi "WdfChildListAddOrUpdateChildDescriptionAsPresent function (wdfchildlist.h)";
+/// h:wdfchildlist.h:740-769). Outside a scan the framework reports it to PnP at once and later
+/// calls `EvtChildListCreateDevice`. If the child list refuses, the port is forgotten again.
+fn report_present(bus: &BusContext, port: PortId) -> Result<(), NTSTATUS> {
+    let mut id = PortIdentification::new(port.0);
     // SAFETY: the live default child list; the description is a live local of the configured size
     // (the framework copies it); no address description. The header pointer is derived from the
     // whole description (the framework reads all `IdentificationDescriptionSize` bytes through it, as
@@ -726,50 +701,32 @@ fn plug_port(bus: &BusContext) -> Result<PortAdded, NTSTATUS> {
             ptr::null_mut()
         )
     };
-    // STATUS_OBJECT_NAME_EXISTS passes NT_SUCCESS but means "already a child" (kmdf-bus-facts.md §1.4):
-    // impossible for a never-reused id, and treated as a failure, as the toaster does.
+    // STATUS_OBJECT_NAME_EXISTS passes NT_SUCCESS but means "already a child" (same page, Return
+    // value): impossible for a never-reused id, and treated as a failure, as the toaster's
+    // `Bus_PlugInDevice` does (Windows-driver-samples general/toaster/toastDrv/kmdf/bus/dynamic/
+    // busenum.c).
     if status != STATUS_SUCCESS {
-        let mut state = bus.lock();
-        let port = PortId(added.port);
-        if let Some(slot) = state.slot(port) {
-            *slot = PortSlot::FREE;
-        }
-        let _ = state.hub.remove_port(port);
+        bus.lock().forget_port(port);
         return Err(if status == STATUS_OBJECT_NAME_EXISTS { STATUS_OBJECT_NAME_COLLISION } else { status });
     }
-    Ok(added)
+    Ok(())
 }
 
-/// `IOCTL_VWIRE_BUS_REMOVE_PORT`: a real surprise removal for the stack above. New I/O on the port
-/// fails from now on and its parked reads and link waits are failed at once (doc "Handling an
-/// IRP_MN_SURPRISE_REMOVAL Request": fail outstanding I/O; kmdf-bus-facts.md §6.4), then the child is
-/// reported missing (`WdfChildListUpdateChildDescriptionAsMissing`, h:wdfchildlist.h:775-800). The hub
-/// port lives on until the PDO is deleted. A port whose PDO does not exist yet answers
-/// STATUS_DEVICE_NOT_READY: retry (its PDO's cleanup is what frees a hub port).
-fn remove_port(bus: &BusContext, port: PortId) -> (NTSTATUS, usize) {
+/// `IOCTL_VWIRE_BUS_REMOVE_PORT` after [`BusState::remove_port`] unplugged `port`: a real surprise
+/// removal for the stack above. Its parked reads and link waits are failed at once, in rounds of
+/// one [`Completions`] batch (the port is unplugged, so nothing new parks between rounds), then the
+/// child is reported missing (ddi "WdfChildListUpdateChildDescriptionAsMissing function
+/// (wdfchildlist.h)"; h:wdfchildlist.h:775-800). The hub port lives on until the PDO is deleted.
+/// Returns the status of that report.
+fn fail_parked_then_report_missing(bus: &BusContext, port: PortId) -> NTSTATUS {
     let mut done = Completions::new();
-    let mut first = true;
     loop {
         let more = {
-            let mut guard = bus.lock();
-            let Some(slot) = guard.slot(port) else {
-                // Gone between rounds (the PDO was deleted): nothing left to fail.
-                if first {
-                    return (STATUS_NO_SUCH_DEVICE, 0);
-                }
-                break;
-            };
-            if first {
-                match slot.state {
-                    PortState::Pending => return (STATUS_DEVICE_NOT_READY, 0),
-                    PortState::Unplugged => return (STATUS_NO_SUCH_DEVICE, 0),
-                    PortState::Present => slot.state = PortState::Unplugged,
-                }
-                first = false;
-            }
-            let (read_queue, link_queue) = (slot.read_queue, slot.link_queue);
-            (!read_queue.is_null() && drain(read_queue, STATUS_NO_SUCH_DEVICE, &mut done))
-                || (!link_queue.is_null() && drain(link_queue, STATUS_NO_SUCH_DEVICE, &mut done))
+            let state = bus.lock();
+            // Gone between rounds (the PDO was deleted): nothing left to fail.
+            let Some(queues) = state.queues(port) else { break };
+            queues.read.is_some_and(|queue| drain(queue, STATUS_NO_SUCH_DEVICE, &mut done))
+                || queues.link.is_some_and(|queue| drain(queue, STATUS_NO_SUCH_DEVICE, &mut done))
         };
         done.complete_all();
         if !more {
@@ -779,69 +736,59 @@ fn remove_port(bus: &BusContext, port: PortId) -> (NTSTATUS, usize) {
 
     let mut id = PortIdentification::new(port.0);
     // SAFETY: the live default child list and a live description local (whole-description pointer,
-    // as above).
-    let status: NTSTATUS = unsafe {
+    // as in `report_present`).
+    unsafe {
         call_unsafe_wdf_function_binding!(
             WdfChildListUpdateChildDescriptionAsMissing,
             bus.child_list,
             id.header_ptr()
         )
-    };
-    (status, 0)
+    }
 }
 
-/// `IOCTL_VWIRE_BUS_SET_LINK`: set the hub port's link; if that changed its link generation, finish
-/// the port's parked `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests.
-fn set_link(bus: &BusContext, port: PortId, up: bool) -> (NTSTATUS, usize) {
+/// `IOCTL_VWIRE_BUS_SET_LINK` changed `port`'s link generation: finish its parked
+/// `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests, one [`Completions`] batch per round.
+fn answer_link_waits(bus: &BusContext, port: PortId) {
     let mut done = Completions::new();
-    let mut changed = {
-        let mut guard = bus.lock();
-        let state = &mut *guard;
-        if !state.slot(port).is_some_and(|slot| slot.state != PortState::Unplugged) {
-            return (STATUS_NO_SUCH_DEVICE, 0);
-        }
-        let before = state.hub.link_state(port).map(|link| link.generation);
-        if let Err(error) = state.hub.set_link(port, up) {
-            return (hub_status(error), 0);
-        }
-        before != state.hub.link_state(port).map(|link| link.generation)
-    };
-    while changed {
-        changed = {
-            let mut guard = bus.lock();
-            let state = &mut *guard;
-            let link_queue = state.slot(port).map_or(ptr::null_mut(), |slot| slot.link_queue);
-            !link_queue.is_null() && complete_link_waits(&state.hub, port, link_queue, &mut done)
+    loop {
+        let more = {
+            let state = bus.lock();
+            match state.queues(port).and_then(|queues| queues.link) {
+                Some(link_queue) => complete_link_waits(&state, port, link_queue, &mut done),
+                None => false,
+            }
         };
         done.complete_all();
+        if !more {
+            break;
+        }
     }
-    (STATUS_SUCCESS, 0)
 }
 
-/// Under the lock: moves the parked link waits of `port` that can now be answered into `done`; true
-/// if `done` filled up first. A wait that must stay pending is requeued (to the head of its queue),
-/// and the walk stops there, so a round never meets the same request twice.
-fn complete_link_waits(hub: &Hub, port: PortId, link_queue: WDFQUEUE, done: &mut Completions) -> bool {
+/// Under the lock: moves the parked link waits of `port` that can now be answered
+/// ([`BusState::answer_link_wait`]) into `done`; true if `done` filled up first. A wait that must
+/// stay pending is requeued (to the head of its queue), and the walk stops there, so a round never
+/// meets the same request twice.
+fn complete_link_waits(
+    state: &BusState,
+    port: PortId,
+    link_queue: QueueHandle,
+    done: &mut Completions,
+) -> bool {
     while !done.is_full() {
-        let Some(request) = io::retrieve_next(link_queue) else { return false };
+        let Some(request) = io::retrieve_next(wdf_queue(link_queue)) else { return false };
         // SAFETY: a request just retrieved from this driver's manual queue: owned by the driver.
         let known = unsafe { io::link_wait_generation(request) };
         // SAFETY: as above; completed (or requeued) below, before the buffer could go away.
         let output = unsafe { io::output_buffer(request, 1) };
-        let outcome = match (known, output) {
-            (Some(known), Ok(output)) => {
-                hub.complete_link_wait(port, known, output).map(|outcome| match outcome {
-                    IoctlOutcome::Complete { status, information } => {
-                        (super::ioctl_status(status), information)
-                    }
-                    // Not produced by complete_link_wait; fail rather than park twice.
-                    IoctlOutcome::PendLinkChange { .. } => (STATUS_INVALID_DEVICE_STATE, 0),
-                })
-            }
+        let answer = match (known, output) {
+            (Some(known), Ok(output)) => state
+                .answer_link_wait(port, known, output)
+                .map(|(status, information)| (status.ntstatus(), information)),
             (None, _) => Some((STATUS_INVALID_DEVICE_STATE, 0)),
             (_, Err(status)) => Some((status, 0)),
         };
-        match outcome {
+        match answer {
             Some((status, information)) => {
                 // Room was checked above.
                 let _recorded = done.push(request, status, information);
@@ -857,53 +804,18 @@ fn complete_link_waits(hub: &Hub, port: PortId, link_queue: WDFQUEUE, done: &mut
     true
 }
 
-/// `IOCTL_VWIRE_BUS_SET_FAULTS`: replace the port's faults; a lifted stall or a shorter delay may
-/// make parked reads servable at once.
-fn set_faults(bus: &BusContext, faults: SetFaults) -> (NTSTATUS, usize) {
-    let port = PortId(faults.port);
-    let hub_faults = Faults {
-        drop_ppm: faults.drop_ppm,
-        corrupt_ppm: faults.corrupt_ppm,
-        delay_ticks: u64::from(faults.delay_us).saturating_mul(TICKS_PER_MICROSECOND),
-        stall: faults.stall,
-        fail_writes: faults.fail_writes,
-        fail_reads: faults.fail_reads,
-    };
-    let mut guard = bus.lock();
-    let state = &mut *guard;
-    if !state.slot(port).is_some_and(|slot| slot.state != PortState::Unplugged) {
-        return (STATUS_NO_SUCH_DEVICE, 0);
-    }
-    if let Err(error) = state.hub.set_faults(port, hub_faults) {
-        return (hub_status(error), 0);
-    }
-    // Reads a lifted stall or a shorter delay made servable: the serving DPC completes them, not this
-    // administrator's thread.
-    bus.kick(state);
-    (STATUS_SUCCESS, 0)
-}
+// ---------------------------------------------------------------------------------------------
+// The child device's life (`crate::bus` module doc, "A port's life"), each under the lock.
 
-/// Frees the table row and the hub port of `port` if it never got a PDO (its creation failed before
+/// Frees the row and the hub port of `port` if it never got a PDO (its creation failed before
 /// `WdfDeviceCreate`); afterwards the PDO's cleanup does this.
 pub(super) fn forget_pending_port(bus: &BusContext, port: PortId) {
-    let mut guard = bus.lock();
-    let state = &mut *guard;
-    if let Some(slot) = state.slot(port).filter(|slot| slot.state == PortState::Pending && slot.pdo.is_null())
-    {
-        *slot = PortSlot::FREE;
-        let _ = state.hub.remove_port(port);
-    }
+    bus.lock().forget_pending_port(port);
 }
 
-/// The PDO of `port` was deleted: free its row and its hub port (queued frames and learned addresses
-/// go with it).
+/// The PDO of `port` was deleted: free its row and its hub port.
 pub(super) fn forget_port(bus: &BusContext, port: PortId) {
-    let mut guard = bus.lock();
-    let state = &mut *guard;
-    if let Some(slot) = state.slot(port) {
-        *slot = PortSlot::FREE;
-        let _ = state.hub.remove_port(port);
-    }
+    bus.lock().forget_port(port);
 }
 
 /// The PDO of `port` exists with its queues: route I/O to it. False if the port was forgotten
@@ -911,42 +823,25 @@ pub(super) fn forget_port(bus: &BusContext, port: PortId) {
 pub(super) fn attach_port(
     bus: &BusContext,
     port: PortId,
-    pdo: WDFDEVICE,
     read_queue: WDFQUEUE,
     link_queue: WDFQUEUE,
 ) -> bool {
-    let mut guard = bus.lock();
-    match guard.slot(port) {
-        Some(slot) if slot.state == PortState::Pending => {
-            *slot = PortSlot { port: Some(port), state: PortState::Present, pdo, read_queue, link_queue };
-            true
-        }
-        _ => false,
-    }
+    bus.lock().attach_port(port, queue_handle(read_queue), queue_handle(link_queue))
 }
 
-/// The PDO of `port` recorded itself before creating its queues (so its cleanup can find the row).
-pub(super) fn set_port_pdo(bus: &BusContext, port: PortId, pdo: WDFDEVICE) {
-    let mut guard = bus.lock();
-    if let Some(slot) = guard.slot(port) {
-        slot.pdo = pdo;
-    }
+/// The PDO of `port` exists (recorded before its queues are created, so its cleanup finds the row).
+pub(super) fn set_port_pdo(bus: &BusContext, port: PortId) {
+    bus.lock().set_port_pdo(port);
 }
 
 /// Whether `port` is waiting for its PDO.
 pub(super) fn is_pending(bus: &BusContext, port: PortId) -> bool {
-    bus.lock().slot(port).is_some_and(|slot| slot.state == PortState::Pending && slot.pdo.is_null())
+    bus.lock().is_pending(port)
 }
 
 /// One of the PDO's manual queues is being deleted: stop routing requests to it.
 pub(super) fn detach_queue(bus: &BusContext, port: PortId, queue: WDFQUEUE) {
-    let mut guard = bus.lock();
-    if let Some(slot) = guard.slot(port) {
-        if slot.read_queue == queue {
-            slot.read_queue = ptr::null_mut();
-        }
-        if slot.link_queue == queue {
-            slot.link_queue = ptr::null_mut();
-        }
+    if let Some(queue) = queue_handle(queue) {
+        bus.lock().detach_queue(port, queue);
     }
 }

@@ -1,8 +1,11 @@
-//! The PDO's I/O: what the miniport's KMDF I/O target sends down (kmdf-bus-facts.md §3).
+//! The PDO's I/O: what the miniport's KMDF I/O target sends down (how it builds each IRP: WDF-SRC
+//! src/framework/shared/targets/general/km/fxiotargetkm.cpp, `FxIoTarget::FormatIoRequest`,
+//! `FormatIoctlRequest`).
 //!
 //! - A **read** gets a batch at once if the hub has frames ready for the port; otherwise it is parked
 //!   in the port's manual read queue, under the lock, so a concurrent write cannot slip a batch in
-//!   between the check and the park (the serialhcibus pattern, §3.4).
+//!   between the check and the park (the pattern of Windows-driver-samples bluetooth/serialhcibus,
+//!   which forwards reads to a manual queue under its spin lock: Fdo.c, io.c).
 //! - A **write** goes to `Hub::write_batch` and completes at once. If it queued frames for other
 //!   ports, it enqueues the bus's serving DPC, which completes the parked reads that now have a batch
 //!   ([`serve_parked_reads`]; `fdo` module doc): never inline, where the peer's completion routine,
@@ -36,10 +39,11 @@ use wdk_sys::{
     STATUS_SUCCESS, ULONG, WDFDEVICE, WDFQUEUE, WDFREQUEST, call_unsafe_wdf_function_binding,
 };
 
-use super::fdo::{BusContext, BusState, PortState};
+use super::fdo::{BusContext, BusState, wdf_queue};
+use super::now;
 use super::pdo::{LINK_WAIT_CONTEXT_TYPE, LinkWaitContext, PortDeviceContext};
 use super::wdf::{Completions, complete, typed_context};
-use super::{hub_status, ioctl_status, now};
+use crate::bus::BusStatus;
 use crate::hub::{Hub, IoctlOutcome, PortId};
 
 /// Bytes of an internal IOCTL's input copied out of the METHOD_BUFFERED system buffer before the hub
@@ -66,11 +70,11 @@ pub(super) extern "C" fn evt_io_read(queue: WDFQUEUE, request: WDFREQUEST, _leng
     let outcome = {
         let mut guard = bus.lock();
         let state = &mut *guard;
-        match state.slot(port).filter(|slot| slot.state == PortState::Present).map(|slot| slot.read_queue) {
-            Some(read_queue) if !read_queue.is_null() => {
-                let read = if ready(&state.hub, port, now) {
+        match state.present_queues(port).and_then(|queues| queues.read) {
+            Some(read_queue) => {
+                let read = if ready(state.hub(), port, now) {
                     // SAFETY: the request was just presented to this callback: owned by the driver.
-                    unsafe { read_into(&mut state.hub, port, request, now) }
+                    unsafe { read_into(state.hub_mut(), port, request, now) }
                 } else {
                     None
                 };
@@ -79,8 +83,8 @@ pub(super) extern "C" fn evt_io_read(queue: WDFQUEUE, request: WDFREQUEST, _leng
                     None => {
                         // Park it. The framework owns it there and cancels it on the miniport's
                         // behalf; forwarding needs a request that is not cancelable (it is not).
-                        let parked = NT_SUCCESS(forward(request, read_queue));
-                        if let Some(due) = state.hub.next_ready_time(port).filter(|&due| due > now) {
+                        let parked = NT_SUCCESS(forward(request, wdf_queue(read_queue)));
+                        if let Some(due) = state.hub().next_ready_time(port).filter(|&due| due > now) {
                             bus.arm_timer(state, due, now);
                         }
                         // STATUS_WDF_BUSY and the like: the queue no longer accepts (the port is going).
@@ -88,8 +92,9 @@ pub(super) extern "C" fn evt_io_read(queue: WDFQUEUE, request: WDFREQUEST, _leng
                     }
                 }
             }
-            // Unplugged, or its queue already gone: the hardware is gone (kmdf-bus-facts.md §6.4).
-            _ => Some((STATUS_NO_SUCH_DEVICE, 0)),
+            // Unplugged, or its queue already gone: the hardware is gone (doc "Handling an
+            // IRP_MN_SURPRISE_REMOVAL Request": fail new and outstanding I/O).
+            None => Some((STATUS_NO_SUCH_DEVICE, 0)),
         }
     };
     if let Some((status, information)) = outcome {
@@ -112,9 +117,8 @@ pub(super) extern "C" fn evt_io_write(queue: WDFQUEUE, request: WDFREQUEST, _len
     let (status, information) = {
         let mut guard = bus.lock();
         let state = &mut *guard;
-        let present = state.slot(port).is_some_and(|slot| slot.state == PortState::Present);
-        if present {
-            match state.hub.write_batch(port, batch, now) {
+        if state.present_queues(port).is_some() {
+            match state.hub_mut().write_batch(port, batch, now) {
                 Ok(report) => {
                     // Copies queued for other ports (ready or delayed): the serving DPC completes
                     // their parked reads or arms the timer for the delayed ones.
@@ -123,7 +127,7 @@ pub(super) extern "C" fn evt_io_write(queue: WDFQUEUE, request: WDFREQUEST, _len
                     }
                     (STATUS_SUCCESS, batch.len())
                 }
-                Err(error) => (hub_status(error), 0),
+                Err(error) => (BusStatus::from(error).ntstatus(), 0),
             }
         } else {
             (STATUS_NO_SUCH_DEVICE, 0)
@@ -166,17 +170,19 @@ pub(super) extern "C" fn evt_io_internal_device_control(
     let outcome = {
         let mut guard = bus.lock();
         let state = &mut *guard;
-        match state.slot(port).filter(|slot| slot.state == PortState::Present).map(|slot| slot.link_queue) {
-            Some(link_queue) => match state.hub.handle_ioctl(port, io_control_code, input, output) {
+        match state.present_queues(port).map(|queues| queues.link) {
+            Some(link_queue) => match state.hub_mut().handle_ioctl(port, io_control_code, input, output) {
                 IoctlOutcome::Complete { status, information } => {
-                    Some((ioctl_status(status), information.min(output.len())))
+                    Some((BusStatus::from(status).ntstatus(), information.min(output.len())))
                 }
                 IoctlOutcome::PendLinkChange { known_generation } => {
                     // SAFETY: the request is owned by the driver (presented, not yet forwarded).
                     let recorded = unsafe { set_link_wait_generation(request, known_generation) };
                     if !recorded {
                         Some((STATUS_INVALID_DEVICE_STATE, 0))
-                    } else if !link_queue.is_null() && NT_SUCCESS(forward(request, link_queue)) {
+                    } else if let Some(link_queue) = link_queue
+                        && NT_SUCCESS(forward(request, wdf_queue(link_queue)))
+                    {
                         None
                     } else {
                         Some((STATUS_NO_SUCH_DEVICE, 0))
@@ -210,10 +216,12 @@ unsafe fn read_into(hub: &mut Hub, port: PortId, request: WDFREQUEST, now: u64) 
     let capacity = buffer.len();
     match hub.read_batch(port, buffer, now) {
         // Never report more than the read's length: the sender's target copies back `Information`
-        // bytes unchecked for a buffered read (kmdf-bus-facts.md §3.4, "Copy-back bound").
+        // bytes unchecked for a buffered read (WDF-SRC src/framework/shared/inc/private/km/
+        // fxiotargetkm.hpp:179-196: `RtlCopyMemory(..., irp->GetInformation())`, asserted against
+        // the buffer's length only for IOCTLs).
         Ok(Some(length)) => Some((STATUS_SUCCESS, length.min(capacity))),
         Ok(None) => None,
-        Err(error) => Some((hub_status(error), 0)),
+        Err(error) => Some((BusStatus::from(error).ntstatus(), 0)),
     }
 }
 
@@ -228,12 +236,8 @@ pub(super) fn serve_parked_reads(
     done: &mut Completions,
 ) -> bool {
     let mut earliest: Option<u64> = None;
-    let BusState { hub, slots, .. } = state;
-    for slot in slots.iter() {
-        let (Some(port), PortState::Present) = (slot.port, slot.state) else { continue };
-        if slot.read_queue.is_null() {
-            continue;
-        }
+    let (hub, read_queues) = state.hub_and_read_queues();
+    for (port, read_queue) in read_queues {
         loop {
             match hub.next_ready_time(port) {
                 None => break,
@@ -246,7 +250,7 @@ pub(super) fn serve_parked_reads(
             if done.is_full() {
                 return true;
             }
-            let Some(request) = retrieve_next(slot.read_queue) else { break };
+            let Some(request) = retrieve_next(wdf_queue(read_queue)) else { break };
             // SAFETY: a read just retrieved from this port's manual queue: owned by the driver.
             match unsafe { read_into(hub, port, request, now) } {
                 Some((status, information)) => {

@@ -1,18 +1,23 @@
 //! One child PDO per port: created in `EvtChildListCreateDevice` (PASSIVE_LEVEL) in the order of the
-//! toaster's `Bus_CreatePdo` and serialhcibus's `PdoCreateDynamic` (kmdf-bus-facts.md §2.1): device
-//! type, IDs, device text, I/O type, request context, `WdfDeviceCreate`, capabilities, queues.
+//! toaster's `Bus_CreatePdo` and serialhcibus's `PdoCreateDynamic` (Windows-driver-samples
+//! general/toaster/toastDrv/kmdf/bus/dynamic/buspdo.c, bluetooth/serialhcibus/pdo.c): device type,
+//! IDs, device text, I/O type, request context, `WdfDeviceCreate`, capabilities, queues.
 //!
-//! Its queues (kmdf-bus-facts.md §3):
+//! Its queues:
 //! - the default queue, parallel: `EvtIoRead`, `EvtIoWrite`, `EvtIoInternalDeviceControl` (`io`);
 //! - a manual queue of parked reads and a manual queue of parked `IOCTL_VWIRE_WAIT_LINK_CHANGE`
 //!   requests. Two manual queues, not one, so a writer retrieves only reads and a link change only
 //!   waits (a manual queue hands out requests in arrival order, whatever their type). Requests
 //!   there are framework-owned, so the framework cancels them when the miniport cancels its sent
-//!   I/O in its surprise-removal and halt paths (§3.5, §6.2), with no cancel routine of ours.
+//!   I/O in its surprise-removal and halt paths, with no cancel routine of ours (doc "Canceling I/O
+//!   Requests": the framework cancels the requests in its queues; doc "Processing the Surprise
+//!   Removal of a NIC (Windows 7 and Later Versions)": NDIS halts the miniport before the PDO sees
+//!   IRP_MN_SURPRISE_REMOVAL).
 //!
 //! All three queues are not power-managed (`PowerManaged = WdfFalse`): the port is virtual, requests
 //! are served in any power state, the producer never meets STATUS_WDF_PAUSED, and removal is handled
-//! by the port's own state (§3.7).
+//! by the port's own state (doc "Power Management for I/O Queues": a queue that is not power-managed
+//! delivers requests in any power state).
 
 use core::ptr;
 
@@ -114,7 +119,8 @@ unsafe fn create_pdo(
 ) -> NTSTATUS {
     // Every WdfPdoInit*/WdfDeviceInit* call below takes the live `child_init` before WdfDeviceCreate
     // (they fail on an FDO's init, ddi wdfpdoinitassigndeviceid); the UNICODE_STRINGs are locals
-    // over locals that outlive the calls, and the framework copies them (kmdf-bus-facts.md §2.1).
+    // over locals that outlive the calls, and the framework copies them (ddi
+    // "WdfPdoInitAssignDeviceID function (wdfpdo.h)": the string's buffer may even be paged).
 
     // SAFETY: as above. WdfDeviceInitSetDeviceType (h:wdfdevice.h:3309-3332); the toaster and
     // serialhcibus give their PDOs FILE_DEVICE_BUS_EXTENDER too.
@@ -122,7 +128,8 @@ unsafe fn create_pdo(
         call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, child_init, FILE_DEVICE_BUS_EXTENDER)
     };
 
-    // Device ID = the one hardware ID = what the miniport's INF matches (kmdf-bus-facts.md §2.2).
+    // Device ID = the one hardware ID = what the miniport's INF matches (doc "Device IDs": the
+    // device ID is the first hardware ID; doc "Hardware IDs" for the `<enumerator>\<id>` form).
     let mut hardware_id = Utf16Text::<HARDWARE_ID_CAPACITY>::new();
     hardware_id.push_ascii(CHILD_HARDWARE_ID);
     let hardware_id = hardware_id.unicode_string();
@@ -176,7 +183,8 @@ unsafe fn create_pdo(
     // Direct I/O for reads and writes: the miniport's KMDF I/O target then sends an MDL over its own
     // nonpaged WDFMEMORY (no per-request double buffer allocated and copied by the target), and the
     // hub reads and writes the miniport's buffer in place; Neither would rely on the RequestorMode of
-    // driver-built IRPs, which is UNCONFIRMED (kmdf-bus-facts.md §3.6). Internal IOCTLs follow their
+    // driver-built IRPs (WDF-SRC src/framework/shared/inc/private/common/fxrequest.hpp:1456-1463 hands
+    // out a Neither buffer only for KernelMode), which is UNCONFIRMED. Internal IOCTLs follow their
     // METHOD_BUFFERED codes whatever this says. WdfDeviceInitSetIoType (h:wdfdevice.h:3205-3228),
     // still valid on 1.13+ next to the ...Ex form.
     // SAFETY: as above.
@@ -210,7 +218,7 @@ unsafe fn create_pdo(
         return status;
     }
     // From here a failure makes the framework delete the PDO, and its cleanup frees the port.
-    fdo::set_port_pdo(bus, port, pdo);
+    fdo::set_port_pdo(bus, port);
 
     // SAFETY: the PDO was just created with this context type.
     let context = unsafe { typed_context::<PortDeviceContext>(pdo.cast(), &PORT_DEVICE_CONTEXT_TYPE) };
@@ -222,7 +230,9 @@ unsafe fn create_pdo(
 
     // WDF_DEVICE_PNP_CAPABILITIES_INIT, then: removable and surprise-removal OK (the bus pulls ports
     // without asking; the miniport handles NdisDevicePnPEventSurpriseRemoved), Address and UINumber
-    // the port number (kmdf-bus-facts.md §2.3). Power capabilities stay the parent's (optional).
+    // the port number (ddi "DEVICE_CAPABILITIES structure (wdm.h)"). Power capabilities stay the
+    // parent's (optional: WDF-SRC src/framework/shared/irphandlers/pnp/fxpkgpdo.cpp reports the
+    // parent's value for a state left unset).
     let mut capabilities = device_pnp_capabilities();
     capabilities.Removable = _WDF_TRI_STATE::WdfTrue;
     capabilities.SurpriseRemovalOK = _WDF_TRI_STATE::WdfTrue;
@@ -262,16 +272,13 @@ unsafe fn create_pdo(
         Err(status) => return status,
     };
 
-    if fdo::attach_port(bus, port, pdo, read_queue, link_queue) {
-        STATUS_SUCCESS
-    } else {
-        STATUS_NO_SUCH_DEVICE
-    }
+    if fdo::attach_port(bus, port, read_queue, link_queue) { STATUS_SUCCESS } else { STATUS_NO_SUCH_DEVICE }
 }
 
 /// A manual queue (no handlers: requests only arrive by `WdfRequestForwardToIoQueue`;
 /// `WDF_IO_QUEUE_CONFIG_INIT(&c, WdfIoQueueDispatchManual)`, NumberOfPresentedRequests stays 0 as a
-/// manual queue requires, kmdf-bus-facts.md §3.1) whose cleanup unroutes it.
+/// manual queue requires: WDF-SRC src/framework/shared/irphandlers/io/fxioqueue.cpp:356-375) whose
+/// cleanup unroutes it.
 ///
 /// # Safety
 /// `pdo` is a live PDO of this driver, PASSIVE_LEVEL.

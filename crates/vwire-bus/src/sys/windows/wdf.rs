@@ -1,12 +1,14 @@
 //! What the KMDF headers provide as `FORCEINLINE` functions and macros, which wdk-sys 0.5.2 does not
-//! bind (wdk-rs-facts.md §2, "Which `*_INIT` macros and inline functions exist in Rust"): the `*_INIT`
-//! initializers, `WDF_DECLARE_CONTEXT_TYPE_WITH_NAME`, `DECLARE_CONST_UNICODE_STRING`; plus the spin
-//! lock guard and the completion list the I/O paths share.
+//! bind (bindgen 0.73.2 emits inline functions only with `generate_inline_functions`,
+//! `options/mod.rs:1503`, which wdk-build 0.6.0 `src/bindgen.rs` does not set, and it never
+//! translates function-like macros): the `*_INIT` initializers, `WDF_DECLARE_CONTEXT_TYPE_WITH_NAME`,
+//! `DECLARE_CONST_UNICODE_STRING`; plus the spin lock guard and the completion list the I/O paths
+//! share.
 //!
-//! Each initializer is written from the header text it stands for (cited on it), with the traps of
-//! kmdf-bus-facts.md §7: `Default::default()` gives 0 where C's `_INIT` gives `WdfUseDefault` (2) or
-//! 0xFFFFFFFF, so those fields are always set by hand. `WDF_STRUCTURE_SIZE(T)` is `sizeof(T)` when the
-//! driver is not newer than the framework (h:wdffuncenum.h:177-185); the package pins KMDF 1.31.
+//! Each initializer is written from the header text it stands for (cited on it), minding one trap:
+//! `Default::default()` gives 0 where C's `_INIT` gives `WdfUseDefault` (2) or 0xFFFFFFFF, so those
+//! fields are always set by hand. `WDF_STRUCTURE_SIZE(T)` is `sizeof(T)` when the driver is not newer
+//! than the framework (h:wdffuncenum.h:177-185); the package pins KMDF 1.31.
 
 use core::mem::size_of;
 use core::ptr;
@@ -93,7 +95,8 @@ pub(super) unsafe fn typed_context<T>(handle: WDFOBJECT, info: &'static ContextT
 /// `WDF_IO_QUEUE_CONFIG_INIT(&c, DispatchType)` (h:wdfio.h:424-439): zero, `Size`,
 /// `PowerManaged = WdfUseDefault`, `DispatchType`, and for a parallel queue
 /// `Settings.Parallel.NumberOfPresentedRequests = (ULONG)-1` (zero would present nothing,
-/// kmdf-bus-facts.md §3.1).
+/// WDF-SRC src/framework/shared/irphandlers/io/fxioqueue.cpp:356-375 makes it the cap of presented
+/// requests, and the dispatcher holds a request back while that many are presented, :3075-3082).
 pub(super) fn io_queue_config(dispatch_type: WDF_IO_QUEUE_DISPATCH_TYPE) -> WDF_IO_QUEUE_CONFIG {
     let mut config = WDF_IO_QUEUE_CONFIG {
         Size: wdf_size::<WDF_IO_QUEUE_CONFIG>(),
@@ -102,8 +105,8 @@ pub(super) fn io_queue_config(dispatch_type: WDF_IO_QUEUE_DISPATCH_TYPE) -> WDF_
         ..Default::default()
     };
     if dispatch_type == _WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchParallel {
-        // The bindgen names of the anonymous union types are UNCONFIRMED (kmdf-bus-facts.md §8); the
-        // field path `Settings.Parallel.NumberOfPresentedRequests` is the header's.
+        // The field path `Settings.Parallel.NumberOfPresentedRequests` is the header's; the bindgen
+        // union behind `Settings` is confirmed by wincheck (docs/wdk-items.md, "vwire-bus").
         config.Settings.Parallel.NumberOfPresentedRequests = ULONG::MAX;
     }
     config
@@ -176,7 +179,8 @@ pub(super) fn relative_due_time(ticks: u64) -> i64 {
 // Strings
 
 /// A fixed-capacity UTF-16 string built from ASCII, for the `PCUNICODE_STRING`s the PDO
-/// initialization takes (the framework copies them, kmdf-bus-facts.md §2.1, so a stack buffer that
+/// initialization takes (the framework copies them, ddi "WdfPdoInitAssignDeviceID function
+/// (wdfpdo.h)", so a stack buffer that
 /// outlives the call is enough). Keeps a terminating NUL, like `DECLARE_CONST_UNICODE_STRING`.
 pub(super) struct Utf16Text<const N: usize> {
     units: [u16; N],
@@ -264,7 +268,7 @@ impl Drop for SpinLockGuard {
 
 /// Requests to complete once the lock is released: a completion can run the miniport's completion
 /// routine synchronously, which can send the next read straight back into this driver, which takes
-/// the lock (kmdf-bus-facts.md §3.4, "Locking").
+/// the lock (`crate::bus` module doc, "Effects instead of calls").
 pub(super) struct Completions {
     items: [(WDFREQUEST, NTSTATUS, usize); Self::CAPACITY],
     len: usize,

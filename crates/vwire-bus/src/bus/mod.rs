@@ -1,0 +1,482 @@
+//! The bus's own bookkeeping, portable: the table of ports and the state of each port's child device,
+//! the administrator's requests, and the decisions of the serving DPC and the delivery timer. The
+//! KMDF driver (`sys/windows/fdo.rs`) holds one [`BusState`] under its spin lock, calls these methods
+//! and turns what they return into WDF calls; the tests run the same methods on every host.
+//!
+//! ## Beside the hub, not inside it
+//! The [`crate::hub`] is the Ethernet switch: ports, frames, faults. The host model (`kernel-sim`)
+//! runs it as the device below each adapter without any bus. [`BusState`] is what only the bus driver
+//! needs: which hub port belongs to which child device and how far that device's life has got, the MAC
+//! serial, the admin dispatch. It owns a [`Hub`] and calls it; the hub knows nothing of it.
+//!
+//! ## Handles
+//! The table records, per port, the OS handles of the port's two manual queues (parked reads, parked
+//! `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests). [`BusState`] is generic over that handle type `Q`: a
+//! `NonNull` WDFQUEUE on Windows, a plain number in the tests. It stores, compares and hands back
+//! handles; it never uses them. Generic rather than a Windows-side table beside this one: a port's row
+//! and its queues are then one value, written and freed together under the one lock, so no path can
+//! free a row and forget its handles or the reverse. The PDO's own handle is not stored: the bus only
+//! ever needed to know *whether* the PDO exists ([`PortSlot`]).
+//!
+//! ## Effects instead of calls
+//! Nothing here calls the OS. A method decides and returns what the caller must do: the NTSTATUS to
+//! complete a request with ([`BusStatus`]), or an [`AdminEffect`] (report a child present, fail a
+//! port's parked I/O and report it missing, answer parked link waits, kick the serving DPC), or a
+//! yes/no (start the delivery timer). The caller makes those calls after releasing its lock wherever
+//! a call can complete a request, since a completion can run the miniport's completion routine, which
+//! can send the next request straight back into the bus, which takes the lock (the pattern of the
+//! Rust echo sample, which releases its lock before `WdfRequestComplete`: Windows-rust-driver-samples
+//! `general/echo/kmdf/driver/DriverSync/src/queue.rs`).
+//!
+//! ## A port's life
+//! 1. `IOCTL_VWIRE_BUS_ADD_PORT` ([`BusState::plug_port`]): a hub port and a row in state
+//!    [`PortState::Pending`]; the caller reports the child present on the child list. If that fails,
+//!    [`BusState::forget_port`] undoes it.
+//! 2. The framework creates the PDO (`EvtChildListCreateDevice`): [`BusState::is_pending`] admits only
+//!    a pending port, [`BusState::set_port_pdo`] records that the PDO exists (from then on its cleanup
+//!    frees the row), [`BusState::attach_port`] routes I/O to its queues: [`PortState::Present`]. A
+//!    creation that fails before the PDO exists frees the row with [`BusState::forget_pending_port`].
+//! 3. `IOCTL_VWIRE_BUS_REMOVE_PORT` ([`BusState::remove_port`]): [`PortState::Unplugged`]; new I/O
+//!    fails, the parked I/O is failed, the child is reported missing.
+//! 4. The PDO is deleted: [`BusState::forget_port`] frees the row and the hub port. A queue deleted
+//!    before its PDO is unrouted by [`BusState::detach_queue`].
+//!
+//! Port ids come from the hub, which never reuses one while the bus runs ([`PortId`]), so a child
+//! still being removed never shares an identification with a new one.
+//!
+//! Every method is bounded, allocates nothing (the hub allocates only in `Hub::add_port`) and cannot
+//! panic: malformed input is a status, an unknown port is a status.
+
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+
+mod status;
+
+pub use status::BusStatus;
+use vwire_proto::admin::{AdminRequest, PortAdded, SetFaults, SetLink, port_mac};
+
+use crate::hub::{Faults, Hub, IoctlOutcome, PortId};
+
+/// Most ports at once: the size of the port table, and the `max_ports` the bus gives its hub.
+pub const MAX_PORTS: usize = 64;
+
+/// Largest administrator input accepted; anything longer is refused before it is read. The largest
+/// structure is `SetFaults`, 24 bytes.
+pub const ADMIN_INPUT_MAX: usize = 64;
+const _: () = assert!(SetFaults::ENCODED_LEN <= ADMIN_INPUT_MAX && SetLink::ENCODED_LEN <= ADMIN_INPUT_MAX);
+
+/// Hub ticks per microsecond (the admin interface's delay unit): the bus runs its hub in 100 ns
+/// ticks, the unit of its clock, `KeQueryUnbiasedInterruptTime` (W:km/wdm.h:23468-23474).
+pub const TICKS_PER_MICROSECOND: u64 = 10;
+
+/// Where a port is in its life (module doc, "A port's life").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortState {
+    /// In the hub and reported present; its PDO is not created yet.
+    Pending,
+    /// Its PDO exists and serves I/O.
+    Present,
+    /// Reported missing (surprise removal under way): I/O fails; the hub port is freed when the PDO
+    /// is deleted ([`BusState::forget_port`]), since NDIS halts the miniport before the PDO even sees
+    /// the removal (doc "Processing the Surprise Removal of a NIC (Windows 7 and Later Versions)": NDIS
+    /// calls `MiniportHaltEx` in step 7 and passes IRP_MN_SURPRISE_REMOVAL down only in step 8).
+    Unplugged,
+}
+
+/// The handles of a port's manual queues, each `None` when the port cannot take more requests there
+/// (before the PDO exists, after the queue's cleanup).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortQueues<Q> {
+    /// Parked reads.
+    pub read: Option<Q>,
+    /// Parked `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests.
+    pub link: Option<Q>,
+}
+
+/// One row of the port table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortSlot<Q> {
+    /// `None`: a free row.
+    port: Option<PortId>,
+    state: PortState,
+    /// Whether the port's PDO exists (`WdfDeviceCreate` succeeded): its cleanup, not the failed
+    /// creation, then frees the row.
+    has_pdo: bool,
+    queues: PortQueues<Q>,
+}
+
+impl<Q> PortSlot<Q> {
+    /// A free row.
+    pub const FREE: PortSlot<Q> = PortSlot {
+        port: None,
+        state: PortState::Pending,
+        has_pdo: false,
+        queues: PortQueues { read: None, link: None },
+    };
+
+    fn plugged(port: PortId) -> Self {
+        PortSlot { port: Some(port), ..Self::FREE }
+    }
+}
+
+/// What the caller does after [`BusState::admin`] succeeded, outside its lock. Each arm says how the
+/// administrator's request is then completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum AdminEffect<Q> {
+    /// Nothing more: complete with STATUS_SUCCESS, no output.
+    Done,
+    /// `IOCTL_VWIRE_BUS_ADD_PORT`: report the port present on the child list
+    /// (`WdfChildListAddOrUpdateChildDescriptionAsPresent`). If that fails, undo with
+    /// [`BusState::forget_port`] and fail the request; else answer with [`reply_port_added`].
+    ReportPresent(PortAdded),
+    /// `IOCTL_VWIRE_BUS_REMOVE_PORT`: fail every request parked in `queues` with
+    /// [`BusStatus::NoSuchDevice`] (in rounds if need be; later rounds take the queues
+    /// [`BusState::queues`] still names, or stop if the row is gone), then report the child missing
+    /// (`WdfChildListUpdateChildDescriptionAsMissing`) and complete with that call's status.
+    FailParkedThenReportMissing {
+        /// The port being removed.
+        port: PortId,
+        /// Its queues when it was unplugged.
+        queues: PortQueues<Q>,
+    },
+    /// `IOCTL_VWIRE_BUS_SET_LINK` changed the link generation: answer the port's parked link waits
+    /// ([`BusState::answer_link_wait`] for each), then complete with STATUS_SUCCESS.
+    AnswerLinkWaits {
+        /// The port whose link changed.
+        port: PortId,
+    },
+    /// `IOCTL_VWIRE_BUS_SET_FAULTS`: a lifted stall or a shorter delay may have made parked reads
+    /// servable: enqueue the serving DPC (which completes them, not the administrator's thread),
+    /// then complete with STATUS_SUCCESS.
+    KickServingDpc,
+}
+
+/// Refuses an administrator input longer than any structure, before it is copied or read.
+pub fn check_admin_input_length(input_length: usize) -> Result<(), BusStatus> {
+    if input_length > ADMIN_INPUT_MAX { Err(BusStatus::InvalidParameter) } else { Ok(()) }
+}
+
+/// Decodes an administrator request (`input` is the whole input, copied out of the METHOD_BUFFERED
+/// system buffer) and checks that the output buffer can take its reply.
+pub fn decode_admin(
+    io_control_code: u32,
+    input: &[u8],
+    output_length: usize,
+) -> Result<AdminRequest, BusStatus> {
+    let request = AdminRequest::decode(io_control_code, input)?;
+    if output_length < request.output_len() {
+        return Err(BusStatus::BufferTooSmall);
+    }
+    Ok(request)
+}
+
+/// The reply to `IOCTL_VWIRE_BUS_ADD_PORT`: the status and the bytes written to `output`.
+pub fn reply_port_added(added: &PortAdded, output: &mut [u8]) -> (BusStatus, usize) {
+    match added.encode(output) {
+        Ok(written) => (BusStatus::Success, written),
+        // Not produced for an output checked by `decode_admin`; reported, never a panic.
+        Err(_) => (BusStatus::BufferTooSmall, 0),
+    }
+}
+
+/// Everything the bus's spin lock guards.
+///
+/// The fields are visible to the crate for one reason: the Windows glue writes them one by one into
+/// the FDO's context memory (the table is too large to build on a kernel stack and move). Everything
+/// else goes through the methods.
+pub struct BusState<Q> {
+    pub(crate) hub: Hub,
+    pub(crate) slots: [PortSlot<Q>; MAX_PORTS],
+    /// Serial of the next port's MAC address ([`port_mac`]).
+    pub(crate) next_serial: u32,
+    /// When the delivery timer is due (hub ticks), if it is armed.
+    pub(crate) timer_due: Option<u64>,
+    /// Set once, when the bus runs down: the serving DPC is no longer enqueued and the timer no
+    /// longer armed.
+    pub(crate) running_down: bool,
+}
+
+impl<Q> core::fmt::Debug for BusState<Q> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BusState")
+            .field("hub", &self.hub)
+            .field("ports", &self.slots.iter().filter(|slot| slot.port.is_some()).count())
+            .field("next_serial", &self.next_serial)
+            .field("timer_due", &self.timer_due)
+            .field("running_down", &self.running_down)
+            .finish()
+    }
+}
+
+impl<Q: Copy + PartialEq> BusState<Q> {
+    /// A bus with no ports over `hub`. (The Windows driver builds the same value in place.)
+    pub fn new(hub: Hub) -> Self {
+        BusState {
+            hub,
+            slots: [PortSlot::FREE; MAX_PORTS],
+            next_serial: 0,
+            timer_due: None,
+            running_down: false,
+        }
+    }
+
+    /// The hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The hub, for the I/O paths.
+    pub fn hub_mut(&mut self) -> &mut Hub {
+        &mut self.hub
+    }
+
+    fn slot(&self, port: PortId) -> Option<&PortSlot<Q>> {
+        self.slots.iter().find(|slot| slot.port == Some(port))
+    }
+
+    fn slot_mut(&mut self, port: PortId) -> Option<&mut PortSlot<Q>> {
+        self.slots.iter_mut().find(|slot| slot.port == Some(port))
+    }
+
+    /// Where `port` is in its life; `None` if it has no row (never added, or gone).
+    pub fn port_state(&self, port: PortId) -> Option<PortState> {
+        self.slot(port).map(|slot| slot.state)
+    }
+
+    /// The ports that have a row, in table order.
+    pub fn ports(&self) -> impl Iterator<Item = (PortId, PortState)> + '_ {
+        self.slots.iter().filter_map(|slot| slot.port.map(|port| (port, slot.state)))
+    }
+
+    /// The queues `port`'s row names, whatever its state; `None` if it has no row.
+    pub fn queues(&self, port: PortId) -> Option<PortQueues<Q>> {
+        self.slot(port).map(|slot| slot.queues)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The administrator's requests
+
+    /// Carries out one decoded administrator request; what is left to do is the [`AdminEffect`].
+    pub fn admin(&mut self, request: AdminRequest) -> Result<AdminEffect<Q>, BusStatus> {
+        match request {
+            AdminRequest::AddPort => self.plug_port().map(AdminEffect::ReportPresent),
+            AdminRequest::RemovePort { port } => {
+                let port = PortId(port);
+                self.remove_port(port).map(|queues| AdminEffect::FailParkedThenReportMissing { port, queues })
+            }
+            AdminRequest::SetLink(SetLink { port, up }) => {
+                let port = PortId(port);
+                let changed = self.set_link(port, up)?;
+                Ok(if changed { AdminEffect::AnswerLinkWaits { port } } else { AdminEffect::Done })
+            }
+            AdminRequest::SetFaults(faults) => {
+                self.set_faults(faults)?;
+                Ok(if self.serving_allowed() { AdminEffect::KickServingDpc } else { AdminEffect::Done })
+            }
+        }
+    }
+
+    /// A new hub port with the next MAC address, in a free row, [`PortState::Pending`]. Shared by
+    /// the add-port request and the ports the bus starts with. The serial advances even when the hub
+    /// refuses the port, so an address is never handed out twice.
+    pub fn plug_port(&mut self) -> Result<PortAdded, BusStatus> {
+        let BusState { hub, slots, next_serial, .. } = self;
+        let Some(slot) = slots.iter_mut().find(|slot| slot.port.is_none()) else {
+            return Err(BusStatus::QuotaExceeded);
+        };
+        let serial = *next_serial;
+        *next_serial = serial.wrapping_add(1);
+        let mac = port_mac(serial);
+        let port = hub.add_port(mac)?;
+        *slot = PortSlot::plugged(port);
+        Ok(PortAdded { port: port.0, mac })
+    }
+
+    /// Unplugs a present port: new I/O on it fails from now on ([`Self::present_queues`]), and its
+    /// parked requests are to be failed at once, as a device that is gone fails its outstanding I/O
+    /// (doc "Handling an IRP_MN_SURPRISE_REMOVAL Request": "Fail outstanding I/O requests on the
+    /// device"). The hub port lives on until the PDO is deleted. A port whose PDO does not exist yet
+    /// answers [`BusStatus::DeviceNotReady`]: retry (its PDO's cleanup is what frees a hub port).
+    pub fn remove_port(&mut self, port: PortId) -> Result<PortQueues<Q>, BusStatus> {
+        let slot = self.slot_mut(port).ok_or(BusStatus::NoSuchDevice)?;
+        match slot.state {
+            PortState::Pending => Err(BusStatus::DeviceNotReady),
+            PortState::Unplugged => Err(BusStatus::NoSuchDevice),
+            PortState::Present => {
+                slot.state = PortState::Unplugged;
+                Ok(slot.queues)
+            }
+        }
+    }
+
+    /// Whether `port` has a row that is not unplugged: the ports an administrator can still
+    /// configure.
+    fn is_plugged(&self, port: PortId) -> bool {
+        self.slot(port).is_some_and(|slot| slot.state != PortState::Unplugged)
+    }
+
+    /// Sets the hub port's link; true if that changed its link generation (the parked link waits
+    /// are then to be answered).
+    pub fn set_link(&mut self, port: PortId, up: bool) -> Result<bool, BusStatus> {
+        if !self.is_plugged(port) {
+            return Err(BusStatus::NoSuchDevice);
+        }
+        let before = self.hub.link_state(port).map(|link| link.generation);
+        self.hub.set_link(port, up)?;
+        Ok(before != self.hub.link_state(port).map(|link| link.generation))
+    }
+
+    /// Replaces the port's faults (the delay converted from microseconds to hub ticks).
+    pub fn set_faults(&mut self, faults: SetFaults) -> Result<(), BusStatus> {
+        let port = PortId(faults.port);
+        if !self.is_plugged(port) {
+            return Err(BusStatus::NoSuchDevice);
+        }
+        let hub_faults = Faults {
+            drop_ppm: faults.drop_ppm,
+            corrupt_ppm: faults.corrupt_ppm,
+            delay_ticks: u64::from(faults.delay_us).saturating_mul(TICKS_PER_MICROSECOND),
+            stall: faults.stall,
+            fail_writes: faults.fail_writes,
+            fail_reads: faults.fail_reads,
+        };
+        self.hub.set_faults(port, hub_faults)?;
+        Ok(())
+    }
+
+    /// For one parked link wait of `port` that waits to see generation `known_generation` change:
+    /// the status and reply length to complete it with (the reply is written to `output`), or
+    /// `None` while it must stay parked. A port that is gone answers [`BusStatus::NoSuchDevice`].
+    pub fn answer_link_wait(
+        &self,
+        port: PortId,
+        known_generation: u32,
+        output: &mut [u8],
+    ) -> Option<(BusStatus, usize)> {
+        self.hub.complete_link_wait(port, known_generation, output).map(|outcome| match outcome {
+            IoctlOutcome::Complete { status, information } => (status.into(), information),
+            // Not produced by complete_link_wait; fail rather than park twice.
+            IoctlOutcome::PendLinkChange { .. } => (BusStatus::InvalidDeviceState, 0),
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The child device's life
+
+    /// Whether `port` is waiting for its PDO: only such a port gets one.
+    pub fn is_pending(&self, port: PortId) -> bool {
+        self.slot(port).is_some_and(|slot| slot.state == PortState::Pending && !slot.has_pdo)
+    }
+
+    /// The PDO of `port` exists (recorded before its queues are created, so its cleanup finds the
+    /// row).
+    pub fn set_port_pdo(&mut self, port: PortId) {
+        if let Some(slot) = self.slot_mut(port) {
+            slot.has_pdo = true;
+        }
+    }
+
+    /// The PDO of `port` exists with its queues: route I/O to it (a `None` queue takes no requests).
+    /// False if the port was forgotten or unplugged meanwhile (the caller fails the creation; the
+    /// framework then deletes the PDO).
+    pub fn attach_port(&mut self, port: PortId, read_queue: Option<Q>, link_queue: Option<Q>) -> bool {
+        match self.slot_mut(port) {
+            Some(slot) if slot.state == PortState::Pending => {
+                *slot = PortSlot {
+                    port: Some(port),
+                    state: PortState::Present,
+                    has_pdo: true,
+                    queues: PortQueues { read: read_queue, link: link_queue },
+                };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Frees the row and the hub port of `port` if it never got a PDO (its creation failed before
+    /// `WdfDeviceCreate`); afterwards the PDO's cleanup does this.
+    pub fn forget_pending_port(&mut self, port: PortId) {
+        if self.is_pending(port) {
+            self.forget_port(port);
+        }
+    }
+
+    /// Frees the row and the hub port of `port` (queued frames and learned addresses go with it):
+    /// its PDO was deleted, or the child list refused the port [`Self::plug_port`] made.
+    pub fn forget_port(&mut self, port: PortId) {
+        if let Some(slot) = self.slot_mut(port) {
+            *slot = PortSlot::FREE;
+        }
+        // NoSuchPort: nothing to free.
+        let _ = self.hub.remove_port(port);
+    }
+
+    /// One of the PDO's manual queues is being deleted: no request may be routed to it any more.
+    pub fn detach_queue(&mut self, port: PortId, queue: Q) {
+        if let Some(slot) = self.slot_mut(port) {
+            if slot.queues.read == Some(queue) {
+                slot.queues.read = None;
+            }
+            if slot.queues.link == Some(queue) {
+                slot.queues.link = None;
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // I/O routing, the serving DPC and the delivery timer
+
+    /// The queues of `port` if it serves I/O ([`PortState::Present`]); `None` means the hardware is
+    /// gone: fail the request with [`BusStatus::NoSuchDevice`].
+    pub fn present_queues(&self, port: PortId) -> Option<PortQueues<Q>> {
+        self.slot(port).filter(|slot| slot.state == PortState::Present).map(|slot| slot.queues)
+    }
+
+    /// The hub, and every present port that has a read queue with that queue: what the serving DPC
+    /// walks.
+    pub fn hub_and_read_queues(&mut self) -> (&mut Hub, impl Iterator<Item = (PortId, Q)> + '_) {
+        let BusState { hub, slots, .. } = self;
+        let queues = slots.iter().filter_map(|slot| match (slot.port, slot.state, slot.queues.read) {
+            (Some(port), PortState::Present, Some(queue)) => Some((port, queue)),
+            _ => None,
+        });
+        (hub, queues)
+    }
+
+    /// Whether the serving DPC may be enqueued: not once the bus runs down.
+    pub fn serving_allowed(&self) -> bool {
+        !self.running_down
+    }
+
+    /// Whether to start the delivery timer for hub time `due`: not while it is armed for that time
+    /// or earlier, and not once the bus runs down. True records `due` as armed; the caller starts
+    /// the timer under the same lock, so no start follows the rundown.
+    pub fn arm_timer(&mut self, due: u64) -> bool {
+        if self.running_down || self.timer_due.is_some_and(|armed| armed <= due) {
+            return false;
+        }
+        self.timer_due = Some(due);
+        true
+    }
+
+    /// The delivery timer ran: it is no longer armed.
+    pub fn timer_fired(&mut self) {
+        self.timer_due = None;
+    }
+
+    /// The bus runs down: from now on [`Self::serving_allowed`] and [`Self::arm_timer`] say no.
+    pub fn begin_rundown(&mut self) {
+        self.running_down = true;
+    }
+}

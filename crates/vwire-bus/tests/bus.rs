@@ -1,0 +1,577 @@
+//! The bus's portable bookkeeping (`vwire_bus::bus`): the administrator's requests of every kind,
+//! ports added and removed with I/O parked, the port table's limits, malformed input, and the life
+//! of a port's child device, driven the way the Windows glue drives them (`bus_driver`).
+
+mod bus_driver;
+
+use bus_driver::{Driver, ROUND};
+use vwire_bus::bus::{
+    ADMIN_INPUT_MAX, AdminEffect, BusState, BusStatus, MAX_PORTS, PortQueues, PortState,
+    TICKS_PER_MICROSECOND, check_admin_input_length, decode_admin,
+};
+use vwire_bus::control::{
+    AdminError, AdminRequest, IOCTL_VWIRE_BUS_ADD_PORT, IOCTL_VWIRE_BUS_REMOVE_PORT,
+    IOCTL_VWIRE_BUS_SET_FAULTS, IOCTL_VWIRE_BUS_SET_LINK, PortAdded, SetFaults, SetLink, port_mac,
+};
+use vwire_bus::{Faults, Hub, HubConfig, HubError, IoctlStatus, PortId};
+use vwire_proto::{ControlError, IOCTL_VWIRE_QUERY_DEVICE, LinkState};
+
+fn set_link(port: u32, up: bool) -> AdminRequest {
+    AdminRequest::SetLink(SetLink { port, up })
+}
+
+fn remove(port: u32) -> AdminRequest {
+    AdminRequest::RemovePort { port }
+}
+
+/// The encoded input of `request`.
+fn input_of(request: AdminRequest) -> (u32, Vec<u8>) {
+    let mut buf = [0u8; ADMIN_INPUT_MAX];
+    let (code, len) = request.encode(&mut buf).unwrap();
+    (code, buf[..len].to_vec())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adding ports
+
+#[test]
+fn add_port_reports_a_pending_child_with_the_next_serial_mac() {
+    let mut bus = Driver::new();
+    let first = bus.add_port().unwrap();
+    let second = bus.add_port().unwrap();
+
+    assert_eq!(first.mac, port_mac(0));
+    assert_eq!(second.mac, port_mac(1));
+    assert!(second.port > first.port, "ids grow: {first:?} {second:?}");
+    assert_eq!(bus.children.iter().copied().collect::<Vec<_>>(), vec![first.port, second.port]);
+    for added in [first, second] {
+        let port = PortId(added.port);
+        assert_eq!(bus.state.port_state(port), Some(PortState::Pending));
+        assert_eq!(bus.state.hub().mac(port), Ok(added.mac), "the hub port carries the reported address");
+        // No PDO yet: no I/O is routed to it.
+        assert_eq!(bus.state.present_queues(port), None);
+    }
+}
+
+#[test]
+fn add_port_reply_is_the_encoded_port_added() {
+    let mut bus = Driver::new();
+    let reply = bus.admin_raw(IOCTL_VWIRE_BUS_ADD_PORT, &input_of(AdminRequest::AddPort).1, 64);
+    assert_eq!(reply.status, BusStatus::Success);
+    assert_eq!(reply.output.len(), PortAdded::ENCODED_LEN, "Information is the structure, not the buffer");
+    let added = PortAdded::decode(&reply.output).unwrap();
+    assert_eq!(bus.state.port_state(PortId(added.port)), Some(PortState::Pending));
+}
+
+#[test]
+fn add_port_with_a_short_output_buffer_fails_before_any_port_is_made() {
+    let mut bus = Driver::new();
+    let input = input_of(AdminRequest::AddPort).1;
+    let reply = bus.admin_raw(IOCTL_VWIRE_BUS_ADD_PORT, &input, PortAdded::ENCODED_LEN - 1);
+    assert_eq!(reply.status, BusStatus::BufferTooSmall);
+    assert_eq!(bus.state.ports().count(), 0);
+    assert!(bus.children.is_empty());
+    // Nothing was spent: the next port gets the first address.
+    assert_eq!(bus.add_port().unwrap().mac, port_mac(0));
+}
+
+#[test]
+fn a_full_port_table_is_quota_exceeded_and_a_freed_row_is_reused_with_a_new_id() {
+    let mut bus = Driver::new();
+    let ports: Vec<PortAdded> = (0..MAX_PORTS).map(|_| bus.add_port().unwrap()).collect();
+    assert_eq!(bus.add_port(), Err(BusStatus::QuotaExceeded));
+    assert_eq!(BusStatus::QuotaExceeded.ntstatus(), 0xC000_0044_u32.cast_signed());
+    assert_eq!(bus.state.ports().count(), MAX_PORTS);
+    assert_eq!(bus.state.hub().ports().count(), MAX_PORTS, "the refused add made no hub port");
+
+    // The child of the first port fails to get its PDO: its row is free again.
+    assert!(bus.fail_pdo_creation(ports[0].port));
+    let again = bus.add_port().unwrap();
+    assert!(ports.iter().all(|p| p.port != again.port), "port ids are never reused");
+    assert_eq!(again.mac, port_mac(MAX_PORTS as u32), "the refusal spent no serial");
+}
+
+#[test]
+fn a_hub_refusal_frees_the_row_but_spends_the_serial() {
+    let mut bus = Driver::with_hub(HubConfig { max_ports: 1, queue_frames: 4, ..HubConfig::default() });
+    let only = bus.add_port().unwrap();
+    assert_eq!(bus.add_port(), Err(BusStatus::QuotaExceeded), "the hub's TooManyPorts");
+    assert_eq!(bus.state.ports().count(), 1, "no row for the refused port");
+    assert_eq!(bus.children.len(), 1);
+
+    assert!(bus.fail_pdo_creation(only.port));
+    // Serial 1 went to the refused attempt: addresses are never handed out twice.
+    assert_eq!(bus.add_port().unwrap().mac, port_mac(2));
+}
+
+#[test]
+fn a_child_list_refusal_forgets_the_port() {
+    let mut bus = Driver::new();
+    bus.refuse_next_child = Some(BusStatus::ObjectNameCollision);
+    assert_eq!(bus.add_port(), Err(BusStatus::ObjectNameCollision));
+    assert_eq!(bus.state.ports().count(), 0);
+    assert_eq!(bus.state.hub().ports().count(), 0, "the hub port is freed with the row");
+    let next = bus.add_port().unwrap();
+    assert_eq!(bus.state.port_state(PortId(next.port)), Some(PortState::Pending));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Removing ports
+
+#[test]
+fn removing_a_present_port_fails_its_parked_reads_and_link_waits_and_reports_it_missing() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let peer = bus.present_port();
+    // More than one round of completions, in both queues.
+    let reads: Vec<u64> = (0..ROUND + 3).map(|_| bus.read(port)).collect();
+    let waits: Vec<u64> = (0..ROUND).map(|_| bus.wait_link(port, 1)).collect();
+    let peer_read = bus.read(peer);
+    assert_eq!(bus.parked(port), (ROUND + 3, ROUND));
+    assert!(bus.completions.is_empty(), "nothing was answerable before the removal");
+
+    let reply = bus.admin(remove(port));
+    assert_eq!(reply.status, BusStatus::Success);
+    for request in reads.iter().chain(&waits) {
+        let completion = bus.completion(*request).unwrap_or_else(|| panic!("request {request} still parked"));
+        assert_eq!(completion.status, BusStatus::NoSuchDevice);
+    }
+    assert_eq!(bus.completions.len(), 2 * ROUND + 3, "each parked request completed once, nothing else");
+    assert!(bus.completion_rounds >= 3, "completed in bounded rounds, not all under one lock");
+    assert_eq!(bus.completion(peer_read), None, "the peer's read stays parked");
+    assert!(!bus.children.contains(&port), "the child was reported missing");
+    assert!(bus.children.contains(&peer));
+
+    let id = PortId(port);
+    assert_eq!(bus.state.port_state(id), Some(PortState::Unplugged));
+    assert!(bus.state.hub().ports().any(|p| p == id), "the hub port lives until the PDO goes");
+    // New I/O fails at once.
+    let late = bus.read(port);
+    assert_eq!(bus.completion(late).unwrap().status, BusStatus::NoSuchDevice);
+    let late_wait = bus.wait_link(port, 1);
+    assert_eq!(bus.completion(late_wait).unwrap().status, BusStatus::NoSuchDevice);
+    assert_eq!(bus.parked(port), (0, 0));
+
+    // The PDO goes: the row and the hub port with it.
+    assert!(bus.delete_pdo(port));
+    assert_eq!(bus.state.port_state(id), None);
+    assert!(bus.state.hub().ports().all(|p| p != id));
+}
+
+#[test]
+fn removing_a_port_whose_pdo_does_not_exist_yet_is_device_not_ready_and_changes_nothing() {
+    let mut bus = Driver::new();
+    let added = bus.add_port().unwrap();
+    let reply = bus.admin(remove(added.port));
+    assert_eq!(reply.status, BusStatus::DeviceNotReady);
+    assert_eq!(reply.status.ntstatus(), 0xC000_00A3_u32.cast_signed());
+    assert_eq!(bus.state.port_state(PortId(added.port)), Some(PortState::Pending));
+    assert!(bus.children.contains(&added.port), "still reported present");
+    // Retried once the PDO exists, it succeeds.
+    assert!(bus.create_pdo(added.port));
+    assert_eq!(bus.admin(remove(added.port)).status, BusStatus::Success);
+}
+
+#[test]
+fn removing_a_port_twice_or_an_unknown_port_is_no_such_device() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    assert_eq!(bus.admin(remove(port)).status, BusStatus::Success);
+    assert_eq!(bus.admin(remove(port)).status, BusStatus::NoSuchDevice, "already unplugged");
+    assert!(bus.delete_pdo(port));
+    assert_eq!(bus.admin(remove(port)).status, BusStatus::NoSuchDevice, "gone");
+    for unknown in [0, port + 100, u32::MAX] {
+        assert_eq!(bus.admin(remove(unknown)).status, BusStatus::NoSuchDevice, "port {unknown}");
+    }
+    assert_eq!(BusStatus::NoSuchDevice.ntstatus(), 0xC000_000E_u32.cast_signed());
+}
+
+#[test]
+fn remove_port_names_the_queues_of_the_row_it_unplugs() {
+    let mut state: BusState<u32> =
+        BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
+    let added = state.plug_port().unwrap();
+    let port = PortId(added.port);
+    state.set_port_pdo(port);
+    assert!(state.attach_port(port, Some(7), Some(8)));
+    let effect = state.admin(remove(added.port));
+    assert_eq!(
+        effect,
+        Ok(AdminEffect::FailParkedThenReportMissing {
+            port,
+            queues: PortQueues { read: Some(7), link: Some(8) }
+        })
+    );
+    // Unplugged ports no longer route I/O, but their row still names the queues to drain.
+    assert_eq!(state.present_queues(port), None);
+    assert_eq!(state.queues(port), Some(PortQueues { read: Some(7), link: Some(8) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Link
+
+#[test]
+fn a_link_change_answers_parked_waits_with_the_new_state() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let waits: Vec<u64> = (0..ROUND + 2).map(|_| bus.wait_link(port, 1)).collect();
+    assert_eq!(bus.parked(port), (0, ROUND + 2));
+
+    assert_eq!(bus.admin(set_link(port, false)).status, BusStatus::Success);
+    for request in &waits {
+        let completion = bus.completion(*request).expect("answered");
+        assert_eq!(completion.status, BusStatus::Success);
+        let state = LinkState::decode(&completion.reply).unwrap();
+        assert_eq!((state.generation, state.is_up(), state.speed_bps), (2, false, 0));
+    }
+    assert_eq!(bus.parked(port), (0, 0));
+
+    // A wait that knows the new generation parks until the next change.
+    let next = bus.wait_link(port, 2);
+    assert_eq!(bus.completion(next), None);
+    assert_eq!(bus.admin(set_link(port, true)).status, BusStatus::Success);
+    let state = LinkState::decode(&bus.completion(next).unwrap().reply).unwrap();
+    assert_eq!((state.generation, state.is_up()), (3, true));
+}
+
+#[test]
+fn setting_the_link_it_already_has_answers_no_wait() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let wait = bus.wait_link(port, 1);
+    assert_eq!(bus.state.admin(set_link(port, true)), Ok(AdminEffect::Done));
+    assert_eq!(bus.admin(set_link(port, true)).status, BusStatus::Success);
+    assert_eq!(bus.completion(wait), None, "no change, no answer");
+    assert_eq!(bus.parked(port), (0, 1));
+}
+
+#[test]
+fn set_link_reaches_pending_ports_but_not_unplugged_or_unknown_ones() {
+    let mut bus = Driver::new();
+    let pending = bus.add_port().unwrap().port;
+    assert_eq!(bus.admin(set_link(pending, false)).status, BusStatus::Success);
+    assert!(!bus.state.hub().link_state(PortId(pending)).unwrap().is_up());
+
+    let unplugged = bus.present_port();
+    assert_eq!(bus.admin(remove(unplugged)).status, BusStatus::Success);
+    assert_eq!(bus.admin(set_link(unplugged, false)).status, BusStatus::NoSuchDevice);
+    assert!(
+        bus.state.hub().link_state(PortId(unplugged)).unwrap().is_up(),
+        "an unplugged port is not touched"
+    );
+    assert_eq!(bus.admin(set_link(9999, false)).status, BusStatus::NoSuchDevice);
+}
+
+#[test]
+fn a_link_wait_of_a_forgotten_port_is_answered_no_such_device() {
+    let mut state: BusState<u32> =
+        BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
+    let port = PortId(state.plug_port().unwrap().port);
+    let mut reply = [0u8; LinkState::ENCODED_LEN];
+    assert_eq!(state.answer_link_wait(port, 1, &mut reply), None, "generation 1 is current: stays parked");
+    assert_eq!(
+        state.answer_link_wait(port, 0, &mut reply),
+        Some((BusStatus::Success, LinkState::ENCODED_LEN))
+    );
+    assert_eq!(state.answer_link_wait(port, 0, &mut [0u8; 4]), Some((BusStatus::BufferTooSmall, 0)));
+    state.forget_port(port);
+    assert_eq!(state.answer_link_wait(port, 1, &mut reply), Some((BusStatus::NoSuchDevice, 0)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+#[test]
+fn set_faults_replaces_the_hub_faults_and_kicks_the_serving_dpc() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let faults = SetFaults {
+        port,
+        drop_ppm: 10,
+        corrupt_ppm: 1_000_000,
+        delay_us: 7,
+        stall: true,
+        fail_writes: false,
+        fail_reads: true,
+    };
+    assert_eq!(bus.admin(AdminRequest::SetFaults(faults)).status, BusStatus::Success);
+    assert_eq!(bus.kicks, 1);
+    assert_eq!(
+        bus.state.hub().faults(PortId(port)),
+        Ok(Faults {
+            drop_ppm: 10,
+            corrupt_ppm: 1_000_000,
+            delay_ticks: 7 * TICKS_PER_MICROSECOND,
+            stall: true,
+            fail_writes: false,
+            fail_reads: true,
+        })
+    );
+
+    // All zero lifts them all.
+    assert_eq!(
+        bus.admin(AdminRequest::SetFaults(SetFaults { port, ..SetFaults::default() })).status,
+        BusStatus::Success
+    );
+    assert_eq!(bus.state.hub().faults(PortId(port)), Ok(Faults::default()));
+    assert_eq!(bus.kicks, 2);
+}
+
+#[test]
+fn set_faults_saturates_a_huge_delay_and_refuses_unplugged_or_unknown_ports() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let huge = SetFaults { port, delay_us: u32::MAX, ..SetFaults::default() };
+    assert_eq!(bus.admin(AdminRequest::SetFaults(huge)).status, BusStatus::Success);
+    assert_eq!(bus.state.hub().faults(PortId(port)).unwrap().delay_ticks, u64::from(u32::MAX) * 10);
+
+    assert_eq!(bus.admin(remove(port)).status, BusStatus::Success);
+    let kicks = bus.kicks;
+    let stall = SetFaults { port, stall: true, ..SetFaults::default() };
+    assert_eq!(bus.admin(AdminRequest::SetFaults(stall)).status, BusStatus::NoSuchDevice);
+    assert!(!bus.state.hub().faults(PortId(port)).unwrap().stall);
+    assert_eq!(
+        bus.admin(AdminRequest::SetFaults(SetFaults { port: 4242, ..stall })).status,
+        BusStatus::NoSuchDevice
+    );
+    assert_eq!(bus.kicks, kicks, "a refused request kicks nothing");
+}
+
+#[test]
+fn once_the_bus_runs_down_set_faults_kicks_nothing_and_the_timer_is_not_armed() {
+    let mut state: BusState<u32> =
+        BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
+    let port = state.plug_port().unwrap().port;
+    let faults = AdminRequest::SetFaults(SetFaults { port, stall: true, ..SetFaults::default() });
+    assert_eq!(state.admin(faults), Ok(AdminEffect::KickServingDpc));
+    assert!(state.serving_allowed());
+
+    state.begin_rundown();
+    assert_eq!(state.admin(faults), Ok(AdminEffect::Done), "the change is still made, the DPC is not kicked");
+    assert!(!state.serving_allowed());
+    assert!(!state.arm_timer(100));
+}
+
+#[test]
+fn the_delivery_timer_is_armed_only_for_an_earlier_time() {
+    let mut state: BusState<u32> =
+        BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
+    assert!(state.arm_timer(100));
+    assert!(!state.arm_timer(150), "armed for 100 already");
+    assert!(!state.arm_timer(100));
+    assert!(state.arm_timer(50), "an earlier frame re-arms it");
+    state.timer_fired();
+    assert!(state.arm_timer(200), "after it ran, any time arms it");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed administrator input
+
+#[test]
+fn malformed_admin_input_gets_the_documented_status() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let (_, add) = input_of(AdminRequest::AddPort);
+    let (_, remove_input) = input_of(remove(port));
+    let (_, link) = input_of(set_link(port, true));
+    let (_, faults) = input_of(AdminRequest::SetFaults(SetFaults { port, ..SetFaults::default() }));
+
+    let mut cases: Vec<(&str, u32, Vec<u8>, BusStatus)> = vec![
+        (
+            "longer than any structure",
+            IOCTL_VWIRE_BUS_SET_FAULTS,
+            vec![0; ADMIN_INPUT_MAX + 1],
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "unknown function code",
+            IOCTL_VWIRE_BUS_SET_FAULTS + 4,
+            faults.clone(),
+            BusStatus::InvalidDeviceRequest,
+        ),
+        ("a port's internal IOCTL", IOCTL_VWIRE_QUERY_DEVICE, Vec::new(), BusStatus::InvalidDeviceRequest),
+        ("code zero", 0, add.clone(), BusStatus::InvalidDeviceRequest),
+    ];
+    for (code, good) in [
+        (IOCTL_VWIRE_BUS_ADD_PORT, &add),
+        (IOCTL_VWIRE_BUS_REMOVE_PORT, &remove_input),
+        (IOCTL_VWIRE_BUS_SET_LINK, &link),
+        (IOCTL_VWIRE_BUS_SET_FAULTS, &faults),
+    ] {
+        let mut trailing = good.clone();
+        trailing.push(0);
+        let mut bad_version = good.clone();
+        bad_version[0] ^= 0xff;
+        let mut bad_length = good.clone();
+        bad_length[2] = bad_length[2].wrapping_add(1);
+        cases.push(("empty", code, Vec::new(), BusStatus::InvalidParameter));
+        cases.push(("one byte short", code, good[..good.len() - 1].to_vec(), BusStatus::InvalidParameter));
+        cases.push(("one byte over", code, trailing, BusStatus::InvalidParameter));
+        cases.push(("bad header version", code, bad_version, BusStatus::InvalidParameter));
+        cases.push(("bad header length", code, bad_length, BusStatus::InvalidParameter));
+    }
+    let mut reserved = add.clone();
+    reserved[4] = 1;
+    cases.push(("add: reserved flags", IOCTL_VWIRE_BUS_ADD_PORT, reserved, BusStatus::InvalidParameter));
+    let mut boolean = link.clone();
+    boolean[8] = 2;
+    cases.push(("link: up is 2", IOCTL_VWIRE_BUS_SET_LINK, boolean, BusStatus::InvalidParameter));
+    let mut ppm = faults.clone();
+    ppm[8..12].copy_from_slice(&1_000_001u32.to_le_bytes());
+    cases.push(("faults: drop above always", IOCTL_VWIRE_BUS_SET_FAULTS, ppm, BusStatus::InvalidParameter));
+    let mut stall = faults.clone();
+    stall[20] = 7;
+    cases.push(("faults: stall is 7", IOCTL_VWIRE_BUS_SET_FAULTS, stall, BusStatus::InvalidParameter));
+
+    for (what, code, input, expected) in cases {
+        let reply = bus.admin_raw(code, &input, 64);
+        assert_eq!(reply.status, expected, "{what}");
+        assert!(reply.output.is_empty(), "{what}: no reply bytes");
+    }
+    // Nothing of that reached the bus.
+    assert_eq!(bus.state.ports().collect::<Vec<_>>(), vec![(PortId(port), PortState::Present)]);
+    assert!(bus.state.hub().link_state(PortId(port)).unwrap().is_up());
+    assert_eq!(bus.state.hub().faults(PortId(port)), Ok(Faults::default()));
+    assert_eq!(bus.kicks, 0);
+    assert_eq!(BusStatus::InvalidParameter.ntstatus(), 0xC000_000D_u32.cast_signed());
+    assert_eq!(BusStatus::InvalidDeviceRequest.ntstatus(), 0xC000_0010_u32.cast_signed());
+}
+
+#[test]
+fn admin_input_length_is_checked_before_decoding() {
+    assert_eq!(check_admin_input_length(ADMIN_INPUT_MAX), Ok(()));
+    assert_eq!(check_admin_input_length(ADMIN_INPUT_MAX + 1), Err(BusStatus::InvalidParameter));
+    assert_eq!(check_admin_input_length(usize::MAX), Err(BusStatus::InvalidParameter));
+    // A request with no reply needs no output buffer; add-port needs its structure's size.
+    let (code, input) = input_of(remove(3));
+    assert_eq!(decode_admin(code, &input, 0), Ok(remove(3)));
+    let (code, input) = input_of(AdminRequest::AddPort);
+    assert_eq!(decode_admin(code, &input, 0), Err(BusStatus::BufferTooSmall));
+    assert_eq!(decode_admin(code, &input, PortAdded::ENCODED_LEN), Ok(AdminRequest::AddPort));
+}
+
+#[test]
+fn failures_map_to_the_ntstatus_they_are_named_after() {
+    let hub = [
+        (HubError::NoSuchPort, BusStatus::NoSuchDevice),
+        (HubError::TooManyPorts, BusStatus::QuotaExceeded),
+        (HubError::PortExists, BusStatus::ObjectNameCollision),
+        (HubError::InvalidMac, BusStatus::InvalidParameter),
+        (HubError::OutOfMemory, BusStatus::InsufficientResources),
+        (HubError::BatchTooLarge, BusStatus::InvalidBufferSize),
+        (HubError::WriteFailed, BusStatus::IoDeviceError),
+        (HubError::ReadFailed, BusStatus::IoDeviceError),
+        (HubError::BufferTooSmall, BusStatus::BufferTooSmall),
+        (HubError::Control(ControlError::BadVersion { found: 9 }), BusStatus::InvalidParameter),
+    ];
+    for (error, status) in hub {
+        assert_eq!(BusStatus::from(error), status, "{error:?}");
+    }
+    assert_eq!(BusStatus::from(AdminError::UnknownIoctl { code: 1 }), BusStatus::InvalidDeviceRequest);
+    assert_eq!(
+        BusStatus::from(AdminError::PpmOutOfRange { offset: 8, value: 2_000_000 }),
+        BusStatus::InvalidParameter
+    );
+    assert_eq!(BusStatus::from(IoctlStatus::NoSuchDevice), BusStatus::NoSuchDevice);
+    assert_eq!(BusStatus::from(IoctlStatus::InvalidDeviceRequest), BusStatus::InvalidDeviceRequest);
+
+    // The values of S:shared/ntstatus.h (the Windows build also checks them against wdk-sys).
+    let values = [
+        (BusStatus::Success, 0x0000_0000_u32),
+        (BusStatus::InvalidParameter, 0xC000_000D),
+        (BusStatus::NoSuchDevice, 0xC000_000E),
+        (BusStatus::InvalidDeviceRequest, 0xC000_0010),
+        (BusStatus::BufferTooSmall, 0xC000_0023),
+        (BusStatus::ObjectNameCollision, 0xC000_0035),
+        (BusStatus::QuotaExceeded, 0xC000_0044),
+        (BusStatus::InsufficientResources, 0xC000_009A),
+        (BusStatus::DeviceNotReady, 0xC000_00A3),
+        (BusStatus::Cancelled, 0xC000_0120),
+        (BusStatus::InvalidDeviceState, 0xC000_0184),
+        (BusStatus::IoDeviceError, 0xC000_0185),
+        (BusStatus::InvalidBufferSize, 0xC000_0206),
+    ];
+    for (status, value) in values {
+        assert_eq!(status.ntstatus() as u32, value, "{status:?}");
+        assert_eq!(status.is_success(), value == 0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The child device's life
+
+#[test]
+fn only_a_pending_port_without_a_pdo_gets_one() {
+    let mut bus = Driver::new();
+    let port = bus.add_port().unwrap().port;
+    let id = PortId(port);
+    assert!(bus.state.is_pending(id));
+    bus.state.set_port_pdo(id);
+    assert!(!bus.state.is_pending(id), "a second EvtChildListCreateDevice is refused");
+    // With the PDO made, a failure later in its creation leaves the row to the PDO's cleanup.
+    bus.state.forget_pending_port(id);
+    assert_eq!(bus.state.port_state(id), Some(PortState::Pending));
+    assert!(bus.state.attach_port(id, Some(1), Some(2)));
+    assert_eq!(bus.state.port_state(id), Some(PortState::Present));
+    assert!(!bus.state.attach_port(id, Some(3), Some(4)), "attached once");
+    assert_eq!(bus.state.present_queues(id), Some(PortQueues { read: Some(1), link: Some(2) }));
+
+    assert!(!bus.create_pdo(9999), "an unknown port gets no PDO");
+    assert!(!bus.state.attach_port(PortId(9999), Some(1), Some(2)));
+}
+
+#[test]
+fn a_port_forgotten_before_its_queues_are_attached_fails_the_creation() {
+    let mut state: BusState<u32> =
+        BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
+    let port = PortId(state.plug_port().unwrap().port);
+    state.set_port_pdo(port);
+    state.forget_port(port);
+    assert!(!state.attach_port(port, Some(1), Some(2)));
+    assert_eq!(state.ports().count(), 0);
+}
+
+#[test]
+fn a_creation_that_fails_before_the_pdo_frees_the_row_and_the_hub_port() {
+    let mut bus = Driver::new();
+    let port = bus.add_port().unwrap().port;
+    assert!(bus.fail_pdo_creation(port));
+    assert_eq!(bus.state.port_state(PortId(port)), None);
+    assert_eq!(bus.state.hub().ports().count(), 0);
+    // Present ports are not "pending": forget_pending_port leaves them alone.
+    let present = bus.present_port();
+    bus.state.forget_pending_port(PortId(present));
+    assert_eq!(bus.state.port_state(PortId(present)), Some(PortState::Present));
+}
+
+#[test]
+fn a_deleted_read_queue_stops_reads_but_not_link_waits() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    bus.delete_read_queue(port);
+    let read = bus.read(port);
+    assert_eq!(bus.completion(read).unwrap().status, BusStatus::NoSuchDevice);
+    let wait = bus.wait_link(port, 1);
+    assert_eq!(bus.completion(wait), None, "the link queue still parks");
+    assert_eq!(bus.state.present_queues(PortId(port)).unwrap().read, None);
+
+    // A handle that is not the port's changes nothing.
+    bus.state.detach_queue(PortId(port), 0xdead);
+    assert!(bus.state.present_queues(PortId(port)).unwrap().link.is_some());
+}
+
+#[test]
+fn the_serving_dpc_walks_present_ports_with_a_read_queue_only() {
+    let mut bus = Driver::new();
+    let pending = bus.add_port().unwrap().port;
+    let present = bus.present_port();
+    let unplugged = bus.present_port();
+    let no_read_queue = bus.present_port();
+    assert_eq!(bus.admin(remove(unplugged)).status, BusStatus::Success);
+    bus.delete_read_queue(no_read_queue);
+
+    let (_, queues) = bus.state.hub_and_read_queues();
+    let walked: Vec<u32> = queues.map(|(port, _)| port.0).collect();
+    assert_eq!(walked, vec![present]);
+    assert!(![pending, unplugged, no_read_queue].iter().any(|p| walked.contains(p)));
+}

@@ -1,0 +1,331 @@
+//! Random sequences of administrator requests (well-formed and not), child-device events and
+//! miniport requests against the bus, checked step by step against a small model of each port's
+//! life, and for the invariants the Windows driver relies on: the port table and the hub agree, no
+//! request is completed twice, nothing stays parked on a port that no longer serves I/O, and
+//! malformed input changes nothing.
+
+mod bus_driver;
+
+use std::collections::BTreeMap;
+
+use bus_driver::{Driver, Parked};
+use proptest::prelude::*;
+use vwire_bus::PortId;
+use vwire_bus::bus::{BusStatus, MAX_PORTS, PortState};
+use vwire_bus::control::{
+    AdminRequest, IOCTL_VWIRE_BUS_ADD_PORT, IOCTL_VWIRE_BUS_REMOVE_PORT, IOCTL_VWIRE_BUS_SET_FAULTS,
+    IOCTL_VWIRE_BUS_SET_LINK, SetFaults, SetLink,
+};
+
+#[derive(Clone, Debug)]
+enum Op {
+    Add,
+    RefuseNextChild,
+    Remove(usize),
+    SetLink(usize, bool),
+    SetFaults(usize, bool),
+    CreatePdo(usize),
+    FailPdoCreation(usize),
+    DeletePdo(usize),
+    Read(usize),
+    /// `true`: a wait that knows the current generation (parks); `false`: one that knows none.
+    WaitLink(usize, bool),
+    Raw(u32, Vec<u8>, usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let code = prop_oneof![
+        Just(IOCTL_VWIRE_BUS_ADD_PORT),
+        Just(IOCTL_VWIRE_BUS_REMOVE_PORT),
+        Just(IOCTL_VWIRE_BUS_SET_LINK),
+        Just(IOCTL_VWIRE_BUS_SET_FAULTS),
+        any::<u32>(),
+    ];
+    prop_oneof![
+        6 => Just(Op::Add),
+        1 => Just(Op::RefuseNextChild),
+        3 => any::<usize>().prop_map(Op::Remove),
+        3 => (any::<usize>(), any::<bool>()).prop_map(|(p, up)| Op::SetLink(p, up)),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(p, stall)| Op::SetFaults(p, stall)),
+        5 => any::<usize>().prop_map(Op::CreatePdo),
+        1 => any::<usize>().prop_map(Op::FailPdoCreation),
+        2 => any::<usize>().prop_map(Op::DeletePdo),
+        4 => any::<usize>().prop_map(Op::Read),
+        4 => (any::<usize>(), any::<bool>()).prop_map(|(p, current)| Op::WaitLink(p, current)),
+        3 => (code, proptest::collection::vec(any::<u8>(), 0..80), 0usize..40)
+            .prop_map(|(code, input, out)| Op::Raw(code, input, out)),
+    ]
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Model {
+    state: PortState,
+    has_pdo: bool,
+}
+
+struct Run {
+    bus: Driver,
+    model: BTreeMap<u32, Model>,
+    /// Every id ever handed out, so operations also hit ports that are gone.
+    known: Vec<u32>,
+    /// Requests parked per port, with what they wait for.
+    parked: BTreeMap<u32, Vec<(u64, Parked)>>,
+    refuse_next: bool,
+    /// Ports reported present on the child list and not reported missing. A PDO's deletion or a
+    /// failed creation is the framework's business and reports nothing.
+    children: std::collections::BTreeSet<u32>,
+}
+
+impl Run {
+    fn pick(&self, selector: usize) -> u32 {
+        // One extra choice: a port that never existed.
+        self.known.get(selector % (self.known.len() + 1)).copied().unwrap_or(0xDEAD_0000)
+    }
+
+    /// The status a configuring request (set link, set faults) must get.
+    fn configurable(&self, port: u32) -> BusStatus {
+        match self.model.get(&port) {
+            Some(m) if m.state != PortState::Unplugged => BusStatus::Success,
+            _ => BusStatus::NoSuchDevice,
+        }
+    }
+
+    fn add(&mut self) {
+        let result = self.bus.add_port();
+        let refused = std::mem::take(&mut self.refuse_next);
+        if self.model.len() == MAX_PORTS {
+            assert_eq!(result, Err(BusStatus::QuotaExceeded));
+            // A refusal not consumed by a full table waits for the next add.
+            self.refuse_next = refused;
+            return;
+        }
+        if refused {
+            assert_eq!(result, Err(BusStatus::ObjectNameCollision));
+            return;
+        }
+        let added = result.expect("room for a port");
+        assert!(self.known.iter().all(|&p| p < added.port), "ids grow and are never reused");
+        self.known.push(added.port);
+        self.children.insert(added.port);
+        self.model.insert(added.port, Model { state: PortState::Pending, has_pdo: false });
+    }
+
+    fn remove(&mut self, port: u32) {
+        let expected = match self.model.get(&port).map(|m| m.state) {
+            None | Some(PortState::Unplugged) => BusStatus::NoSuchDevice,
+            Some(PortState::Pending) => BusStatus::DeviceNotReady,
+            Some(PortState::Present) => BusStatus::Success,
+        };
+        let status = self.bus.admin(AdminRequest::RemovePort { port }).status;
+        assert_eq!(status, expected, "remove port {port}");
+        if status == BusStatus::Success {
+            self.model.get_mut(&port).expect("modelled").state = PortState::Unplugged;
+            assert!(self.children.remove(&port), "reported missing once");
+            for (request, _) in self.parked.remove(&port).unwrap_or_default() {
+                assert_eq!(self.bus.completion(request).map(|c| c.status), Some(BusStatus::NoSuchDevice));
+            }
+        }
+    }
+
+    fn set_link(&mut self, port: u32, up: bool) {
+        let before = self.bus.state.hub().link_state(PortId(port)).ok();
+        let status = self.bus.admin(AdminRequest::SetLink(SetLink { port, up })).status;
+        assert_eq!(status, self.configurable(port), "set link of {port}");
+        let after = self.bus.state.hub().link_state(PortId(port)).ok();
+        if status != BusStatus::Success {
+            assert_eq!(before, after, "a refused request changes nothing");
+            return;
+        }
+        let after = after.expect("a configurable port is in the hub");
+        assert_eq!(after.is_up(), up);
+        if before.map(|b| b.generation) != Some(after.generation) {
+            // Every parked wait knew the old generation: all are answered with the new state.
+            let waits: Vec<u64> = self
+                .parked
+                .get_mut(&port)
+                .map(|parked| {
+                    let (waits, reads): (Vec<_>, Vec<_>) =
+                        parked.drain(..).partition(|(_, kind)| matches!(kind, Parked::LinkWait { .. }));
+                    *parked = reads;
+                    waits.into_iter().map(|(request, _)| request).collect()
+                })
+                .unwrap_or_default();
+            for request in waits {
+                let completion = self.bus.completion(request).expect("answered");
+                assert_eq!(completion.status, BusStatus::Success);
+                let state = vwire_proto::LinkState::decode(&completion.reply).unwrap();
+                assert_eq!(state.generation, after.generation);
+            }
+        }
+    }
+
+    fn set_faults(&mut self, port: u32, stall: bool) {
+        let before = self.bus.state.hub().faults(PortId(port)).ok();
+        let kicks = self.bus.kicks;
+        let request = AdminRequest::SetFaults(SetFaults { port, stall, delay_us: 3, ..SetFaults::default() });
+        let status = self.bus.admin(request).status;
+        assert_eq!(status, self.configurable(port), "set faults of {port}");
+        let after = self.bus.state.hub().faults(PortId(port)).ok();
+        if status == BusStatus::Success {
+            assert_eq!(after.map(|f| (f.stall, f.delay_ticks)), Some((stall, 30)));
+            assert_eq!(self.bus.kicks, kicks + 1);
+        } else {
+            assert_eq!(before, after);
+            assert_eq!(self.bus.kicks, kicks);
+        }
+    }
+
+    fn create_pdo(&mut self, port: u32) {
+        let admitted = self.model.get(&port).is_some_and(|m| m.state == PortState::Pending && !m.has_pdo);
+        assert_eq!(self.bus.create_pdo(port), admitted, "PDO for {port}");
+        if admitted {
+            self.model.insert(port, Model { state: PortState::Present, has_pdo: true });
+        }
+    }
+
+    fn fail_pdo_creation(&mut self, port: u32) {
+        let admitted = self.model.get(&port).is_some_and(|m| m.state == PortState::Pending && !m.has_pdo);
+        assert_eq!(self.bus.fail_pdo_creation(port), admitted);
+        if admitted {
+            self.model.remove(&port);
+        }
+    }
+
+    fn delete_pdo(&mut self, port: u32) {
+        let has_pdo = self.model.get(&port).is_some_and(|m| m.has_pdo);
+        assert_eq!(self.bus.delete_pdo(port), has_pdo);
+        if has_pdo {
+            self.model.remove(&port);
+            // The framework cancels what was still parked.
+            for (request, _) in self.parked.remove(&port).unwrap_or_default() {
+                assert_eq!(self.bus.completion(request).map(|c| c.status), Some(BusStatus::Cancelled));
+            }
+        }
+    }
+
+    fn read(&mut self, port: u32) {
+        let request = self.bus.read(port);
+        if self.model.get(&port).is_some_and(|m| m.state == PortState::Present) {
+            assert_eq!(self.bus.completion(request), None, "nothing to read: parked");
+            self.parked.entry(port).or_default().push((request, Parked::Read));
+        } else {
+            assert_eq!(self.bus.completion(request).map(|c| c.status), Some(BusStatus::NoSuchDevice));
+        }
+    }
+
+    fn wait_link(&mut self, port: u32, current: bool) {
+        let generation = self.bus.state.hub().link_state(PortId(port)).map_or(0, |link| link.generation);
+        let known = if current { generation } else { 0 };
+        let request = self.bus.wait_link(port, known);
+        let present = self.model.get(&port).is_some_and(|m| m.state == PortState::Present);
+        match (present, current) {
+            (true, true) => {
+                assert_eq!(self.bus.completion(request), None, "nothing new: parked");
+                self.parked
+                    .entry(port)
+                    .or_default()
+                    .push((request, Parked::LinkWait { known_generation: known }));
+            }
+            (true, false) => {
+                assert_eq!(self.bus.completion(request).map(|c| c.status), Some(BusStatus::Success))
+            }
+            (false, _) => {
+                assert_eq!(self.bus.completion(request).map(|c| c.status), Some(BusStatus::NoSuchDevice));
+            }
+        }
+    }
+
+    /// Arbitrary bytes: if they decode, they are the request they spell (applied through the model);
+    /// if not, they get the decoder's status and change nothing.
+    fn raw(&mut self, code: u32, input: &[u8], output_len: usize) {
+        if let Ok(request) = AdminRequest::decode(code, input)
+            && output_len >= request.output_len()
+        {
+            match request {
+                AdminRequest::AddPort => self.add(),
+                AdminRequest::RemovePort { port } => self.remove(port),
+                AdminRequest::SetLink(SetLink { port, up }) => self.set_link(port, up),
+                // Other fault values than `set_faults` writes: checked for the status only.
+                AdminRequest::SetFaults(faults) => {
+                    let status = self.bus.admin_raw(code, input, output_len).status;
+                    assert_eq!(status, self.configurable(faults.port));
+                }
+            }
+            return;
+        }
+        let before: Vec<_> = self.bus.state.ports().collect();
+        let kicks = self.bus.kicks;
+        let reply = self.bus.admin_raw(code, input, output_len);
+        let expected = match AdminRequest::decode(code, input) {
+            _ if input.len() > vwire_bus::bus::ADMIN_INPUT_MAX => BusStatus::InvalidParameter,
+            Err(error) => BusStatus::from(error),
+            Ok(_) => BusStatus::BufferTooSmall,
+        };
+        assert_eq!(reply.status, expected, "code {code:#x}, {} bytes", input.len());
+        assert!(reply.output.is_empty());
+        assert_eq!(self.bus.state.ports().collect::<Vec<_>>(), before, "malformed input changes nothing");
+        assert_eq!(self.bus.kicks, kicks);
+    }
+
+    fn check(&self) {
+        let table: BTreeMap<u32, PortState> = self.bus.state.ports().map(|(p, s)| (p.0, s)).collect();
+        let modelled: BTreeMap<u32, PortState> = self.model.iter().map(|(&p, m)| (p, m.state)).collect();
+        assert_eq!(table, modelled, "the port table follows each port's life");
+        assert_eq!(self.bus.state.ports().count(), table.len(), "no port has two rows");
+        assert!(table.len() <= MAX_PORTS);
+
+        let mut hub: Vec<u32> = self.bus.state.hub().ports().map(|p| p.0).collect();
+        hub.sort_unstable();
+        assert_eq!(hub, table.keys().copied().collect::<Vec<_>>(), "a hub port exactly for each row");
+
+        for (&port, m) in &self.model {
+            let present = self.bus.state.present_queues(PortId(port));
+            assert_eq!(present.is_some(), m.state == PortState::Present, "I/O routed only to present ports");
+            let (reads, waits) = self.bus.parked(port);
+            let expected = self.parked.get(&port).map_or((0, 0), |parked| {
+                let waits = parked.iter().filter(|(_, kind)| matches!(kind, Parked::LinkWait { .. })).count();
+                (parked.len() - waits, waits)
+            });
+            assert_eq!((reads, waits), expected, "parked requests of port {port}");
+            if m.state != PortState::Present {
+                assert_eq!((reads, waits), (0, 0), "nothing stays parked on a port that serves no I/O");
+            }
+        }
+        assert_eq!(self.bus.children, self.children, "children reported present");
+    }
+}
+
+proptest! {
+    #[test]
+    fn random_admin_and_device_sequences_keep_the_table_the_hub_and_the_requests_consistent(
+        ops in proptest::collection::vec(op(), 1..80)
+    ) {
+        let mut run = Run {
+            bus: Driver::new(),
+            model: BTreeMap::new(),
+            known: Vec::new(),
+            parked: BTreeMap::new(),
+            refuse_next: false,
+            children: std::collections::BTreeSet::new(),
+        };
+        for op in ops {
+            match op {
+                Op::Add => run.add(),
+                Op::RefuseNextChild => {
+                    run.bus.refuse_next_child = Some(BusStatus::ObjectNameCollision);
+                    run.refuse_next = true;
+                }
+                Op::Remove(p) => run.remove(run.pick(p)),
+                Op::SetLink(p, up) => run.set_link(run.pick(p), up),
+                Op::SetFaults(p, stall) => run.set_faults(run.pick(p), stall),
+                Op::CreatePdo(p) => run.create_pdo(run.pick(p)),
+                Op::FailPdoCreation(p) => run.fail_pdo_creation(run.pick(p)),
+                Op::DeletePdo(p) => run.delete_pdo(run.pick(p)),
+                Op::Read(p) => run.read(run.pick(p)),
+                Op::WaitLink(p, current) => run.wait_link(run.pick(p), current),
+                Op::Raw(code, input, out) => run.raw(code, &input, out),
+            }
+            run.check();
+        }
+    }
+}
