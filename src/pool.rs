@@ -117,7 +117,9 @@ pub struct PoolBuffer {
 
 // SAFETY: plain nonpaged memory owned by the adapter.
 unsafe impl Send for PoolBuffer {}
-// SAFETY: as above; mutation only through `&mut self`.
+// SAFETY: `PoolBuffer` itself changes only through `&mut self`; its bytes are reached only through
+// the pointers `slice_ptr` hands out, whose users (the receive NBLs' MDLs, each frame slot leased to
+// one `RxSlot` at a time) serialize access.
 unsafe impl Sync for PoolBuffer {}
 
 impl PoolBuffer {

@@ -40,8 +40,9 @@ unsafe impl<T: Send> Send for SpinLock<T> {}
 
 impl<T> SpinLock<T> {
     /// `NdisAllocateSpinLock`: `KeInitializeSpinLock(&lock->SpinLock)`.
-    pub fn initialize(&self) {
-        // SAFETY: the KSPIN_LOCK lives inside `self`, which does not move while borrowed.
+    pub fn initialize(&mut self) {
+        // SAFETY: the KSPIN_LOCK lives inside `self`, borrowed exclusively: nobody holds or waits
+        // for the lock while it is initialized.
         unsafe { sys::ke_initialize_spin_lock(ptr::addr_of_mut!((*self.raw.get()).spin_lock)) }
     }
 
@@ -54,7 +55,10 @@ impl<T> SpinLock<T> {
         SpinLockGuard { lock: self, at_dpc: false, _not_send: PhantomData }
     }
 
-    /// `NdisDprAcquireSpinLock`: the caller is already at DISPATCH_LEVEL.
+    /// `NdisDprAcquireSpinLock`: the caller is already at DISPATCH_LEVEL. Only where that is
+    /// known (NDIS said so with `NDIS_SEND_FLAGS_DISPATCH_LEVEL`); elsewhere [`SpinLock::lock_any`]
+    /// asks the IRQL. At PASSIVE_LEVEL it would leave the processor preemptible with the lock held,
+    /// which Driver Verifier reports as an IRQL violation.
     pub fn lock_at_dpc(&self) -> SpinLockGuard<'_, T> {
         // SAFETY: as in `lock`.
         unsafe { sys::ke_acquire_spin_lock_at_dpc_level(self.spin_lock_ptr()) };

@@ -12,6 +12,7 @@ use ndis_types::status::{NDIS_STATUS_RESOURCES, NdisStatus};
 /// forbid both, Doc nf-wdm-iofreeworkitem): [`IoWorkItem::queue`] queues only an idle item, the
 /// routine calls [`IoWorkItem::started`] first (the system dequeues an item before it runs it), and
 /// drop frees only an idle item. All-zero is "no work item".
+#[derive(Zeroable)]
 pub struct IoWorkItem {
     handle: NdisHandle,
     /// What a run calls, and with what: fixed at allocation.
@@ -20,16 +21,15 @@ pub struct IoWorkItem {
     queued: core::sync::atomic::AtomicBool,
 }
 
-// SAFETY: all-zero is a valid `IoWorkItem` ("no work item"): the handles are pointer newtypes (zero
-// is NULL), `Option` of a function pointer represents `None` as zero (std::option,
-// "Representation"), and a zero `AtomicBool` is false.
-unsafe impl Zeroable for IoWorkItem {}
-
 impl IoWorkItem {
     /// `NdisAllocateIoWorkItem` for the adapter, whose runs call `routine` with `context`;
-    /// `NDIS_STATUS_RESOURCES` if it cannot be had. `context` must stay valid until every queued
-    /// run has ended: its owner's duty, as in C.
-    pub fn allocate(
+    /// `NDIS_STATUS_RESOURCES` if it cannot be had.
+    ///
+    /// # Safety
+    /// `routine` may be called with `context` at PASSIVE_LEVEL, in a system thread, for every
+    /// [`IoWorkItem::queue`] until the item is dropped: `context` must stay valid that long and be
+    /// what `routine` expects.
+    pub unsafe fn allocate(
         miniport: NdisHandle,
         routine: NdisIoWorkItemRoutine,
         context: NdisHandle,

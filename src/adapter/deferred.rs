@@ -22,7 +22,7 @@ pub const WRITES_PER_DRAIN: usize = 16;
 impl Adapter {
     /// If `wanted` (judged under the adapter lock), count one run of the deferred-work item and
     /// return true; the caller then gives up what it holds and calls [`Adapter::queue_deferred_work`].
-    pub fn count_deferred_run_if(&self, wanted: impl FnOnce(&AdapterState) -> bool) -> bool {
+    pub(super) fn count_deferred_run_if(&self, wanted: impl FnOnce(&AdapterState) -> bool) -> bool {
         let mut state = self.state.lock_any();
         let wanted = wanted(&state);
         if wanted {
@@ -32,7 +32,7 @@ impl Adapter {
     }
 
     /// Queue the work item for the run just counted.
-    pub fn queue_deferred_work(&self) {
+    pub(super) fn queue_deferred_work(&self) {
         if !self.deferred.queue() {
             // Already queued and not started: that run does this work too.
             self.finish_deferred_run();
@@ -41,7 +41,7 @@ impl Adapter {
 
     /// The work item's run (PASSIVE_LEVEL, a system thread), inside the callback the entry point
     /// counts: a pause that waited for this run finishes when that callback leaves.
-    pub fn run_deferred_work(&self) {
+    pub(super) fn run_deferred_work(&self) {
         self.deferred.started();
         self.post_idle_reads();
         self.drain_sends();

@@ -1,15 +1,17 @@
 //! The miniport's NDIS handlers and its KMDF completion routine, with their C signatures
 //! (W:km/ndis.h:10596-10842). Each shim turns the context NDIS or KMDF hands back into `&Adapter` and
-//! calls safe code. These are the only `unsafe` of the driver outside `sys`: the callback
-//! signatures force raw pointers on us.
+//! calls safe code. The callback signatures force raw pointers on us: this is the only `unsafe` of
+//! the adapter (the rest lives in the modules that own OS objects and in `sys`).
 #![allow(unsafe_code)]
 
 use super::{ADAPTER_TAG, Adapter, HandlerOutcome, bump, oid};
+use crate::lower::requests::CompletionRoutines;
 use crate::nbl::receive::ReturnedChain;
 use crate::nbl::send::SendNbl;
 use crate::oid_request::{oid_request_finish, oid_request_view};
 use crate::pool::{PoolBox, context_ref};
 use crate::sys::send_complete_flags_here;
+use crate::work_item::IoWorkItem;
 use core::ffi::c_void;
 use ndis_types::handles::{NdisHandle, WdfContext, WdfIoTarget, WdfRequest};
 use ndis_types::miniport::{
@@ -30,6 +32,45 @@ use ndis_types::{Boolean, FALSE};
 unsafe fn adapter<'a>(context: NdisHandle) -> Option<&'a Adapter> {
     // SAFETY: guaranteed by the caller: the adapter lives in pool memory until MiniportHaltEx.
     unsafe { context_ref::<Adapter>(context) }
+}
+
+/// Run `work` on the adapter behind `context` as one callback of the rundown
+/// ([`Adapter::callback`]); `None` if there is no adapter. Nothing of the adapter escapes: `work`
+/// gets a borrow for its own duration only and returns an owned value, so no caller can touch the
+/// adapter after the pause this callback may complete (NDIS may halt and free it at once).
+///
+/// # Safety
+/// As [`adapter`].
+unsafe fn in_callback<R: 'static>(
+    context: NdisHandle,
+    work: impl for<'a> FnOnce(&'a Adapter) -> R,
+) -> Option<R> {
+    // SAFETY: guaranteed by the caller.
+    let adapter = unsafe { adapter(context) }?;
+    Some(adapter.callback(work))
+}
+
+/// The completion routines of the lower edge's requests, with the adapter as their context.
+pub(super) fn completion_routines(adapter: &Adapter) -> CompletionRoutines {
+    // SAFETY: each routine below expects the adapter's own context, which this is; the adapter
+    // outlives every request of the lower edge (halt stops the target, waits for every completion
+    // routine and deletes the requests before it frees the adapter).
+    unsafe {
+        CompletionRoutines::new(
+            read_completion,
+            write_completion,
+            link_completion,
+            adapter.completion_context(),
+        )
+    }
+}
+
+/// The adapter's deferred-work item, whose runs call [`deferred_work_item`] with the adapter.
+pub(super) fn allocate_deferred_work_item(adapter: &Adapter) -> Result<IoWorkItem, NdisStatus> {
+    // SAFETY: `deferred_work_item` expects the adapter's own context, which this is; the adapter
+    // outlives every run (a pause waits for every queued or running one, and halt follows the
+    // pause; the item is freed in halt).
+    unsafe { IoWorkItem::allocate(adapter.miniport, deferred_work_item, adapter.context()) }
 }
 
 /// What `MiniportPause` and `MiniportResetEx` return for how their handler ended.
@@ -80,7 +121,7 @@ pub unsafe extern "system" fn miniport_halt_ex(
     if let Some(mut adapter) = owned {
         // Stop the target (cancel and wait for sent I/O), delete the requests and the miniport
         // device, free the receive resources; dropping the box frees the adapter.
-        adapter.release_resources();
+        Adapter::release_resources(&mut adapter);
     }
 }
 
@@ -154,12 +195,14 @@ pub unsafe extern "system" fn miniport_send_net_buffer_lists(
     // which the send path does exactly once.
     let chain = unsafe { SendNbl::unlink_chain(net_buffer_list) };
     // SAFETY: NDIS passes the context of a live adapter.
-    match unsafe { adapter(miniport_adapter_context) } {
-        Some(adapter) => adapter.callback(|adapter| adapter.send_net_buffer_lists(chain, send_flags)),
-        None => {
-            chain.complete(miniport_adapter_context, Some(NDIS_STATUS_FAILURE), send_complete_flags_here())
-        }
+    if unsafe { adapter(miniport_adapter_context) }.is_none() {
+        chain.complete(miniport_adapter_context, Some(NDIS_STATUS_FAILURE), send_complete_flags_here());
+        return;
     }
+    // SAFETY: as above.
+    unsafe {
+        in_callback(miniport_adapter_context, move |adapter| adapter.send_net_buffer_lists(chain, send_flags))
+    };
 }
 
 /// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL).
@@ -175,9 +218,9 @@ pub unsafe extern "system" fn miniport_return_net_buffer_lists(
     // SAFETY: NDIS returns a chain of NBLs the miniport indicated.
     let returned = unsafe { ReturnedChain::from_return(net_buffer_lists) };
     // SAFETY: NDIS passes the context of a live adapter.
-    if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
-        adapter.callback(|adapter| adapter.return_net_buffer_lists(returned));
-    }
+    unsafe {
+        in_callback(miniport_adapter_context, move |adapter| adapter.return_net_buffer_lists(returned))
+    };
 }
 
 /// `MiniportCancelSend` (<= DISPATCH_LEVEL).
@@ -189,9 +232,7 @@ pub unsafe extern "system" fn miniport_cancel_send(
     cancel_id: *mut c_void,
 ) {
     // SAFETY: NDIS passes the context of a live adapter.
-    if let Some(adapter) = unsafe { adapter(miniport_adapter_context) } {
-        adapter.callback(|adapter| adapter.cancel_send(cancel_id));
-    }
+    unsafe { in_callback(miniport_adapter_context, move |adapter| adapter.cancel_send(cancel_id)) };
 }
 
 /// `MiniportResetEx` (<= DISPATCH_LEVEL).
@@ -211,7 +252,8 @@ pub unsafe extern "system" fn miniport_reset_ex(
     if let Some(addressing_reset) = unsafe { addressing_reset.as_mut() } {
         *addressing_reset = FALSE;
     }
-    match adapter.callback(Adapter::reset) {
+    // Last use of the adapter: the reset counts itself as a callback and may complete a pause.
+    match adapter.reset() {
         Ok(outcome) => handler_status(outcome),
         Err(refused) => refused,
     }
@@ -274,9 +316,7 @@ pub unsafe extern "C" fn write_completion(
     context: WdfContext,
 ) {
     // SAFETY: the completion context is the adapter's own context handle.
-    if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
-        adapter.callback(|adapter| adapter.write_completed(request));
-    }
+    unsafe { in_callback(NdisHandle(context.0), move |adapter| adapter.write_completed(request)) };
 }
 
 /// `EVT_WDF_REQUEST_COMPLETION_ROUTINE` for the link watch (<= DISPATCH_LEVEL).
@@ -290,9 +330,7 @@ pub unsafe extern "C" fn link_completion(
     context: WdfContext,
 ) {
     // SAFETY: the completion context is the adapter's own context handle.
-    if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
-        adapter.callback(|adapter| adapter.link_completed(request));
-    }
+    unsafe { in_callback(NdisHandle(context.0), move |adapter| adapter.link_completed(request)) };
 }
 
 /// `EVT_WDF_REQUEST_COMPLETION_ROUTINE` for the receive reads (<= DISPATCH_LEVEL).
@@ -307,9 +345,7 @@ pub unsafe extern "C" fn read_completion(
     context: WdfContext,
 ) {
     // SAFETY: the completion context is the adapter's own context handle.
-    if let Some(adapter) = unsafe { adapter(NdisHandle(context.0)) } {
-        adapter.callback(|adapter| adapter.read_completed(request));
-    }
+    unsafe { in_callback(NdisHandle(context.0), move |adapter| adapter.read_completed(request)) };
 }
 
 /// `NDIS_IO_WORKITEM_FUNCTION` of the adapter's deferred-work item (PASSIVE_LEVEL, a system
@@ -320,7 +356,5 @@ pub unsafe extern "C" fn read_completion(
 /// every run (a pause waits for `deferred_runs` to reach zero, and halt follows the pause).
 pub unsafe extern "C" fn deferred_work_item(context: *mut c_void, _work_item: NdisHandle) {
     // SAFETY: the work item context is the adapter's own context handle.
-    if let Some(adapter) = unsafe { adapter(NdisHandle(context)) } {
-        adapter.callback(Adapter::run_deferred_work);
-    }
+    unsafe { in_callback(NdisHandle(context), Adapter::run_deferred_work) };
 }

@@ -15,10 +15,9 @@ use super::oid::SUPPORTED_OIDS;
 use super::receive::MAX_FRAME_SIZE;
 use super::{ADAPTER_TAG, Adapter, Link, MAX_MULTICAST_ADDRESSES};
 use crate::adapter::entry;
-use crate::lower::{BATCH_BUFFER_SIZE, CompletionRoutines};
+use crate::lower::BATCH_BUFFER_SIZE;
 use crate::pool::PoolBox;
 use crate::sys::{self, DeviceProperty};
-use crate::work_item::IoWorkItem;
 use ndis_types::TRUE;
 use ndis_types::handles::NdisHandle;
 use ndis_types::miniport::{
@@ -109,13 +108,13 @@ pub fn initialize(
 
     let properties = sys::ndis_m_get_device_property(miniport);
     if let Err(status) = create_resources(&mut adapter, &properties) {
-        adapter.release_resources();
+        Adapter::release_resources(&mut adapter);
         return Err(status);
     }
 
     let status = set_general_attributes(&adapter);
     if status != NDIS_STATUS_SUCCESS {
-        adapter.release_resources();
+        Adapter::release_resources(&mut adapter);
         return Err(status);
     }
     Ok(adapter.into_handle())
@@ -124,16 +123,11 @@ pub fn initialize(
 fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty) -> Result<(), NdisStatus> {
     let context = adapter.handle();
     adapter.lower.create_device(properties, context)?;
-    let routines = CompletionRoutines {
-        read: entry::read_completion,
-        write: entry::write_completion,
-        link: entry::link_completion,
-    };
-    let completion_context = adapter.completion_context();
-    adapter.lower.create_requests(routines, completion_context)?;
+    let routines = entry::completion_routines(adapter);
+    adapter.lower.create_requests(routines)?;
     let miniport = adapter.miniport;
     adapter.receive.allocate(miniport)?;
-    adapter.deferred = IoWorkItem::allocate(miniport, entry::deferred_work_item, context)?;
+    adapter.deferred = entry::allocate_deferred_work_item(adapter)?;
 
     // What the port below is: its address and batch limits, and its link right now.
     let device = adapter.lower.query_device()?;

@@ -27,6 +27,7 @@ mod send;
 mod traffic;
 
 use crate::lower::LowerEdge;
+use crate::pool::PoolBox;
 use crate::sync::SpinLock;
 use crate::sys;
 use crate::work_item::IoWorkItem;
@@ -43,7 +44,7 @@ use ndis_types::status::{
     NDIS_STATUS_SUCCESS, NdisStatus,
 };
 use receive::{ReceiveFilter, ReceiveResources};
-pub use rundown::HandlerOutcome;
+use rundown::HandlerOutcome;
 use send::SendEngine;
 
 /// Pool tag of the adapter structure itself.
@@ -154,7 +155,7 @@ pub fn load(counter: &AtomicU64) -> u64 {
 }
 
 /// One adapter, in nonpaged pool from `MiniportInitializeEx` to `MiniportHaltEx`. It starts as
-/// zeroed memory ([`PoolBox::new_zeroed`]): it is far too large for the kernel stack, and all-zero
+/// zeroed memory (`PoolBox::new_zeroed`): it is far too large for the kernel stack, and all-zero
 /// is its state before initialize (Paused, no link, empty filter and queues, NULL handles).
 ///
 /// Lock order: `state` first, then any one pool's lock (`lower.reads`, `lower.writes`,
@@ -187,7 +188,7 @@ pub struct Adapter {
 
 impl Adapter {
     /// `NdisAllocateSpinLock` for every lock, once the adapter sits at its final address.
-    pub fn initialize_locks(&self) {
+    pub fn initialize_locks(&mut self) {
         self.state.initialize();
         self.lower.initialize_locks();
         self.receive.nbls.initialize();
@@ -205,16 +206,26 @@ impl Adapter {
     /// Release every resource, in the reverse order of initialize: stop the target (cancel and wait
     /// for sent I/O), delete the requests and the device, free the receive NBLs, pool and frames.
     /// Also the unwind of a failed initialize: only what exists is released.
-    pub fn release_resources(&mut self) {
+    ///
+    /// The target is stopped through a shared borrow: until `stop_and_cancel` returns, completion
+    /// routines on other processors still hold `&Adapter`. Only then is the adapter borrowed
+    /// exclusively, to free what it owns.
+    pub fn release_resources(this: &mut PoolBox<Self>) {
+        this.stop_below();
+        let adapter: &mut Self = this;
+        adapter.lower.delete();
+        adapter.receive.free();
+        // Not queued: halt comes after a completed pause, which waits for every run of it.
+        adapter.deferred = IoWorkItem::zeroed();
+    }
+
+    /// Nothing new goes below, what was sent is cancelled and waited for, and anything still
+    /// queued (a halt after a shutdown that left sends behind) goes back to NDIS.
+    fn stop_below(&self) {
         self.state.lock().halting = true;
         self.lower.stop_and_cancel();
-        // Anything still queued (a halt after a shutdown that left sends behind) goes back to NDIS.
         let queued = self.state.lock().send.flush(NDIS_STATUS_FAILURE);
         queued.complete(self.miniport, None, sys::send_complete_flags_here());
-        self.lower.delete();
-        self.receive.free();
-        // Not queued: halt comes after a completed pause, which waits for every run of it.
-        self.deferred = IoWorkItem::zeroed();
     }
 
     // -----------------------------------------------------------------------------------------
@@ -242,7 +253,7 @@ impl Adapter {
 
     /// Running → Pausing → Paused: refuse new sends, give back the queued ones (PAUSED), cancel the
     /// reads, and wait for the writes in flight and every indicated NBL to come back. Pends until
-    /// then; the last of those completions calls `NdisMPauseComplete`.
+    /// then; the last callback to leave calls `NdisMPauseComplete` (`rundown`).
     pub fn pause(&self) -> HandlerOutcome {
         let queued = {
             let mut state = self.state.lock();
@@ -270,12 +281,16 @@ impl Adapter {
     /// NDIS 6.30+: nothing may be held across a reset (Doc `nc-ndis-miniport_reset`). Queued sends
     /// complete with RESET_IN_PROGRESS, writes in flight are cancelled and the reset pends until they
     /// are back; reads a device error left idle are re-armed. Filters survive (AddressingReset FALSE).
-    /// Refused (`NDIS_STATUS_NOT_ACCEPTED`) once the device is surprise-removed. Runs as a
-    /// [`Adapter::callback`]: the reads it posts may give back a slot a pending pause waits for.
-    pub fn reset(&self) -> Result<HandlerOutcome, NdisStatus> {
+    /// Refused (`NDIS_STATUS_NOT_ACCEPTED`) once the device is surprise-removed. Counted as a
+    /// callback (`rundown`): the reads it posts may give back a slot a pending pause waits for. Its
+    /// decision is made in its leaving section; the caller touches nothing of the adapter after.
+    pub(super) fn reset(&self) -> Result<HandlerOutcome, NdisStatus> {
+        self.enter_callback();
         let queued = {
             let mut state = self.state.lock_any();
             if state.surprise_removed {
+                drop(state);
+                self.leave_callback(|_, _| ());
                 return Err(NDIS_STATUS_NOT_ACCEPTED);
             }
             state.reset_pending = true;
@@ -289,14 +304,17 @@ impl Adapter {
         self.post_idle_reads();
         // A link watch a device error ended is re-armed too (it stays pending across pause).
         self.post_link_wait();
-        let mut state = self.state.lock_any();
-        state.reset_in_handler = false;
-        if self.writes_idle() {
-            state.reset_pending = false;
-            Ok(HandlerOutcome::Finished)
-        } else {
-            Ok(HandlerOutcome::Pending)
-        }
+        // Decided in the section that drops the count: a write that went idle before it is seen
+        // here (SUCCESS), one after it completes the reset from its own callback (PENDING).
+        Ok(self.leave_callback(|adapter, state| {
+            state.reset_in_handler = false;
+            if adapter.writes_idle() {
+                state.reset_pending = false;
+                HandlerOutcome::Finished
+            } else {
+                HandlerOutcome::Pending
+            }
+        }))
     }
 
     // -----------------------------------------------------------------------------------------

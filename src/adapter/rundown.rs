@@ -2,12 +2,16 @@
 //! finished", as netvmini decides it in one routine (`NICAsyncResetOrPauseDpc`).
 //!
 //! A pause waits for the data path to drain ([`Adapter::data_path_idle`]), a reset for the writes
-//! ([`Adapter::writes_idle`]). Either can only become true inside a callback of the driver: a
-//! completion routine, `MiniportReturnNetBufferLists`, `MiniportSendNetBufferLists`,
-//! `MiniportCancelSend`, the deferred-work run, `MiniportResetEx`. Each entry point runs its work
-//! through [`Adapter::callback`], which counts it in `callbacks_inside`; the callback that leaves
-//! last decrements the count under the adapter lock and, in the same section, takes whatever
-//! pause or reset is now finished. No completion path has to remember to look.
+//! ([`Adapter::writes_idle`]). Outside the two handlers themselves, either becomes true only inside a
+//! callback of the driver: a completion routine, `MiniportReturnNetBufferLists`,
+//! `MiniportSendNetBufferLists`, `MiniportCancelSend`, the deferred-work run, `MiniportResetEx`. Each
+//! of those entry points runs its work through [`Adapter::callback`] (the reset handler through the
+//! same two halves, `enter_callback` and `leave_callback`), which counts it in `callbacks_inside`;
+//! the callback that leaves last decrements the count under the adapter lock and, in the same
+//! section, takes whatever pause or reset is now finished. No completion path has to remember to
+//! look. The two other places the data path can go idle are safe without it: `MiniportPause` checks
+//! for itself before it returns, and `MiniportRestart` (whose reads may be handed back and released)
+//! never runs while a pause is pending, since NDIS restarts only a Paused adapter.
 //!
 //! The count is also what makes the last `NdisMPauseComplete` safe. Once it is called, NDIS may
 //! halt the adapter and free it. Without the count, a callback on one processor could drain the
@@ -18,7 +22,8 @@
 //!
 //! The pause and reset handlers decide for themselves whether they finish at once (they return
 //! SUCCESS instead of PENDING). While they run (`pause_in_handler`, `reset_in_handler`) no
-//! callback completes them.
+//! callback completes them, and the reset handler makes its decision in its own leaving section,
+//! so it never calls `NdisMResetComplete` for itself before it has returned PENDING.
 
 use super::{Adapter, AdapterState, Phase};
 use crate::sys;
@@ -60,19 +65,36 @@ impl FinishedOperations {
 
 impl Adapter {
     /// Run one callback's `work` counted in the rundown. When it leaves, a pending pause or reset
-    /// it (or any callback before it) finished is completed. The caller touches nothing of the
-    /// adapter after this returns: the pause it may complete lets NDIS halt and free it.
-    pub fn callback<R>(&self, work: impl FnOnce(&Self) -> R) -> R {
-        self.callbacks_inside.fetch_add(1, Ordering::AcqRel);
+    /// it (or any callback before it) finished is completed. The caller must touch nothing of the
+    /// adapter after this returns, since the pause it may complete lets NDIS halt and free it: the
+    /// entry shims call it last, through `entry::in_callback`, which lets no borrow of the adapter
+    /// out.
+    pub(super) fn callback<R>(&self, work: impl FnOnce(&Self) -> R) -> R {
+        self.enter_callback();
         let result = work(self);
-        let finished = {
+        self.leave_callback(|_, _| ());
+        result
+    }
+
+    /// A callback begins: a pause now waits for it to leave.
+    pub(super) fn enter_callback(&self) {
+        self.callbacks_inside.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A callback leaves. Under the adapter lock, in one section: `decide` (what the reset handler
+    /// decides about itself), the count drops, and the pause or reset that is finished now is
+    /// taken; the completion calls come after the lock is released, and nothing of the adapter is
+    /// touched after them.
+    pub(super) fn leave_callback<R>(&self, decide: impl FnOnce(&Self, &mut AdapterState) -> R) -> R {
+        let (decided, finished) = {
             let mut state = self.state.lock_any();
+            let decided = decide(self, &mut state);
             // Under the lock: serialized with the pause handler's check of the count.
             self.callbacks_inside.fetch_sub(1, Ordering::AcqRel);
-            self.take_finished_operations(&mut state)
+            (decided, self.take_finished_operations(&mut state))
         };
         finished.complete();
-        result
+        decided
     }
 
     /// Nothing of the data path is outstanding and no callback is inside the adapter: what a
@@ -86,6 +108,10 @@ impl Adapter {
             && self.lower.reads.idle()
             && self.lower.writes.idle()
             && self.receive.nbls.indicated_count() == 0
+            // Last, after the reads above, each made under a lock the callbacks take too: a
+            // callback's increment, made before it touched any of that, is visible by now. Read
+            // first (or the others made lock-free), the count could look zero on a weakly ordered
+            // processor (ARM64) while a callback is still inside.
             && self.callbacks_inside.load(Ordering::Acquire) == 0
     }
 

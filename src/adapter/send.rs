@@ -264,7 +264,7 @@ impl Adapter {
     /// [`WRITES_PER_DRAIN`] per call: a device that completes every write at once, fed by sends on
     /// other processors, would otherwise keep this loop going without end; past the bound the rest
     /// is drained by the deferred-work item.
-    pub fn drain_sends(&self) {
+    pub(super) fn drain_sends(&self) {
         let mut writes = 0usize;
         loop {
             {

@@ -1,12 +1,6 @@
-//! Send and receive: what frames need on their way through the miniport.
-//!
-//! - [`send`]: NBLs queue without allocation, one context at a time packs their NET_BUFFERs into
-//!   pre-allocated write requests (a batch of frames per request), and each NBL completes exactly
-//!   once, when the last request carrying one of its frames has.
-//! - [`receive`]: reads stay pending below; a completed read's batch is validated whole, filtered,
-//!   copied once into pre-allocated receive NBLs and indicated as a chain.
-//! - [`deferred`]: what one call may not finish (reads and writes the device keeps completing at
-//!   once) continues in an NDIS I/O work item at PASSIVE_LEVEL.
+//! Frames and bytes by destination (directed, multicast, broadcast), gathered over one batch on its
+//! way down or up and added to the adapter's counters once, for `OID_GEN_STATISTICS` and the
+//! per-destination `OID_GEN_*` counters.
 
 use super::receive::{Destination, destination_of};
 use super::{Counters, bump};

@@ -11,12 +11,13 @@
 pub mod device_context;
 pub mod requests;
 
+use crate::lower::requests::CompletionRoutines;
 use crate::nbl::receive::ReceiveScratch;
 use crate::nbl::send::WriteRefs;
 use crate::sys::{self, DeviceProperty};
 use bytemuck::Zeroable;
 use device_context::{MINIPORT_DEVICE_CONTEXT_TYPE, set_device_adapter};
-use ndis_types::handles::{NdisHandle, WdfContext, WdfDevice, WdfIoTarget, WdfRequest};
+use ndis_types::handles::{NdisHandle, WdfDevice, WdfIoTarget, WdfRequest};
 use ndis_types::status::{
     NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_ADAPTER_REMOVED, NDIS_STATUS_BAD_VERSION,
     NDIS_STATUS_DEVICE_FAILED, NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_DATA, NDIS_STATUS_RESOURCES,
@@ -24,10 +25,9 @@ use ndis_types::status::{
     STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS, nt_success,
 };
 use ndis_types::wdf::{
-    EvtWdfRequestCompletionRoutine, WDF_IO_TARGET_CANCEL_SENT_IO, WDF_REQUEST_REUSE_NO_FLAGS,
-    WdfObjectAttributes, WdfRequestSendOptions,
+    WDF_IO_TARGET_CANCEL_SENT_IO, WDF_REQUEST_REUSE_NO_FLAGS, WdfObjectAttributes, WdfRequestSendOptions,
 };
-use requests::{RequestPool, RequestResources, SendTarget, WdfBuffer};
+use requests::{RequestPool, RequestResources, WdfBuffer};
 use vwire_proto::{
     ControlError, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, IOCTL_VWIRE_SET_MULTICAST_LIST,
     IOCTL_VWIRE_SET_PACKET_FILTER, IOCTL_VWIRE_WAIT_LINK_CHANGE, LinkState, LinkWait, MulticastList,
@@ -57,15 +57,6 @@ pub const CONTROL_BUFFER_TAG: u32 = u32::from_le_bytes(*b"KmCt");
 /// complete before it returns (the vwire bus's control IOCTLs complete at once or are cancelable).
 pub const CONTROL_TIMEOUT_MS: u32 = 3_000;
 
-/// The completion routines KMDF calls for the lower edge's requests (<= DISPATCH_LEVEL), one per
-/// pool, handed over when the lower edge is built.
-#[derive(Clone, Copy)]
-pub struct CompletionRoutines {
-    pub read: EvtWdfRequestCompletionRoutine,
-    pub write: EvtWdfRequestCompletionRoutine,
-    pub link: EvtWdfRequestCompletionRoutine,
-}
-
 /// The device, its default target and the request pools. Every handle is parented to the miniport
 /// device; halt still deletes them one by one first, in the order the KMDF samples use. All-zero
 /// (NULL handles, empty pools) is the state before initialize creates anything.
@@ -85,7 +76,7 @@ pub struct LowerEdge {
 
 impl LowerEdge {
     /// `NdisAllocateSpinLock` for the pools' state, once the adapter sits at its final address.
-    pub fn initialize_locks(&self) {
+    pub fn initialize_locks(&mut self) {
         self.reads.initialize();
         self.writes.initialize();
         self.link.initialize();
@@ -125,16 +116,11 @@ impl LowerEdge {
 
     /// Create every request with its buffers, parented to the device, and aim each pool at the
     /// default target with its completion routine: the data path then sends a slot knowing neither.
-    pub fn create_requests(
-        &mut self,
-        routines: CompletionRoutines,
-        context: WdfContext,
-    ) -> Result<(), NdisStatus> {
-        let io_target = self.io_target;
-        let target = |completion| SendTarget { io_target, completion: Some(completion), context };
-        self.reads.aim(target(routines.read));
-        self.writes.aim(target(routines.write));
-        self.link.aim(target(routines.link));
+    pub fn create_requests(&mut self, routines: CompletionRoutines) -> Result<(), NdisStatus> {
+        let [read, write, link] = routines.targets(self.io_target);
+        self.reads.aim(read);
+        self.writes.aim(write);
+        self.link.aim(link);
         let parent = WdfObjectAttributes { parent: Some(self.device.into()), context_type: None };
         while !self.reads.is_complete() {
             let slot = Self::create_slot(&parent, self.io_target, READ_BUFFER_TAG, BATCH_BUFFER_SIZE, None)?;

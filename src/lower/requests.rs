@@ -69,19 +69,49 @@ pub struct RequestResources {
 }
 
 /// Where a pool's requests go and who hears of their completion, fixed when the lower edge is
-/// built ([`RequestPool::aim`]): the data path sends a slot without knowing either.
-#[derive(Clone, Copy)]
+/// built ([`RequestPool::aim`]): the data path sends a slot without knowing either. All-zero (no
+/// routine) is "not aimed": nothing is sent.
+#[derive(Clone, Copy, Zeroable)]
 pub struct SendTarget {
-    pub io_target: WdfIoTarget,
+    io_target: WdfIoTarget,
     /// Called by KMDF for every completed request of the pool, with `context`.
-    pub completion: Option<EvtWdfRequestCompletionRoutine>,
-    pub context: WdfContext,
+    completion: Option<EvtWdfRequestCompletionRoutine>,
+    context: WdfContext,
 }
 
-// SAFETY: all-zero is a valid `SendTarget`: the two handles are pointer newtypes (zero is NULL),
-// and `Option` of a function pointer is guaranteed to represent `None` as zero (std::option,
-// "Representation").
-unsafe impl Zeroable for SendTarget {}
+/// The completion routines of the lower edge's three pools and the context KMDF passes them.
+#[derive(Clone, Copy)]
+pub struct CompletionRoutines {
+    read: EvtWdfRequestCompletionRoutine,
+    write: EvtWdfRequestCompletionRoutine,
+    link: EvtWdfRequestCompletionRoutine,
+    context: WdfContext,
+}
+
+impl CompletionRoutines {
+    /// # Safety
+    /// Each routine may be called with `context` for any request of its pool, at <= DISPATCH_LEVEL,
+    /// until the pool's requests are deleted: `context` must stay valid that long, and be what
+    /// each routine expects.
+    pub unsafe fn new(
+        read: EvtWdfRequestCompletionRoutine,
+        write: EvtWdfRequestCompletionRoutine,
+        link: EvtWdfRequestCompletionRoutine,
+        context: WdfContext,
+    ) -> Self {
+        Self { read, write, link, context }
+    }
+
+    /// The targets of the read, write and link pools on `io_target`.
+    pub fn targets(self, io_target: WdfIoTarget) -> [SendTarget; 3] {
+        let context = self.context;
+        [self.read, self.write, self.link].map(|routine| SendTarget {
+            io_target,
+            completion: Some(routine),
+            context,
+        })
+    }
+}
 
 /// `N` requests, each with its buffers and a context `C` that belongs to whoever holds the slot
 /// (the NBLs a write carries, the scratch space of a receive indication). All-zero is an empty
@@ -111,7 +141,7 @@ pub enum Sent<'a, const N: usize, C> {
 
 impl<const N: usize, C> RequestPool<N, C> {
     /// `NdisAllocateSpinLock` for the slot states, once the pool sits at its final address.
-    pub fn initialize(&self) {
+    pub fn initialize(&mut self) {
         self.states.initialize();
     }
 
@@ -322,7 +352,10 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         if !nt_success(status) {
             return Err((self, status));
         }
-        sys::wdf_request_set_completion_routine(resources.request, Some(completion), context);
+        // SAFETY: the request is the slot's, leased to this sender and not pending (its previous
+        // completion routine, if any, has run: the slot is Leased); routine and context are the
+        // pair `SendTarget::new` was promised is valid for every request of the pool.
+        unsafe { sys::wdf_request_set_completion_routine(resources.request, Some(completion), context) };
         // InFlight before the send: the completion routine may run before WdfRequestSend returns
         // (inline, or on another processor).
         let this_send = self.start_send();
@@ -421,9 +454,10 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         })
     }
 }
+
 /// A `WDFMEMORY` and the buffer KMDF allocated with it (`WdfMemoryCreate`). Deleted with
 /// `WdfObjectDelete` (or with its parent). Who may touch the bytes is decided by the request slot
-/// that owns it ([`request::Slot`]). All-zero (a NULL memory object, no bytes) is "no buffer".
+/// that owns it ([`Slot`]). All-zero (a NULL memory object, no bytes) is "no buffer".
 #[derive(Clone, Copy, Zeroable)]
 pub struct WdfBuffer {
     pub memory: WdfMemory,
@@ -432,7 +466,7 @@ pub struct WdfBuffer {
 }
 
 // SAFETY: nonpaged memory owned by the memory object; access is serialized by the request slot
-// state machine in `request.rs`.
+// state machine of this module.
 unsafe impl Send for WdfBuffer {}
 // SAFETY: as above.
 unsafe impl Sync for WdfBuffer {}

@@ -27,18 +27,19 @@ use ndis_types::nbl::{MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, Mdl}
 ///
 /// # Safety
 /// `mdl` belongs to an NBL the miniport owns for the duration of the call.
-pub(crate) unsafe fn mm_get_system_address_for_mdl_safe(mdl: NonNull<Mdl>, priority: u32) -> *mut c_void {
+unsafe fn mm_get_system_address_for_mdl_safe(mdl: NonNull<Mdl>, priority: u32) -> *mut c_void {
     // SAFETY: guaranteed by the caller.
     let (flags, mapped) = unsafe { ((*mdl.as_ptr()).MdlFlags, (*mdl.as_ptr()).MappedSystemVa) };
     if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) != 0 {
         mapped
     } else {
-        sys::mm_map_locked_pages_specify_cache(mdl.as_ptr(), priority)
+        // SAFETY: guaranteed by the caller.
+        unsafe { sys::mm_map_locked_pages_specify_cache(mdl.as_ptr(), priority) }
     }
 }
 
 /// `NormalPagePriority | MdlMappingNoExecute`: what `NdisQueryMdl` asks for.
-pub(crate) const MDL_MAPPING_PRIORITY: u32 = 16 | 0x4000_0000;
+const MDL_MAPPING_PRIORITY: u32 = 16 | 0x4000_0000;
 
 /// Why a NET_BUFFER's data could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

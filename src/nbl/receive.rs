@@ -77,7 +77,7 @@ unsafe impl<const N: usize> Sync for ReceivePool<N> {}
 unsafe impl<const N: usize> Send for ReceivePool<N> {}
 
 impl<const N: usize> ReceivePool<N> {
-    pub fn initialize(&self) {
+    pub fn initialize(&mut self) {
         self.states.initialize();
     }
 

@@ -6,8 +6,7 @@
 //! exactly once.
 #![allow(unsafe_code)]
 
-use super::mm_get_system_address_for_mdl_safe;
-use super::{MDL_MAPPING_PRIORITY, NetBufferError};
+use super::{MDL_MAPPING_PRIORITY, NetBufferError, mm_get_system_address_for_mdl_safe};
 use crate::sys;
 use bytemuck::Zeroable;
 use core::ffi::c_void;

@@ -152,7 +152,9 @@ pub fn wdf_io_target_send_internal_ioctl_synchronously(
     )
 }
 
-pub fn wdf_request_set_completion_routine(
+/// # Safety
+/// As the Windows backend's: `routine` may be called with `context` when `request` completes.
+pub unsafe fn wdf_request_set_completion_routine(
     request: WdfRequest,
     routine: Option<EvtWdfRequestCompletionRoutine>,
     context: WdfContext,
@@ -294,7 +296,9 @@ pub unsafe fn ndis_free_mdl(mdl: *mut Mdl) {
     current().ndis_free_mdl(mdl)
 }
 
-pub fn mm_map_locked_pages_specify_cache(mdl: *mut Mdl, priority: u32) -> *mut c_void {
+/// # Safety
+/// As the Windows backend's: `mdl` is the MDL of an NBL the caller owns for the call.
+pub unsafe fn mm_map_locked_pages_specify_cache(mdl: *mut Mdl, priority: u32) -> *mut c_void {
     current().mm_map_locked_pages_specify_cache(mdl, priority)
 }
 

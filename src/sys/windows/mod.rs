@@ -148,9 +148,13 @@ pub unsafe fn ke_release_spin_lock_from_dpc_level(lock: *mut usize) {
 /// branch of wdm.h's FORCEINLINE `MmGetSystemAddressForMdlSafe` (W:km/wdm.h:29056-29104; the flag test
 /// before it is the caller's). A plain ntoskrnl export here: wdk-build defines no `POOL_NX_OPTIN`,
 /// so wdm.h's inline redirection of this routine is not in effect (docs/wdk-items.md).
-pub fn mm_map_locked_pages_specify_cache(mdl: *mut Mdl, priority: u32) -> *mut c_void {
-    // SAFETY: the caller passes the MDL of an NBL it owns for the call (`Mdl` has the layout of MDL,
-    // layout.rs), at <= DISPATCH_LEVEL, with a NormalPagePriority | MdlMappingNoExecute priority.
+///
+/// # Safety
+/// `mdl` is the MDL of an NBL the caller owns for the duration of the call, and the caller runs at
+/// <= DISPATCH_LEVEL.
+pub unsafe fn mm_map_locked_pages_specify_cache(mdl: *mut Mdl, priority: u32) -> *mut c_void {
+    // SAFETY: guaranteed by the caller (`Mdl` has the layout of MDL, layout.rs), with a
+    // NormalPagePriority | MdlMappingNoExecute priority.
     // KernelMode is 0, which fits KPROCESSOR_MODE (CCHAR). Returns NULL if no mapping is possible
     // (BugCheckOnFailure = FALSE).
     unsafe {
@@ -489,7 +493,11 @@ pub fn wdf_io_target_send_internal_ioctl_synchronously(
 }
 
 /// `WdfRequestSetCompletionRoutine(Request, CompletionRoutine, CompletionContext)`.
-pub fn wdf_request_set_completion_routine(
+///
+/// # Safety
+/// `request` is a live request owned by the driver and not pending, and `routine` may be called
+/// with `context` whenever the request completes.
+pub unsafe fn wdf_request_set_completion_routine(
     request: WdfRequest,
     routine: Option<EvtWdfRequestCompletionRoutine>,
     context: WdfContext,
@@ -501,7 +509,7 @@ pub fn wdf_request_set_completion_routine(
     let routine = unsafe {
         transmute::<Option<EvtWdfRequestCompletionRoutine>, PFN_WDF_REQUEST_COMPLETION_ROUTINE>(routine)
     };
-    // SAFETY: `request` is a live request owned by the driver and not pending.
+    // SAFETY: guaranteed by the caller.
     unsafe {
         call_unsafe_wdf_function_binding!(
             WdfRequestSetCompletionRoutine,
