@@ -130,7 +130,7 @@ function Add-EchoRule {
         New-NetFirewallRule -Name $name -DisplayName "vwire smoke test: ICMPv4 echo request in ($($Adapter.Name))" `
             -Group $ruleGroup -Direction Inbound -Action Allow -Protocol ICMPv4 -IcmpType 8 `
             -InterfaceAlias $Adapter.Name -Profile Any | Out-Null
-        Write-VWireDone "firewall rule $name: allow inbound ICMPv4 echo on '$($Adapter.Name)'"
+        Write-VWireDone "firewall rule ${name}: allow inbound ICMPv4 echo on '$($Adapter.Name)'"
     }
 }
 
@@ -187,7 +187,7 @@ try {
     Write-VWireStep "Smoke test through port $Port (ARP and ICMP echo injected below the driver)"
     $smokeArgs = @('smoke', "$Port", '--target-ip', $Address, '--source-ip', $PeerAddress, '--timeout-ms', "$TimeoutMs")
     if ($SourceMac) { $smokeArgs += @('--source-mac', $SourceMac) }
-    $smoke = Invoke-VWireNative -FilePath $ctl -ArgumentList $smokeArgs -AllowedExitCodes @(0..255)
+    $smoke = Invoke-VWireNative -FilePath $ctl -ArgumentList $smokeArgs -IgnoreExitCode
     if ($smoke.ExitCode -eq 0) {
         Write-VWireDone 'PASS: the stack answered ARP and ping through kmdf_miniport.sys'
     } else {
@@ -214,7 +214,7 @@ try {
             $readB = Invoke-VWireNative -FilePath $ctl -ArgumentList @('capture', "$($peer.Port)", '--read', '--wait-ms', "$TimeoutMs") -Quiet
         } finally {
             foreach ($p in @($Port, $peer.Port)) {
-                Invoke-VWireNative -FilePath $ctl -ArgumentList @('capture', "$p", '--stop') -AllowedExitCodes @(0..255) | Out-Null
+                Invoke-VWireNative -FilePath $ctl -ArgumentList @('capture', "$p", '--stop') -IgnoreExitCode | Out-Null
             }
         }
         $requests = @($readA.Output | ForEach-Object { ConvertFrom-FrameHex $_ } |

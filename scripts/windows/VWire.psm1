@@ -97,6 +97,8 @@ function Invoke-VWireNative {
         Arguments, one array element each (PowerShell quotes elements that contain spaces).
     .PARAMETER AllowedExitCodes
         Exit codes that count as success. Default 0.
+    .PARAMETER IgnoreExitCode
+        Accept any exit code (the caller inspects ExitCode).
     .PARAMETER Quiet
         Do not echo the output (it is still returned).
     .OUTPUTS
@@ -106,6 +108,7 @@ function Invoke-VWireNative {
         [Parameter(Mandatory)][string]$FilePath,
         [string[]]$ArgumentList = @(),
         [int[]]$AllowedExitCodes = @(0),
+        [switch]$IgnoreExitCode,
         [switch]$Quiet
     )
     Write-Host ("    > {0} {1}" -f $FilePath, ($ArgumentList -join ' ')) -ForegroundColor DarkGray
@@ -122,7 +125,7 @@ function Invoke-VWireNative {
     if (-not $Quiet) {
         foreach ($line in $output) { Write-Host "      $line" }
     }
-    if ($AllowedExitCodes -notcontains $code) {
+    if (-not $IgnoreExitCode -and ($AllowedExitCodes -notcontains $code)) {
         throw ("'{0} {1}' failed with exit code {2}." -f $FilePath, ($ArgumentList -join ' '), $code)
     }
     [PSCustomObject]@{ ExitCode = $code; Output = $output }
