@@ -112,6 +112,13 @@ function Invoke-VWireNative {
         [switch]$Quiet
     )
     Write-Host ("    > {0} {1}" -f $FilePath, ($ArgumentList -join ' ')) -ForegroundColor DarkGray
+    # A program that is not there would fail below with no exit code, and under StrictMode reading an
+    # unset $LASTEXITCODE is an error that hides the cause: check first and say what is missing.
+    try {
+        Get-Command $FilePath -ErrorAction Stop | Out-Null
+    } catch {
+        throw "Program not found: $FilePath (not a file, and not on PATH)."
+    }
     # 2>&1 folds stderr into the output; native stderr lines arrive as ErrorRecords, turned into text
     # here so that $ErrorActionPreference = 'Stop' does not treat them as terminating errors.
     $previous = $ErrorActionPreference
