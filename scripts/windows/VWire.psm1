@@ -184,7 +184,7 @@ function Find-VWirePackage {
         } else {
             $candidates += Join-Path $root "$BuildProfile\${Name}_package"
             # cargo make --target <triple> puts it one level deeper; take the one for this machine.
-            $triple = if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64') { 'aarch64-pc-windows-msvc' } else { 'x86_64-pc-windows-msvc' }
+            $triple = Get-VWireMachineTriple
             $candidates += Join-Path $root "$triple\$BuildProfile\${Name}_package"
         }
     }
@@ -207,11 +207,19 @@ function Find-VWirePackage {
         '. Build it with `cargo make` (add --profile release / --target <triple> to match), or pass -PackageDir.')
 }
 
+function Get-VWireMachineTriple {
+    <# .SYNOPSIS The Rust target triple of this machine (aarch64-pc-windows-msvc on ARM64, else x86_64-pc-windows-msvc). #>
+    if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64') { 'aarch64-pc-windows-msvc' } else { 'x86_64-pc-windows-msvc' }
+}
+
 function Find-VWireCtl {
     <#
     .SYNOPSIS
-        Path to vwire-ctl.exe: the given path, else on PATH, else <target>\release or \debug
-        (cargo build [--release] -p vwire-ctl).
+        Path to vwire-ctl.exe: the given path, else on PATH, else the newest (LastWriteTime) of the
+        builds found: <target>\release and \debug (cargo build [--release] -p vwire-ctl),
+        <target>\<triple>\release and \debug (with --target <triple>, this machine's triple), and the
+        CI artifact layout <repo>\packages\<triple>-<profile>\vwire-ctl.exe, next to the *_package
+        folders (.github/workflows/windows.yml copies it there).
     #>
     param([string]$Path)
     if ($Path) {
@@ -221,11 +229,23 @@ function Find-VWireCtl {
     $onPath = Get-Command 'vwire-ctl.exe' -ErrorAction SilentlyContinue
     if ($onPath) { return $onPath.Source }
     $root = Get-VWireTargetDir
-    foreach ($candidate in @("$root\release\vwire-ctl.exe", "$root\debug\vwire-ctl.exe")) {
-        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    $triple = Get-VWireMachineTriple
+    $candidates = @(
+        "$root\release\vwire-ctl.exe", "$root\debug\vwire-ctl.exe",
+        "$root\$triple\release\vwire-ctl.exe", "$root\$triple\debug\vwire-ctl.exe")
+    $found = @($candidates | Where-Object { Test-Path -LiteralPath $_ } | ForEach-Object { Get-Item -LiteralPath $_ })
+    $artifacts = Join-Path (Get-VWireRepoRoot) 'packages'
+    if (Test-Path -LiteralPath $artifacts) {
+        $found += @(Get-ChildItem -LiteralPath $artifacts -Directory -Filter "$triple-*" -ErrorAction SilentlyContinue |
+                ForEach-Object { Join-Path $_.FullName 'vwire-ctl.exe' } |
+                Where-Object { Test-Path -LiteralPath $_ } | ForEach-Object { Get-Item -LiteralPath $_ })
     }
-    throw ('vwire-ctl.exe not found (PATH, target\release, target\debug). Build it: ' +
-        '`cargo build --release -p vwire-ctl`, or pass -VWireCtl <path>.')
+    if ($found.Count -gt 0) {
+        return @($found | Sort-Object LastWriteTime -Descending)[0].FullName
+    }
+    throw ('vwire-ctl.exe not found (PATH, target\release, target\debug, target\' + $triple + '\<profile>, ' +
+        'packages\' + $triple + '-<profile>). Build it: `cargo build --release -p vwire-ctl`, or pass ' +
+        '-VWireCtl <path> (a CI artifact has it next to the *_package folders).')
 }
 
 function Find-VWireDevGen {
