@@ -254,7 +254,9 @@ function Find-VWireDevGen {
         Path to devgen.exe. Microsoft page "DevGen command syntax": DevGen.exe is in the tools folder
         of the WDK starting with Windows 11, version 22H2 (<kit>\Tools\<version>\<arch>\devgen.exe).
         Looked up: the given path, PATH, the eWDK's %WDKContentRoot% (set by LaunchBuildEnv.cmd), an
-        installed WDK under %ProgramFiles(x86)%\Windows Kits\10; the newest version wins.
+        installed WDK under %ProgramFiles(x86)%\Windows Kits\10, then <drive>:\Program Files\Windows
+        Kits\10 on every ready drive letter (a mounted eWDK ISO when no eWDK prompt set
+        %WDKContentRoot%); within a kit the newest Tools\<version> wins.
     #>
     param([string]$Path)
     if ($Path) {
@@ -268,6 +270,14 @@ function Find-VWireDevGen {
     if ($env:WDKContentRoot) { $roots += $env:WDKContentRoot }
     $programFilesX86 = [Environment]::GetFolderPath('ProgramFilesX86')
     if ($programFilesX86) { $roots += Join-Path $programFilesX86 'Windows Kits\10' }
+    # Only the eWDK ISO mounted (no LaunchBuildEnv.cmd in this window): its kit is at the drive's root.
+    # Drive letters only; a drive that is not ready (an empty DVD drive) is skipped.
+    foreach ($drive in @(Get-PSDrive -PSProvider FileSystem -ErrorAction SilentlyContinue)) {
+        $driveRoot = "$($drive.Root)"
+        if ($driveRoot -notmatch '^[A-Za-z]:\\$') { continue }
+        if (-not (Test-Path -LiteralPath $driveRoot)) { continue }
+        $roots += Join-Path $driveRoot 'Program Files\Windows Kits\10'
+    }
     foreach ($root in $roots) {
         $tools = Join-Path $root 'Tools'
         if (-not (Test-Path -LiteralPath $tools)) { continue }
@@ -278,7 +288,8 @@ function Find-VWireDevGen {
         if ($found.Count -gt 0) { return $found[0] }
     }
     throw ('devgen.exe not found (PATH, %WDKContentRoot%\Tools\*\' + $arch + ', ' +
-        '%ProgramFiles(x86)%\Windows Kits\10\Tools\*\' + $arch + '). It ships with the WDK/eWDK for ' +
+        '%ProgramFiles(x86)%\Windows Kits\10\Tools\*\' + $arch + ', <drive>:\Program Files\Windows Kits\10\Tools\*\' +
+        $arch + ' on every drive). It ships with the WDK/eWDK for ' +
         'Windows 11 22H2 and later; mount the eWDK ISO or install the WDK, or pass -DevGen <path>. ' +
         'pnputil cannot create a root-enumerated device (its commands: /add-driver, /delete-driver, ' +
         '/enum-*, /disable-, /enable-, /restart-, /remove-, /scan-devices).')
