@@ -8,8 +8,10 @@
     1. Checks elevation and the OS build (19041 or later: the INF floor, KMDF 1.31).
     2. Checks Secure Boot: test signing cannot be turned on while it is on (Confirm-SecureBootUEFI).
        Turn it off in the VM's firmware settings (Hyper-V: Settings > Security > Enable Secure Boot).
-    3. `bcdedit /set testsigning on` unless the running boot already has it (Microsoft page
-       "The TESTSIGNING boot configuration option").
+    3. `bcdedit /set testsigning on` (Microsoft page "The TESTSIGNING boot configuration option")
+       unless the BCD already has it (`bcdedit /enum {current}`: testsigning Yes). Reports "already
+       done" only when both the running boot (SystemStartOptions) and the BCD have it, and "reboot
+       needed" when only the BCD has it.
     4. Imports WDRLocalTestCert.cer, the certificate wdk-build signed the packages with, into the
        LocalMachine "Root" and "TrustedPublisher" stores with `certutil -addstore` (Microsoft page
        "certutil": -addstore CertificateStoreName InFile; the machine store unless -user).
@@ -77,13 +79,26 @@ if ($secureBoot -eq $true) {
 }
 
 Write-VWireStep 'Test signing'
-if (Test-VWireTestSigningActive) {
-    Write-VWireSkip 'the running boot has TESTSIGNING'
+# Two states: the running boot (what the loader applied) and the BCD (what the next boot applies).
+$runningBoot = Test-VWireTestSigningActive
+$nextBoot = Test-VWireTestSigningNextBoot
+if ($runningBoot -and $nextBoot -eq $true) {
+    Write-VWireSkip 'test signing is on in the running boot and in the BCD (bcdedit /enum {current}: testsigning Yes)'
+} elseif ($nextBoot -eq $true) {
+    Write-VWireDone 'test signing is on for the next boot (BCD: testsigning Yes) but not in the running boot: reboot needed'
+    $rebootNeeded = $true
 } else {
+    if ($null -eq $nextBoot) {
+        Write-Host '    could not read testsigning from bcdedit /enum {current} (localized value?); setting it'
+    }
     # Idempotent: setting the element again is harmless. Effective from the next boot.
     Invoke-VWireNative -FilePath 'bcdedit.exe' -ArgumentList @('/set', 'testsigning', 'on') | Out-Null
-    Write-VWireDone 'bcdedit /set testsigning on (takes effect after a reboot)'
-    $rebootNeeded = $true
+    if ($runningBoot) {
+        Write-VWireDone 'bcdedit /set testsigning on: the running boot already has it, the next boots keep it'
+    } else {
+        Write-VWireDone 'bcdedit /set testsigning on (takes effect after a reboot)'
+        $rebootNeeded = $true
+    }
 }
 
 Write-VWireStep 'Trusting the test certificate'

@@ -306,6 +306,26 @@ function Test-VWireTestSigningActive {
     return ($null -ne $options -and $options -match '(^|\s)TESTSIGNING(\s|$)')
 }
 
+function Test-VWireTestSigningNextBoot {
+    <#
+    .SYNOPSIS
+        Whether the next boot has test signing on: `bcdedit /enum {current}` lists the element that
+        `bcdedit /set testsigning on` writes (Microsoft page "The TESTSIGNING boot configuration
+        option") as "testsigning  Yes".
+    .OUTPUTS
+        $true (Yes), $false (No, or no testsigning element), or $null when the value is neither Yes
+        nor No (bcdedit localizes it on some display languages) or bcdedit failed.
+    #>
+    $result = Invoke-VWireNative -FilePath 'bcdedit.exe' -ArgumentList @('/enum', '{current}') -IgnoreExitCode -Quiet
+    if ($result.ExitCode -ne 0) { return $null }
+    $line = @($result.Output | Where-Object { $_ -match '^\s*testsigning\s+\S' })
+    if ($line.Count -eq 0) { return $false }
+    $value = ($line[0].Trim() -split '\s+', 2)[1].Trim()
+    if ($value -eq 'Yes') { return $true }
+    if ($value -eq 'No') { return $false }
+    return $null
+}
+
 function Get-VWireOsBuild {
     <# .SYNOPSIS The Windows build number (19041 = Windows 10 2004, 22000 = Windows 11). #>
     [int](Get-CimInstance -ClassName Win32_OperatingSystem).BuildNumber
