@@ -7,11 +7,15 @@
     Idempotent; each step says whether it changed something or found it done.
     1. Checks elevation and the OS build (19041 or later: the INF floor, KMDF 1.31).
     2. Checks Secure Boot: test signing cannot be turned on while it is on (Confirm-SecureBootUEFI).
-       Turn it off in the VM's firmware settings (Hyper-V: Settings > Security > Enable Secure Boot).
+       Turn it off in the VM's firmware settings (Hyper-V: Settings > Security > Enable Secure Boot),
+       after `Suspend-BitLocker -MountPoint C: -RebootCount 1` when BitLocker / device encryption
+       protects the system drive (a Windows 11 VM with a vTPM): changing Secure Boot otherwise makes
+       the next boot ask for the recovery key.
     3. `bcdedit /set testsigning on` (Microsoft page "The TESTSIGNING boot configuration option")
        unless the BCD already has it (`bcdedit /enum {current}`: testsigning Yes). Reports "already
        done" only when both the running boot (SystemStartOptions) and the BCD have it, and "reboot
-       needed" when only the BCD has it.
+       needed" when only the BCD has it. Before changing the BCD it suspends BitLocker on the system
+       drive for one restart when its protection is on (Suspend-BitLocker -RebootCount 1).
     4. Imports WDRLocalTestCert.cer, the certificate wdk-build signed the packages with, into the
        LocalMachine "Root" and "TrustedPublisher" stores with `certutil -addstore` (Microsoft page
        "certutil": -addstore CertificateStoreName InFile; the machine store unless -user).
@@ -50,6 +54,31 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot 'VWire.psm1') -Force
 
+function Suspend-SystemDriveBitLocker {
+    # BitLocker (or Windows 11 device encryption, e.g. on a VM with a vTPM) checks at boot that the
+    # security-sensitive BCD settings did not change since it was last resumed (Microsoft page "Boot
+    # Configuration Data settings and BitLocker"); changing testsigning would ask for the recovery key.
+    # Suspend-BitLocker -RebootCount 1 skips that check for one restart and resumes after it (Microsoft
+    # page "Suspend-BitLocker"); "BCD Boot Options Reference" notes that BitLocker may need to be
+    # suspended before bcdedit /set. Without the BitLocker module (editions without it) nothing to do.
+    $volume = $null
+    if (Get-Command 'Get-BitLockerVolume' -ErrorAction SilentlyContinue) {
+        try {
+            $volume = @(Get-BitLockerVolume -MountPoint $env:SystemDrive -ErrorAction Stop)[0]
+        } catch {
+            $volume = $null
+        }
+    }
+    if ($null -eq $volume) {
+        Write-VWireDone "BitLocker status of $env:SystemDrive not available (no BitLocker module or volume): nothing to suspend"
+    } elseif ("$($volume.ProtectionStatus)" -eq 'On') {
+        Suspend-BitLocker -MountPoint $env:SystemDrive -RebootCount 1 | Out-Null
+        Write-VWireDone "BitLocker on $env:SystemDrive suspended for one restart (Suspend-BitLocker -RebootCount 1), so the BCD change does not ask for the recovery key; it resumes by itself after the reboot"
+    } else {
+        Write-VWireDone "BitLocker protection on $env:SystemDrive is $($volume.ProtectionStatus): nothing to suspend"
+    }
+}
+
 $rebootNeeded = $false
 
 Write-VWireStep 'Checking elevation and the Windows build'
@@ -70,8 +99,11 @@ try {
 }
 if ($secureBoot -eq $true) {
     throw ('Secure Boot is on. Windows refuses `bcdedit /set testsigning on` while it is on ' +
-        '("The value is protected by Secure Boot policy"). Turn Secure Boot off in the firmware / VM ' +
-        'settings (Hyper-V: VM Settings > Security > clear "Enable Secure Boot"), then rerun.')
+        '("The value is protected by Secure Boot policy"). With BitLocker / device encryption on ' +
+        "$env:SystemDrive, first run ``Suspend-BitLocker -MountPoint $env:SystemDrive -RebootCount 1`` " +
+        '(turning Secure Boot off otherwise asks for the recovery key at the next boot). Then shut the ' +
+        'VM down, turn Secure Boot off in the firmware / VM settings (Hyper-V: VM Settings > Security > ' +
+        'clear "Enable Secure Boot"), start it and rerun.')
 } elseif ($secureBoot -eq $false) {
     Write-VWireDone 'Secure Boot is off'
 } else {
@@ -91,6 +123,7 @@ if ($runningBoot -and $nextBoot -eq $true) {
     if ($null -eq $nextBoot) {
         Write-Host '    could not read testsigning from bcdedit /enum {current} (localized value?); setting it'
     }
+    Suspend-SystemDriveBitLocker
     # Idempotent: setting the element again is harmless. Effective from the next boot.
     Invoke-VWireNative -FilePath 'bcdedit.exe' -ArgumentList @('/set', 'testsigning', 'on') | Out-Null
     if ($runningBoot) {
