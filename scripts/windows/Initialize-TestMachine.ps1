@@ -22,8 +22,11 @@
     5. Prints whether a reboot is needed.
 
 .PARAMETER PackageDir
-    A package folder holding WDRLocalTestCert.cer (for example target\debug\vwire_bus_package).
-    Default: found like Install-VWire.ps1 finds the vwire_bus package.
+    The folder that holds both package folders (vwire_bus_package, kmdf_miniport_package), as for
+    Install-VWire.ps1: target\[<triple>\]<profile> of a build, or <triple>-<profile> of the CI artifact
+    (packages\<triple>-<profile>). The certificate is taken from its vwire_bus_package
+    (a vwire_bus_package folder itself is accepted too). Default: found like Install-VWire.ps1 finds
+    the vwire_bus package.
 
 .PARAMETER BuildProfile
     debug or release: which build's package holds the certificate. Default debug.
@@ -33,7 +36,8 @@
     build without --target.
 
 .PARAMETER CertificatePath
-    The .cer file to trust, instead of the one in the package folder.
+    The .cer file to trust, instead of the one in the package folder (a relative path is taken from
+    the current location).
 
 .EXAMPLE
     .\Initialize-TestMachine.ps1
@@ -42,6 +46,10 @@
 .EXAMPLE
     .\Initialize-TestMachine.ps1 -CertificatePath C:\drop\WDRLocalTestCert.cer
     Packages built on another machine: trust the certificate copied with them.
+
+.EXAMPLE
+    .\Initialize-TestMachine.ps1 -PackageDir C:\drop\x86_64-pc-windows-msvc-release
+    A CI artifact (driver-packages-<triple>-<profile>) extracted to C:\drop.
 #>
 [CmdletBinding()]
 param(
@@ -136,12 +144,20 @@ if ($runningBoot -and $nextBoot -eq $true) {
 
 Write-VWireStep 'Trusting the test certificate'
 if (-not $CertificatePath) {
-    $package = Find-VWirePackage -Name vwire_bus -PackageDir $PackageDir -BuildProfile $BuildProfile -Target $Target
+    # -PackageDir names the folder holding both packages, as for Install-VWire.ps1.
+    $busDir = $PackageDir
+    if ($PackageDir -and (Test-Path -LiteralPath (Join-Path $PackageDir 'vwire_bus_package'))) {
+        $busDir = Join-Path $PackageDir 'vwire_bus_package'
+    }
+    $package = Find-VWirePackage -Name vwire_bus -PackageDir $busDir -BuildProfile $BuildProfile -Target $Target
     $CertificatePath = $package.Certificate
 }
 if (-not (Test-Path -LiteralPath $CertificatePath)) {
     throw "Certificate not found: $CertificatePath (wdk-build copies WDRLocalTestCert.cer into every package folder)."
 }
+# X509Certificate2 resolves a relative path against the process's working directory, which is not
+# PowerShell's current location: make it absolute here.
+$CertificatePath = (Resolve-Path -LiteralPath $CertificatePath).Path
 $thumbprint = Get-VWireCertificateThumbprint -Path $CertificatePath
 foreach ($store in @('Root', 'TrustedPublisher')) {
     if (Test-Path -LiteralPath "Cert:\LocalMachine\$store\$thumbprint") {

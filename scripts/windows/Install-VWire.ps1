@@ -22,7 +22,9 @@
 
 .PARAMETER PackageDir
     Folder that holds both package folders (vwire_bus_package, kmdf_miniport_package), instead of
-    searching the cargo target directory.
+    searching the cargo target directory: target\[<triple>\]<profile> of a build, or
+    <triple>-<profile> of the CI artifact (packages\<triple>-<profile>, with vwire-ctl.exe beside
+    them). Initialize-TestMachine.ps1 -PackageDir takes the same folder.
 
 .PARAMETER BuildProfile
     debug or release. Default debug.
