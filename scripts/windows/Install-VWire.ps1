@@ -11,7 +11,9 @@
     3. `pnputil /add-driver vwire_bus.inf [/install]` and `pnputil /add-driver kmdf_miniport.inf [/install]`
        (Microsoft page "PnPUtil Command Syntax": /add-driver adds the package to the driver store,
        /install also installs it on matching devices; both from Windows 10 1607). /install is passed
-       when matching devices already exist, so a rebuilt package replaces the running one.
+       when matching devices already exist, so a rebuilt package replaces the running one. Exit code
+       259 (ERROR_NO_MORE_ITEMS, Microsoft page "PnPUtil return values": the devices already use this
+       or a better or newer driver) counts as success and is reported as "already installed".
     4. Creates the bus's root device unless one with hardware ID Root\VWireBus exists:
        `devgen /add /bus ROOT /hardwareid Root\VWireBus` (Microsoft page "DevGen command syntax":
        /bus ROOT makes a root-enumerated device that persists across reboots; the default, SWD, would
@@ -83,9 +85,24 @@ foreach ($package in @($bus, $miniport)) {
 }
 Write-VWireDone "Windows build $build, test signing on, packages: $($bus.Directory), $($miniport.Directory)"
 
-# pnputil exit codes: 0 success, 3010 success with a reboot needed (ERROR_SUCCESS_REBOOT_REQUIRED).
-$pnputilOk = @(0, 3010)
+# pnputil exit codes (Microsoft page "PnPUtil return values"): 0 success; 259 ERROR_NO_MORE_ITEMS,
+# with /install: no device matches the driver, or the devices already use this or a better or newer
+# driver (a rerun); 3010 success with a reboot needed (ERROR_SUCCESS_REBOOT_REQUIRED).
+$pnputilOk = @(0, 259, 3010)
 $rebootNeeded = $false
+
+function Write-PnpUtilResult {
+    # Prints what an /add-driver [/install] did, from its exit code.
+    param([int]$ExitCode, [string]$Inf, [bool]$Install)
+    $stored = (Get-VWireDriverPackage -OriginalName $Inf) -join ', '
+    if ($ExitCode -eq 259) {
+        Write-VWireSkip ("{0} in the driver store as {1}; already installed: the devices use this or a better driver (pnputil exit code 259)" -f $Inf, $stored)
+    } elseif ($Install) {
+        Write-VWireDone ("{0} in the driver store as {1}, installed on the matching devices" -f $Inf, $stored)
+    } else {
+        Write-VWireDone ("{0} in the driver store as {1}" -f $Inf, $stored)
+    }
+}
 
 Write-VWireStep "Adding the bus driver package ($($c.BusInf)) to the driver store"
 $busDevices = @(Get-VWireBusDevice)
@@ -93,7 +110,7 @@ $arguments = @('/add-driver', $bus.Inf)
 if ($busDevices.Count -gt 0) { $arguments += '/install' }
 $result = Invoke-VWireNative -FilePath 'pnputil.exe' -ArgumentList $arguments -AllowedExitCodes $pnputilOk
 if ($result.ExitCode -eq 3010) { $rebootNeeded = $true }
-Write-VWireDone ("{0} in the driver store as {1}" -f $c.BusInf, ((Get-VWireDriverPackage -OriginalName $c.BusInf) -join ', '))
+Write-PnpUtilResult -ExitCode $result.ExitCode -Inf $c.BusInf -Install ($busDevices.Count -gt 0)
 
 Write-VWireStep "Adding the miniport driver package ($($c.MiniportInf)) to the driver store"
 $portDevices = @(Get-VWirePortDevice -PresentOnly)
@@ -101,7 +118,7 @@ $arguments = @('/add-driver', $miniport.Inf)
 if ($portDevices.Count -gt 0) { $arguments += '/install' }
 $result = Invoke-VWireNative -FilePath 'pnputil.exe' -ArgumentList $arguments -AllowedExitCodes $pnputilOk
 if ($result.ExitCode -eq 3010) { $rebootNeeded = $true }
-Write-VWireDone ("{0} in the driver store as {1}" -f $c.MiniportInf, ((Get-VWireDriverPackage -OriginalName $c.MiniportInf) -join ', '))
+Write-PnpUtilResult -ExitCode $result.ExitCode -Inf $c.MiniportInf -Install ($portDevices.Count -gt 0)
 
 Write-VWireStep "Creating the bus's root device ($($c.BusHardwareId))"
 if ($busDevices.Count -gt 0) {
