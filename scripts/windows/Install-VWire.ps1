@@ -14,7 +14,9 @@
        when matching devices already exist, so a rebuilt package replaces the running one. Exit code
        259 (ERROR_NO_MORE_ITEMS, Microsoft page "PnPUtil return values": the devices already use this
        or a better or newer driver) counts as success and is reported as "already installed".
-    4. Creates the bus's root device unless one with hardware ID Root\VWireBus exists:
+    4. Removes non-present Root\VWireBus device nodes left by earlier installs
+       (`pnputil /remove-device <instance ID>`), then creates the bus's root device unless a present
+       one with hardware ID Root\VWireBus exists:
        `devgen /add /bus ROOT /hardwareid Root\VWireBus` (Microsoft page "DevGen command syntax":
        /bus ROOT makes a root-enumerated device that persists across reboots; the default, SWD, would
        vanish at reboot). devgen is in the WDK/eWDK tools folder from Windows 11 22H2 on; pnputil has
@@ -105,7 +107,9 @@ function Write-PnpUtilResult {
 }
 
 Write-VWireStep "Adding the bus driver package ($($c.BusInf)) to the driver store"
-$busDevices = @(Get-VWireBusDevice)
+# Only present devices count: a non-present Root\VWireBus node (left by an earlier install) is not
+# a bus that runs, and it is removed below before the root device is created.
+$busDevices = @(Get-VWireBusDevice | Where-Object { $_.Present })
 $arguments = @('/add-driver', $bus.Inf)
 if ($busDevices.Count -gt 0) { $arguments += '/install' }
 $result = Invoke-VWireNative -FilePath 'pnputil.exe' -ArgumentList $arguments -AllowedExitCodes $pnputilOk
@@ -121,6 +125,13 @@ if ($result.ExitCode -eq 3010) { $rebootNeeded = $true }
 Write-PnpUtilResult -ExitCode $result.ExitCode -Inf $c.MiniportInf -Install ($portDevices.Count -gt 0)
 
 Write-VWireStep "Creating the bus's root device ($($c.BusHardwareId))"
+# pnputil /remove-device <instance ID> (Microsoft page "PnPUtil Command Syntax", Windows 10 2004+)
+# removes a device node; exit codes 0, or 3010 when a reboot completes the removal.
+foreach ($stale in @(Get-VWireBusDevice | Where-Object { -not $_.Present })) {
+    $result = Invoke-VWireNative -FilePath 'pnputil.exe' -ArgumentList @('/remove-device', $stale.InstanceId) -AllowedExitCodes @(0, 3010)
+    if ($result.ExitCode -eq 3010) { $rebootNeeded = $true }
+    Write-VWireDone "non-present leftover device $($stale.InstanceId) removed"
+}
 if ($busDevices.Count -gt 0) {
     Write-VWireSkip ("device exists: " + (($busDevices | ForEach-Object { $_.InstanceId }) -join ', '))
     if ($busDevices.Count -gt 1) {
