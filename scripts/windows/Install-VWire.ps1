@@ -21,8 +21,8 @@
        /bus ROOT makes a root-enumerated device that persists across reboots; the default, SWD, would
        vanish at reboot). devgen is in the WDK/eWDK tools folder from Windows 11 22H2 on; pnputil has
        no command that creates a device.
-    5. Waits for the bus device to start and for the network adapters of its ports (the bus starts
-       with two ports, crates\vwire-bus\src\sys\windows\fdo.rs INITIAL_PORTS), and prints them.
+    5. Waits for the bus device to start and for a network adapter on every port it enumerates (the
+       bus starts with two ports, crates\vwire-bus\src\sys\windows\fdo.rs INITIAL_PORTS), and prints them.
 
 .PARAMETER PackageDir
     Folder that holds both package folders (vwire_bus_package, kmdf_miniport_package), instead of
@@ -160,7 +160,12 @@ if (-not $started) {
 Write-VWireDone 'vwire bus started'
 
 Write-VWireStep 'Waiting for the network adapters on the bus ports'
-Wait-VWireCondition -TimeoutSeconds $TimeoutSeconds -Condition { @(Get-VWireAdapter).Count -gt 0 } | Out-Null
+# An adapter for every present port (as Add-VWirePorts.ps1 waits), not just the first one.
+Wait-VWireCondition -TimeoutSeconds $TimeoutSeconds -Condition {
+    $waitPorts = @(Get-VWirePortDevice -PresentOnly)
+    $waitAdapters = @(Get-VWireAdapter)
+    $waitPorts.Count -gt 0 -and $waitAdapters.Count -ge $waitPorts.Count
+} | Out-Null
 $ports = @(Get-VWirePortDevice -PresentOnly)
 $adapters = @(Get-VWireAdapter)
 foreach ($port in $ports) {
