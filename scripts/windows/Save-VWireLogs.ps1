@@ -19,7 +19,8 @@
       the last -Hours.
 
 .PARAMETER OutputRoot
-    Where to create the vwire-logs-<timestamp> folder. Default: the current directory.
+    Where to create the vwire-logs-<timestamp> folder and its .zip (created if missing). Default:
+    %TEMP%\vwire-logs, outside the repository the runbook runs the scripts from.
 
 .PARAMETER Hours
     How far back to take event log entries and minidumps. Default 24.
@@ -31,7 +32,7 @@
 #>
 [CmdletBinding()]
 param(
-    [string]$OutputRoot = (Get-Location).Path,
+    [string]$OutputRoot = (Join-Path $env:TEMP 'vwire-logs'),
     [ValidateRange(1, 720)][int]$Hours = 24
 )
 Set-StrictMode -Version Latest
