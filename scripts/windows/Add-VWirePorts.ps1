@@ -13,7 +13,8 @@
     How many ports (and adapters) there must be. Default 2.
 
 .PARAMETER VWireCtl
-    Path of vwire-ctl.exe. Default: PATH, then <target>\release, <target>\debug.
+    Path of vwire-ctl.exe. Default: PATH, then the newest of <target>\release, <target>\debug,
+    <target>\<triple>\<profile> and the CI artifact layout <repo>\packages\<triple>-<profile>.
 
 .PARAMETER TimeoutSeconds
     How long to wait for the adapters. Default 60.

@@ -3,8 +3,8 @@
     Turns on Driver Verifier and the KMDF verifier for kmdf_miniport.sys and vwire_bus.sys.
 
 .DESCRIPTION
-    Idempotent: writes the same settings every time and says whether they are already active in the
-    running boot. Both take effect at the next boot.
+    Idempotent: writes the same settings every time and says whether Driver Verifier is also active
+    in the running boot (verifier /query). Both take effect at the next boot.
 
     Driver Verifier (Microsoft pages "Driver Verifier command syntax" and "Driver Verifier options and
     rule classes"), on Windows 11 (build 22000+):
@@ -75,7 +75,10 @@ Write-VWireDone ('verifier ' + ($arguments -join ' ') + ' (next boot)')
 $query = Invoke-VWireNative -FilePath 'verifier.exe' -ArgumentList @('/query') -AllowedExitCodes @(0, 1, 2) -Quiet
 $active = @($drivers | Where-Object { ($query.Output -join "`n") -match [regex]::Escape($_) })
 if ($active.Count -eq $drivers.Count) {
-    Write-VWireSkip ('both drivers are verified in the running boot (verifier /query); the settings above apply again at the next boot')
+    # Not "already done": the command above just (re)wrote the settings for the next boot.
+    Write-VWireDone 'also active in the running boot: verifier /query lists both drivers'
+} else {
+    Write-VWireNote 'not active in the running boot (verifier /query does not list both drivers): reboot to apply'
 }
 
 Write-VWireStep 'KMDF verifier (Parameters\Wdf)'

@@ -11,18 +11,24 @@
     3. `pnputil /add-driver vwire_bus.inf [/install]` and `pnputil /add-driver kmdf_miniport.inf [/install]`
        (Microsoft page "PnPUtil Command Syntax": /add-driver adds the package to the driver store,
        /install also installs it on matching devices; both from Windows 10 1607). /install is passed
-       when matching devices already exist, so a rebuilt package replaces the running one.
-    4. Creates the bus's root device unless one with hardware ID Root\VWireBus exists:
+       when matching devices already exist, so a rebuilt package replaces the running one. Exit code
+       259 (ERROR_NO_MORE_ITEMS, Microsoft page "PnPUtil return values": the devices already use this
+       or a better or newer driver) counts as success and is reported as "already installed".
+    4. Removes non-present Root\VWireBus device nodes left by earlier installs
+       (`pnputil /remove-device <instance ID>`), then creates the bus's root device unless a present
+       one with hardware ID Root\VWireBus exists:
        `devgen /add /bus ROOT /hardwareid Root\VWireBus` (Microsoft page "DevGen command syntax":
        /bus ROOT makes a root-enumerated device that persists across reboots; the default, SWD, would
        vanish at reboot). devgen is in the WDK/eWDK tools folder from Windows 11 22H2 on; pnputil has
        no command that creates a device.
-    5. Waits for the bus device to start and for the network adapters of its ports (the bus starts
-       with two ports, crates\vwire-bus\src\sys\windows\fdo.rs INITIAL_PORTS), and prints them.
+    5. Waits for the bus device to start and for a network adapter on every port it enumerates (the
+       bus starts with two ports, crates\vwire-bus\src\sys\windows\fdo.rs INITIAL_PORTS), and prints them.
 
 .PARAMETER PackageDir
     Folder that holds both package folders (vwire_bus_package, kmdf_miniport_package), instead of
-    searching the cargo target directory.
+    searching the cargo target directory: target\[<triple>\]<profile> of a build, or
+    <triple>-<profile> of the CI artifact (packages\<triple>-<profile>, with vwire-ctl.exe beside
+    them). Initialize-TestMachine.ps1 -PackageDir takes the same folder.
 
 .PARAMETER BuildProfile
     debug or release. Default debug.
@@ -81,17 +87,34 @@ foreach ($package in @($bus, $miniport)) {
 }
 Write-VWireDone "Windows build $build, test signing on, packages: $($bus.Directory), $($miniport.Directory)"
 
-# pnputil exit codes: 0 success, 3010 success with a reboot needed (ERROR_SUCCESS_REBOOT_REQUIRED).
-$pnputilOk = @(0, 3010)
+# pnputil exit codes (Microsoft page "PnPUtil return values"): 0 success; 259 ERROR_NO_MORE_ITEMS,
+# with /install: no device matches the driver, or the devices already use this or a better or newer
+# driver (a rerun); 3010 success with a reboot needed (ERROR_SUCCESS_REBOOT_REQUIRED).
+$pnputilOk = @(0, 259, 3010)
 $rebootNeeded = $false
 
+function Write-PnpUtilResult {
+    # Prints what an /add-driver [/install] did, from its exit code.
+    param([int]$ExitCode, [string]$Inf, [bool]$Install)
+    $stored = (Get-VWireDriverPackage -OriginalName $Inf) -join ', '
+    if ($ExitCode -eq 259) {
+        Write-VWireSkip ("{0} in the driver store as {1}; already installed: the devices use this or a better driver (pnputil exit code 259)" -f $Inf, $stored)
+    } elseif ($Install) {
+        Write-VWireDone ("{0} in the driver store as {1}, installed on the matching devices" -f $Inf, $stored)
+    } else {
+        Write-VWireDone ("{0} in the driver store as {1}" -f $Inf, $stored)
+    }
+}
+
 Write-VWireStep "Adding the bus driver package ($($c.BusInf)) to the driver store"
-$busDevices = @(Get-VWireBusDevice)
+# Only present devices count: a non-present Root\VWireBus node (left by an earlier install) is not
+# a bus that runs, and it is removed below before the root device is created.
+$busDevices = @(Get-VWireBusDevice | Where-Object { $_.Present })
 $arguments = @('/add-driver', $bus.Inf)
 if ($busDevices.Count -gt 0) { $arguments += '/install' }
 $result = Invoke-VWireNative -FilePath 'pnputil.exe' -ArgumentList $arguments -AllowedExitCodes $pnputilOk
 if ($result.ExitCode -eq 3010) { $rebootNeeded = $true }
-Write-VWireDone ("{0} in the driver store as {1}" -f $c.BusInf, ((Get-VWireDriverPackage -OriginalName $c.BusInf) -join ', '))
+Write-PnpUtilResult -ExitCode $result.ExitCode -Inf $c.BusInf -Install ($busDevices.Count -gt 0)
 
 Write-VWireStep "Adding the miniport driver package ($($c.MiniportInf)) to the driver store"
 $portDevices = @(Get-VWirePortDevice -PresentOnly)
@@ -99,9 +122,16 @@ $arguments = @('/add-driver', $miniport.Inf)
 if ($portDevices.Count -gt 0) { $arguments += '/install' }
 $result = Invoke-VWireNative -FilePath 'pnputil.exe' -ArgumentList $arguments -AllowedExitCodes $pnputilOk
 if ($result.ExitCode -eq 3010) { $rebootNeeded = $true }
-Write-VWireDone ("{0} in the driver store as {1}" -f $c.MiniportInf, ((Get-VWireDriverPackage -OriginalName $c.MiniportInf) -join ', '))
+Write-PnpUtilResult -ExitCode $result.ExitCode -Inf $c.MiniportInf -Install ($portDevices.Count -gt 0)
 
 Write-VWireStep "Creating the bus's root device ($($c.BusHardwareId))"
+# pnputil /remove-device <instance ID> (Microsoft page "PnPUtil Command Syntax", Windows 10 2004+)
+# removes a device node; exit codes 0, or 3010 when a reboot completes the removal.
+foreach ($stale in @(Get-VWireBusDevice | Where-Object { -not $_.Present })) {
+    $result = Invoke-VWireNative -FilePath 'pnputil.exe' -ArgumentList @('/remove-device', $stale.InstanceId) -AllowedExitCodes @(0, 3010)
+    if ($result.ExitCode -eq 3010) { $rebootNeeded = $true }
+    Write-VWireDone "non-present leftover device $($stale.InstanceId) removed"
+}
 if ($busDevices.Count -gt 0) {
     Write-VWireSkip ("device exists: " + (($busDevices | ForEach-Object { $_.InstanceId }) -join ', '))
     if ($busDevices.Count -gt 1) {
@@ -130,7 +160,12 @@ if (-not $started) {
 Write-VWireDone 'vwire bus started'
 
 Write-VWireStep 'Waiting for the network adapters on the bus ports'
-Wait-VWireCondition -TimeoutSeconds $TimeoutSeconds -Condition { @(Get-VWireAdapter).Count -gt 0 } | Out-Null
+# An adapter for every present port (as Add-VWirePorts.ps1 waits), not just the first one.
+Wait-VWireCondition -TimeoutSeconds $TimeoutSeconds -Condition {
+    $waitPorts = @(Get-VWirePortDevice -PresentOnly)
+    $waitAdapters = @(Get-VWireAdapter)
+    $waitPorts.Count -gt 0 -and $waitAdapters.Count -ge $waitPorts.Count
+} | Out-Null
 $ports = @(Get-VWirePortDevice -PresentOnly)
 $adapters = @(Get-VWireAdapter)
 foreach ($port in $ports) {

@@ -217,12 +217,19 @@ try {
                 Invoke-VWireNative -FilePath $ctl -ArgumentList @('capture', "$p", '--stop') -IgnoreExitCode | Out-Null
             }
         }
-        $requests = @($readA.Output | ForEach-Object { ConvertFrom-FrameHex $_ } |
+        # capture --read prints one frame per line as lowercase hex; Invoke-VWireNative folds stderr into
+        # Output (e.g. "vwire-ctl: N captured frames were dropped"), so keep only the frame lines.
+        $framesA = @($readA.Output | Where-Object { $_ -match '^[0-9a-f]+$' })
+        $framesB = @($readB.Output | Where-Object { $_ -match '^[0-9a-f]+$' })
+        foreach ($line in @($readA.Output) + @($readB.Output)) {
+            if ($line -notmatch '^[0-9a-f]+$' -and $line.Trim() -ne '') { Write-Host "    vwire-ctl: $line" }
+        }
+        $requests = @($framesA | ForEach-Object { ConvertFrom-FrameHex $_ } |
                 Where-Object { $_ -and $_.IcmpType -eq 8 -and $_.Source -eq $Address -and $_.Destination -eq $SecondAddress })
-        $replies = @($readB.Output | ForEach-Object { ConvertFrom-FrameHex $_ } |
+        $replies = @($framesB | ForEach-Object { ConvertFrom-FrameHex $_ } |
                 Where-Object { $_ -and $_.IcmpType -eq 0 -and $_.Source -eq $SecondAddress -and $_.Destination -eq $Address })
         Write-Host ("    frames written: port {0}: {1} ({2} echo request(s)); port {3}: {4} ({5} echo reply(ies)); ping exit {6}" -f `
-                $Port, @($readA.Output).Count, $requests.Count, $peer.Port, @($readB.Output).Count, $replies.Count, $ping.ExitCode)
+                $Port, $framesA.Count, $requests.Count, $peer.Port, $framesB.Count, $replies.Count, $ping.ExitCode)
         if ($requests.Count -gt 0 -and $replies.Count -gt 0 -and $ping.ExitCode -eq 0) {
             Write-VWireDone 'PASS: the echo requests and replies crossed both drivers and the hub'
         } elseif ($requests.Count -gt 0) {

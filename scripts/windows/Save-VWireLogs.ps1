@@ -9,7 +9,9 @@
     - %windir%\INF\setupapi.dev.log (device installation log);
     - System event log entries of the last -Hours from the providers that report driver loading,
       PnP, bug checks and unexpected restarts, plus the Code Integrity operational log (signature
-      failures), with Get-WinEvent -FilterHashtable (LogName, ProviderName, StartTime);
+      failures) and the Microsoft-Windows-Kernel-PnP/Configuration log (events 400/410/411: device
+      configured, started, problem starting), with Get-WinEvent -FilterHashtable (LogName,
+      ProviderName, StartTime);
     - pnputil /enum-devices /instanceid <id> /ids /relations /drivers for the bus and port devices,
       and pnputil /enum-drivers;
     - Get-NetAdapter, Get-NetAdapterStatistics and Get-NetIPAddress for the vwire adapters;
@@ -17,7 +19,8 @@
       the last -Hours.
 
 .PARAMETER OutputRoot
-    Where to create the vwire-logs-<timestamp> folder. Default: the current directory.
+    Where to create the vwire-logs-<timestamp> folder and its .zip (created if missing). Default:
+    %TEMP%\vwire-logs, outside the repository the runbook runs the scripts from.
 
 .PARAMETER Hours
     How far back to take event log entries and minidumps. Default 24.
@@ -29,7 +32,7 @@
 #>
 [CmdletBinding()]
 param(
-    [string]$OutputRoot = (Get-Location).Path,
+    [string]$OutputRoot = (Join-Path $env:TEMP 'vwire-logs'),
     [ValidateRange(1, 720)][int]$Hours = 24
 )
 Set-StrictMode -Version Latest
@@ -142,6 +145,18 @@ try {
 $ci | Format-List TimeCreated, Id, LevelDisplayName, Message |
     Out-File -FilePath (Join-Path $out 'codeintegrity-events.txt') -Encoding utf8 -Width 400
 Write-VWireDone ("codeintegrity-events.txt ({0} entries)" -f $ci.Count)
+# Kernel-PnP's own channel: per device, 400 (configured: which INF and driver rank), 410 (started,
+# with the driver service) and 411 (problem starting, with the problem code and status): the detail
+# behind a Code 10, 39 or 52.
+try {
+    $pnp = @(Get-WinEvent -FilterHashtable @{ LogName = 'Microsoft-Windows-Kernel-PnP/Configuration'; StartTime = $since } -ErrorAction Stop)
+} catch {
+    # No events in the window (Get-WinEvent throws "No events were found"), or no such log.
+    $pnp = @()
+}
+$pnp | Sort-Object TimeCreated | Format-List TimeCreated, Id, LevelDisplayName, Message |
+    Out-File -FilePath (Join-Path $out 'kernel-pnp-configuration-events.txt') -Encoding utf8 -Width 400
+Write-VWireDone ("kernel-pnp-configuration-events.txt ({0} entries)" -f $pnp.Count)
 
 Write-VWireStep 'Devices and driver packages'
 $devices = @(Get-VWireBusDevice) + @(Get-VWireDevice -HardwareId $c.PortHardwareId)

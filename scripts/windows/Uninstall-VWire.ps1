@@ -6,7 +6,8 @@
 .DESCRIPTION
     Idempotent; says what it removed and what was already gone, and fails if a vwire device or
     driver package is still there at the end.
-    1. Removes the present ports with `vwire-ctl remove-port <N>` (a surprise removal of each
+    1. Removes the manually set IPv4 addresses from the vwire adapters (the smoke test's 192.0.2.1
+       and 192.0.2.11; Remove-NetIPAddress). Then removes the present ports with `vwire-ctl remove-port <N>` (a surprise removal of each
        adapter, the path the driver must survive) when vwire-ctl and a running bus are there.
     2. Removes the port devices, then the bus's root device: `devgen /remove <instance ID>` for the
        device devgen created (Microsoft page "DevGen command syntax": only DevGen devices can be
@@ -55,6 +56,19 @@ $rebootNeeded = $false
 Write-VWireStep 'Checking elevation'
 Assert-VWireAdmin
 Write-VWireDone 'elevated'
+
+Write-VWireStep 'Removing the IPv4 addresses on the vwire adapters'
+# Invoke-VWireSmokeTest.ps1 leaves its test addresses (192.0.2.1, 192.0.2.11 by default) on the
+# adapters; remove every manually set IPv4 address there, so no address outlives the adapter.
+$manual = @(foreach ($adapter in @(Get-VWireAdapter)) {
+        Get-NetIPAddress -InterfaceIndex $adapter.InterfaceIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue |
+            Where-Object { "$($_.PrefixOrigin)" -eq 'Manual' }
+    })
+if ($manual.Count -eq 0) { Write-VWireSkip 'no manual IPv4 address on a vwire adapter' }
+foreach ($address in $manual) {
+    Remove-NetIPAddress -InterfaceIndex $address.InterfaceIndex -IPAddress $address.IPAddress -Confirm:$false
+    Write-VWireDone "$($address.IPAddress)/$($address.PrefixLength) removed from interface index $($address.InterfaceIndex)"
+}
 
 Write-VWireStep 'Removing the ports with vwire-ctl'
 $ctl = $null

@@ -112,6 +112,13 @@ function Invoke-VWireNative {
         [switch]$Quiet
     )
     Write-Host ("    > {0} {1}" -f $FilePath, ($ArgumentList -join ' ')) -ForegroundColor DarkGray
+    # A program that is not there would fail below with no exit code, and under StrictMode reading an
+    # unset $LASTEXITCODE is an error that hides the cause: check first and say what is missing.
+    try {
+        Get-Command $FilePath -ErrorAction Stop | Out-Null
+    } catch {
+        throw "Program not found: $FilePath (not a file, and not on PATH)."
+    }
     # 2>&1 folds stderr into the output; native stderr lines arrive as ErrorRecords, turned into text
     # here so that $ErrorActionPreference = 'Stop' does not treat them as terminating errors.
     $previous = $ErrorActionPreference
@@ -177,7 +184,7 @@ function Find-VWirePackage {
         } else {
             $candidates += Join-Path $root "$BuildProfile\${Name}_package"
             # cargo make --target <triple> puts it one level deeper; take the one for this machine.
-            $triple = if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64') { 'aarch64-pc-windows-msvc' } else { 'x86_64-pc-windows-msvc' }
+            $triple = Get-VWireMachineTriple
             $candidates += Join-Path $root "$triple\$BuildProfile\${Name}_package"
         }
     }
@@ -200,11 +207,19 @@ function Find-VWirePackage {
         '. Build it with `cargo make` (add --profile release / --target <triple> to match), or pass -PackageDir.')
 }
 
+function Get-VWireMachineTriple {
+    <# .SYNOPSIS The Rust target triple of this machine (aarch64-pc-windows-msvc on ARM64, else x86_64-pc-windows-msvc). #>
+    if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64') { 'aarch64-pc-windows-msvc' } else { 'x86_64-pc-windows-msvc' }
+}
+
 function Find-VWireCtl {
     <#
     .SYNOPSIS
-        Path to vwire-ctl.exe: the given path, else on PATH, else <target>\release or \debug
-        (cargo build [--release] -p vwire-ctl).
+        Path to vwire-ctl.exe: the given path, else on PATH, else the newest (LastWriteTime) of the
+        builds found: <target>\release and \debug (cargo build [--release] -p vwire-ctl),
+        <target>\<triple>\release and \debug (with --target <triple>, this machine's triple), and the
+        CI artifact layout <repo>\packages\<triple>-<profile>\vwire-ctl.exe, next to the *_package
+        folders (.github/workflows/windows.yml copies it there).
     #>
     param([string]$Path)
     if ($Path) {
@@ -214,11 +229,23 @@ function Find-VWireCtl {
     $onPath = Get-Command 'vwire-ctl.exe' -ErrorAction SilentlyContinue
     if ($onPath) { return $onPath.Source }
     $root = Get-VWireTargetDir
-    foreach ($candidate in @("$root\release\vwire-ctl.exe", "$root\debug\vwire-ctl.exe")) {
-        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    $triple = Get-VWireMachineTriple
+    $candidates = @(
+        "$root\release\vwire-ctl.exe", "$root\debug\vwire-ctl.exe",
+        "$root\$triple\release\vwire-ctl.exe", "$root\$triple\debug\vwire-ctl.exe")
+    $found = @($candidates | Where-Object { Test-Path -LiteralPath $_ } | ForEach-Object { Get-Item -LiteralPath $_ })
+    $artifacts = Join-Path (Get-VWireRepoRoot) 'packages'
+    if (Test-Path -LiteralPath $artifacts) {
+        $found += @(Get-ChildItem -LiteralPath $artifacts -Directory -Filter "$triple-*" -ErrorAction SilentlyContinue |
+                ForEach-Object { Join-Path $_.FullName 'vwire-ctl.exe' } |
+                Where-Object { Test-Path -LiteralPath $_ } | ForEach-Object { Get-Item -LiteralPath $_ })
     }
-    throw ('vwire-ctl.exe not found (PATH, target\release, target\debug). Build it: ' +
-        '`cargo build --release -p vwire-ctl`, or pass -VWireCtl <path>.')
+    if ($found.Count -gt 0) {
+        return @($found | Sort-Object LastWriteTime -Descending)[0].FullName
+    }
+    throw ('vwire-ctl.exe not found (PATH, target\release, target\debug, target\' + $triple + '\<profile>, ' +
+        'packages\' + $triple + '-<profile>). Build it: `cargo build --release -p vwire-ctl`, or pass ' +
+        '-VWireCtl <path> (a CI artifact has it next to the *_package folders).')
 }
 
 function Find-VWireDevGen {
@@ -227,7 +254,9 @@ function Find-VWireDevGen {
         Path to devgen.exe. Microsoft page "DevGen command syntax": DevGen.exe is in the tools folder
         of the WDK starting with Windows 11, version 22H2 (<kit>\Tools\<version>\<arch>\devgen.exe).
         Looked up: the given path, PATH, the eWDK's %WDKContentRoot% (set by LaunchBuildEnv.cmd), an
-        installed WDK under %ProgramFiles(x86)%\Windows Kits\10; the newest version wins.
+        installed WDK under %ProgramFiles(x86)%\Windows Kits\10, then <drive>:\Program Files\Windows
+        Kits\10 on every ready drive letter (a mounted eWDK ISO when no eWDK prompt set
+        %WDKContentRoot%); within a kit the newest Tools\<version> wins.
     #>
     param([string]$Path)
     if ($Path) {
@@ -241,6 +270,14 @@ function Find-VWireDevGen {
     if ($env:WDKContentRoot) { $roots += $env:WDKContentRoot }
     $programFilesX86 = [Environment]::GetFolderPath('ProgramFilesX86')
     if ($programFilesX86) { $roots += Join-Path $programFilesX86 'Windows Kits\10' }
+    # Only the eWDK ISO mounted (no LaunchBuildEnv.cmd in this window): its kit is at the drive's root.
+    # Drive letters only; a drive that is not ready (an empty DVD drive) is skipped.
+    foreach ($drive in @(Get-PSDrive -PSProvider FileSystem -ErrorAction SilentlyContinue)) {
+        $driveRoot = "$($drive.Root)"
+        if ($driveRoot -notmatch '^[A-Za-z]:\\$') { continue }
+        if (-not (Test-Path -LiteralPath $driveRoot)) { continue }
+        $roots += Join-Path $driveRoot 'Program Files\Windows Kits\10'
+    }
     foreach ($root in $roots) {
         $tools = Join-Path $root 'Tools'
         if (-not (Test-Path -LiteralPath $tools)) { continue }
@@ -251,7 +288,8 @@ function Find-VWireDevGen {
         if ($found.Count -gt 0) { return $found[0] }
     }
     throw ('devgen.exe not found (PATH, %WDKContentRoot%\Tools\*\' + $arch + ', ' +
-        '%ProgramFiles(x86)%\Windows Kits\10\Tools\*\' + $arch + '). It ships with the WDK/eWDK for ' +
+        '%ProgramFiles(x86)%\Windows Kits\10\Tools\*\' + $arch + ', <drive>:\Program Files\Windows Kits\10\Tools\*\' +
+        $arch + ' on every drive). It ships with the WDK/eWDK for ' +
         'Windows 11 22H2 and later; mount the eWDK ISO or install the WDK, or pass -DevGen <path>. ' +
         'pnputil cannot create a root-enumerated device (its commands: /add-driver, /delete-driver, ' +
         '/enum-*, /disable-, /enable-, /restart-, /remove-, /scan-devices).')
@@ -266,6 +304,26 @@ function Test-VWireTestSigningActive {
     #>
     $options = (Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control' -Name 'SystemStartOptions' -ErrorAction SilentlyContinue).SystemStartOptions
     return ($null -ne $options -and $options -match '(^|\s)TESTSIGNING(\s|$)')
+}
+
+function Test-VWireTestSigningNextBoot {
+    <#
+    .SYNOPSIS
+        Whether the next boot has test signing on: `bcdedit /enum {current}` lists the element that
+        `bcdedit /set testsigning on` writes (Microsoft page "The TESTSIGNING boot configuration
+        option") as "testsigning  Yes".
+    .OUTPUTS
+        $true (Yes), $false (No, or no testsigning element), or $null when the value is neither Yes
+        nor No (bcdedit localizes it on some display languages) or bcdedit failed.
+    #>
+    $result = Invoke-VWireNative -FilePath 'bcdedit.exe' -ArgumentList @('/enum', '{current}') -IgnoreExitCode -Quiet
+    if ($result.ExitCode -ne 0) { return $null }
+    $line = @($result.Output | Where-Object { $_ -match '^\s*testsigning\s+\S' })
+    if ($line.Count -eq 0) { return $false }
+    $value = ($line[0].Trim() -split '\s+', 2)[1].Trim()
+    if ($value -eq 'Yes') { return $true }
+    if ($value -eq 'No') { return $false }
+    return $null
 }
 
 function Get-VWireOsBuild {
