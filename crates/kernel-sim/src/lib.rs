@@ -45,7 +45,7 @@ mod verifier;
 pub use kmdf::{DEVICE_CREATE_APIS, RESTRICTED_DEVICE_APIS};
 pub use lower::{
     InlineService, LowerDeviceControl, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_BUFFER_SIZE,
-    STATUS_IO_DEVICE_ERROR, TAP_MAC, WriteCompletion, hub_error_status,
+    STATUS_IO_DEVICE_ERROR, SwitchTotals, TAP_MAC, WriteCompletion, hub_error_status,
 };
 pub use ndis::datapath::{NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};

@@ -29,7 +29,7 @@ use ndis_types::wdf::{WDF_REQUEST_SEND_OPTION_TIMEOUT, WdfRequestSendOptions};
 use ndis_types::*;
 use std::collections::VecDeque;
 use std::time::Duration;
-use vwire_bus::hub::{Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, PortId};
+use vwire_bus::hub::{Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, PortId, WriteReport};
 use vwire_proto::{Batch, BatchWriter, PortCounters};
 
 /// `STATUS_BUFFER_TOO_SMALL`.
@@ -168,6 +168,35 @@ pub(crate) struct HubState {
     /// Vectors `inline_completions` lends for the reads a send serves, one per level of nested
     /// sends in use (a served read's completion routine sends again): allocated once, reused.
     pub(crate) served_scratch: Vec<Vec<Served>>,
+    /// What the hub made of every batch written to it.
+    pub(crate) switched: SwitchTotals,
+}
+
+/// The sum of the hub's [`WriteReport`]s for the batches written to it: with the ports'
+/// counters, the frame accounting of a run (every frame written is a copy queued for a port, a
+/// drop the hub counted, or unrouted).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SwitchTotals {
+    /// Batches the hub accepted.
+    pub batches: u64,
+    /// Frames in them.
+    pub frames: u64,
+    /// Copies queued for a receiving port.
+    pub delivered: u64,
+    /// Frames lost at the sender (fault, link down) plus copies refused by full queues.
+    pub dropped: u64,
+    /// Frames switched to no port at all.
+    pub unrouted: u64,
+}
+
+impl SwitchTotals {
+    fn add(&mut self, r: &WriteReport) {
+        self.batches += 1;
+        self.frames += u64::from(r.frames);
+        self.delivered += u64::from(r.delivered);
+        self.dropped += u64::from(r.dropped);
+        self.unrouted += u64::from(r.unrouted);
+    }
 }
 
 /// The tap port's station address.
@@ -185,6 +214,7 @@ impl HubState {
             tap_buf: vec![0; size],
             hold_new_ports_control: false,
             served_scratch: Vec::new(),
+            switched: SwitchTotals::default(),
         }
     }
 }
@@ -294,6 +324,9 @@ impl State {
                 let bytes: &[u8] = unsafe { std::slice::from_raw_parts(memory.block.ptr, format.length) };
                 self.capture_batch(port, Some(adapter), bytes);
                 let result = self.hub.hub.write_batch(port, bytes, now);
+                if let Ok(report) = &result {
+                    self.hub.switched.add(report);
+                }
                 if self.record_writes {
                     self.adapter_mut(adapter).lower.written.push(bytes.to_vec());
                 }
@@ -1033,7 +1066,11 @@ impl Sim {
                 );
                 let n = w.finish();
                 st.capture_batch(tap, None, &buf[..n]);
-                reports.push(st.hub.hub.write_batch(tap, &buf[..n], now));
+                let report = st.hub.hub.write_batch(tap, &buf[..n], now);
+                if let Ok(r) = &report {
+                    st.hub.switched.add(r);
+                }
+                reports.push(report);
                 rest = &rest[taken..];
             }
             let at = st.now;
@@ -1059,6 +1096,16 @@ impl Sim {
             st.drain_tap();
             std::mem::take(&mut st.hub.tap_frames)
         })
+    }
+
+    /// What the hub made of every batch written to it (the adapters' and the tap's), summed.
+    pub fn hub_switch_totals(&self) -> SwitchTotals {
+        self.inner.with(|st| st.hub.switched)
+    }
+
+    /// Frames queued in the hub for the tap port and not yet drained (see [`Sim::take_tap_frames`]).
+    pub fn tap_pending_frames(&self) -> usize {
+        self.inner.with(|st| st.hub.tap.map_or(0, |p| st.hub.hub.pending_frames(p)))
     }
 
     /// The tap port's hub counters (what the model wrote from it and what it was sent).

@@ -37,10 +37,16 @@ enum Cmd {
         #[arg(long, default_value_t = 2)]
         adapters: usize,
         /// Seconds of traffic (wall clock). Default 5; with --tap, until Ctrl-C.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "virtual_seconds")]
         seconds: Option<f64>,
-        /// Seed of the model's scheduler, the hub's faults and the stacks: the same seed replays
-        /// the same run (up to where the wall clock stops it).
+        /// Seconds of traffic in the model's virtual time instead of the wall clock: the run then
+        /// replays exactly from its seed and options (same frames, bytes, replies, verdict, JSON).
+        /// Not with --tap.
+        #[arg(long, conflicts_with = "tap")]
+        virtual_seconds: Option<f64>,
+        /// Seed of the model's scheduler, the hub's faults and the stacks: with --virtual-seconds
+        /// the same seed replays the same run exactly; with --seconds, up to where the wall clock
+        /// stops it.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Faults: comma-separated drop=RATE, corrupt=RATE, delay=DURATION, alloc=API#N|N
@@ -79,7 +85,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Cmd::Run { adapters, seconds, seed, faults, pcap, json, tap, quiet, inline } => {
+        Cmd::Run { adapters, seconds, virtual_seconds, seed, faults, pcap, json, tap, quiet, inline } => {
             let faults = match FaultSpec::parse(&faults) {
                 Ok(f) => f,
                 Err(e) => {
@@ -101,8 +107,19 @@ fn main() -> ExitCode {
                 Inline::OwnReads => InlineService::OwnReads,
                 Inline::Never => InlineService::Never,
             };
-            let opts =
-                RunOptions { adapters, seconds, seed, faults, pcap, progress: !quiet, tap, stop, inline };
+            let opts = RunOptions {
+                adapters,
+                seconds,
+                virtual_seconds,
+                drain_virtual_limit: None,
+                seed,
+                faults,
+                pcap,
+                progress: !quiet,
+                tap,
+                stop,
+                inline,
+            };
             match run(&opts) {
                 Ok(report) => {
                     if json {
@@ -110,7 +127,12 @@ fn main() -> ExitCode {
                     } else {
                         print!("{}", summary(&report));
                     }
-                    if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                    match report.verdict.as_str() {
+                        "ok" => ExitCode::SUCCESS,
+                        // Nothing lost, but the streams did not drain in time.
+                        "slow" => ExitCode::from(3),
+                        _ => ExitCode::FAILURE,
+                    }
                 }
                 Err(e) => {
                     eprintln!("miniport-lab: {e}");

@@ -21,6 +21,11 @@ pub struct RunOptions {
     pub adapters: usize,
     /// Wall-clock seconds of traffic; None: until Ctrl-C (TAP mode) or 5 s.
     pub seconds: Option<f64>,
+    /// Seconds of traffic in the model's virtual time instead (not with `tap`): nothing in the
+    /// run then depends on the wall clock, so the same seed and options replay it exactly.
+    pub virtual_seconds: Option<f64>,
+    /// Virtual time the drain may take (default [`DRAIN_VIRTUAL`]).
+    pub drain_virtual_limit: Option<Duration>,
     pub seed: u64,
     pub faults: FaultSpec,
     pub pcap: Option<PathBuf>,
@@ -40,6 +45,8 @@ impl Default for RunOptions {
         Self {
             adapters: 2,
             seconds: None,
+            virtual_seconds: None,
+            drain_virtual_limit: None,
             seed: 1,
             faults: FaultSpec::default(),
             pcap: None,
@@ -86,8 +93,20 @@ pub struct TapReport {
 pub struct Report {
     pub adapters: usize,
     pub seed: u64,
+    /// What bounded the traffic: "virtual" (`--virtual-seconds`: the run replays from its seed)
+    /// or "wall" (`--seconds`).
+    pub clock: String,
+    /// Seconds of traffic on that clock.
     pub duration_s: f64,
     pub virtual_time_s: f64,
+    /// Wall-clock seconds the whole run took (the summary shows it; not in the JSON, which a
+    /// virtual run must reproduce exactly).
+    #[serde(skip)]
+    pub wall_s: f64,
+    /// Virtual seconds the drain (closing the streams after the traffic) took.
+    pub drain_virtual_s: f64,
+    /// The streams were still open when the drain's bound ran out.
+    pub drain_timed_out: bool,
     pub faults: String,
     pub frames_sent: u64,
     pub frames_received: u64,
@@ -118,10 +137,158 @@ pub struct Report {
     /// The most driver callbacks ever nested on the model's stack (kernel-sim's bound is
     /// `MAX_NESTED_CALLBACKS`).
     pub deepest_nesting: usize,
+    /// Data segments of the bulk streams the stacks sent, and how many of them carried bytes the
+    /// same stream had carried before (retransmissions, counted by the lab on the wire).
+    pub tcp_data_segments: u64,
+    pub tcp_retransmissions: u64,
+    /// Where every frame went: the evidence behind the verdict.
+    pub accounting: Accounting,
     pub per_adapter: Vec<AdapterReport>,
     pub tap: Option<TapReport>,
+    /// "ok": nothing lost, corrupted, leaked or violated, every stream drained. "slow": the streams
+    /// did not drain in time, but every frame is accounted for and every byte that arrived was
+    /// right: the stack is only slow (see `tcp_retransmissions`). "failed": data was lost or
+    /// corrupted, or a rule was broken (`problems` says what).
+    pub verdict: String,
     pub problems: Vec<String>,
     pub ok: bool,
+}
+
+/// Every frame of a run from the stacks through the driver and the hub back to the stacks. When
+/// `balanced`, each frame a stack handed down was delivered to a stack or counted as dropped by a
+/// fault (or a full queue) in the hub: nothing vanished in the driver or the hub.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Accounting {
+    /// Frames the stacks handed to their adapters.
+    pub stack_frames_down: u64,
+    /// Frames the driver reported sent (OID_GEN_XMIT_OK), and failed or discarded.
+    pub driver_xmit_ok: u64,
+    pub driver_xmit_failed: u64,
+    /// Frames the hub accepted from the adapters' writes (its ports' `tx_frames`).
+    pub hub_frames_in: u64,
+    /// Frames written to the hub from the tap port (Linux, with --tap).
+    pub hub_frames_from_tap: u64,
+    /// What the hub made of every frame written to it: copies queued for a port, dropped (fault,
+    /// link down, full queue), unrouted.
+    pub hub_copies_queued: u64,
+    pub hub_dropped: u64,
+    pub hub_unrouted: u64,
+    /// Copies the adapters' ports read, the tap port read, and still queued at the end.
+    pub hub_copies_read: u64,
+    pub hub_copies_to_tap: u64,
+    pub hub_copies_pending: u64,
+    /// Copies the hub corrupted on purpose (`corrupt=`).
+    pub hub_corrupted: u64,
+    /// Frames the driver indicated up (OID_GEN_RCV_OK) and dropped (no buffer, discards).
+    pub driver_rcv_ok: u64,
+    pub driver_rcv_dropped: u64,
+    /// Copies of frames from the tap addressed to neither the adapter nor broadcast (the packet
+    /// filter may drop them).
+    pub tap_filterable: u64,
+    /// Copies read that the driver neither indicated nor counted: at most the corrupted ones (a
+    /// flipped destination address fails the packet filter, which drops the frame silently) and
+    /// the tap's filterable ones.
+    pub driver_filtered: u64,
+    /// Frames the stacks were given.
+    pub stack_frames_up: u64,
+    pub balanced: bool,
+    /// Each equation that did not hold.
+    pub unbalanced: Vec<String>,
+}
+
+impl Accounting {
+    fn check(&mut self) {
+        let mut eq = |what: &str, left: u64, right: u64| {
+            if left != right {
+                self.unbalanced.push(format!("{what}: {left} != {right}"));
+            }
+        };
+        eq(
+            "frames the stacks handed down != frames the driver sent + failed",
+            self.stack_frames_down,
+            self.driver_xmit_ok + self.driver_xmit_failed,
+        );
+        eq("frames the driver sent != frames the hub took in", self.driver_xmit_ok, self.hub_frames_in);
+        eq(
+            "copies the hub queued != copies read + still queued",
+            self.hub_copies_queued,
+            self.hub_copies_read + self.hub_copies_to_tap + self.hub_copies_pending,
+        );
+        self.driver_filtered =
+            self.hub_copies_read.saturating_sub(self.driver_rcv_ok + self.driver_rcv_dropped);
+        if self.driver_filtered > self.hub_corrupted + self.tap_filterable {
+            eq(
+                "copies the adapters read != frames the driver indicated + dropped + corrupted + filterable",
+                self.hub_copies_read,
+                self.driver_rcv_ok + self.driver_rcv_dropped + self.hub_corrupted + self.tap_filterable,
+            );
+        }
+        eq(
+            "copies the adapters read < frames the driver indicated + dropped",
+            self.hub_copies_read.max(self.driver_rcv_ok + self.driver_rcv_dropped),
+            self.hub_copies_read,
+        );
+        eq(
+            "frames the driver indicated != frames the stacks were given",
+            self.driver_rcv_ok,
+            self.stack_frames_up,
+        );
+        self.balanced = self.unbalanced.is_empty();
+    }
+}
+
+/// Retransmissions on the bulk streams, seen on the wire: per stream, the highest sequence number
+/// sent so far; a data segment that does not go past it carries bytes sent before.
+#[derive(Default)]
+struct RetransmitCounter {
+    high: std::collections::BTreeMap<([u8; 4], u16, [u8; 4], u16), u32>,
+    segments: u64,
+    retransmissions: u64,
+}
+
+impl RetransmitCounter {
+    fn frame(&mut self, f: &[u8]) {
+        // Ethernet, IPv4, TCP to the bulk port.
+        if f.len() < 14 + 20 || f[12..14] != [0x08, 0x00] || f[14 + 9] != 6 {
+            return;
+        }
+        let ihl = usize::from(f[14] & 0x0f) * 4;
+        let total = usize::from(u16::from_be_bytes([f[16], f[17]]));
+        let Some(tcp) = f.get(14 + ihl..(14 + total).min(f.len())) else { return };
+        if tcp.len() < 20 {
+            return;
+        }
+        let (sport, dport) = (u16::from_be_bytes([tcp[0], tcp[1]]), u16::from_be_bytes([tcp[2], tcp[3]]));
+        if dport != crate::stack::BULK_PORT {
+            return;
+        }
+        let key = (
+            f[26..30].try_into().unwrap_or_default(),
+            sport,
+            f[30..34].try_into().unwrap_or_default(),
+            dport,
+        );
+        let seq = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]);
+        let flags = tcp[13];
+        let payload = tcp.len().saturating_sub(usize::from(tcp[12] >> 4) * 4) as u32;
+        if flags & 0x02 != 0 {
+            // SYN: a new stream on this tuple.
+            self.high.insert(key, seq.wrapping_add(1));
+            return;
+        }
+        if payload == 0 {
+            return;
+        }
+        self.segments += 1;
+        let end = seq.wrapping_add(payload);
+        let high = self.high.entry(key).or_insert(seq);
+        if (end.wrapping_sub(*high) as i32) <= 0 || (seq.wrapping_sub(*high) as i32) < 0 {
+            self.retransmissions += 1;
+        }
+        if (end.wrapping_sub(*high) as i32) > 0 {
+            *high = end;
+        }
+    }
 }
 
 /// Frames per `MiniportSendNetBufferLists` call: a stack's whole burst (the driver queues at most
@@ -173,6 +340,7 @@ struct Lab {
     shapes: [NblShape; 4],
     r: Report,
     tap: Option<Tap>,
+    retransmits: RetransmitCounter,
 }
 
 impl Lab {
@@ -185,6 +353,12 @@ impl Lab {
             let frames = tap.read_frames().map_err(|e| format!("TAP read: {e}"))?;
             if !frames.is_empty() {
                 moved = true;
+                // Frames the driver's packet filter may drop in silence: multicast (IPv6 neighbour
+                // discovery, MLD) or unicast to another station, flooded to every adapter port.
+                let mac = self.nodes[0].mac;
+                let filterable =
+                    frames.iter().filter(|f| f.len() >= 6 && f[..6] != [0xff; 6] && f[..6] != mac).count();
+                self.r.accounting.tap_filterable += (filterable * self.nodes.len()) as u64;
                 let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
                 self.sim.inject_frames(self.nodes[0].adapter, &refs);
                 if let Some(t) = self.r.tap.as_mut() {
@@ -200,6 +374,7 @@ impl Lab {
             }
             moved = true;
             for f in &frames {
+                self.retransmits.frame(f);
                 self.r.frames_sent += 1;
                 self.r.bytes_sent += f.len() as u64;
                 if f.len() >= 14 && f[12..14] == [0x08, 0x06] {
@@ -337,6 +512,7 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
         shapes: shapes(),
         r,
         tap: None,
+        retransmits: RetransmitCounter::default(),
     })
 }
 
@@ -383,6 +559,7 @@ impl Progress {
 
 /// Run the lab. Errors are setup failures (the report's `problems` hold what went wrong in a run).
 pub fn run(opts: &RunOptions) -> Result<Report, String> {
+    bound(opts)?;
     // The TAP first: where it is not available the run stops before anything else starts.
     let tap = if opts.tap { Some(Tap::create(opts.seed)?) } else { None };
     let capture = match &opts.pcap {
@@ -408,10 +585,38 @@ pub fn run(opts: &RunOptions) -> Result<Report, String> {
     finish(lab, opts, capture)
 }
 
+/// What bounds a run's traffic: the wall clock, or the model's virtual clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Bound {
+    Wall(Duration),
+    Virtual(Duration),
+}
+
+/// Virtual time the drain may take before the verdict looks at why the streams are still open.
+pub const DRAIN_VIRTUAL: Duration = Duration::from_secs(120);
+/// Wall time the drain may take in a wall-clock run (a virtual run is bounded by virtual time only).
+const DRAIN_WALL: Duration = Duration::from_secs(20);
+
+fn bound(opts: &RunOptions) -> Result<Bound, String> {
+    let secs = |s: f64, flag: &str| {
+        Duration::try_from_secs_f64(s).map_err(|_| format!("{flag} must be a non-negative number of seconds"))
+    };
+    match (opts.seconds, opts.virtual_seconds) {
+        (Some(_), Some(_)) => Err("--seconds and --virtual-seconds exclude each other".into()),
+        (_, Some(_)) if opts.tap => {
+            Err("--virtual-seconds cannot bound a --tap run: the Linux kernel runs on the wall clock".into())
+        }
+        (_, Some(v)) => Ok(Bound::Virtual(secs(v, "--virtual-seconds")?)),
+        (Some(w), None) if w.is_infinite() => Ok(Bound::Wall(Duration::MAX)),
+        (Some(w), None) => Ok(Bound::Wall(secs(w, "--seconds")?)),
+        (None, None) if opts.tap => Ok(Bound::Wall(Duration::MAX)),
+        (None, None) => Ok(Bound::Wall(Duration::from_secs(5))),
+    }
+}
+
 fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
+    let bound = bound(opts)?;
     let start = Instant::now();
-    let seconds = opts.seconds.unwrap_or(if opts.tap { f64::INFINITY } else { 5.0 });
-    let deadline = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX);
     let mut progress = Progress {
         on: opts.progress,
         tty: std::io::stderr().is_terminal(),
@@ -420,8 +625,17 @@ fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
     };
     let wall_time = lab.tap.is_some();
     let virtual_start = lab.sim.now();
-    // Traffic until the deadline (or Ctrl-C).
-    while start.elapsed() < deadline && !opts.stop.load(Ordering::Relaxed) {
+    // Traffic until the bound (or Ctrl-C). In a virtual run the wall clock decides nothing: the loop
+    // looks only at the model's clock, which moves with the model's events and the stacks' timers.
+    loop {
+        if opts.stop.load(Ordering::Relaxed) {
+            break;
+        }
+        match bound {
+            Bound::Wall(d) if start.elapsed() >= d => break,
+            Bound::Virtual(d) if lab.sim.now() - virtual_start >= d => break,
+            _ => {}
+        }
         if wall_time {
             // The kernel on the TAP side runs on real time: virtual time follows the wall clock.
             let target = virtual_start + start.elapsed();
@@ -443,6 +657,7 @@ fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
         progress.show(lab, start, "traffic");
     }
     let traffic_time = start.elapsed();
+    let virtual_traffic = lab.sim.now() - virtual_start;
     // Drain: stop pinging, close the bulk streams, wait for every byte and FIN.
     let now = lab.sim.now();
     for node in &mut lab.nodes {
@@ -454,10 +669,10 @@ fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
         if lab.nodes.iter().all(Node::ring_done) {
             break;
         }
-        if drain_start.elapsed() > Duration::from_secs(20)
-            || lab.sim.now() - virtual_drain_start > Duration::from_secs(120)
+        let wall_out = matches!(bound, Bound::Wall(_)) && drain_start.elapsed() > DRAIN_WALL;
+        if wall_out || lab.sim.now() - virtual_drain_start > opts.drain_virtual_limit.unwrap_or(DRAIN_VIRTUAL)
         {
-            lab.r.problems.push("the bulk streams did not drain (20 s wall / 120 s virtual)".into());
+            lab.r.drain_timed_out = true;
             break;
         }
         let now = lab.sim.now();
@@ -469,6 +684,7 @@ fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
         }
         progress.show(lab, start, "drain");
     }
+    lab.r.drain_virtual_s = (lab.sim.now() - virtual_drain_start).as_secs_f64();
     // A few more rounds so the last ACKs and FINs settle.
     for _ in 0..50 {
         if !lab.step()? {
@@ -476,7 +692,17 @@ fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
         }
     }
     progress.end();
-    lab.r.duration_s = traffic_time.as_secs_f64();
+    lab.r.wall_s = start.elapsed().as_secs_f64();
+    match bound {
+        Bound::Wall(_) => {
+            lab.r.clock = "wall".into();
+            lab.r.duration_s = traffic_time.as_secs_f64();
+        }
+        Bound::Virtual(_) => {
+            lab.r.clock = "virtual".into();
+            lab.r.duration_s = virtual_traffic.as_secs_f64();
+        }
+    }
     Ok(())
 }
 
@@ -486,6 +712,14 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
     r.virtual_time_s = sim.now().as_secs_f64();
     let n = lab.nodes.len();
     let mut rtt_sum = 0u64;
+    // What points to a stack that is only slow; a verdict "slow" needs the accounting to balance.
+    let mut slow: Vec<String> = Vec::new();
+    let mut acc = Accounting {
+        stack_frames_down: r.frames_sent,
+        stack_frames_up: r.frames_received,
+        tap_filterable: r.accounting.tap_filterable,
+        ..Accounting::default()
+    };
     for (i, node) in lab.nodes.iter().enumerate() {
         let a = node.adapter;
         let bulk = node.bulk();
@@ -506,13 +740,29 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
                     bulk.corrupt, prev.index, bulk.first_corrupt_at
                 ));
             }
-            if bulk.verified != sent {
+            if bulk.verified > sent {
                 r.problems.push(format!(
-                    "adapter {i}: verified {} of the {sent} bytes adapter {} sent",
+                    "adapter {i}: verified {} bytes, more than the {sent} adapter {} sent",
                     bulk.verified, prev.index
                 ));
-            }
-            if !bulk.peer_closed {
+            } else if bulk.peer_closed && bulk.verified != sent {
+                r.problems.push(format!(
+                    "adapter {i}: verified {} of the {sent} bytes adapter {} sent: the stream closed {} byte(s) short",
+                    bulk.verified,
+                    prev.index,
+                    sent - bulk.verified
+                ));
+            } else if !bulk.peer_closed && r.drain_timed_out {
+                // Not lost (yet): whether it is only slow is decided below, from the accounting.
+                slow.push(format!(
+                    "adapter {i}: the stream from adapter {} still open after {:.0} s of drain, {} of {sent} bytes verified, none wrong (sender: {}; receiver: {})",
+                    prev.index,
+                    r.drain_virtual_s,
+                    bulk.verified,
+                    prev.ring_states(),
+                    node.ring_states()
+                ));
+            } else if !bulk.peer_closed {
                 r.problems.push(format!(
                     "adapter {i}: the stream from adapter {} never closed (sender: {}; receiver: {})",
                     prev.index,
@@ -554,6 +804,41 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
             ping_replies: ping.replies,
         });
     }
+    // Every port the adapters had, a start that failed included (its port still took copies of
+    // broadcasts).
+    for a in sim.adapters() {
+        if let Some(c) = sim.hub_counters(a) {
+            acc.hub_frames_in += c.tx_frames;
+            acc.hub_copies_read += c.rx_frames;
+            acc.hub_corrupted += c.rx_corrupted_fault;
+        }
+        acc.hub_copies_pending += sim.hub_pending_frames(a) as u64;
+    }
+    for a in &r.per_adapter {
+        acc.driver_xmit_ok += a.xmit_ok;
+        acc.driver_xmit_failed += a.xmit_error + a.xmit_discards;
+        acc.driver_rcv_ok += a.rcv_ok;
+        acc.driver_rcv_dropped += a.rcv_no_buffer.max(a.rcv_discards);
+    }
+    if let Some(c) = sim.tap_counters() {
+        acc.hub_frames_from_tap = c.tx_frames;
+        acc.hub_copies_to_tap = c.rx_frames;
+    }
+    acc.hub_copies_pending += sim.tap_pending_frames() as u64;
+    let switched = sim.hub_switch_totals();
+    acc.hub_copies_queued = switched.delivered;
+    acc.hub_dropped = switched.dropped;
+    acc.hub_unrouted = switched.unrouted;
+    acc.check();
+    if !acc.balanced {
+        r.problems.push(format!(
+            "frames vanished between the stacks, the driver and the hub: {}",
+            acc.unbalanced.join("; ")
+        ));
+    }
+    r.tcp_data_segments = lab.retransmits.segments;
+    r.tcp_retransmissions = lab.retransmits.retransmissions;
+    r.accounting = acc;
     if let Some(t) = r.tap.as_mut()
         && let Some(node) = lab.nodes.first()
     {
@@ -610,7 +895,22 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
     if r.leaks > 0 {
         r.problems.push(format!("{} leak(s) after unload", r.leaks));
     }
-    r.ok = r.problems.is_empty();
+    if r.drain_timed_out && slow.is_empty() && r.problems.is_empty() {
+        // Timed out with every stream closed: the pings had not settled.
+        slow.push("the drain timed out waiting for the last ping".into());
+    }
+    r.verdict = if !r.problems.is_empty() {
+        "failed"
+    } else if !slow.is_empty() {
+        // Nothing lost in the driver or the hub (the accounting balances), nothing wrong in what
+        // arrived: TCP is still recovering from the faults.
+        r.problems = slow;
+        "slow"
+    } else {
+        "ok"
+    }
+    .into();
+    r.ok = r.verdict == "ok";
     Ok(r)
 }
 
@@ -619,8 +919,8 @@ pub fn summary(r: &Report) -> String {
     let mut s = String::new();
     let mbit = |bps: f64| bps / 1e6;
     s += &format!(
-        "miniport-lab: {} adapters, seed {}, faults {}, {:.2} s (virtual {:.3} s)\n",
-        r.adapters, r.seed, r.faults, r.duration_s, r.virtual_time_s
+        "miniport-lab: {} adapters, seed {}, faults {}, {:.3} s of traffic ({} clock); virtual {:.3} s in all, wall {:.2} s\n",
+        r.adapters, r.seed, r.faults, r.duration_s, r.clock, r.virtual_time_s, r.wall_s
     );
     s += &format!(
         "  frames   sent {} ({} bytes), received {} ({} bytes), ARP {}\n",
@@ -682,13 +982,40 @@ pub fn summary(r: &Report) -> String {
     for l in &r.leak_report {
         s += &format!("    leak: {l}\n");
     }
-    if r.ok {
-        s += "  verdict  OK: nothing lost, corrupted, leaked or violated\n";
-    } else {
-        s += "  verdict  FAILED\n";
-        for p in &r.problems {
-            s += &format!("    - {p}\n");
+    let a = &r.accounting;
+    s += &format!(
+        "  frames   stacks {} down -> driver {} sent + {} failed -> hub {} in (+{} from tap) -> {} copies queued, {} dropped, {} unrouted -> {} read (+{} by tap), {} pending -> driver {} up + {} dropped + {} filtered (of {} corrupted) -> stacks {}: {}\n",
+        a.stack_frames_down,
+        a.driver_xmit_ok,
+        a.driver_xmit_failed,
+        a.hub_frames_in,
+        a.hub_frames_from_tap,
+        a.hub_copies_queued,
+        a.hub_dropped,
+        a.hub_unrouted,
+        a.hub_copies_read,
+        a.hub_copies_to_tap,
+        a.hub_copies_pending,
+        a.driver_rcv_ok,
+        a.driver_rcv_dropped,
+        a.driver_filtered,
+        a.hub_corrupted,
+        a.stack_frames_up,
+        if a.balanced { "every frame accounted for" } else { "UNBALANCED" }
+    );
+    s += &format!(
+        "  retrans  {} of {} bulk data segments were retransmissions\n",
+        r.tcp_retransmissions, r.tcp_data_segments
+    );
+    match r.verdict.as_str() {
+        "ok" => s += "  verdict  OK: nothing lost, corrupted, leaked or violated\n",
+        "slow" => {
+            s += "  verdict  SLOW: nothing lost or corrupted (every frame accounted for, every byte that arrived verified), but the streams did not drain in time\n";
         }
+        _ => s += "  verdict  FAILED\n",
+    }
+    for p in &r.problems {
+        s += &format!("    - {p}\n");
     }
     s
 }
