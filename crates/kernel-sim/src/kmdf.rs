@@ -837,6 +837,7 @@ impl State {
         obj.deleted = true;
         if let Some((_, block)) = obj.context.take() {
             block.poison();
+            self.initialized_locks.forget_range(block.ptr as usize, block.len());
             self.mem.quarantine.push(block);
         }
         let mut pending_request = None;

@@ -104,6 +104,9 @@ pub mod rules {
     /// A model addition: acquiring a spin lock the caller already holds.
     pub const LOCK_RECURSIVE: &str = "Lock.Recursive";
     pub const LOCK_NO_BLOCKING_WHILE_HELD: &str = "Lock.NoBlockingWhileHeld";
+    /// A spin lock acquired or released that `KeInitializeSpinLock` (`NdisAllocateSpinLock`) never
+    /// initialized, or whose memory was freed since.
+    pub const LOCK_INITIALIZED_BEFORE_USE: &str = "Lock.InitializedBeforeUse";
     /// Model addition: spin locks taken in both orders (a deadlock between two processors).
     pub const LOCK_ORDER: &str = "Lock.Order";
     pub const MEMORY_TAG_REQUIRED: &str = "Memory.TagRequired";
