@@ -543,3 +543,44 @@ fn every_declared_statistic_is_reported_valid_and_counts_the_traffic() {
     assert_eq!(moved(&errors_a, &paused_a), vec![("ifOutDiscards", 2)]);
     finish(sim, &adapters);
 }
+
+/// `MmGetSystemAddressForMdlSafe` as wdm.h writes it: the MDL's `MappedSystemVa` when its flags say
+/// it is mapped (`MDL_MAPPED_TO_SYSTEM_VA`) or describes nonpaged pool
+/// (`MDL_SOURCE_IS_NONPAGED_POOL`), else a new mapping with `MmMapLockedPagesSpecifyCache`. Locked
+/// pages without a mapping come from protocols that build their own MDLs; their `MappedSystemVa`
+/// is meaningless (null here), so every frame arriving intact shows the mapping was made, and the
+/// count of mappings shows none was made where the flags said one exists.
+#[test]
+fn send_mdls_are_mapped_exactly_when_their_flags_say_so() {
+    let (sim, adapters) = network(163, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    let shape = NblShape { nbs_per_nbl: 2, mdl_split: vec![14, 20], data_offset: 0 };
+    let mut expected = Vec::new();
+    let mut sequence = 0u32;
+    for (flags, mapped_by_the_driver) in [
+        (Some(ndis_types::nbl::MDL_MAPPED_TO_SYSTEM_VA), false),
+        (Some(ndis_types::nbl::MDL_SOURCE_IS_NONPAGED_POOL), false),
+        (Some(0), true),
+        (None, false),
+    ] {
+        sim.set_send_mdl_flags(flags);
+        let frames: Vec<Vec<u8>> = (0..4)
+            .map(|_| {
+                sequence += 1;
+                frame(mac_b, mac_a, 100, sequence)
+            })
+            .collect();
+        let before = sim.mdl_mappings();
+        for id in sim.send_frames(a, &frames, shape.clone()) {
+            sim.run_until_idle();
+            assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SUCCESS), "flags {flags:?}");
+        }
+        expected.extend(frames);
+        assert!(sim.received_frames(b) == expected, "flags {flags:?}: every frame arrives intact");
+        // 100-byte frames split 14 + 20 + 66: three MDLs each, each mapped once.
+        let mappings = sim.mdl_mappings() - before;
+        assert_eq!(mappings, if mapped_by_the_driver { 3 * 4 } else { 0 }, "flags {flags:?}");
+    }
+    finish(sim, &adapters);
+}

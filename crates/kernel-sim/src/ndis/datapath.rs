@@ -227,6 +227,11 @@ pub(crate) struct DataState {
     pub(crate) resets: HashMap<AdapterId, u64>,
     /// Inside `MiniportCancelSend(adapter, cancel id)`.
     cancelling: Option<(AdapterId, usize)>,
+    /// The `MdlFlags` of the protocol's send MDLs (`Sim::set_send_mdl_flags`); None: seeded,
+    /// nonpaged or mapped.
+    pub(crate) send_mdl_flags: Option<i16>,
+    /// `MmMapLockedPagesSpecifyCache` calls that mapped an MDL (`Sim::mdl_mappings`).
+    pub(crate) mdl_mappings: u64,
 }
 
 /// Statuses `NdisMSendNetBufferListsComplete` may carry (Microsoft pages "NdisMSendNetBufferListsComplete
@@ -267,6 +272,16 @@ fn build_mdl_flags(va: *mut c_void, len: u32, flags: i16) -> RawBlock {
         (*mdl).ByteOffset = offset as u32;
     }
     block
+}
+
+/// Where the model keeps the bytes an MDL describes: `StartVa + ByteOffset` (what the memory manager
+/// would map), whether or not the MDL is mapped yet.
+///
+/// # Safety
+/// `mdl` is a live MDL the model built.
+unsafe fn mdl_system_va(mdl: *const Mdl) -> *mut c_void {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*mdl).StartVa.cast::<u8>().add((*mdl).ByteOffset as usize).cast() }
 }
 
 /// Fill a zeroed NET_BUFFER the way NDIS does for an allocation.
@@ -310,8 +325,14 @@ impl State {
             self.violate(MEMORY_BAD_MDL, format!("{api}({mdl:p}): {why}"));
             return ptr::null_mut();
         }
+        self.data.mdl_mappings += 1;
         // SAFETY: a live MDL the model built.
         unsafe {
+            if (*mdl).MappedSystemVa.is_null() {
+                // Not mapped until now (`Sim::set_send_mdl_flags` without either flag): the
+                // system address of the pages is where the model keeps them.
+                (*mdl).MappedSystemVa = mdl_system_va(mdl);
+            }
             (*mdl).MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
             (*mdl).MappedSystemVa
         }
@@ -330,9 +351,9 @@ impl State {
             if !self.is_known_mdl(mdl) {
                 return Err(format!("MDL {mdl:p} was not allocated with NdisAllocateMdl (or was freed)"));
             }
-            // SAFETY: a live MDL the model built over `ByteCount` readable bytes at MappedSystemVa.
+            // SAFETY: a live MDL the model built over `ByteCount` readable bytes at its system VA.
             let (va, count, next) =
-                unsafe { ((*mdl).MappedSystemVa.cast::<u8>(), (*mdl).ByteCount as usize, (*mdl).Next) };
+                unsafe { (mdl_system_va(mdl).cast::<u8>(), (*mdl).ByteCount as usize, (*mdl).Next) };
             if offset > count {
                 return Err(format!("CurrentMdlOffset {offset} is past MDL {mdl:p} ({count} bytes)"));
             }
@@ -1120,9 +1141,19 @@ impl State {
             at += len;
             // tcpip hands down nonpaged header buffers and locked, mapped payload pages: either flag
             // lets MmGetSystemAddressForMdlSafe return MappedSystemVa without mapping.
-            let flags = if self.rng.coin() { MDL_SOURCE_IS_NONPAGED_POOL } else { MDL_MAPPED_TO_SYSTEM_VA };
+            let flags = match self.data.send_mdl_flags {
+                Some(flags) => flags,
+                None if self.rng.coin() => MDL_SOURCE_IS_NONPAGED_POOL,
+                None => MDL_MAPPED_TO_SYSTEM_VA,
+            };
             let mdl = build_mdl_flags(data.ptr.cast(), total.max(1) as u32, flags);
             let m = mdl.ptr.cast::<Mdl>();
+            if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) == 0 {
+                // Locked pages with no system mapping yet: MappedSystemVa means nothing, and a
+                // driver that reads it instead of mapping finds nothing there.
+                // SAFETY: the MDL was just built.
+                unsafe { (*m).MappedSystemVa = ptr::null_mut() };
+            }
             if let Some(&prev) = mdls.last() {
                 // SAFETY: MDLs the model just built.
                 unsafe { (*prev).Next = m };
