@@ -197,7 +197,10 @@ fn the_packet_filter_and_multicast_list_reach_the_device() {
         sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &0x10u32.to_ne_bytes()).status,
         NDIS_STATUS_NOT_SUPPORTED
     );
-    assert_eq!(sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &[1, 0]).status, NDIS_STATUS_INVALID_LENGTH);
+    assert_eq!(
+        sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &[1, 0]).status,
+        NDIS_STATUS_INVALID_LENGTH
+    );
     assert_eq!(sim.hub_packet_filter(adapter), Some(kept), "a refused filter does not reach the device");
 
     let group = |i: usize| [0x01, 0x00, 0x5E, 0x00, (i >> 8) as u8, i as u8];

@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
+use kernel_sim::STATUS_IO_DEVICE_ERROR;
 use kernel_sim::{AdapterId, NblShape, Sim};
 use ndis_types::oid::*;
-use kernel_sim::STATUS_IO_DEVICE_ERROR;
 use ndis_types::status::STATUS_SUCCESS;
 use ndis_types::*;
 
@@ -444,7 +444,9 @@ fn statistics(sim: &Sim, adapter: AdapterId) -> (u32, std::collections::BTreeMap
     let valid = u32::from_ne_bytes(result.data[4..8].try_into().unwrap());
     let counters = STATISTICS
         .iter()
-        .map(|&(name, offset, _, _)| (name, u64::from_ne_bytes(result.data[offset..offset + 8].try_into().unwrap())))
+        .map(|&(name, offset, _, _)| {
+            (name, u64::from_ne_bytes(result.data[offset..offset + 8].try_into().unwrap()))
+        })
         .collect();
     (valid, counters)
 }
@@ -486,7 +488,8 @@ fn every_declared_statistic_is_reported_valid_and_counts_the_traffic() {
     assert_eq!(sim.received_frames(b), frames);
     let (_, after_a) = statistics(&sim, a);
     let (_, after_b) = statistics(&sim, b);
-    let moved = |before: &std::collections::BTreeMap<&str, u64>, after: &std::collections::BTreeMap<&str, u64>| {
+    let moved = |before: &std::collections::BTreeMap<&str, u64>,
+                 after: &std::collections::BTreeMap<&str, u64>| {
         STATISTICS
             .iter()
             .map(|&(name, _, _, _)| (name, after[name] - before[name]))
@@ -582,5 +585,73 @@ fn send_mdls_are_mapped_exactly_when_their_flags_say_so() {
         let mappings = sim.mdl_mappings() - before;
         assert_eq!(mappings, if mapped_by_the_driver { 3 * 4 } else { 0 }, "flags {flags:?}");
     }
+    finish(sim, &adapters);
+}
+
+/// `MiniportCancelSend` ("MINIPORT_CANCEL_SEND callback function (ndis.h)"): the NBLs of the
+/// cancelled id that the miniport still queues are unlinked and completed with
+/// NDIS_STATUS_SEND_ABORTED inside the call; those whose frames already went to the device finish
+/// normally. The device holds every write, so all write requests are busy and later NBLs stay
+/// queued in the driver.
+#[test]
+fn cancel_send_aborts_the_queued_nbls_of_its_id_within_the_call() {
+    let (sim, adapters) = network(164, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Hold);
+    let mut sequence = 0u32;
+    let mut frames = |n: usize| -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|_| {
+                sequence += 1;
+                frame(mac_b, mac_a, 1514, sequence)
+            })
+            .collect()
+    };
+    // Cancel id 0x41 goes down at once, in the first write.
+    let early_frames = frames(2);
+    let early = sim.send_frames_cancelable(a, &early_frames, NblShape::default(), 0x41);
+    assert!(sim.lower(a).pending_writes() > 0);
+    // Fill every write request.
+    let mut filler_frames = Vec::new();
+    let mut filler = Vec::new();
+    while sim.lower(a).pending_writes() < 8 {
+        assert!(filler_frames.len() < 2000, "the writes never filled");
+        let more = frames(20);
+        filler.extend(sim.send_frames(a, &more, NblShape::default()));
+        filler_frames.extend(more);
+    }
+    // These stay queued in the driver: no write request is free.
+    let queued_frames = frames(6);
+    let queued = sim.send_frames_cancelable(
+        a,
+        &queued_frames,
+        NblShape { nbs_per_nbl: 2, ..NblShape::default() },
+        0x42,
+    );
+    let kept_frames = frames(2);
+    let kept = sim.send_frames_cancelable(a, &kept_frames, NblShape::default(), 0x43);
+    assert!(queued.iter().chain(&kept).chain(&early).all(|&id| sim.send_completion(id).is_none()));
+
+    sim.cancel_send(a, 0x42);
+    for &id in &queued {
+        assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SEND_ABORTED), "completed inside the cancel");
+    }
+    assert!(kept.iter().all(|&id| sim.send_completion(id).is_none()), "another id stays queued");
+    // Already at the device: not aborted, finishes normally (the model checks the rule
+    // Ndis.CancelSendAbortsQueued at every cancel).
+    sim.cancel_send(a, 0x41);
+    assert!(early.iter().all(|&id| sim.send_completion(id).is_none()));
+
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Seeded);
+    while sim.lower(a).release_writes(usize::MAX) > 0 {
+        sim.run_until_idle();
+    }
+    sim.run_until_idle();
+    for &id in early.iter().chain(&filler).chain(&kept) {
+        assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SUCCESS));
+    }
+    let expected: Vec<Vec<u8>> = early_frames.into_iter().chain(filler_frames).chain(kept_frames).collect();
+    assert!(sim.received_frames(b) == expected, "everything but the aborted frames arrives, in order");
     finish(sim, &adapters);
 }

@@ -61,6 +61,9 @@ pub mod rules {
     pub const NDIS_SEND_COMPLETE_EXACTLY_ONCE: &str = "Ndis.SendCompleteExactlyOnce";
     pub const NDIS_SEND_COMPLETE_STATUS: &str = "Ndis.SendCompleteStatus";
     pub const NDIS_SEND_NB_CHAIN_UNCHANGED: &str = "Ndis.SendNbChainUnchanged";
+    /// `MiniportCancelSend` returned still holding an NBL of its cancel id none of whose frames the
+    /// miniport had handed to the device.
+    pub const NDIS_CANCEL_SEND_ABORTS_QUEUED: &str = "Ndis.CancelSendAbortsQueued";
     pub const NDIS_DISPATCH_FLAG_ACCURATE: &str = "Ndis.DispatchFlagAccurate";
     pub const NDIS_RECEIVE_COUNT_MATCHES: &str = "Ndis.ReceiveCountMatches";
     pub const NDIS_RECEIVE_OWNERSHIP: &str = "Ndis.ReceiveOwnership";

@@ -1414,7 +1414,9 @@ fn lock_initialized_before_use() {
     let mut never = 0usize;
     k.ke_release_spin_lock(&mut never, PASSIVE_LEVEL);
     let v = expect_only(&sim, &[LOCK_INITIALIZED_BEFORE_USE, LOCK_BALANCED]);
-    assert!(v.iter().any(|v| v.rule == LOCK_INITIALIZED_BEFORE_USE && v.message.starts_with("KeReleaseSpinLock")));
+    assert!(
+        v.iter().any(|v| v.rule == LOCK_INITIALIZED_BEFORE_USE && v.message.starts_with("KeReleaseSpinLock"))
+    );
     sim.remove_adapter(a);
 }
 
@@ -1709,6 +1711,43 @@ fn protocol_send_shapes_are_built_like_ndis_builds_them() {
     });
     sim.send_frames(a, &frames[..1], NblShape::default());
     expect_only(&sim, &[NDIS_SEND_NB_CHAIN_UNCHANGED]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_cancel_send_aborts_queued() {
+    fresh();
+    // A miniport that queues sends and whose MiniportCancelSend does nothing.
+    set_cfg(|c| {
+        c.hold_sends = true;
+        c.cancel_status = None;
+    });
+    let (sim, a) = with_adapter(8);
+    sim.restart(a);
+    let frames = vec![vec![0x33u8; 60]; 2];
+    let cancelled = sim.send_frames_cancelable(a, &frames, NblShape::default(), 0x42);
+    let other = sim.send_frames_cancelable(a, &frames[..1], NblShape::default(), 0x43);
+    sim.cancel_send(a, 0x42);
+    let v = expect_only(&sim, &[NDIS_CANCEL_SEND_ABORTS_QUEUED]);
+    assert_eq!(v.len(), 1);
+    // The first sends of this run: #1 and #2 carry 0x42, #3 carries 0x43.
+    assert_eq!(cancelled.len(), 2);
+    assert!(v[0].message.contains("send(s) #1, #2 of that cancel id"), "{}", v[0].message);
+    assert!(!v[0].message.contains("#3"), "another cancel id is not named: {}", v[0].message);
+    // The same miniport aborting what it queued: clean, and the other id still held is no concern
+    // of this cancel.
+    set_cfg(|c| c.cancel_status = Some(NDIS_STATUS_SEND_ABORTED));
+    sim.cancel_send(a, 0x42);
+    sim.assert_no_violations();
+    assert!(cancelled.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SEND_ABORTED)));
+    assert_eq!(sim.send_completion(other[0]), None);
+    // A cancel of an id nothing carries is fine whatever the miniport does.
+    set_cfg(|c| c.cancel_status = None);
+    sim.cancel_send(a, 0x44);
+    sim.assert_no_violations();
+    flush_held(adapter_ctx(), NDIS_STATUS_SUCCESS);
     sim.remove_adapter(a);
     sim.unload();
     sim.assert_clean();

@@ -89,6 +89,9 @@ pub(crate) struct SendRec {
     pub(crate) cancel_id: Option<usize>,
     /// `MiniportCancelSend` was called with its cancel id before it completed.
     pub(crate) cancelled: bool,
+    /// A write the miniport sent below (`WdfRequestSend`) carried one of its frames since it was
+    /// sent: its transmission has started (`Ndis.CancelSendAbortsQueued`).
+    pub(crate) started: bool,
     /// Resets started on the adapter when it was sent, and whether one was in progress.
     resets_at_send: u64,
     in_reset_at_send: bool,
@@ -232,6 +235,10 @@ pub(crate) struct DataState {
     pub(crate) send_mdl_flags: Option<i16>,
     /// `MmMapLockedPagesSpecifyCache` calls that mapped an MDL (`Sim::mdl_mappings`).
     pub(crate) mdl_mappings: u64,
+    /// Sends with a cancel id that may not have started yet (indices into `sends`; completed or
+    /// started ones are dropped lazily). Empty in runs without cancelable sends, so the data path
+    /// pays nothing for `Ndis.CancelSendAbortsQueued`.
+    unstarted_cancelable: Vec<usize>,
 }
 
 /// Statuses `NdisMSendNetBufferListsComplete` may carry (Microsoft pages "NdisMSendNetBufferListsComplete
@@ -1099,12 +1106,16 @@ impl State {
                 removed_at_send: removed,
                 cancel_id,
                 cancelled: false,
+                started: false,
                 resets_at_send,
                 in_reset_at_send,
                 timed_out: false,
                 frames: group.to_vec(),
                 _blocks: blocks,
             });
+            if cancel_id.is_some() {
+                self.data.unstarted_cancelable.push(index);
+            }
             ids.push(SendId(index as u64 + 1));
         }
         (ids, head)
@@ -1268,6 +1279,10 @@ impl Inner {
                 rec.paused_at_send = paused;
                 rec.removed_at_send = removed;
                 rec.cancelled = false;
+                rec.started = false;
+                if rec.cancel_id.is_some() {
+                    st.data.unstarted_cancelable.push(id.0 as usize - 1);
+                }
                 rec.resets_at_send = resets_at_send;
                 rec.in_reset_at_send = in_reset_at_send;
                 let nbl = rec.nbl as *mut NetBufferList;
@@ -1321,9 +1336,72 @@ impl Inner {
             // SAFETY: the registered handler with a cancel id NDIS passes through.
             unsafe { handler(ctx, cancel_id as *mut c_void) }
         });
-        self.with(|st| st.data.cancelling = None);
+        self.with(|st| {
+            st.data.cancelling = None;
+            st.check_cancel_left_nothing_queued(a, cancel_id);
+        });
+    }
+}
+
+impl State {
+    /// Rule `Ndis.CancelSendAbortsQueued`, when `MiniportCancelSend(cancel_id)` returns. The page
+    /// "MINIPORT_CANCEL_SEND callback function (ndis.h)": the miniport traverses its queued NBLs,
+    /// unlinks every one whose cancel id matches and completes them with
+    /// `NDIS_STATUS_SEND_ABORTED`. What it already handed to the hardware it may complete normally,
+    /// so only an NBL of that id on `a`, still outstanding, none of whose frames has gone below in
+    /// a write (`started`), is a violation: it was queued, and it is still held.
+    fn check_cancel_left_nothing_queued(&mut self, a: AdapterId, cancel_id: usize) {
+        let held: Vec<usize> = self
+            .data
+            .sends
+            .iter_indexed_mut()
+            .filter(|(_, s)| {
+                s.adapter == a && s.cancel_id == Some(cancel_id) && s.completed.is_none() && !s.started
+            })
+            .map(|(i, _)| i + 1)
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        let list: Vec<String> = held.iter().map(|n| format!("#{n}")).collect();
+        let msg = format!(
+            "MiniportCancelSend({cancel_id:#x}) on adapter {} returned still holding send(s) {} of that cancel id, none of whose frames went to the device: queued NBLs of the id are unlinked and completed with NDIS_STATUS_SEND_ABORTED",
+            a.0,
+            list.join(", ")
+        );
+        self.violate(NDIS_CANCEL_SEND_ABORTS_QUEUED, msg);
     }
 
+    /// The miniport sends a write batch below (`WdfRequestSend`, delivered or queued in a stopped
+    /// target): sends with a cancel id whose frames are in it have started. A frame matches when
+    /// the batch frame is the NBL's frame, padded with zeros to the Ethernet minimum at most.
+    pub(crate) fn note_write_sent(&mut self, batch: &[u8]) {
+        if self.data.unstarted_cancelable.is_empty() {
+            return;
+        }
+        let Ok(parsed) = vwire_proto::Batch::parse(batch) else { return };
+        let written: Vec<&[u8]> = parsed.frames().collect();
+        let candidates = std::mem::take(&mut self.data.unstarted_cancelable);
+        for index in candidates {
+            let Some(rec) = self.data.sends.get_mut(index) else { continue };
+            if rec.completed.is_some() || rec.started {
+                continue;
+            }
+            let carried = rec.frames.iter().any(|f| {
+                written.iter().any(|w| {
+                    w.len() >= f.len() && w[..f.len()] == f[..] && w[f.len()..].iter().all(|&b| b == 0)
+                })
+            });
+            if carried {
+                rec.started = true;
+            } else {
+                self.data.unstarted_cancelable.push(index);
+            }
+        }
+    }
+}
+
+impl Inner {
     /// A scheduled return fires: NDIS returns a seeded subset of what it holds for `a`.
     pub(crate) fn return_some(&self, a: AdapterId) {
         let nbls = self.with(|st| {
