@@ -471,10 +471,22 @@ fn every_declared_statistic_is_reported_valid_and_counts_the_traffic() {
         }
     }
 
+    // The counters with OIDs of their own, declared too.
+    let own_oids = [
+        (OID_GEN_XMIT_OK, NDIS_STATISTICS_XMIT_OK_SUPPORTED),
+        (OID_GEN_RCV_OK, NDIS_STATISTICS_RCV_OK_SUPPORTED),
+        (OID_GEN_RCV_NO_BUFFER, NDIS_STATISTICS_RCV_NO_BUFFER_SUPPORTED),
+    ];
+    let declared = sim.general_attributes(a).expect("attributes").supported_statistics;
+    for (oid, flag) in own_oids {
+        assert_ne!(declared & flag, 0, "OID {oid:#x} is declared in SupportedStatistics");
+    }
+
     let group = [0x01, 0x00, 0x5E, 0x00, 0x00, 0x42];
     assert_eq!(sim.oid_set(b, OID_802_3_MULTICAST_LIST, &group).status, NDIS_STATUS_SUCCESS);
     let (_, before_a) = statistics(&sim, a);
     let (_, before_b) = statistics(&sim, b);
+    let (xmit_ok, rcv_ok) = (counter(&sim, a, OID_GEN_XMIT_OK), counter(&sim, b, OID_GEN_RCV_OK));
     let mut frames = Vec::new();
     for i in 0..3 {
         frames.push(frame(mac_b, mac_a, 100, i));
@@ -486,6 +498,9 @@ fn every_declared_statistic_is_reported_valid_and_counts_the_traffic() {
     sim.send_frames(a, &frames, NblShape::default());
     sim.run_until_idle();
     assert_eq!(sim.received_frames(b), frames);
+    assert_eq!(counter(&sim, a, OID_GEN_XMIT_OK) - xmit_ok, 6);
+    assert_eq!(counter(&sim, b, OID_GEN_RCV_OK) - rcv_ok, 6);
+    assert_eq!(counter(&sim, b, OID_GEN_RCV_NO_BUFFER), 0);
     let (_, after_a) = statistics(&sim, a);
     let (_, after_b) = statistics(&sim, b);
     let moved = |before: &std::collections::BTreeMap<&str, u64>,
