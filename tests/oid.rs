@@ -167,3 +167,72 @@ fn packet_filter_lookahead_and_multicast_sets() {
     sim.unload();
     sim.assert_clean();
 }
+
+/// What a set OID configures reaches the device below: the port's own filter and multicast list
+/// (`IOCTL_VWIRE_SET_PACKET_FILTER`, `IOCTL_VWIRE_SET_MULTICAST_LIST`) equal what NDIS set, and a
+/// refused set changes neither. The multicast list at its bounds ("OID_802_3_MULTICAST_LIST"):
+/// exactly `OID_802_3_MAXIMUM_LIST_SIZE` entries is accepted, one more is
+/// NDIS_STATUS_MULTICAST_FULL, an empty list clears it, and a length that is not a multiple of 6 is
+/// NDIS_STATUS_INVALID_LENGTH.
+#[test]
+fn the_packet_filter_and_multicast_list_reach_the_device() {
+    let (sim, ids) = with_adapters(45, 1);
+    let adapter = ids[0];
+    let max = u32_of(&sim.oid_query(adapter, OID_802_3_MAXIMUM_LIST_SIZE, 4).data) as usize;
+    assert_eq!(max, 32);
+
+    for filter in [
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST,
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST | NDIS_PACKET_TYPE_BROADCAST,
+        NDIS_PACKET_TYPE_PROMISCUOUS,
+        0,
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_ALL_MULTICAST,
+    ] {
+        let set = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
+        assert_eq!(set.status, NDIS_STATUS_SUCCESS, "filter {filter:#x}");
+        assert_eq!(sim.hub_packet_filter(adapter), Some(filter), "the device has filter {filter:#x}");
+    }
+    let kept = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_ALL_MULTICAST;
+    assert_eq!(
+        sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &0x10u32.to_ne_bytes()).status,
+        NDIS_STATUS_NOT_SUPPORTED
+    );
+    assert_eq!(
+        sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &[1, 0]).status,
+        NDIS_STATUS_INVALID_LENGTH
+    );
+    assert_eq!(sim.hub_packet_filter(adapter), Some(kept), "a refused filter does not reach the device");
+
+    let group = |i: usize| [0x01, 0x00, 0x5E, 0x00, (i >> 8) as u8, i as u8];
+    let list = |n: usize| (0..n).flat_map(group).collect::<Vec<u8>>();
+    let on_device = |n: usize| (0..n).map(group).collect::<Vec<[u8; 6]>>();
+    let full = sim.oid_set(adapter, OID_802_3_MULTICAST_LIST, &list(max));
+    assert_eq!((full.status, full.bytes_written_or_read), (NDIS_STATUS_SUCCESS, 6 * max as u32));
+    assert_eq!(sim.hub_multicast_list(adapter), Some(on_device(max)), "exactly the maximum is kept");
+    let query = sim.oid_query(adapter, OID_802_3_MULTICAST_LIST, 6 * max);
+    assert_eq!(query.data[..query.bytes_written_or_read as usize], list(max)[..]);
+
+    let over = sim.oid_set(adapter, OID_802_3_MULTICAST_LIST, &list(max + 1));
+    assert_eq!(over.status, NDIS_STATUS_MULTICAST_FULL);
+    assert_eq!(sim.hub_multicast_list(adapter), Some(on_device(max)), "a refused list changes nothing below");
+
+    let three = sim.oid_set(adapter, OID_802_3_MULTICAST_LIST, &list(3));
+    assert_eq!(three.status, NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.hub_multicast_list(adapter), Some(on_device(3)));
+
+    for ragged in [1usize, 5, 7, 6 * max + 1] {
+        let set = sim.oid_set(adapter, OID_802_3_MULTICAST_LIST, &vec![0x01; ragged]);
+        assert_eq!(set.status, NDIS_STATUS_INVALID_LENGTH, "{ragged} bytes");
+        assert_eq!(set.bytes_needed as usize, ragged.div_ceil(6) * 6, "{ragged} bytes");
+        assert_eq!(sim.hub_multicast_list(adapter), Some(on_device(3)), "{ragged} bytes");
+    }
+
+    let empty = sim.oid_set(adapter, OID_802_3_MULTICAST_LIST, &[]);
+    assert_eq!((empty.status, empty.bytes_written_or_read), (NDIS_STATUS_SUCCESS, 0));
+    assert_eq!(sim.hub_multicast_list(adapter), Some(Vec::new()), "an empty list clears the device's");
+    assert_eq!(sim.oid_query(adapter, OID_802_3_MULTICAST_LIST, 6 * max).bytes_written_or_read, 0);
+
+    sim.remove_adapter(adapter);
+    sim.unload();
+    sim.assert_clean();
+}

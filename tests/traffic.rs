@@ -5,8 +5,10 @@
 mod common;
 
 use common::*;
+use kernel_sim::STATUS_IO_DEVICE_ERROR;
 use kernel_sim::{AdapterId, NblShape, Sim};
 use ndis_types::oid::*;
+use ndis_types::status::STATUS_SUCCESS;
 use ndis_types::*;
 
 const ETHERTYPE_TEST: [u8; 2] = [0x88, 0xB5];
@@ -315,5 +317,356 @@ fn a_batch_of_more_small_frames_than_receive_nbls_loses_nothing() {
     assert!(sim.received_frames(b) == frames, "every frame indicated, in order");
     let resources = sim.receive_counts(b).resources_nbls;
     assert!(resources > 0, "the pool ran out mid-batch and NBLs went up with NDIS_RECEIVE_FLAGS_RESOURCES");
+    finish(sim, &adapters);
+}
+
+/// Frames the packet filter turns away take a receive NBL's lease and must give it back: far more
+/// filtered frames than the pool has NBLs (64) go by, batch after batch, and every directed frame
+/// among them is still indicated, with no frame dropped for want of an NBL.
+#[test]
+fn filtered_frames_give_their_receive_nbls_back() {
+    let (sim, adapters) = network(161, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    set_filter(&sim, b, NDIS_PACKET_TYPE_DIRECTED);
+    let mut expected = Vec::new();
+    let mut sequence = 0u32;
+    for _ in 0..12 {
+        let mut frames = Vec::new();
+        for i in 0..40 {
+            sequence += 1;
+            if i % 10 == 9 {
+                let directed = frame(mac_b, mac_a, 64, sequence);
+                expected.push(directed.clone());
+                frames.push(directed);
+            } else {
+                frames.push(frame([0xFF; 6], mac_a, 64, sequence));
+            }
+        }
+        sim.send_frames(a, &frames, NblShape::default());
+        sim.run_until_idle();
+    }
+    assert!(sim.received_frames(b) == expected, "every directed frame indicated, in order");
+    assert_eq!(counter(&sim, b, OID_GEN_RCV_NO_BUFFER), 0, "no frame went without a receive NBL");
+    assert_eq!(counter(&sim, b, OID_GEN_RCV_DISCARDS), 0);
+    finish(sim, &adapters);
+}
+
+/// The 18 counters of `NDIS_STATISTICS_INFO` (S:shared/ntddndis.h:306-329): the member, its offset,
+/// the `NDIS_STATISTICS_FLAGS_VALID_*` flag that says it is valid in the `OID_GEN_STATISTICS`
+/// answer, and the `NDIS_STATISTICS_*_SUPPORTED` flag that declares the same counter in
+/// `NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES.SupportedStatistics`.
+const STATISTICS: [(&str, usize, u32, u32); 18] = [
+    ("ifInDiscards", 8, NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS, NDIS_STATISTICS_RCV_DISCARDS_SUPPORTED),
+    ("ifInErrors", 16, NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR, NDIS_STATISTICS_RCV_ERROR_SUPPORTED),
+    ("ifHCInOctets", 24, NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV, NDIS_STATISTICS_BYTES_RCV_SUPPORTED),
+    (
+        "ifHCInUcastPkts",
+        32,
+        NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV,
+        NDIS_STATISTICS_DIRECTED_FRAMES_RCV_SUPPORTED,
+    ),
+    (
+        "ifHCInMulticastPkts",
+        40,
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
+        NDIS_STATISTICS_MULTICAST_FRAMES_RCV_SUPPORTED,
+    ),
+    (
+        "ifHCInBroadcastPkts",
+        48,
+        NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV,
+        NDIS_STATISTICS_BROADCAST_FRAMES_RCV_SUPPORTED,
+    ),
+    ("ifHCOutOctets", 56, NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT, NDIS_STATISTICS_BYTES_XMIT_SUPPORTED),
+    (
+        "ifHCOutUcastPkts",
+        64,
+        NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT,
+        NDIS_STATISTICS_DIRECTED_FRAMES_XMIT_SUPPORTED,
+    ),
+    (
+        "ifHCOutMulticastPkts",
+        72,
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT,
+        NDIS_STATISTICS_MULTICAST_FRAMES_XMIT_SUPPORTED,
+    ),
+    (
+        "ifHCOutBroadcastPkts",
+        80,
+        NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT,
+        NDIS_STATISTICS_BROADCAST_FRAMES_XMIT_SUPPORTED,
+    ),
+    ("ifOutErrors", 88, NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR, NDIS_STATISTICS_XMIT_ERROR_SUPPORTED),
+    ("ifOutDiscards", 96, NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS, NDIS_STATISTICS_XMIT_DISCARDS_SUPPORTED),
+    (
+        "ifHCInUcastOctets",
+        104,
+        NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV,
+        NDIS_STATISTICS_DIRECTED_BYTES_RCV_SUPPORTED,
+    ),
+    (
+        "ifHCInMulticastOctets",
+        112,
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV,
+        NDIS_STATISTICS_MULTICAST_BYTES_RCV_SUPPORTED,
+    ),
+    (
+        "ifHCInBroadcastOctets",
+        120,
+        NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV,
+        NDIS_STATISTICS_BROADCAST_BYTES_RCV_SUPPORTED,
+    ),
+    (
+        "ifHCOutUcastOctets",
+        128,
+        NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT,
+        NDIS_STATISTICS_DIRECTED_BYTES_XMIT_SUPPORTED,
+    ),
+    (
+        "ifHCOutMulticastOctets",
+        136,
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT,
+        NDIS_STATISTICS_MULTICAST_BYTES_XMIT_SUPPORTED,
+    ),
+    (
+        "ifHCOutBroadcastOctets",
+        144,
+        NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT,
+        NDIS_STATISTICS_BROADCAST_BYTES_XMIT_SUPPORTED,
+    ),
+];
+
+/// The `OID_GEN_STATISTICS` answer of `adapter`: its valid flags and the 18 counters by name.
+fn statistics(sim: &Sim, adapter: AdapterId) -> (u32, std::collections::BTreeMap<&'static str, u64>) {
+    let result = sim.oid_query(adapter, OID_GEN_STATISTICS, 152);
+    assert_eq!(result.status, NDIS_STATUS_SUCCESS);
+    let valid = u32::from_ne_bytes(result.data[4..8].try_into().unwrap());
+    let counters = STATISTICS
+        .iter()
+        .map(|&(name, offset, _, _)| {
+            (name, u64::from_ne_bytes(result.data[offset..offset + 8].try_into().unwrap()))
+        })
+        .collect();
+    (valid, counters)
+}
+
+/// What the adapter declares and what it answers agree, and both are complete: "NDIS 6.0 and later
+/// drivers must support all statistics and must report them when queried for OID_GEN_STATISTICS"
+/// (OID_GEN_STATISTICS, SupportedStatistics), and `SupportedStatistics` of
+/// NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES declares the same counters with its own flags. Each
+/// counter reported valid is real: it moves by exactly what the traffic was.
+#[test]
+fn every_declared_statistic_is_reported_valid_and_counts_the_traffic() {
+    let (sim, adapters) = network(162, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    for &adapter in &adapters {
+        let declared = sim.general_attributes(adapter).expect("attributes").supported_statistics;
+        let (valid, _) = statistics(&sim, adapter);
+        assert_ne!(declared & NDIS_STATISTICS_GEN_STATISTICS_SUPPORTED, 0, "OID_GEN_STATISTICS is answered");
+        for &(name, _, valid_flag, supported_flag) in &STATISTICS {
+            assert_ne!(valid & valid_flag, 0, "{name} is reported valid by OID_GEN_STATISTICS");
+            assert_ne!(declared & supported_flag, 0, "{name} is declared in SupportedStatistics");
+        }
+    }
+
+    // The counters with OIDs of their own, declared too.
+    let own_oids = [
+        (OID_GEN_XMIT_OK, NDIS_STATISTICS_XMIT_OK_SUPPORTED),
+        (OID_GEN_RCV_OK, NDIS_STATISTICS_RCV_OK_SUPPORTED),
+        (OID_GEN_RCV_NO_BUFFER, NDIS_STATISTICS_RCV_NO_BUFFER_SUPPORTED),
+    ];
+    let declared = sim.general_attributes(a).expect("attributes").supported_statistics;
+    for (oid, flag) in own_oids {
+        assert_ne!(declared & flag, 0, "OID {oid:#x} is declared in SupportedStatistics");
+    }
+
+    let group = [0x01, 0x00, 0x5E, 0x00, 0x00, 0x42];
+    assert_eq!(sim.oid_set(b, OID_802_3_MULTICAST_LIST, &group).status, NDIS_STATUS_SUCCESS);
+    let (_, before_a) = statistics(&sim, a);
+    let (_, before_b) = statistics(&sim, b);
+    let (xmit_ok, rcv_ok) = (counter(&sim, a, OID_GEN_XMIT_OK), counter(&sim, b, OID_GEN_RCV_OK));
+    let mut frames = Vec::new();
+    for i in 0..3 {
+        frames.push(frame(mac_b, mac_a, 100, i));
+    }
+    for i in 3..5 {
+        frames.push(frame(group, mac_a, 200, i));
+    }
+    frames.push(frame([0xFF; 6], mac_a, 300, 5));
+    sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.received_frames(b), frames);
+    assert_eq!(counter(&sim, a, OID_GEN_XMIT_OK) - xmit_ok, 6);
+    assert_eq!(counter(&sim, b, OID_GEN_RCV_OK) - rcv_ok, 6);
+    assert_eq!(counter(&sim, b, OID_GEN_RCV_NO_BUFFER), 0);
+    let (_, after_a) = statistics(&sim, a);
+    let (_, after_b) = statistics(&sim, b);
+    let moved = |before: &std::collections::BTreeMap<&str, u64>,
+                 after: &std::collections::BTreeMap<&str, u64>| {
+        STATISTICS
+            .iter()
+            .map(|&(name, _, _, _)| (name, after[name] - before[name]))
+            .filter(|&(_, delta)| delta != 0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        moved(&before_a, &after_a),
+        vec![
+            ("ifHCOutOctets", 1000),
+            ("ifHCOutUcastPkts", 3),
+            ("ifHCOutMulticastPkts", 2),
+            ("ifHCOutBroadcastPkts", 1),
+            ("ifHCOutUcastOctets", 300),
+            ("ifHCOutMulticastOctets", 400),
+            ("ifHCOutBroadcastOctets", 300),
+        ],
+        "the sender's counters"
+    );
+    assert_eq!(
+        moved(&before_b, &after_b),
+        vec![
+            ("ifHCInOctets", 1000),
+            ("ifHCInUcastPkts", 3),
+            ("ifHCInMulticastPkts", 2),
+            ("ifHCInBroadcastPkts", 1),
+            ("ifHCInUcastOctets", 300),
+            ("ifHCInMulticastOctets", 400),
+            ("ifHCInBroadcastOctets", 300),
+        ],
+        "the receiver's counters"
+    );
+
+    // ifInErrors: a malformed batch from the device.
+    assert!(sim.lower(b).inject_raw_read_completion(&[0xEE; 40], STATUS_SUCCESS));
+    sim.run_until_idle();
+    let (_, errors_b) = statistics(&sim, b);
+    assert_eq!(moved(&after_b, &errors_b), vec![("ifInErrors", 1)]);
+    // ifOutErrors: the device fails a write.
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Hold);
+    sim.send_frames(a, &[frame(mac_b, mac_a, 100, 6)], NblShape::default());
+    assert_eq!(sim.lower(a).complete_writes(1, STATUS_IO_DEVICE_ERROR), 1);
+    sim.run_until_idle();
+    let (_, errors_a) = statistics(&sim, a);
+    let failed = moved(&after_a, &errors_a);
+    assert!(failed.contains(&("ifOutErrors", 1)), "{failed:?}");
+    // The frame was requested (the per-kind counters may count it, as IF-MIB's ifHCOutUcastPkts
+    // does "including those that were discarded or not sent") but never transmitted.
+    assert!(!failed.iter().any(|&(name, _)| name == "ifHCOutOctets"), "{failed:?}");
+    // ifOutDiscards: sends refused while paused.
+    sim.pause(a);
+    sim.send(a, 2, 60);
+    let (_, paused_a) = statistics(&sim, a);
+    assert_eq!(moved(&errors_a, &paused_a), vec![("ifOutDiscards", 2)]);
+    finish(sim, &adapters);
+}
+
+/// `MmGetSystemAddressForMdlSafe` as wdm.h writes it: the MDL's `MappedSystemVa` when its flags say
+/// it is mapped (`MDL_MAPPED_TO_SYSTEM_VA`) or describes nonpaged pool
+/// (`MDL_SOURCE_IS_NONPAGED_POOL`), else a new mapping with `MmMapLockedPagesSpecifyCache`. Locked
+/// pages without a mapping come from protocols that build their own MDLs; their `MappedSystemVa`
+/// is meaningless (null here), so every frame arriving intact shows the mapping was made, and the
+/// count of mappings shows none was made where the flags said one exists.
+#[test]
+fn send_mdls_are_mapped_exactly_when_their_flags_say_so() {
+    let (sim, adapters) = network(163, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    let shape = NblShape { nbs_per_nbl: 2, mdl_split: vec![14, 20], data_offset: 0 };
+    let mut expected = Vec::new();
+    let mut sequence = 0u32;
+    for (flags, mapped_by_the_driver) in [
+        (Some(ndis_types::nbl::MDL_MAPPED_TO_SYSTEM_VA), false),
+        (Some(ndis_types::nbl::MDL_SOURCE_IS_NONPAGED_POOL), false),
+        (Some(0), true),
+        (None, false),
+    ] {
+        sim.set_send_mdl_flags(flags);
+        let frames: Vec<Vec<u8>> = (0..4)
+            .map(|_| {
+                sequence += 1;
+                frame(mac_b, mac_a, 100, sequence)
+            })
+            .collect();
+        let before = sim.mdl_mappings();
+        for id in sim.send_frames(a, &frames, shape.clone()) {
+            sim.run_until_idle();
+            assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SUCCESS), "flags {flags:?}");
+        }
+        expected.extend(frames);
+        assert!(sim.received_frames(b) == expected, "flags {flags:?}: every frame arrives intact");
+        // 100-byte frames split 14 + 20 + 66: three MDLs each, each mapped once.
+        let mappings = sim.mdl_mappings() - before;
+        assert_eq!(mappings, if mapped_by_the_driver { 3 * 4 } else { 0 }, "flags {flags:?}");
+    }
+    finish(sim, &adapters);
+}
+
+/// `MiniportCancelSend` ("MINIPORT_CANCEL_SEND callback function (ndis.h)"): the NBLs of the
+/// cancelled id that the miniport still queues are unlinked and completed with
+/// NDIS_STATUS_SEND_ABORTED inside the call; those whose frames already went to the device finish
+/// normally. The device holds every write, so all write requests are busy and later NBLs stay
+/// queued in the driver.
+#[test]
+fn cancel_send_aborts_the_queued_nbls_of_its_id_within_the_call() {
+    let (sim, adapters) = network(164, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Hold);
+    let mut sequence = 0u32;
+    let mut frames = |n: usize| -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|_| {
+                sequence += 1;
+                frame(mac_b, mac_a, 1514, sequence)
+            })
+            .collect()
+    };
+    // Cancel id 0x41 goes down at once, in the first write.
+    let early_frames = frames(2);
+    let early = sim.send_frames_cancelable(a, &early_frames, NblShape::default(), 0x41);
+    assert!(sim.lower(a).pending_writes() > 0);
+    // Fill every write request.
+    let mut filler_frames = Vec::new();
+    let mut filler = Vec::new();
+    while sim.lower(a).pending_writes() < 8 {
+        assert!(filler_frames.len() < 2000, "the writes never filled");
+        let more = frames(20);
+        filler.extend(sim.send_frames(a, &more, NblShape::default()));
+        filler_frames.extend(more);
+    }
+    // These stay queued in the driver: no write request is free.
+    let queued_frames = frames(6);
+    let queued = sim.send_frames_cancelable(
+        a,
+        &queued_frames,
+        NblShape { nbs_per_nbl: 2, ..NblShape::default() },
+        0x42,
+    );
+    let kept_frames = frames(2);
+    let kept = sim.send_frames_cancelable(a, &kept_frames, NblShape::default(), 0x43);
+    assert!(queued.iter().chain(&kept).chain(&early).all(|&id| sim.send_completion(id).is_none()));
+
+    sim.cancel_send(a, 0x42);
+    for &id in &queued {
+        assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SEND_ABORTED), "completed inside the cancel");
+    }
+    assert!(kept.iter().all(|&id| sim.send_completion(id).is_none()), "another id stays queued");
+    // Already at the device: not aborted, finishes normally (the model checks the rule
+    // Ndis.CancelSendAbortsQueued at every cancel).
+    sim.cancel_send(a, 0x41);
+    assert!(early.iter().all(|&id| sim.send_completion(id).is_none()));
+
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Seeded);
+    while sim.lower(a).release_writes(usize::MAX) > 0 {
+        sim.run_until_idle();
+    }
+    sim.run_until_idle();
+    for &id in early.iter().chain(&filler).chain(&kept) {
+        assert_eq!(sim.send_completion(id), Some(NDIS_STATUS_SUCCESS));
+    }
+    let expected: Vec<Vec<u8>> = early_frames.into_iter().chain(filler_frames).chain(kept_frames).collect();
+    assert!(sim.received_frames(b) == expected, "everything but the aborted frames arrives, in order");
     finish(sim, &adapters);
 }

@@ -72,6 +72,30 @@ impl<'a> IntoIterator for &'a LockTable {
     }
 }
 
+/// The `KSPIN_LOCK` addresses `KeInitializeSpinLock` initialized (`Lock.InitializedBeforeUse`). All
+/// zero happens to be an initialized lock on Windows, so zeroed memory would pass unnoticed there;
+/// the model needs the explicit set. A few locks per adapter: a small vector, searched linearly
+/// (the acquire is hot, as in [`LockTable`]).
+#[derive(Default)]
+pub(crate) struct InitializedLocks(Vec<usize>);
+
+impl InitializedLocks {
+    fn insert(&mut self, lock: usize) {
+        if !self.contains(lock) {
+            self.0.push(lock);
+        }
+    }
+
+    fn contains(&self, lock: usize) -> bool {
+        self.0.contains(&lock)
+    }
+
+    /// Memory at `[start, start + len)` is freed: the locks in it are gone.
+    pub(crate) fn forget_range(&mut self, start: usize, len: usize) {
+        self.0.retain(|&l| l < start || l >= start.saturating_add(len));
+    }
+}
+
 /// Calls that allocate, free or wait: forbidden in the bug-check shutdown path.
 const ALLOC_FREE_WAIT: &[&str] = &[
     "WdfRequestCreate",
@@ -151,12 +175,27 @@ impl State {
             );
         }
         self.lock_order.forget(lock as usize);
+        self.initialized_locks.insert(lock as usize);
         // SAFETY: the facade passes the address of the driver's KSPIN_LOCK, valid for writes.
         unsafe { lock.write(0) };
     }
 
+    /// `Lock.InitializedBeforeUse`: "This routine must be called before an initial call to
+    /// KeAcquireSpinLock ... or to any other support routine that requires a spin lock as an
+    /// argument" (KeInitializeSpinLock function (wdm.h), Remarks).
+    fn check_initialized(&mut self, api: &'static str, lock: *mut usize) {
+        if !self.initialized_locks.contains(lock as usize) {
+            let msg = format!(
+                "{api}({lock:p}) from {}: the spin lock was never initialized with KeInitializeSpinLock / NdisAllocateSpinLock (or its memory was freed since)",
+                self.caller()
+            );
+            self.violate(LOCK_INITIALIZED_BEFORE_USE, msg);
+        }
+    }
+
     fn acquire(&mut self, api: &'static str, lock: *mut usize, raised: bool, old_irql: Kirql) {
         let key = lock as usize;
+        self.check_initialized(api, lock);
         if let Some(held) = self.locks.get(&key) {
             let msg = format!(
                 "{api}({lock:p}) from {}: the lock is already held (taken in {}); on Windows this processor spins forever",
@@ -216,6 +255,8 @@ impl State {
         let key = lock as usize;
         match self.locks.remove(&key) {
             None => {
+                // A held lock was checked when it was acquired.
+                self.check_initialized(api, lock);
                 let msg = format!(
                     "{api}({lock:p}) from {}: the lock is not held (never acquired, or released twice)",
                     self.caller()

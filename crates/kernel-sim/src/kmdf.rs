@@ -764,6 +764,16 @@ impl State {
             req.state = ReqState::Completed;
             return SendOutcome::NotSent;
         }
+        if let Some(format) = self.kmdf.request(r).format
+            && format.kind == IoKind::Write
+            && format.memory != 0
+        {
+            let memory = self.kmdf.memory(format.memory);
+            // SAFETY: the model owns the WDFMEMORY buffer; `length` was checked against its size
+            // when the request was formatted.
+            let bytes = unsafe { std::slice::from_raw_parts(memory.block.ptr, format.length) }.to_vec();
+            self.note_write_sent(&bytes);
+        }
         self.kmdf.next_seq += 1;
         let seq = self.kmdf.next_seq;
         let req = self.kmdf.request_mut(r);
@@ -837,6 +847,7 @@ impl State {
         obj.deleted = true;
         if let Some((_, block)) = obj.context.take() {
             block.poison();
+            self.initialized_locks.forget_range(block.ptr as usize, block.len());
             self.mem.quarantine.push(block);
         }
         let mut pending_request = None;

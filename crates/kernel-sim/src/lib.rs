@@ -379,6 +379,20 @@ impl Sim {
         self.inner.with(|st| st.adapter(a).statuses.clone())
     }
 
+    /// The `MdlFlags` of the MDLs of the NBLs the model sends from now on: `Some(0)` for locked pages
+    /// not mapped to system space (the miniport must map them, `MmGetSystemAddressForMdlSafe` calls
+    /// `MmMapLockedPagesSpecifyCache`; their `MappedSystemVa` is null until then),
+    /// `Some(MDL_MAPPED_TO_SYSTEM_VA)` or `Some(MDL_SOURCE_IS_NONPAGED_POOL)` for one kind only,
+    /// `None` (the default) for a seeded mix of the two.
+    pub fn set_send_mdl_flags(&self, flags: Option<i16>) {
+        self.inner.with(|st| st.data.send_mdl_flags = flags);
+    }
+
+    /// `MmMapLockedPagesSpecifyCache` calls so far that mapped an MDL.
+    pub fn mdl_mappings(&self) -> u64 {
+        self.inner.with(|st| st.data.mdl_mappings)
+    }
+
     /// Frames the miniport indicated up on `a` (one per NET_BUFFER), in order.
     pub fn received_frames(&self, a: AdapterId) -> Vec<Vec<u8>> {
         self.inner.with(|st| st.adapter(a).received.clone())

@@ -1028,6 +1028,19 @@ impl Sim {
         });
     }
 
+    /// The packet filter the miniport last set on the port below `a` through
+    /// `IOCTL_VWIRE_SET_PACKET_FILTER` (what the device knows; None once the port was removed).
+    pub fn hub_packet_filter(&self, a: AdapterId) -> Option<u32> {
+        self.inner.with(|st| st.adapter(a).lower.port.map(|p| st.hub.hub.packet_filter(p)))
+    }
+
+    /// The multicast addresses the miniport last set on the port below `a` through
+    /// `IOCTL_VWIRE_SET_MULTICAST_LIST` (None once the port was removed).
+    pub fn hub_multicast_list(&self, a: AdapterId) -> Option<Vec<[u8; 6]>> {
+        self.inner
+            .with(|st| st.adapter(a).lower.port.map(|p| st.hub.hub.multicast_list(p).addresses().to_vec()))
+    }
+
     /// The hub's counters of the port below `a` (None once it was removed).
     pub fn hub_counters(&self, a: AdapterId) -> Option<PortCounters> {
         self.inner.with(|st| st.adapter(a).lower.port.and_then(|p| st.hub.hub.counters(p).ok()))

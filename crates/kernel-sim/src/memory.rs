@@ -54,6 +54,11 @@ impl RawBlock {
         block
     }
 
+    /// The block's size in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.layout.size()
+    }
+
     pub(crate) fn poison(&self) {
         // SAFETY: the model owns the whole block.
         unsafe { self.ptr.write_bytes(0xDD, self.layout.size()) };
@@ -122,6 +127,7 @@ impl State {
                     self.violate(MEMORY_BAD_FREE, msg);
                 }
                 allocation.block.poison();
+                self.initialized_locks.forget_range(key, allocation.length as usize);
                 self.mem.freed.insert(key, allocation.tag);
                 self.mem.quarantine.push(allocation.block);
             }

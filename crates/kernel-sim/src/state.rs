@@ -29,6 +29,9 @@ pub(crate) struct State {
     /// Model operations in progress (what `FallibleCall::phase` reports), innermost last.
     pub(crate) phases: Vec<Phase>,
     pub(crate) locks: LockTable,
+    /// The addresses `KeInitializeSpinLock` initialized, until their memory is freed
+    /// (`Lock.InitializedBeforeUse`).
+    pub(crate) initialized_locks: crate::irql::InitializedLocks,
     /// Inside `MiniportShutdownEx(NdisShutdownBugCheck)`.
     pub(crate) bugcheck_mode: bool,
     pub(crate) violations: Vec<Violation>,
@@ -72,6 +75,7 @@ impl State {
             frames: Vec::new(),
             phases: Vec::new(),
             locks: LockTable::default(),
+            initialized_locks: crate::irql::InitializedLocks::default(),
             bugcheck_mode: false,
             violations: Vec::new(),
             faults: Faults::new(config.faults.clone()),

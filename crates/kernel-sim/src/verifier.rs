@@ -61,6 +61,9 @@ pub mod rules {
     pub const NDIS_SEND_COMPLETE_EXACTLY_ONCE: &str = "Ndis.SendCompleteExactlyOnce";
     pub const NDIS_SEND_COMPLETE_STATUS: &str = "Ndis.SendCompleteStatus";
     pub const NDIS_SEND_NB_CHAIN_UNCHANGED: &str = "Ndis.SendNbChainUnchanged";
+    /// `MiniportCancelSend` returned still holding an NBL of its cancel id none of whose frames the
+    /// miniport had handed to the device.
+    pub const NDIS_CANCEL_SEND_ABORTS_QUEUED: &str = "Ndis.CancelSendAbortsQueued";
     pub const NDIS_DISPATCH_FLAG_ACCURATE: &str = "Ndis.DispatchFlagAccurate";
     pub const NDIS_RECEIVE_COUNT_MATCHES: &str = "Ndis.ReceiveCountMatches";
     pub const NDIS_RECEIVE_OWNERSHIP: &str = "Ndis.ReceiveOwnership";
@@ -104,6 +107,9 @@ pub mod rules {
     /// A model addition: acquiring a spin lock the caller already holds.
     pub const LOCK_RECURSIVE: &str = "Lock.Recursive";
     pub const LOCK_NO_BLOCKING_WHILE_HELD: &str = "Lock.NoBlockingWhileHeld";
+    /// A spin lock acquired or released that `KeInitializeSpinLock` (`NdisAllocateSpinLock`) never
+    /// initialized, or whose memory was freed since.
+    pub const LOCK_INITIALIZED_BEFORE_USE: &str = "Lock.InitializedBeforeUse";
     /// Model addition: spin locks taken in both orders (a deadlock between two processors).
     pub const LOCK_ORDER: &str = "Lock.Order";
     pub const MEMORY_TAG_REQUIRED: &str = "Memory.TagRequired";

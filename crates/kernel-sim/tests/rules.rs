@@ -290,6 +290,7 @@ fn kmdf_miniport_create_above_passive() {
     set_hook(|point, handle| {
         if point == "initialize" {
             let mut lock = 0usize;
+            common::k().ke_initialize_spin_lock(&mut lock);
             let k = k();
             let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
             let dp = k.ndis_m_get_device_property(handle);
@@ -331,6 +332,7 @@ fn kmdf_device_delete_above_passive() {
             let k = k();
             k.wdf_io_target_stop(target, WDF_IO_TARGET_CANCEL_SENT_IO);
             let mut lock = 0usize;
+            common::k().ke_initialize_spin_lock(&mut lock);
             let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
             k.wdf_object_delete(device.into());
             k.ke_release_spin_lock(&mut lock, old);
@@ -400,6 +402,7 @@ fn kmdf_io_target_stop_above_passive() {
     let target = first_ad(|x| x.target);
     let k = k();
     let mut lock = 0usize;
+    common::k().ke_initialize_spin_lock(&mut lock);
     let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
     k.wdf_io_target_stop(target, WDF_IO_TARGET_CANCEL_SENT_IO);
     k.ke_release_spin_lock(&mut lock, old);
@@ -486,6 +489,7 @@ fn kmdf_miniport_unload_above_passive() {
         if point == "unload" {
             let k = k();
             let mut lock = 0usize;
+            common::k().ke_initialize_spin_lock(&mut lock);
             let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
             k.wdf_driver_miniport_unload(k.wdf_get_driver());
             k.ke_release_spin_lock(&mut lock, old);
@@ -1261,6 +1265,7 @@ fn irql_call_above_max() {
     set_hook(|point, handle| {
         if point == "initialize" {
             let mut lock = 0usize;
+            common::k().ke_initialize_spin_lock(&mut lock);
             let old = k().ke_acquire_spin_lock_raise_to_dpc(&mut lock);
             let _ = set_general(handle);
             k().ke_release_spin_lock(&mut lock, old);
@@ -1279,6 +1284,7 @@ fn irql_call_below_min() {
     fresh();
     let sim = loaded(0);
     let mut lock = 0usize;
+    common::k().ke_initialize_spin_lock(&mut lock);
     k().ke_acquire_spin_lock_at_dpc_level(&mut lock);
     k().ke_release_spin_lock_from_dpc_level(&mut lock);
     let v = expect_only(&sim, &[IRQL_CALL_BELOW_MIN]);
@@ -1327,6 +1333,7 @@ fn lock_balanced() {
     set_hook(|point, _| {
         if point == "send" {
             let lock = Box::leak(Box::new(0usize));
+            common::k().ke_initialize_spin_lock(lock);
             k().ke_acquire_spin_lock_raise_to_dpc(lock);
         }
     });
@@ -1336,6 +1343,7 @@ fn lock_balanced() {
     let v = expect_only(&sim, &[LOCK_BALANCED]);
     assert!(v.iter().any(|v| v.message.contains("still holding")));
     let mut lock = 0usize;
+    common::k().ke_initialize_spin_lock(&mut lock);
     k().ke_release_spin_lock_from_dpc_level(&mut lock);
     let v = expect_only(&sim, &[LOCK_BALANCED, IRQL_CALL_BELOW_MIN]);
     assert!(v.iter().any(|v| v.message.contains("not held")));
@@ -1346,6 +1354,7 @@ fn lock_recursive_aborts() {
     fresh();
     let sim = loaded(0);
     let mut lock = 0usize;
+    common::k().ke_initialize_spin_lock(&mut lock);
     let k = k();
     let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
     let p: *mut usize = &mut lock;
@@ -1356,11 +1365,68 @@ fn lock_recursive_aborts() {
 }
 
 #[test]
+fn lock_initialized_before_use() {
+    fresh();
+    // A KSPIN_LOCK in zeroed memory that KeInitializeSpinLock never saw: Windows happens to accept
+    // it (an initialized lock is zero), the documented rule does not.
+    set_hook(|point, _| {
+        if point == "send" {
+            let mut lock = 0usize;
+            let k = common::k();
+            let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+            k.ke_release_spin_lock(&mut lock, old);
+        }
+    });
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    sim.send(a, 1, 60);
+    let v = expect_only(&sim, &[LOCK_INITIALIZED_BEFORE_USE]);
+    assert_eq!(v.len(), 1, "reported at the acquire, not again at the matching release: {v:#?}");
+    assert!(v[0].message.contains("MiniportSendNetBufferLists"), "{}", v[0].message);
+    // The same, initialized first: clean.
+    set_hook(|point, _| {
+        if point == "send" {
+            let mut lock = 0usize;
+            let k = common::k();
+            k.ke_initialize_spin_lock(&mut lock);
+            let old = k.ke_acquire_spin_lock_raise_to_dpc(&mut lock);
+            k.ke_release_spin_lock(&mut lock, old);
+        }
+    });
+    sim.send(a, 1, 60);
+    sim.assert_no_violations();
+    // A lock in pool memory that was freed since it was initialized is no lock any more.
+    let (h, k) = (adapter_handle(), common::k());
+    let p = k.ndis_allocate_memory_with_tag_priority(h, 16, TAG, NORMAL_POOL_PRIORITY).cast::<usize>();
+    assert!(!p.is_null());
+    k.ke_initialize_spin_lock(p);
+    let old = k.ke_acquire_spin_lock_raise_to_dpc(p);
+    k.ke_release_spin_lock(p, old);
+    sim.assert_no_violations();
+    k.ndis_free_memory_with_tag_priority(h, p.cast(), TAG);
+    // The block is poisoned and quarantined, never handed back to the host allocator, so the
+    // model may still write it.
+    let old = k.ke_acquire_spin_lock_raise_to_dpc(p);
+    k.ke_release_spin_lock(p, old);
+    let v = expect_only(&sim, &[LOCK_INITIALIZED_BEFORE_USE]);
+    assert_eq!(v.len(), 1);
+    // Released without ever being initialized or acquired: unbalanced and uninitialized.
+    let mut never = 0usize;
+    k.ke_release_spin_lock(&mut never, PASSIVE_LEVEL);
+    let v = expect_only(&sim, &[LOCK_INITIALIZED_BEFORE_USE, LOCK_BALANCED]);
+    assert!(
+        v.iter().any(|v| v.rule == LOCK_INITIALIZED_BEFORE_USE && v.message.starts_with("KeReleaseSpinLock"))
+    );
+    sim.remove_adapter(a);
+}
+
+#[test]
 fn lock_no_blocking_while_held() {
     fresh();
     set_hook(|point, handle| {
         if point == "initialize" {
             let mut lock = 0usize;
+            common::k().ke_initialize_spin_lock(&mut lock);
             k().ke_acquire_spin_lock_at_dpc_level(&mut lock);
             let _ = set_general(handle);
             k().ke_release_spin_lock_from_dpc_level(&mut lock);
@@ -1645,6 +1711,43 @@ fn protocol_send_shapes_are_built_like_ndis_builds_them() {
     });
     sim.send_frames(a, &frames[..1], NblShape::default());
     expect_only(&sim, &[NDIS_SEND_NB_CHAIN_UNCHANGED]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_cancel_send_aborts_queued() {
+    fresh();
+    // A miniport that queues sends and whose MiniportCancelSend does nothing.
+    set_cfg(|c| {
+        c.hold_sends = true;
+        c.cancel_status = None;
+    });
+    let (sim, a) = with_adapter(8);
+    sim.restart(a);
+    let frames = vec![vec![0x33u8; 60]; 2];
+    let cancelled = sim.send_frames_cancelable(a, &frames, NblShape::default(), 0x42);
+    let other = sim.send_frames_cancelable(a, &frames[..1], NblShape::default(), 0x43);
+    sim.cancel_send(a, 0x42);
+    let v = expect_only(&sim, &[NDIS_CANCEL_SEND_ABORTS_QUEUED]);
+    assert_eq!(v.len(), 1);
+    // The first sends of this run: #1 and #2 carry 0x42, #3 carries 0x43.
+    assert_eq!(cancelled.len(), 2);
+    assert!(v[0].message.contains("send(s) #1, #2 of that cancel id"), "{}", v[0].message);
+    assert!(!v[0].message.contains("#3"), "another cancel id is not named: {}", v[0].message);
+    // The same miniport aborting what it queued: clean, and the other id still held is no concern
+    // of this cancel.
+    set_cfg(|c| c.cancel_status = Some(NDIS_STATUS_SEND_ABORTED));
+    sim.cancel_send(a, 0x42);
+    sim.assert_no_violations();
+    assert!(cancelled.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SEND_ABORTED)));
+    assert_eq!(sim.send_completion(other[0]), None);
+    // A cancel of an id nothing carries is fine whatever the miniport does.
+    set_cfg(|c| c.cancel_status = None);
+    sim.cancel_send(a, 0x44);
+    sim.assert_no_violations();
+    flush_held(adapter_ctx(), NDIS_STATUS_SUCCESS);
     sim.remove_adapter(a);
     sim.unload();
     sim.assert_clean();
@@ -2093,6 +2196,7 @@ fn dpc_work_bound_fires_for_a_send_loop_at_dispatch() {
     set_hook(|point, ctx| {
         if point == "oid" {
             let mut lock = 0usize;
+            common::k().ke_initialize_spin_lock(&mut lock);
             k().ke_initialize_spin_lock(&mut lock);
             let old = k().ke_acquire_spin_lock_raise_to_dpc(&mut lock);
             for _ in 0..=MAX_SENDS_PER_DISPATCH_CALLBACK {

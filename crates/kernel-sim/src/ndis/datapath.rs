@@ -89,6 +89,9 @@ pub(crate) struct SendRec {
     pub(crate) cancel_id: Option<usize>,
     /// `MiniportCancelSend` was called with its cancel id before it completed.
     pub(crate) cancelled: bool,
+    /// A write the miniport sent below (`WdfRequestSend`) carried one of its frames since it was
+    /// sent: its transmission has started (`Ndis.CancelSendAbortsQueued`).
+    pub(crate) started: bool,
     /// Resets started on the adapter when it was sent, and whether one was in progress.
     resets_at_send: u64,
     in_reset_at_send: bool,
@@ -227,6 +230,15 @@ pub(crate) struct DataState {
     pub(crate) resets: HashMap<AdapterId, u64>,
     /// Inside `MiniportCancelSend(adapter, cancel id)`.
     cancelling: Option<(AdapterId, usize)>,
+    /// The `MdlFlags` of the protocol's send MDLs (`Sim::set_send_mdl_flags`); None: seeded,
+    /// nonpaged or mapped.
+    pub(crate) send_mdl_flags: Option<i16>,
+    /// `MmMapLockedPagesSpecifyCache` calls that mapped an MDL (`Sim::mdl_mappings`).
+    pub(crate) mdl_mappings: u64,
+    /// Sends with a cancel id that may not have started yet (indices into `sends`; completed or
+    /// started ones are dropped lazily). Empty in runs without cancelable sends, so the data path
+    /// pays nothing for `Ndis.CancelSendAbortsQueued`.
+    unstarted_cancelable: Vec<usize>,
 }
 
 /// Statuses `NdisMSendNetBufferListsComplete` may carry (Microsoft pages "NdisMSendNetBufferListsComplete
@@ -267,6 +279,16 @@ fn build_mdl_flags(va: *mut c_void, len: u32, flags: i16) -> RawBlock {
         (*mdl).ByteOffset = offset as u32;
     }
     block
+}
+
+/// Where the model keeps the bytes an MDL describes: `StartVa + ByteOffset` (what the memory manager
+/// would map), whether or not the MDL is mapped yet.
+///
+/// # Safety
+/// `mdl` is a live MDL the model built.
+unsafe fn mdl_system_va(mdl: *const Mdl) -> *mut c_void {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*mdl).StartVa.cast::<u8>().add((*mdl).ByteOffset as usize).cast() }
 }
 
 /// Fill a zeroed NET_BUFFER the way NDIS does for an allocation.
@@ -310,8 +332,14 @@ impl State {
             self.violate(MEMORY_BAD_MDL, format!("{api}({mdl:p}): {why}"));
             return ptr::null_mut();
         }
+        self.data.mdl_mappings += 1;
         // SAFETY: a live MDL the model built.
         unsafe {
+            if (*mdl).MappedSystemVa.is_null() {
+                // Not mapped until now (`Sim::set_send_mdl_flags` without either flag): the
+                // system address of the pages is where the model keeps them.
+                (*mdl).MappedSystemVa = mdl_system_va(mdl);
+            }
             (*mdl).MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
             (*mdl).MappedSystemVa
         }
@@ -330,9 +358,9 @@ impl State {
             if !self.is_known_mdl(mdl) {
                 return Err(format!("MDL {mdl:p} was not allocated with NdisAllocateMdl (or was freed)"));
             }
-            // SAFETY: a live MDL the model built over `ByteCount` readable bytes at MappedSystemVa.
+            // SAFETY: a live MDL the model built over `ByteCount` readable bytes at its system VA.
             let (va, count, next) =
-                unsafe { ((*mdl).MappedSystemVa.cast::<u8>(), (*mdl).ByteCount as usize, (*mdl).Next) };
+                unsafe { (mdl_system_va(mdl).cast::<u8>(), (*mdl).ByteCount as usize, (*mdl).Next) };
             if offset > count {
                 return Err(format!("CurrentMdlOffset {offset} is past MDL {mdl:p} ({count} bytes)"));
             }
@@ -1078,12 +1106,16 @@ impl State {
                 removed_at_send: removed,
                 cancel_id,
                 cancelled: false,
+                started: false,
                 resets_at_send,
                 in_reset_at_send,
                 timed_out: false,
                 frames: group.to_vec(),
                 _blocks: blocks,
             });
+            if cancel_id.is_some() {
+                self.data.unstarted_cancelable.push(index);
+            }
             ids.push(SendId(index as u64 + 1));
         }
         (ids, head)
@@ -1120,9 +1152,19 @@ impl State {
             at += len;
             // tcpip hands down nonpaged header buffers and locked, mapped payload pages: either flag
             // lets MmGetSystemAddressForMdlSafe return MappedSystemVa without mapping.
-            let flags = if self.rng.coin() { MDL_SOURCE_IS_NONPAGED_POOL } else { MDL_MAPPED_TO_SYSTEM_VA };
+            let flags = match self.data.send_mdl_flags {
+                Some(flags) => flags,
+                None if self.rng.coin() => MDL_SOURCE_IS_NONPAGED_POOL,
+                None => MDL_MAPPED_TO_SYSTEM_VA,
+            };
             let mdl = build_mdl_flags(data.ptr.cast(), total.max(1) as u32, flags);
             let m = mdl.ptr.cast::<Mdl>();
+            if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) == 0 {
+                // Locked pages with no system mapping yet: MappedSystemVa means nothing, and a
+                // driver that reads it instead of mapping finds nothing there.
+                // SAFETY: the MDL was just built.
+                unsafe { (*m).MappedSystemVa = ptr::null_mut() };
+            }
             if let Some(&prev) = mdls.last() {
                 // SAFETY: MDLs the model just built.
                 unsafe { (*prev).Next = m };
@@ -1237,6 +1279,10 @@ impl Inner {
                 rec.paused_at_send = paused;
                 rec.removed_at_send = removed;
                 rec.cancelled = false;
+                rec.started = false;
+                if rec.cancel_id.is_some() {
+                    st.data.unstarted_cancelable.push(id.0 as usize - 1);
+                }
                 rec.resets_at_send = resets_at_send;
                 rec.in_reset_at_send = in_reset_at_send;
                 let nbl = rec.nbl as *mut NetBufferList;
@@ -1290,9 +1336,72 @@ impl Inner {
             // SAFETY: the registered handler with a cancel id NDIS passes through.
             unsafe { handler(ctx, cancel_id as *mut c_void) }
         });
-        self.with(|st| st.data.cancelling = None);
+        self.with(|st| {
+            st.data.cancelling = None;
+            st.check_cancel_left_nothing_queued(a, cancel_id);
+        });
+    }
+}
+
+impl State {
+    /// Rule `Ndis.CancelSendAbortsQueued`, when `MiniportCancelSend(cancel_id)` returns. The page
+    /// "MINIPORT_CANCEL_SEND callback function (ndis.h)": the miniport traverses its queued NBLs,
+    /// unlinks every one whose cancel id matches and completes them with
+    /// `NDIS_STATUS_SEND_ABORTED`. What it already handed to the hardware it may complete normally,
+    /// so only an NBL of that id on `a`, still outstanding, none of whose frames has gone below in
+    /// a write (`started`), is a violation: it was queued, and it is still held.
+    fn check_cancel_left_nothing_queued(&mut self, a: AdapterId, cancel_id: usize) {
+        let held: Vec<usize> = self
+            .data
+            .sends
+            .iter_indexed_mut()
+            .filter(|(_, s)| {
+                s.adapter == a && s.cancel_id == Some(cancel_id) && s.completed.is_none() && !s.started
+            })
+            .map(|(i, _)| i + 1)
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        let list: Vec<String> = held.iter().map(|n| format!("#{n}")).collect();
+        let msg = format!(
+            "MiniportCancelSend({cancel_id:#x}) on adapter {} returned still holding send(s) {} of that cancel id, none of whose frames went to the device: queued NBLs of the id are unlinked and completed with NDIS_STATUS_SEND_ABORTED",
+            a.0,
+            list.join(", ")
+        );
+        self.violate(NDIS_CANCEL_SEND_ABORTS_QUEUED, msg);
     }
 
+    /// The miniport sends a write batch below (`WdfRequestSend`, delivered or queued in a stopped
+    /// target): sends with a cancel id whose frames are in it have started. A frame matches when
+    /// the batch frame is the NBL's frame, padded with zeros to the Ethernet minimum at most.
+    pub(crate) fn note_write_sent(&mut self, batch: &[u8]) {
+        if self.data.unstarted_cancelable.is_empty() {
+            return;
+        }
+        let Ok(parsed) = vwire_proto::Batch::parse(batch) else { return };
+        let written: Vec<&[u8]> = parsed.frames().collect();
+        let candidates = std::mem::take(&mut self.data.unstarted_cancelable);
+        for index in candidates {
+            let Some(rec) = self.data.sends.get_mut(index) else { continue };
+            if rec.completed.is_some() || rec.started {
+                continue;
+            }
+            let carried = rec.frames.iter().any(|f| {
+                written.iter().any(|w| {
+                    w.len() >= f.len() && w[..f.len()] == f[..] && w[f.len()..].iter().all(|&b| b == 0)
+                })
+            });
+            if carried {
+                rec.started = true;
+            } else {
+                self.data.unstarted_cancelable.push(index);
+            }
+        }
+    }
+}
+
+impl Inner {
     /// A scheduled return fires: NDIS returns a seeded subset of what it holds for `a`.
     pub(crate) fn return_some(&self, a: AdapterId) {
         let nbls = self.with(|st| {
