@@ -191,20 +191,23 @@ fn send(request: &AdminRequest<'_>) -> Result<Vec<u8>, String> {
 struct BusPort {
     port: u32,
     started: Instant,
+    /// The drop count the last capture read reported (it counts from the capture's start).
+    dropped: u32,
 }
 
 impl BusPort {
     /// One capture read: the frames and whether more are pending.
-    fn read_once(&self) -> Result<(Vec<Vec<u8>>, u32), String> {
+    fn read_once(&mut self) -> Result<(Vec<Vec<u8>>, u32), String> {
         let reply = send(&AdminRequest::CaptureRead { port: self.port })?;
         let (head, batch) = CaptureReply::decode_with_frames(&reply)
             .map_err(|error| format!("the bus answered with a malformed capture: {error}"))?;
-        if head.dropped > 0 {
+        if head.dropped > self.dropped {
             eprintln!(
                 "vwire-ctl: {} captured frames were dropped (the capture buffer was full)",
-                head.dropped
+                head.dropped - self.dropped
             );
         }
+        self.dropped = head.dropped;
         Ok((batch.frames().map(<[u8]>::to_vec).collect(), head.pending))
     }
 }
@@ -275,7 +278,7 @@ fn run_smoke(port: u32, config: &smoke::Config, dry: bool) -> ExitCode {
         println!("then: the echo request, addressed to the MAC address the ARP reply names");
         return ExitCode::SUCCESS;
     }
-    let mut wire = BusPort { port, started: Instant::now() };
+    let mut wire = BusPort { port, started: Instant::now(), dropped: 0 };
     match smoke::run(&mut wire, config, &mut |line| println!("{line}")) {
         Ok(outcome) => {
             println!(
@@ -320,7 +323,7 @@ fn main() -> ExitCode {
         };
     }
     if let (AdminRequest::CaptureRead { port }, Command::Capture { wait_ms, .. }) = (request, &cli.command) {
-        let mut wire = BusPort { port, started: Instant::now() };
+        let mut wire = BusPort { port, started: Instant::now(), dropped: 0 };
         return match smoke::Wire::read_capture(&mut wire, Duration::from_millis(wait_ms.unwrap_or(0))) {
             Ok(frames) => {
                 for frame in frames {
