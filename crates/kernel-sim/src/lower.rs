@@ -18,6 +18,11 @@
 //!   (cancelable) until the port's link generation changes.
 //! - After surprise removal the port disappears only when NDIS has halted the miniport; what it
 //!   still holds then completes with STATUS_DEVICE_REMOVED, and new requests fail with it.
+//!
+//! The bus's administrator frame operations (inject a frame into a port, capture what a port's
+//! adapter writes; `vwire_proto::admin`) are [`Sim::bus_admin`]: the bytes a management tool sends,
+//! decoded and carried out by the bus driver's own portable code (`vwire_bus::bus::decode_admin`,
+//! `vwire_bus::bus::frame_admin`) on this hub, then the hub pumped as the bus's serving DPC would.
 
 use crate::kmdf::{IoKind, ReqState};
 use crate::ndis::oid::OID_TIMEOUT;
@@ -1092,6 +1097,44 @@ impl Sim {
         });
         self.inner.pump_hub();
         reports
+    }
+
+    /// One administrator request of the vwire bus's frame operations (`IOCTL_VWIRE_BUS_INJECT_FRAME`,
+    /// `IOCTL_VWIRE_BUS_CAPTURE_CONTROL`, `IOCTL_VWIRE_BUS_CAPTURE_READ`), as the bus driver serves
+    /// it: the input length check, [`vwire_bus::bus::decode_admin`] and
+    /// [`vwire_bus::bus::frame_admin`] on this model's hub, with an output buffer of `output_len`
+    /// bytes. Ports are named by their hub number ([`Sim::hub_port`]). An injected frame reaches
+    /// the adapter's parked reads through the model's pump, as through the bus's serving DPC. The
+    /// model's ports are PnP's, so adding, removing and configuring them are not served here
+    /// (`InvalidDeviceRequest`). Returns the status and the reply bytes.
+    pub fn bus_admin(
+        &self,
+        code: u32,
+        input: &[u8],
+        output_len: usize,
+    ) -> (vwire_bus::bus::BusStatus, Vec<u8>) {
+        use vwire_bus::bus::{BusStatus, check_admin_input_length, decode_admin, frame_admin};
+        let result = self.inner.with(|st| {
+            check_admin_input_length(input.len())?;
+            let request = decode_admin(code, input, output_len)?;
+            let mut output = vec![0u8; output_len];
+            let reply = frame_admin(&mut st.hub.hub, &request, &mut output, ticks(st.now))?;
+            output.truncate(reply.information);
+            if reply.queued {
+                let at = st.now;
+                st.schedule_pump_at(at);
+            }
+            Ok::<_, BusStatus>((reply.queued, output))
+        });
+        match result {
+            Ok((queued, output)) => {
+                if queued {
+                    self.inner.pump_hub();
+                }
+                (BusStatus::Success, output)
+            }
+            Err(status) => (status, Vec::new()),
+        }
     }
 
     /// Frames the adapters put on the wire that the hub switched to the tap port (flooded:

@@ -13,6 +13,8 @@ pub mod stack;
 pub mod tap;
 
 #[cfg(test)]
+mod smoke_tests;
+#[cfg(test)]
 mod tests;
 
 #[global_allocator]

@@ -16,16 +16,16 @@ use vwire_bus::control::{
 use vwire_bus::{Faults, Hub, HubConfig, HubError, IoctlStatus, PortId};
 use vwire_proto::{ControlError, IOCTL_VWIRE_QUERY_DEVICE, LinkState};
 
-fn set_link(port: u32, up: bool) -> AdminRequest {
+fn set_link(port: u32, up: bool) -> AdminRequest<'static> {
     AdminRequest::SetLink(SetLink { port, up })
 }
 
-fn remove(port: u32) -> AdminRequest {
+fn remove(port: u32) -> AdminRequest<'static> {
     AdminRequest::RemovePort { port }
 }
 
 /// The encoded input of `request`.
-fn input_of(request: AdminRequest) -> (u32, Vec<u8>) {
+fn input_of(request: AdminRequest<'_>) -> (u32, Vec<u8>) {
     let mut buf = [0u8; ADMIN_INPUT_MAX];
     let (code, len) = request.encode(&mut buf).unwrap();
     (code, buf[..len].to_vec())
@@ -194,7 +194,7 @@ fn remove_port_names_the_queues_of_the_row_it_unplugs() {
     let port = PortId(added.port);
     state.set_port_pdo(port);
     assert!(state.attach_port(port, Some(7), Some(8)));
-    let effect = state.admin(remove(added.port));
+    let effect = state.admin(remove(added.port), &mut [], 0);
     assert_eq!(
         effect,
         Ok(AdminEffect::FailParkedThenReportMissing {
@@ -239,7 +239,7 @@ fn setting_the_link_it_already_has_answers_no_wait() {
     let mut bus = Driver::new();
     let port = bus.present_port();
     let wait = bus.wait_link(port, 1);
-    assert_eq!(bus.state.admin(set_link(port, true)), Ok(AdminEffect::Done));
+    assert_eq!(bus.state.admin(set_link(port, true), &mut [], 0), Ok(AdminEffect::Done));
     assert_eq!(bus.admin(set_link(port, true)).status, BusStatus::Success);
     assert_eq!(bus.completion(wait), None, "no change, no answer");
     assert_eq!(bus.parked(port), (0, 1));
@@ -343,11 +343,15 @@ fn once_the_bus_runs_down_set_faults_kicks_nothing_and_the_timer_is_not_armed() 
         BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
     let port = state.plug_port().unwrap().port;
     let faults = AdminRequest::SetFaults(SetFaults { port, stall: true, ..SetFaults::default() });
-    assert_eq!(state.admin(faults), Ok(AdminEffect::KickServingDpc));
+    assert_eq!(state.admin(faults, &mut [], 0), Ok(AdminEffect::KickServingDpc));
     assert!(state.serving_allowed());
 
     state.begin_rundown();
-    assert_eq!(state.admin(faults), Ok(AdminEffect::Done), "the change is still made, the DPC is not kicked");
+    assert_eq!(
+        state.admin(faults, &mut [], 0),
+        Ok(AdminEffect::Done),
+        "the change is still made, the DPC is not kicked"
+    );
     assert!(!state.serving_allowed());
     assert!(!state.arm_timer(100));
 }
@@ -385,7 +389,7 @@ fn malformed_admin_input_gets_the_documented_status() {
         ),
         (
             "unknown function code",
-            IOCTL_VWIRE_BUS_SET_FAULTS + 4,
+            IOCTL_VWIRE_BUS_SET_FAULTS + 16,
             faults.clone(),
             BusStatus::InvalidDeviceRequest,
         ),
@@ -574,4 +578,404 @@ fn the_serving_dpc_walks_present_ports_with_a_read_queue_only() {
     let walked: Vec<u32> = queues.map(|(port, _)| port.0).collect();
     assert_eq!(walked, vec![present]);
     assert!(![pending, unplugged, no_read_queue].iter().any(|p| walked.contains(p)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Injecting frames and capturing what a port writes
+
+use vwire_bus::control::{
+    CAPTURE_READ_MIN_OUTPUT, CaptureControl, CaptureReply, IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
+    IOCTL_VWIRE_BUS_CAPTURE_READ, IOCTL_VWIRE_BUS_INJECT_FRAME, InjectFrame,
+};
+use vwire_proto::BatchWriter;
+
+fn inject(port: u32, frame: &[u8]) -> AdminRequest<'_> {
+    AdminRequest::InjectFrame(InjectFrame { port, frame })
+}
+
+fn capture(port: u32, start: bool) -> AdminRequest<'static> {
+    AdminRequest::CaptureControl(CaptureControl { port, start })
+}
+
+/// A frame from `src` to `dst` whose payload is `fill`.
+fn frame(dst: [u8; 6], src: [u8; 6], len: usize, fill: u8) -> Vec<u8> {
+    let mut frame = vec![fill; len];
+    frame[..6].copy_from_slice(&dst);
+    frame[6..12].copy_from_slice(&src);
+    frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+    frame
+}
+
+/// The adapter above `port` writes `frames` in one batch.
+fn adapter_writes(bus: &mut Driver, port: u32, frames: &[Vec<u8>]) {
+    let mut buffer = vec![0u8; vwire_proto::DEFAULT_MAX_BATCH_BYTES];
+    let mut writer = BatchWriter::new(&mut buffer).unwrap();
+    for frame in frames {
+        writer.push(frame).unwrap();
+    }
+    let length = writer.finish();
+    let now = bus.now;
+    bus.state.hub_mut().write_batch(PortId(port), &buffer[..length], now).unwrap();
+}
+
+/// A capture read through the admin path: the reply's counts and frames.
+fn read_capture(bus: &mut Driver, port: u32) -> (CaptureReply, Vec<Vec<u8>>) {
+    let reply = bus.admin(AdminRequest::CaptureRead { port });
+    assert_eq!(reply.status, BusStatus::Success, "capture read of {port}");
+    let (head, batch) = CaptureReply::decode_with_frames(&reply.output).unwrap();
+    (head, batch.frames().map(<[u8]>::to_vec).collect())
+}
+
+fn small_capture_bus(capture_frames: usize) -> Driver {
+    Driver::with_hub(HubConfig {
+        max_ports: MAX_PORTS,
+        queue_frames: 4,
+        capture_frames,
+        ..HubConfig::default()
+    })
+}
+
+#[test]
+fn an_injected_frame_reaches_only_its_port_through_the_serving_dpc() {
+    let mut bus = Driver::new();
+    let (a, b) = (bus.present_port(), bus.present_port());
+    let read = bus.read(a);
+    let mac_a = bus.state.hub().mac(PortId(a)).unwrap();
+    let sent = frame(mac_a, [0x02, 0, 0x5e, 0x10, 0, 1], 60, 0x5A);
+    assert_eq!(bus.admin(inject(a, &sent)).status, BusStatus::Success);
+    // Not completed from the administrator's thread: queued, and the serving DPC kicked.
+    assert_eq!(bus.completion(read), None);
+    assert_eq!(bus.kicks, 1);
+    assert_eq!(bus.state.hub().pending_frames(PortId(a)), 1);
+    assert_eq!(bus.state.hub().pending_frames(PortId(b)), 0, "not switched to the other port");
+    assert_eq!(bus.serve(a), vec![sent.clone()]);
+    assert_eq!(bus.completion(read).map(|c| c.status), Some(BusStatus::Success));
+    assert_eq!(bus.state.hub().admin_counters(PortId(a)).unwrap().injected, 1);
+    assert_eq!(bus.state.hub().counters(PortId(a)).unwrap().rx_frames, 1, "read by the adapter");
+    // Nothing was learned from the injected source: a frame from b to it is flooded (to a and to
+    // a third port c); had the hub learned it on a, only a would get it.
+    let c = bus.present_port();
+    let mac_b = bus.state.hub().mac(PortId(b)).unwrap();
+    adapter_writes(&mut bus, b, &[frame([0x02, 0, 0x5e, 0x10, 0, 1], mac_b, 60, 0)]);
+    assert_eq!(bus.state.hub().pending_frames(PortId(c)), 1, "flooded: the source was not learned");
+    assert_eq!(bus.state.hub().pending_frames(PortId(a)), 1);
+    bus.read(a);
+    assert_eq!(bus.serve(a).len(), 1);
+    // The longest frame goes through the in-place path (an input longer than ADMIN_COPY_MAX).
+    let longest = frame(mac_a, [0x02, 0, 0, 0, 0, 9], 1514, 0xC3);
+    assert_eq!(bus.admin(inject(a, &longest)).status, BusStatus::Success);
+    let read = bus.read(a);
+    assert_eq!(bus.serve(a), vec![longest]);
+    assert!(bus.completion(read).is_some());
+}
+
+#[test]
+fn an_injected_frame_meets_the_receive_faults_like_any_other() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let faults = SetFaults { port, delay_us: 5, ..SetFaults::default() };
+    assert_eq!(bus.admin(AdminRequest::SetFaults(faults)).status, BusStatus::Success);
+    let read = bus.read(port);
+    bus.now = 100;
+    assert_eq!(bus.admin(inject(port, &[0x11; 60])).status, BusStatus::Success);
+    assert!(bus.serve(port).is_empty(), "delayed: not yet readable");
+    bus.now = 100 + 5 * TICKS_PER_MICROSECOND;
+    assert_eq!(bus.serve(port).len(), 1);
+    assert!(bus.completion(read).is_some());
+}
+
+#[test]
+fn inject_into_a_port_whose_link_is_down_is_dropped_and_counted_like_on_a_wire() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    assert_eq!(bus.admin(set_link(port, false)).status, BusStatus::Success);
+    let kicks = bus.kicks;
+    assert_eq!(bus.admin(inject(port, &[0x22; 60])).status, BusStatus::Success, "not an error");
+    assert_eq!(bus.state.hub().pending_frames(PortId(port)), 0);
+    assert_eq!(bus.kicks, kicks, "nothing to serve");
+    let counters = bus.state.hub().admin_counters(PortId(port)).unwrap();
+    assert_eq!((counters.injected, counters.inject_dropped_link_down), (0, 1));
+    // Link up again: the next one is queued.
+    assert_eq!(bus.admin(set_link(port, true)).status, BusStatus::Success);
+    assert_eq!(bus.admin(inject(port, &[0x22; 60])).status, BusStatus::Success);
+    assert_eq!(bus.state.hub().pending_frames(PortId(port)), 1);
+}
+
+#[test]
+fn inject_into_a_full_receive_queue_is_dropped_and_counted() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    for _ in 0..4 {
+        assert_eq!(bus.admin(inject(port, &[0x33; 60])).status, BusStatus::Success);
+    }
+    let kicks = bus.kicks;
+    assert_eq!(bus.admin(inject(port, &[0x33; 60])).status, BusStatus::Success);
+    assert_eq!(bus.kicks, kicks, "a dropped frame kicks nothing");
+    let counters = bus.state.hub().admin_counters(PortId(port)).unwrap();
+    assert_eq!((counters.injected, counters.inject_dropped_queue_full), (4, 1));
+    assert_eq!(bus.state.hub().counters(PortId(port)).unwrap().rx_dropped_queue_full, 1);
+}
+
+#[test]
+fn frame_operations_follow_the_port_life() {
+    let mut bus = Driver::new();
+    // A pending port (no PDO yet) takes frames and captures: its adapter reads them once it exists.
+    let pending = bus.add_port().unwrap().port;
+    assert_eq!(bus.admin(inject(pending, &[0x44; 60])).status, BusStatus::Success);
+    assert_eq!(bus.admin(capture(pending, true)).status, BusStatus::Success);
+    // Unknown ports.
+    for request in
+        [inject(0xDEAD, &[0x44; 60]), capture(0xDEAD, true), AdminRequest::CaptureRead { port: 0xDEAD }]
+    {
+        assert_eq!(bus.admin(request).status, BusStatus::NoSuchDevice, "{request:?}");
+    }
+    // Once the bus runs down an injected frame is still queued, but no DPC is kicked.
+    let port = bus.present_port();
+    bus.state.begin_rundown();
+    let mut output = [0u8; 0];
+    assert_eq!(bus.state.admin(inject(port, &[0x44; 60]), &mut output, 0), Ok(AdminEffect::Done));
+    assert_eq!(bus.state.hub().pending_frames(PortId(port)), 1);
+}
+
+#[test]
+fn capture_returns_what_the_adapter_wrote_in_order_and_never_waits() {
+    let mut bus = Driver::new();
+    let (a, b) = (bus.present_port(), bus.present_port());
+    let mac_a = bus.state.hub().mac(PortId(a)).unwrap();
+    let mac_b = bus.state.hub().mac(PortId(b)).unwrap();
+    // Not started: nothing, and a read is an empty answer, not an error.
+    adapter_writes(&mut bus, a, &[frame(mac_b, mac_a, 60, 1)]);
+    let (head, frames) = read_capture(&mut bus, a);
+    assert_eq!((head, frames.len()), (CaptureReply { port: a, dropped: 0, pending: 0 }, 0));
+
+    assert_eq!(bus.admin(capture(a, true)).status, BusStatus::Success);
+    let written =
+        vec![frame(mac_b, mac_a, 60, 2), frame([0xFF; 6], mac_a, 14, 3), frame(mac_b, mac_a, 1514, 4)];
+    adapter_writes(&mut bus, a, &written);
+    // What b's adapter writes is not a's capture.
+    adapter_writes(&mut bus, b, &[frame(mac_a, mac_b, 60, 5)]);
+    assert_eq!(read_capture(&mut bus, a).1, written);
+    assert!(read_capture(&mut bus, a).1.is_empty(), "a read removes what it returns");
+    // Captured as the adapter sent them, even when its link is down and the wire drops them.
+    assert_eq!(bus.admin(set_link(a, false)).status, BusStatus::Success);
+    adapter_writes(&mut bus, a, &[frame(mac_b, mac_a, 60, 6)]);
+    assert_eq!(read_capture(&mut bus, a).1, vec![frame(mac_b, mac_a, 60, 6)]);
+    // Stopped: nothing more is recorded, what was recorded stays readable.
+    adapter_writes(&mut bus, a, &[frame(mac_b, mac_a, 60, 7)]);
+    assert_eq!(bus.admin(capture(a, false)).status, BusStatus::Success);
+    adapter_writes(&mut bus, a, &[frame(mac_b, mac_a, 60, 8)]);
+    assert_eq!(read_capture(&mut bus, a).1, vec![frame(mac_b, mac_a, 60, 7)]);
+    assert_eq!(bus.state.hub().admin_counters(PortId(a)).unwrap().captured, 5);
+}
+
+#[test]
+fn a_full_capture_drops_the_oldest_and_counts_until_the_next_start() {
+    let mut bus = small_capture_bus(3);
+    let port = bus.present_port();
+    let mac = bus.state.hub().mac(PortId(port)).unwrap();
+    assert_eq!(bus.admin(capture(port, true)).status, BusStatus::Success);
+    let written: Vec<Vec<u8>> = (0..5).map(|i| frame([0xFF; 6], mac, 1514, i)).collect();
+    adapter_writes(&mut bus, port, &written);
+    // The least output holds one frame at a time: the rest is pending.
+    let mut seen = Vec::new();
+    for pending in [2, 1, 0] {
+        let reply = bus.admin_with_output(AdminRequest::CaptureRead { port }, CAPTURE_READ_MIN_OUTPUT);
+        let (head, batch) = CaptureReply::decode_with_frames(&reply.output).unwrap();
+        assert_eq!((head.dropped, head.pending, batch.frame_count()), (2, pending, 1));
+        seen.extend(batch.frames().map(<[u8]>::to_vec));
+    }
+    assert_eq!(seen, written[2..], "the newest three, oldest first");
+    assert_eq!(bus.state.hub().admin_counters(PortId(port)).unwrap().capture_dropped, 2);
+    assert_eq!(bus.admin(capture(port, true)).status, BusStatus::Success);
+    assert_eq!(read_capture(&mut bus, port).0.dropped, 0, "a new start zeroes the count");
+}
+
+#[test]
+fn a_removed_port_keeps_its_capture_readable_until_its_device_is_gone() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let mac = bus.state.hub().mac(PortId(port)).unwrap();
+    assert_eq!(bus.admin(capture(port, true)).status, BusStatus::Success);
+    adapter_writes(&mut bus, port, &[frame([0xFF; 6], mac, 60, 9)]);
+    assert_eq!(bus.admin(remove(port)).status, BusStatus::Success);
+    assert_eq!(bus.state.port_state(PortId(port)), Some(PortState::Unplugged));
+    assert_eq!(bus.admin(inject(port, &[0x55; 60])).status, BusStatus::NoSuchDevice);
+    assert_eq!(bus.admin(capture(port, false)).status, BusStatus::NoSuchDevice);
+    assert_eq!(read_capture(&mut bus, port).1, vec![frame([0xFF; 6], mac, 60, 9)]);
+    assert!(bus.delete_pdo(port));
+    assert_eq!(bus.admin(AdminRequest::CaptureRead { port }).status, BusStatus::NoSuchDevice);
+}
+
+#[test]
+fn malformed_frame_operations_get_the_documented_status_and_change_nothing() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let (_, good_inject) = input_of(inject(port, &[0x66; 60]));
+    let (_, good_capture) = input_of(capture(port, true));
+    let (_, good_read) = input_of(AdminRequest::CaptureRead { port });
+    let with = |input: &Vec<u8>, at: usize, value: u8| {
+        let mut bad = input.clone();
+        bad[at] = value;
+        bad
+    };
+    // An inject whose frame_length, header length and size agree on 13 or 1515 bytes.
+    let frame_of = |length: u16| {
+        let mut bad = good_inject.clone();
+        bad.resize(12 + usize::from(length), 0);
+        bad[2..4].copy_from_slice(&(12 + length).to_le_bytes());
+        bad[8..10].copy_from_slice(&length.to_le_bytes());
+        bad
+    };
+    let mut long_inject = good_inject.clone();
+    long_inject.push(0);
+    let mut long_capture = good_capture.clone();
+    long_capture.push(0);
+    let mut long_read = good_read.clone();
+    long_read.push(0);
+    let cases: Vec<(&str, u32, Vec<u8>, usize, BusStatus)> = vec![
+        (
+            "inject: short",
+            IOCTL_VWIRE_BUS_INJECT_FRAME,
+            good_inject[..71].to_vec(),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "inject: fixed part short",
+            IOCTL_VWIRE_BUS_INJECT_FRAME,
+            good_inject[..11].to_vec(),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        ("inject: long", IOCTL_VWIRE_BUS_INJECT_FRAME, long_inject, 0, BusStatus::InvalidParameter),
+        (
+            "inject: version",
+            IOCTL_VWIRE_BUS_INJECT_FRAME,
+            with(&good_inject, 0, 9),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "inject: length",
+            IOCTL_VWIRE_BUS_INJECT_FRAME,
+            with(&good_inject, 2, 71),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "inject: reserved",
+            IOCTL_VWIRE_BUS_INJECT_FRAME,
+            with(&good_inject, 10, 1),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "inject: frame too short",
+            IOCTL_VWIRE_BUS_INJECT_FRAME,
+            frame_of(13),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "inject: frame too long",
+            IOCTL_VWIRE_BUS_INJECT_FRAME,
+            frame_of(1515),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "inject: over the input limit",
+            IOCTL_VWIRE_BUS_INJECT_FRAME,
+            vec![0; ADMIN_INPUT_MAX + 1],
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "capture: short",
+            IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
+            good_capture[..11].to_vec(),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        ("capture: long", IOCTL_VWIRE_BUS_CAPTURE_CONTROL, long_capture, 0, BusStatus::InvalidParameter),
+        (
+            "capture: version",
+            IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
+            with(&good_capture, 1, 1),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "capture: length",
+            IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
+            with(&good_capture, 2, 8),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "capture: start is 2",
+            IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
+            with(&good_capture, 8, 2),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "capture: reserved",
+            IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
+            with(&good_capture, 11, 1),
+            0,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "read: short",
+            IOCTL_VWIRE_BUS_CAPTURE_READ,
+            good_read[..7].to_vec(),
+            CAPTURE_READ_MIN_OUTPUT,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "read: long",
+            IOCTL_VWIRE_BUS_CAPTURE_READ,
+            long_read,
+            CAPTURE_READ_MIN_OUTPUT,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "read: version",
+            IOCTL_VWIRE_BUS_CAPTURE_READ,
+            with(&good_read, 0, 0),
+            CAPTURE_READ_MIN_OUTPUT,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "read: length",
+            IOCTL_VWIRE_BUS_CAPTURE_READ,
+            with(&good_read, 2, 12),
+            CAPTURE_READ_MIN_OUTPUT,
+            BusStatus::InvalidParameter,
+        ),
+        (
+            "read: output too small",
+            IOCTL_VWIRE_BUS_CAPTURE_READ,
+            good_read.clone(),
+            CAPTURE_READ_MIN_OUTPUT - 1,
+            BusStatus::BufferTooSmall,
+        ),
+    ];
+    for (what, code, input, output_len, expected) in cases {
+        let reply = bus.admin_raw(code, &input, output_len);
+        assert_eq!(reply.status, expected, "{what}");
+        assert!(reply.output.is_empty(), "{what}: no reply bytes");
+    }
+    assert_eq!(bus.state.hub().pending_frames(PortId(port)), 0, "no frame was queued");
+    assert_eq!(bus.state.hub().is_capturing(PortId(port)), Ok(false));
+    assert_eq!(bus.kicks, 0);
+    // The well-formed ones pass.
+    assert_eq!(bus.admin_raw(IOCTL_VWIRE_BUS_INJECT_FRAME, &good_inject, 0).status, BusStatus::Success);
+    assert_eq!(bus.admin_raw(IOCTL_VWIRE_BUS_CAPTURE_CONTROL, &good_capture, 0).status, BusStatus::Success);
+    assert_eq!(
+        bus.admin_raw(IOCTL_VWIRE_BUS_CAPTURE_READ, &good_read, CAPTURE_READ_MIN_OUTPUT).status,
+        BusStatus::Success
+    );
+    assert_eq!(BusStatus::from(HubError::InvalidFrame), BusStatus::InvalidParameter);
 }

@@ -2,7 +2,8 @@
 //! miniport requests against the bus, checked step by step against a small model of each port's
 //! life, and for the invariants the Windows driver relies on: the port table and the hub agree, no
 //! request is completed twice, nothing stays parked on a port that no longer serves I/O, and
-//! malformed input changes nothing.
+//! malformed input changes nothing. The frame operations (inject, capture control and read, with
+//! the adapter's writes that feed the capture) are checked against a model of each port's capture.
 
 mod bus_driver;
 
@@ -13,9 +14,14 @@ use proptest::prelude::*;
 use vwire_bus::PortId;
 use vwire_bus::bus::{BusStatus, MAX_PORTS, PortState};
 use vwire_bus::control::{
-    AdminRequest, IOCTL_VWIRE_BUS_ADD_PORT, IOCTL_VWIRE_BUS_REMOVE_PORT, IOCTL_VWIRE_BUS_SET_FAULTS,
-    IOCTL_VWIRE_BUS_SET_LINK, SetFaults, SetLink,
+    AdminRequest, CaptureControl, CaptureReply, IOCTL_VWIRE_BUS_ADD_PORT, IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
+    IOCTL_VWIRE_BUS_CAPTURE_READ, IOCTL_VWIRE_BUS_INJECT_FRAME, IOCTL_VWIRE_BUS_REMOVE_PORT,
+    IOCTL_VWIRE_BUS_SET_FAULTS, IOCTL_VWIRE_BUS_SET_LINK, InjectFrame, SetFaults, SetLink,
 };
+use vwire_proto::BatchWriter;
+
+/// Frames a port's capture buffer holds in these runs (`HubConfig::capture_frames`).
+const CAPTURE_FRAMES: usize = 3;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -31,6 +37,12 @@ enum Op {
     /// `true`: a wait that knows the current generation (parks); `false`: one that knows none.
     WaitLink(usize, bool),
     Raw(u32, Vec<u8>, usize),
+    /// Inject a frame of `14 + n % 1501` bytes.
+    Inject(usize, usize),
+    Capture(usize, bool),
+    CaptureRead(usize),
+    /// The port's adapter writes one frame (what a capture records).
+    Write(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -39,6 +51,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(IOCTL_VWIRE_BUS_REMOVE_PORT),
         Just(IOCTL_VWIRE_BUS_SET_LINK),
         Just(IOCTL_VWIRE_BUS_SET_FAULTS),
+        Just(IOCTL_VWIRE_BUS_INJECT_FRAME),
+        Just(IOCTL_VWIRE_BUS_CAPTURE_CONTROL),
+        Just(IOCTL_VWIRE_BUS_CAPTURE_READ),
         any::<u32>(),
     ];
     prop_oneof![
@@ -54,6 +69,10 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (any::<usize>(), any::<bool>()).prop_map(|(p, current)| Op::WaitLink(p, current)),
         3 => (code, proptest::collection::vec(any::<u8>(), 0..80), 0usize..40)
             .prop_map(|(code, input, out)| Op::Raw(code, input, out)),
+        3 => (any::<usize>(), any::<usize>()).prop_map(|(p, n)| Op::Inject(p, n)),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(p, start)| Op::Capture(p, start)),
+        2 => any::<usize>().prop_map(Op::CaptureRead),
+        3 => any::<usize>().prop_map(Op::Write),
     ]
 }
 
@@ -74,9 +93,92 @@ struct Run {
     /// Ports reported present on the child list and not reported missing. A PDO's deletion or a
     /// failed creation is the framework's business and reports nothing.
     children: std::collections::BTreeSet<u32>,
+    /// Per port with a row: (capturing, frames captured and not read, dropped since the start).
+    captures: BTreeMap<u32, (bool, usize, u64)>,
 }
 
 impl Run {
+    /// `IOCTL_VWIRE_BUS_INJECT_FRAME`: refused for a port that cannot be configured; else the frame
+    /// is queued (and the serving DPC kicked) or dropped and counted (link down, queue full).
+    fn inject(&mut self, port: u32, n: usize) {
+        let frame: Vec<u8> = (0..14 + n % 1501).map(|i| i as u8).collect();
+        self.inject_frame(port, &frame);
+    }
+
+    fn inject_frame(&mut self, port: u32, frame: &[u8]) {
+        let id = PortId(port);
+        let before = self.bus.state.hub().admin_counters(id).ok();
+        let queued_before = self.bus.state.hub().pending_frames(id);
+        let kicks = self.bus.kicks;
+        let status = self.bus.admin(AdminRequest::InjectFrame(InjectFrame { port, frame })).status;
+        assert_eq!(status, self.configurable(port), "inject into {port}");
+        let after = self.bus.state.hub().admin_counters(id).ok();
+        if status != BusStatus::Success {
+            assert_eq!(before, after, "a refused inject changes nothing");
+            assert_eq!(self.bus.kicks, kicks);
+            return;
+        }
+        let (before, after) = (before.unwrap(), after.unwrap());
+        let queued = after.injected == before.injected + 1;
+        let link_down = after.inject_dropped_link_down == before.inject_dropped_link_down + 1;
+        let full = after.inject_dropped_queue_full == before.inject_dropped_queue_full + 1;
+        assert_eq!(u8::from(queued) + u8::from(link_down) + u8::from(full), 1, "counted exactly once");
+        let up = self.bus.state.hub().link_state(id).unwrap().is_up();
+        assert_eq!(link_down, !up, "dropped for the link exactly when it is down");
+        assert_eq!(self.bus.state.hub().pending_frames(id), queued_before + usize::from(queued));
+        assert_eq!(self.bus.kicks, kicks + usize::from(queued), "the serving DPC serves what was queued");
+    }
+
+    fn capture(&mut self, port: u32, start: bool) {
+        let status = self.bus.admin(AdminRequest::CaptureControl(CaptureControl { port, start })).status;
+        assert_eq!(status, self.configurable(port), "capture control of {port}");
+        if status == BusStatus::Success {
+            let entry = self.captures.entry(port).or_insert((false, 0, 0));
+            *entry = if start { (true, 0, 0) } else { (false, entry.1, entry.2) };
+            assert_eq!(self.bus.state.hub().is_capturing(PortId(port)), Ok(start));
+        }
+    }
+
+    fn capture_read(&mut self, port: u32) {
+        let reply = self.bus.admin(AdminRequest::CaptureRead { port });
+        let has_row = self.model.contains_key(&port);
+        assert_eq!(reply.status, if has_row { BusStatus::Success } else { BusStatus::NoSuchDevice });
+        if !has_row {
+            assert!(reply.output.is_empty());
+            return;
+        }
+        let (head, batch) = CaptureReply::decode_with_frames(&reply.output).expect("a well-formed reply");
+        let (on, frames, dropped) = self.captures.get(&port).copied().unwrap_or((false, 0, 0));
+        assert_eq!(head.port, port);
+        assert_eq!((batch.frame_count(), head.pending, u64::from(head.dropped)), (frames, 0, dropped));
+        assert!(batch.frames().all(|frame| frame[6..12] == self.bus.state.hub().mac(PortId(port)).unwrap()));
+        self.captures.insert(port, (on, 0, dropped));
+    }
+
+    /// The adapter above `port` writes one frame from its own address: a capture records it.
+    fn write(&mut self, port: u32) {
+        let id = PortId(port);
+        let Ok(mac) = self.bus.state.hub().mac(id) else { return };
+        if self.model.get(&port).is_none_or(|m| m.state != PortState::Present) {
+            return;
+        }
+        let mut frame = vec![0xFFu8; 60];
+        frame[6..12].copy_from_slice(&mac);
+        let mut buffer = vec![0u8; 256];
+        let mut writer = BatchWriter::new(&mut buffer).unwrap();
+        writer.push(&frame).unwrap();
+        let length = writer.finish();
+        let now = self.bus.now;
+        self.bus.state.hub_mut().write_batch(id, &buffer[..length], now).expect("a well-formed batch");
+        if let Some((true, frames, dropped)) = self.captures.get_mut(&port) {
+            if *frames == CAPTURE_FRAMES {
+                *dropped += 1;
+            } else {
+                *frames += 1;
+            }
+        }
+    }
+
     fn pick(&self, selector: usize) -> u32 {
         // One extra choice: a port that never existed.
         self.known.get(selector % (self.known.len() + 1)).copied().unwrap_or(0xDEAD_0000)
@@ -250,6 +352,9 @@ impl Run {
                     let status = self.bus.admin_raw(code, input, output_len).status;
                     assert_eq!(status, self.configurable(faults.port));
                 }
+                AdminRequest::InjectFrame(InjectFrame { port, frame }) => self.inject_frame(port, frame),
+                AdminRequest::CaptureControl(CaptureControl { port, start }) => self.capture(port, start),
+                AdminRequest::CaptureRead { port } => self.capture_read(port),
             }
             return;
         }
@@ -292,6 +397,11 @@ impl Run {
             }
         }
         assert_eq!(self.bus.children, self.children, "children reported present");
+        for (&port, &(on, _, _)) in &self.captures {
+            if self.model.contains_key(&port) {
+                assert_eq!(self.bus.state.hub().is_capturing(PortId(port)), Ok(on));
+            }
+        }
     }
 }
 
@@ -301,12 +411,18 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..80)
     ) {
         let mut run = Run {
-            bus: Driver::new(),
+            bus: Driver::with_hub(vwire_bus::HubConfig {
+                max_ports: MAX_PORTS,
+                queue_frames: 4,
+                capture_frames: CAPTURE_FRAMES,
+                ..vwire_bus::HubConfig::default()
+            }),
             model: BTreeMap::new(),
             known: Vec::new(),
             parked: BTreeMap::new(),
             refuse_next: false,
             children: std::collections::BTreeSet::new(),
+            captures: BTreeMap::new(),
         };
         for op in ops {
             match op {
@@ -324,7 +440,14 @@ proptest! {
                 Op::Read(p) => run.read(run.pick(p)),
                 Op::WaitLink(p, current) => run.wait_link(run.pick(p), current),
                 Op::Raw(code, input, out) => run.raw(code, &input, out),
+                Op::Inject(p, n) => run.inject(run.pick(p), n),
+                Op::Capture(p, start) => run.capture(run.pick(p), start),
+                Op::CaptureRead(p) => run.capture_read(run.pick(p)),
+                Op::Write(p) => run.write(run.pick(p)),
             }
+            // A port's capture goes with its row (and its hub port).
+            let model = &run.model;
+            run.captures.retain(|port, _| model.contains_key(port));
             run.check();
         }
     }

@@ -1,6 +1,6 @@
 //! The administrator's control interface of the vwire bus: the IOCTLs a management tool sends to the
-//! bus FDO's device interface ([`INTERFACE_GUID`]) to add and remove ports, set a port's link and
-//! inject faults, and the structures they carry.
+//! bus FDO's device interface ([`INTERFACE_GUID`]) to add and remove ports, set a port's link,
+//! inject faults, inject frames and capture what a port sends, and the structures they carry.
 //!
 //! These are *public* IOCTLs (`IRP_MJ_DEVICE_CONTROL` from user mode), unlike the internal IOCTLs
 //! of [`crate::control`] that the miniport sends to a port's PDO. Every code is
@@ -15,7 +15,28 @@
 //! explicit reserved fields. Validation is strict: an input must be exactly one structure (no
 //! trailing bytes), `length` must equal its size, reserved fields must be zero and booleans 0 or 1.
 //! Nothing here allocates or can panic; the Windows driver decodes with [`AdminRequest::decode`] and
-//! answers with [`PortAdded::encode`].
+//! answers with [`PortAdded::encode`] and [`CaptureReply::encode`].
+//!
+//! ## Injecting and capturing frames
+//! A smoke test with no second machine (as Microsoft's win-net-test does with its functional test
+//! miniport) puts frames on a port's wire and watches what the adapter above answers:
+//! - [`IOCTL_VWIRE_BUS_INJECT_FRAME`] ([`InjectFrame`]): one Ethernet frame (destination, source,
+//!   type and payload; no FCS, no padding added) lands in the port's receive queue as if a peer had
+//!   sent it, and the adapter reads it like any other. The one variable-length input: `length` is
+//!   12 + the frame's length, which must be within [`INJECT_MIN_FRAME_LEN`]`..=`[`INJECT_MAX_FRAME_LEN`]
+//!   (14..=1514: an Ethernet header at least, an untagged 1500-byte payload at most). Frames shorter
+//!   than the 60 bytes of a padded wire frame are taken as they are: the lower-edge protocol carries
+//!   them (its `MIN_FRAME_LEN` is 14), and a test may want exactly those bytes. A port whose link is
+//!   down takes nothing, as a real wire would not: the frame is dropped, counted, and the request
+//!   still succeeds.
+//! - [`IOCTL_VWIRE_BUS_CAPTURE_CONTROL`] ([`CaptureControl`]): starts (emptying the port's capture
+//!   buffer and zeroing its drop count) or stops the copying of every frame the port's adapter writes.
+//!   The bus keeps them in a bounded buffer of fixed slots allocated with the port; when it is full,
+//!   the oldest frame is dropped and counted.
+//! - [`IOCTL_VWIRE_BUS_CAPTURE_READ`] ([`PortRef`] in, [`CaptureReply`] and a batch out): takes the
+//!   oldest captured frames that fit the output, never waits (no frame: an empty batch). Stopping
+//!   keeps what was captured, so it can still be read; a port being removed can still be read until
+//!   its device is gone.
 
 #![forbid(unsafe_code)]
 #![deny(
@@ -31,7 +52,10 @@
 
 use core::fmt;
 
-use crate::{ControlError, ControlHeader, METHOD_BUFFERED, MacAddress, PROTOCOL_VERSION, ctl_code};
+use crate::{
+    BATCH_HEADER_LEN, Batch, BatchError, ControlError, ControlHeader, DEFAULT_MAX_BATCH_BYTES, MAX_FRAME_LEN,
+    METHOD_BUFFERED, MIN_FRAME_LEN, MacAddress, PROTOCOL_VERSION, RECORD_ALIGN, RECORD_HEADER_LEN, ctl_code,
+};
 
 /// `FILE_DEVICE_BUS_EXTENDER` (devioctl.h / wdm.h: 0x2a), the device type of the bus FDO and of
 /// these codes, as in the toaster bus (`FILE_DEVICE_BUSENUM`).
@@ -55,6 +79,15 @@ pub const IOCTL_VWIRE_BUS_REMOVE_PORT: u32 = admin_ioctl(0x801);
 pub const IOCTL_VWIRE_BUS_SET_LINK: u32 = admin_ioctl(0x802);
 /// `0x002A_E00C`: input [`SetFaults`], no output. Replaces the port's fault-injection settings.
 pub const IOCTL_VWIRE_BUS_SET_FAULTS: u32 = admin_ioctl(0x803);
+/// `0x002A_E010`: input [`InjectFrame`] (variable length), no output. Queues one frame for the port's
+/// adapter as if it arrived from the wire (module doc, "Injecting and capturing frames").
+pub const IOCTL_VWIRE_BUS_INJECT_FRAME: u32 = admin_ioctl(0x804);
+/// `0x002A_E014`: input [`CaptureControl`], no output. Starts or stops the capture of the frames the
+/// port's adapter writes.
+pub const IOCTL_VWIRE_BUS_CAPTURE_CONTROL: u32 = admin_ioctl(0x805);
+/// `0x002A_E018`: input [`PortRef`], output [`CaptureReply`] followed by a batch of the captured
+/// frames (at least [`CAPTURE_READ_MIN_OUTPUT`] bytes of output). Takes captured frames; never waits.
+pub const IOCTL_VWIRE_BUS_CAPTURE_READ: u32 = admin_ioctl(0x806);
 
 /// The device interface class the bus FDO registers for its control IOCTLs,
 /// `{31f0c005-8c25-453a-8d29-cdb09d80c30e}`: a management tool finds it with
@@ -134,6 +167,13 @@ pub enum AdminError {
         /// The value found.
         value: u32,
     },
+    /// An injected frame's length is outside [`INJECT_MIN_FRAME_LEN`]`..=`[`INJECT_MAX_FRAME_LEN`].
+    FrameLength {
+        /// The `frame_length` field.
+        length: u16,
+    },
+    /// The batch after a [`CaptureReply`] is malformed.
+    Batch(BatchError),
     /// A header, reserved field, boolean or buffer-size problem (see [`ControlError`]).
     Control(ControlError),
 }
@@ -157,6 +197,11 @@ impl fmt::Display for AdminError {
             Self::PpmOutOfRange { offset, value } => {
                 write!(f, "parts-per-million field at offset {offset} is {value}, above {PPM_ALWAYS}")
             }
+            Self::FrameLength { length } => write!(
+                f,
+                "frame of {length} bytes is outside {INJECT_MIN_FRAME_LEN}..={INJECT_MAX_FRAME_LEN}"
+            ),
+            Self::Batch(error) => write!(f, "captured frames: {error}"),
             Self::Control(error) => error.fmt(f),
         }
     }
@@ -365,9 +410,190 @@ impl SetFaults {
     }
 }
 
-/// One decoded administrator request, as the driver dispatches it.
+/// Shortest frame [`InjectFrame`] takes: an Ethernet header (the lower-edge protocol's
+/// `MIN_FRAME_LEN`). No padding is added.
+pub const INJECT_MIN_FRAME_LEN: usize = MIN_FRAME_LEN;
+/// Longest frame [`InjectFrame`] takes: 14-byte header and the ports' 1500-byte MTU, no FCS, no VLAN
+/// tag.
+pub const INJECT_MAX_FRAME_LEN: usize = 1514;
+
+/// Input of [`IOCTL_VWIRE_BUS_INJECT_FRAME`]: one frame for the port's receive queue.
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 4 | `ControlHeader`, `length` = 12 + `frame_length` |
+/// | 4 | 4 | `port` |
+/// | 8 | 2 | `frame_length`: 14..=1514 |
+/// | 10 | 2 | reserved, 0 |
+/// | 12 | `frame_length` | the frame: destination, source, EtherType, payload (no FCS) |
+///
+/// The input must be exactly `12 + frame_length` bytes, and `length` must say so.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AdminRequest {
+pub struct InjectFrame<'a> {
+    /// The port whose adapter receives the frame.
+    pub port: u32,
+    /// The frame, borrowed from the input.
+    pub frame: &'a [u8],
+}
+
+impl<'a> InjectFrame<'a> {
+    /// Size of the fixed part before the frame.
+    pub const HEADER_LEN: usize = 12;
+    /// Largest encoded size: the largest input any administrator request has.
+    pub const MAX_ENCODED_LEN: usize = Self::HEADER_LEN + INJECT_MAX_FRAME_LEN;
+
+    /// Encoded size of this request.
+    pub fn encoded_len(&self) -> usize {
+        Self::HEADER_LEN.saturating_add(self.frame.len())
+    }
+
+    /// Writes the structure to the start of `out`; returns the bytes written.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, AdminError> {
+        let frame_length = frame_length(self.frame.len())?;
+        let size = self.encoded_len();
+        let out = begin(out, size)?;
+        put(out, 4, self.port.to_le_bytes())?;
+        put(out, 8, frame_length.to_le_bytes())?;
+        put(out, 10, 0u16.to_le_bytes())?;
+        let too_small = ControlError::OutputTooSmall { needed: size, found: out.len() };
+        out.get_mut(Self::HEADER_LEN..).ok_or(too_small)?.copy_from_slice(self.frame);
+        Ok(size)
+    }
+
+    /// Checks and reads the structure; `input` must be exactly one, frame included.
+    pub fn decode(input: &'a [u8]) -> Result<Self, AdminError> {
+        if input.len() < Self::HEADER_LEN {
+            return Err(AdminError::WrongInputLength { expected: Self::HEADER_LEN, found: input.len() });
+        }
+        let header = ControlHeader::decode(input)?;
+        let length = u16::from_le_bytes(get(input, 8)?);
+        frame_length(usize::from(length))?;
+        let size = Self::HEADER_LEN.saturating_add(usize::from(length));
+        if input.len() != size {
+            return Err(AdminError::WrongInputLength { expected: size, found: input.len() });
+        }
+        if usize::from(header.length) != size {
+            return Err(AdminError::WrongHeaderLength { length: header.length, expected: size });
+        }
+        reserved(u16::from_le_bytes(get(input, 10)?), 10)?;
+        let frame = input.get(Self::HEADER_LEN..).ok_or(ControlError::TooShort { needed: size, found: 0 })?;
+        Ok(InjectFrame { port: u32::from_le_bytes(get(input, 4)?), frame })
+    }
+}
+
+/// Input of [`IOCTL_VWIRE_BUS_CAPTURE_CONTROL`].
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 4 | `ControlHeader`, `length` = 12 |
+/// | 4 | 4 | `port` |
+/// | 8 | 1 | `start`: 1 starts (empties the buffer, zeroes the drop count), 0 stops (keeps the frames) |
+/// | 9 | 3 | reserved, 0 |
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaptureControl {
+    /// The port.
+    pub port: u32,
+    /// Start (`true`) or stop.
+    pub start: bool,
+}
+
+impl CaptureControl {
+    /// Encoded size.
+    pub const ENCODED_LEN: usize = 12;
+
+    /// Writes the structure to the start of `out`; returns the bytes written.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, AdminError> {
+        let out = begin(out, Self::ENCODED_LEN)?;
+        put(out, 4, self.port.to_le_bytes())?;
+        put(out, 8, [u8::from(self.start), 0, 0, 0])?;
+        Ok(Self::ENCODED_LEN)
+    }
+
+    /// Checks and reads the structure; `input` must be exactly one.
+    pub fn decode(input: &[u8]) -> Result<Self, AdminError> {
+        let input = open(input, Self::ENCODED_LEN)?;
+        let [start, r0, r1, r2] = get::<4>(input, 8)?;
+        reserved([r0, r1, r2], 9)?;
+        Ok(CaptureControl { port: u32::from_le_bytes(get(input, 4)?), start: boolean(start, 8)? })
+    }
+}
+
+/// Bytes of the largest record a batch can hold (a `MAX_FRAME_LEN` frame, header and padding).
+const MAX_RECORD_LEN: usize = (RECORD_HEADER_LEN + MAX_FRAME_LEN).next_multiple_of(RECORD_ALIGN);
+
+/// Least output [`IOCTL_VWIRE_BUS_CAPTURE_READ`] accepts: the reply, a batch header and the largest
+/// record, so the oldest captured frame always fits.
+pub const CAPTURE_READ_MIN_OUTPUT: usize = CaptureReply::ENCODED_LEN + BATCH_HEADER_LEN + MAX_RECORD_LEN;
+/// The output a tool should give [`IOCTL_VWIRE_BUS_CAPTURE_READ`]: the reply and a batch of the
+/// protocol's default size (up to `MAX_BATCH_FRAMES` frames per read).
+pub const CAPTURE_READ_OUTPUT: usize = CaptureReply::ENCODED_LEN + DEFAULT_MAX_BATCH_BYTES;
+
+/// Output of [`IOCTL_VWIRE_BUS_CAPTURE_READ`], followed at offset 16 by a batch (the lower-edge
+/// protocol's encoding, `docs/lower-edge-protocol.md`) of the captured frames, oldest first; the
+/// request's information is 16 + the batch's `total_length`.
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 4 | `ControlHeader`, `length` = 16 |
+/// | 4 | 4 | `port` |
+/// | 8 | 4 | `dropped`: frames dropped because the buffer was full, since the capture started (saturating) |
+/// | 12 | 4 | `pending`: frames still captured after this read (they did not fit: read again) |
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureReply {
+    /// The port.
+    pub port: u32,
+    /// Frames lost to a full capture buffer since the capture started.
+    pub dropped: u32,
+    /// Frames left for the next read.
+    pub pending: u32,
+}
+
+impl CaptureReply {
+    /// Encoded size (the batch follows).
+    pub const ENCODED_LEN: usize = 16;
+
+    /// Writes the structure to the start of `out`; returns the bytes written.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, AdminError> {
+        let out = begin(out, Self::ENCODED_LEN)?;
+        put(out, 4, self.port.to_le_bytes())?;
+        put(out, 8, self.dropped.to_le_bytes())?;
+        put(out, 12, self.pending.to_le_bytes())?;
+        Ok(Self::ENCODED_LEN)
+    }
+
+    /// Checks and reads the structure; `input` must be exactly one.
+    pub fn decode(input: &[u8]) -> Result<Self, AdminError> {
+        let input = open(input, Self::ENCODED_LEN)?;
+        Ok(CaptureReply {
+            port: u32::from_le_bytes(get(input, 4)?),
+            dropped: u32::from_le_bytes(get(input, 8)?),
+            pending: u32::from_le_bytes(get(input, 12)?),
+        })
+    }
+
+    /// Checks and reads a whole reply (the bytes the request returned): the structure and the batch
+    /// after it, which must end exactly where the reply ends.
+    pub fn decode_with_frames(reply: &[u8]) -> Result<(Self, Batch<'_>), AdminError> {
+        let (head, rest) = reply.split_at_checked(Self::ENCODED_LEN).ok_or(AdminError::WrongInputLength {
+            expected: Self::ENCODED_LEN.saturating_add(BATCH_HEADER_LEN),
+            found: reply.len(),
+        })?;
+        let decoded = Self::decode(head)?;
+        let batch = Batch::parse(rest).map_err(AdminError::Batch)?;
+        if batch.total_length() != rest.len() {
+            return Err(AdminError::WrongInputLength {
+                expected: Self::ENCODED_LEN.saturating_add(batch.total_length()),
+                found: reply.len(),
+            });
+        }
+        Ok((decoded, batch))
+    }
+}
+
+/// One decoded administrator request, as the driver dispatches it. It borrows the input it was
+/// decoded from (an injected frame is a view, not a copy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminRequest<'a> {
     /// [`IOCTL_VWIRE_BUS_ADD_PORT`].
     AddPort,
     /// [`IOCTL_VWIRE_BUS_REMOVE_PORT`].
@@ -379,11 +605,23 @@ pub enum AdminRequest {
     SetLink(SetLink),
     /// [`IOCTL_VWIRE_BUS_SET_FAULTS`].
     SetFaults(SetFaults),
+    /// [`IOCTL_VWIRE_BUS_INJECT_FRAME`].
+    InjectFrame(InjectFrame<'a>),
+    /// [`IOCTL_VWIRE_BUS_CAPTURE_CONTROL`].
+    CaptureControl(CaptureControl),
+    /// [`IOCTL_VWIRE_BUS_CAPTURE_READ`].
+    CaptureRead {
+        /// The port.
+        port: u32,
+    },
 }
 
-impl AdminRequest {
+/// Largest input of any administrator request: an [`InjectFrame`] of the longest frame.
+pub const ADMIN_MAX_INPUT_LEN: usize = InjectFrame::MAX_ENCODED_LEN;
+
+impl<'a> AdminRequest<'a> {
     /// Decodes the input of IOCTL `code`.
-    pub fn decode(code: u32, input: &[u8]) -> Result<Self, AdminError> {
+    pub fn decode(code: u32, input: &'a [u8]) -> Result<Self, AdminError> {
         match code {
             IOCTL_VWIRE_BUS_ADD_PORT => AddPort::decode(input).map(|AddPort| AdminRequest::AddPort),
             IOCTL_VWIRE_BUS_REMOVE_PORT => {
@@ -391,6 +629,13 @@ impl AdminRequest {
             }
             IOCTL_VWIRE_BUS_SET_LINK => SetLink::decode(input).map(AdminRequest::SetLink),
             IOCTL_VWIRE_BUS_SET_FAULTS => SetFaults::decode(input).map(AdminRequest::SetFaults),
+            IOCTL_VWIRE_BUS_INJECT_FRAME => InjectFrame::decode(input).map(AdminRequest::InjectFrame),
+            IOCTL_VWIRE_BUS_CAPTURE_CONTROL => {
+                CaptureControl::decode(input).map(AdminRequest::CaptureControl)
+            }
+            IOCTL_VWIRE_BUS_CAPTURE_READ => {
+                PortRef::decode(input).map(|PortRef { port }| AdminRequest::CaptureRead { port })
+            }
             code => Err(AdminError::UnknownIoctl { code }),
         }
     }
@@ -405,13 +650,22 @@ impl AdminRequest {
             }
             AdminRequest::SetLink(set) => Ok((IOCTL_VWIRE_BUS_SET_LINK, set.encode(out)?)),
             AdminRequest::SetFaults(set) => Ok((IOCTL_VWIRE_BUS_SET_FAULTS, set.encode(out)?)),
+            AdminRequest::InjectFrame(inject) => Ok((IOCTL_VWIRE_BUS_INJECT_FRAME, inject.encode(out)?)),
+            AdminRequest::CaptureControl(control) => {
+                Ok((IOCTL_VWIRE_BUS_CAPTURE_CONTROL, control.encode(out)?))
+            }
+            AdminRequest::CaptureRead { port } => {
+                Ok((IOCTL_VWIRE_BUS_CAPTURE_READ, PortRef { port: *port }.encode(out)?))
+            }
         }
     }
 
-    /// Bytes of output the request's reply needs (0: none).
+    /// Least output the request's reply needs (0: none). A capture read takes more when given more
+    /// ([`CAPTURE_READ_OUTPUT`]).
     pub const fn output_len(&self) -> usize {
         match self {
             AdminRequest::AddPort => PortAdded::ENCODED_LEN,
+            AdminRequest::CaptureRead { .. } => CAPTURE_READ_MIN_OUTPUT,
             _ => 0,
         }
     }
@@ -473,6 +727,14 @@ fn boolean(value: u8, offset: usize) -> Result<bool, AdminError> {
         1 => Ok(true),
         value => Err(ControlError::BadBoolean { offset, value }.into()),
     }
+}
+
+fn frame_length(length: usize) -> Result<u16, AdminError> {
+    let value = u16::try_from(length).unwrap_or(u16::MAX);
+    if !(INJECT_MIN_FRAME_LEN..=INJECT_MAX_FRAME_LEN).contains(&length) {
+        return Err(AdminError::FrameLength { length: value });
+    }
+    Ok(value)
 }
 
 fn ppm(value: u32, offset: usize) -> Result<u32, AdminError> {

@@ -62,17 +62,30 @@
 mod status;
 
 pub use status::BusStatus;
-use vwire_proto::admin::{AdminRequest, PortAdded, SetFaults, SetLink, port_mac};
+use vwire_proto::admin::{
+    ADMIN_MAX_INPUT_LEN, AdminRequest, CaptureControl, CaptureReply, InjectFrame, PortAdded, SetFaults,
+    SetLink, port_mac,
+};
 
-use crate::hub::{Faults, Hub, IoctlOutcome, PortId};
+use crate::hub::{Faults, Hub, InjectOutcome, IoctlOutcome, PortId};
 
 /// Most ports at once: the size of the port table, and the `max_ports` the bus gives its hub.
 pub const MAX_PORTS: usize = 64;
 
-/// Largest administrator input accepted; anything longer is refused before it is read. The largest
-/// structure is `SetFaults`, 24 bytes.
-pub const ADMIN_INPUT_MAX: usize = 64;
-const _: () = assert!(SetFaults::ENCODED_LEN <= ADMIN_INPUT_MAX && SetLink::ENCODED_LEN <= ADMIN_INPUT_MAX);
+/// Largest administrator input accepted; anything longer is refused before it is read: an
+/// `InjectFrame` of the longest frame, 1526 bytes.
+pub const ADMIN_INPUT_MAX: usize = ADMIN_MAX_INPUT_LEN;
+
+/// Inputs up to this size are copied out of the request before they are decoded (METHOD_BUFFERED:
+/// the output shares their buffer, and a reply is written over them). Every fixed structure fits;
+/// only an `InjectFrame` is longer, and it has no output, so it is decoded where it lies.
+pub const ADMIN_COPY_MAX: usize = 64;
+const _: () = assert!(
+    SetFaults::ENCODED_LEN <= ADMIN_COPY_MAX
+        && SetLink::ENCODED_LEN <= ADMIN_COPY_MAX
+        && CaptureControl::ENCODED_LEN <= ADMIN_COPY_MAX
+        && InjectFrame::HEADER_LEN <= ADMIN_COPY_MAX
+);
 
 /// Hub ticks per microsecond (the admin interface's delay unit): the bus runs its hub in 100 ns
 /// ticks, the unit of its clock, `KeQueryUnbiasedInterruptTime` (W:km/wdm.h:23468-23474).
@@ -156,9 +169,66 @@ pub enum AdminEffect<Q> {
         port: PortId,
     },
     /// `IOCTL_VWIRE_BUS_SET_FAULTS`: a lifted stall or a shorter delay may have made parked reads
-    /// servable: enqueue the serving DPC (which completes them, not the administrator's thread),
+    /// servable; `IOCTL_VWIRE_BUS_INJECT_FRAME`: a frame was queued. Enqueue the serving DPC (which
+    /// completes them, not the administrator's thread: `sys/windows/fdo.rs`, "The serving DPC"),
     /// then complete with STATUS_SUCCESS.
     KickServingDpc,
+    /// `IOCTL_VWIRE_BUS_CAPTURE_READ`: the reply is written to the output; complete with
+    /// STATUS_SUCCESS and `information` bytes.
+    Reply {
+        /// Bytes of output written.
+        information: usize,
+    },
+}
+
+/// What a frame operation ([`frame_admin`]) did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct FrameReply {
+    /// Bytes of output written (the capture read's reply; 0 for the others).
+    pub information: usize,
+    /// A frame was queued for a port: its parked reads may be servable.
+    pub queued: bool,
+}
+
+/// The administrator's frame operations on a hub port, shared by the bus ([`BusState::admin`],
+/// after its port-table checks) and the host model's bus (`kernel-sim`, which has a hub but no
+/// port table): `IOCTL_VWIRE_BUS_INJECT_FRAME` ([`Hub::inject`]), `IOCTL_VWIRE_BUS_CAPTURE_CONTROL`
+/// ([`Hub::set_capture`]) and `IOCTL_VWIRE_BUS_CAPTURE_READ` ([`Hub::read_capture`], the reply
+/// written to `output`, which [`decode_admin`] checked holds at least `CAPTURE_READ_MIN_OUTPUT`).
+/// Any other request is [`BusStatus::InvalidDeviceRequest`]: it is not a frame operation.
+pub fn frame_admin(
+    hub: &mut Hub,
+    request: &AdminRequest<'_>,
+    output: &mut [u8],
+    now: u64,
+) -> Result<FrameReply, BusStatus> {
+    match *request {
+        AdminRequest::InjectFrame(InjectFrame { port, frame }) => {
+            let outcome = hub.inject(PortId(port), frame, now)?;
+            Ok(FrameReply { information: 0, queued: outcome == InjectOutcome::Queued })
+        }
+        AdminRequest::CaptureControl(CaptureControl { port, start }) => {
+            hub.set_capture(PortId(port), start)?;
+            Ok(FrameReply { information: 0, queued: false })
+        }
+        AdminRequest::CaptureRead { port } => {
+            let (head, batch) =
+                output.split_at_mut_checked(CaptureReply::ENCODED_LEN).ok_or(BusStatus::BufferTooSmall)?;
+            let read = hub.read_capture(PortId(port), batch)?;
+            let reply = CaptureReply {
+                port,
+                dropped: u32::try_from(read.dropped).unwrap_or(u32::MAX),
+                pending: u32::try_from(read.pending).unwrap_or(u32::MAX),
+            };
+            let head_len = reply.encode(head)?;
+            Ok(FrameReply { information: head_len.saturating_add(read.written), queued: false })
+        }
+        AdminRequest::AddPort
+        | AdminRequest::RemovePort { .. }
+        | AdminRequest::SetLink(_)
+        | AdminRequest::SetFaults(_) => Err(BusStatus::InvalidDeviceRequest),
+    }
 }
 
 /// Refuses an administrator input longer than any structure, before it is copied or read.
@@ -172,7 +242,7 @@ pub fn decode_admin(
     io_control_code: u32,
     input: &[u8],
     output_length: usize,
-) -> Result<AdminRequest, BusStatus> {
+) -> Result<AdminRequest<'_>, BusStatus> {
     let request = AdminRequest::decode(io_control_code, input)?;
     if output_length < request.output_len() {
         return Err(BusStatus::BufferTooSmall);
@@ -267,7 +337,18 @@ impl<Q: Copy + PartialEq> BusState<Q> {
     // The administrator's requests
 
     /// Carries out one decoded administrator request; what is left to do is the [`AdminEffect`].
-    pub fn admin(&mut self, request: AdminRequest) -> Result<AdminEffect<Q>, BusStatus> {
+    /// `output` is the request's output buffer (a capture read's reply is written to it; at least
+    /// [`AdminRequest::output_len`] bytes, as [`decode_admin`] checked), `now` the hub time.
+    ///
+    /// The frame operations and the port's life: injecting and capture control need a port an
+    /// administrator can configure (not unplugged); a capture read also serves an unplugged port,
+    /// whose last captured frames stay readable until its device is gone and the hub port with it.
+    pub fn admin(
+        &mut self,
+        request: AdminRequest<'_>,
+        output: &mut [u8],
+        now: u64,
+    ) -> Result<AdminEffect<Q>, BusStatus> {
         match request {
             AdminRequest::AddPort => self.plug_port().map(AdminEffect::ReportPresent),
             AdminRequest::RemovePort { port } => {
@@ -282,6 +363,25 @@ impl<Q: Copy + PartialEq> BusState<Q> {
             AdminRequest::SetFaults(faults) => {
                 self.set_faults(faults)?;
                 Ok(if self.serving_allowed() { AdminEffect::KickServingDpc } else { AdminEffect::Done })
+            }
+            AdminRequest::InjectFrame(InjectFrame { port, .. })
+            | AdminRequest::CaptureControl(CaptureControl { port, .. }) => {
+                if !self.is_plugged(PortId(port)) {
+                    return Err(BusStatus::NoSuchDevice);
+                }
+                let reply = frame_admin(&mut self.hub, &request, output, now)?;
+                Ok(if reply.queued && self.serving_allowed() {
+                    AdminEffect::KickServingDpc
+                } else {
+                    AdminEffect::Done
+                })
+            }
+            AdminRequest::CaptureRead { port } => {
+                if self.slot(PortId(port)).is_none() {
+                    return Err(BusStatus::NoSuchDevice);
+                }
+                let reply = frame_admin(&mut self.hub, &request, output, now)?;
+                Ok(AdminEffect::Reply { information: reply.information })
             }
         }
     }

@@ -6,8 +6,8 @@
 //! below the driver, as smoltcp's `FaultInjector` wraps a device the driver never sees.
 //!
 //! Rules the callers rely on:
-//! - All allocation happens in [`Hub::try_new`] / [`Hub::new`] and [`Hub::add_port`]; reads and writes
-//!   copy into fixed slots and never allocate.
+//! - All allocation happens in [`Hub::try_new`] / [`Hub::new`] and [`Hub::add_port`]; reads, writes,
+//!   injected frames and captures copy into fixed slots and never allocate.
 //! - No input makes it panic (in a driver a panic is a bug check): batches and IOCTL buffers are
 //!   untrusted and every failure is a value.
 //! - Time is an argument (`now`, in the caller's ticks); the hub has no clock.
@@ -26,6 +26,7 @@
     clippy::unimplemented
 )]
 
+mod capture;
 mod ioctl;
 mod mac_table;
 mod queue;
@@ -38,6 +39,8 @@ use vwire_proto::{
     MAX_BATCH_FRAMES, MulticastList, PROTOCOL_VERSION, PortCounters,
 };
 
+pub use capture::CaptureRead;
+use capture::CaptureRing;
 pub use ioctl::{IoctlOutcome, IoctlStatus};
 use mac_table::MacTable;
 use queue::FrameQueue;
@@ -72,6 +75,10 @@ pub struct HubConfig {
     /// Source addresses the hub remembers (default 1024); allocated by [`Hub::new`]. When full, the
     /// least recently learned address in the same set is forgotten, and frames to it are flooded.
     pub mac_table_entries: usize,
+    /// Frames each port's capture buffer holds (default 64; [`Hub::set_capture`]). Storage is
+    /// `capture_frames * MAX_FRAME_LEN` bytes per port, allocated by [`Hub::add_port`] with the
+    /// receive queue, so capturing never allocates.
+    pub capture_frames: usize,
 }
 
 impl Default for HubConfig {
@@ -83,6 +90,7 @@ impl Default for HubConfig {
             speed_bps: DEFAULT_SPEED_BPS,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES_U32,
             mac_table_entries: 1024,
+            capture_frames: 64,
         }
     }
 }
@@ -160,6 +168,37 @@ pub enum HubError {
     ReadFailed,
     /// The read buffer cannot hold even the oldest ready frame.
     BufferTooSmall,
+    /// An injected frame is shorter than an Ethernet header or longer than
+    /// [`vwire_proto::admin::INJECT_MAX_FRAME_LEN`].
+    InvalidFrame,
+}
+
+/// What became of an injected frame ([`Hub::inject`]). Only `Queued` reaches the adapter; the
+/// others are counted ([`AdminCounters`]), as a wire loses a frame without telling the sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InjectOutcome {
+    /// In the port's receive queue: the adapter's next read takes it.
+    Queued,
+    /// The port's link is down: dropped.
+    LinkDown,
+    /// The port's receive queue is full: dropped (and counted in `rx_dropped_queue_full` too).
+    QueueFull,
+}
+
+/// What the administrator's frame operations did on one port. Kept apart from [`PortCounters`],
+/// which is the lower-edge protocol's structure and counts the adapter's own traffic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AdminCounters {
+    /// Frames injected and queued.
+    pub injected: u64,
+    /// Injected frames dropped because the link was down.
+    pub inject_dropped_link_down: u64,
+    /// Injected frames dropped because the receive queue was full.
+    pub inject_dropped_queue_full: u64,
+    /// Frames the adapter wrote that were captured.
+    pub captured: u64,
+    /// Captured frames dropped (the oldest) because the capture buffer was full.
+    pub capture_dropped: u64,
 }
 
 /// One port: its receive queue, its settings and its counters.
@@ -173,6 +212,57 @@ struct Port {
     link_generation: u32,
     packet_filter: u32,
     multicast: MulticastList,
+    /// The administrator's frame operations: exactly one element, allocated by [`Hub::add_port`] (a
+    /// fallible box). Out of line so that a `Port`, which `add_port` builds and moves, stays small
+    /// (the 2 KiB `large_stack_frames` limit, `clippy.toml`).
+    admin: Vec<PortAdmin>,
+}
+
+/// A port's capture and the counters of its frame operations.
+struct PortAdmin {
+    capture: CaptureRing,
+    counters: AdminCounters,
+}
+
+impl PortAdmin {
+    /// The one-element vector [`Port::admin`] holds, capture buffer allocated, nothing counted.
+    fn boxed(capture_frames: usize) -> Result<Vec<PortAdmin>, HubError> {
+        let capture = CaptureRing::with_capacity(capture_frames)?;
+        let mut admin = Vec::new();
+        admin.try_reserve_exact(1).map_err(|_| HubError::OutOfMemory)?;
+        admin.push(PortAdmin { capture, counters: AdminCounters::default() });
+        Ok(admin)
+    }
+}
+
+impl Port {
+    /// The port's [`PortAdmin`]; `None` only if `add_port` had not made it, which it always does.
+    fn admin_mut(&mut self) -> Result<&mut PortAdmin, HubError> {
+        self.admin.first_mut().ok_or(HubError::NoSuchPort)
+    }
+}
+
+impl Port {
+    /// Allocates a port's receive queue and capture buffer and appends the port, with link up at
+    /// generation 1, no faults, nothing counted.
+    fn push_new(ports: &mut Vec<Port>, config: &HubConfig, id: PortId, mac: [u8; 6]) -> Result<(), HubError> {
+        let queue = FrameQueue::with_capacity(config.queue_frames)?;
+        let admin = PortAdmin::boxed(config.capture_frames)?;
+        ports.try_reserve(1).map_err(|_| HubError::OutOfMemory)?;
+        ports.push(Port {
+            id,
+            mac,
+            queue,
+            faults: Faults::default(),
+            counters: PortCounters::default(),
+            link_up: true,
+            link_generation: 1,
+            packet_filter: 0,
+            multicast: MulticastList::default(),
+            admin,
+        });
+        Ok(())
+    }
 }
 
 /// The hub: ports, the MAC table and the fault generator.
@@ -234,19 +324,7 @@ impl Hub {
         }
         let id = PortId(self.next_id);
         let next_id = self.next_id.checked_add(1).ok_or(HubError::TooManyPorts)?;
-        let queue = FrameQueue::with_capacity(self.config.queue_frames)?;
-        self.ports.try_reserve(1).map_err(|_| HubError::OutOfMemory)?;
-        self.ports.push(Port {
-            id,
-            mac,
-            queue,
-            faults: Faults::default(),
-            counters: PortCounters::default(),
-            link_up: true,
-            link_generation: 1,
-            packet_filter: 0,
-            multicast: MulticastList::default(),
-        });
+        Port::push_new(&mut self.ports, &self.config, id, mac)?;
         self.next_id = next_id;
         Ok(id)
     }
@@ -290,7 +368,9 @@ impl Hub {
     /// (`tx_dropped_fault`); its source address learned on `from`; sent to the port its destination
     /// was learned on, or, for broadcast, multicast and unknown unicast, flooded to every other port
     /// whose link is up. Never back to `from`. A receiver whose queue is full drops its copy
-    /// (`rx_dropped_queue_full`): the sender never waits.
+    /// (`rx_dropped_queue_full`): the sender never waits. While `from` is captured
+    /// ([`Hub::set_capture`]), every frame of an accepted batch is copied to its capture buffer first,
+    /// as the adapter sent it (before the link and drop-fault decisions).
     pub fn write_batch(&mut self, from: PortId, batch: &[u8], now: u64) -> Result<WriteReport, HubError> {
         let Hub { config, ports, macs, rng, .. } = self;
         let sender = index_in(ports, from)?;
@@ -325,6 +405,15 @@ impl Hub {
             report.frames = report.frames.saturating_add(1);
             report.bytes = report.bytes.saturating_add(len);
             let Some(p) = ports.get_mut(sender) else { break };
+            if let Ok(admin) = p.admin_mut()
+                && let Some(dropped_one) = admin.capture.record(frame, now)
+            {
+                let c = &mut admin.counters;
+                c.captured = c.captured.saturating_add(1);
+                if dropped_one {
+                    c.capture_dropped = c.capture_dropped.saturating_add(1);
+                }
+            }
             let c = &mut p.counters;
             c.tx_frames = c.tx_frames.saturating_add(1);
             c.tx_bytes = c.tx_bytes.saturating_add(len);
@@ -463,6 +552,65 @@ impl Hub {
     /// The multicast list the miniport last set (empty for a port that is not present). Recorded only.
     pub fn multicast_list(&self, port: PortId) -> MulticastList {
         self.port(port).map_or_else(|_| MulticastList::default(), |p| p.multicast)
+    }
+
+    /// Queues `frame` for `port`'s adapter as if it arrived from the wire: the receive side's faults
+    /// (corruption, delay, stall) apply as to any frame, nothing is learned or switched, and no other
+    /// port sees it. A link that is down drops it, a full queue drops it; both are counted and are
+    /// not errors (the outcome says which). The caller then serves the port's parked reads, as
+    /// after a peer's write.
+    pub fn inject(&mut self, port: PortId, frame: &[u8], now: u64) -> Result<InjectOutcome, HubError> {
+        if !(vwire_proto::admin::INJECT_MIN_FRAME_LEN..=vwire_proto::admin::INJECT_MAX_FRAME_LEN)
+            .contains(&frame.len())
+        {
+            return Err(HubError::InvalidFrame);
+        }
+        let Hub { ports, rng, .. } = self;
+        let index = index_in(ports, port)?;
+        let p = ports.get_mut(index).ok_or(HubError::NoSuchPort)?;
+        if !p.link_up {
+            let c = &mut p.admin_mut()?.counters;
+            c.inject_dropped_link_down = c.inject_dropped_link_down.saturating_add(1);
+            return Ok(InjectOutcome::LinkDown);
+        }
+        let mut copies = Copies { delivered: 0, dropped: 0 };
+        enqueue(p, rng, frame, now, &mut copies);
+        if copies.delivered == 0 {
+            let c = &mut p.admin_mut()?.counters;
+            c.inject_dropped_queue_full = c.inject_dropped_queue_full.saturating_add(1);
+            return Ok(InjectOutcome::QueueFull);
+        }
+        let c = &mut p.admin_mut()?.counters;
+        c.injected = c.injected.saturating_add(1);
+        Ok(InjectOutcome::Queued)
+    }
+
+    /// Starts (`true`: the buffer emptied, the drop count zeroed) or stops the capture of the frames
+    /// `port`'s adapter writes. Stopping keeps what was captured for [`Hub::read_capture`].
+    pub fn set_capture(&mut self, port: PortId, on: bool) -> Result<(), HubError> {
+        let capture = &mut self.port_mut(port)?.admin_mut()?.capture;
+        if on {
+            capture.start();
+        } else {
+            capture.stop();
+        }
+        Ok(())
+    }
+
+    /// Whether `port` is being captured.
+    pub fn is_capturing(&self, port: PortId) -> Result<bool, HubError> {
+        self.port(port)?.admin.first().map(|admin| admin.capture.is_on()).ok_or(HubError::NoSuchPort)
+    }
+
+    /// Moves the oldest captured frames of `port` that fit into a batch at the start of `out`; never
+    /// waits (nothing captured: an empty batch). `out` must hold at least a batch header.
+    pub fn read_capture(&mut self, port: PortId, out: &mut [u8]) -> Result<CaptureRead, HubError> {
+        self.port_mut(port)?.admin_mut()?.capture.read(out)
+    }
+
+    /// The administrator's frame counters of `port`.
+    pub fn admin_counters(&self, port: PortId) -> Result<AdminCounters, HubError> {
+        self.port(port)?.admin.first().map(|admin| admin.counters).ok_or(HubError::NoSuchPort)
     }
 
     fn index_of(&self, port: PortId) -> Result<usize, HubError> {

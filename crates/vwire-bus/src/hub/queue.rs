@@ -74,6 +74,12 @@ impl FrameQueue {
         Some((frame, at))
     }
 
+    /// Drops every frame.
+    pub(crate) fn clear(&mut self) {
+        self.head = 0;
+        self.len = 0;
+    }
+
     /// Drops the oldest frame.
     pub(crate) fn pop(&mut self) {
         if self.len == 0 {

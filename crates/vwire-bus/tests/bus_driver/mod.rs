@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use vwire_bus::bus::{
-    ADMIN_INPUT_MAX, AdminEffect, BusState, BusStatus, MAX_PORTS, PortQueues, check_admin_input_length,
-    decode_admin, reply_port_added,
+    ADMIN_COPY_MAX, ADMIN_INPUT_MAX, AdminEffect, BusState, BusStatus, MAX_PORTS, PortQueues,
+    check_admin_input_length, decode_admin, reply_port_added,
 };
 use vwire_bus::control::{AdminRequest, PortAdded};
 use vwire_bus::{Hub, HubConfig, IoctlOutcome, PortId};
@@ -57,6 +57,8 @@ pub struct Driver {
     /// The child list's answer to the next add, when it refuses one.
     pub refuse_next_child: Option<BusStatus>,
     pub kicks: usize,
+    /// Hub time the administrator's requests run at.
+    pub now: u64,
     pub completions: Vec<Completion>,
     /// Rounds in which a batch of completions was made outside the lock.
     pub completion_rounds: usize,
@@ -78,6 +80,7 @@ impl Driver {
             children: BTreeSet::new(),
             refuse_next_child: None,
             kicks: 0,
+            now: 0,
             completions: Vec::new(),
             completion_rounds: 0,
             queues: BTreeMap::new(),
@@ -90,18 +93,26 @@ impl Driver {
     // ----------------------------------------------------------------------------------------
     // The administrator's IOCTL, as `fdo::admin` serves it.
 
+    /// The administrator's IOCTL with `input` and an output buffer of `output_len` bytes.
     pub fn admin_raw(&mut self, code: u32, input: &[u8], output_len: usize) -> AdminReply {
         let failed = |status| AdminReply { status, output: Vec::new() };
         if let Err(status) = check_admin_input_length(input.len()) {
             return failed(status);
         }
         let input = &input[..input.len().min(ADMIN_INPUT_MAX)];
-        let request = match decode_admin(code, input, output_len) {
+        // Short inputs are copied out first (the output shares their buffer); a longer one is
+        // decoded in place and must have no output.
+        let copy = input.to_vec();
+        let in_place = input.len() > ADMIN_COPY_MAX;
+        let request = match decode_admin(code, if in_place { input } else { &copy }, output_len) {
             Ok(request) => request,
             Err(status) => return failed(status),
         };
+        if in_place && request.output_len() != 0 {
+            return failed(BusStatus::InvalidParameter);
+        }
         let mut output = vec![0u8; output_len];
-        let effect = self.state.admin(request);
+        let effect = self.state.admin(request, &mut output, self.now);
         if let Ok(AdminEffect::KickServingDpc) = effect {
             self.kicks += 1;
         }
@@ -124,13 +135,57 @@ impl Driver {
                 self.answer_link_waits(port);
                 failed(BusStatus::Success)
             }
+            Ok(AdminEffect::Reply { information }) => {
+                assert!(information <= output.len(), "a reply within the output");
+                output.truncate(information);
+                AdminReply { status: BusStatus::Success, output }
+            }
         }
     }
 
-    pub fn admin(&mut self, request: AdminRequest) -> AdminReply {
+    pub fn admin(&mut self, request: AdminRequest<'_>) -> AdminReply {
+        let output_len = match request {
+            AdminRequest::CaptureRead { .. } => vwire_bus::control::CAPTURE_READ_OUTPUT,
+            _ => request.output_len(),
+        };
+        self.admin_with_output(request, output_len)
+    }
+
+    pub fn admin_with_output(&mut self, request: AdminRequest<'_>, output_len: usize) -> AdminReply {
         let mut input = [0u8; ADMIN_INPUT_MAX];
         let (code, len) = request.encode(&mut input).expect("encodable request");
-        self.admin_raw(code, &input[..len], request.output_len())
+        self.admin_raw(code, &input[..len], output_len)
+    }
+
+    /// The serving DPC's work for `port`, as `io::serve_parked_reads` does it: its parked reads
+    /// get the batches the hub has ready; returns the frames they carried.
+    pub fn serve(&mut self, port: u32) -> Vec<Vec<u8>> {
+        let mut frames = Vec::new();
+        let Some(queue) = self.state.present_queues(PortId(port)).and_then(|queues| queues.read) else {
+            return frames;
+        };
+        let mut done = Vec::new();
+        loop {
+            if self.state.hub().next_ready_time(PortId(port)).is_none_or(|due| due > self.now) {
+                break;
+            }
+            let Some((request, kind)) = self.queues.get_mut(&queue).expect("a live queue").pop_front() else {
+                break;
+            };
+            assert_eq!(kind, Parked::Read);
+            let mut buffer = vec![0u8; vwire_proto::DEFAULT_MAX_BATCH_BYTES];
+            match self.state.hub_mut().read_batch(PortId(port), &mut buffer, self.now) {
+                Ok(Some(length)) => {
+                    buffer.truncate(length);
+                    let batch = vwire_proto::Batch::parse(&buffer).expect("the hub's batch");
+                    frames.extend(batch.frames().map(<[u8]>::to_vec));
+                    done.push(Completion { request, status: BusStatus::Success, reply: buffer });
+                }
+                other => panic!("a ready frame but {other:?}"),
+            }
+        }
+        self.complete(done);
+        frames
     }
 
     /// `IOCTL_VWIRE_BUS_ADD_PORT`; the new port, or the failure.

@@ -6,7 +6,7 @@
 use super::*;
 
 fn encoded(request: &AdminRequest) -> (u32, std::vec::Vec<u8>) {
-    let mut buf = [0u8; 64];
+    let mut buf = [0u8; ADMIN_MAX_INPUT_LEN];
     let (code, len) = request.encode(&mut buf).unwrap();
     (code, buf[..len].to_vec())
 }
@@ -172,8 +172,8 @@ fn reserved_fields_booleans_and_ppm_are_checked() {
 fn unknown_codes_and_short_outputs_are_errors() {
     let (_, bytes) = encoded(&AdminRequest::AddPort);
     assert_eq!(
-        AdminRequest::decode(0x002A_E010, &bytes),
-        Err(AdminError::UnknownIoctl { code: 0x002A_E010 })
+        AdminRequest::decode(0x002A_E01C, &bytes),
+        Err(AdminError::UnknownIoctl { code: 0x002A_E01C })
     );
     assert_eq!(
         AdminRequest::decode(crate::IOCTL_VWIRE_QUERY_DEVICE, &bytes),
@@ -196,6 +196,9 @@ fn no_input_of_any_length_or_content_panics() {
         IOCTL_VWIRE_BUS_REMOVE_PORT,
         IOCTL_VWIRE_BUS_SET_LINK,
         IOCTL_VWIRE_BUS_SET_FAULTS,
+        IOCTL_VWIRE_BUS_INJECT_FRAME,
+        IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
+        IOCTL_VWIRE_BUS_CAPTURE_READ,
         0,
         u32::MAX,
     ];
@@ -208,6 +211,7 @@ fn no_input_of_any_length_or_content_panics() {
             for len in 0..buf.len() {
                 let _ = AdminRequest::decode(code, &buf[..len]);
                 let _ = PortAdded::decode(&buf[..len]);
+                let _ = CaptureReply::decode_with_frames(&buf[..len]);
             }
         }
     }
@@ -238,4 +242,181 @@ fn guids_and_hardware_id_match_the_inf_and_the_documented_strings() {
     assert!(CHILD_HARDWARE_ID.len() < 200, "MAX_DEVICE_ID_LEN");
     assert_eq!(INTERFACE_GUID.data1, 0x31f0_c005);
     assert_ne!(INTERFACE_GUID, BUS_TYPE_GUID);
+}
+
+fn inject(port: u32, frame: &[u8]) -> std::vec::Vec<u8> {
+    encoded(&AdminRequest::InjectFrame(InjectFrame { port, frame })).1
+}
+
+#[test]
+fn the_new_codes_follow_the_old_ones_with_the_same_access() {
+    assert_eq!(IOCTL_VWIRE_BUS_INJECT_FRAME, 0x002A_E010);
+    assert_eq!(IOCTL_VWIRE_BUS_CAPTURE_CONTROL, 0x002A_E014);
+    assert_eq!(IOCTL_VWIRE_BUS_CAPTURE_READ, 0x002A_E018);
+    for code in [IOCTL_VWIRE_BUS_INJECT_FRAME, IOCTL_VWIRE_BUS_CAPTURE_CONTROL, IOCTL_VWIRE_BUS_CAPTURE_READ]
+    {
+        assert_eq!(code & 3, METHOD_BUFFERED);
+        assert_eq!(code >> 16, FILE_DEVICE_BUS_EXTENDER);
+        assert_eq!((code >> 14) & 3, FILE_READ_DATA | FILE_WRITE_DATA);
+    }
+}
+
+#[test]
+fn new_requests_round_trip_and_have_the_documented_bytes() {
+    let frame: std::vec::Vec<u8> = (0..60u8).collect();
+    let requests = [
+        AdminRequest::InjectFrame(InjectFrame { port: 4, frame: &frame }),
+        AdminRequest::InjectFrame(InjectFrame { port: 4, frame: &[0xEE; INJECT_MAX_FRAME_LEN] }),
+        AdminRequest::InjectFrame(InjectFrame { port: 4, frame: &[0x11; INJECT_MIN_FRAME_LEN] }),
+        AdminRequest::CaptureControl(CaptureControl { port: 2, start: true }),
+        AdminRequest::CaptureControl(CaptureControl { port: 2, start: false }),
+        AdminRequest::CaptureRead { port: 9 },
+    ];
+    for request in requests {
+        let (code, bytes) = encoded(&request);
+        assert_eq!(AdminRequest::decode(code, &bytes), Ok(request), "{request:?}");
+    }
+    let bytes = inject(0x0403_0201, &frame);
+    assert_eq!(bytes[..12], [1, 0, 72, 0, 1, 2, 3, 4, 60, 0, 0, 0]);
+    assert_eq!(bytes[12..], frame[..]);
+    let (_, bytes) = encoded(&AdminRequest::CaptureControl(CaptureControl { port: 7, start: true }));
+    assert_eq!(bytes, [1, 0, 12, 0, 7, 0, 0, 0, 1, 0, 0, 0]);
+    let (_, bytes) = encoded(&AdminRequest::CaptureRead { port: 7 });
+    assert_eq!(bytes, [1, 0, 8, 0, 7, 0, 0, 0]);
+    assert_eq!(AdminRequest::CaptureRead { port: 1 }.output_len(), CAPTURE_READ_MIN_OUTPUT);
+    assert_eq!(AdminRequest::InjectFrame(InjectFrame { port: 1, frame: &frame }).output_len(), 0);
+    assert_eq!(ADMIN_MAX_INPUT_LEN, 1526);
+}
+
+#[test]
+fn an_injected_frame_outside_14_to_1514_bytes_is_refused_both_ways() {
+    let mut out = [0u8; ADMIN_MAX_INPUT_LEN + 8];
+    for len in [0, 13, INJECT_MAX_FRAME_LEN + 1, 1518] {
+        let frame = std::vec![0u8; len];
+        assert_eq!(
+            InjectFrame { port: 1, frame: &frame }.encode(&mut out),
+            Err(AdminError::FrameLength { length: len as u16 }),
+            "encode {len}"
+        );
+    }
+    // Decode: a well-formed input whose frame_length (and size) say 13 or 1515.
+    for len in [13u16, 1515] {
+        let mut bytes = inject(1, &[0u8; 14]);
+        bytes.resize(12 + usize::from(len), 0);
+        bytes[2..4].copy_from_slice(&(12 + len).to_le_bytes());
+        bytes[8..10].copy_from_slice(&len.to_le_bytes());
+        assert_eq!(
+            AdminRequest::decode(IOCTL_VWIRE_BUS_INJECT_FRAME, &bytes),
+            Err(AdminError::FrameLength { length: len })
+        );
+    }
+}
+
+#[test]
+fn malformed_inject_inputs_get_their_reason() {
+    let good = inject(3, &[0x42; 60]);
+    let code = IOCTL_VWIRE_BUS_INJECT_FRAME;
+    // Shorter than the fixed part.
+    assert_eq!(
+        AdminRequest::decode(code, &good[..11]),
+        Err(AdminError::WrongInputLength { expected: 12, found: 11 })
+    );
+    // The frame is cut short / has a byte too many.
+    assert_eq!(
+        AdminRequest::decode(code, &good[..71]),
+        Err(AdminError::WrongInputLength { expected: 72, found: 71 })
+    );
+    let mut long = good.clone();
+    long.push(0);
+    assert_eq!(
+        AdminRequest::decode(code, &long),
+        Err(AdminError::WrongInputLength { expected: 72, found: 73 })
+    );
+    // The header's length disagrees with frame_length.
+    let mut bad = good.clone();
+    bad[2] = 71;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::WrongHeaderLength { length: 71, expected: 72 })
+    );
+    // Version.
+    let mut bad = good.clone();
+    bad[0] = 2;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::BadVersion { found: 2 }))
+    );
+    // Reserved.
+    let mut bad = good.clone();
+    bad[11] = 1;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::ReservedNonzero { offset: 10 }))
+    );
+    // The decoded frame is exactly the bytes after the fixed part.
+    let Ok(AdminRequest::InjectFrame(decoded)) = AdminRequest::decode(code, &good) else { panic!() };
+    assert_eq!((decoded.port, decoded.frame), (3, &[0x42u8; 60][..]));
+}
+
+#[test]
+fn malformed_capture_inputs_get_their_reason() {
+    let (code, good) = encoded(&AdminRequest::CaptureControl(CaptureControl { port: 1, start: true }));
+    assert_eq!(
+        AdminRequest::decode(code, &good[..11]),
+        Err(AdminError::WrongInputLength { expected: 12, found: 11 })
+    );
+    let mut bad = good.clone();
+    bad[8] = 2;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::BadBoolean { offset: 8, value: 2 }))
+    );
+    let mut bad = good.clone();
+    bad[11] = 1;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::ReservedNonzero { offset: 9 }))
+    );
+    let mut bad = good.clone();
+    bad[2] = 16;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::WrongHeaderLength { length: 16, expected: 12 })
+    );
+    let (code, good) = encoded(&AdminRequest::CaptureRead { port: 1 });
+    let mut long = good.clone();
+    long.extend([0; 4]);
+    assert_eq!(
+        AdminRequest::decode(code, &long),
+        Err(AdminError::WrongInputLength { expected: 8, found: 12 })
+    );
+    let mut bad = good;
+    bad[1] = 1;
+    assert_eq!(
+        AdminRequest::decode(code, &bad),
+        Err(AdminError::Control(ControlError::BadVersion { found: 0x0101 }))
+    );
+}
+
+#[test]
+fn a_capture_reply_carries_its_counts_and_a_batch_that_ends_with_it() {
+    let mut out = std::vec![0u8; CAPTURE_READ_OUTPUT];
+    let reply = CaptureReply { port: 5, dropped: 2, pending: 1 };
+    assert_eq!(reply.encode(&mut out), Ok(16));
+    assert_eq!(out[..16], [1, 0, 16, 0, 5, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0]);
+    let mut writer = crate::BatchWriter::new(&mut out[16..]).unwrap();
+    writer.push(&[0xAB; 60]).unwrap();
+    writer.push(&[0xCD; 14]).unwrap();
+    let total = 16 + writer.finish();
+    let (decoded, batch) = CaptureReply::decode_with_frames(&out[..total]).unwrap();
+    assert_eq!(decoded, reply);
+    let frames: std::vec::Vec<&[u8]> = batch.frames().collect();
+    assert_eq!(frames, [&[0xAB; 60][..], &[0xCD; 14][..]]);
+    // Trailing bytes after the batch, a cut batch, no batch at all: refused.
+    assert!(CaptureReply::decode_with_frames(&out[..total + 4]).is_err());
+    assert!(CaptureReply::decode_with_frames(&out[..total - 4]).is_err());
+    assert!(CaptureReply::decode_with_frames(&out[..16]).is_err());
+    assert!(CaptureReply::decode_with_frames(&out[..8]).is_err());
+    // The least output holds the reply, a batch header and the largest record.
+    assert_eq!(CAPTURE_READ_MIN_OUTPUT, 16 + 16 + 1524);
 }

@@ -30,6 +30,9 @@
 //! - Every decision to enqueue it or to arm the timer is made under the spin lock and checks
 //!   `BusState::serving_allowed` / `BusState::arm_timer` ([`BusContext::kick`],
 //!   [`BusContext::arm_timer`]).
+//! - An injected frame (`IOCTL_VWIRE_BUS_INJECT_FRAME`) is a frame from the wire like a peer's
+//!   write: the administrator's thread queues it in the hub and enqueues this DPC, which completes
+//!   the port's parked read ([`run_admin`]).
 //! - Still completed inline, by choice: a read's own arrival (`io` module doc); and, from the
 //!   administrator's IOCTLs at PASSIVE_LEVEL, the reads and link waits a port's removal fails
 //!   ([`fail_parked_then_report_missing`]) and the link waits a link change answers
@@ -79,10 +82,10 @@ use super::wdf::{
 };
 use super::{io, now, pdo};
 use crate::bus::{
-    ADMIN_INPUT_MAX, AdminEffect, BusStatus, MAX_PORTS, PortSlot, check_admin_input_length, decode_admin,
+    ADMIN_COPY_MAX, AdminEffect, BusStatus, MAX_PORTS, PortSlot, check_admin_input_length, decode_admin,
     reply_port_added,
 };
-use crate::control::{self, FILE_DEVICE_BUS_EXTENDER, PortAdded};
+use crate::control::{self, AdminRequest, FILE_DEVICE_BUS_EXTENDER, PortAdded};
 use crate::hub::{Hub, HubConfig, PortId};
 
 /// The handle of a port's manual queue as the port table stores it: a WDFQUEUE is never NULL once
@@ -620,9 +623,28 @@ fn admin(
     if let Err(status) = check_admin_input_length(input_buffer_length) {
         return (status.ntstatus(), 0);
     }
+    if input_buffer_length > ADMIN_COPY_MAX {
+        // Only `IOCTL_VWIRE_BUS_INJECT_FRAME` has inputs this long (up to 1526 bytes, too much to copy
+        // onto the kernel stack), and it has no output: it is decoded where it lies, in the system
+        // buffer, and no output slice into that buffer is ever made for it.
+        // SAFETY: `request` is the live request presented to this callback; no reference into its
+        // output exists, and none is made while `input` lives (checked below: no output).
+        let input = match unsafe { io::input_buffer(request) } {
+            Ok(input) => input.get(..input_buffer_length).unwrap_or(input),
+            Err(status) => return (status, 0),
+        };
+        let order = match decode_admin(io_control_code, input, output_buffer_length) {
+            Ok(order) => order,
+            Err(status) => return (status.ntstatus(), 0),
+        };
+        if order.output_len() != 0 {
+            return (BusStatus::InvalidParameter.ntstatus(), 0);
+        }
+        return run_admin(bus, order, &mut []);
+    }
     // METHOD_BUFFERED: input and output share one system buffer, so the input is copied out before
     // the output is written.
-    let mut input_copy = [0u8; ADMIN_INPUT_MAX];
+    let mut input_copy = [0u8; ADMIN_COPY_MAX];
     // SAFETY: `request` is the live request presented to this callback.
     let input = match unsafe { io::copy_input(request, input_buffer_length, &mut input_copy) } {
         Ok(input) => input,
@@ -632,24 +654,40 @@ fn admin(
         Ok(order) => order,
         Err(status) => return (status.ntstatus(), 0),
     };
-    // The add-port reply buffer is retrieved before the port is made: a port is added only if its
-    // number can be reported. No other request has output.
+    // The reply buffer is retrieved before the request is carried out: a port is added only if its
+    // number can be reported, frames are taken from a capture only if they can be returned. Only
+    // add-port and capture-read have output.
     let mut no_output = [0u8; 0];
     let output: &mut [u8] = if order.output_len() == 0 {
         &mut no_output
     } else {
         // SAFETY: the live request, not completed before `admin` returns; the input was copied out
-        // and its slice dropped.
+        // and `order` borrows only the copy. The whole output buffer (at least `output_len` bytes,
+        // checked by `decode_admin` and by the framework against `minimum`) is returned.
         match unsafe { io::output_buffer(request, order.output_len()) } {
             Ok(output) => output,
             Err(status) => return (status, 0),
         }
     };
+    run_admin(bus, order, output)
+}
 
+/// Carries out a decoded administrator request ([`BusState::admin`], under the lock) and makes the
+/// calls its [`AdminEffect`] asks for (outside it); returns the status and information to complete
+/// the request with. `output` is the request's output buffer (empty for requests without one).
+///
+/// A capture read's reply is written into `output` under the spin lock, as a read's batch is
+/// (`io::read_into`): METHOD_BUFFERED output is the system buffer the I/O manager allocated from
+/// nonpaged pool (doc "Using Buffered I/O"), so it may be touched at DISPATCH_LEVEL. An injected
+/// frame is copied into the hub's slot under the lock from the copied input or the system buffer,
+/// both nonpaged. The frame reaches a parked read only through the serving DPC (module doc), never
+/// from this thread.
+fn run_admin(bus: &BusContext, order: AdminRequest<'_>, output: &mut [u8]) -> (NTSTATUS, usize) {
+    let capacity = output.len();
     let effect = {
         let mut guard = bus.lock();
         let state = &mut *guard;
-        let effect = state.admin(order);
+        let effect = state.admin(order, output, now());
         if let Ok(AdminEffect::KickServingDpc) = effect {
             // Under the same lock as the change, so no rundown slips in between.
             bus.kick(state);
@@ -659,6 +697,8 @@ fn admin(
     match effect {
         Err(status) => (status.ntstatus(), 0),
         Ok(AdminEffect::Done | AdminEffect::KickServingDpc) => (STATUS_SUCCESS, 0),
+        // Never more than the buffer: the I/O manager copies `Information` bytes back to the caller.
+        Ok(AdminEffect::Reply { information }) => (STATUS_SUCCESS, information.min(capacity)),
         Ok(AdminEffect::ReportPresent(added)) => match report_present(bus, PortId(added.port)) {
             Ok(()) => {
                 let (status, written) = reply_port_added(&added, output);

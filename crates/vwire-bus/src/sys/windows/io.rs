@@ -338,11 +338,12 @@ pub(super) unsafe fn output_buffer<'a>(
 }
 
 /// `WdfRequestRetrieveInputBuffer(Request, 1, &Buffer, &Length)` (h:wdfrequest.h:1187-1220): a
-/// write's batch (Direct I/O: the mapped MDL of the miniport's buffer).
+/// write's batch (Direct I/O: the mapped MDL of the miniport's buffer) or an IOCTL's input
+/// (METHOD_BUFFERED: the system buffer, which the output shares).
 ///
 /// # Safety
 /// As [`output_buffer`].
-unsafe fn input_buffer<'a>(request: WDFREQUEST) -> Result<&'a [u8], NTSTATUS> {
+pub(super) unsafe fn input_buffer<'a>(request: WDFREQUEST) -> Result<&'a [u8], NTSTATUS> {
     let mut buffer: PVOID = ptr::null_mut();
     let mut length: usize = 0;
     // SAFETY: guaranteed by the caller; live out-parameters.
