@@ -11,11 +11,13 @@ pub(crate) struct Faults {
     ordinal: u64,
     per_api: HashMap<&'static str, u64>,
     pub(crate) calls: Vec<FallibleCall>,
+    /// How many calls the plans failed so far.
+    pub(crate) injected: u64,
 }
 
 impl Faults {
     pub(crate) fn new(plan: FaultPlan) -> Self {
-        Self { plan, ordinal: 0, per_api: HashMap::new(), calls: Vec::new() }
+        Self { plan, ordinal: 0, per_api: HashMap::new(), calls: Vec::new(), injected: 0 }
     }
 }
 
@@ -36,8 +38,24 @@ impl State {
             FaultPlan::FailNthOf { api: target, nth: target_nth } => *target == api && *target_nth == nth,
         };
         if fail {
+            faults.injected += 1;
             self.log(format!("FAULT injected: {api} (call #{ordinal}, {api} #{nth}) fails"));
         }
         fail
+    }
+}
+
+impl Faults {
+    /// Replace the plan mid-run (ordinals and per-API counts go on counting over the whole run).
+    pub(crate) fn set_plan(&mut self, plan: FaultPlan) {
+        self.plan = plan;
+    }
+
+    /// Fallible calls made so far: all of them, or those of `api`.
+    pub(crate) fn count(&self, api: Option<&str>) -> u64 {
+        match api {
+            None => self.ordinal,
+            Some(api) => self.per_api.get(api).copied().unwrap_or(0),
+        }
     }
 }

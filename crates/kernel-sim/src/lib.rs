@@ -407,6 +407,23 @@ impl Sim {
         self.inner.with(|st| st.faults.calls.clone())
     }
 
+    /// Arm a new fault plan mid-run (the one of [`SimConfig`] is replaced). Ordinals and per-API
+    /// counts are over the whole run: to fail the next call of `api`, plan
+    /// `FailNthOf { api, nth: sim.fallible_count(Some(api)) + 1 }`.
+    pub fn set_fault_plan(&self, plan: FaultPlan) {
+        self.inner.with(|st| st.faults.set_plan(plan))
+    }
+
+    /// Fallible calls the driver made so far: all of them (`None`), or those of one API.
+    pub fn fallible_count(&self, api: Option<&str>) -> u64 {
+        self.inner.with(|st| st.faults.count(api))
+    }
+
+    /// How many fallible calls a fault plan has failed so far.
+    pub fn faults_injected(&self) -> u64 {
+        self.inner.with(|st| st.faults.injected)
+    }
+
     /// Frames the miniport indicated up on `a` since the last call (the record is emptied, so a
     /// long run does not accumulate them).
     pub fn take_received_frames(&self, a: AdapterId) -> Vec<Vec<u8>> {
