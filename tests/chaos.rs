@@ -56,8 +56,9 @@ const FILTER: u32 = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST | NDI
 const STEPS: usize = 400;
 /// Adapters a run starts with (the first ops of every run).
 const INITIAL_ADAPTERS: usize = 3;
-/// Adapters a run may ever add (the initial ones included).
-const MAX_ADAPTERS: usize = 7;
+/// Adapters a run may ever add (the initial ones included), and have present at once.
+const MAX_ADAPTERS: usize = 24;
+const MAX_PRESENT: usize = 4;
 
 /// Every fallible API the model counts (RULES.md, "Fault injection"); those the driver reaches only
 /// in DriverEntry are there too, harmlessly: the plan then never fires.
@@ -423,7 +424,7 @@ impl Run {
         let sim = &self.sim;
         match op {
             Op::AddAdapter { inline, writes } => {
-                if self.added >= MAX_ADAPTERS {
+                if self.added >= MAX_ADAPTERS || self.present.len() >= MAX_PRESENT {
                     return;
                 }
                 self.added += 1;
@@ -586,7 +587,8 @@ impl Run {
                 }
             }
             Op::SurpriseHalt { adapter } => {
-                let Some(adapter) = self.adapter(*adapter) else { return };
+                // The last adapter stays (the end of the run halts it), so traffic goes on.
+                let Some(adapter) = self.adapter(*adapter).filter(|_| self.present.len() > 1) else { return };
                 if self.notified.contains(&adapter) {
                     if self.state(adapter) == AdapterState::Running {
                         let status = sim.pause(adapter);
@@ -599,7 +601,7 @@ impl Run {
                 self.halted(adapter);
             }
             Op::Remove { adapter } => {
-                let Some(adapter) = self.adapter(*adapter) else { return };
+                let Some(adapter) = self.adapter(*adapter).filter(|_| self.present.len() > 1) else { return };
                 if !self.serviceable(adapter) {
                     return;
                 }
@@ -710,6 +712,17 @@ fn play(spec: &Spec) {
     for index in spec.indices() {
         let op = ops.get(index).unwrap_or_else(|| panic!("op {index} beyond the run's {}", ops.len()));
         run.execute(op);
+    }
+    if std::env::var_os("CHAOS_VERBOSE").is_some() {
+        eprintln!(
+            "chaos: {} NBLs sent, {} adapters added, {} still present ({} notified), {} faults injected, {} allocations",
+            run.sends.len(),
+            run.added,
+            run.present.len(),
+            run.notified.len(),
+            run.sim.faults_injected(),
+            run.sim.allocations()
+        );
     }
     run.finish();
 }
