@@ -530,7 +530,7 @@ impl Run {
             }
             Op::HubFaults { adapter, faults } => {
                 let Some(adapter) = self.adapter(*adapter) else { return };
-                sim.set_faults(adapter, faults.clone());
+                sim.set_faults(adapter, *faults);
             }
             Op::Filter { adapter, filter } => {
                 let Some(adapter) = self.adapter(*adapter) else { return };
@@ -900,7 +900,7 @@ fn random_operations_keep_every_rule_across_seeds() {
         }
         let stderr = String::from_utf8_lossy(&output.stderr);
         let seed =
-            stderr.lines().filter_map(|l| l.strip_prefix(PLAYING)).last().map(|s| s.parse::<u64>().unwrap());
+            stderr.lines().rev().find_map(|l| l.strip_prefix(PLAYING)).map(|s| s.parse::<u64>().unwrap());
         let Some(seed) = seed else {
             failures.push(format!("shard {index} failed before its first seed:\n{stderr}"));
             continue;
