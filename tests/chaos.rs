@@ -85,8 +85,18 @@ fn shape(dice: &mut Dice) -> NblShape {
     match dice.below(4) {
         0 => NblShape::default(),
         1 => NblShape { nbs_per_nbl: 1 + dice.below(6) as usize, ..NblShape::default() },
-        2 => NblShape { nbs_per_nbl: 1, mdl_split: vec![14, 1 + dice.below(40) as usize], data_offset: 0 },
-        _ => NblShape { nbs_per_nbl: 2, mdl_split: vec![7, 7], data_offset: dice.below(9) as u32 },
+        2 => NblShape {
+            nbs_per_nbl: 1,
+            mdl_split: vec![14, 1 + dice.below(40) as usize],
+            data_offset: 0,
+            ..NblShape::default()
+        },
+        _ => NblShape {
+            nbs_per_nbl: 2,
+            mdl_split: vec![7, 7],
+            data_offset: dice.below(9) as u32,
+            ..NblShape::default()
+        },
     }
 }
 
