@@ -9,7 +9,10 @@
 #![no_main]
 
 use arbitrary::Unstructured;
-use kernel_sim::{AdapterId, AdapterState, FaultPlan, Faults, InlineService, NblShape, SendId, Sim, SimConfig, WriteCompletion};
+use kernel_sim::{
+    AdapterId, AdapterState, FaultPlan, Faults, InlineService, NblShape, SendId, Sim, SimConfig,
+    WriteCompletion,
+};
 use libfuzzer_sys::fuzz_target;
 use ndis_types::oid::*;
 use ndis_types::*;
@@ -52,8 +55,17 @@ fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
 fn bring_up(sim: &Sim, dice: &mut Dice) -> Option<AdapterId> {
     let adapter = sim.add_adapter().ok()?;
     let lower = sim.lower(adapter);
-    lower.set_inline_service(dice.pick(&[InlineService::Seeded, InlineService::Always, InlineService::OwnReads, InlineService::Never]));
-    lower.set_write_completion(dice.pick(&[WriteCompletion::Seeded, WriteCompletion::Immediate, WriteCompletion::Deferred]));
+    lower.set_inline_service(dice.pick(&[
+        InlineService::Seeded,
+        InlineService::Always,
+        InlineService::OwnReads,
+        InlineService::Never,
+    ]));
+    lower.set_write_completion(dice.pick(&[
+        WriteCompletion::Seeded,
+        WriteCompletion::Immediate,
+        WriteCompletion::Deferred,
+    ]));
     let _ = sim.restart(adapter);
     let _ = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes());
     Some(adapter)
@@ -149,7 +161,8 @@ fuzz_target!(|data: &[u8]| {
                 sim.set_faults(adapter, faults);
             }
             16 => {
-                let filter = dice.pick(&[FILTER, NDIS_PACKET_TYPE_PROMISCUOUS, 0, NDIS_PACKET_TYPE_BROADCAST]);
+                let filter =
+                    dice.pick(&[FILTER, NDIS_PACKET_TYPE_PROMISCUOUS, 0, NDIS_PACKET_TYPE_BROADCAST]);
                 let _ = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
             }
             17 => {

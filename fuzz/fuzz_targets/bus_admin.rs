@@ -41,8 +41,12 @@ struct Request {
 }
 
 fuzz_target!(|requests: Vec<Request>| {
-    let mut bus: BusState<u32> =
-        BusState::new(Hub::new(HubConfig { queue_frames: 8, max_ports: 4, capture_frames: 4, ..HubConfig::default() }));
+    let mut bus: BusState<u32> = BusState::new(Hub::new(HubConfig {
+        queue_frames: 8,
+        max_ports: 4,
+        capture_frames: 4,
+        ..HubConfig::default()
+    }));
     let mut now = 0u64;
     let mut next_queue = 1u32;
     for request in requests.iter().take(64) {

@@ -7,7 +7,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vwire_proto::{ControlHeader, DeviceInfo, LinkState, LinkWait, MulticastList, PacketFilter, PortCounters};
+use vwire_proto::{
+    ControlHeader, DeviceInfo, LinkState, LinkWait, MulticastList, PacketFilter, PortCounters,
+};
 
 macro_rules! round_trip {
     ($ty:ty, $input:expr) => {{

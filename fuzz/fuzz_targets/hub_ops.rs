@@ -22,18 +22,58 @@ struct Frame {
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    AddPort { serial: u8 },
-    RemovePort { port: u8 },
-    Write { port: u8, frames: Vec<Frame> },
-    WriteRaw { port: u8, bytes: Vec<u8> },
-    Read { port: u8, buf_len: u16 },
-    SetLink { port: u8, up: bool },
-    SetFaults { port: u8, drop_ppm: u32, corrupt_ppm: u32, delay: u16, stall: bool, fail_writes: bool, fail_reads: bool },
-    Inject { port: u8, frame: Frame },
-    Capture { port: u8, on: bool },
-    CaptureRead { port: u8, buf_len: u16 },
-    Ioctl { port: u8, code: u32, input: Vec<u8>, output_len: u8 },
-    Elapse { ticks: u16 },
+    AddPort {
+        serial: u8,
+    },
+    RemovePort {
+        port: u8,
+    },
+    Write {
+        port: u8,
+        frames: Vec<Frame>,
+    },
+    WriteRaw {
+        port: u8,
+        bytes: Vec<u8>,
+    },
+    Read {
+        port: u8,
+        buf_len: u16,
+    },
+    SetLink {
+        port: u8,
+        up: bool,
+    },
+    SetFaults {
+        port: u8,
+        drop_ppm: u32,
+        corrupt_ppm: u32,
+        delay: u16,
+        stall: bool,
+        fail_writes: bool,
+        fail_reads: bool,
+    },
+    Inject {
+        port: u8,
+        frame: Frame,
+    },
+    Capture {
+        port: u8,
+        on: bool,
+    },
+    CaptureRead {
+        port: u8,
+        buf_len: u16,
+    },
+    Ioctl {
+        port: u8,
+        code: u32,
+        input: Vec<u8>,
+        output_len: u8,
+    },
+    Elapse {
+        ticks: u16,
+    },
 }
 
 struct Model {
@@ -106,8 +146,23 @@ impl Model {
 }
 
 fuzz_target!(|ops: Vec<Op>| {
-    let hub = Hub::new(HubConfig { queue_frames: 8, max_ports: 4, capture_frames: 4, mac_table_entries: 8, ..HubConfig::default() });
-    let mut m = Model { hub, ports: Vec::new(), stale: Vec::new(), now: 0, queued: 0, read: 0, removed_pending: 0, read_by_port: Default::default() };
+    let hub = Hub::new(HubConfig {
+        queue_frames: 8,
+        max_ports: 4,
+        capture_frames: 4,
+        mac_table_entries: 8,
+        ..HubConfig::default()
+    });
+    let mut m = Model {
+        hub,
+        ports: Vec::new(),
+        stale: Vec::new(),
+        now: 0,
+        queued: 0,
+        read: 0,
+        removed_pending: 0,
+        read_by_port: Default::default(),
+    };
     for op in ops.iter().take(128) {
         match op {
             Op::AddPort { serial } => {
@@ -200,7 +255,9 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::Ioctl { port, code, input, output_len } => {
                 let code = if code % 2 == 0 { IOCTL_VWIRE_QUERY_DEVICE + (code % 12) * 2 } else { *code };
                 let mut output = vec![0u8; usize::from(*output_len)];
-                if let IoctlOutcome::Complete { information, .. } = m.hub.handle_ioctl(m.port(*port), code, input, &mut output) {
+                if let IoctlOutcome::Complete { information, .. } =
+                    m.hub.handle_ioctl(m.port(*port), code, input, &mut output)
+                {
                     assert!(information <= output.len());
                 }
             }

@@ -40,9 +40,13 @@ fuzz_target!(|input: (u64, Vec<Send>)| {
     let b = sim.add_adapter().expect("initialize");
     for adapter in [a, b] {
         assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
-        assert_eq!(sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes()).status, NDIS_STATUS_SUCCESS);
+        assert_eq!(
+            sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes()).status,
+            NDIS_STATUS_SUCCESS
+        );
     }
-    let mac = |x| -> [u8; 6] { sim.general_attributes(x).unwrap().current_mac_address[..6].try_into().unwrap() };
+    let mac =
+        |x| -> [u8; 6] { sim.general_attributes(x).unwrap().current_mac_address[..6].try_into().unwrap() };
     let (mac_a, mac_b) = (mac(a), mac(b));
     // (send id, shape, expected wire bytes of each NB)
     let mut sent = Vec::new();
@@ -54,7 +58,8 @@ fuzz_target!(|input: (u64, Vec<Send>)| {
             .enumerate()
             .map(|(i, &(len, broadcast))| {
                 let len = usize::from(len) % 1601;
-                let mut frame: Vec<u8> = (0..len).map(|k| (k as u8) ^ (i as u8) ^ (step as u8).wrapping_mul(31)).collect();
+                let mut frame: Vec<u8> =
+                    (0..len).map(|k| (k as u8) ^ (i as u8) ^ (step as u8).wrapping_mul(31)).collect();
                 let header = [if broadcast { [0xFF; 6] } else { mac_b }, mac_a].concat();
                 let n = header.len().min(len);
                 frame[..n].copy_from_slice(&header[..n]);
@@ -106,14 +111,24 @@ fuzz_target!(|input: (u64, Vec<Send>)| {
         let status = sim.send_completion(*id).expect("every NBL is completed");
         let oversize = wire.iter().any(|f| f.len() > 1514);
         if status == NDIS_STATUS_SUCCESS {
-            assert!(*well_formed, "a NET_BUFFER whose DataLength runs past its MDL chain completed with success");
+            assert!(
+                *well_formed,
+                "a NET_BUFFER whose DataLength runs past its MDL chain completed with success"
+            );
             assert!(!oversize, "an oversize frame completed with success");
             for frame in wire {
                 // In order among what adapter 1 received (a runt is padded to 60 bytes).
                 let found = received[next..].iter().position(|r| {
-                    r.len() == frame.len().max(60) && r[..frame.len()] == frame[..] && r[frame.len()..].iter().all(|&b| b == 0)
+                    r.len() == frame.len().max(60)
+                        && r[..frame.len()] == frame[..]
+                        && r[frame.len()..].iter().all(|&b| b == 0)
                 });
-                let at = found.unwrap_or_else(|| panic!("a frame completed with success (len {}) never reached the other port intact", frame.len()));
+                let at = found.unwrap_or_else(|| {
+                    panic!(
+                        "a frame completed with success (len {}) never reached the other port intact",
+                        frame.len()
+                    )
+                });
                 next += at + 1;
             }
         }
