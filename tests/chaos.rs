@@ -287,18 +287,30 @@ fn shape(dice: &mut Dice) -> NblShape {
     match dice.below(6) {
         0 => NblShape::default(),
         1 => NblShape { nbs_per_nbl: 1 + dice.below(6) as usize, ..NblShape::default() },
-        2 => NblShape { nbs_per_nbl: 1, mdl_split: vec![14, 1 + dice.below(40) as usize], data_offset: 0 },
-        3 => NblShape { nbs_per_nbl: 2, mdl_split: vec![7, 7], data_offset: dice.below(9) as u32 },
+        2 => NblShape {
+            nbs_per_nbl: 1,
+            mdl_split: vec![14, 1 + dice.below(40) as usize],
+            data_offset: 0,
+            ..NblShape::default()
+        },
+        3 => NblShape {
+            nbs_per_nbl: 2,
+            mdl_split: vec![7, 7],
+            data_offset: dice.below(9) as u32,
+            ..NblShape::default()
+        },
         // Long MDL chains of tiny pieces, the first one offset.
         4 => NblShape {
             nbs_per_nbl: 1 + dice.below(3) as usize,
             mdl_split: (0..2 + dice.below(12)).map(|_| 1 + dice.below(5) as usize).collect(),
             data_offset: dice.below(64) as u32,
+            ..NblShape::default()
         },
         _ => NblShape {
             nbs_per_nbl: 1,
             mdl_split: vec![6, 6, 2, 1 + dice.below(100) as usize],
             data_offset: dice.below(3) as u32,
+            ..NblShape::default()
         },
     }
 }

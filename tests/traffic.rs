@@ -124,9 +124,9 @@ fn nbl_shapes_many_nbs_split_mdls_and_offsets_arrive_intact() {
     let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
     let frames: Vec<Vec<u8>> = (0..48).map(|i| frame(mac_b, mac_a, 60 + i * 29, i as u32)).collect();
     let shapes = [
-        NblShape { nbs_per_nbl: 4, mdl_split: vec![14, 20], data_offset: 0 },
-        NblShape { nbs_per_nbl: 1, mdl_split: vec![1, 1, 1, 7], data_offset: 6 },
-        NblShape { nbs_per_nbl: 8, mdl_split: vec![], data_offset: 3 },
+        NblShape { nbs_per_nbl: 4, mdl_split: vec![14, 20], data_offset: 0, ..NblShape::default() },
+        NblShape { nbs_per_nbl: 1, mdl_split: vec![1, 1, 1, 7], data_offset: 6, ..NblShape::default() },
+        NblShape { nbs_per_nbl: 8, mdl_split: vec![], data_offset: 3, ..NblShape::default() },
     ];
     let mut expected = Vec::new();
     for shape in shapes {
@@ -573,7 +573,7 @@ fn send_mdls_are_mapped_exactly_when_their_flags_say_so() {
     let (sim, adapters) = network(163, 2);
     let (a, b) = (adapters[0], adapters[1]);
     let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
-    let shape = NblShape { nbs_per_nbl: 2, mdl_split: vec![14, 20], data_offset: 0 };
+    let shape = NblShape { nbs_per_nbl: 2, mdl_split: vec![14, 20], data_offset: 0, ..NblShape::default() };
     let mut expected = Vec::new();
     let mut sequence = 0u32;
     for (flags, mapped_by_the_driver) in [

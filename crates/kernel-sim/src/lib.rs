@@ -58,7 +58,7 @@ use memory::Scope;
 use ndis_types::miniport::{
     NDIS_PAUSE_NDIS_INTERNAL, NdisDevicePnpEvent, NdisHaltAction, NdisShutdownAction,
 };
-use ndis_types::oid::{NDIS_REQUEST_QUERY_INFORMATION, NDIS_REQUEST_SET_INFORMATION};
+use ndis_types::oid::{NDIS_REQUEST_QUERY_INFORMATION, NDIS_REQUEST_SET_INFORMATION, NdisRequestType};
 use ndis_types::{DriverObject, Kirql, NdisStatus, NtStatus, RegistryPath, WdfDevice};
 use state::Inner;
 use std::rc::Rc;
@@ -314,6 +314,20 @@ impl Sim {
     /// An OID set with `data` as the information buffer.
     pub fn oid_set(&self, a: AdapterId, oid: u32, data: &[u8]) -> OidResult {
         self.inner.oid_request(a, NDIS_REQUEST_SET_INFORMATION, oid, data, data.len())
+    }
+
+    /// Any OID request NDIS could issue: `request_type` (query, set, method or anything else), an
+    /// information buffer of `buffer_len` bytes (initially 0xCC) starting with `input` (cut to
+    /// `buffer_len`). For fuzzing and for the conformance tests of odd requests.
+    pub fn oid_request(
+        &self,
+        a: AdapterId,
+        request_type: NdisRequestType,
+        oid: u32,
+        input: &[u8],
+        buffer_len: usize,
+    ) -> OidResult {
+        self.inner.oid_request(a, request_type, oid, input, buffer_len)
     }
 
     /// `MiniportDriverUnload` at PASSIVE, then every driver-scoped leak check.

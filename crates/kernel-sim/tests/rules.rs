@@ -1669,7 +1669,7 @@ fn protocol_send_shapes_are_built_like_ndis_builds_them() {
     let (sim, a) = with_adapter(5);
     sim.restart(a);
     let frames: Vec<Vec<u8>> = (0..5).map(|i| (0..70u8).map(|b| b ^ i).collect()).collect();
-    let shape = NblShape { nbs_per_nbl: 2, mdl_split: vec![14, 20], data_offset: 6 };
+    let shape = NblShape { nbs_per_nbl: 2, mdl_split: vec![14, 20], data_offset: 6, ..NblShape::default() };
     let ids = sim.send_frames(a, &frames, shape);
     assert_eq!(ids.len(), 3, "5 frames, 2 NBs per NBL");
     assert_eq!(sim.sent_frames(ids[0]), frames[..2].to_vec());

@@ -301,9 +301,9 @@ pub const SEND_BURST: usize = 512;
 fn shapes() -> [NblShape; 4] {
     [
         NblShape::default(),
-        NblShape { nbs_per_nbl: 3, mdl_split: vec![], data_offset: 0 },
-        NblShape { nbs_per_nbl: 1, mdl_split: vec![14, 20], data_offset: 0 },
-        NblShape { nbs_per_nbl: 2, mdl_split: vec![54], data_offset: 10 },
+        NblShape { nbs_per_nbl: 3, mdl_split: vec![], data_offset: 0, ..NblShape::default() },
+        NblShape { nbs_per_nbl: 1, mdl_split: vec![14, 20], data_offset: 0, ..NblShape::default() },
+        NblShape { nbs_per_nbl: 2, mdl_split: vec![54], data_offset: 10, ..NblShape::default() },
     ]
 }
 

@@ -104,16 +104,35 @@ pub(crate) struct SendRec {
 /// How the model (as a protocol) lays out the NBLs it sends: `nbs_per_nbl` NET_BUFFERs per NBL;
 /// each frame spread over MDLs of `mdl_split` bytes (the rest in the last MDL); `data_offset`
 /// unused bytes at the start of the first MDL (the NB's `DataOffset`).
+///
+/// The odd shapes (for the send-path fuzz target and its regression tests):
+/// - `empty_mdls`: a `0` in `mdl_split` is a zero-length MDL at that place in the chain (otherwise a
+///   `0` is skipped), including after the frame's last byte;
+/// - `tail_slack`: bytes after the frame in the last MDL (the chain is longer than `DataLength`, as
+///   when tcpip hands down a larger buffer);
+/// - `data_length_excess`: `DataLength` claims this many bytes more than the chain holds after
+///   `DataOffset`. NDIS never hands a miniport such a NET_BUFFER; a driver that trusts `DataLength`
+///   over the chain walks off it, so the model can send one to show that the driver does not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NblShape {
     pub nbs_per_nbl: usize,
     pub mdl_split: Vec<usize>,
     pub data_offset: u32,
+    pub empty_mdls: bool,
+    pub tail_slack: u32,
+    pub data_length_excess: u32,
 }
 
 impl Default for NblShape {
     fn default() -> Self {
-        Self { nbs_per_nbl: 1, mdl_split: Vec::new(), data_offset: 0 }
+        Self {
+            nbs_per_nbl: 1,
+            mdl_split: Vec::new(),
+            data_offset: 0,
+            empty_mdls: false,
+            tail_slack: 0,
+            data_length_excess: 0,
+        }
     }
 }
 
@@ -1127,25 +1146,31 @@ impl State {
         let mut pieces = Vec::new();
         let mut left = frame.len();
         for &n in &shape.mdl_split {
+            if n == 0 {
+                if shape.empty_mdls {
+                    pieces.push(0);
+                }
+                continue;
+            }
             if left == 0 {
-                break;
+                continue;
             }
             let take = n.min(left);
-            if take > 0 {
-                pieces.push(take);
-                left -= take;
-            }
+            pieces.push(take);
+            left -= take;
         }
         if left > 0 || pieces.is_empty() {
             pieces.push(left);
         }
+        let last = pieces.len() - 1;
         let offset = shape.data_offset as usize;
         let mut blocks = Vec::new();
         let mut mdls: Vec<*mut Mdl> = Vec::new();
         let mut at = 0;
         for (i, &len) in pieces.iter().enumerate() {
             let lead = if i == 0 { offset } else { 0 };
-            let total = lead + len;
+            let slack = if i == last { shape.tail_slack as usize } else { 0 };
+            let total = lead + len + slack;
             let data = RawBlock::new(total.max(1), 16, 0x5A);
             // SAFETY: `data` holds `total` bytes; the frame slice is in bounds.
             unsafe { ptr::copy_nonoverlapping(frame[at..at + len].as_ptr(), data.ptr.add(lead), len) };
@@ -1157,7 +1182,7 @@ impl State {
                 None if self.rng.coin() => MDL_SOURCE_IS_NONPAGED_POOL,
                 None => MDL_MAPPED_TO_SYSTEM_VA,
             };
-            let mdl = build_mdl_flags(data.ptr.cast(), total.max(1) as u32, flags);
+            let mdl = build_mdl_flags(data.ptr.cast(), total as u32, flags);
             let m = mdl.ptr.cast::<Mdl>();
             if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) == 0 {
                 // Locked pages with no system mapping yet: MappedSystemVa means nothing, and a
@@ -1176,7 +1201,8 @@ impl State {
         }
         let nb_block = RawBlock::new(size_of::<NetBuffer>(), 16, 0);
         // SAFETY: a fresh zeroed NB; the MDL chain was just built.
-        unsafe { init_nb(nb_block.ptr.cast(), 0, mdls[0], shape.data_offset, frame.len() as u32) };
+        let data_length = (frame.len() as u32).saturating_add(shape.data_length_excess);
+        unsafe { init_nb(nb_block.ptr.cast(), 0, mdls[0], shape.data_offset, data_length) };
         (nb_block, blocks)
     }
 }
