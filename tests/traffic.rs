@@ -670,3 +670,23 @@ fn cancel_send_aborts_the_queued_nbls_of_its_id_within_the_call() {
     assert!(sim.received_frames(b) == expected, "everything but the aborted frames arrives, in order");
     finish(sim, &adapters);
 }
+
+/// Found by fuzzing (`fuzz/corpus/send_shapes/regression-*`): a NET_BUFFER whose `DataLength` runs
+/// past its MDL chain cannot be copied. It used to go down as a frame of zeros and complete with
+/// `NDIS_STATUS_INVALID_PACKET`, which is not a send status. Now nothing of it goes on the wire, it
+/// completes with INVALID_LENGTH, and the good NET_BUFFERs around it still go.
+#[test]
+fn a_net_buffer_longer_than_its_chain_is_not_sent_and_fails_with_invalid_length() {
+    let (sim, adapters) = network(171, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    let good = frame(mac_b, mac_a, 200, 1);
+    let short_chain = NblShape { data_length_excess: 40, tail_slack: 8, ..NblShape::default() };
+    let bad = sim.send_frames(a, &[frame(mac_b, mac_a, 300, 2)], short_chain);
+    let fine = sim.send_frames(a, std::slice::from_ref(&good), NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.send_completion(bad[0]), Some(NDIS_STATUS_INVALID_LENGTH));
+    assert_eq!(sim.send_completion(fine[0]), Some(NDIS_STATUS_SUCCESS));
+    assert!(sim.received_frames(b) == vec![good], "only the good frame, and no stand-in of zeros");
+    finish(sim, &adapters);
+}

@@ -11,16 +11,16 @@ use super::deferred::WRITES_PER_DRAIN;
 use super::traffic::TrafficTally;
 use super::{Adapter, Phase, bump};
 use crate::lower::requests::{Sent, Slot};
+use crate::nbl::NetBufferError;
 use crate::nbl::send::{SendNb, SendNbl, SendQueue, WriteRefs};
 use crate::sys;
 use bytemuck::Zeroable;
 use ndis_types::handles::WdfRequest;
 use ndis_types::nbl::{NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL, NDIS_SEND_FLAGS_DISPATCH_LEVEL};
 use ndis_types::status::{
-    NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_INVALID_PACKET,
-    NDIS_STATUS_MEDIA_DISCONNECTED, NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_PAUSED,
-    NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_RESOURCES, NDIS_STATUS_SEND_ABORTED, NDIS_STATUS_SUCCESS,
-    NdisStatus, NtStatus, STATUS_CANCELLED, nt_success,
+    NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_MEDIA_DISCONNECTED,
+    NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_PAUSED, NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_RESOURCES,
+    NDIS_STATUS_SEND_ABORTED, NDIS_STATUS_SUCCESS, NdisStatus, NtStatus, STATUS_CANCELLED, nt_success,
 };
 use vwire_proto::{BatchWriter, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
@@ -125,6 +125,23 @@ impl SendEngine {
         while let Some(nbl) = queue.pop_front() {
             nbl.set_next_nb(None);
             self.fail_and_drop_reference(nbl, status, &mut done);
+        }
+        done
+    }
+
+    /// Take the queued NBLs of `cancel_id` that no write carries frames of (their only reference is
+    /// the packing one) and return them with SEND_ABORTED, to be completed now. "Not carried" is
+    /// not "not started": packing may have skipped NET_BUFFERs it refused (INVALID_LENGTH) without
+    /// any frame going down, and such an NBL is still the miniport's alone; cancelled, it is
+    /// aborted, whatever failure packing had recorded.
+    pub fn abort_unsent(&mut self, cancel_id: *mut core::ffi::c_void) -> SendQueue {
+        let mut cancelled = self.queue.extract(|nbl| nbl.cancel_id() == cancel_id && nbl.reserved(REFS) == 1);
+        let mut done = SendQueue::EMPTY;
+        while let Some(nbl) = cancelled.pop_front() {
+            nbl.set_status(NDIS_STATUS_SEND_ABORTED);
+            if let Some(nbl) = self.drop_reference(nbl) {
+                done.push_back(nbl);
+            }
         }
         done
     }
@@ -372,25 +389,37 @@ impl Adapter {
                     full = true;
                     break;
                 }
-                let mut copied = Ok(());
-                let pushed = writer.push_with(wire_length, |destination| {
+                // A NET_BUFFER whose MDL chain cannot supply its DataLength is not sent at all (no
+                // zero-filled stand-in on the wire): the frame is added only once it is copied.
+                let pushed = writer.try_push_with(wire_length, |destination| {
                     let (data, padding) = destination.split_at_mut(length.min(destination.len()));
-                    copied = nb.copy_to(data);
+                    nb.copy_to(data)?;
                     padding.fill(0);
-                    if copied.is_err() {
-                        data.fill(0);
-                    }
                     tally.count(data);
+                    Ok::<(), NetBufferError>(())
                 });
-                if pushed.is_err() {
-                    full = true;
-                    break;
-                }
-                if copied.is_err() {
-                    if failure == NDIS_STATUS_SUCCESS {
-                        failure = NDIS_STATUS_INVALID_PACKET;
+                match pushed {
+                    Err(_) => {
+                        full = true;
+                        break;
                     }
-                    bump(&self.counters.xmit_error, 1);
+                    Ok(Err(error)) => {
+                        // Only the statuses a send completion may carry
+                        // (`nf-ndis-ndismsendnetbufferlistscomplete`): a chain shorter than its
+                        // DataLength is a length error, a mapping that failed a resource shortage.
+                        if failure == NDIS_STATUS_SUCCESS {
+                            failure = match error {
+                                NetBufferError::NotMapped => NDIS_STATUS_RESOURCES,
+                                NetBufferError::ChainTooShort | NetBufferError::LengthMismatch => {
+                                    NDIS_STATUS_INVALID_LENGTH
+                                }
+                            };
+                        }
+                        bump(&self.counters.xmit_error, 1);
+                        cursor = nb.next();
+                        continue;
+                    }
+                    Ok(Ok(())) => {}
                 }
                 carried = true;
                 refs.count_frame(length);
@@ -458,21 +487,11 @@ impl Adapter {
         self.drain_sends();
     }
 
-    /// `MiniportCancelSend`: queued NBLs with that cancel ID whose frames have not started going
-    /// down complete with SEND_ABORTED; one already partly sent finishes normally.
+    /// `MiniportCancelSend`: queued NBLs with that cancel ID none of whose frames went down complete
+    /// with SEND_ABORTED (Doc `nc-ndis-miniport_cancel_send`); one a write already carries frames of
+    /// finishes normally.
     pub fn cancel_send(&self, cancel_id: *mut core::ffi::c_void) {
-        let cancelled = {
-            let mut state = self.state.lock_any();
-            let mut cancelled = state
-                .send
-                .queue
-                .extract(|nbl| nbl.cancel_id() == cancel_id && nbl.next_nb() == nbl.first_nb());
-            let mut done = SendQueue::EMPTY;
-            while let Some(nbl) = cancelled.pop_front() {
-                state.send.fail_and_drop_reference(nbl, NDIS_STATUS_SEND_ABORTED, &mut done);
-            }
-            done
-        };
+        let cancelled = self.state.lock_any().send.abort_unsent(cancel_id);
         cancelled.complete(self.miniport, None, sys::send_complete_flags_here());
     }
 }
@@ -546,6 +565,39 @@ mod tests {
             lists.push(nbl);
         }
         (lists, buffers, sends)
+    }
+
+    #[test]
+    fn a_cancel_aborts_an_nbl_packing_skipped_into_but_no_write_carries() {
+        // Found by the send_shapes fuzz target: a first NET_BUFFER refused as INVALID_LENGTH moves
+        // the NBL's cursor without any frame going down, and the write fills before the next one.
+        // The NBL is still the miniport's alone, so a cancel of its id must abort it, and with
+        // SEND_ABORTED, not the failure packing recorded (MINIPORT_CANCEL_SEND, Remarks).
+        let (mut lists, _buffers, sends) = nbls(2, 2);
+        let cancel_id = 0x42usize as *mut core::ffi::c_void;
+        for list in &mut lists {
+            list.NetBufferListInfo[ndis_types::nbl::NET_BUFFER_LIST_CANCEL_ID] = cancel_id;
+        }
+        let mut engine = SendEngine::zeroed();
+        engine.accept(sends[0]);
+        engine.accept(sends[1]);
+        // The first is skipped into and put back uncarried; the second a write carries.
+        let in_hand = engine.take_for_packing().unwrap();
+        let second_nb = sends[0].first_nb().unwrap().next();
+        assert!(engine.put_back(in_hand, false, second_nb, NDIS_STATUS_INVALID_LENGTH).is_none());
+        let first = engine.take_for_packing().unwrap();
+        let carried = engine.take_for_packing().unwrap();
+        let carried_cursor = sends[1].first_nb().unwrap().next();
+        assert!(engine.put_back(carried, true, carried_cursor, NDIS_STATUS_SUCCESS).is_none());
+        assert!(engine.put_back(first, false, second_nb, NDIS_STATUS_SUCCESS).is_none());
+        assert_eq!(engine.queue.len(), 2);
+
+        let mut aborted = engine.abort_unsent(cancel_id);
+        assert_eq!(aborted.pop_front(), Some(sends[0]));
+        assert!(aborted.pop_front().is_none(), "a write carries frames of the other: it finishes normally");
+        assert_eq!(sends[0].status(), NDIS_STATUS_SEND_ABORTED);
+        assert_eq!(engine.queue.len(), 1);
+        assert_eq!(engine.outstanding, 1);
     }
 
     #[test]

@@ -490,6 +490,32 @@ impl<'a> BatchWriter<'a> {
         Ok(())
     }
 
+    /// As [`BatchWriter::push_with`], but `fill` may fail: then nothing is pushed (the record's
+    /// bytes are left behind and overwritten by the next push), and `fill`'s error is returned as
+    /// `Ok(Err(error))`. A writer that gathers a frame from memory it may not be able to read
+    /// (an MDL chain shorter than it claims) adds a frame only once it has all of it.
+    pub fn try_push_with<E>(
+        &mut self,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Result<(), E>, PushError> {
+        let end = self.check(len)?;
+        let frame_count = self.frame_count.checked_add(1).ok_or(PushError::TooManyFrames)?;
+        let length = u16::try_from(len).map_err(|_| PushError::FrameTooLong)?;
+        let record = self.buf.get_mut(self.used..end).ok_or(PushError::Full)?;
+        let (header, body) = record.split_at_mut_checked(RECORD_HEADER_LEN).ok_or(PushError::Full)?;
+        let (frame, padding) = body.split_at_mut_checked(len).ok_or(PushError::Full)?;
+        if let Err(error) = fill(frame) {
+            return Ok(Err(error));
+        }
+        wire::put(header, 0, length.to_le_bytes()).ok_or(PushError::Full)?;
+        wire::put(header, 2, 0u16.to_le_bytes()).ok_or(PushError::Full)?;
+        padding.fill(0);
+        self.used = end;
+        self.frame_count = frame_count;
+        Ok(Ok(()))
+    }
+
     /// Frames pushed so far.
     pub fn frame_count(&self) -> usize {
         usize::from(self.frame_count)

@@ -1171,7 +1171,7 @@ impl State {
             let lead = if i == 0 { offset } else { 0 };
             let slack = if i == last { shape.tail_slack as usize } else { 0 };
             let total = lead + len + slack;
-            let data = RawBlock::new(total.max(1), 16, 0x5A);
+            let data = RawBlock::new(total.max(1), 16, TAIL_SLACK_FILL);
             // SAFETY: `data` holds `total` bytes; the frame slice is in bounds.
             unsafe { ptr::copy_nonoverlapping(frame[at..at + len].as_ptr(), data.ptr.add(lead), len) };
             at += len;
@@ -1206,6 +1206,10 @@ impl State {
         (nb_block, blocks)
     }
 }
+
+/// What a send MDL's bytes hold where no frame byte was copied: its lead (`data_offset`) and tail
+/// slack.
+const TAIL_SLACK_FILL: u8 = 0x5A;
 
 /// The frames `Sim::send` sends: broadcast from the adapter's MAC, EtherType 0x88B5 (local
 /// experimental), a payload pattern that differs per frame.
@@ -1400,7 +1404,9 @@ impl State {
 
     /// The miniport sends a write batch below (`WdfRequestSend`, delivered or queued in a stopped
     /// target): sends with a cancel id whose frames are in it have started. A frame matches when
-    /// the batch frame is the NBL's frame, padded with zeros to the Ethernet minimum at most.
+    /// the batch frame is the NBL's frame, then the bytes a `DataLength` past the frame reads from
+    /// the chain's tail slack (`NblShape::data_length_excess`, the blocks' 0x5A fill), then zeros
+    /// to the Ethernet minimum at most.
     pub(crate) fn note_write_sent(&mut self, batch: &[u8]) {
         if self.data.unstarted_cancelable.is_empty() {
             return;
@@ -1415,7 +1421,9 @@ impl State {
             }
             let carried = rec.frames.iter().any(|f| {
                 written.iter().any(|w| {
-                    w.len() >= f.len() && w[..f.len()] == f[..] && w[f.len()..].iter().all(|&b| b == 0)
+                    w.len() >= f.len()
+                        && w[..f.len()] == f[..]
+                        && w[f.len()..].iter().skip_while(|&&b| b == TAIL_SLACK_FILL).all(|&b| b == 0)
                 })
             });
             if carried {

@@ -68,7 +68,15 @@ impl State {
                 format!("{api}: OID {oid:#010x} on adapter {} completed with NDIS_STATUS_PENDING", a.0),
             );
         }
-        if oid == OID_PNP_SET_POWER && status != NDIS_STATUS_SUCCESS && status != NDIS_STATUS_NOT_ACCEPTED {
+        // The rule is about the set NDIS sends to change the power state; a query or method request
+        // naming that OID (which NDIS never sends) may be refused like any unsupported request.
+        let set =
+            self.adapter(a).oid.as_ref().is_some_and(|o| o.request_type == NDIS_REQUEST_SET_INFORMATION);
+        if set
+            && oid == OID_PNP_SET_POWER
+            && status != NDIS_STATUS_SUCCESS
+            && status != NDIS_STATUS_NOT_ACCEPTED
+        {
             let msg = format!(
                 "{api}: OID_PNP_SET_POWER on adapter {} completed with {:#x}; only SUCCESS or NOT_ACCEPTED are allowed",
                 a.0, status

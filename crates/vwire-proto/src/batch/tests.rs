@@ -337,6 +337,34 @@ fn push_with_gathers_a_frame_in_place_from_pieces() {
 }
 
 #[test]
+fn try_push_with_adds_nothing_when_the_fill_fails() {
+    let mut buf = vec![0xccu8; 256];
+    let mut writer = BatchWriter::new(&mut buf).unwrap();
+    writer.push(&frame(20, 1)).unwrap();
+    let before = (writer.frame_count(), writer.len());
+    assert_eq!(
+        writer.try_push_with(60, |dst| {
+            dst.fill(9);
+            Err("unreadable")
+        }),
+        Ok(Err("unreadable"))
+    );
+    assert_eq!((writer.frame_count(), writer.len()), before, "a failed fill leaves no record");
+    assert_eq!(
+        writer.try_push_with(30, |dst| {
+            dst.fill(7);
+            Ok::<(), ()>(())
+        }),
+        Ok(Ok(()))
+    );
+    assert_eq!(writer.try_push_with(500, |_| Ok::<(), ()>(())), Err(PushError::Full));
+    let total = writer.finish();
+    let batch = Batch::parse(&buf[..total]).unwrap();
+    let frames: Vec<&[u8]> = batch.frames().collect();
+    assert_eq!(frames, [&frame(20, 1)[..], &[7u8; 30][..]]);
+}
+
+#[test]
 fn every_ethernet_frame_size_round_trips() {
     let mut buf = vec![0xa5u8; DEFAULT_MAX_BATCH_BYTES];
     for len in (60..=1514).chain([14, 1518]) {
