@@ -764,7 +764,10 @@ impl State {
             req.state = ReqState::Completed;
             return SendOutcome::NotSent;
         }
-        if let Some(format) = self.kmdf.request(r).format
+        // Only while cancelable sends may be unstarted: the copy is an allocation per write, which
+        // the data path's benchmark (allocs_per_frame) would otherwise count.
+        if self.has_unstarted_cancelable_sends()
+            && let Some(format) = self.kmdf.request(r).format
             && format.kind == IoKind::Write
             && format.memory != 0
         {

@@ -1407,6 +1407,11 @@ impl State {
     /// the batch frame is the NBL's frame, then the bytes a `DataLength` past the frame reads from
     /// the chain's tail slack (`NblShape::data_length_excess`, the blocks' 0x5A fill), then zeros
     /// to the Ethernet minimum at most.
+    /// Whether a write could start a cancelable send (`note_write_sent` has anything to do).
+    pub(crate) fn has_unstarted_cancelable_sends(&self) -> bool {
+        !self.data.unstarted_cancelable.is_empty()
+    }
+
     pub(crate) fn note_write_sent(&mut self, batch: &[u8]) {
         if self.data.unstarted_cancelable.is_empty() {
             return;
