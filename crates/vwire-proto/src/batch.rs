@@ -475,19 +475,11 @@ impl<'a> BatchWriter<'a> {
     /// gathered from an MDL chain). `fill` gets exactly `len` bytes and must write all of them: the
     /// writer does not clear them first. `fill` is not called if the frame is refused.
     pub fn push_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> Result<(), PushError> {
-        let end = self.check(len)?;
-        let frame_count = self.frame_count.checked_add(1).ok_or(PushError::TooManyFrames)?;
-        let length = u16::try_from(len).map_err(|_| PushError::FrameTooLong)?;
-        let record = self.buf.get_mut(self.used..end).ok_or(PushError::Full)?;
-        let (header, body) = record.split_at_mut_checked(RECORD_HEADER_LEN).ok_or(PushError::Full)?;
-        let (frame, padding) = body.split_at_mut_checked(len).ok_or(PushError::Full)?;
-        wire::put(header, 0, length.to_le_bytes()).ok_or(PushError::Full)?;
-        wire::put(header, 2, 0u16.to_le_bytes()).ok_or(PushError::Full)?;
-        padding.fill(0);
-        fill(frame);
-        self.used = end;
-        self.frame_count = frame_count;
-        Ok(())
+        let pushed = self.try_push_with(len, |frame| {
+            fill(frame);
+            Ok::<(), core::convert::Infallible>(())
+        })?;
+        pushed.map_err(|never| match never {})
     }
 
     /// As [`BatchWriter::push_with`], but `fill` may fail: then nothing is pushed (the record's
