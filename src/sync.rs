@@ -114,3 +114,97 @@ impl<T> Drop for SpinLockGuard<'_, T> {
         }
     }
 }
+
+/// The atomics the driver synchronizes with, through one seam (as `tokio/src/loom/` does): the
+/// processor's own everywhere, and under the schedule explorer (`--cfg shuttle`, `tests/schedules.rs`)
+/// the same atomics with a point before each operation where another virtual processor may run.
+pub mod atomic {
+    #[cfg(not(shuttle))]
+    pub use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+    #[cfg(shuttle)]
+    pub use explored::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
+    #[cfg(shuttle)]
+    pub use core::sync::atomic::Ordering;
+
+    #[cfg(shuttle)]
+    mod explored {
+        use core::sync::atomic::{self, Ordering};
+        use shuttle_engine::runtime::thread::switch;
+
+        macro_rules! explored_atomic {
+            ($name:ident, $value:ty, $($int:ident)?) => {
+                /// The processor's atomic, with a scheduling point before each operation.
+                #[repr(transparent)]
+                #[derive(Default)]
+                pub struct $name(atomic::$name);
+
+                // SAFETY: `repr(transparent)` over the core atomic, for which all-zero is valid.
+                unsafe impl bytemuck::Zeroable for $name {}
+
+                // The operations of every width are generated; each width's users need only some.
+                #[allow(dead_code)]
+                impl $name {
+                    pub const fn new(value: $value) -> Self {
+                        Self(atomic::$name::new(value))
+                    }
+
+                    pub fn load(&self, order: Ordering) -> $value {
+                        switch();
+                        self.0.load(order)
+                    }
+
+                    pub fn store(&self, value: $value, order: Ordering) {
+                        switch();
+                        self.0.store(value, order)
+                    }
+
+                    pub fn swap(&self, value: $value, order: Ordering) -> $value {
+                        switch();
+                        self.0.swap(value, order)
+                    }
+
+                    pub fn get_mut(&mut self) -> &mut $value {
+                        self.0.get_mut()
+                    }
+
+                    $(
+                        pub fn fetch_add(&self, value: $int, order: Ordering) -> $int {
+                            switch();
+                            self.0.fetch_add(value, order)
+                        }
+
+                        pub fn fetch_sub(&self, value: $int, order: Ordering) -> $int {
+                            switch();
+                            self.0.fetch_sub(value, order)
+                        }
+                    )?
+                }
+            };
+        }
+
+        explored_atomic!(AtomicBool, bool,);
+        explored_atomic!(AtomicU32, u32, u32);
+        explored_atomic!(AtomicU64, u64, u64);
+
+        /// The processor's `AtomicPtr`, with a scheduling point before each operation.
+        #[repr(transparent)]
+        pub struct AtomicPtr<T>(atomic::AtomicPtr<T>);
+
+        impl<T> AtomicPtr<T> {
+            pub const fn new(value: *mut T) -> Self {
+                Self(atomic::AtomicPtr::new(value))
+            }
+
+            pub fn store(&self, value: *mut T, order: Ordering) {
+                switch();
+                self.0.store(value, order)
+            }
+
+            pub fn swap(&self, value: *mut T, order: Ordering) -> *mut T {
+                switch();
+                self.0.swap(value, order)
+            }
+        }
+    }
+}

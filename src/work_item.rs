@@ -18,7 +18,7 @@ pub struct IoWorkItem {
     /// What a run calls, and with what: fixed at allocation.
     routine: Option<NdisIoWorkItemRoutine>,
     context: NdisHandle,
-    queued: core::sync::atomic::AtomicBool,
+    queued: crate::sync::atomic::AtomicBool,
 }
 
 impl IoWorkItem {
@@ -42,14 +42,14 @@ impl IoWorkItem {
             handle,
             routine: Some(routine),
             context,
-            queued: core::sync::atomic::AtomicBool::new(false),
+            queued: crate::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// `NdisQueueIoWorkItem(item, routine, context)`, unless the item is already queued or was
     /// never allocated (false).
     pub fn queue(&self) -> bool {
-        use core::sync::atomic::Ordering::AcqRel;
+        use crate::sync::atomic::Ordering::AcqRel;
         let Some(routine) = self.routine else {
             return false;
         };
@@ -63,13 +63,13 @@ impl IoWorkItem {
 
     /// The routine has begun: the item is dequeued and may be queued again.
     pub fn started(&self) {
-        self.queued.store(false, core::sync::atomic::Ordering::Release);
+        self.queued.store(false, crate::sync::atomic::Ordering::Release);
     }
 }
 
 impl Drop for IoWorkItem {
     fn drop(&mut self) {
-        if self.handle.is_null() || self.queued.load(core::sync::atomic::Ordering::Acquire) {
+        if self.handle.is_null() || self.queued.load(crate::sync::atomic::Ordering::Acquire) {
             // Queued: freeing it would corrupt the system work queue. Its owner never lets that
             // happen (the adapter's pause waits for every run, and halt follows the pause;
             // kernel-sim's Ndis.HaltLeavesNothing holds it to that); not freeing is what is left.

@@ -32,7 +32,7 @@ use crate::sync::SpinLock;
 use crate::sys;
 use crate::work_item::IoWorkItem;
 use bytemuck::Zeroable;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use crate::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 pub use initialize::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS, initialize};
 use ndis_types::handles::{NdisHandle, WdfContext};
 use ndis_types::miniport::{

@@ -27,7 +27,7 @@
 
 use super::{Adapter, AdapterState, Phase};
 use crate::sys;
-use core::sync::atomic::Ordering;
+use crate::sync::atomic::Ordering;
 use ndis_types::handles::NdisHandle;
 use ndis_types::status::NDIS_STATUS_SUCCESS;
 

@@ -243,7 +243,7 @@ impl Adapter {
             };
             let gate = SendGate {
                 surprise_removed: state.surprise_removed,
-                shut_down: self.shut_down.load(core::sync::atomic::Ordering::Acquire),
+                shut_down: self.shut_down.load(crate::sync::atomic::Ordering::Acquire),
                 running: state.phase == Phase::Running,
                 media_connected: state.link.up,
             };
@@ -465,7 +465,7 @@ impl Adapter {
         let mut done = SendQueue::EMPTY;
         {
             let mut state = self.state.lock_any();
-            let shut_down = self.shut_down.load(core::sync::atomic::Ordering::Acquire);
+            let shut_down = self.shut_down.load(crate::sync::atomic::Ordering::Acquire);
             let ndis_status = write_status(status, state.surprise_removed, shut_down, state.reset_pending);
             for nbl in refs.carried() {
                 state.send.fail_and_drop_reference(nbl, ndis_status, &mut done);

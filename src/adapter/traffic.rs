@@ -4,7 +4,7 @@
 
 use super::receive::{Destination, destination_of};
 use super::{Counters, bump};
-use core::sync::atomic::AtomicU64;
+use crate::sync::atomic::AtomicU64;
 
 /// Frames and bytes by destination, gathered over a batch and added to the adapter's counters once.
 #[derive(Default)]

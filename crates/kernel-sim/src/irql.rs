@@ -1,5 +1,5 @@
-//! IRQL and spin locks. The model keeps one current IRQL (one processor: every callback runs on the
-//! test's thread), checks each call against the highest IRQL its documentation allows, invokes
+//! IRQL and spin locks. The model keeps a current IRQL per processor (`crate::mp`; one processor
+//! unless the build runs several), checks each call against the highest IRQL its documentation allows, invokes
 //! handlers at their documented IRQL, and checks that a callback returns at the IRQL it entered with
 //! and holding no lock it took.
 
@@ -17,6 +17,13 @@ pub(crate) struct Frame {
     pub(crate) sends_at_dispatch: usize,
     /// The most stack it has used so far (`Stack.Budget`).
     pub(crate) stack_peak: usize,
+    /// Its place in the order callbacks were entered, on every processor
+    /// (`State::callbacks_entered`).
+    pub(crate) entered: u64,
+    /// It called `NdisMPauseComplete` for this adapter: NDIS may halt and free the adapter from
+    /// then on, so until it returns it must touch nothing of it
+    /// (`Ndis.NothingTouchedAfterPauseComplete`).
+    pub(crate) completed_pause_of: Option<crate::AdapterId>,
 }
 
 /// A spin lock that is held, keyed by the address of its `KSPIN_LOCK`.
@@ -122,7 +129,45 @@ pub(crate) fn irql_name(irql: Kirql) -> String {
     }
 }
 
+/// What of an adapter a call reaches.
+#[derive(Clone, Copy)]
+pub(crate) enum AdapterTouch {
+    /// The adapter itself (its handle, or an object of its lower edge).
+    Adapter(crate::AdapterId),
+    /// An address: the adapter's if it lies in its context area.
+    Memory(usize),
+}
+
 impl State {
+    /// `Ndis.NothingTouchedAfterPauseComplete`: a callback on this processor that called
+    /// `NdisMPauseComplete` reaches the adapter again before returning. From that call on NDIS may
+    /// run `MiniportHaltEx` on another processor and the driver free the adapter ("NdisMPauseComplete
+    /// function (ndis.h)": after it "the miniport adapter is in the Paused state", and a paused
+    /// adapter may be halted).
+    pub(crate) fn check_not_touched_after_pause_complete(&mut self, api: &'static str, touch: AdapterTouch) {
+        // Hot (every lock call): nothing to look up unless a frame completed a pause.
+        let Some((what, a)) = self.frames.iter().find_map(|f| f.completed_pause_of.map(|a| (f.what, a)))
+        else {
+            return;
+        };
+        let touched = match touch {
+            AdapterTouch::Adapter(other) => other == a,
+            AdapterTouch::Memory(address) => {
+                let context = self.adapter(a).registration.as_ref().map_or(0, |r| r.miniport_adapter_context);
+                self.mem.live.get(&context).is_some_and(|alloc| {
+                    address >= context && address < context.saturating_add(alloc.length as usize)
+                })
+            }
+        };
+        if touched {
+            let msg = format!(
+                "{api} from {what} reaches adapter {} after the same callback called NdisMPauseComplete for it: NDIS may halt and free the adapter from that call on",
+                a.0
+            );
+            self.violate(NDIS_NOTHING_TOUCHED_AFTER_PAUSE_COMPLETE, msg);
+        }
+    }
+
     /// A handler NDIS may call at any IRQL up to DISPATCH: the seed picks PASSIVE or DISPATCH
     /// (rule `Irql.HandlerEntry`: exercise both).
     pub(crate) fn seeded_irql(&mut self) -> Kirql {
@@ -193,9 +238,21 @@ impl State {
         }
     }
 
+    /// Whether another processor holds `lock` (its `KSPIN_LOCK` is set, and not by this one): the
+    /// caller spins. Only with several processors; with one, a set lock that this processor does not
+    /// hold is reported when acquired.
+    pub(crate) fn held_elsewhere(&self, lock: *mut usize) -> bool {
+        crate::mp::MULTIPROCESSOR
+            && self.initialized_locks.contains(lock as usize)
+            && self.locks.get(&(lock as usize)).is_none()
+            // SAFETY: an initialized lock whose memory has not been freed (`InitializedLocks`).
+            && unsafe { lock.read() } != 0
+    }
+
     fn acquire(&mut self, api: &'static str, lock: *mut usize, raised: bool, old_irql: Kirql) {
         let key = lock as usize;
         self.check_initialized(api, lock);
+        self.check_not_touched_after_pause_complete(api, AdapterTouch::Memory(key));
         if let Some(held) = self.locks.get(&key) {
             let msg = format!(
                 "{api}({lock:p}) from {}: the lock is already held (taken in {}); on Windows this processor spins forever",
@@ -253,7 +310,17 @@ impl State {
 
     fn release(&mut self, api: &'static str, lock: *mut usize, raised: bool) -> Option<HeldLock> {
         let key = lock as usize;
+        self.check_not_touched_after_pause_complete(api, AdapterTouch::Memory(key));
         match self.locks.remove(&key) {
+            None if self.held_elsewhere(lock) => {
+                let msg = format!(
+                    "{api}({lock:p}) from {} on processor {}: another processor acquired it; a spin lock is released on the processor that holds it, at the IRQL it raised",
+                    self.caller(),
+                    self.loaded
+                );
+                self.violate(LOCK_SAME_PROCESSOR, msg);
+                None
+            }
             None => {
                 // A held lock was checked when it was acquired.
                 self.check_initialized(api, lock);
@@ -349,6 +416,43 @@ impl State {
 }
 
 impl Inner {
+    /// Take a spin lock with `take` (one of the acquire calls above) once no other processor holds
+    /// it: this processor spins meanwhile, letting the others run, as `KeAcquireSpinLock*` does. A
+    /// spin that never ends is two processors each waiting for a lock the other holds.
+    pub(crate) fn acquire_when_free<R>(
+        &self,
+        api: &'static str,
+        lock: *mut usize,
+        take: impl FnOnce(&mut State) -> R,
+    ) -> R {
+        if !crate::mp::MULTIPROCESSOR {
+            return self.with(take);
+        }
+        let mut take = Some(take);
+        let mut spins = 0u32;
+        loop {
+            let taken = self.with(|st| match st.held_elsewhere(lock) {
+                true => None,
+                false => take.take().map(|take| take(st)),
+            });
+            if let Some(result) = taken {
+                return result;
+            }
+            spins += 1;
+            if spins >= crate::mp::SPIN_LIMIT {
+                self.with(|st| {
+                    let msg = format!(
+                        "{api}({lock:p}) from {} on processor {}: the lock stayed held by another processor for {spins} spins; the processors wait for each other",
+                        st.caller(),
+                        st.loaded
+                    );
+                    st.violate_fatal(LOCK_DEADLOCK, msg)
+                });
+            }
+            crate::mp::spin_pause();
+        }
+    }
+
     /// Call into the driver (`f`) as the callback `what`, at `irql`, with no state borrowed.
     pub(crate) fn invoke<R>(&self, what: &'static str, irql: Kirql, f: impl FnOnce() -> R) -> R {
         let stack_base = crate::stack::stack_pointer();
@@ -356,7 +460,9 @@ impl Inner {
             let previous = st.irql;
             st.check_nesting(what, st.frames.len());
             st.irql = irql;
-            st.frames.push(Frame { what, entry_irql: irql, stack_base, sends_at_dispatch: 0, stack_peak: 0 });
+            st.callbacks_entered += 1;
+            let entered = st.callbacks_entered;
+            st.frames.push(Frame { what, entry_irql: irql, stack_base, sends_at_dispatch: 0, stack_peak: 0, entered, completed_pause_of: None });
             if st.logging() {
                 st.log(format!("-> {what} at {}", irql_name(irql)));
             }

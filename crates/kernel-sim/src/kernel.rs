@@ -24,7 +24,17 @@ impl Inner {
     }
 }
 
-impl Kernel for Inner {
+/// The model as one processor's OS: what `ndis_types::host::install` puts on a thread.
+pub(crate) struct KernelHandle(pub(crate) crate::mp::Shared<Inner>);
+
+impl core::ops::Deref for KernelHandle {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Kernel for KernelHandle {
     fn ke_get_current_irql(&self) -> Kirql {
         self.with(|st| st.irql)
     }
@@ -34,7 +44,7 @@ impl Kernel for Inner {
     }
 
     fn ke_acquire_spin_lock_raise_to_dpc(&self, lock: *mut usize) -> Kirql {
-        self.with(|st| st.ke_acquire_spin_lock_raise_to_dpc(lock))
+        self.acquire_when_free("KeAcquireSpinLockRaiseToDpc", lock, |st| st.ke_acquire_spin_lock_raise_to_dpc(lock))
     }
 
     fn ke_release_spin_lock(&self, lock: *mut usize, new_irql: Kirql) {
@@ -42,7 +52,7 @@ impl Kernel for Inner {
     }
 
     fn ke_acquire_spin_lock_at_dpc_level(&self, lock: *mut usize) {
-        self.with(|st| st.ke_acquire_spin_lock_at_dpc_level(lock))
+        self.acquire_when_free("KeAcquireSpinLockAtDpcLevel", lock, |st| st.ke_acquire_spin_lock_at_dpc_level(lock))
     }
 
     fn ke_release_spin_lock_from_dpc_level(&self, lock: *mut usize) {

@@ -35,6 +35,7 @@ mod loader;
 mod lockorder;
 mod lower;
 mod memory;
+mod mp;
 mod ndis;
 mod rng;
 mod sched;
@@ -49,6 +50,7 @@ pub use lower::{
 };
 pub use ndis::datapath::{NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
+pub use mp::{MAX_PROCESSORS, MULTIPROCESSOR};
 pub use stack::{MAX_NESTED_CALLBACKS, MAX_SENDS_PER_DISPATCH_CALLBACK, StackBudget};
 pub use verifier::{Violation, rules, tag_string};
 pub use vwire_bus::hub::{Faults, HubError, PortId, WriteReport};
@@ -61,7 +63,6 @@ use ndis_types::miniport::{
 use ndis_types::oid::{NDIS_REQUEST_QUERY_INFORMATION, NDIS_REQUEST_SET_INFORMATION, NdisRequestType};
 use ndis_types::{DriverObject, Kirql, NdisStatus, NtStatus, RegistryPath, WdfDevice};
 use state::Inner;
-use std::rc::Rc;
 use std::time::Duration;
 
 /// One frame crossing the hub, as the port that wrote it put it on the wire (before the hub's
@@ -156,7 +157,7 @@ pub enum AdapterState {
 
 /// The model: NDIS, KMDF and the device below, with the driver loaded into it.
 pub struct Sim {
-    pub(crate) inner: Rc<Inner>,
+    pub(crate) inner: mp::Shared<Inner>,
     _loader: loader::LoaderGuard,
 }
 
@@ -165,9 +166,31 @@ impl Sim {
     /// this thread.
     pub fn new(config: SimConfig) -> Sim {
         let guard = loader::lock();
-        let inner = Rc::new(Inner::new(&config));
-        ndis_types::host::install(inner.clone());
+        let inner = mp::Shared::new(Inner::new(&config));
+        ndis_types::host::install(std::rc::Rc::new(kernel::KernelHandle(inner.clone())));
         Sim { inner, _loader: guard }
+    }
+
+    /// Run `f` as virtual processor `cpu` (0 is the test's own; below [`MAX_PROCESSORS`]): every
+    /// call it makes into the model, and every driver callback the model runs from it, has that
+    /// processor's IRQL, callback stack and held spin locks. Only meaningful with several processors
+    /// ([`MULTIPROCESSOR`]); there each processor is a thread the scenario spawned.
+    pub fn on_processor<R>(&self, cpu: usize, f: impl FnOnce() -> R) -> R {
+        assert!(cpu < MAX_PROCESSORS, "kernel-sim: test bug: processor {cpu} of {MAX_PROCESSORS}");
+        mp::set_current_processor(cpu);
+        // OS threads each need the model installed; shuttle's threads share the test's OS thread,
+        // where it already is.
+        let install = cfg!(all(kernel_sim_threads, not(shuttle))) && cpu != 0;
+        if install {
+            ndis_types::host::install(std::rc::Rc::new(kernel::KernelHandle(self.inner.clone())));
+        }
+        self.inner.with(|st| st.busy_processors |= 1 << cpu);
+        let result = f();
+        self.inner.with(|st| st.busy_processors &= !(1 << cpu));
+        if install {
+            ndis_types::host::uninstall();
+        }
+        result
     }
 
     /// Call `DriverEntry` at PASSIVE_LEVEL with a fresh `DRIVER_OBJECT` and registry path.

@@ -295,12 +295,24 @@ impl State {
         }
     }
 
+    /// Whether the driver, on the loaded processor, may no longer reach the device below `a`
+    /// (`Ndis.NoHardwareAfterSurpriseRemoval`): from the surprise-removal notification on, except
+    /// on another processor while the notification still runs. The device vanished before NDIS
+    /// told the driver; a send that was past its checks on another processor when the
+    /// notification began reaches the device before the handler can have quiesced it, on any
+    /// machine. The handler's own calls, and everything after it returns, must not.
+    fn hardware_gone_for_caller(&self, a: AdapterId) -> bool {
+        let adapter = self.adapter(a);
+        adapter.surprise_removed && adapter.surprise_notify_on.is_none_or(|cpu| cpu == self.loaded)
+    }
+
     /// A request reaches the device below. `Some` when the device completes it at once.
     pub(crate) fn deliver_to_lower(&mut self, r: usize) -> Option<(NtStatus, usize)> {
         let req = self.kmdf.request(r);
         let format = req.format.expect("kernel-sim bug: delivering an unformatted request");
         let adapter = self.kmdf.target(format.target).adapter;
-        if self.adapter(adapter).surprise_removed {
+        self.check_not_touched_after_pause_complete("WdfRequestSend", crate::irql::AdapterTouch::Adapter(adapter));
+        if self.hardware_gone_for_caller(adapter) {
             let msg = format!(
                 "WdfRequestSend of {} to the device below adapter {} after surprise removal: the hardware is gone",
                 self.kmdf.describe(r),
@@ -415,7 +427,7 @@ impl State {
         if self.kmdf.target(t).state != TargetState::Started {
             return SyncIoctl::Done(Err(STATUS_INVALID_DEVICE_STATE));
         }
-        if self.adapter(adapter).surprise_removed {
+        if self.hardware_gone_for_caller(adapter) {
             let msg = format!(
                 "{api}(IOCTL {code:#x}) to the device below adapter {} after surprise removal: the hardware is gone",
                 adapter.0

@@ -141,15 +141,26 @@ impl Inner {
         }
     }
 
-    /// Run events until `done` holds; false if the scheduler went idle first.
+    /// Run events until `done` holds; false if nothing is left that could make it hold: the
+    /// scheduler is idle and no other processor is running a scenario's work (which may still be
+    /// inside the driver, or about to give it more).
     pub(crate) fn run_until(&self, done: impl Fn(&State) -> bool) -> bool {
         let mut n = 0;
+        let mut waits = 0u32;
         loop {
             if self.with(|st| done(st)) {
                 return true;
             }
             if !self.run_one() {
-                return self.with(|st| done(st));
+                // Looked at together: another processor may have scheduled work and finished since
+                // `run_one` found none.
+                let nothing_left = self.with(|st| st.sched.len() == 0 && !st.other_processors_busy());
+                if nothing_left || waits >= crate::mp::SPIN_LIMIT {
+                    return self.with(|st| done(st));
+                }
+                waits += 1;
+                crate::mp::spin_pause();
+                continue;
             }
             n += 1;
             assert!(n < MAX_EVENTS_PER_RUN, "kernel-sim: the scheduler never goes idle");

@@ -13,22 +13,47 @@ use crate::rng::Rng;
 use crate::sched::Scheduler;
 use crate::verifier::Violation;
 use crate::{AdapterId, Phase, SimConfig};
-use core::cell::RefCell;
+use crate::mp::ModelCell;
 use ndis_types::{Kirql, PASSIVE_LEVEL};
 use std::time::Duration;
 
 /// Non-canonical on x64 and ARM64: a driver that dereferences a model token faults at once.
 const TOKEN_BASE: usize = 0xDEAD_0000_0000_0000;
 
+/// What one processor has of its own. The loaded processor's copy lives in [`State`]'s fields of
+/// the same names (every check reads them there); the others wait in [`State::parked`].
+#[derive(Default)]
+pub(crate) struct Processor {
+    irql: Kirql,
+    frames: Vec<Frame>,
+    phases: Vec<Phase>,
+    locks: LockTable,
+    cancelling: Option<(AdapterId, usize)>,
+}
+
 pub(crate) struct State {
     pub(crate) rng: Rng,
     pub(crate) now: Duration,
+    /// The IRQL of the processor whose state is loaded.
     pub(crate) irql: Kirql,
-    /// Driver callbacks currently on the (single) stack, innermost last.
+    /// Driver callbacks currently on the loaded processor's stack, innermost last.
     pub(crate) frames: Vec<Frame>,
-    /// Model operations in progress (what `FallibleCall::phase` reports), innermost last.
+    /// Model operations in progress on the loaded processor (what `FallibleCall::phase` reports),
+    /// innermost last.
     pub(crate) phases: Vec<Phase>,
+    /// The spin locks the loaded processor holds.
     pub(crate) locks: LockTable,
+    /// The loaded processor is inside `MiniportCancelSend(adapter, cancel id)`.
+    pub(crate) cancelling: Option<(AdapterId, usize)>,
+    /// Driver callbacks entered so far, on every processor: orders a callback against an NDIS
+    /// operation that began on another processor.
+    pub(crate) callbacks_entered: u64,
+    /// Processors running a scenario's work right now (`Sim::on_processor`), one bit each.
+    pub(crate) busy_processors: u32,
+    /// Which processor's state is in the fields above.
+    pub(crate) loaded: usize,
+    /// Every other processor's state (the loaded one's slot is empty).
+    parked: Vec<Processor>,
     /// The addresses `KeInitializeSpinLock` initialized, until their memory is freed
     /// (`Lock.InitializedBeforeUse`).
     pub(crate) initialized_locks: crate::irql::InitializedLocks,
@@ -75,6 +100,11 @@ impl State {
             frames: Vec::new(),
             phases: Vec::new(),
             locks: LockTable::default(),
+            cancelling: None,
+            callbacks_entered: 0,
+            busy_processors: 0,
+            loaded: 0,
+            parked: (0..crate::mp::MAX_PROCESSORS).map(|_| Processor::default()).collect(),
             initialized_locks: crate::irql::InitializedLocks::default(),
             bugcheck_mode: false,
             violations: Vec::new(),
@@ -99,6 +129,56 @@ impl State {
         }
     }
 
+    /// Load `cpu`'s state into the fields every check reads, parking the one loaded.
+    fn switch_to(&mut self, cpu: usize) {
+        let Some(parked) = self.parked.get_mut(self.loaded) else { return };
+        core::mem::swap(&mut parked.irql, &mut self.irql);
+        core::mem::swap(&mut parked.frames, &mut self.frames);
+        core::mem::swap(&mut parked.phases, &mut self.phases);
+        core::mem::swap(&mut parked.locks, &mut self.locks);
+        core::mem::swap(&mut parked.cancelling, &mut self.cancelling);
+        let next = self
+            .parked
+            .get_mut(cpu)
+            .unwrap_or_else(|| panic!("kernel-sim: test bug: processor {cpu} of {}", crate::mp::MAX_PROCESSORS));
+        core::mem::swap(&mut next.irql, &mut self.irql);
+        core::mem::swap(&mut next.frames, &mut self.frames);
+        core::mem::swap(&mut next.phases, &mut self.phases);
+        core::mem::swap(&mut next.locks, &mut self.locks);
+        core::mem::swap(&mut next.cancelling, &mut self.cancelling);
+        self.loaded = cpu;
+    }
+
+    /// Whether the callback on the loaded processor's stack was entered before `began` (a value of
+    /// `callbacks_entered`): it was already running when something happened on another
+    /// processor, and may still finish what it started before the driver could know.
+    pub(crate) fn callback_predates(&self, began: Option<u64>) -> bool {
+        match (self.frames.first(), began) {
+            (Some(frame), Some(began)) => frame.entered <= began,
+            _ => false,
+        }
+    }
+
+    /// The `MiniportCancelSend` calls running, on every processor: (adapter, cancel id).
+    pub(crate) fn cancels_running(&self) -> impl Iterator<Item = (AdapterId, usize)> + '_ {
+        self.cancelling.into_iter().chain(
+            self.parked.iter().enumerate().filter(|(cpu, _)| *cpu != self.loaded).filter_map(|(_, p)| p.cancelling),
+        )
+    }
+
+    /// Whether another processor is inside a call NDIS made into the miniport (its handlers are
+    /// the `Miniport*` callbacks).
+    pub(crate) fn ndis_call_running_elsewhere(&self) -> bool {
+        self.parked.iter().enumerate().any(|(cpu, p)| {
+            cpu != self.loaded && p.frames.iter().any(|f| f.what.starts_with("Miniport"))
+        })
+    }
+
+    /// Whether a processor other than the loaded one is running a scenario's work.
+    pub(crate) fn other_processors_busy(&self) -> bool {
+        self.busy_processors & !(1 << self.loaded) != 0
+    }
+
     /// A fresh opaque handle value, never reused within a run.
     pub(crate) fn mint(&mut self) -> usize {
         self.next_token += 0x40;
@@ -106,15 +186,20 @@ impl State {
     }
 
     pub(crate) fn log(&mut self, entry: impl Into<String>) {
+        let entry = if crate::mp::MULTIPROCESSOR {
+            format!("cpu{} {}", self.loaded, entry.into())
+        } else {
+            entry.into()
+        };
         match self.call_log_limit {
             Some(0) => {}
             Some(limit) => {
                 while self.call_log.len() >= limit {
                     self.call_log.pop_front();
                 }
-                self.call_log.push_back(entry.into());
+                self.call_log.push_back(entry);
             }
-            None => self.call_log.push_back(entry.into()),
+            None => self.call_log.push_back(entry),
         }
     }
 
@@ -138,12 +223,18 @@ impl State {
 
 /// The kernel the driver sees: `ndis_types::host::Kernel` is implemented on this (kernel.rs).
 pub(crate) struct Inner {
-    st: RefCell<State>,
+    st: ModelCell<State>,
 }
+
+// SAFETY: with several processors (`crate::mp`) the state is only reached through its mutex. The
+// raw pointers it keeps are addresses in the driver's and the model's own allocations, which the
+// model reads and writes only while it holds that mutex, as the one processor it serves at a time.
+#[cfg(any(shuttle, kernel_sim_threads))]
+unsafe impl Send for State {}
 
 impl Inner {
     pub(crate) fn new(config: &SimConfig) -> Self {
-        Self { st: RefCell::new(State::new(config)) }
+        Self { st: ModelCell::new(State::new(config)) }
     }
 
     /// Borrow the state for a decision. Never call the driver from inside `f`.
@@ -151,10 +242,11 @@ impl Inner {
     /// (`Stack.Budget`) before the state is borrowed.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let sp = crate::stack::stack_pointer();
-        let mut st = self
-            .st
-            .try_borrow_mut()
-            .unwrap_or_else(|_| panic!("kernel-sim bug: state re-entered while borrowed"));
+        let mut st = self.st.lock();
+        let cpu = crate::mp::current_processor();
+        if st.loaded != cpu {
+            st.switch_to(cpu);
+        }
         st.probe_stack(sp);
         f(&mut st)
     }

@@ -3,6 +3,9 @@
 
 use crate::state::State;
 
+/// Model calls a fatal violation's panic message shows (spin-lock calls left out).
+const FATAL_CALLS_SHOWN: usize = 80;
+
 /// A broken rule: its stable name and what the driver did (call, object, state).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -72,6 +75,8 @@ pub mod rules {
     pub const NDIS_COMPLETE_ONCE: &str = "Ndis.CompleteOnce";
     pub const NDIS_HALT_LEAVES_NOTHING: &str = "Ndis.HaltLeavesNothing";
     pub const NDIS_NO_HARDWARE_AFTER_SURPRISE_REMOVAL: &str = "Ndis.NoHardwareAfterSurpriseRemoval";
+    /// Model addition: a callback reaches its adapter after calling `NdisMPauseComplete` for it.
+    pub const NDIS_NOTHING_TOUCHED_AFTER_PAUSE_COMPLETE: &str = "Ndis.NothingTouchedAfterPauseComplete";
     pub const NDIS_NOTHING_HELD_ACROSS_RESET: &str = "Ndis.NothingHeldAcrossReset";
     pub const NDIS_SHUTDOWN_BUGCHECK_PATH: &str = "Ndis.ShutdownBugcheckPath";
     /// Model addition: a pause, restart or reset that returned PENDING and never completed.
@@ -112,6 +117,11 @@ pub mod rules {
     pub const LOCK_INITIALIZED_BEFORE_USE: &str = "Lock.InitializedBeforeUse";
     /// Model addition: spin locks taken in both orders (a deadlock between two processors).
     pub const LOCK_ORDER: &str = "Lock.Order";
+    /// A spin lock released on a processor other than the one that acquired it.
+    pub const LOCK_SAME_PROCESSOR: &str = "Lock.SameProcessor";
+    /// Model addition: a processor spun on a lock that another kept held past any correct
+    /// schedule (two processors each holding what the other waits for).
+    pub const LOCK_DEADLOCK: &str = "Lock.Deadlock";
     pub const MEMORY_TAG_REQUIRED: &str = "Memory.TagRequired";
     pub const MEMORY_LEAK_BY_TAG: &str = "Memory.LeakByTag";
     pub const MEMORY_BAD_FREE: &str = "Memory.BadFree";
@@ -141,7 +151,18 @@ impl State {
     pub(crate) fn violate_fatal(&mut self, rule: &'static str, message: impl Into<String>) -> ! {
         let message = message.into();
         self.violate(rule, message.clone());
-        panic!("kernel-sim: scenario aborted by [{rule}] {message}");
+        // The calls that led here, when the scenario keeps them (`Sim::set_call_log_limit`): a
+        // fatal rule ends the run before the test can print them.
+        let recent: Vec<&str> = self
+            .call_log
+            .iter()
+            .rev()
+            .filter(|c| !c.contains("SpinLock") && !c.contains("KeGetCurrentIrql"))
+            .take(FATAL_CALLS_SHOWN)
+            .map(String::as_str)
+            .collect();
+        let recent: Vec<&str> = recent.into_iter().rev().collect();
+        panic!("kernel-sim: scenario aborted by [{rule}] {message}\nthe calls before it:\n{}", recent.join("\n"));
     }
 }
 

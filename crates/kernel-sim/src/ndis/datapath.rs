@@ -92,6 +92,10 @@ pub(crate) struct SendRec {
     /// A write the miniport sent below (`WdfRequestSend`) carried one of its frames since it was
     /// sent: its transmission has started (`Ndis.CancelSendAbortsQueued`).
     pub(crate) started: bool,
+    /// The `MiniportSendNetBufferLists` call that handed it over has returned. A cancel that
+    /// starts while that call still runs on another processor may miss it: the miniport has not
+    /// queued it yet (`Ndis.CancelSendAbortsQueued`).
+    pub(crate) handed_over: bool,
     /// Resets started on the adapter when it was sent, and whether one was in progress.
     resets_at_send: u64,
     in_reset_at_send: bool,
@@ -201,10 +205,6 @@ impl SendLog {
         self.recs.iter().flatten()
     }
 
-    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut SendRec> {
-        self.recs.iter_mut().flatten()
-    }
-
     /// Live (not retired) sends with their indexes.
     fn iter_indexed_mut(&mut self) -> impl Iterator<Item = (usize, &mut SendRec)> {
         let base = self.base;
@@ -247,8 +247,6 @@ pub(crate) struct DataState {
     indicated: HashMap<usize, Vec<Vec<u8>>>,
     /// Resets started per adapter.
     pub(crate) resets: HashMap<AdapterId, u64>,
-    /// Inside `MiniportCancelSend(adapter, cancel id)`.
-    cancelling: Option<(AdapterId, usize)>,
     /// The `MdlFlags` of the protocol's send MDLs (`Sim::set_send_mdl_flags`); None: seeded,
     /// nonpaged or mapped.
     pub(crate) send_mdl_flags: Option<i16>,
@@ -620,7 +618,9 @@ impl State {
     /// Sends the miniport still owns, and indicated NBLs NDIS still owns, for `a`.
     pub(crate) fn adapter_busy(&self, a: AdapterId) -> Vec<String> {
         let mut out = Vec::new();
-        let sends = self.data.sends.iter().filter(|s| s.adapter == a && s.completed.is_none()).count();
+        // Sends whose `MiniportSendNetBufferLists` still runs on another processor are NDIS's to
+        // wait for (`wait_for_ndis_calls_elsewhere`), not yet the miniport's.
+        let sends = self.held_sends(a);
         if sends > 0 {
             out.push(format!("{sends} sent NBL(s) not completed"));
         }
@@ -633,6 +633,13 @@ impl State {
 
     pub(crate) fn outstanding_sends(&self, a: AdapterId) -> usize {
         self.data.sends.iter().filter(|s| s.adapter == a && s.completed.is_none()).count()
+    }
+
+    /// Sends the miniport holds: outstanding, and handed over by a `MiniportSendNetBufferLists`
+    /// call that has returned (one still running on another processor has not given the
+    /// miniport the NBLs yet as far as a reset is concerned: it may see them before or after).
+    pub(crate) fn held_sends(&self, a: AdapterId) -> usize {
+        self.data.sends.iter().filter(|s| s.adapter == a && s.completed.is_none() && s.handed_over).count()
     }
 
     /// Pools, NBLs and MDLs still allocated for `scope`.
@@ -766,7 +773,7 @@ impl State {
         let resets_now = self.data.resets.get(&a).copied().unwrap_or(0);
         let reset_since_send = rec.in_reset_at_send || resets_now > rec.resets_at_send;
         let removed_now = self.adapter(a).surprise_removed;
-        let in_cancel = self.data.cancelling.filter(|(ca, _)| *ca == a).map(|(_, c)| c);
+        let in_cancel = self.cancelling.filter(|(ca, _)| *ca == a).map(|(_, c)| c);
         let problem = if !SEND_STATUSES.contains(&status) {
             Some(format!("completed with {:#x}, not a send status", status))
         } else if removed && status != NDIS_STATUS_NOT_ACCEPTED && !(paused && status == NDIS_STATUS_PAUSED) {
@@ -831,7 +838,15 @@ impl State {
         let Some(a) = self.adapter_handle(api, handle) else { return };
         self.check_dispatch_flag(api, flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL != 0);
         let state = self.adapter(a).state;
-        if !matches!(state, AdapterState::Restarting | AdapterState::Running) {
+        // "Pausing an Adapter": in the Pausing state the driver "waits for all calls to the
+        // NdisMIndicateReceiveNetBufferLists function to return". A callback on another processor
+        // that overlapped `MiniportPause` may still make its indication: the driver learns of the
+        // pause inside that call. One entered after it returned, or the pause handler itself, may not.
+        let pause_returned = self.adapter(a).pause_returned;
+        let indication_in_flight = state == AdapterState::Pausing
+            && !self.frames.iter().any(|f| f.what == "MiniportPause")
+            && (pause_returned.is_none() || self.callback_predates(pause_returned));
+        if !matches!(state, AdapterState::Restarting | AdapterState::Running) && !indication_in_flight {
             self.violate(
                 NDIS_INDICATE_ONLY_WHEN_RUNNING,
                 format!("{api} on adapter {} while {state:?}", a.0),
@@ -1124,8 +1139,9 @@ impl State {
                 paused_at_send: paused,
                 removed_at_send: removed,
                 cancel_id,
-                cancelled: false,
+                cancelled: cancel_id.is_some_and(|id| self.cancel_running(a, id)),
                 started: false,
+                handed_over: false,
                 resets_at_send,
                 in_reset_at_send,
                 timed_out: false,
@@ -1260,19 +1276,26 @@ impl Inner {
             let irql = st.seeded_irql();
             (ids, head, ctx, handler, irql)
         });
-        self.dispatch_send(handler, ctx, head, irql);
+        self.dispatch_send(handler, ctx, head, irql, a, &ids);
+        self.with(|st| st.handed_over(&ids));
         ids
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn dispatch_send(
         &self,
         handler: unsafe extern "system" fn(NdisHandle, *mut NetBufferList, u32, u32),
         ctx: NdisHandle,
         head: *mut NetBufferList,
         irql: Kirql,
+        a: AdapterId,
+        ids: &[SendId],
     ) {
         let flags = if irql == DISPATCH_LEVEL { NDIS_SEND_FLAGS_DISPATCH_LEVEL } else { 0 };
         self.invoke("MiniportSendNetBufferLists", irql, || {
+            if crate::mp::MULTIPROCESSOR {
+                self.with(|st| st.send_handler_entered(a, ids));
+            }
             // SAFETY: the registered handler, called as NDIS calls it with a chain it owns.
             unsafe { handler(ctx, head, NDIS_DEFAULT_PORT_NUMBER, flags) }
         });
@@ -1287,6 +1310,7 @@ impl Inner {
             let paused = matches!(state, AdapterState::Pausing | AdapterState::Paused);
             let removed = st.adapter(a).surprise_removed;
             let resets_at_send = st.data.resets.get(&a).copied().unwrap_or(0);
+            let cancel_running: Vec<(AdapterId, usize)> = st.cancels_running().collect();
             let in_reset_at_send = st.adapter(a).reset.is_some();
             let now = st.now;
             let mut head: *mut NetBufferList = ptr::null_mut();
@@ -1310,6 +1334,9 @@ impl Inner {
                 rec.removed_at_send = removed;
                 rec.cancelled = false;
                 rec.started = false;
+                rec.handed_over = false;
+                let running = rec.cancel_id.is_some_and(|id| cancel_running.contains(&(a, id)));
+                rec.cancelled = running;
                 if rec.cancel_id.is_some() {
                     st.data.unstarted_cancelable.push(id.0 as usize - 1);
                 }
@@ -1335,7 +1362,8 @@ impl Inner {
                 .expect("validated at registration");
             (head, st.adapter_context(a), handler, st.seeded_irql())
         });
-        self.dispatch_send(handler, ctx, head, irql);
+        self.dispatch_send(handler, ctx, head, irql, a, ids);
+        self.with(|st| st.handed_over(ids));
     }
 
     /// NDIS sends `count` one-frame NBLs of `frame_len` bytes each, chained, in one call.
@@ -1351,42 +1379,84 @@ impl Inner {
 
     /// `MiniportCancelSend(ctx, cancel_id)` at a seeded IRQL.
     pub(crate) fn cancel_send(&self, a: AdapterId, cancel_id: usize) {
-        let (handler, ctx, irql) = self.with(|st| {
-            for s in st.data.sends.iter_mut() {
+        let (handler, ctx, irql, due) = self.with(|st| {
+            let mut due = Vec::new();
+            for (index, s) in st.data.sends.iter_indexed_mut() {
                 if s.adapter == a && s.cancel_id == Some(cancel_id) && s.completed.is_none() {
                     s.cancelled = true;
+                    if s.handed_over {
+                        due.push(index);
+                    }
                 }
             }
-            st.data.cancelling = Some((a, cancel_id));
+            st.cancelling = Some((a, cancel_id));
             let handler =
                 st.ndis.characteristics.and_then(|c| c.CancelSendHandler).expect("validated at registration");
-            (handler, st.adapter_context(a), st.seeded_irql())
+            (handler, st.adapter_context(a), st.seeded_irql(), due)
         });
         self.invoke("MiniportCancelSend", irql, || {
             // SAFETY: the registered handler with a cancel id NDIS passes through.
             unsafe { handler(ctx, cancel_id as *mut c_void) }
         });
         self.with(|st| {
-            st.data.cancelling = None;
-            st.check_cancel_left_nothing_queued(a, cancel_id);
+            st.cancelling = None;
+            st.check_cancel_left_nothing_queued(a, cancel_id, &due);
         });
     }
 }
 
 impl State {
+    /// Whether `MiniportCancelSend(cancel_id)` for `a` runs on any processor right now: a send of
+    /// that id handed over meanwhile may be aborted by it.
+    pub(crate) fn cancel_running(&self, a: AdapterId, cancel_id: usize) -> bool {
+        self.cancels_running().any(|running| running == (a, cancel_id))
+    }
+
+    /// With several processors, what a send must complete with is what the driver had been told
+    /// when its `MiniportSendNetBufferLists` began, not what NDIS had started when it built the
+    /// NBLs: a pause or a surprise removal that began on another processor in between may not have
+    /// reached the driver yet (NDIS tells it by calling `MiniportPause` or the PnP notification).
+    fn send_handler_entered(&mut self, a: AdapterId, ids: &[SendId]) {
+        let adapter = self.adapter(a);
+        let paused = adapter.state == AdapterState::Paused
+            || (adapter.state == AdapterState::Pausing && adapter.pause_returned.is_some());
+        let removed = adapter.surprise_removed && adapter.surprise_notify_on.is_none();
+        for id in ids {
+            if let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) {
+                rec.paused_at_send = paused;
+                rec.removed_at_send = removed;
+            }
+        }
+    }
+
+    /// The `MiniportSendNetBufferLists` call carrying `ids` has returned.
+    fn handed_over(&mut self, ids: &[SendId]) {
+        for id in ids {
+            if let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) {
+                rec.handed_over = true;
+            }
+        }
+    }
+
     /// Rule `Ndis.CancelSendAbortsQueued`, when `MiniportCancelSend(cancel_id)` returns. The page
     /// "MINIPORT_CANCEL_SEND callback function (ndis.h)": the miniport traverses its queued NBLs,
     /// unlinks every one whose cancel id matches and completes them with
     /// `NDIS_STATUS_SEND_ABORTED`. What it already handed to the hardware it may complete normally,
     /// so only an NBL of that id on `a`, still outstanding, none of whose frames has gone below in
-    /// a write (`started`), is a violation: it was queued, and it is still held.
-    fn check_cancel_left_nothing_queued(&mut self, a: AdapterId, cancel_id: usize) {
+    /// a write (`started`), is a violation: it was queued, and it is still held. `due` are the
+    /// sends of that id whose `MiniportSendNetBufferLists` had returned when the cancel began;
+    /// one still being handed over on another processor is not queued yet.
+    fn check_cancel_left_nothing_queued(&mut self, a: AdapterId, cancel_id: usize, due: &[usize]) {
         let held: Vec<usize> = self
             .data
             .sends
             .iter_indexed_mut()
-            .filter(|(_, s)| {
-                s.adapter == a && s.cancel_id == Some(cancel_id) && s.completed.is_none() && !s.started
+            .filter(|(i, s)| {
+                due.contains(i)
+                    && s.adapter == a
+                    && s.cancel_id == Some(cancel_id)
+                    && s.completed.is_none()
+                    && !s.started
             })
             .map(|(i, _)| i + 1)
             .collect();

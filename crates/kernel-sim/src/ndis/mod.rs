@@ -100,6 +100,11 @@ pub(crate) struct Adapter {
     pub(crate) next: usize,
     pub(crate) state: AdapterState,
     pub(crate) surprise_removed: bool,
+    /// `State::callbacks_entered` when `MiniportPause` returned for the current pause. A callback
+    /// entered after it finds the driver pausing; one that overlapped the call may not have.
+    pub(crate) pause_returned: Option<u64>,
+    /// The processor running `MiniportDevicePnPEventNotify(SurpriseRemoved)`, while it runs.
+    pub(crate) surprise_notify_on: Option<usize>,
     /// Inside `MiniportInitializeEx` right now.
     pub(crate) in_initialize: bool,
     pub(crate) if_index: u32,
@@ -210,6 +215,9 @@ impl State {
     /// The adapter named by a miniport adapter handle, or a violation.
     pub(crate) fn adapter_handle(&mut self, api: &'static str, h: NdisHandle) -> Option<AdapterId> {
         let found = self.adapter_by_handle(h);
+        if let Some(a) = found {
+            self.check_not_touched_after_pause_complete(api, crate::irql::AdapterTouch::Adapter(a));
+        }
         if found.is_none() {
             self.violate(
                 NDIS_HANDLE_VALID,

@@ -68,6 +68,9 @@ impl State {
             Some(_) => {
                 match op {
                     Op::Pause => {
+                        if let Some(frame) = self.frames.last_mut() {
+                            frame.completed_pause_of = Some(a);
+                        }
                         let busy = self.adapter_busy(a);
                         if !busy.is_empty() {
                             self.violate(
@@ -85,7 +88,7 @@ impl State {
     }
 
     fn check_nothing_held_across_reset(&mut self, a: AdapterId, when: &str) {
-        let sends = self.outstanding_sends(a);
+        let sends = self.held_sends(a);
         let oid = self.adapter(a).oid.as_ref().is_some_and(|o| o.completed.is_none());
         if sends > 0 || oid {
             let what = match (sends > 0, oid) {
@@ -242,6 +245,8 @@ impl Inner {
                 next,
                 state: AdapterState::Initializing,
                 surprise_removed: false,
+                surprise_notify_on: None,
+                pause_returned: None,
                 in_initialize: true,
                 if_index,
                 net_luid,
@@ -377,6 +382,7 @@ impl Inner {
         let (handler, ctx, params) = self.with(|st| {
             st.expect_state(a, "MiniportRestart", &[AdapterState::Paused]);
             st.adapter_mut(a).state = AdapterState::Restarting;
+            st.adapter_mut(a).pause_returned = None;
             st.adapter_mut(a).restart = Some(PendingOp::default());
             st.phases.push(Phase::Restart(a));
             let attributes = st.restart_attributes(a);
@@ -437,6 +443,10 @@ impl Inner {
         let status = self.invoke("MiniportPause", PASSIVE_LEVEL, || {
             // SAFETY: the registered handler, with parameters NDIS owns for the call.
             unsafe { handler(ctx, params) }
+        });
+        self.with(|st| {
+            let returned = st.callbacks_entered;
+            st.adapter_mut(a).pause_returned = Some(returned);
         });
         if status != NDIS_STATUS_SUCCESS && status != NDIS_STATUS_PENDING {
             self.with(|st| {
@@ -499,7 +509,10 @@ impl Inner {
     pub(crate) fn pnp_event(&self, a: AdapterId, event: NdisDevicePnpEvent) {
         let (handler, ctx, params) = self.with(|st| {
             if event == NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED {
-                st.adapter_mut(a).surprise_removed = true;
+                let cpu = st.loaded;
+                let adapter = st.adapter_mut(a);
+                adapter.surprise_removed = true;
+                adapter.surprise_notify_on = Some(cpu);
             }
             st.expect_state(
                 a,
@@ -535,9 +548,31 @@ impl Inner {
             // SAFETY: the registered handler, with an event structure NDIS owns for the call.
             unsafe { handler(ctx, params) }
         });
+        self.with(|st| st.adapter_mut(a).surprise_notify_on = None);
+    }
+
+    /// With several processors: NDIS calls `MiniportHaltEx` only once the calls it made into the
+    /// miniport on other processors (a send, a return, an OID request, a cancel) have returned;
+    /// it holds a reference for each. Completion routines and work items are the driver's own
+    /// to run down (its pause waits for them).
+    fn wait_for_ndis_calls_elsewhere(&self, what: &'static str) {
+        let mut waits = 0u32;
+        while crate::mp::MULTIPROCESSOR && self.with(|st| st.ndis_call_running_elsewhere()) {
+            waits += 1;
+            if waits >= crate::mp::SPIN_LIMIT {
+                self.with(|st| {
+                    st.violate_fatal(
+                        NDIS_PENDING_NEVER_COMPLETED,
+                        format!("{what}: a call NDIS made into the miniport on another processor never returns"),
+                    )
+                });
+            }
+            crate::mp::spin_pause();
+        }
     }
 
     pub(crate) fn halt(&self, a: AdapterId, action: NdisHaltAction) {
+        self.wait_for_ndis_calls_elsewhere("MiniportHaltEx");
         let (handler, ctx) = self.with(|st| {
             st.expect_state(a, "MiniportHaltEx", &[AdapterState::Paused, AdapterState::Shutdown]);
             st.phases.push(Phase::Halt(a));

@@ -1,0 +1,393 @@
+//! The driver on several processors at once: every pair of entry points that Windows may run
+//! concurrently, each on its own virtual processor, with kernel-sim checking the IRQL and spin-lock
+//! rules per processor (`crates/kernel-sim/src/mp.rs`).
+//!
+//! Two builds run these scenarios (a default build compiles this file to nothing):
+//!
+//! - `RUSTFLAGS="--cfg shuttle" cargo test --release --test schedules`: the schedule explorer.
+//!   Each call the driver makes into the model and each atomic it uses is a point where shuttle's
+//!   PCT scheduler may switch processors. `SCHEDULES` sets the schedules per scenario (default
+//!   500). A failure prints a schedule; replay it with
+//!   `SCHEDULE_REPLAY='<scenario>=<schedule>' RUSTFLAGS="--cfg shuttle" cargo test --release --test schedules <scenario>`.
+//! - `RUSTFLAGS="--cfg kernel_sim_threads" cargo test --test schedules`: the same scenarios on OS
+//!   threads, for ThreadSanitizer (`docs/testing.md`).
+#![cfg(any(shuttle, kernel_sim_threads))]
+
+use kernel_sim::{AdapterId, AdapterState, NblShape, Sim, SimConfig, WriteCompletion};
+use ndis_types::miniport::{NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED, NDIS_HALT_DEVICE_SURPRISE_REMOVED};
+use ndis_types::oid::{
+    NDIS_PACKET_TYPE_BROADCAST, NDIS_PACKET_TYPE_DIRECTED, OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_PACKET_FILTER,
+    OID_GEN_STATISTICS,
+};
+use ndis_types::*;
+
+/// Work for one virtual processor.
+type Work<'a> = &'a (dyn Fn() + Sync);
+
+#[cfg(shuttle)]
+mod explorer {
+    use shuttle::rand::RngCore;
+    use shuttle::scheduler::{PctScheduler, ReplayScheduler};
+    use shuttle::{Config, FailurePersistence, Runner};
+
+    /// Run `scenario` under `SCHEDULES` PCT schedules (default 500) from `SCHEDULE_SEED` (default
+    /// fixed, so CI is repeatable), or replay the schedule file `SCHEDULE_REPLAY` names. A failing
+    /// schedule is written to a file in the test's target directory and its path printed.
+    pub fn explore(name: &str, scenario: fn(u64)) {
+        let mut config = Config::new();
+        config.failure_persistence =
+            FailurePersistence::File(Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))));
+        if let Ok(path) = std::env::var("SCHEDULE_REPLAY") {
+            let scheduler = ReplayScheduler::new_from_file(&path)
+                .unwrap_or_else(|e| panic!("SCHEDULE_REPLAY={path}: {e}"));
+            eprintln!("{name}: replaying {path}");
+            Runner::new(scheduler, config).run(move || scenario(seed()));
+            return;
+        }
+        let schedules = env_number("SCHEDULES", 500);
+        let pct_seed = env_number("SCHEDULE_SEED", 0x5EED_0001);
+        eprintln!(
+            "{name}: {schedules} schedules; a failure prints `failing schedule persisted to file: <file>`; replay it with SCHEDULE_REPLAY=<file> RUSTFLAGS=\"--cfg shuttle\" cargo test --release --test schedules {name}"
+        );
+        // Depth 3: the races behind the rundown need two preemptions placed right, and one more
+        // for the third processor.
+        let scheduler = PctScheduler::new_from_seed(pct_seed as u64, 3, schedules);
+        Runner::new(scheduler, config).run(move || scenario(seed()));
+    }
+
+    fn env_number(name: &str, default: usize) -> usize {
+        std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+    }
+
+    /// The model's own seed (handler IRQLs, inline or deferred completions) comes from the
+    /// schedule, so a replayed schedule replays it too.
+    fn seed() -> u64 {
+        shuttle::rand::thread_rng().next_u64() % 10_000
+    }
+
+    pub fn concurrently(sim: &kernel_sim::Sim, work: &[super::Work<'_>]) {
+        shuttle::thread::scope(|scope| {
+            for (index, work) in work.iter().enumerate() {
+                scope.spawn(move || sim.on_processor(index + 1, work));
+            }
+        });
+    }
+}
+
+#[cfg(all(kernel_sim_threads, not(shuttle)))]
+mod explorer {
+    /// Run `scenario` on OS threads, `SCHEDULES` times (default 50): the OS picks the interleaving.
+    pub fn explore(_name: &str, scenario: fn(u64)) {
+        let runs = std::env::var("SCHEDULES").ok().and_then(|s| s.parse().ok()).unwrap_or(50);
+        for seed in 0..runs {
+            scenario(seed);
+        }
+    }
+
+    pub fn concurrently(sim: &kernel_sim::Sim, work: &[super::Work<'_>]) {
+        std::thread::scope(|scope| {
+            for (index, work) in work.iter().enumerate() {
+                scope.spawn(move || sim.on_processor(index + 1, work));
+            }
+        });
+    }
+}
+
+use explorer::{concurrently, explore};
+
+fn frame(to: [u8; 6], tag: u8, length: usize) -> Vec<u8> {
+    let mut frame = to.to_vec();
+    frame.extend_from_slice(&[2, 0, 0, 0, 0x5C, tag, 0x88, 0xB5]);
+    frame.resize(length, tag);
+    frame
+}
+
+const BROADCAST: [u8; 6] = [0xFF; 6];
+
+/// The calls a failing scenario prints before its first violation (each tagged with its
+/// processor; spin-lock calls left out).
+const CALLS_SHOWN: usize = 200;
+
+/// Adapters `count`, Running, with a seed the schedule chose.
+fn running_adapters(seed: u64, count: usize) -> (Sim, Vec<AdapterId>) {
+    let sim = Sim::new(SimConfig { seed, ..SimConfig::default() });
+    sim.set_call_log_limit(None);
+    assert_eq!(sim.load(kmdf_miniport::driver_entry), STATUS_SUCCESS);
+    let adapters: Vec<AdapterId> =
+        (0..count).map(|i| sim.add_adapter().unwrap_or_else(|s| panic!("adapter {i}: {s:#x}"))).collect();
+    let filter = (NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST).to_le_bytes();
+    for &a in &adapters {
+        assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+        assert_eq!(sim.oid_set(a, OID_GEN_CURRENT_PACKET_FILTER, &filter).status, NDIS_STATUS_SUCCESS);
+    }
+    (sim, adapters)
+}
+
+/// Drain, then check what every scenario owes: each send completed once, each indication returned,
+/// and after removal and unload nothing left and no rule broken (`Sim::drop` reports violations).
+fn finish(sim: Sim, adapters: &[AdapterId], sends: &[kernel_sim::SendId]) {
+    for &a in adapters {
+        sim.hold_returns(a, false);
+    }
+    sim.run_until_idle();
+    for &id in sends {
+        assert!(sim.send_completion(id).is_some(), "send {id:?} was never completed");
+    }
+    for &a in adapters {
+        let counts = sim.receive_counts(a);
+        assert_eq!(counts.outstanding_nbls, 0, "adapter {a:?}: indicated NBLs not back: {counts:?}");
+        if sim.adapter_state(a) != AdapterState::Halted {
+            sim.remove_adapter(a);
+        }
+    }
+    sim.unload();
+    if !sim.violations().is_empty() {
+        let calls: Vec<String> =
+            sim.calls().into_iter().filter(|c| !c.contains("SpinLock") && !c.contains("KeGetCurrentIrql")).collect();
+        let first = calls.iter().position(|c| c.contains("VIOLATION")).unwrap_or(calls.len());
+        let shown = &calls[first.saturating_sub(CALLS_SHOWN)..(first + 1).min(calls.len())];
+        eprintln!("the calls up to the first violation:\n{}", shown.join("\n"));
+    }
+    sim.assert_clean();
+}
+
+/// Collects the SendIds each processor's sends return.
+#[derive(Default)]
+struct Sent(std::sync::Mutex<Vec<kernel_sim::SendId>>);
+
+impl Sent {
+    fn add(&self, ids: Vec<kernel_sim::SendId>) {
+        self.0.lock().unwrap().extend(ids);
+    }
+
+    fn all(self) -> Vec<kernel_sim::SendId> {
+        self.0.into_inner().unwrap()
+    }
+}
+
+fn send_broadcasts(sim: &Sim, a: AdapterId, tag: u8, count: usize, sent: &Sent) {
+    let frames: Vec<Vec<u8>> = (0..count).map(|i| frame(BROADCAST, tag.wrapping_add(i as u8), 120)).collect();
+    let shape = NblShape { nbs_per_nbl: 2, ..NblShape::default() };
+    sent.add(sim.send_frames(a, &frames, shape));
+}
+
+#[test]
+fn send_races_send() {
+    explore("send_races_send", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        let sent = Sent::default();
+        concurrently(&sim, &[&|| send_broadcasts(&sim, a, 1, 4, &sent), &|| send_broadcasts(&sim, a, 2, 4, &sent)]);
+        sim.run_until_idle();
+        assert_eq!(sim.receive_counts(b).frames, 8, "adapter b received every frame a sent");
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn send_races_write_completion() {
+    explore("send_races_write_completion", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        sim.lower(a).set_write_completion(WriteCompletion::Hold);
+        let sent = Sent::default();
+        send_broadcasts(&sim, a, 1, 4, &sent);
+        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
+        concurrently(
+            &sim,
+            &[&|| send_broadcasts(&sim, a, 2, 4, &sent), &|| {
+                sim.lower(a).release_writes(usize::MAX);
+                sim.run_until_idle();
+            }],
+        );
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn send_races_read_completion() {
+    explore("send_races_read_completion", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        let sent = Sent::default();
+        concurrently(
+            &sim,
+            &[&|| send_broadcasts(&sim, a, 1, 3, &sent), &|| send_broadcasts(&sim, b, 2, 3, &sent), &|| sim.run_until_idle()],
+        );
+        sim.run_until_idle();
+        assert_eq!(sim.receive_counts(a).frames, 3);
+        assert_eq!(sim.receive_counts(b).frames, 3);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn read_completion_races_return() {
+    explore("read_completion_races_return", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        sim.hold_returns(b, true);
+        let sent = Sent::default();
+        send_broadcasts(&sim, a, 1, 3, &sent);
+        sim.run_until_idle();
+        concurrently(
+            &sim,
+            &[&|| send_broadcasts(&sim, a, 2, 3, &sent), &|| sim.run_until_idle(), &|| {
+                sim.return_now(b);
+            }],
+        );
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn oid_requests_race_the_data_path() {
+    explore("oid_requests_race_the_data_path", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        let sent = Sent::default();
+        concurrently(
+            &sim,
+            &[
+                &|| send_broadcasts(&sim, a, 1, 4, &sent),
+                &|| {
+                    let filter = (NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST).to_le_bytes();
+                    assert_eq!(sim.oid_set(b, OID_GEN_CURRENT_PACKET_FILTER, &filter).status, NDIS_STATUS_SUCCESS);
+                    let list = [0x01, 0x00, 0x5E, 0, 0, 1];
+                    assert_eq!(sim.oid_set(b, OID_802_3_MULTICAST_LIST, &list).status, NDIS_STATUS_SUCCESS);
+                },
+                &|| {
+                    let stats = sim.oid_query(a, OID_GEN_STATISTICS, 256);
+                    assert_eq!(stats.status, NDIS_STATUS_SUCCESS);
+                    sim.run_until_idle();
+                },
+            ],
+        );
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn cancel_races_pack() {
+    explore("cancel_races_pack", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        sim.lower(a).set_write_completion(WriteCompletion::Hold);
+        let sent = Sent::default();
+        let frames: Vec<Vec<u8>> = (0..12).map(|i| frame(BROADCAST, i, 600)).collect();
+        concurrently(
+            &sim,
+            &[
+                &|| sent.add(sim.send_frames_cancelable(a, &frames, NblShape::default(), 7)),
+                &|| sim.cancel_send(a, 7),
+                &|| {
+                    sim.lower(a).release_writes(usize::MAX);
+                    sim.run_until_idle();
+                },
+            ],
+        );
+        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
+        sim.lower(a).release_writes(usize::MAX);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn pause_races_sends_and_receives() {
+    explore("pause_races_sends_and_receives", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        let sent = Sent::default();
+        send_broadcasts(&sim, b, 9, 2, &sent);
+        concurrently(
+            &sim,
+            &[
+                &|| send_broadcasts(&sim, a, 1, 4, &sent),
+                &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+                &|| sim.run_until_idle(),
+            ],
+        );
+        sim.run_until_idle();
+        assert_eq!(sim.adapter_state(a), AdapterState::Paused);
+        assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+        send_broadcasts(&sim, a, 3, 2, &sent);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn reset_races_the_data_path() {
+    explore("reset_races_the_data_path", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        let sent = Sent::default();
+        concurrently(
+            &sim,
+            &[
+                &|| send_broadcasts(&sim, a, 1, 4, &sent),
+                &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+                &|| {
+                    send_broadcasts(&sim, b, 2, 2, &sent);
+                    sim.run_until_idle();
+                },
+            ],
+        );
+        send_broadcasts(&sim, a, 3, 2, &sent);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn surprise_removal_races_everything() {
+    explore("surprise_removal_races_everything", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        let sent = Sent::default();
+        concurrently(
+            &sim,
+            &[
+                &|| sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED),
+                &|| {
+                    send_broadcasts(&sim, a, 1, 3, &sent);
+                    sim.oid_query(a, OID_GEN_STATISTICS, 256);
+                },
+                &|| {
+                    send_broadcasts(&sim, b, 2, 3, &sent);
+                    sim.run_until_idle();
+                },
+            ],
+        );
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+#[test]
+fn halt_after_surprise_removal_with_io_in_flight() {
+    explore("halt_after_surprise_removal_with_io_in_flight", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        sim.lower(a).set_write_completion(WriteCompletion::Hold);
+        sim.hold_returns(a, true);
+        let sent = Sent::default();
+        send_broadcasts(&sim, a, 1, 4, &sent);
+        send_broadcasts(&sim, b, 2, 2, &sent);
+        concurrently(
+            &sim,
+            &[
+                &|| {
+                    sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED);
+                    assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+                    sim.halt(a, NDIS_HALT_DEVICE_SURPRISE_REMOVED);
+                },
+                &|| {
+                    sim.lower(a).release_writes(usize::MAX);
+                    sim.run_until_idle();
+                },
+                &|| {
+                    sim.return_now(a);
+                },
+            ],
+        );
+        finish(sim, &adapters, &sent.all());
+    });
+}
