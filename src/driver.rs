@@ -7,9 +7,9 @@
 //! `WdfDriverMiniportUnload`, then `NdisMDeregisterMiniportDriver`.
 
 use crate::adapter::entry;
+use crate::sync::atomic::{AtomicPtr, Ordering};
 use crate::sys;
 use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
-use crate::sync::atomic::{AtomicPtr, Ordering};
 use ndis_types::handles::{DriverObject, NdisHandle, RegistryPath};
 use ndis_types::miniport::{NDIS_WDM_DRIVER, NdisMiniportDriverCharacteristics};
 use ndis_types::object::{

@@ -123,9 +123,9 @@ pub mod atomic {
     pub use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
     #[cfg(shuttle)]
-    pub use explored::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
-    #[cfg(shuttle)]
     pub use core::sync::atomic::Ordering;
+    #[cfg(shuttle)]
+    pub use explored::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
 
     #[cfg(shuttle)]
     mod explored {

@@ -16,13 +16,10 @@
 use kernel_sim::{AdapterId, AdapterState, NblShape, Sim, SimConfig, WriteCompletion};
 use ndis_types::miniport::{NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED, NDIS_HALT_DEVICE_SURPRISE_REMOVED};
 use ndis_types::oid::{
-    NDIS_PACKET_TYPE_BROADCAST, NDIS_PACKET_TYPE_DIRECTED, OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_PACKET_FILTER,
-    OID_GEN_STATISTICS,
+    NDIS_PACKET_TYPE_BROADCAST, NDIS_PACKET_TYPE_DIRECTED, OID_802_3_MULTICAST_LIST,
+    OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_STATISTICS,
 };
 use ndis_types::*;
-
-/// Work for one virtual processor.
-type Work<'a> = &'a (dyn Fn() + Sync);
 
 #[cfg(shuttle)]
 mod explorer {
@@ -64,14 +61,6 @@ mod explorer {
     fn seed() -> u64 {
         shuttle::rand::thread_rng().next_u64() % 10_000
     }
-
-    pub fn concurrently(sim: &kernel_sim::Sim, work: &[super::Work<'_>]) {
-        shuttle::thread::scope(|scope| {
-            for (index, work) in work.iter().enumerate() {
-                scope.spawn(move || sim.on_processor(index + 1, work));
-            }
-        });
-    }
 }
 
 #[cfg(all(kernel_sim_threads, not(shuttle)))]
@@ -83,17 +72,9 @@ mod explorer {
             scenario(seed);
         }
     }
-
-    pub fn concurrently(sim: &kernel_sim::Sim, work: &[super::Work<'_>]) {
-        std::thread::scope(|scope| {
-            for (index, work) in work.iter().enumerate() {
-                scope.spawn(move || sim.on_processor(index + 1, work));
-            }
-        });
-    }
 }
 
-use explorer::{concurrently, explore};
+use explorer::explore;
 
 fn frame(to: [u8; 6], tag: u8, length: usize) -> Vec<u8> {
     let mut frame = to.to_vec();
@@ -142,8 +123,11 @@ fn finish(sim: Sim, adapters: &[AdapterId], sends: &[kernel_sim::SendId]) {
     }
     sim.unload();
     if !sim.violations().is_empty() {
-        let calls: Vec<String> =
-            sim.calls().into_iter().filter(|c| !c.contains("SpinLock") && !c.contains("KeGetCurrentIrql")).collect();
+        let calls: Vec<String> = sim
+            .calls()
+            .into_iter()
+            .filter(|c| !c.contains("SpinLock") && !c.contains("KeGetCurrentIrql"))
+            .collect();
         let first = calls.iter().position(|c| c.contains("VIOLATION")).unwrap_or(calls.len());
         let shown = &calls[first.saturating_sub(CALLS_SHOWN)..(first + 1).min(calls.len())];
         eprintln!("the calls up to the first violation:\n{}", shown.join("\n"));
@@ -177,7 +161,9 @@ fn send_races_send() {
         let (sim, adapters) = running_adapters(seed, 2);
         let (a, b) = (adapters[0], adapters[1]);
         let sent = Sent::default();
-        concurrently(&sim, &[&|| send_broadcasts(&sim, a, 1, 4, &sent), &|| send_broadcasts(&sim, a, 2, 4, &sent)]);
+        sim.concurrently(&[&|| send_broadcasts(&sim, a, 1, 4, &sent), &|| {
+            send_broadcasts(&sim, a, 2, 4, &sent)
+        }]);
         sim.run_until_idle();
         assert_eq!(sim.receive_counts(b).frames, 8, "adapter b received every frame a sent");
         finish(sim, &adapters, &sent.all());
@@ -193,13 +179,10 @@ fn send_races_write_completion() {
         let sent = Sent::default();
         send_broadcasts(&sim, a, 1, 4, &sent);
         sim.lower(a).set_write_completion(WriteCompletion::Deferred);
-        concurrently(
-            &sim,
-            &[&|| send_broadcasts(&sim, a, 2, 4, &sent), &|| {
-                sim.lower(a).release_writes(usize::MAX);
-                sim.run_until_idle();
-            }],
-        );
+        sim.concurrently(&[&|| send_broadcasts(&sim, a, 2, 4, &sent), &|| {
+            sim.lower(a).release_writes(usize::MAX);
+            sim.run_until_idle();
+        }]);
         finish(sim, &adapters, &sent.all());
     });
 }
@@ -210,10 +193,11 @@ fn send_races_read_completion() {
         let (sim, adapters) = running_adapters(seed, 2);
         let (a, b) = (adapters[0], adapters[1]);
         let sent = Sent::default();
-        concurrently(
-            &sim,
-            &[&|| send_broadcasts(&sim, a, 1, 3, &sent), &|| send_broadcasts(&sim, b, 2, 3, &sent), &|| sim.run_until_idle()],
-        );
+        sim.concurrently(&[
+            &|| send_broadcasts(&sim, a, 1, 3, &sent),
+            &|| send_broadcasts(&sim, b, 2, 3, &sent),
+            &|| sim.run_until_idle(),
+        ]);
         sim.run_until_idle();
         assert_eq!(sim.receive_counts(a).frames, 3);
         assert_eq!(sim.receive_counts(b).frames, 3);
@@ -230,12 +214,9 @@ fn read_completion_races_return() {
         let sent = Sent::default();
         send_broadcasts(&sim, a, 1, 3, &sent);
         sim.run_until_idle();
-        concurrently(
-            &sim,
-            &[&|| send_broadcasts(&sim, a, 2, 3, &sent), &|| sim.run_until_idle(), &|| {
-                sim.return_now(b);
-            }],
-        );
+        sim.concurrently(&[&|| send_broadcasts(&sim, a, 2, 3, &sent), &|| sim.run_until_idle(), &|| {
+            sim.return_now(b);
+        }]);
         finish(sim, &adapters, &sent.all());
     });
 }
@@ -246,23 +227,23 @@ fn oid_requests_race_the_data_path() {
         let (sim, adapters) = running_adapters(seed, 2);
         let (a, b) = (adapters[0], adapters[1]);
         let sent = Sent::default();
-        concurrently(
-            &sim,
-            &[
-                &|| send_broadcasts(&sim, a, 1, 4, &sent),
-                &|| {
-                    let filter = (NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST).to_le_bytes();
-                    assert_eq!(sim.oid_set(b, OID_GEN_CURRENT_PACKET_FILTER, &filter).status, NDIS_STATUS_SUCCESS);
-                    let list = [0x01, 0x00, 0x5E, 0, 0, 1];
-                    assert_eq!(sim.oid_set(b, OID_802_3_MULTICAST_LIST, &list).status, NDIS_STATUS_SUCCESS);
-                },
-                &|| {
-                    let stats = sim.oid_query(a, OID_GEN_STATISTICS, 256);
-                    assert_eq!(stats.status, NDIS_STATUS_SUCCESS);
-                    sim.run_until_idle();
-                },
-            ],
-        );
+        sim.concurrently(&[
+            &|| send_broadcasts(&sim, a, 1, 4, &sent),
+            &|| {
+                let filter = (NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST).to_le_bytes();
+                assert_eq!(
+                    sim.oid_set(b, OID_GEN_CURRENT_PACKET_FILTER, &filter).status,
+                    NDIS_STATUS_SUCCESS
+                );
+                let list = [0x01, 0x00, 0x5E, 0, 0, 1];
+                assert_eq!(sim.oid_set(b, OID_802_3_MULTICAST_LIST, &list).status, NDIS_STATUS_SUCCESS);
+            },
+            &|| {
+                let stats = sim.oid_query(a, OID_GEN_STATISTICS, 256);
+                assert_eq!(stats.status, NDIS_STATUS_SUCCESS);
+                sim.run_until_idle();
+            },
+        ]);
         finish(sim, &adapters, &sent.all());
     });
 }
@@ -275,17 +256,14 @@ fn cancel_races_pack() {
         sim.lower(a).set_write_completion(WriteCompletion::Hold);
         let sent = Sent::default();
         let frames: Vec<Vec<u8>> = (0..12).map(|i| frame(BROADCAST, i, 600)).collect();
-        concurrently(
-            &sim,
-            &[
-                &|| sent.add(sim.send_frames_cancelable(a, &frames, NblShape::default(), 7)),
-                &|| sim.cancel_send(a, 7),
-                &|| {
-                    sim.lower(a).release_writes(usize::MAX);
-                    sim.run_until_idle();
-                },
-            ],
-        );
+        sim.concurrently(&[
+            &|| sent.add(sim.send_frames_cancelable(a, &frames, NblShape::default(), 7)),
+            &|| sim.cancel_send(a, 7),
+            &|| {
+                sim.lower(a).release_writes(usize::MAX);
+                sim.run_until_idle();
+            },
+        ]);
         sim.lower(a).set_write_completion(WriteCompletion::Deferred);
         sim.lower(a).release_writes(usize::MAX);
         finish(sim, &adapters, &sent.all());
@@ -299,14 +277,11 @@ fn pause_races_sends_and_receives() {
         let (a, b) = (adapters[0], adapters[1]);
         let sent = Sent::default();
         send_broadcasts(&sim, b, 9, 2, &sent);
-        concurrently(
-            &sim,
-            &[
-                &|| send_broadcasts(&sim, a, 1, 4, &sent),
-                &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
-                &|| sim.run_until_idle(),
-            ],
-        );
+        sim.concurrently(&[
+            &|| send_broadcasts(&sim, a, 1, 4, &sent),
+            &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| sim.run_until_idle(),
+        ]);
         sim.run_until_idle();
         assert_eq!(sim.adapter_state(a), AdapterState::Paused);
         assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
@@ -321,17 +296,14 @@ fn reset_races_the_data_path() {
         let (sim, adapters) = running_adapters(seed, 2);
         let (a, b) = (adapters[0], adapters[1]);
         let sent = Sent::default();
-        concurrently(
-            &sim,
-            &[
-                &|| send_broadcasts(&sim, a, 1, 4, &sent),
-                &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
-                &|| {
-                    send_broadcasts(&sim, b, 2, 2, &sent);
-                    sim.run_until_idle();
-                },
-            ],
-        );
+        sim.concurrently(&[
+            &|| send_broadcasts(&sim, a, 1, 4, &sent),
+            &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| {
+                send_broadcasts(&sim, b, 2, 2, &sent);
+                sim.run_until_idle();
+            },
+        ]);
         send_broadcasts(&sim, a, 3, 2, &sent);
         finish(sim, &adapters, &sent.all());
     });
@@ -343,20 +315,17 @@ fn surprise_removal_races_everything() {
         let (sim, adapters) = running_adapters(seed, 2);
         let (a, b) = (adapters[0], adapters[1]);
         let sent = Sent::default();
-        concurrently(
-            &sim,
-            &[
-                &|| sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED),
-                &|| {
-                    send_broadcasts(&sim, a, 1, 3, &sent);
-                    sim.oid_query(a, OID_GEN_STATISTICS, 256);
-                },
-                &|| {
-                    send_broadcasts(&sim, b, 2, 3, &sent);
-                    sim.run_until_idle();
-                },
-            ],
-        );
+        sim.concurrently(&[
+            &|| sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED),
+            &|| {
+                send_broadcasts(&sim, a, 1, 3, &sent);
+                sim.oid_query(a, OID_GEN_STATISTICS, 256);
+            },
+            &|| {
+                send_broadcasts(&sim, b, 2, 3, &sent);
+                sim.run_until_idle();
+            },
+        ]);
         finish(sim, &adapters, &sent.all());
     });
 }
@@ -371,23 +340,20 @@ fn halt_after_surprise_removal_with_io_in_flight() {
         let sent = Sent::default();
         send_broadcasts(&sim, a, 1, 4, &sent);
         send_broadcasts(&sim, b, 2, 2, &sent);
-        concurrently(
-            &sim,
-            &[
-                &|| {
-                    sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED);
-                    assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
-                    sim.halt(a, NDIS_HALT_DEVICE_SURPRISE_REMOVED);
-                },
-                &|| {
-                    sim.lower(a).release_writes(usize::MAX);
-                    sim.run_until_idle();
-                },
-                &|| {
-                    sim.return_now(a);
-                },
-            ],
-        );
+        sim.concurrently(&[
+            &|| {
+                sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED);
+                assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+                sim.halt(a, NDIS_HALT_DEVICE_SURPRISE_REMOVED);
+            },
+            &|| {
+                sim.lower(a).release_writes(usize::MAX);
+                sim.run_until_idle();
+            },
+            &|| {
+                sim.return_now(a);
+            },
+        ]);
         finish(sim, &adapters, &sent.all());
     });
 }

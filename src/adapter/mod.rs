@@ -29,10 +29,10 @@ mod traffic;
 use crate::lower::LowerEdge;
 use crate::pool::PoolBox;
 use crate::sync::SpinLock;
+use crate::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use crate::sys;
 use crate::work_item::IoWorkItem;
 use bytemuck::Zeroable;
-use crate::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 pub use initialize::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS, initialize};
 use ndis_types::handles::{NdisHandle, WdfContext};
 use ndis_types::miniport::{

@@ -26,8 +26,8 @@
 //! so it never calls `NdisMResetComplete` for itself before it has returned PENDING.
 
 use super::{Adapter, AdapterState, Phase};
-use crate::sys;
 use crate::sync::atomic::Ordering;
+use crate::sys;
 use ndis_types::handles::NdisHandle;
 use ndis_types::status::NDIS_STATUS_SUCCESS;
 

@@ -462,7 +462,15 @@ impl Inner {
             st.irql = irql;
             st.callbacks_entered += 1;
             let entered = st.callbacks_entered;
-            st.frames.push(Frame { what, entry_irql: irql, stack_base, sends_at_dispatch: 0, stack_peak: 0, entered, completed_pause_of: None });
+            st.frames.push(Frame {
+                what,
+                entry_irql: irql,
+                stack_base,
+                sends_at_dispatch: 0,
+                stack_peak: 0,
+                entered,
+                completed_pause_of: None,
+            });
             if st.logging() {
                 st.log(format!("-> {what} at {}", irql_name(irql)));
             }

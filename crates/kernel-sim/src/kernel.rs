@@ -44,7 +44,9 @@ impl Kernel for KernelHandle {
     }
 
     fn ke_acquire_spin_lock_raise_to_dpc(&self, lock: *mut usize) -> Kirql {
-        self.acquire_when_free("KeAcquireSpinLockRaiseToDpc", lock, |st| st.ke_acquire_spin_lock_raise_to_dpc(lock))
+        self.acquire_when_free("KeAcquireSpinLockRaiseToDpc", lock, |st| {
+            st.ke_acquire_spin_lock_raise_to_dpc(lock)
+        })
     }
 
     fn ke_release_spin_lock(&self, lock: *mut usize, new_irql: Kirql) {
@@ -52,7 +54,9 @@ impl Kernel for KernelHandle {
     }
 
     fn ke_acquire_spin_lock_at_dpc_level(&self, lock: *mut usize) {
-        self.acquire_when_free("KeAcquireSpinLockAtDpcLevel", lock, |st| st.ke_acquire_spin_lock_at_dpc_level(lock))
+        self.acquire_when_free("KeAcquireSpinLockAtDpcLevel", lock, |st| {
+            st.ke_acquire_spin_lock_at_dpc_level(lock)
+        })
     }
 
     fn ke_release_spin_lock_from_dpc_level(&self, lock: *mut usize) {

@@ -48,9 +48,9 @@ pub use lower::{
     InlineService, LowerDeviceControl, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_BUFFER_SIZE,
     STATUS_IO_DEVICE_ERROR, SwitchTotals, TAP_MAC, WriteCompletion, hub_error_status,
 };
+pub use mp::{MAX_PROCESSORS, MULTIPROCESSOR};
 pub use ndis::datapath::{NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
-pub use mp::{MAX_PROCESSORS, MULTIPROCESSOR};
 pub use stack::{MAX_NESTED_CALLBACKS, MAX_SENDS_PER_DISPATCH_CALLBACK, StackBudget};
 pub use verifier::{Violation, rules, tag_string};
 pub use vwire_bus::hub::{Faults, HubError, PortId, WriteReport};
@@ -191,6 +191,26 @@ impl Sim {
             ndis_types::host::uninstall();
         }
         result
+    }
+
+    /// Run each of `work` on its own virtual processor (1, 2, ...) at once, and return when all
+    /// are done: shuttle threads under `--cfg shuttle`, OS threads under `--cfg kernel_sim_threads`.
+    #[cfg(any(shuttle, kernel_sim_threads))]
+    pub fn concurrently(&self, work: &[&(dyn Fn() + Sync)]) {
+        assert!(
+            work.len() < MAX_PROCESSORS,
+            "kernel-sim: test bug: {} processors of {MAX_PROCESSORS}",
+            work.len() + 1
+        );
+        // Every processor counts as busy before any starts: one that waits for what the others will
+        // do must not take a processor that has not started yet for one that has finished.
+        let starting = (1..=work.len()).fold(0u32, |bits, cpu| bits | 1 << cpu);
+        self.inner.with(|st| st.busy_processors |= starting);
+        mp::scope(|scope| {
+            for (index, work) in work.iter().enumerate() {
+                scope.spawn(move || self.on_processor(index + 1, work));
+            }
+        });
     }
 
     /// Call `DriverEntry` at PASSIVE_LEVEL with a fresh `DRIVER_OBJECT` and registry path.

@@ -311,7 +311,10 @@ impl State {
         let req = self.kmdf.request(r);
         let format = req.format.expect("kernel-sim bug: delivering an unformatted request");
         let adapter = self.kmdf.target(format.target).adapter;
-        self.check_not_touched_after_pause_complete("WdfRequestSend", crate::irql::AdapterTouch::Adapter(adapter));
+        self.check_not_touched_after_pause_complete(
+            "WdfRequestSend",
+            crate::irql::AdapterTouch::Adapter(adapter),
+        );
         if self.hardware_gone_for_caller(adapter) {
             let msg = format!(
                 "WdfRequestSend of {} to the device below adapter {} after surprise removal: the hardware is gone",

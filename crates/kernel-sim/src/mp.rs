@@ -23,7 +23,7 @@ pub const MAX_PROCESSORS: usize = 4;
 
 /// How often a processor may find a spin lock held before the model calls it a deadlock: far more
 /// than any correct schedule needs (a holder releases within a few of its own steps).
-pub(crate) const SPIN_LIMIT: u32 = 100_000;
+pub(crate) const SPIN_LIMIT: u32 = 10_000;
 
 #[cfg(not(any(shuttle, kernel_sim_threads)))]
 mod imp {
@@ -120,6 +120,12 @@ mod imp {
     pub(crate) fn set_current_processor(cpu: usize) {
         PROCESSOR.with(|p| p.set(cpu));
     }
+
+    /// Scoped threads, one per virtual processor.
+    #[cfg(shuttle)]
+    pub(crate) use shuttle::thread::scope;
+    #[cfg(not(shuttle))]
+    pub(crate) use std::thread::scope;
 
     /// A processor found a spin lock held: let the others run.
     pub(crate) fn spin_pause() {

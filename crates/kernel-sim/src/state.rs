@@ -7,13 +7,13 @@ use crate::irql::{Frame, LockTable};
 use crate::kmdf::KmdfState;
 use crate::loader::LoaderState;
 use crate::memory::MemoryState;
+use crate::mp::ModelCell;
 use crate::ndis::NdisState;
 use crate::ndis::datapath::DataState;
 use crate::rng::Rng;
 use crate::sched::Scheduler;
 use crate::verifier::Violation;
 use crate::{AdapterId, Phase, SimConfig};
-use crate::mp::ModelCell;
 use ndis_types::{Kirql, PASSIVE_LEVEL};
 use std::time::Duration;
 
@@ -137,10 +137,9 @@ impl State {
         core::mem::swap(&mut parked.phases, &mut self.phases);
         core::mem::swap(&mut parked.locks, &mut self.locks);
         core::mem::swap(&mut parked.cancelling, &mut self.cancelling);
-        let next = self
-            .parked
-            .get_mut(cpu)
-            .unwrap_or_else(|| panic!("kernel-sim: test bug: processor {cpu} of {}", crate::mp::MAX_PROCESSORS));
+        let next = self.parked.get_mut(cpu).unwrap_or_else(|| {
+            panic!("kernel-sim: test bug: processor {cpu} of {}", crate::mp::MAX_PROCESSORS)
+        });
         core::mem::swap(&mut next.irql, &mut self.irql);
         core::mem::swap(&mut next.frames, &mut self.frames);
         core::mem::swap(&mut next.phases, &mut self.phases);
@@ -162,16 +161,21 @@ impl State {
     /// The `MiniportCancelSend` calls running, on every processor: (adapter, cancel id).
     pub(crate) fn cancels_running(&self) -> impl Iterator<Item = (AdapterId, usize)> + '_ {
         self.cancelling.into_iter().chain(
-            self.parked.iter().enumerate().filter(|(cpu, _)| *cpu != self.loaded).filter_map(|(_, p)| p.cancelling),
+            self.parked
+                .iter()
+                .enumerate()
+                .filter(|(cpu, _)| *cpu != self.loaded)
+                .filter_map(|(_, p)| p.cancelling),
         )
     }
 
     /// Whether another processor is inside a call NDIS made into the miniport (its handlers are
     /// the `Miniport*` callbacks).
     pub(crate) fn ndis_call_running_elsewhere(&self) -> bool {
-        self.parked.iter().enumerate().any(|(cpu, p)| {
-            cpu != self.loaded && p.frames.iter().any(|f| f.what.starts_with("Miniport"))
-        })
+        self.parked
+            .iter()
+            .enumerate()
+            .any(|(cpu, p)| cpu != self.loaded && p.frames.iter().any(|f| f.what.starts_with("Miniport")))
     }
 
     /// Whether a processor other than the loaded one is running a scenario's work.

@@ -162,7 +162,10 @@ impl State {
             .map(String::as_str)
             .collect();
         let recent: Vec<&str> = recent.into_iter().rev().collect();
-        panic!("kernel-sim: scenario aborted by [{rule}] {message}\nthe calls before it:\n{}", recent.join("\n"));
+        panic!(
+            "kernel-sim: scenario aborted by [{rule}] {message}\nthe calls before it:\n{}",
+            recent.join("\n")
+        );
     }
 }
 

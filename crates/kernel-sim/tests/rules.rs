@@ -1881,6 +1881,37 @@ fn ndis_pause_waits_for_held_returns() {
 }
 
 #[test]
+fn ndis_nothing_touched_after_pause_complete() {
+    fresh();
+    set_cfg(|c| c.pause_status = Some(NDIS_STATUS_PENDING));
+    let (sim, a) = with_adapter(2);
+    sim.restart(a);
+    sim.hold_returns(a, true);
+    let mut buf = vec![3u8; 64];
+    let (nbl, mdl) = rx_nbl(&mut buf);
+    k().ndis_m_indicate_receive_net_buffer_lists(adapter_handle(), nbl, 0, 1, 0);
+    // MiniportReturn completes the pause, then reaches the adapter again before it returns (here
+    // with a second completion): NDIS may already be halting it on another processor.
+    set_hook(|point, _| {
+        if point == "return" {
+            let handle = first_ad(|a| a.handle);
+            k().ndis_m_pause_complete(handle);
+            k().ndis_m_pause_complete(handle);
+        }
+    });
+    assert_eq!(sim.pause(a), NDIS_STATUS_PENDING);
+    let v = expect_only(&sim, &[NDIS_NOTHING_TOUCHED_AFTER_PAUSE_COMPLETE, NDIS_COMPLETE_ONCE]);
+    assert!(v.iter().any(|v| v.rule == NDIS_NOTHING_TOUCHED_AFTER_PAUSE_COMPLETE
+        && v.message.contains("MiniportReturnNetBufferLists")));
+    // Once that callback has returned, the adapter is the driver's again (halt may free it).
+    set_hook(|_, _| {});
+    k().ndis_free_mdl(mdl);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
 fn surprise_removal_follows_the_documented_order() {
     fresh();
     let (sim, a) = with_adapter(4);

@@ -96,6 +96,8 @@ pub(crate) struct SendRec {
     /// starts while that call still runs on another processor may miss it: the miniport has not
     /// queued it yet (`Ndis.CancelSendAbortsQueued`).
     pub(crate) handed_over: bool,
+    /// `State::callbacks_entered` of the `MiniportSendNetBufferLists` call that handed it over.
+    pub(crate) entered: u64,
     /// Resets started on the adapter when it was sent, and whether one was in progress.
     resets_at_send: u64,
     in_reset_at_send: bool,
@@ -642,6 +644,21 @@ impl State {
         self.data.sends.iter().filter(|s| s.adapter == a && s.completed.is_none() && s.handed_over).count()
     }
 
+    /// Sends a reset must not leave held (`Ndis.NothingHeldAcrossReset`): those handed over before
+    /// `MiniportResetEx` began, and those handed over by a call that began after it returned
+    /// PENDING (the driver knew the reset was pending). A send that overlapped the reset handler on another
+    /// processor may have been taken for after the reset.
+    pub(crate) fn held_across_reset(&self, a: AdapterId) -> usize {
+        let adapter = self.adapter(a);
+        let (began, returned) = (adapter.reset_began, adapter.reset_returned);
+        self.data
+            .sends
+            .iter()
+            .filter(|s| s.adapter == a && s.completed.is_none() && s.handed_over)
+            .filter(|s| s.entered <= began || returned.is_some_and(|r| s.entered > r))
+            .count()
+    }
+
     /// Pools, NBLs and MDLs still allocated for `scope`.
     pub(crate) fn nbl_leaks(&self, scope: Scope) -> (Vec<String>, Vec<String>) {
         let pools = self
@@ -1142,6 +1159,9 @@ impl State {
                 cancelled: cancel_id.is_some_and(|id| self.cancel_running(a, id)),
                 started: false,
                 handed_over: false,
+                // The call is entered next on this processor (exact with one processor; with
+                // several, `send_handler_entered` sets it when it is).
+                entered: self.callbacks_entered + 1,
                 resets_at_send,
                 in_reset_at_send,
                 timed_out: false,
@@ -1335,6 +1355,7 @@ impl Inner {
                 rec.cancelled = false;
                 rec.started = false;
                 rec.handed_over = false;
+                rec.entered = st.callbacks_entered + 1;
                 let running = rec.cancel_id.is_some_and(|id| cancel_running.contains(&(a, id)));
                 rec.cancelled = running;
                 if rec.cancel_id.is_some() {
@@ -1421,10 +1442,12 @@ impl State {
         let paused = adapter.state == AdapterState::Paused
             || (adapter.state == AdapterState::Pausing && adapter.pause_returned.is_some());
         let removed = adapter.surprise_removed && adapter.surprise_notify_on.is_none();
+        let entered = self.frames.last().map_or(self.callbacks_entered, |f| f.entered);
         for id in ids {
             if let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) {
                 rec.paused_at_send = paused;
                 rec.removed_at_send = removed;
+                rec.entered = entered;
             }
         }
     }

@@ -100,6 +100,10 @@ pub(crate) struct Adapter {
     pub(crate) next: usize,
     pub(crate) state: AdapterState,
     pub(crate) surprise_removed: bool,
+    /// `State::callbacks_entered` when the current reset began, and when `MiniportResetEx`
+    /// returned PENDING (`Ndis.NothingHeldAcrossReset`).
+    pub(crate) reset_began: u64,
+    pub(crate) reset_returned: Option<u64>,
     /// `State::callbacks_entered` when `MiniportPause` returned for the current pause. A callback
     /// entered after it finds the driver pausing; one that overlapped the call may not have.
     pub(crate) pause_returned: Option<u64>,

@@ -88,7 +88,7 @@ impl State {
     }
 
     fn check_nothing_held_across_reset(&mut self, a: AdapterId, when: &str) {
-        let sends = self.held_sends(a);
+        let sends = self.held_across_reset(a);
         let oid = self.adapter(a).oid.as_ref().is_some_and(|o| o.completed.is_none());
         if sends > 0 || oid {
             let what = match (sends > 0, oid) {
@@ -247,6 +247,8 @@ impl Inner {
                 surprise_removed: false,
                 surprise_notify_on: None,
                 pause_returned: None,
+                reset_began: 0,
+                reset_returned: None,
                 in_initialize: true,
                 if_index,
                 net_luid,
@@ -484,6 +486,9 @@ impl Inner {
                 "kernel-sim: test bug: the driver registered no ResetHandlerEx, NDIS never resets it",
             );
             st.adapter_mut(a).reset = Some(PendingOp::default());
+            let began = st.callbacks_entered;
+            st.adapter_mut(a).reset_began = began;
+            st.adapter_mut(a).reset_returned = None;
             *st.data.resets.entry(a).or_default() += 1;
             let irql = st.seeded_irql();
             let addressing = st.block_for(a, FALSE);
@@ -493,6 +498,12 @@ impl Inner {
             // SAFETY: the registered handler; AddressingReset points at a BOOLEAN NDIS owns.
             unsafe { handler(ctx, addressing) }
         });
+        if status == NDIS_STATUS_PENDING {
+            self.with(|st| {
+                let returned = st.callbacks_entered;
+                st.adapter_mut(a).reset_returned = Some(returned);
+            });
+        }
         let outcome = if status == NDIS_STATUS_PENDING {
             self.wait_for_op(a, Op::Reset)
         } else {
@@ -563,7 +574,9 @@ impl Inner {
                 self.with(|st| {
                     st.violate_fatal(
                         NDIS_PENDING_NEVER_COMPLETED,
-                        format!("{what}: a call NDIS made into the miniport on another processor never returns"),
+                        format!(
+                            "{what}: a call NDIS made into the miniport on another processor never returns"
+                        ),
                     )
                 });
             }
