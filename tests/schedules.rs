@@ -357,3 +357,72 @@ fn halt_after_surprise_removal_with_io_in_flight() {
         finish(sim, &adapters, &sent.all());
     });
 }
+
+/// A small deterministic generator for the random mix (the seed comes from the schedule).
+struct Picks(u64);
+
+impl Picks {
+    fn below(&mut self, n: u64) -> u64 {
+        // xorshift64*: enough to spread a mix of operations.
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+/// The data path on two processors and the adapter's life on a third, each doing a seeded mix:
+/// sends (some cancelable, then cancelled), events, returns, OID queries and sets on one side;
+/// pause and restart, and resets, on the other (NDIS serializes those for one adapter).
+#[test]
+fn random_operations_on_three_processors() {
+    explore("random_operations_on_three_processors", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        let sent = Sent::default();
+        let data_path = |cpu: u64| {
+            let mut picks = Picks(seed.wrapping_mul(31).wrapping_add(cpu) | 1);
+            for step in 0..6u8 {
+                let adapter = if picks.below(2) == 0 { a } else { b };
+                match picks.below(6) {
+                    0 | 1 => send_broadcasts(&sim, adapter, step, 1 + picks.below(3) as usize, &sent),
+                    2 => {
+                        let frames: Vec<Vec<u8>> = (0..3).map(|i| frame(BROADCAST, i, 300)).collect();
+                        let id = 100 + cpu as usize;
+                        sent.add(sim.send_frames_cancelable(adapter, &frames, NblShape::default(), id));
+                        sim.cancel_send(adapter, id);
+                    }
+                    3 => sim.run_until_idle(),
+                    4 => {
+                        sim.return_now(adapter);
+                    }
+                    _ => {
+                        let stats = sim.oid_query(adapter, OID_GEN_STATISTICS, 256);
+                        assert_eq!(stats.status, NDIS_STATUS_SUCCESS);
+                    }
+                }
+            }
+        };
+        let life = || {
+            let mut picks = Picks(seed ^ 0x9E37_79B9_7F4A_7C15);
+            for _ in 0..3 {
+                match picks.below(3) {
+                    0 => {
+                        assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+                        assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+                    }
+                    1 => assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+                    _ => {
+                        let filter = NDIS_PACKET_TYPE_BROADCAST.to_le_bytes();
+                        assert_eq!(
+                            sim.oid_set(a, OID_GEN_CURRENT_PACKET_FILTER, &filter).status,
+                            NDIS_STATUS_SUCCESS
+                        );
+                    }
+                }
+            }
+        };
+        sim.concurrently(&[&|| data_path(1), &|| data_path(2), &life]);
+        finish(sim, &adapters, &sent.all());
+    });
+}

@@ -308,7 +308,7 @@ impl Adapter {
         // here (SUCCESS), one after it completes the reset from its own callback (PENDING).
         Ok(self.leave_callback(|adapter, state| {
             state.reset_in_handler = false;
-            if adapter.writes_idle() {
+            if adapter.reset_idle(state) {
                 state.reset_pending = false;
                 HandlerOutcome::Finished
             } else {

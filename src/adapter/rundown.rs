@@ -2,7 +2,7 @@
 //! finished", as netvmini decides it in one routine (`NICAsyncResetOrPauseDpc`).
 //!
 //! A pause waits for the data path to drain ([`Adapter::data_path_idle`]), a reset for the writes
-//! ([`Adapter::writes_idle`]). Outside the two handlers themselves, either becomes true only inside a
+//! ([`Adapter::reset_idle`]). Outside the two handlers themselves, either becomes true only inside a
 //! callback of the driver: a completion routine, `MiniportReturnNetBufferLists`,
 //! `MiniportSendNetBufferLists`, `MiniportCancelSend`, the deferred-work run, `MiniportResetEx`. Each
 //! of those entry points runs its work through [`Adapter::callback`] (the reset handler through the
@@ -115,10 +115,12 @@ impl Adapter {
             && self.callbacks_inside.load(Ordering::Acquire) == 0
     }
 
-    /// Nothing a reset waits for: no write in flight, none being packed (the drain owner may hold
-    /// an NBL accepted before the reset) and none whose sends are still being completed.
-    pub(super) fn writes_idle(&self) -> bool {
-        self.lower.writes.idle()
+    /// Nothing a reset waits for: no accepted send left (queued, or in the drain owner's hand: it
+    /// may hold an NBL accepted before the reset, which another processor is packing), no write
+    /// in flight, and none whose sends are still being completed. Sends that arrive meanwhile are
+    /// refused with RESET_IN_PROGRESS (`send_status`), so this only drains.
+    pub(super) fn reset_idle(&self, state: &AdapterState) -> bool {
+        state.send.is_idle() && self.lower.writes.idle()
     }
 
     /// Under the adapter lock: the pending pause and reset that are done now, marked done.
@@ -128,7 +130,7 @@ impl Adapter {
             state.pause_pending = false;
             state.phase = Phase::Paused;
         }
-        let reset = state.reset_pending && !state.reset_in_handler && self.writes_idle();
+        let reset = state.reset_pending && !state.reset_in_handler && self.reset_idle(state);
         if reset {
             state.reset_pending = false;
         }

@@ -181,13 +181,18 @@ pub struct SendGate {
     pub surprise_removed: bool,
     pub shut_down: bool,
     pub running: bool,
+    /// A reset is pending (`MiniportResetEx` began and has not completed).
+    pub resetting: bool,
     pub media_connected: bool,
 }
 
 /// The status sends arriving in that state are refused with, or SUCCESS if they are accepted (Doc
 /// `nf-ndis-ndismsendnetbufferlistscomplete`, `nc-ndis-miniport_device_pnp_event_notify`):
 /// NOT_ACCEPTED once the device is surprise-removed, PAUSED unless Running, FAILURE after a
-/// shutdown, and MEDIA_DISCONNECTED while the link is down.
+/// shutdown, RESET_IN_PROGRESS during a reset, and MEDIA_DISCONNECTED while the link is down.
+/// During a reset protocols hold what they would send until NDIS_STATUS_RESET_END (Doc
+/// "NDIS_STATUS_RESET_START"); a send that comes anyway, from another processor, is refused
+/// rather than held across the reset, which must leave nothing held (Doc `nc-ndis-miniport_reset`).
 pub fn send_status(gate: SendGate) -> NdisStatus {
     if gate.surprise_removed {
         NDIS_STATUS_NOT_ACCEPTED
@@ -195,6 +200,8 @@ pub fn send_status(gate: SendGate) -> NdisStatus {
         NDIS_STATUS_PAUSED
     } else if gate.shut_down {
         NDIS_STATUS_FAILURE
+    } else if gate.resetting {
+        NDIS_STATUS_RESET_IN_PROGRESS
     } else if !gate.media_connected {
         NDIS_STATUS_MEDIA_DISCONNECTED
     } else {
@@ -245,6 +252,7 @@ impl Adapter {
                 surprise_removed: state.surprise_removed,
                 shut_down: self.shut_down.load(crate::sync::atomic::Ordering::Acquire),
                 running: state.phase == Phase::Running,
+                resetting: state.reset_pending,
                 media_connected: state.link.up,
             };
             let status = send_status(gate);
@@ -504,8 +512,13 @@ mod tests {
     use std::boxed::Box;
     use std::vec::Vec;
 
-    const RUNNING: SendGate =
-        SendGate { surprise_removed: false, shut_down: false, running: true, media_connected: true };
+    const RUNNING: SendGate = SendGate {
+        surprise_removed: false,
+        shut_down: false,
+        running: true,
+        resetting: false,
+        media_connected: true,
+    };
 
     #[test]
     fn surprise_removal_wins_over_every_other_state() {
@@ -521,6 +534,16 @@ mod tests {
         assert_eq!(send_status(SendGate { running: false, ..RUNNING }), NDIS_STATUS_PAUSED);
         assert_eq!(send_status(SendGate { running: false, shut_down: true, ..RUNNING }), NDIS_STATUS_PAUSED);
         assert_eq!(send_status(SendGate { shut_down: true, ..RUNNING }), NDIS_STATUS_FAILURE);
+    }
+
+    #[test]
+    fn a_send_during_a_reset_is_refused_not_held() {
+        assert_eq!(send_status(SendGate { resetting: true, ..RUNNING }), NDIS_STATUS_RESET_IN_PROGRESS);
+        assert_eq!(
+            send_status(SendGate { resetting: true, media_connected: false, ..RUNNING }),
+            NDIS_STATUS_RESET_IN_PROGRESS
+        );
+        assert_eq!(send_status(SendGate { resetting: true, running: false, ..RUNNING }), NDIS_STATUS_PAUSED);
     }
 
     #[test]

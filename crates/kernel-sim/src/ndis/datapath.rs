@@ -98,6 +98,8 @@ pub(crate) struct SendRec {
     pub(crate) handed_over: bool,
     /// `State::callbacks_entered` of the `MiniportSendNetBufferLists` call that handed it over.
     pub(crate) entered: u64,
+    /// The adapter's `restarts_begun` when that call began.
+    pub(crate) restarts_at_entry: u64,
     /// Resets started on the adapter when it was sent, and whether one was in progress.
     resets_at_send: u64,
     in_reset_at_send: bool,
@@ -1162,6 +1164,7 @@ impl State {
                 // The call is entered next on this processor (exact with one processor; with
                 // several, `send_handler_entered` sets it when it is).
                 entered: self.callbacks_entered + 1,
+                restarts_at_entry: self.adapter(a).restarts_begun,
                 resets_at_send,
                 in_reset_at_send,
                 timed_out: false,
@@ -1331,6 +1334,7 @@ impl Inner {
             let removed = st.adapter(a).surprise_removed;
             let resets_at_send = st.data.resets.get(&a).copied().unwrap_or(0);
             let cancel_running: Vec<(AdapterId, usize)> = st.cancels_running().collect();
+            let restarts_begun = st.adapter(a).restarts_begun;
             let in_reset_at_send = st.adapter(a).reset.is_some();
             let now = st.now;
             let mut head: *mut NetBufferList = ptr::null_mut();
@@ -1356,6 +1360,7 @@ impl Inner {
                 rec.started = false;
                 rec.handed_over = false;
                 rec.entered = st.callbacks_entered + 1;
+                rec.restarts_at_entry = restarts_begun;
                 let running = rec.cancel_id.is_some_and(|id| cancel_running.contains(&(a, id)));
                 rec.cancelled = running;
                 if rec.cancel_id.is_some() {
@@ -1443,20 +1448,29 @@ impl State {
             || (adapter.state == AdapterState::Pausing && adapter.pause_returned.is_some());
         let removed = adapter.surprise_removed && adapter.surprise_notify_on.is_none();
         let entered = self.frames.last().map_or(self.callbacks_entered, |f| f.entered);
+        let restarts = adapter.restarts_begun;
         for id in ids {
             if let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) {
                 rec.paused_at_send = paused;
                 rec.removed_at_send = removed;
                 rec.entered = entered;
+                rec.restarts_at_entry = restarts;
             }
         }
     }
 
     /// The `MiniportSendNetBufferLists` call carrying `ids` has returned.
+    /// A send that began while the adapter was paused but overlapped a `MiniportRestart` on another
+    /// processor may have found the driver running: either completion status is right for it.
     fn handed_over(&mut self, ids: &[SendId]) {
         for id in ids {
+            let Some(rec) = self.data.sends.get(id.0 as usize - 1) else { continue };
+            let restarted = self.adapter(rec.adapter).restarts_begun != rec.restarts_at_entry;
             if let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) {
                 rec.handed_over = true;
+                if restarted {
+                    rec.paused_at_send = false;
+                }
             }
         }
     }

@@ -100,6 +100,9 @@ pub(crate) struct Adapter {
     pub(crate) next: usize,
     pub(crate) state: AdapterState,
     pub(crate) surprise_removed: bool,
+    /// Restarts begun so far: a send whose handler overlapped one may have been taken for
+    /// running (`SendRec::restarts_at_entry`).
+    pub(crate) restarts_begun: u64,
     /// `State::callbacks_entered` when the current reset began, and when `MiniportResetEx`
     /// returned PENDING (`Ndis.NothingHeldAcrossReset`).
     pub(crate) reset_began: u64,

@@ -136,6 +136,14 @@ impl State {
     }
 }
 
+impl State {
+    /// An OID request or a reset is in progress on `a`: NDIS holds the next OID request back.
+    fn oid_must_wait(&self, a: AdapterId) -> bool {
+        let ad = self.adapter(a);
+        ad.oid.as_ref().is_some_and(|o| o.completed.is_none()) || ad.reset.is_some()
+    }
+}
+
 impl Inner {
     pub(crate) fn oid_request(
         &self,
@@ -145,7 +153,14 @@ impl Inner {
         input: &[u8],
         buffer_len: usize,
     ) -> OidResult {
-        let (handler, ctx, request) = self.with(|st| {
+        let mut waits = 0u32;
+        let (handler, ctx, request) = loop {
+            // NDIS issues one OID request to a miniport at a time and none during a reset, queuing
+            // the rest: with several processors, a second one waits for its turn here.
+            let ready = self.with(|st| {
+            if crate::mp::MULTIPROCESSOR && st.oid_must_wait(a) {
+                return None;
+            }
             let ad = st.adapter(a);
             assert!(
                 matches!(ad.state, AdapterState::Paused | AdapterState::Restarting | AdapterState::Running | AdapterState::Pausing),
@@ -197,8 +212,19 @@ impl Inner {
                 timed_out: false,
             });
             let handler = st.ndis.characteristics.and_then(|c| c.OidRequestHandler).expect("validated at registration");
-            (handler, st.adapter_context(a), ptr)
-        });
+            Some((handler, st.adapter_context(a), ptr))
+            });
+            if let Some(ready) = ready {
+                break ready;
+            }
+            waits += 1;
+            assert!(
+                waits < crate::mp::SPIN_LIMIT,
+                "kernel-sim: an OID request on adapter {} never got its turn",
+                a.0
+            );
+            crate::mp::spin_pause();
+        };
         let status = self.invoke("MiniportOidRequest", PASSIVE_LEVEL, || {
             // SAFETY: the registered handler with a request NDIS owns until it is completed.
             unsafe { handler(ctx, request) }

@@ -89,7 +89,8 @@ impl State {
 
     fn check_nothing_held_across_reset(&mut self, a: AdapterId, when: &str) {
         let sends = self.held_across_reset(a);
-        let oid = self.adapter(a).oid.as_ref().is_some_and(|o| o.completed.is_none());
+        // Pended: an OID whose MiniportOidRequest still runs on another processor is not held yet.
+        let oid = self.adapter(a).oid.as_ref().is_some_and(|o| o.completed.is_none() && o.pended);
         if sends > 0 || oid {
             let what = match (sends > 0, oid) {
                 (true, true) => format!("{sends} send(s) and an OID"),
@@ -247,6 +248,7 @@ impl Inner {
                 surprise_removed: false,
                 surprise_notify_on: None,
                 pause_returned: None,
+                restarts_begun: 0,
                 reset_began: 0,
                 reset_returned: None,
                 in_initialize: true,
@@ -385,6 +387,7 @@ impl Inner {
             st.expect_state(a, "MiniportRestart", &[AdapterState::Paused]);
             st.adapter_mut(a).state = AdapterState::Restarting;
             st.adapter_mut(a).pause_returned = None;
+            st.adapter_mut(a).restarts_begun += 1;
             st.adapter_mut(a).restart = Some(PendingOp::default());
             st.phases.push(Phase::Restart(a));
             let attributes = st.restart_attributes(a);
