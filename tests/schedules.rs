@@ -426,3 +426,35 @@ fn random_operations_on_three_processors() {
         finish(sim, &adapters, &sent.all());
     });
 }
+
+/// Sends that arrive while a reset is pending, with every write request busy below: each is
+/// refused (RESET_IN_PROGRESS) or sent, never left queued when the reset completes. The random mix
+/// found the driver queuing them (`Ndis.NothingHeldAcrossReset`); this keeps the shape that did.
+#[test]
+fn sends_during_a_pending_reset_are_not_held() {
+    explore("sends_during_a_pending_reset_are_not_held", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        sim.lower(a).set_write_completion(WriteCompletion::Hold);
+        let sent = Sent::default();
+        // More than the write requests can carry: every one is held below, the rest queued.
+        for tag in 0..12 {
+            send_broadcasts(&sim, a, tag, 4, &sent);
+        }
+        sim.concurrently(&[
+            &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| {
+                for tag in 20..24 {
+                    send_broadcasts(&sim, a, tag, 1, &sent);
+                }
+            },
+            &|| {
+                sim.lower(a).release_writes(usize::MAX);
+                sim.run_until_idle();
+            },
+        ]);
+        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
+        sim.lower(a).release_writes(usize::MAX);
+        finish(sim, &adapters, &sent.all());
+    });
+}

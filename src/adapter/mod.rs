@@ -88,6 +88,9 @@ pub struct AdapterState {
     pause_in_handler: bool,
     /// A reset returned (or is about to return) PENDING and waits for in-flight writes.
     reset_pending: bool,
+    /// A callback found the pending reset finished and is calling `NdisMResetComplete`: sends are
+    /// still refused until it has.
+    reset_reporting: bool,
     reset_in_handler: bool,
     filter: ReceiveFilter,
     lookahead: u32,

@@ -20,6 +20,10 @@
 //! zero too. The callback that brings it to zero does so under the lock, serialized with the
 //! pause handler's own check, and touches nothing of the adapter afterwards.
 //!
+//! A reset found finished is reported before the callback that found it stops counting, and
+//! sends stay refused (RESET_IN_PROGRESS) until `NdisMResetComplete` has been called: a send
+//! another processor handed over in between would otherwise be held across the reset.
+//!
 //! The pause and reset handlers decide for themselves whether they finish at once (they return
 //! SUCCESS instead of PENDING). While they run (`pause_in_handler`, `reset_in_handler`) no
 //! callback completes them, and the reset handler makes its decision in its own leaving section,
@@ -28,7 +32,6 @@
 use super::{Adapter, AdapterState, Phase};
 use crate::sync::atomic::Ordering;
 use crate::sys;
-use ndis_types::handles::NdisHandle;
 use ndis_types::status::NDIS_STATUS_SUCCESS;
 
 /// How a pause or a reset ended in its handler.
@@ -39,28 +42,6 @@ pub enum HandlerOutcome {
     /// Waits for the data path; the rundown calls `NdisMPauseComplete` or `NdisMResetComplete`
     /// (`NDIS_STATUS_PENDING`).
     Pending,
-}
-
-/// A pause and a reset found done under the adapter lock, to be reported once it is released.
-#[must_use]
-pub struct FinishedOperations {
-    miniport: NdisHandle,
-    pause: bool,
-    reset: bool,
-}
-
-impl FinishedOperations {
-    /// `NdisMResetComplete`, then `NdisMPauseComplete` last: from that call on NDIS may halt the
-    /// adapter and free it, so this reads nothing of the adapter (the handle was copied under the
-    /// lock) and its caller must touch nothing of it afterwards.
-    fn complete(self) {
-        if self.reset {
-            sys::ndis_m_reset_complete(self.miniport, NDIS_STATUS_SUCCESS, false);
-        }
-        if self.pause {
-            sys::ndis_m_pause_complete(self.miniport);
-        }
-    }
 }
 
 impl Adapter {
@@ -85,15 +66,29 @@ impl Adapter {
     /// decides about itself), the count drops, and the pause or reset that is finished now is
     /// taken; the completion calls come after the lock is released, and nothing of the adapter is
     /// touched after them.
+    ///
+    /// A reset found finished is reported first, while this callback still counts: no pause can
+    /// finish meanwhile (so NDIS cannot halt the adapter under it), and sends keep being refused
+    /// until `NdisMResetComplete` has told NDIS (`reset_reporting`): one accepted between the
+    /// decision and that call would be held across the reset.
     pub(super) fn leave_callback<R>(&self, decide: impl FnOnce(&Self, &mut AdapterState) -> R) -> R {
-        let (decided, finished) = {
+        let (decided, reset_finished, mut pause_finished) = {
             let mut state = self.state.lock_any();
             let decided = decide(self, &mut state);
-            // Under the lock: serialized with the pause handler's check of the count.
-            self.callbacks_inside.fetch_sub(1, Ordering::AcqRel);
-            (decided, self.take_finished_operations(&mut state))
+            let reset_finished = self.take_finished_reset(&mut state);
+            let pause_finished = !reset_finished && self.leave_and_take_finished_pause(&mut state);
+            (decided, reset_finished, pause_finished)
         };
-        finished.complete();
+        if reset_finished {
+            sys::ndis_m_reset_complete(self.miniport, NDIS_STATUS_SUCCESS, false);
+            let mut state = self.state.lock_any();
+            state.reset_reporting = false;
+            pause_finished = self.leave_and_take_finished_pause(&mut state);
+        }
+        // Last: from this call on NDIS may halt the adapter and free it; the handle is a copy.
+        if pause_finished {
+            sys::ndis_m_pause_complete(self.miniport);
+        }
         decided
     }
 
@@ -123,17 +118,26 @@ impl Adapter {
         state.send.is_idle() && self.lower.writes.idle()
     }
 
-    /// Under the adapter lock: the pending pause and reset that are done now, marked done.
-    fn take_finished_operations(&self, state: &mut AdapterState) -> FinishedOperations {
+    /// Under the adapter lock: the pending reset, if it is done now, marked done and being
+    /// reported.
+    fn take_finished_reset(&self, state: &mut AdapterState) -> bool {
+        let reset = state.reset_pending && !state.reset_in_handler && self.reset_idle(state);
+        if reset {
+            state.reset_pending = false;
+            state.reset_reporting = true;
+        }
+        reset
+    }
+
+    /// Under the adapter lock: this callback leaves (serialized with the pause handler's check of
+    /// the count), and the pending pause, if it is done now, is marked done.
+    fn leave_and_take_finished_pause(&self, state: &mut AdapterState) -> bool {
+        self.callbacks_inside.fetch_sub(1, Ordering::AcqRel);
         let pause = state.pause_pending && !state.pause_in_handler && self.data_path_idle(state);
         if pause {
             state.pause_pending = false;
             state.phase = Phase::Paused;
         }
-        let reset = state.reset_pending && !state.reset_in_handler && self.reset_idle(state);
-        if reset {
-            state.reset_pending = false;
-        }
-        FinishedOperations { miniport: self.miniport, pause, reset }
+        pause
     }
 }

@@ -787,8 +787,11 @@ impl State {
     ) {
         let id = index + 1;
         let rec = &self.data.sends[index];
+        // Completed while its handler still runs, with a restart begun since it began: either way
+        // (`handed_over` settles it for one completed later).
+        let overlapped_restart = !rec.handed_over && self.adapter(a).restarts_begun != rec.restarts_at_entry;
         let (paused, removed, cancelled, cancel_id) =
-            (rec.paused_at_send, rec.removed_at_send, rec.cancelled, rec.cancel_id);
+            (rec.paused_at_send && !overlapped_restart, rec.removed_at_send, rec.cancelled, rec.cancel_id);
         let resets_now = self.data.resets.get(&a).copied().unwrap_or(0);
         let reset_since_send = rec.in_reset_at_send || resets_now > rec.resets_at_send;
         let removed_now = self.adapter(a).surprise_removed;
