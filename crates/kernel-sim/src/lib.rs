@@ -177,6 +177,7 @@ impl Sim {
     /// ([`MULTIPROCESSOR`]); there each processor is a thread the scenario spawned.
     pub fn on_processor<R>(&self, cpu: usize, f: impl FnOnce() -> R) -> R {
         assert!(cpu < MAX_PROCESSORS, "kernel-sim: test bug: processor {cpu} of {MAX_PROCESSORS}");
+        let previous = mp::current_processor();
         mp::set_current_processor(cpu);
         // OS threads each need the model installed; shuttle's threads share the test's OS thread,
         // where it already is.
@@ -190,6 +191,7 @@ impl Sim {
         if install {
             ndis_types::host::uninstall();
         }
+        mp::set_current_processor(previous);
         result
     }
 
@@ -613,8 +615,8 @@ impl Sim {
                 }
                 out.extend(st.adapter_busy(ad.id).into_iter().map(|b| format!("adapter {}: {b}", ad.id.0)));
             }
-            for (k, l) in &st.locks {
-                out.push(format!("spin lock {k:#x} held (taken in {})", l.acquired_in));
+            for (cpu, k, l) in st.held_locks_everywhere() {
+                out.push(format!("spin lock {k:#x} held on processor {cpu} (taken in {})", l.acquired_in));
             }
             out
         })

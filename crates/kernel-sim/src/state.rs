@@ -158,6 +158,20 @@ impl State {
         }
     }
 
+    /// The spin locks held on every processor: (processor, lock, how it is held).
+    pub(crate) fn held_locks_everywhere(
+        &self,
+    ) -> impl Iterator<Item = (usize, usize, &crate::irql::HeldLock)> + '_ {
+        let loaded = self.locks.iter().map(move |(k, l)| (self.loaded, *k, l));
+        let parked = self
+            .parked
+            .iter()
+            .enumerate()
+            .filter(move |(cpu, _)| *cpu != self.loaded)
+            .flat_map(|(cpu, p)| p.locks.iter().map(move |(k, l)| (cpu, *k, l)));
+        loaded.chain(parked)
+    }
+
     /// The `MiniportCancelSend` calls running, on every processor: (adapter, cancel id).
     pub(crate) fn cancels_running(&self) -> impl Iterator<Item = (AdapterId, usize)> + '_ {
         self.cancelling.into_iter().chain(

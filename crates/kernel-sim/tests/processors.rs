@@ -134,3 +134,23 @@ fn lock_deadlock_aborts() {
         expect_only(&sim, &[LOCK_DEADLOCK]);
     });
 }
+
+#[test]
+fn a_lock_left_held_on_another_processor_is_reported() {
+    on_schedules(|| {
+        fresh();
+        let sim = loaded(0);
+        let lock = new_lock();
+        let p = &*lock as *const usize as usize;
+        let old = sim.on_processor(2, || k().ke_acquire_spin_lock_raise_to_dpc(p as *mut usize));
+        // The test's own processor holds nothing; processor 2 still does.
+        let leaks = sim.leak_report();
+        assert!(
+            leaks.iter().any(|l| l.contains(&format!("{p:#x}")) && l.contains("processor 2")),
+            "{leaks:?}"
+        );
+        sim.on_processor(2, || k().ke_release_spin_lock(p as *mut usize, old));
+        assert!(!sim.leak_report().iter().any(|l| l.contains("spin lock")));
+        expect_only(&sim, &[]);
+    });
+}
