@@ -458,3 +458,103 @@ fn sends_during_a_pending_reset_are_not_held() {
         finish(sim, &adapters, &sent.all());
     });
 }
+
+/// A pause and a reset that waits for held writes, in either order, while the writes come back.
+#[test]
+fn pause_races_a_pending_reset() {
+    explore("pause_races_a_pending_reset", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        sim.lower(a).set_write_completion(WriteCompletion::Hold);
+        let sent = Sent::default();
+        send_broadcasts(&sim, a, 1, 6, &sent);
+        sim.concurrently(&[
+            &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| {
+                sim.lower(a).release_writes(usize::MAX);
+                sim.run_until_idle();
+            },
+        ]);
+        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
+        sim.lower(a).release_writes(usize::MAX);
+        sim.run_until_idle();
+        assert_eq!(sim.adapter_state(a), AdapterState::Paused);
+        assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+        send_broadcasts(&sim, a, 2, 2, &sent);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+/// A reset of a paused adapter while it restarts, with the peer sending to it.
+#[test]
+fn reset_races_restart() {
+    explore("reset_races_restart", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+        let sent = Sent::default();
+        sim.concurrently(&[
+            &|| assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS),
+            &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| {
+                send_broadcasts(&sim, b, 1, 3, &sent);
+                sim.run_until_idle();
+            },
+        ]);
+        send_broadcasts(&sim, a, 2, 2, &sent);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+/// The device vanishes while a reset waits for held writes.
+#[test]
+fn surprise_removal_races_a_pending_reset() {
+    explore("surprise_removal_races_a_pending_reset", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        sim.lower(a).set_write_completion(WriteCompletion::Hold);
+        let sent = Sent::default();
+        send_broadcasts(&sim, a, 1, 6, &sent);
+        sim.concurrently(&[
+            &|| {
+                let (status, _) = sim.reset(a);
+                assert!(matches!(
+                    status,
+                    NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING | NDIS_STATUS_NOT_ACCEPTED
+                ));
+            },
+            &|| sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED),
+            &|| {
+                sim.lower(a).release_writes(usize::MAX);
+                sim.run_until_idle();
+            },
+        ]);
+        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
+        sim.lower(a).release_writes(usize::MAX);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+/// More sends than one drain may write, so the deferred-work item finishes them, racing a pause.
+#[test]
+fn deferred_drain_races_pause() {
+    explore("deferred_drain_races_pause", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        sim.lower(a).set_write_completion(WriteCompletion::Immediate);
+        let sent = Sent::default();
+        sim.concurrently(&[
+            &|| {
+                for tag in 0..4 {
+                    send_broadcasts(&sim, a, tag, 24, &sent);
+                }
+            },
+            &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| sim.run_until_idle(),
+        ]);
+        sim.run_until_idle();
+        assert_eq!(sim.adapter_state(a), AdapterState::Paused);
+        finish(sim, &adapters, &sent.all());
+    });
+}

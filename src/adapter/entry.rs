@@ -253,10 +253,7 @@ pub unsafe extern "system" fn miniport_reset_ex(
         *addressing_reset = FALSE;
     }
     // Last use of the adapter: the reset counts itself as a callback and may complete a pause.
-    match adapter.reset() {
-        Ok(outcome) => handler_status(outcome),
-        Err(refused) => refused,
-    }
+    handler_status(adapter.reset())
 }
 
 /// `MiniportDevicePnPEventNotify` (PASSIVE_LEVEL).

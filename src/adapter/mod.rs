@@ -88,9 +88,9 @@ pub struct AdapterState {
     pause_in_handler: bool,
     /// A reset returned (or is about to return) PENDING and waits for in-flight writes.
     reset_pending: bool,
-    /// A callback found the pending reset finished and is calling `NdisMResetComplete`: sends are
-    /// still refused until it has.
-    reset_reporting: bool,
+    /// Callbacks that found a pending reset finished and are calling `NdisMResetComplete`: sends
+    /// are still refused until they have (a count: a later reset may start and finish meanwhile).
+    reset_reporting: u32,
     reset_in_handler: bool,
     filter: ReceiveFilter,
     lookahead: u32,
@@ -284,21 +284,20 @@ impl Adapter {
     /// NDIS 6.30+: nothing may be held across a reset (Doc `nc-ndis-miniport_reset`). Queued sends
     /// complete with RESET_IN_PROGRESS, writes in flight are cancelled and the reset pends until they
     /// are back; reads a device error left idle are re-armed. Filters survive (AddressingReset FALSE).
-    /// Refused (`NDIS_STATUS_NOT_ACCEPTED`) once the device is surprise-removed. Counted as a
-    /// callback (`rundown`): the reads it posts may give back a slot a pending pause waits for. Its
-    /// decision is made in its leaving section; the caller touches nothing of the adapter after.
-    pub(super) fn reset(&self) -> Result<HandlerOutcome, NdisStatus> {
+    /// A surprise-removed device is reset the same way, its sends completed NOT_ACCEPTED and nothing
+    /// re-armed: the reset still owes NDIS that nothing is held, and returns one of its documented
+    /// statuses. Counted as a callback (`rundown`): the reads it posts may give back a slot a
+    /// pending pause waits for. Its decision is made in its leaving section; the caller touches
+    /// nothing of the adapter after.
+    pub(super) fn reset(&self) -> HandlerOutcome {
         self.enter_callback();
         let queued = {
             let mut state = self.state.lock_any();
-            if state.surprise_removed {
-                drop(state);
-                self.leave_callback(|_, _| ());
-                return Err(NDIS_STATUS_NOT_ACCEPTED);
-            }
             state.reset_pending = true;
             state.reset_in_handler = true;
-            state.send.flush(NDIS_STATUS_RESET_IN_PROGRESS)
+            let status =
+                if state.surprise_removed { NDIS_STATUS_NOT_ACCEPTED } else { NDIS_STATUS_RESET_IN_PROGRESS };
+            state.send.flush(status)
         };
         queued.complete(self.miniport, None, sys::send_complete_flags_here());
         self.lower.writes.cancel_in_flight();
@@ -309,7 +308,7 @@ impl Adapter {
         self.post_link_wait();
         // Decided in the section that drops the count: a write that went idle before it is seen
         // here (SUCCESS), one after it completes the reset from its own callback (PENDING).
-        Ok(self.leave_callback(|adapter, state| {
+        self.leave_callback(|adapter, state| {
             state.reset_in_handler = false;
             if adapter.reset_idle(state) {
                 state.reset_pending = false;
@@ -317,7 +316,7 @@ impl Adapter {
             } else {
                 HandlerOutcome::Pending
             }
-        }))
+        })
     }
 
     // -----------------------------------------------------------------------------------------

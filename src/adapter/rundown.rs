@@ -82,7 +82,7 @@ impl Adapter {
         if reset_finished {
             sys::ndis_m_reset_complete(self.miniport, NDIS_STATUS_SUCCESS, false);
             let mut state = self.state.lock_any();
-            state.reset_reporting = false;
+            state.reset_reporting = state.reset_reporting.saturating_sub(1);
             pause_finished = self.leave_and_take_finished_pause(&mut state);
         }
         // Last: from this call on NDIS may halt the adapter and free it; the handle is a copy.
@@ -124,7 +124,7 @@ impl Adapter {
         let reset = state.reset_pending && !state.reset_in_handler && self.reset_idle(state);
         if reset {
             state.reset_pending = false;
-            state.reset_reporting = true;
+            state.reset_reporting = state.reset_reporting.saturating_add(1);
         }
         reset
     }

@@ -252,7 +252,7 @@ impl Adapter {
                 surprise_removed: state.surprise_removed,
                 shut_down: self.shut_down.load(crate::sync::atomic::Ordering::Acquire),
                 running: state.phase == Phase::Running,
-                resetting: state.reset_pending || state.reset_reporting,
+                resetting: state.reset_pending || state.reset_reporting > 0,
                 media_connected: state.link.up,
             };
             let status = send_status(gate);

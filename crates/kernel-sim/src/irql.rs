@@ -24,6 +24,9 @@ pub(crate) struct Frame {
     /// then on, so until it returns it must touch nothing of it
     /// (`Ndis.NothingTouchedAfterPauseComplete`).
     pub(crate) completed_pause_of: Option<crate::AdapterId>,
+    /// It called `NdisMResetComplete` for this adapter: until it returns, the driver may still be
+    /// refusing sends for that reset (RESET_IN_PROGRESS is right for one that began meanwhile).
+    pub(crate) reported_reset_of: Option<crate::AdapterId>,
 }
 
 /// A spin lock that is held, keyed by the address of its `KSPIN_LOCK`.
@@ -145,11 +148,16 @@ impl State {
     /// function (ndis.h)": after it "the miniport adapter is in the Paused state", and a paused
     /// adapter may be halted).
     pub(crate) fn check_not_touched_after_pause_complete(&mut self, api: &'static str, touch: AdapterTouch) {
-        // Hot (every lock call): nothing to look up unless a frame completed a pause.
-        let Some((what, a)) = self.frames.iter().find_map(|f| f.completed_pause_of.map(|a| (f.what, a)))
+        // The calling callback itself (an inner one NDIS or KMDF started later is a fresh call
+        // into the driver). Hot (every lock call): nothing to look up unless it completed a pause.
+        let Some((what, a)) = self.frames.last().and_then(|f| f.completed_pause_of.map(|a| (f.what, a)))
         else {
             return;
         };
+        // Restarted since: the adapter is alive again.
+        if matches!(self.adapter(a).state, crate::AdapterState::Restarting | crate::AdapterState::Running) {
+            return;
+        }
         let touched = match touch {
             AdapterTouch::Adapter(other) => other == a,
             AdapterTouch::Memory(address) => {
@@ -165,6 +173,20 @@ impl State {
                 a.0
             );
             self.violate(NDIS_NOTHING_TOUCHED_AFTER_PAUSE_COMPLETE, msg);
+        }
+    }
+
+    /// The surprise-removal handler on this processor releases a spin lock: from here on its
+    /// other processors can have seen the removal (`State::hardware_gone_for_caller`).
+    fn note_surprise_removal_published(&mut self) {
+        if self.frames.last().is_none_or(|f| f.what != "MiniportDevicePnPEventNotify") {
+            return;
+        }
+        let (loaded, now) = (self.loaded, self.callbacks_entered);
+        for adapter in &mut self.ndis.adapters {
+            if adapter.surprise_notify_on == Some(loaded) && adapter.surprise_published.is_none() {
+                adapter.surprise_published = Some(now);
+            }
         }
     }
 
@@ -311,6 +333,7 @@ impl State {
     fn release(&mut self, api: &'static str, lock: *mut usize, raised: bool) -> Option<HeldLock> {
         let key = lock as usize;
         self.check_not_touched_after_pause_complete(api, AdapterTouch::Memory(key));
+        self.note_surprise_removal_published();
         match self.locks.remove(&key) {
             None if self.held_elsewhere(lock) => {
                 let msg = format!(
@@ -470,6 +493,7 @@ impl Inner {
                 stack_peak: 0,
                 entered,
                 completed_pause_of: None,
+                reported_reset_of: None,
             });
             if st.logging() {
                 st.log(format!("-> {what} at {}", irql_name(irql)));

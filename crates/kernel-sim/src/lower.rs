@@ -297,13 +297,16 @@ impl State {
 
     /// Whether the driver, on the loaded processor, may no longer reach the device below `a`
     /// (`Ndis.NoHardwareAfterSurpriseRemoval`): from the surprise-removal notification on, except
-    /// on another processor while the notification still runs. The device vanished before NDIS
-    /// told the driver; a send that was past its checks on another processor when the
-    /// notification began reaches the device before the handler can have quiesced it, on any
-    /// machine. The handler's own calls, and everything after it returns, must not.
+    /// from a callback on another processor that began before the handler could have told it
+    /// (before the handler first released a spin lock), while the notification still runs. The
+    /// device vanished before NDIS told the driver; a send past its checks then reaches the device
+    /// before the handler can have quiesced it, on any machine. The handler's own calls, callbacks
+    /// that began after it published the removal, and everything after it returns must not.
     fn hardware_gone_for_caller(&self, a: AdapterId) -> bool {
         let adapter = self.adapter(a);
-        adapter.surprise_removed && adapter.surprise_notify_on.is_none_or(|cpu| cpu == self.loaded)
+        let in_flight = adapter.surprise_notify_on.is_some_and(|cpu| cpu != self.loaded)
+            && adapter.surprise_published.is_none_or(|published| self.callback_predates(Some(published)));
+        adapter.surprise_removed && !in_flight
     }
 
     /// A request reaches the device below. `Some` when the device completes it at once.

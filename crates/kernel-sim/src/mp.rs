@@ -21,9 +21,11 @@ pub const MULTIPROCESSOR: bool = cfg!(any(shuttle, kernel_sim_threads));
 /// Virtual processors a multiprocessor scenario may use (index 0 is the test's own thread).
 pub const MAX_PROCESSORS: usize = 4;
 
-/// How often a processor may find a spin lock held before the model calls it a deadlock: far more
-/// than any correct schedule needs (a holder releases within a few of its own steps).
-pub(crate) const SPIN_LIMIT: u32 = 10_000;
+/// How often a processor may find a spin lock held (or wait for another's work) before the model
+/// calls it a deadlock: far more than any correct schedule needs. Under shuttle a spinner yields and
+/// is deprioritized, so the holder runs within a few steps; OS threads under ThreadSanitizer can be
+/// slowed a hundredfold, so they get a thousand times more.
+pub(crate) const SPIN_LIMIT: u32 = if cfg!(shuttle) { 10_000 } else { 10_000_000 };
 
 #[cfg(not(any(shuttle, kernel_sim_threads)))]
 mod imp {

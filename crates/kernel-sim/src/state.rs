@@ -29,6 +29,7 @@ pub(crate) struct Processor {
     phases: Vec<Phase>,
     locks: LockTable,
     cancelling: Option<(AdapterId, usize)>,
+    bugcheck_mode: bool,
 }
 
 pub(crate) struct State {
@@ -57,7 +58,7 @@ pub(crate) struct State {
     /// The addresses `KeInitializeSpinLock` initialized, until their memory is freed
     /// (`Lock.InitializedBeforeUse`).
     pub(crate) initialized_locks: crate::irql::InitializedLocks,
-    /// Inside `MiniportShutdownEx(NdisShutdownBugCheck)`.
+    /// The loaded processor is inside `MiniportShutdownEx(NdisShutdownBugCheck)`.
     pub(crate) bugcheck_mode: bool,
     pub(crate) violations: Vec<Violation>,
     pub(crate) faults: Faults,
@@ -137,6 +138,7 @@ impl State {
         core::mem::swap(&mut parked.phases, &mut self.phases);
         core::mem::swap(&mut parked.locks, &mut self.locks);
         core::mem::swap(&mut parked.cancelling, &mut self.cancelling);
+        core::mem::swap(&mut parked.bugcheck_mode, &mut self.bugcheck_mode);
         let next = self.parked.get_mut(cpu).unwrap_or_else(|| {
             panic!("kernel-sim: test bug: processor {cpu} of {}", crate::mp::MAX_PROCESSORS)
         });
@@ -145,6 +147,7 @@ impl State {
         core::mem::swap(&mut next.phases, &mut self.phases);
         core::mem::swap(&mut next.locks, &mut self.locks);
         core::mem::swap(&mut next.cancelling, &mut self.cancelling);
+        core::mem::swap(&mut next.bugcheck_mode, &mut self.bugcheck_mode);
         self.loaded = cpu;
     }
 
@@ -170,6 +173,13 @@ impl State {
             .filter(move |(cpu, _)| *cpu != self.loaded)
             .flat_map(|(cpu, p)| p.locks.iter().map(move |(k, l)| (cpu, *k, l)));
         loaded.chain(parked)
+    }
+
+    /// Whether a callback that called `NdisMResetComplete` for `a` still runs, on any processor.
+    pub(crate) fn reset_being_reported(&self, a: AdapterId) -> bool {
+        let reporting = |frames: &[crate::irql::Frame]| frames.iter().any(|f| f.reported_reset_of == Some(a));
+        reporting(&self.frames)
+            || self.parked.iter().enumerate().any(|(cpu, p)| cpu != self.loaded && reporting(&p.frames))
     }
 
     /// The `MiniportCancelSend` calls running, on every processor: (adapter, cancel id).

@@ -96,8 +96,10 @@ pub(crate) struct SendRec {
     /// starts while that call still runs on another processor may miss it: the miniport has not
     /// queued it yet (`Ndis.CancelSendAbortsQueued`).
     pub(crate) handed_over: bool,
-    /// `State::callbacks_entered` of the `MiniportSendNetBufferLists` call that handed it over.
+    /// `State::callbacks_entered` of the `MiniportSendNetBufferLists` call that handed it over,
+    /// and when that call returned.
     pub(crate) entered: u64,
+    pub(crate) handed_over_at: u64,
     /// The adapter's `restarts_begun` when that call began.
     pub(crate) restarts_at_entry: u64,
     /// Resets started on the adapter when it was sent, and whether one was in progress.
@@ -646,9 +648,10 @@ impl State {
         self.data.sends.iter().filter(|s| s.adapter == a && s.completed.is_none() && s.handed_over).count()
     }
 
-    /// Sends a reset must not leave held (`Ndis.NothingHeldAcrossReset`): those handed over before
-    /// `MiniportResetEx` began, and those handed over by a call that began after it returned
-    /// PENDING (the driver knew the reset was pending). A send that overlapped the reset handler on another
+    /// Sends a reset must not leave held (`Ndis.NothingHeldAcrossReset`): those whose
+    /// `MiniportSendNetBufferLists` returned before `MiniportResetEx` began, and those handed over
+    /// by a call that began after it returned PENDING (the driver knew the reset was pending). A
+    /// call that overlapped the reset handler may have found the driver before or after it. A send that overlapped the reset handler on another
     /// processor may have been taken for after the reset.
     pub(crate) fn held_across_reset(&self, a: AdapterId) -> usize {
         let adapter = self.adapter(a);
@@ -657,7 +660,7 @@ impl State {
             .sends
             .iter()
             .filter(|s| s.adapter == a && s.completed.is_none() && s.handed_over)
-            .filter(|s| s.entered <= began || returned.is_some_and(|r| s.entered > r))
+            .filter(|s| s.handed_over_at <= began || returned.is_some_and(|r| s.entered > r))
             .count()
     }
 
@@ -1110,7 +1113,7 @@ impl State {
         let paused = matches!(state, AdapterState::Pausing | AdapterState::Paused);
         let removed = self.adapter(a).surprise_removed;
         let resets_at_send = self.data.resets.get(&a).copied().unwrap_or(0);
-        let in_reset_at_send = self.adapter(a).reset.is_some();
+        let in_reset_at_send = self.adapter(a).reset.is_some() || self.reset_being_reported(a);
         let source = NdisHandle(self.adapter(a).handle as *mut c_void);
         let per_nbl = shape.nbs_per_nbl.max(1);
         let mut ids = Vec::new();
@@ -1168,6 +1171,7 @@ impl State {
                 // several, `send_handler_entered` sets it when it is).
                 entered: self.callbacks_entered + 1,
                 restarts_at_entry: self.adapter(a).restarts_begun,
+                handed_over_at: 0,
                 resets_at_send,
                 in_reset_at_send,
                 timed_out: false,
@@ -1338,7 +1342,7 @@ impl Inner {
             let resets_at_send = st.data.resets.get(&a).copied().unwrap_or(0);
             let cancel_running: Vec<(AdapterId, usize)> = st.cancels_running().collect();
             let restarts_begun = st.adapter(a).restarts_begun;
-            let in_reset_at_send = st.adapter(a).reset.is_some();
+            let in_reset_at_send = st.adapter(a).reset.is_some() || st.reset_being_reported(a);
             let now = st.now;
             let mut head: *mut NetBufferList = ptr::null_mut();
             let mut tail: *mut NetBufferList = ptr::null_mut();
@@ -1452,28 +1456,45 @@ impl State {
         let removed = adapter.surprise_removed && adapter.surprise_notify_on.is_none();
         let entered = self.frames.last().map_or(self.callbacks_entered, |f| f.entered);
         let restarts = adapter.restarts_begun;
+        let in_reset = adapter.reset.is_some() || self.reset_being_reported(a);
         for id in ids {
             if let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) {
                 rec.paused_at_send = paused;
                 rec.removed_at_send = removed;
                 rec.entered = entered;
                 rec.restarts_at_entry = restarts;
+                rec.in_reset_at_send |= in_reset;
             }
         }
     }
 
     /// The `MiniportSendNetBufferLists` call carrying `ids` has returned.
     /// A send that began while the adapter was paused but overlapped a `MiniportRestart` on another
-    /// processor may have found the driver running: either completion status is right for it.
+    /// processor may have found the driver running: either completion status is right for it. One
+    /// that began before a pause completed must not be held after it (`Ndis.PauseCompleteWhenIdle`:
+    /// the pause counted it as the miniport's, since its call had begun).
     fn handed_over(&mut self, ids: &[SendId]) {
+        let now = self.callbacks_entered;
         for id in ids {
             let Some(rec) = self.data.sends.get(id.0 as usize - 1) else { continue };
-            let restarted = self.adapter(rec.adapter).restarts_begun != rec.restarts_at_entry;
+            let adapter = self.adapter(rec.adapter);
+            let restarted = adapter.restarts_begun != rec.restarts_at_entry;
+            let held_past_pause = rec.completed.is_none()
+                && adapter.pause_completed_at.is_some_and(|completed| completed >= rec.entered);
+            let a = rec.adapter;
             if let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) {
                 rec.handed_over = true;
+                rec.handed_over_at = now;
                 if restarted {
                     rec.paused_at_send = false;
                 }
+            }
+            if held_past_pause {
+                let msg = format!(
+                    "MiniportSendNetBufferLists on adapter {} returned still holding send #{} after the pause that began while it ran was completed",
+                    a.0, id.0
+                );
+                self.violate(NDIS_PAUSE_COMPLETE_WHEN_IDLE, msg);
             }
         }
     }

@@ -100,6 +100,13 @@ pub(crate) struct Adapter {
     pub(crate) next: usize,
     pub(crate) state: AdapterState,
     pub(crate) surprise_removed: bool,
+    /// `State::callbacks_entered` when the pause completed (cleared at restart): a send handed
+    /// over by a call that began before it must not still be held (`Ndis.PauseCompleteWhenIdle`).
+    pub(crate) pause_completed_at: Option<u64>,
+    /// `State::callbacks_entered` when the surprise-removal notification's handler first released
+    /// a spin lock: where a driver publishes "removed" to its other processors. A callback on
+    /// another processor that began before then may still reach the device.
+    pub(crate) surprise_published: Option<u64>,
     /// Restarts begun so far: a send whose handler overlapped one may have been taken for
     /// running (`SendRec::restarts_at_entry`).
     pub(crate) restarts_begun: u64,

@@ -68,9 +68,13 @@ impl State {
             Some(_) => {
                 match op {
                     Op::Pause => {
-                        if let Some(frame) = self.frames.last_mut() {
+                        // Every callback on this processor's stack: an outer one resumes after the
+                        // inner returns, and the adapter may be gone by then.
+                        for frame in &mut self.frames {
                             frame.completed_pause_of = Some(a);
                         }
+                        let completed = self.callbacks_entered;
+                        self.adapter_mut(a).pause_completed_at = Some(completed);
                         let busy = self.adapter_busy(a);
                         if !busy.is_empty() {
                             self.violate(
@@ -79,7 +83,12 @@ impl State {
                             );
                         }
                     }
-                    Op::Reset => self.check_nothing_held_across_reset(a, api),
+                    Op::Reset => {
+                        if let Some(frame) = self.frames.last_mut() {
+                            frame.reported_reset_of = Some(a);
+                        }
+                        self.check_nothing_held_across_reset(a, api)
+                    }
                     Op::Restart => {}
                 }
                 *op.slot(self.adapter_mut(a)) = Some(PendingOp { completed: true, status, addressing_reset });
@@ -249,6 +258,8 @@ impl Inner {
                 surprise_notify_on: None,
                 pause_returned: None,
                 restarts_begun: 0,
+                pause_completed_at: None,
+                surprise_published: None,
                 reset_began: 0,
                 reset_returned: None,
                 in_initialize: true,
@@ -387,6 +398,7 @@ impl Inner {
             st.expect_state(a, "MiniportRestart", &[AdapterState::Paused]);
             st.adapter_mut(a).state = AdapterState::Restarting;
             st.adapter_mut(a).pause_returned = None;
+            st.adapter_mut(a).pause_completed_at = None;
             st.adapter_mut(a).restarts_begun += 1;
             st.adapter_mut(a).restart = Some(PendingOp::default());
             st.phases.push(Phase::Restart(a));
@@ -462,6 +474,8 @@ impl Inner {
             });
         } else if status == NDIS_STATUS_SUCCESS {
             self.with(|st| {
+                let completed = st.callbacks_entered;
+                st.adapter_mut(a).pause_completed_at = Some(completed);
                 let busy = st.adapter_busy(a);
                 if !busy.is_empty() {
                     st.violate(
@@ -483,20 +497,40 @@ impl Inner {
     }
 
     pub(crate) fn reset(&self, a: AdapterId) -> (NdisStatus, bool) {
-        let (handler, ctx, irql, addressing) = self.with(|st| {
-            st.expect_state(a, "MiniportResetEx", &[AdapterState::Running, AdapterState::Paused]);
-            let handler = st.ndis.characteristics.and_then(|c| c.ResetHandlerEx).expect(
-                "kernel-sim: test bug: the driver registered no ResetHandlerEx, NDIS never resets it",
+        // NDIS does not reset an adapter while it pauses or restarts; with several processors a
+        // reset asked for meanwhile waits its turn, as NDIS queues it.
+        let mut waits = 0u32;
+        let (handler, ctx, irql, addressing) = loop {
+            let ready = self.with(|st| {
+                if crate::mp::MULTIPROCESSOR
+                    && matches!(st.adapter(a).state, AdapterState::Pausing | AdapterState::Restarting)
+                {
+                    return None;
+                }
+                st.expect_state(a, "MiniportResetEx", &[AdapterState::Running, AdapterState::Paused]);
+                let handler = st.ndis.characteristics.and_then(|c| c.ResetHandlerEx).expect(
+                    "kernel-sim: test bug: the driver registered no ResetHandlerEx, NDIS never resets it",
+                );
+                st.adapter_mut(a).reset = Some(PendingOp::default());
+                let began = st.callbacks_entered;
+                st.adapter_mut(a).reset_began = began;
+                st.adapter_mut(a).reset_returned = None;
+                *st.data.resets.entry(a).or_default() += 1;
+                let irql = st.seeded_irql();
+                let addressing = st.block_for(a, FALSE);
+                Some((handler, st.adapter_context(a), irql, addressing))
+            });
+            if let Some(ready) = ready {
+                break ready;
+            }
+            waits += 1;
+            assert!(
+                waits < crate::mp::SPIN_LIMIT,
+                "kernel-sim: a reset of adapter {} never got its turn",
+                a.0
             );
-            st.adapter_mut(a).reset = Some(PendingOp::default());
-            let began = st.callbacks_entered;
-            st.adapter_mut(a).reset_began = began;
-            st.adapter_mut(a).reset_returned = None;
-            *st.data.resets.entry(a).or_default() += 1;
-            let irql = st.seeded_irql();
-            let addressing = st.block_for(a, FALSE);
-            (handler, st.adapter_context(a), irql, addressing)
-        });
+            crate::mp::spin_pause();
+        };
         let status = self.invoke("MiniportResetEx", irql, || {
             // SAFETY: the registered handler; AddressingReset points at a BOOLEAN NDIS owns.
             unsafe { handler(ctx, addressing) }
@@ -527,6 +561,7 @@ impl Inner {
                 let adapter = st.adapter_mut(a);
                 adapter.surprise_removed = true;
                 adapter.surprise_notify_on = Some(cpu);
+                adapter.surprise_published = None;
             }
             st.expect_state(
                 a,

@@ -19,8 +19,9 @@ pub(crate) struct WorkItem {
     pub(crate) scope: Scope,
     /// Queued and not yet started: the routine and context it will run with.
     pub(crate) queued: Option<(NdisIoWorkItemRoutine, usize)>,
-    /// Its routine is running.
-    pub(crate) running: bool,
+    /// Runs of its routine in progress: re-queued while it runs, it may run on another processor
+    /// at the same time.
+    pub(crate) running: u32,
 }
 
 #[derive(Default)]
@@ -41,7 +42,7 @@ impl State {
         }
         let item = self.mint();
         self.allocations += 1;
-        self.work_items.live.insert(item, WorkItem { scope, queued: None, running: false });
+        self.work_items.live.insert(item, WorkItem { scope, queued: None, running: 0 });
         NdisHandle(item as *mut c_void)
     }
 
@@ -99,9 +100,9 @@ impl State {
         self.work_items
             .live
             .iter()
-            .filter(|(_, item)| item.scope == scope && (item.queued.is_some() || item.running))
+            .filter(|(_, item)| item.scope == scope && (item.queued.is_some() || item.running > 0))
             .map(|(key, item)| {
-                format!("I/O work item {key:#x} {}", if item.running { "running" } else { "queued" })
+                format!("I/O work item {key:#x} {}", if item.running > 0 { "running" } else { "queued" })
             })
             .collect()
     }
@@ -126,7 +127,7 @@ impl Inner {
         let queued = self.with(|st| {
             let item = st.work_items.live.get_mut(&key)?;
             let queued = item.queued.take()?;
-            item.running = true;
+            item.running += 1;
             st.work_items.runs += 1;
             Some(queued)
         });
@@ -139,7 +140,7 @@ impl Inner {
         // The routine may have freed its own item (allowed: the item is dequeued before it runs).
         self.with(|st| {
             if let Some(item) = st.work_items.live.get_mut(&key) {
-                item.running = false;
+                item.running = item.running.saturating_sub(1);
             }
         });
     }
