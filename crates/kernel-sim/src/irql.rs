@@ -478,6 +478,18 @@ impl Inner {
 
     /// Call into the driver (`f`) as the callback `what`, at `irql`, with no state borrowed.
     pub(crate) fn invoke<R>(&self, what: &'static str, irql: Kirql, f: impl FnOnce() -> R) -> R {
+        self.invoke_then(what, irql, f, |_| ())
+    }
+
+    /// As [`Inner::invoke`], with `then` run on the state as the callback's frame is popped, in the
+    /// same step (what the model must record as of the moment the call returned).
+    pub(crate) fn invoke_then<R>(
+        &self,
+        what: &'static str,
+        irql: Kirql,
+        f: impl FnOnce() -> R,
+        then: impl FnOnce(&mut State),
+    ) -> R {
         let stack_base = crate::stack::stack_pointer();
         let previous = self.with(|st| {
             let previous = st.irql;
@@ -503,6 +515,7 @@ impl Inner {
         let result = f();
         self.with(|st| {
             st.pop_frame(previous);
+            then(st);
             if st.logging() {
                 st.log(format!("<- {what}"));
             }

@@ -1307,7 +1307,6 @@ impl Inner {
             (ids, head, ctx, handler, irql)
         });
         self.dispatch_send(handler, ctx, head, irql, a, &ids);
-        self.with(|st| st.handed_over(&ids));
         ids
     }
 
@@ -1322,13 +1321,19 @@ impl Inner {
         ids: &[SendId],
     ) {
         let flags = if irql == DISPATCH_LEVEL { NDIS_SEND_FLAGS_DISPATCH_LEVEL } else { 0 };
-        self.invoke("MiniportSendNetBufferLists", irql, || {
-            if crate::mp::MULTIPROCESSOR {
-                self.with(|st| st.send_handler_entered(a, ids));
-            }
-            // SAFETY: the registered handler, called as NDIS calls it with a chain it owns.
-            unsafe { handler(ctx, head, NDIS_DEFAULT_PORT_NUMBER, flags) }
-        });
+        let handed_over = |st: &mut State| st.handed_over(a, ids);
+        self.invoke_then(
+            "MiniportSendNetBufferLists",
+            irql,
+            || {
+                if crate::mp::MULTIPROCESSOR {
+                    self.with(|st| st.send_handler_entered(a, ids));
+                }
+                // SAFETY: the registered handler, called as NDIS calls it with a chain it owns.
+                unsafe { handler(ctx, head, NDIS_DEFAULT_PORT_NUMBER, flags) }
+            },
+            handed_over,
+        );
     }
 
     /// NDIS sends completed NBLs again, unchanged, chained in the order of `ids` (a protocol
@@ -1396,7 +1401,6 @@ impl Inner {
             (head, st.adapter_context(a), handler, st.seeded_irql())
         });
         self.dispatch_send(handler, ctx, head, irql, a, ids);
-        self.with(|st| st.handed_over(ids));
     }
 
     /// NDIS sends `count` one-frame NBLs of `frame_len` bytes each, chained, in one call.
@@ -1473,22 +1477,20 @@ impl State {
     /// processor may have found the driver running: either completion status is right for it. One
     /// that began before a pause completed must not be held after it (`Ndis.PauseCompleteWhenIdle`:
     /// the pause counted it as the miniport's, since its call had begun).
-    fn handed_over(&mut self, ids: &[SendId]) {
+    /// Hot (every send call): the adapter is looked up once, the NBLs of one call are all its.
+    fn handed_over(&mut self, a: AdapterId, ids: &[SendId]) {
         let now = self.callbacks_entered;
+        let adapter = self.adapter(a);
+        let (restarts, pause_completed_at) = (adapter.restarts_begun, adapter.pause_completed_at);
         for id in ids {
-            let Some(rec) = self.data.sends.get(id.0 as usize - 1) else { continue };
-            let adapter = self.adapter(rec.adapter);
-            let restarted = adapter.restarts_begun != rec.restarts_at_entry;
-            let held_past_pause = rec.completed.is_none()
-                && adapter.pause_completed_at.is_some_and(|completed| completed >= rec.entered);
-            let a = rec.adapter;
-            if let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) {
-                rec.handed_over = true;
-                rec.handed_over_at = now;
-                if restarted {
-                    rec.paused_at_send = false;
-                }
+            let Some(rec) = self.data.sends.get_mut(id.0 as usize - 1) else { continue };
+            rec.handed_over = true;
+            rec.handed_over_at = now;
+            if restarts != rec.restarts_at_entry {
+                rec.paused_at_send = false;
             }
+            let held_past_pause = rec.completed.is_none()
+                && pause_completed_at.is_some_and(|completed| completed >= rec.entered);
             if held_past_pause {
                 let msg = format!(
                     "MiniportSendNetBufferLists on adapter {} returned still holding send #{} after the pause that began while it ran was completed",
