@@ -44,7 +44,7 @@ mod explorer {
         let schedules = env_number("SCHEDULES", 500);
         let pct_seed = env_number("SCHEDULE_SEED", 0x5EED_0001);
         eprintln!(
-            "{name}: {schedules} schedules; a failure prints `failing schedule persisted to file: <file>`; replay it with SCHEDULE_REPLAY=<file> RUSTFLAGS=\"--cfg shuttle\" cargo test --release --test schedules {name}"
+            "{name}: {schedules} schedules; on a failure shuttle names the file it saved the schedule in; replay it with SCHEDULE_REPLAY=<file> RUSTFLAGS=\"--cfg shuttle\" cargo test --release --test schedules {name}"
         );
         // Depth 3: the races behind the rundown need two preemptions placed right, and one more
         // for the third processor.
