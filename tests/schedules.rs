@@ -9,8 +9,8 @@
 //!   PCT scheduler may switch processors. `SCHEDULES` sets the schedules per scenario (default
 //!   500). A failure prints a schedule; replay it with
 //!   `SCHEDULE_REPLAY='<scenario>=<schedule>' RUSTFLAGS="--cfg shuttle" cargo test --release --test schedules <scenario>`.
-//! - `RUSTFLAGS="--cfg kernel_sim_threads" cargo test --test schedules`: the same scenarios on OS
-//!   threads, for ThreadSanitizer (`docs/testing.md`).
+//! - `RUSTFLAGS="--cfg kernel_sim_threads" cargo test --release --test schedules`: the same
+//!   scenarios on OS threads; `.ci/tsan` runs them under ThreadSanitizer (`docs/testing.md`).
 #![cfg(any(shuttle, kernel_sim_threads))]
 
 use kernel_sim::{AdapterId, AdapterState, NblShape, Sim, SimConfig, WriteCompletion};
@@ -65,11 +65,23 @@ mod explorer {
 
 #[cfg(all(kernel_sim_threads, not(shuttle)))]
 mod explorer {
-    /// Run `scenario` on OS threads, `SCHEDULES` times (default 50): the OS picks the interleaving.
-    pub fn explore(_name: &str, scenario: fn(u64)) {
+    /// Run `scenario` on OS threads, `SCHEDULES` times (default 50): the OS picks the interleaving,
+    /// so a failure does not replay; the model seed it ran with is printed.
+    pub fn explore(name: &str, scenario: fn(u64)) {
         let runs = std::env::var("SCHEDULES").ok().and_then(|s| s.parse().ok()).unwrap_or(50);
         for seed in 0..runs {
+            let report = FailedWith(name, seed);
             scenario(seed);
+            core::mem::forget(report);
+        }
+    }
+
+    /// Dropped only while a run unwinds.
+    struct FailedWith<'a>(&'a str, u64);
+
+    impl Drop for FailedWith<'_> {
+        fn drop(&mut self) {
+            eprintln!("{}: failed on OS threads with model seed {}", self.0, self.1);
         }
     }
 }
@@ -135,17 +147,30 @@ fn finish(sim: Sim, adapters: &[AdapterId], sends: &[kernel_sim::SendId]) {
     sim.assert_clean();
 }
 
-/// Collects the SendIds each processor's sends return.
+/// Collects the SendIds each processor's sends return. On OS threads behind a lock whose hand-over
+/// ThreadSanitizer sees (`std`'s happens in its uninstrumented code); shuttle's processors share
+/// one OS thread.
 #[derive(Default)]
-struct Sent(std::sync::Mutex<Vec<kernel_sim::SendId>>);
+struct Sent(SentLock<Vec<kernel_sim::SendId>>);
+
+#[cfg(shuttle)]
+type SentLock<T> = std::sync::Mutex<T>;
+#[cfg(not(shuttle))]
+type SentLock<T> = spin::mutex::TicketMutex<T, spin::relax::Yield>;
 
 impl Sent {
     fn add(&self, ids: Vec<kernel_sim::SendId>) {
+        #[cfg(shuttle)]
         self.0.lock().unwrap().extend(ids);
+        #[cfg(not(shuttle))]
+        self.0.lock().extend(ids);
     }
 
     fn all(self) -> Vec<kernel_sim::SendId> {
-        self.0.into_inner().unwrap()
+        #[cfg(shuttle)]
+        return self.0.into_inner().unwrap();
+        #[cfg(not(shuttle))]
+        return self.0.into_inner();
     }
 }
 

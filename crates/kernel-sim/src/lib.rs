@@ -209,8 +209,18 @@ impl Sim {
         let starting = (1..=work.len()).fold(0u32, |bits, cpu| bits | 1 << cpu);
         self.inner.with(|st| st.busy_processors |= starting);
         mp::scope(|scope| {
-            for (index, work) in work.iter().enumerate() {
-                scope.spawn(move || self.on_processor(index + 1, work));
+            let processors: Vec<_> = work
+                .iter()
+                .enumerate()
+                .map(|(index, work)| scope.spawn(move || self.on_processor(index + 1, work)))
+                .collect();
+            // Joined by handle: on OS threads `pthread_join` is what ThreadSanitizer sees as the
+            // processors' work happening before the scenario goes on (the scope's own wait is
+            // std's uninstrumented code). A processor's panic is raised again as it was.
+            for processor in processors {
+                if let Err(panic) = processor.join() {
+                    std::panic::resume_unwind(panic);
+                }
             }
         });
     }

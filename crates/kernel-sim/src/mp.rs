@@ -8,8 +8,8 @@
 //!   release, each NDIS, KMDF or lower-edge call) is a point where the explorer may switch
 //!   processors; the driver's own atomics are `shuttle`'s too (`src/sync.rs`). A failing schedule
 //!   replays from the string shuttle prints (`tests/schedules.rs`).
-//! - `--cfg kernel_sim_threads`: the same processors as OS threads and the state behind a
-//!   `std` mutex, for ThreadSanitizer (`docs/testing.md`).
+//! - `--cfg kernel_sim_threads`: the same processors as OS threads and the state behind a FIFO
+//!   ticket lock (`spin`'s), for ThreadSanitizer (`.ci/tsan`, `docs/testing.md`).
 //!
 //! Per-processor state (the IRQL, the driver callbacks on that processor's stack, the model
 //! operations in progress, the spin locks it holds) is switched in by [`crate::state::Inner::with`]
@@ -61,8 +61,15 @@ mod imp {
 mod imp {
     #[cfg(shuttle)]
     use shuttle::sync::{Mutex, MutexGuard};
+    /// FIFO: a processor polling the model (a wait for a completion, a contended spin lock)
+    /// re-locks it in a loop, and an unfair lock such as `std`'s hands it back to the poller before
+    /// a woken waiter runs, so the processor it waits for starves until the poll gives up. Compiled
+    /// in this workspace, so ThreadSanitizer sees its acquire and release, which it cannot in
+    /// `std`'s uninstrumented futex code.
     #[cfg(not(shuttle))]
-    use std::sync::{Mutex, MutexGuard};
+    type Mutex<T> = spin::mutex::TicketMutex<T, spin::relax::Yield>;
+    #[cfg(not(shuttle))]
+    type MutexGuard<'a, T> = spin::mutex::TicketMutexGuard<'a, T, spin::relax::Yield>;
 
     pub(crate) type Shared<T> = std::sync::Arc<T>;
 
@@ -78,7 +85,11 @@ mod imp {
         pub(crate) fn lock(&self) -> Guard<'_, T> {
             let inside = IN_MODEL.with(|f| f.replace(true));
             assert!(!inside, "kernel-sim bug: state re-entered while borrowed");
+            // A processor that panicked in the model leaves it for the others to report on.
+            #[cfg(shuttle)]
             let guard = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            #[cfg(not(shuttle))]
+            let guard = self.0.lock();
             Guard(guard)
         }
     }
