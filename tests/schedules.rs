@@ -583,3 +583,31 @@ fn deferred_drain_races_pause() {
         finish(sim, &adapters, &sent.all());
     });
 }
+
+/// A cancel of queued sends while a pause flushes the same NBLs and the writes come back: each NBL
+/// is completed once, by whichever gets it.
+#[test]
+fn cancel_races_the_pause_flush() {
+    explore("cancel_races_the_pause_flush", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        sim.lower(a).set_write_completion(WriteCompletion::Hold);
+        let sent = Sent::default();
+        // More than the write requests carry: the rest stays queued for the cancel or the flush.
+        let frames: Vec<Vec<u8>> = (0..40).map(|i| frame(BROADCAST, i, 1000)).collect();
+        sent.add(sim.send_frames_cancelable(a, &frames, NblShape::default(), 9));
+        sim.concurrently(&[
+            &|| sim.cancel_send(a, 9),
+            &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| {
+                sim.lower(a).release_writes(usize::MAX);
+                sim.run_until_idle();
+            },
+        ]);
+        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
+        sim.lower(a).release_writes(usize::MAX);
+        sim.run_until_idle();
+        assert_eq!(sim.adapter_state(a), AdapterState::Paused);
+        finish(sim, &adapters, &sent.all());
+    });
+}

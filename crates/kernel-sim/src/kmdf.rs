@@ -111,6 +111,9 @@ pub(crate) struct Target {
     pub(crate) adapter: AdapterId,
     pub(crate) state: TargetState,
     pub(crate) queued: VecDeque<usize>,
+    /// Completion routines of its requests running right now (on any processor): a stop that
+    /// waits for sent I/O waits for them too.
+    pub(crate) completing: u32,
 }
 
 pub(crate) struct Device {
@@ -432,7 +435,8 @@ impl State {
             attributes.context_type,
         );
         if next != 0 {
-            let target = Target { adapter, state: TargetState::Started, queued: VecDeque::new() };
+            let target =
+                Target { adapter, state: TargetState::Started, queued: VecDeque::new(), completing: 0 };
             let t = self.create_object(ObjKind::IoTarget(target), Some(dev), None);
             if let ObjKind::Device(d) = &mut self.kmdf.objects.get_mut(&dev).expect("just created").kind {
                 d.target = Some(t);
@@ -1037,6 +1041,9 @@ impl Inner {
                     status_name(status)
                 ));
             }
+            if completion.is_some() && st.kmdf.objects.contains_key(&target) {
+                st.kmdf.target_mut(target).completing += 1;
+            }
             completion.map(|(routine, context)| (routine, target, context, format))
         });
         if let Some((routine, target, context, format)) = call {
@@ -1063,18 +1070,28 @@ impl Inner {
                     }
                 }
             }
-            self.invoke("EvtWdfRequestCompletionRoutine", irql, || {
-                // SAFETY: the driver registered this routine for this request with
-                // WdfRequestSetCompletionRoutine; the arguments are the ones KMDF passes.
-                unsafe {
-                    routine(
-                        WdfRequest(r as *mut c_void),
-                        WdfIoTarget(target as *mut c_void),
-                        params.as_mut_ptr().cast(),
-                        context,
-                    )
+            let returned = |st: &mut State| {
+                if let Some(ObjKind::IoTarget(t)) = st.kmdf.objects.get_mut(&target).map(|o| &mut o.kind) {
+                    t.completing = t.completing.saturating_sub(1);
                 }
-            });
+            };
+            self.invoke_then(
+                "EvtWdfRequestCompletionRoutine",
+                irql,
+                || {
+                    // SAFETY: the driver registered this routine for this request with
+                    // WdfRequestSetCompletionRoutine; the arguments are the ones KMDF passes.
+                    unsafe {
+                        routine(
+                            WdfRequest(r as *mut c_void),
+                            WdfIoTarget(target as *mut c_void),
+                            params.as_mut_ptr().cast(),
+                            context,
+                        )
+                    }
+                },
+                returned,
+            );
         }
     }
 
@@ -1236,7 +1253,24 @@ impl Inner {
                     self.run_until_or_deadlock(api, || !waits_for(self, r, seq));
                 }
             }
-            _ => {}
+            _ => return,
+        }
+        // KMDF calls a request's completion routine before it signals the stop's wait
+        // (Windows-Driver-Frameworks `src/framework/shared/targets/general/fxiotarget.cpp`,
+        // `CompleteCanceledRequest`: `CompleteRequest`, then `m_SentIoEvent.Set()`): a routine
+        // still running on another processor is waited for.
+        let mut waits = 0u32;
+        while crate::mp::MULTIPROCESSOR && self.with(|st| st.kmdf.target(t).completing > 0) {
+            waits += 1;
+            if waits >= crate::mp::SPIN_LIMIT {
+                self.with(|st| {
+                    let msg = format!(
+                        "{api} on target {t:#x} never returns: a completion routine of its I/O never does"
+                    );
+                    st.violate_fatal(KMDF_IO_TARGET_STOP_DEADLOCK, msg)
+                });
+            }
+            crate::mp::spin_pause();
         }
     }
 
