@@ -611,3 +611,24 @@ fn cancel_races_the_pause_flush() {
         finish(sim, &adapters, &sent.all());
     });
 }
+
+/// The link flaps below (the link-watch IOCTL completes and is re-armed) while the adapter is
+/// paused and halted on another processor.
+#[test]
+fn link_watch_races_pause_and_halt() {
+    explore("link_watch_races_pause_and_halt", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        let sent = Sent::default();
+        sim.concurrently(&[
+            &|| {
+                sim.lower(a).set_link(false);
+                sim.lower(a).set_link(true);
+            },
+            &|| sim.remove_adapter(a),
+            &|| sim.run_until_idle(),
+        ]);
+        assert_eq!(sim.adapter_state(a), AdapterState::Halted);
+        finish(sim, &adapters, &sent.all());
+    });
+}

@@ -210,7 +210,7 @@ impl Adapter {
     /// for sent I/O), delete the requests and the device, free the receive NBLs, pool and frames.
     /// Also the unwind of a failed initialize: only what exists is released.
     ///
-    /// The target is stopped through a shared borrow: until `stop_and_cancel` returns, completion
+    /// The target is stopped through a shared borrow: until `purge_and_wait` returns, completion
     /// routines on other processors still hold `&Adapter`. Only then is the adapter borrowed
     /// exclusively, to free what it owns.
     pub fn release_resources(this: &mut PoolBox<Self>) {
@@ -223,10 +223,12 @@ impl Adapter {
     }
 
     /// Nothing new goes below, what was sent is cancelled and waited for, and anything still
-    /// queued (a halt after a shutdown that left sends behind) goes back to NDIS.
+    /// queued (a halt after a shutdown that left sends behind) goes back to NDIS. A purge, not a
+    /// stop: a completion routine on another processor may re-post before it sees `halting`, and
+    /// a purged target fails that request back instead of keeping it queued.
     fn stop_below(&self) {
         self.state.lock().halting = true;
-        self.lower.stop_and_cancel();
+        self.lower.purge_and_wait();
         let queued = self.state.lock().send.flush(NDIS_STATUS_FAILURE);
         queued.complete(self.miniport, None, sys::send_complete_flags_here());
     }

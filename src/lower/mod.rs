@@ -25,7 +25,8 @@ use ndis_types::status::{
     STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS, nt_success,
 };
 use ndis_types::wdf::{
-    WDF_IO_TARGET_CANCEL_SENT_IO, WDF_REQUEST_REUSE_NO_FLAGS, WdfObjectAttributes, WdfRequestSendOptions,
+    WDF_IO_TARGET_CANCEL_SENT_IO, WDF_IO_TARGET_PURGE_IO_AND_WAIT, WDF_REQUEST_REUSE_NO_FLAGS,
+    WdfObjectAttributes, WdfRequestSendOptions,
 };
 use requests::{RequestPool, RequestResources, WdfBuffer};
 use vwire_proto::{
@@ -237,6 +238,17 @@ impl LowerEdge {
         self.control_ioctl(IOCTL_VWIRE_SET_MULTICAST_LIST, input.get(..length).unwrap_or(&[]), &mut [])
             .map(|_| ())
             .map_err(ndis_status_from_nt)
+    }
+
+    /// `WdfIoTargetPurge(WdfIoTargetPurgeIoAndWait)`: from now on the target fails what is sent
+    /// to it instead of queuing it, what was sent is cancelled, and every completion routine has
+    /// run when this returns. For halt: a completion routine on another processor that re-posts a
+    /// request (a read, the link watch) before it sees the halt gets it back failed, where a
+    /// stopped target would have queued it past the request's deletion. PASSIVE_LEVEL only.
+    pub fn purge_and_wait(&self) {
+        if !self.io_target.is_null() {
+            sys::wdf_io_target_purge(self.io_target, WDF_IO_TARGET_PURGE_IO_AND_WAIT);
+        }
     }
 
     /// `WdfIoTargetStop(WdfIoTargetCancelSentIo)`: cancel what was sent and wait for every

@@ -42,7 +42,7 @@ pub use backend::{
     ndis_m_pause_complete, ndis_m_register_miniport_driver, ndis_m_send_net_buffer_lists_complete,
     ndis_queue_io_work_item, wdf_device_get_io_target, wdf_device_miniport_create, wdf_driver_create,
     wdf_driver_miniport_unload, wdf_get_driver, wdf_io_target_format_request_for_internal_ioctl,
-    wdf_io_target_format_request_for_read, wdf_io_target_format_request_for_write,
+    wdf_io_target_format_request_for_read, wdf_io_target_format_request_for_write, wdf_io_target_purge,
     wdf_io_target_send_internal_ioctl_synchronously, wdf_io_target_stop, wdf_memory_create,
     wdf_object_delete, wdf_object_get_typed_context_worker, wdf_request_cancel_sent_request,
     wdf_request_create, wdf_request_get_information, wdf_request_get_status, wdf_request_reuse,

@@ -233,6 +233,11 @@ impl Kernel for KernelHandle {
         Inner::wdf_io_target_stop(self, io_target, action)
     }
 
+    fn wdf_io_target_purge(&self, io_target: WdfIoTarget, action: WdfIoTargetPurgeIoAction) {
+        self.note("WdfIoTargetPurge");
+        Inner::wdf_io_target_purge(self, io_target, action)
+    }
+
     fn wdf_io_target_start(&self, io_target: WdfIoTarget) -> NtStatus {
         self.note("WdfIoTargetStart");
         Inner::wdf_io_target_start(self, io_target)

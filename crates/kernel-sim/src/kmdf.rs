@@ -41,6 +41,9 @@ impl ObjType {
 pub(crate) enum TargetState {
     Started,
     Stopped,
+    /// `WdfIoTargetPurge`: new requests fail at once (`STATUS_INVALID_DEVICE_STATE`) instead of
+    /// queuing, until the target is started again.
+    Purged,
     Closed,
 }
 
@@ -762,7 +765,7 @@ impl State {
             Some(_) => {}
         }
         let target_state = self.kmdf.target(t).state;
-        if target_state == TargetState::Closed {
+        if matches!(target_state, TargetState::Closed | TargetState::Purged) {
             let req = self.kmdf.request_mut(r);
             req.status = STATUS_INVALID_DEVICE_STATE;
             req.state = ReqState::Completed;
@@ -1286,6 +1289,47 @@ impl Inner {
                 });
             }
         }
+    }
+
+    /// `WdfIoTargetPurge`: the target fails new requests from now on, the requests queued in it
+    /// are cancelled, and what was sent is cancelled (and, with `PurgeIoAndWait`, waited for, with
+    /// the completion routines) as `WdfIoTargetStop(CancelSentIo)` does (Windows-Driver-Frameworks
+    /// `src/framework/shared/targets/general/fxiotarget.cpp`, `FxIoTarget::GotoPurgeState`:
+    /// Started or Stopped becomes Purged, `DrainPendedRequestsLocked`, the sent list cancelled;
+    /// `SubmitLocked` fails a request to a purged target with STATUS_INVALID_DEVICE_STATE).
+    pub(crate) fn wdf_io_target_purge(&self, target: WdfIoTarget, action: WdfIoTargetPurgeIoAction) {
+        let api = "WdfIoTargetPurge";
+        let t = target.0 as usize;
+        let queued = self.with(|st| {
+            match action {
+                WDF_IO_TARGET_PURGE_IO_AND_WAIT => {
+                    st.check_irql_rule(api, PASSIVE_LEVEL, KMDF_IO_TARGET_STOP_IRQL);
+                }
+                WDF_IO_TARGET_PURGE_IO => {
+                    st.check_irql(api, DISPATCH_LEVEL);
+                }
+                _ => return None,
+            }
+            if !st.wdf_ready(api) || !st.wdf_handle(api, t, ObjType::IoTarget) {
+                return None;
+            }
+            let tgt = st.kmdf.target_mut(t);
+            if matches!(tgt.state, TargetState::Started | TargetState::Stopped) {
+                tgt.state = TargetState::Purged;
+            }
+            let queued: Vec<usize> = tgt.queued.drain(..).collect();
+            Some(queued.into_iter().map(|r| (r, st.kmdf.request(r).seq)).collect::<Vec<_>>())
+        });
+        let Some(queued) = queued else { return };
+        for (r, seq) in queued {
+            self.complete_request(r, seq, STATUS_CANCELLED, 0);
+        }
+        let sent = if action == WDF_IO_TARGET_PURGE_IO_AND_WAIT {
+            WDF_IO_TARGET_CANCEL_SENT_IO
+        } else {
+            WDF_IO_TARGET_LEAVE_SENT_IO_PENDING
+        };
+        self.wdf_io_target_stop(target, sent);
     }
 
     pub(crate) fn wdf_io_target_start(&self, target: WdfIoTarget) -> NtStatus {

@@ -139,6 +139,7 @@ pub trait Kernel {
     fn wdf_request_get_information(&self, request: WdfRequest) -> usize;
     fn wdf_request_reuse(&self, request: WdfRequest, flags: u32, status: NtStatus) -> NtStatus;
     fn wdf_request_cancel_sent_request(&self, request: WdfRequest) -> bool;
+    fn wdf_io_target_purge(&self, io_target: WdfIoTarget, action: WdfIoTargetPurgeIoAction);
     fn wdf_io_target_stop(&self, io_target: WdfIoTarget, action: WdfIoTargetSentIoAction);
     fn wdf_io_target_start(&self, io_target: WdfIoTarget) -> NtStatus;
     fn wdf_object_delete(&self, object: WdfObject);

@@ -45,6 +45,11 @@ pub struct WdfObjectAttributes {
     pub context_type: Option<&'static WdfObjectContextTypeInfo>,
 }
 
+/// `WDF_IO_TARGET_PURGE_IO_ACTION` (wdfiotarget.h, KMDF 1.11+).
+pub type WdfIoTargetPurgeIoAction = i32;
+pub const WDF_IO_TARGET_PURGE_IO_AND_WAIT: WdfIoTargetPurgeIoAction = 1;
+pub const WDF_IO_TARGET_PURGE_IO: WdfIoTargetPurgeIoAction = 2;
+
 /// `WDF_IO_TARGET_SENT_IO_ACTION` (wdfiotarget.h).
 pub type WdfIoTargetSentIoAction = i32;
 pub const WDF_IO_TARGET_CANCEL_SENT_IO: WdfIoTargetSentIoAction = 1;

@@ -14,8 +14,8 @@ use ndis_types::object::NdisObjectHeader;
 use ndis_types::oid::NdisStatusIndication;
 use ndis_types::status::{NdisStatus, NtStatus};
 use ndis_types::wdf::{
-    EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetSentIoAction, WdfObjectAttributes,
-    WdfObjectContextTypeInfo, WdfRequestSendOptions,
+    EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetPurgeIoAction, WdfIoTargetSentIoAction,
+    WdfObjectAttributes, WdfObjectContextTypeInfo, WdfRequestSendOptions,
 };
 use ndis_types::{Boolean, Kirql};
 
@@ -188,6 +188,10 @@ pub fn wdf_request_cancel_sent_request(request: WdfRequest) -> bool {
 
 pub fn wdf_io_target_stop(io_target: WdfIoTarget, action: WdfIoTargetSentIoAction) {
     current().wdf_io_target_stop(io_target, action)
+}
+
+pub fn wdf_io_target_purge(io_target: WdfIoTarget, action: WdfIoTargetPurgeIoAction) {
+    current().wdf_io_target_purge(io_target, action)
 }
 
 pub fn wdf_object_delete(object: WdfObject) {

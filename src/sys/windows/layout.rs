@@ -809,6 +809,8 @@ same_value!(
     WDF_IO_TARGET_WAIT_FOR_SENT_IO_TO_COMPLETE
         => wdk_sys::_WDF_IO_TARGET_SENT_IO_ACTION::WdfIoTargetWaitForSentIoToComplete,
     WDF_IO_TARGET_LEAVE_SENT_IO_PENDING => wdk_sys::_WDF_IO_TARGET_SENT_IO_ACTION::WdfIoTargetLeaveSentIoPending,
+    WDF_IO_TARGET_PURGE_IO_AND_WAIT => wdk_sys::_WDF_IO_TARGET_PURGE_IO_ACTION::WdfIoTargetPurgeIoAndWait,
+    WDF_IO_TARGET_PURGE_IO => wdk_sys::_WDF_IO_TARGET_PURGE_IO_ACTION::WdfIoTargetPurgeIo,
     WDF_REQUEST_REUSE_NO_FLAGS => wdk_sys::_WDF_REQUEST_REUSE_FLAGS::WDF_REQUEST_REUSE_NO_FLAGS,
     NON_PAGED_POOL_NX => wdk_sys::_POOL_TYPE::NonPagedPoolNx,
     NORMAL_POOL_PRIORITY => wdk_sys::_EX_POOL_PRIORITY::NormalPoolPriority,

@@ -30,8 +30,8 @@ use ndis_types::miniport::{NdisIoWorkItemRoutine, NdisMiniportDriverCharacterist
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
 use ndis_types::oid::NdisStatusIndication;
 use ndis_types::wdf::{
-    EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetSentIoAction, WdfObjectAttributes,
-    WdfObjectContextTypeInfo, WdfRequestSendOptions,
+    EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetPurgeIoAction, WdfIoTargetSentIoAction,
+    WdfObjectAttributes, WdfObjectContextTypeInfo, WdfRequestSendOptions,
 };
 use ndis_types::{
     Boolean, DeviceObject, DriverObject, Kirql, NDIS_STATUS_SUCCESS, NdisHandle, NdisObjectHeader,
@@ -600,6 +600,13 @@ pub fn wdf_io_target_stop(io_target: WdfIoTarget, action: WdfIoTargetSentIoActio
     // SAFETY: live target; `action` is a WDF_IO_TARGET_SENT_IO_ACTION value (checked equal in
     // layout.rs). CancelSentIo/WaitForSentIoToComplete require PASSIVE_LEVEL: the caller's duty.
     unsafe { call_unsafe_wdf_function_binding!(WdfIoTargetStop, io_target.0.cast(), action) }
+}
+
+/// `WdfIoTargetPurge(IoTarget, Action)` (KMDF 1.11+).
+pub fn wdf_io_target_purge(io_target: WdfIoTarget, action: WdfIoTargetPurgeIoAction) {
+    // SAFETY: live target; `action` is a WDF_IO_TARGET_PURGE_IO_ACTION value (checked equal in
+    // layout.rs). PurgeIoAndWait requires PASSIVE_LEVEL: the caller's duty.
+    unsafe { call_unsafe_wdf_function_binding!(WdfIoTargetPurge, io_target.0.cast(), action) }
 }
 
 /// `WdfObjectDelete(Object)`.
