@@ -411,6 +411,30 @@ fn kmdf_io_target_stop_above_passive() {
 }
 
 #[test]
+fn kmdf_io_target_purged_fails_new_requests_and_cancels_queued_ones() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    let target = first_ad(|x| x.target);
+    let ctx = adapter_ctx();
+    // Stopped: a read is queued in the target.
+    k().wdf_io_target_stop(target, WDF_IO_TARGET_CANCEL_SENT_IO);
+    first_ad(|x| x.stopping = false);
+    assert!(arm_read(ctx), "a send to a stopped target is accepted and queued");
+    // Purged: the queued read is cancelled, and a new one fails at once instead of queuing.
+    first_ad(|x| x.stopping = true);
+    k().wdf_io_target_purge(target, WDF_IO_TARGET_PURGE_IO_AND_WAIT);
+    first_ad(|x| x.stopping = false);
+    assert!(!arm_read(ctx), "a send to a purged target fails");
+    assert_eq!(k().wdf_io_target_start(target), STATUS_SUCCESS);
+    assert_eq!(sim.lower(a).pending_reads(), 0, "nothing was left queued to deliver at start");
+    assert!(arm_read(ctx), "a started target takes requests again");
+    assert_eq!(sim.lower(a).pending_reads(), 1);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
 fn kmdf_io_target_states_started_sends_stopped_queues() {
     fresh();
     let (sim, a) = with_adapter(0);
