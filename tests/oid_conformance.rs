@@ -194,3 +194,32 @@ fn set_table_valid_short_long_and_garbage() {
     sim.unload();
     sim.assert_clean();
 }
+
+/// What the adapter declares about itself (`adapter/initialize.rs`): the MAC options NDIS reads
+/// through `OID_GEN_MAC_OPTIONS`, and the registration attribute flags. Losing one changes what
+/// NDIS does with the adapter (loop back for it, or refuse its surprise removal).
+#[test]
+fn declared_mac_options_and_attribute_flags() {
+    let (sim, adapter) = running(41);
+    let options = sim.oid_query(adapter, OID_GEN_MAC_OPTIONS, 4);
+    assert_eq!(options.status, NDIS_STATUS_SUCCESS);
+    let options = u32::from_ne_bytes(options.data[..4].try_into().unwrap());
+    for option in [
+        NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA,
+        NDIS_MAC_OPTION_TRANSFERS_NOT_PEND,
+        NDIS_MAC_OPTION_NO_LOOPBACK,
+        NDIS_MAC_OPTION_8021P_PRIORITY,
+    ] {
+        assert_eq!(options & option, option, "MAC option {option:#x} declared in {options:#x}");
+    }
+    let flags = sim.registration_attributes(adapter).expect("registered").attribute_flags;
+    use ndis_types::miniport::{
+        NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM, NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK,
+    };
+    for flag in [NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM, NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK] {
+        assert_eq!(flags & flag, flag, "attribute flag {flag:#x} in {flags:#x}");
+    }
+    sim.remove_adapter(adapter);
+    sim.unload();
+    sim.assert_clean();
+}
