@@ -147,6 +147,27 @@ fn finish(sim: Sim, adapters: &[AdapterId], sends: &[kernel_sim::SendId]) {
     sim.assert_clean();
 }
 
+/// The device below completes every write it holds, and the events that follow run.
+fn device_completes_held_writes(sim: &Sim, a: AdapterId) {
+    sim.lower(a).release_writes(usize::MAX);
+    sim.run_until_idle();
+}
+
+/// The device below stops holding writes: what it held and what comes completes later.
+fn device_stops_holding_writes(sim: &Sim, a: AdapterId) {
+    sim.lower(a).set_write_completion(WriteCompletion::Deferred);
+    sim.lower(a).release_writes(usize::MAX);
+}
+
+/// `MiniportPause` and `MiniportResetEx` may finish at once or pend; both are right here.
+fn pause_either_way(sim: &Sim, a: AdapterId) {
+    assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+}
+
+fn reset_either_way(sim: &Sim, a: AdapterId) {
+    assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+}
+
 /// Collects the SendIds each processor's sends return. On OS threads behind a lock whose hand-over
 /// ThreadSanitizer sees (`std`'s happens in its uninstrumented code); shuttle's processors share
 /// one OS thread.
@@ -205,8 +226,7 @@ fn send_races_write_completion() {
         send_broadcasts(&sim, a, 1, 4, &sent);
         sim.lower(a).set_write_completion(WriteCompletion::Deferred);
         sim.concurrently(&[&|| send_broadcasts(&sim, a, 2, 4, &sent), &|| {
-            sim.lower(a).release_writes(usize::MAX);
-            sim.run_until_idle();
+            device_completes_held_writes(&sim, a)
         }]);
         finish(sim, &adapters, &sent.all());
     });
@@ -284,13 +304,9 @@ fn cancel_races_pack() {
         sim.concurrently(&[
             &|| sent.add(sim.send_frames_cancelable(a, &frames, NblShape::default(), 7)),
             &|| sim.cancel_send(a, 7),
-            &|| {
-                sim.lower(a).release_writes(usize::MAX);
-                sim.run_until_idle();
-            },
+            &|| device_completes_held_writes(&sim, a),
         ]);
-        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
-        sim.lower(a).release_writes(usize::MAX);
+        device_stops_holding_writes(&sim, a);
         finish(sim, &adapters, &sent.all());
     });
 }
@@ -304,7 +320,7 @@ fn pause_races_sends_and_receives() {
         send_broadcasts(&sim, b, 9, 2, &sent);
         sim.concurrently(&[
             &|| send_broadcasts(&sim, a, 1, 4, &sent),
-            &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| pause_either_way(&sim, a),
             &|| sim.run_until_idle(),
         ]);
         sim.run_until_idle();
@@ -323,7 +339,7 @@ fn reset_races_the_data_path() {
         let sent = Sent::default();
         sim.concurrently(&[
             &|| send_broadcasts(&sim, a, 1, 4, &sent),
-            &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| reset_either_way(&sim, a),
             &|| {
                 send_broadcasts(&sim, b, 2, 2, &sent);
                 sim.run_until_idle();
@@ -368,13 +384,10 @@ fn halt_after_surprise_removal_with_io_in_flight() {
         sim.concurrently(&[
             &|| {
                 sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED);
-                assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+                pause_either_way(&sim, a);
                 sim.halt(a, NDIS_HALT_DEVICE_SURPRISE_REMOVED);
             },
-            &|| {
-                sim.lower(a).release_writes(usize::MAX);
-                sim.run_until_idle();
-            },
+            &|| device_completes_held_writes(&sim, a),
             &|| {
                 sim.return_now(a);
             },
@@ -433,10 +446,10 @@ fn random_operations_on_three_processors() {
             for _ in 0..3 {
                 match picks.below(3) {
                     0 => {
-                        assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+                        pause_either_way(&sim, a);
                         assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
                     }
-                    1 => assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+                    1 => reset_either_way(&sim, a),
                     _ => {
                         let filter = NDIS_PACKET_TYPE_BROADCAST.to_le_bytes();
                         assert_eq!(
@@ -467,19 +480,15 @@ fn sends_during_a_pending_reset_are_not_held() {
             send_broadcasts(&sim, a, tag, 4, &sent);
         }
         sim.concurrently(&[
-            &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| reset_either_way(&sim, a),
             &|| {
                 for tag in 20..24 {
                     send_broadcasts(&sim, a, tag, 1, &sent);
                 }
             },
-            &|| {
-                sim.lower(a).release_writes(usize::MAX);
-                sim.run_until_idle();
-            },
+            &|| device_completes_held_writes(&sim, a),
         ]);
-        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
-        sim.lower(a).release_writes(usize::MAX);
+        device_stops_holding_writes(&sim, a);
         finish(sim, &adapters, &sent.all());
     });
 }
@@ -493,16 +502,10 @@ fn pause_races_a_pending_reset() {
         sim.lower(a).set_write_completion(WriteCompletion::Hold);
         let sent = Sent::default();
         send_broadcasts(&sim, a, 1, 6, &sent);
-        sim.concurrently(&[
-            &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
-            &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
-            &|| {
-                sim.lower(a).release_writes(usize::MAX);
-                sim.run_until_idle();
-            },
-        ]);
-        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
-        sim.lower(a).release_writes(usize::MAX);
+        sim.concurrently(&[&|| reset_either_way(&sim, a), &|| pause_either_way(&sim, a), &|| {
+            device_completes_held_writes(&sim, a)
+        }]);
+        device_stops_holding_writes(&sim, a);
         sim.run_until_idle();
         assert_eq!(sim.adapter_state(a), AdapterState::Paused);
         assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
@@ -517,11 +520,11 @@ fn reset_races_restart() {
     explore("reset_races_restart", |seed| {
         let (sim, adapters) = running_adapters(seed, 2);
         let (a, b) = (adapters[0], adapters[1]);
-        assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+        pause_either_way(&sim, a);
         let sent = Sent::default();
         sim.concurrently(&[
             &|| assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS),
-            &|| assert!(matches!(sim.reset(a).0, NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| reset_either_way(&sim, a),
             &|| {
                 send_broadcasts(&sim, b, 1, 3, &sent);
                 sim.run_until_idle();
@@ -550,13 +553,9 @@ fn surprise_removal_races_a_pending_reset() {
                 ));
             },
             &|| sim.pnp_event(a, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED),
-            &|| {
-                sim.lower(a).release_writes(usize::MAX);
-                sim.run_until_idle();
-            },
+            &|| device_completes_held_writes(&sim, a),
         ]);
-        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
-        sim.lower(a).release_writes(usize::MAX);
+        device_stops_holding_writes(&sim, a);
         finish(sim, &adapters, &sent.all());
     });
 }
@@ -575,7 +574,7 @@ fn deferred_drain_races_pause() {
                     send_broadcasts(&sim, a, tag, 24, &sent);
                 }
             },
-            &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
+            &|| pause_either_way(&sim, a),
             &|| sim.run_until_idle(),
         ]);
         sim.run_until_idle();
@@ -596,16 +595,10 @@ fn cancel_races_the_pause_flush() {
         // More than the write requests carry: the rest stays queued for the cancel or the flush.
         let frames: Vec<Vec<u8>> = (0..40).map(|i| frame(BROADCAST, i, 1000)).collect();
         sent.add(sim.send_frames_cancelable(a, &frames, NblShape::default(), 9));
-        sim.concurrently(&[
-            &|| sim.cancel_send(a, 9),
-            &|| assert!(matches!(sim.pause(a), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING)),
-            &|| {
-                sim.lower(a).release_writes(usize::MAX);
-                sim.run_until_idle();
-            },
-        ]);
-        sim.lower(a).set_write_completion(WriteCompletion::Deferred);
-        sim.lower(a).release_writes(usize::MAX);
+        sim.concurrently(&[&|| sim.cancel_send(a, 9), &|| pause_either_way(&sim, a), &|| {
+            device_completes_held_writes(&sim, a)
+        }]);
+        device_stops_holding_writes(&sim, a);
         sim.run_until_idle();
         assert_eq!(sim.adapter_state(a), AdapterState::Paused);
         finish(sim, &adapters, &sent.all());

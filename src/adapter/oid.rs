@@ -11,7 +11,6 @@ use super::{Adapter, MAC_OPTIONS, MAX_MULTICAST_ADDRESSES, MTU, SUPPORTED_PACKET
 use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
 use crate::nbl::receive::RECEIVE_NBLS;
 use crate::oid_request::OidRequestView;
-use crate::sync::atomic::Ordering;
 use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
 use ndis_types::miniport::{ETH_LENGTH_OF_ADDRESS, NDIS_MEDIUM_802_3, NDIS_PHYSICAL_MEDIUM_802_3};
 use ndis_types::object::{
@@ -203,7 +202,6 @@ fn read_u32(buffer: &[u8]) -> Option<u32> {
 
 fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
     let counters = &adapter.counters;
-    let load = |counter: &crate::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
     let (link, packet_filter, lookahead) = {
         let state = adapter.state.lock();
         (state.link, state.filter.packet_filter, state.lookahead)
