@@ -7,13 +7,16 @@ mod common;
 use common::*;
 use kernel_sim::{AdapterId, Faults, NblShape, Sim};
 use ndis_types::oid::*;
+use ndis_types::miniport::{MEDIA_CONNECT_STATE_CONNECTED, MEDIA_DUPLEX_STATE_FULL, MEDIA_DUPLEX_STATE_HALF};
 use ndis_types::*;
 use std::time::Duration;
+use vwire_proto::{IOCTL_VWIRE_WAIT_LINK_CHANGE, LinkState};
 
 const OID_VWIRE_DRIVER_COUNTERS: u32 = 0xFF76_0001;
 const MALFORMED: usize = 2;
 const READ_ERRORS: usize = 3;
 const WRITE_ERRORS: usize = 4;
+const LINK_ERRORS: usize = 7;
 
 fn driver_counters(sim: &Sim, adapter: AdapterId) -> Vec<u64> {
     let result = sim.oid_query(adapter, OID_VWIRE_DRIVER_COUNTERS, 96);
@@ -238,4 +241,91 @@ fn a_bus_that_never_answers_at_start_fails_initialize_in_time() {
     let a = sim.add_adapter().expect("initialize");
     assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
     finish(sim, &[a]);
+}
+
+/// A link report from the device below `a` at the hub's current generation, so the watch the
+/// adapter re-sends after it is held.
+fn link_report(sim: &Sim, a: AdapterId, up: bool, full_duplex: bool, speed_bps: u64) -> [u8; LinkState::ENCODED_LEN] {
+    let mut out = [0u8; LinkState::ENCODED_LEN];
+    LinkState::new(sim.hub_link_generation(a), up, full_duplex, speed_bps).encode(&mut out).unwrap();
+    out
+}
+
+fn link_indications(sim: &Sim, a: AdapterId) -> Vec<(i32, i32, u64, u64)> {
+    sim.status_indications(a).iter().filter_map(|s| s.link_state).collect()
+}
+
+fn link_waits_sent(sim: &Sim, a: AdapterId) -> usize {
+    sim.lower(a).ioctls_received().iter().filter(|&&code| code == IOCTL_VWIRE_WAIT_LINK_CHANGE).count()
+}
+
+#[test]
+fn a_link_report_is_indicated_when_speed_or_duplex_alone_changes_and_not_when_nothing_does() {
+    let (sim, a, b) = pair(310);
+    let before = link_indications(&sim, a).len();
+    let gigabit = 1_000_000_000;
+    let connected = MEDIA_CONNECT_STATE_CONNECTED;
+
+    assert!(sim.inject_link_completion(a, &link_report(&sim, a, true, true, gigabit), STATUS_SUCCESS));
+    sim.run_until_idle();
+    assert_eq!(link_indications(&sim, a)[before..], [(connected, MEDIA_DUPLEX_STATE_FULL, gigabit, gigabit)]);
+
+    assert!(sim.inject_link_completion(a, &link_report(&sim, a, true, false, gigabit), STATUS_SUCCESS));
+    sim.run_until_idle();
+    assert_eq!(link_indications(&sim, a)[before + 1..], [(connected, MEDIA_DUPLEX_STATE_HALF, gigabit, gigabit)]);
+
+    assert!(sim.inject_link_completion(a, &link_report(&sim, a, true, false, gigabit), STATUS_SUCCESS));
+    sim.run_until_idle();
+    assert_eq!(link_indications(&sim, a).len(), before + 2, "a report that changes nothing is not indicated");
+
+    assert_eq!(sim.lower(a).pending_ioctls(), 1, "the watch was re-sent after each report, and held");
+    assert_eq!(driver_counters(&sim, a)[LINK_ERRORS], 0);
+    assert_traffic_flows(&sim, a, b, 10);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn failed_link_watches_are_counted_unless_cancelled_and_rearmed_at_restart_past_the_known_generation() {
+    let (sim, a, b) = pair(311);
+    // The link moves twice and the adapter follows, so the generation it knows is past 1.
+    sim.lower(a).set_link(false);
+    sim.run_until_idle();
+    sim.lower(a).set_link(true);
+    sim.run_until_idle();
+    assert!(sim.hub_link_generation(a) >= 2);
+
+    let rearm = |sim: &Sim| {
+        assert_eq!(sim.lower(a).pending_ioctls(), 0, "a failed watch is not re-sent at once");
+        let sent = link_waits_sent(sim, a);
+        sim.pause(a);
+        sim.run_until_idle();
+        assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+        sim.run_until_idle();
+        assert_eq!(link_waits_sent(sim, a), sent + 1, "restart sends one watch, past the known generation");
+        assert_eq!(sim.lower(a).pending_ioctls(), 1, "and the device holds it");
+    };
+
+    assert!(sim.inject_link_completion(a, &[], STATUS_CANCELLED));
+    sim.run_until_idle();
+    assert_eq!(driver_counters(&sim, a)[LINK_ERRORS], 0, "a cancelled watch is not an error");
+    rearm(&sim);
+
+    assert!(sim.inject_link_completion(a, &[], STATUS_UNSUCCESSFUL));
+    sim.run_until_idle();
+    assert_eq!(driver_counters(&sim, a)[LINK_ERRORS], 1);
+    rearm(&sim);
+
+    assert!(sim.inject_link_completion(a, &[0xA5; LinkState::ENCODED_LEN], STATUS_SUCCESS));
+    sim.run_until_idle();
+    assert_eq!(driver_counters(&sim, a)[LINK_ERRORS], 2, "a malformed report is an error");
+    rearm(&sim);
+
+    let indications = link_indications(&sim, a).len();
+    sim.lower(a).set_link(false);
+    sim.run_until_idle();
+    assert_eq!(link_indications(&sim, a).len(), indications + 1, "the re-armed watch sees the next change");
+    sim.lower(a).set_link(true);
+    sim.run_until_idle();
+    assert_traffic_flows(&sim, a, b, 11);
+    finish(sim, &[a, b]);
 }

@@ -1215,6 +1215,31 @@ impl Sim {
         true
     }
 
+    /// Complete the link-change wait held below `a` as a device below might, whatever the hub's
+    /// link: `bytes` copied to its output buffer (truncated to it), `status`, information = bytes
+    /// copied (0 for a failure status). False if no wait is held.
+    pub fn inject_link_completion(&self, a: AdapterId, bytes: &[u8], status: NtStatus) -> bool {
+        let next = self.inner.with(|st| {
+            let waits = &mut st.adapter_mut(a).lower.link_waits;
+            if waits.is_empty() {
+                return None;
+            }
+            let r = waits.remove(0).request;
+            let req = st.kmdf.request(r);
+            let (seq, format) = (req.seq, req.format.expect("a held link wait is formatted"));
+            let len = if nt_success(status) { bytes.len().min(format.output_length) } else { 0 };
+            if len > 0 {
+                let m = st.kmdf.memory(format.output);
+                // SAFETY: the output WDFMEMORY holds `output_length` bytes.
+                unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), m.block.ptr, len) };
+            }
+            Some((r, seq, len))
+        });
+        let Some((r, seq, len)) = next else { return false };
+        self.inner.complete_request(r, seq, status, len);
+        true
+    }
+
     /// The next `n` reads below `a` complete with `status` (information 0) instead of a batch,
     /// starting with those pending now.
     pub fn fail_next_reads(&self, a: AdapterId, n: usize, status: NtStatus) {
