@@ -16,7 +16,9 @@ pub mod send;
 use crate::sys;
 use core::ffi::c_void;
 use core::ptr::NonNull;
-use ndis_types::nbl::{MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, Mdl};
+use ndis_types::nbl::{
+    MDL_MAPPED_TO_SYSTEM_VA, MDL_MAPPING_NO_EXECUTE, MDL_SOURCE_IS_NONPAGED_POOL, Mdl, NORMAL_PAGE_PRIORITY,
+};
 
 // ---------------------------------------------------------------------------------------------
 // MDLs
@@ -39,7 +41,7 @@ unsafe fn mm_get_system_address_for_mdl_safe(mdl: NonNull<Mdl>, priority: u32) -
 }
 
 /// `NormalPagePriority | MdlMappingNoExecute`: what `NdisQueryMdl` asks for.
-const MDL_MAPPING_PRIORITY: u32 = 16 | 0x4000_0000;
+const MDL_MAPPING_PRIORITY: u32 = NORMAL_PAGE_PRIORITY | MDL_MAPPING_NO_EXECUTE;
 
 /// Why a NET_BUFFER's data could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -341,9 +341,9 @@ impl Kernel for KernelHandle {
         self.with(|st| st.ndis_free_mdl(mdl))
     }
 
-    fn mm_map_locked_pages_specify_cache(&self, mdl: *mut Mdl, _priority: u32) -> *mut c_void {
+    fn mm_map_locked_pages_specify_cache(&self, mdl: *mut Mdl, priority: u32) -> *mut c_void {
         self.note("MmMapLockedPagesSpecifyCache");
-        self.with(|st| st.mm_map_locked_pages(mdl))
+        self.with(|st| st.mm_map_locked_pages(mdl, priority))
     }
 
     fn ndis_m_send_net_buffer_lists_complete(

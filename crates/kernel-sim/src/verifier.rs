@@ -128,6 +128,9 @@ pub mod rules {
     pub const MEMORY_NBL_POOL_LEAK: &str = "Memory.NblPoolLeak";
     /// Model addition: an MDL passed to the memory manager that NDIS or the driver never allocated.
     pub const MEMORY_BAD_MDL: &str = "Memory.BadMdl";
+    /// Model addition: a system mapping asked for with a priority that is not Low, Normal or
+    /// HighPagePriority (optionally with MdlMappingNoWrite), or without MdlMappingNoExecute.
+    pub const MEMORY_MAPPING_PRIORITY: &str = "Memory.MappingPriority";
 
     // The kernel stack (`stack.rs`)
     /// Model addition: the driver used more stack inside one callback than its budget.

@@ -1713,7 +1713,7 @@ fn protocol_send_shapes_are_built_like_ndis_builds_them() {
         let mut m = mdl;
         while !m.is_null() {
             assert_ne!((*m).MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL), 0);
-            let va = k.mm_map_locked_pages_specify_cache(m, 0);
+            let va = k.mm_map_locked_pages_specify_cache(m, NORMAL_PAGE_PRIORITY | MDL_MAPPING_NO_EXECUTE);
             assert_eq!(va, (*m).MappedSystemVa);
             counts.push((*m).ByteCount);
             bytes.extend_from_slice(std::slice::from_raw_parts(va.cast::<u8>(), (*m).ByteCount as usize));
@@ -1724,8 +1724,17 @@ fn protocol_send_shapes_are_built_like_ndis_builds_them() {
     }
     // An MDL the model never handed out.
     let mut fake = [0u8; 64];
-    assert!(k.mm_map_locked_pages_specify_cache(fake.as_mut_ptr().cast(), 0).is_null());
+    assert!(k.mm_map_locked_pages_specify_cache(fake.as_mut_ptr().cast(), HIGH_PAGE_PRIORITY | MDL_MAPPING_NO_EXECUTE).is_null());
     expect_only(&sim, &[MEMORY_BAD_MDL]);
+    // A mapping that may be executable, then one whose page priority is none of the three.
+    // SAFETY: an NBL the fake miniport still holds; NDIS built it with one NET_BUFFER at least.
+    let mdl = unsafe { (*(*held[0]).FirstNetBuffer).MdlChain };
+    for priority in [NORMAL_PAGE_PRIORITY, 8 | MDL_MAPPING_NO_EXECUTE] {
+        k.mm_map_locked_pages_specify_cache(mdl, priority);
+        expect_only(&sim, &[MEMORY_MAPPING_PRIORITY]);
+    }
+    k.mm_map_locked_pages_specify_cache(mdl, LOW_PAGE_PRIORITY | MDL_MAPPING_NO_WRITE | MDL_MAPPING_NO_EXECUTE);
+    expect_only(&sim, &[]);
     flush_held(adapter_ctx(), NDIS_STATUS_SUCCESS);
     assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
     // A miniport that advances an NB and gives it back so.

@@ -38,6 +38,14 @@ pub const MDL_MAPPED_TO_SYSTEM_VA: i16 = 0x0001;
 pub const MDL_SOURCE_IS_NONPAGED_POOL: i16 = 0x0004;
 pub const MDL_PARTIAL: i16 = 0x0010;
 
+/// `MM_PAGE_PRIORITY` (wdm.h): how much a system mapping may fail under PTE pressure.
+pub const LOW_PAGE_PRIORITY: u32 = 0;
+pub const NORMAL_PAGE_PRIORITY: u32 = 16;
+pub const HIGH_PAGE_PRIORITY: u32 = 32;
+/// ORed into a mapping's priority since Windows 8 (wdm.h `MdlMappingNoWrite`, `MdlMappingNoExecute`).
+pub const MDL_MAPPING_NO_WRITE: u32 = 0x8000_0000;
+pub const MDL_MAPPING_NO_EXECUTE: u32 = 0x4000_0000;
+
 /// `NET_BUFFER` (W:km/ndis/nbl.h:91-132): 176 bytes, alignment 16.
 ///
 /// `DataLength` is the low half of the C union `{ ULONG DataLength; SIZE_T stDataLength; }`; the

@@ -347,9 +347,23 @@ impl State {
     /// `MmMapLockedPagesSpecifyCache` (what `MmGetSystemAddressForMdlSafe` calls for an MDL that
     /// is neither mapped nor nonpaged): every MDL the model knows is nonpaged and mapped, so this
     /// is `MappedSystemVa`; an unknown MDL is a wild pointer.
-    pub(crate) fn mm_map_locked_pages(&mut self, mdl: *mut Mdl) -> *mut c_void {
+    pub(crate) fn mm_map_locked_pages(&mut self, mdl: *mut Mdl, priority: u32) -> *mut c_void {
         let api = "MmMapLockedPagesSpecifyCache";
         self.check_irql(api, DISPATCH_LEVEL);
+        // The priority is an MM_PAGE_PRIORITY (Low 0, Normal 16, High 32), ORed since Windows 8
+        // with MdlMappingNoWrite / MdlMappingNoExecute; drivers "should always specify
+        // nonexecutable memory unless executable memory is explicitly required" (Doc
+        // nf-wdm-mmgetsystemaddressformdlsafe): the model makes that advice a rule.
+        let page_priority = priority & !(MDL_MAPPING_NO_WRITE | MDL_MAPPING_NO_EXECUTE);
+        if !matches!(page_priority, LOW_PAGE_PRIORITY | NORMAL_PAGE_PRIORITY | HIGH_PAGE_PRIORITY) || priority & MDL_MAPPING_NO_EXECUTE == 0 {
+            self.violate(
+                MEMORY_MAPPING_PRIORITY,
+                format!(
+                    "{api}(priority {priority:#x}): not Low/Normal/HighPagePriority | MdlMappingNoExecute \
+                     (MdlMappingNoWrite allowed)"
+                ),
+            );
+        }
         if mdl.is_null() || !self.is_known_mdl(mdl) {
             let why = if self.data.freed_mdls.contains(&(mdl as usize)) {
                 "an MDL that was freed"
