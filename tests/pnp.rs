@@ -47,6 +47,27 @@ fn surprise_removal_while_running_cancels_the_reads_and_refuses_everything() {
 }
 
 #[test]
+fn a_device_that_vanishes_before_pnp_says_so_fails_what_goes_below_and_loses_nothing() {
+    let (sim, adapter) = running(7);
+    sim.unplug(adapter);
+    sim.run_until_idle();
+    let sends = sim.send(adapter, 3, 60);
+    sim.run_until_idle();
+    for id in sends {
+        let status = sim.send_completion(id);
+        assert!(status.is_some_and(|s| s != NDIS_STATUS_SUCCESS), "completed, not sent: {status:?}");
+    }
+    // A filter change cannot reach the device: the OID fails as one for a removed device does.
+    let filter = NDIS_PACKET_TYPE_DIRECTED;
+    let oid = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
+    assert_eq!(oid.status, NDIS_STATUS_NOT_ACCEPTED);
+    // Then PnP tells NDIS, which removes the adapter as usual.
+    sim.surprise_remove(adapter);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
 fn surprise_removal_after_pause_and_restart_cycles() {
     let (sim, adapter) = running(21);
     sim.pause(adapter);

@@ -19,10 +19,10 @@ use bytemuck::Zeroable;
 use device_context::{MINIPORT_DEVICE_CONTEXT_TYPE, set_device_adapter};
 use ndis_types::handles::{NdisHandle, WdfDevice, WdfIoTarget, WdfRequest};
 use ndis_types::status::{
-    NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_ADAPTER_REMOVED, NDIS_STATUS_BAD_VERSION,
-    NDIS_STATUS_DEVICE_FAILED, NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_DATA, NDIS_STATUS_RESOURCES,
-    NdisStatus, NtStatus, STATUS_DEVICE_REMOVED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_STATE,
-    STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS, nt_success,
+    NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_BAD_VERSION, NDIS_STATUS_DEVICE_FAILED, NDIS_STATUS_FAILURE,
+    NDIS_STATUS_INVALID_DATA, NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_RESOURCES, NdisStatus, NtStatus,
+    STATUS_DEVICE_REMOVED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_STATE, STATUS_NO_SUCH_DEVICE,
+    STATUS_SUCCESS, nt_success,
 };
 use ndis_types::wdf::{
     WDF_IO_TARGET_CANCEL_SENT_IO, WDF_IO_TARGET_PURGE_IO_AND_WAIT, WDF_REQUEST_REUSE_NO_FLAGS,
@@ -282,11 +282,12 @@ impl LowerEdge {
 /// in time) is a plain `NDIS_STATUS_FAILURE`: it has no NDIS_STATUS_ counterpart, and of the
 /// statuses `MiniportOidRequest` documents, NOT_ACCEPTED means surprise removal and REQUEST_ABORTED
 /// an abort NDIS asked for (a reset); FAILURE is the nonspecific default (Doc
-/// `nc-ndis-miniport_oid_request`, `nf-ndis-ndisoidrequest`).
+/// `nc-ndis-miniport_oid_request`, `nf-ndis-ndisoidrequest`). A device gone below (the bus fails
+/// a removed port's requests) is a surprise removal NDIS has not told us of yet: NOT_ACCEPTED.
 pub fn ndis_status_from_nt(status: NtStatus) -> NdisStatus {
     match status {
         STATUS_INSUFFICIENT_RESOURCES => NDIS_STATUS_RESOURCES,
-        STATUS_DEVICE_REMOVED | STATUS_NO_SUCH_DEVICE => NDIS_STATUS_ADAPTER_REMOVED,
+        STATUS_DEVICE_REMOVED | STATUS_NO_SUCH_DEVICE => NDIS_STATUS_NOT_ACCEPTED,
         _ => NDIS_STATUS_FAILURE,
     }
 }

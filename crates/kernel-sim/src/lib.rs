@@ -261,6 +261,13 @@ impl Sim {
         self.inner.surprise_remove(a)
     }
 
+    /// The device below `a` vanishes before PnP tells anyone (an administrator removed its hub
+    /// port): what it holds completes with `STATUS_DEVICE_REMOVED` and new requests fail with it.
+    /// NDIS learns of it only at the surprise removal that follows ([`Sim::surprise_remove`]).
+    pub fn unplug(&self, a: AdapterId) {
+        self.inner.remove_port(a)
+    }
+
     /// `MiniportDevicePnPEventNotify` alone.
     pub fn pnp_event(&self, a: AdapterId, event: NdisDevicePnpEvent) {
         self.inner.pnp_event(a, event)
