@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use kernel_sim::{AdapterId, Faults, NblShape, Sim};
-use ndis_types::oid::*;
 use ndis_types::miniport::{MEDIA_CONNECT_STATE_CONNECTED, MEDIA_DUPLEX_STATE_FULL, MEDIA_DUPLEX_STATE_HALF};
+use ndis_types::oid::*;
 use ndis_types::*;
 use std::time::Duration;
 use vwire_proto::{IOCTL_VWIRE_WAIT_LINK_CHANGE, LinkState};
@@ -227,6 +227,53 @@ fn a_bus_that_stops_answering_control_ioctls_cannot_hold_an_oid_past_the_verifie
     finish(sim, &[a, b]);
 }
 
+/// One frame of the largest size in a batch: the smallest `max_batch_bytes` the miniport accepts.
+const ONE_LARGEST_FRAME: u32 = (vwire_proto::BATCH_HEADER_LEN + vwire_proto::RECORD_HEADER_LEN + 1520) as u32;
+
+#[test]
+fn a_device_whose_limits_cannot_carry_the_mtu_is_refused_at_initialize() {
+    let refused: [fn(&mut vwire_proto::DeviceInfo); 4] = [
+        |d| d.mtu = 1499,
+        |d| d.max_batch_frames = 0,
+        |d| d.max_batch_bytes = ONE_LARGEST_FRAME - 1,
+        |d| d.max_batch_bytes = vwire_proto::BATCH_HEADER_LEN as u32 - 1,
+    ];
+    for edit in refused {
+        let sim = loaded(309);
+        sim.edit_device_info(Some(edit));
+        assert_eq!(sim.add_adapter(), Err(NDIS_STATUS_ADAPTER_NOT_FOUND));
+        sim.unload();
+        sim.assert_clean();
+    }
+}
+
+#[test]
+fn a_device_at_the_smallest_limits_it_accepts_carries_full_size_frames() {
+    let sim = loaded(312);
+    // One frame per batch, one largest frame's worth of bytes, and a larger MTU than ours.
+    sim.edit_device_info(Some(|d| {
+        d.mtu = 9000;
+        d.max_batch_frames = 1;
+        d.max_batch_bytes = ONE_LARGEST_FRAME;
+    }));
+    let (a, b) = (sim.add_adapter().expect("initialize"), sim.add_adapter().expect("initialize"));
+    for adapter in [a, b] {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let filter = NDIS_PACKET_TYPE_DIRECTED;
+        assert_eq!(
+            sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes()).status,
+            NDIS_STATUS_SUCCESS
+        );
+    }
+    let frames: Vec<Vec<u8>> = (0..8).map(|i| frame(mac(&sim, b), mac(&sim, a), 1514, i)).collect();
+    let ids = sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.received_frames(b), frames);
+    assert!(sim.lower(a).written_data().len() >= frames.len(), "one frame per write");
+    finish(sim, &[a, b]);
+}
+
 #[test]
 fn a_bus_that_never_answers_at_start_fails_initialize_in_time() {
     let sim = loaded(308);
@@ -245,7 +292,13 @@ fn a_bus_that_never_answers_at_start_fails_initialize_in_time() {
 
 /// A link report from the device below `a` at the hub's current generation, so the watch the
 /// adapter re-sends after it is held.
-fn link_report(sim: &Sim, a: AdapterId, up: bool, full_duplex: bool, speed_bps: u64) -> [u8; LinkState::ENCODED_LEN] {
+fn link_report(
+    sim: &Sim,
+    a: AdapterId,
+    up: bool,
+    full_duplex: bool,
+    speed_bps: u64,
+) -> [u8; LinkState::ENCODED_LEN] {
     let mut out = [0u8; LinkState::ENCODED_LEN];
     LinkState::new(sim.hub_link_generation(a), up, full_duplex, speed_bps).encode(&mut out).unwrap();
     out
@@ -272,7 +325,10 @@ fn a_link_report_is_indicated_when_speed_or_duplex_alone_changes_and_not_when_no
 
     assert!(sim.inject_link_completion(a, &link_report(&sim, a, true, false, gigabit), STATUS_SUCCESS));
     sim.run_until_idle();
-    assert_eq!(link_indications(&sim, a)[before + 1..], [(connected, MEDIA_DUPLEX_STATE_HALF, gigabit, gigabit)]);
+    assert_eq!(
+        link_indications(&sim, a)[before + 1..],
+        [(connected, MEDIA_DUPLEX_STATE_HALF, gigabit, gigabit)]
+    );
 
     assert!(sim.inject_link_completion(a, &link_report(&sim, a, true, false, gigabit), STATUS_SUCCESS));
     sim.run_until_idle();

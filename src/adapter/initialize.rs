@@ -161,7 +161,11 @@ fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty)
     let max_batch_bytes = usize::try_from(device.max_batch_bytes).unwrap_or(usize::MAX);
     adapter.max_batch_bytes = max_batch_bytes.min(BATCH_BUFFER_SIZE);
     adapter.max_batch_frames = usize::from(device.max_batch_frames).min(vwire_proto::MAX_BATCH_FRAMES);
-    if adapter.max_batch_frames == 0 || adapter.max_batch_bytes < vwire_proto::BATCH_HEADER_LEN {
+    // A device whose batch cannot hold one frame of the largest size cannot carry the MTU.
+    let one_largest_frame = vwire_proto::record_len(vwire_proto::MAX_FRAME_LEN)
+        .and_then(|record| record.checked_add(vwire_proto::BATCH_HEADER_LEN))
+        .ok_or(NDIS_STATUS_ADAPTER_NOT_FOUND)?;
+    if adapter.max_batch_frames == 0 || adapter.max_batch_bytes < one_largest_frame {
         return Err(NDIS_STATUS_ADAPTER_NOT_FOUND);
     }
     let mut state = adapter.state.lock();

@@ -35,7 +35,7 @@ use ndis_types::*;
 use std::collections::VecDeque;
 use std::time::Duration;
 use vwire_bus::hub::{Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, PortId, WriteReport};
-use vwire_proto::{Batch, BatchWriter, PortCounters};
+use vwire_proto::{Batch, BatchWriter, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, PortCounters};
 
 /// `STATUS_BUFFER_TOO_SMALL`.
 pub const STATUS_BUFFER_TOO_SMALL: NtStatus = NtStatus::from_raw(0xC000_0023_u32 as i32);
@@ -170,6 +170,8 @@ pub(crate) struct HubState {
     tap_buf: Vec<u8>,
     /// Ports added from now on start with `hold_control_ioctls` on.
     pub(crate) hold_new_ports_control: bool,
+    /// Rewrites what every port answers to `IOCTL_VWIRE_QUERY_DEVICE` ([`Sim::edit_device_info`]).
+    pub(crate) edit_device_info: Option<fn(&mut DeviceInfo)>,
     /// Vectors `inline_completions` lends for the reads a send serves, one per level of nested
     /// sends in use (a served read's completion routine sends again): allocated once, reused.
     pub(crate) served_scratch: Vec<Vec<Served>>,
@@ -218,6 +220,7 @@ impl HubState {
             tap_frames: Vec::new(),
             tap_buf: vec![0; size],
             hold_new_ports_control: false,
+            edit_device_info: None,
             served_scratch: Vec::new(),
             switched: SwitchTotals::default(),
         }
@@ -450,6 +453,13 @@ impl State {
             match self.hub.hub.handle_ioctl(port, code, input, output) {
                 IoctlOutcome::Complete { status, information } => {
                     let status = ioctl_status(status);
+                    if let Some(edit) = self.hub.edit_device_info.filter(|_| code == IOCTL_VWIRE_QUERY_DEVICE)
+                    {
+                        if let Ok(mut info) = DeviceInfo::decode(output.get(..information).unwrap_or(&[])) {
+                            edit(&mut info);
+                            let _ = info.encode(output);
+                        }
+                    }
                     let result =
                         if nt_success(status) { Ok(information.min(output.len())) } else { Err(status) };
                     self.finish_sync_request(r, result);
@@ -721,8 +731,8 @@ impl Inner {
         self.with(|st| st.schedule_next_pump());
     }
 
-    /// The port below `a` disappears (after the halt that follows a surprise removal): everything
-    /// it still holds completes with STATUS_DEVICE_REMOVED.
+    /// The port below `a` disappears (after the halt that follows a surprise removal, or before
+    /// it with [`Sim::unplug`]): everything it still holds completes with STATUS_DEVICE_REMOVED.
     pub(crate) fn remove_port(&self, a: AdapterId) {
         let held = self.with(|st| {
             let lower = &mut st.adapter_mut(a).lower;
@@ -1014,6 +1024,12 @@ impl Sim {
     /// meets a hung bus.
     pub fn hold_control_ioctls_of_new_ports(&self, on: bool) {
         self.inner.with(|st| st.hub.hold_new_ports_control = on);
+    }
+
+    /// Every port answers `IOCTL_VWIRE_QUERY_DEVICE` with its device information passed through
+    /// `edit` (None: as the hub says): another device below, with other limits or another version.
+    pub fn edit_device_info(&self, edit: Option<fn(&mut DeviceInfo)>) {
+        self.inner.with(|st| st.hub.edit_device_info = edit);
     }
 
     /// The station address of the port below `a` (02-76-77-00-00-NN).
