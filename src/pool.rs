@@ -131,15 +131,20 @@ impl PoolBuffer {
 
     /// The address `offset` bytes in, if `offset + len` fits.
     pub fn slice_ptr(&self, offset: u32, len: u32) -> Option<*mut c_void> {
-        let end = offset.checked_add(len)?;
-        if end > self.len {
-            return None;
-        }
-        let offset = usize::try_from(offset).ok()?;
+        let offset = start_if_within(offset, len, self.len)?;
         let base = self.ptr?;
         // SAFETY: offset + len is within the allocation (checked above).
         Some(unsafe { base.as_ptr().add(offset) }.cast::<c_void>())
     }
+}
+
+/// `offset` as an index, if `offset..offset + len` lies within `total` bytes.
+fn start_if_within(offset: u32, len: u32, total: u32) -> Option<usize> {
+    let end = offset.checked_add(len)?;
+    if end > total {
+        return None;
+    }
+    usize::try_from(offset).ok()
 }
 
 impl Drop for PoolBuffer {
@@ -151,5 +156,20 @@ impl Drop for PoolBuffer {
                 sys::ndis_free_memory_with_tag_priority(self.ndis_handle, ptr.as_ptr().cast(), self.tag)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_if_within;
+
+    #[test]
+    fn a_slice_must_end_within_the_buffer() {
+        assert_eq!(start_if_within(0, 100, 100), Some(0), "the whole buffer");
+        assert_eq!(start_if_within(40, 60, 100), Some(40), "ending at the last byte");
+        assert_eq!(start_if_within(100, 0, 100), Some(100), "empty, at the end");
+        assert_eq!(start_if_within(41, 60, 100), None, "one byte past the end");
+        assert_eq!(start_if_within(101, 0, 100), None, "starting past the end");
+        assert_eq!(start_if_within(u32::MAX, 2, 100), None, "offset + len overflows");
     }
 }
