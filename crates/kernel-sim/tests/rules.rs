@@ -1724,7 +1724,13 @@ fn protocol_send_shapes_are_built_like_ndis_builds_them() {
     }
     // An MDL the model never handed out.
     let mut fake = [0u8; 64];
-    assert!(k.mm_map_locked_pages_specify_cache(fake.as_mut_ptr().cast(), HIGH_PAGE_PRIORITY | MDL_MAPPING_NO_EXECUTE).is_null());
+    assert!(
+        k.mm_map_locked_pages_specify_cache(
+            fake.as_mut_ptr().cast(),
+            HIGH_PAGE_PRIORITY | MDL_MAPPING_NO_EXECUTE
+        )
+        .is_null()
+    );
     expect_only(&sim, &[MEMORY_BAD_MDL]);
     // A mapping that may be executable, then one whose page priority is none of the three.
     // SAFETY: an NBL the fake miniport still holds; NDIS built it with one NET_BUFFER at least.
@@ -1733,7 +1739,10 @@ fn protocol_send_shapes_are_built_like_ndis_builds_them() {
         k.mm_map_locked_pages_specify_cache(mdl, priority);
         expect_only(&sim, &[MEMORY_MAPPING_PRIORITY]);
     }
-    k.mm_map_locked_pages_specify_cache(mdl, LOW_PAGE_PRIORITY | MDL_MAPPING_NO_WRITE | MDL_MAPPING_NO_EXECUTE);
+    k.mm_map_locked_pages_specify_cache(
+        mdl,
+        LOW_PAGE_PRIORITY | MDL_MAPPING_NO_WRITE | MDL_MAPPING_NO_EXECUTE,
+    );
     expect_only(&sim, &[]);
     flush_held(adapter_ctx(), NDIS_STATUS_SUCCESS);
     assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));

@@ -355,7 +355,9 @@ impl State {
         // nonexecutable memory unless executable memory is explicitly required" (Doc
         // nf-wdm-mmgetsystemaddressformdlsafe): the model makes that advice a rule.
         let page_priority = priority & !(MDL_MAPPING_NO_WRITE | MDL_MAPPING_NO_EXECUTE);
-        if !matches!(page_priority, LOW_PAGE_PRIORITY | NORMAL_PAGE_PRIORITY | HIGH_PAGE_PRIORITY) || priority & MDL_MAPPING_NO_EXECUTE == 0 {
+        if !matches!(page_priority, LOW_PAGE_PRIORITY | NORMAL_PAGE_PRIORITY | HIGH_PAGE_PRIORITY)
+            || priority & MDL_MAPPING_NO_EXECUTE == 0
+        {
             self.violate(
                 MEMORY_MAPPING_PRIORITY,
                 format!(
