@@ -98,7 +98,7 @@ fn surprise_removal_of_one_adapter_leaves_the_others_running() {
 fn restart_after_surprise_removal_is_refused_without_touching_the_device() {
     let (sim, ids) = with_adapters(23, 1);
     sim.pnp_event(ids[0], NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED);
-    assert_eq!(sim.restart(ids[0]), NDIS_STATUS_NOT_ACCEPTED);
+    assert_eq!(sim.restart(ids[0]), NDIS_STATUS_FAILURE);
     assert_eq!(sim.adapter_state(ids[0]), AdapterState::Paused);
     sim.halt(ids[0], NDIS_HALT_DEVICE_SURPRISE_REMOVED);
     sim.unload();

@@ -242,8 +242,9 @@ impl Adapter {
             let mut state = self.state.lock();
             if state.surprise_removed {
                 // The device is gone; nothing may be sent below (Doc
-                // `nc-ndis-miniport_device_pnp_event_notify`).
-                return NDIS_STATUS_NOT_ACCEPTED;
+                // `nc-ndis-miniport_device_pnp_event_notify`). FAILURE: none of the other statuses
+                // `nc-ndis-miniport_restart` lists applies.
+                return NDIS_STATUS_FAILURE;
             }
             state.phase = Phase::Restarting;
         }

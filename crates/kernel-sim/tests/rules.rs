@@ -858,6 +858,39 @@ fn ndis_dispatch_flag_accurate() {
 }
 
 #[test]
+fn ndis_handler_status() {
+    fresh();
+    // Returned: NOT_ACCEPTED is no MiniportRestart status, FAILURE no MiniportResetEx one.
+    set_cfg(|c| c.restart_status = Some(NDIS_STATUS_NOT_ACCEPTED));
+    let (sim, a) = with_adapter(0);
+    assert_eq!(sim.restart(a), NDIS_STATUS_NOT_ACCEPTED);
+    expect_only(&sim, &[NDIS_HANDLER_STATUS]);
+    set_cfg(|c| {
+        c.restart_status = None;
+        c.reset_status = Some(NDIS_STATUS_FAILURE);
+    });
+    assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+    sim.reset(a);
+    expect_only(&sim, &[NDIS_HANDLER_STATUS]);
+    // Completed: the same, through NdisMResetComplete.
+    set_cfg(|c| c.reset_pending = true);
+    sim.reset(a);
+    expect_only(&sim, &[NDIS_HANDLER_STATUS]);
+    // Documented statuses pass, returned or completed.
+    set_cfg(|c| c.reset_status = Some(NDIS_STATUS_SOFT_ERRORS));
+    sim.reset(a);
+    set_cfg(|c| {
+        c.reset_pending = false;
+        c.reset_status = Some(NDIS_STATUS_NOT_RESETTABLE);
+    });
+    sim.reset(a);
+    expect_only(&sim, &[]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
 fn ndis_pause_cannot_fail() {
     fresh();
     set_cfg(|c| c.pause_status = Some(NDIS_STATUS_FAILURE));

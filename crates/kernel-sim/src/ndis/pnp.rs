@@ -31,6 +31,32 @@ impl Op {
             Op::Reset => &mut adapter.reset,
         }
     }
+    /// The statuses the handler may return (PENDING among them) and complete with: Doc
+    /// `nc-ndis-miniport_restart`, `nf-ndis-ndismrestartcomplete`, `nc-ndis-miniport_reset`,
+    /// `nf-ndis-ndismresetcomplete`. Pause cannot fail (`Ndis.PauseCannotFail`).
+    fn documented_statuses(self) -> &'static [NdisStatus] {
+        match self {
+            Op::Pause => &[NDIS_STATUS_SUCCESS, NDIS_STATUS_PENDING],
+            Op::Restart => {
+                &[NDIS_STATUS_SUCCESS, NDIS_STATUS_PENDING, NDIS_STATUS_RESOURCES, NDIS_STATUS_FAILURE]
+            }
+            Op::Reset => &[
+                NDIS_STATUS_SUCCESS,
+                NDIS_STATUS_PENDING,
+                NDIS_STATUS_NOT_RESETTABLE,
+                NDIS_STATUS_RESET_IN_PROGRESS,
+                NDIS_STATUS_SOFT_ERRORS,
+                NDIS_STATUS_HARD_ERRORS,
+            ],
+        }
+    }
+    fn handler(self) -> &'static str {
+        match self {
+            Op::Pause => "MiniportPause",
+            Op::Restart => "MiniportRestart",
+            Op::Reset => "MiniportResetEx",
+        }
+    }
     fn complete_api(self) -> &'static str {
         match self {
             Op::Pause => "NdisMPauseComplete",
@@ -57,6 +83,9 @@ impl State {
         let api = op.complete_api();
         self.check_irql(api, DISPATCH_LEVEL);
         let Some(a) = self.adapter_handle(api, handle) else { return };
+        if status == NDIS_STATUS_PENDING || !op.documented_statuses().contains(&status) {
+            self.violate(NDIS_HANDLER_STATUS, format!("{api} on adapter {} with {status:?}", a.0));
+        }
         let current = *op.slot(self.adapter_mut(a));
         match current {
             None => {
@@ -376,6 +405,12 @@ impl Inner {
 
     /// After the handler returned `status`: the op's outcome, checking it was completed once.
     fn finish_op(&self, a: AdapterId, op: Op, status: NdisStatus) -> PendingOp {
+        if !op.documented_statuses().contains(&status) {
+            self.with(|st| {
+                let msg = format!("{} of adapter {} returned {status:?}", op.handler(), a.0);
+                st.violate(NDIS_HANDLER_STATUS, msg);
+            });
+        }
         if status == NDIS_STATUS_PENDING {
             return self.wait_for_op(a, op);
         }

@@ -47,6 +47,9 @@ pub struct Cfg {
     pub fail_init_after_device: bool,
     pub reset_pending: bool,
     pub restart_pending: bool,
+    /// What restart and reset return, or complete with when pending (SUCCESS if `None`).
+    pub restart_status: Option<NdisStatus>,
+    pub reset_status: Option<NdisStatus>,
     pub pause_without_flush: bool,
     pub general_first: bool,
     /// With `oid_pend`: complete with this instead of the computed status.
@@ -354,10 +357,10 @@ pub unsafe extern "C" fn write_complete(
         k.ndis_m_oid_request_complete(handle, oid, cfg().oid_complete_status.unwrap_or(oid_status));
     }
     if restart {
-        k.ndis_m_restart_complete(handle, NDIS_STATUS_SUCCESS);
+        k.ndis_m_restart_complete(handle, cfg().restart_status.unwrap_or(NDIS_STATUS_SUCCESS));
     }
     if reset {
-        k.ndis_m_reset_complete(handle, NDIS_STATUS_SUCCESS, FALSE);
+        k.ndis_m_reset_complete(handle, cfg().reset_status.unwrap_or(NDIS_STATUS_SUCCESS), FALSE);
     }
 }
 
@@ -615,7 +618,7 @@ unsafe extern "system" fn restart(
         issue_write(ctx);
         return NDIS_STATUS_PENDING;
     }
-    NDIS_STATUS_SUCCESS
+    cfg().restart_status.unwrap_or(NDIS_STATUS_SUCCESS)
 }
 
 unsafe extern "system" fn oid_request(ctx: NdisHandle, request: *mut NdisOidRequest) -> NdisStatus {
@@ -671,7 +674,7 @@ unsafe extern "system" fn reset(ctx: NdisHandle, addressing: *mut Boolean) -> Nd
         issue_write(ctx);
         return NDIS_STATUS_PENDING;
     }
-    NDIS_STATUS_SUCCESS
+    cfg().reset_status.unwrap_or(NDIS_STATUS_SUCCESS)
 }
 
 unsafe extern "system" fn pnp(ctx: NdisHandle, event: *mut NetDevicePnpEvent) {
