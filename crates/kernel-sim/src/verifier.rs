@@ -100,6 +100,12 @@ pub mod rules {
     pub const NDIS_TIMED_DATA_SEND: &str = "NdisTimedDataSend";
     pub const NDIS_TIMED_DATA_HANG: &str = "NdisTimedDataHang";
     pub const NDIS_OID_BUFFER_BOUNDS: &str = "Ndis.OidBufferBounds";
+    /// Model addition: an OID answered that `SupportedOidList` does not name, or one it names
+    /// refused as unknown (`NDIS_STATUS_INVALID_OID`).
+    pub const NDIS_SUPPORTED_OID_LIST: &str = "Ndis.SupportedOidList";
+    /// Model addition: `OID_GEN_STATISTICS` marks valid a counter the general attributes'
+    /// `SupportedStatistics` does not declare, or leaves out one it declares.
+    pub const NDIS_STATISTICS_DECLARED: &str = "Ndis.StatisticsDeclared";
     pub const NDIS_STATUS_INDICATION_VALID: &str = "Ndis.StatusIndicationValid";
     /// Model addition: a synchronous send during an OID or `MiniportInitializeEx` without a timeout,
     /// or with one that ends after NdisTimedOidComplete's 12 s.

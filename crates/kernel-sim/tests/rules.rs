@@ -858,6 +858,50 @@ fn ndis_dispatch_flag_accurate() {
 }
 
 #[test]
+fn ndis_supported_oid_list() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    // Declared and answered, or not declared and refused: both fine.
+    assert_eq!(sim.oid_query(a, OID_GEN_XMIT_OK, 8).status, NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.oid_query(a, OID_GEN_LINK_SPEED, 8).status, NDIS_STATUS_NOT_SUPPORTED);
+    expect_only(&sim, &[]);
+    // Answered without being declared.
+    set_cfg(|c| c.oid_status = Some(NDIS_STATUS_SUCCESS));
+    sim.oid_query(a, OID_GEN_LINK_SPEED, 8);
+    expect_only(&sim, &[NDIS_SUPPORTED_OID_LIST]);
+    // Declared but unknown.
+    set_cfg(|c| c.oid_status = Some(NDIS_STATUS_INVALID_OID));
+    sim.oid_query(a, OID_GEN_RCV_OK, 8);
+    expect_only(&sim, &[NDIS_SUPPORTED_OID_LIST]);
+    set_cfg(|c| c.oid_status = None);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn ndis_statistics_declared() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    let size = core::mem::size_of::<NdisStatisticsInfo>();
+    assert_eq!(sim.oid_query(a, OID_GEN_STATISTICS, size).status, NDIS_STATUS_SUCCESS);
+    expect_only(&sim, &[]);
+    // Valid: a counter not declared (multicast frames received), and one declared left out.
+    for valid in
+        [NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT | NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV, 0]
+    {
+        set_cfg(|c| c.statistics_valid = Some(valid));
+        assert_eq!(sim.oid_query(a, OID_GEN_STATISTICS, size).status, NDIS_STATUS_SUCCESS);
+        expect_only(&sim, &[NDIS_STATISTICS_DECLARED]);
+    }
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
 fn ndis_handler_status() {
     fresh();
     // Returned: NOT_ACCEPTED is no MiniportRestart status, FAILURE no MiniportResetEx one.

@@ -28,6 +28,77 @@ pub(crate) struct PendingOid {
     pub(crate) timed_out: bool,
 }
 
+/// Each `NDIS_STATISTICS_INFO` valid flag and the `SupportedStatistics` bit that declares the same
+/// counter (Doc `ns-ntddndis-_ndis_statistics_info`, `ns-ndis-_ndis_miniport_adapter_general_attributes`).
+const STATISTICS_PAIRS: [(u32, u32, &str); 18] = [
+    (
+        NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV,
+        NDIS_STATISTICS_DIRECTED_FRAMES_RCV_SUPPORTED,
+        "directed frames received",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
+        NDIS_STATISTICS_MULTICAST_FRAMES_RCV_SUPPORTED,
+        "multicast frames received",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV,
+        NDIS_STATISTICS_BROADCAST_FRAMES_RCV_SUPPORTED,
+        "broadcast frames received",
+    ),
+    (NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV, NDIS_STATISTICS_BYTES_RCV_SUPPORTED, "bytes received"),
+    (NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS, NDIS_STATISTICS_RCV_DISCARDS_SUPPORTED, "receive discards"),
+    (NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR, NDIS_STATISTICS_RCV_ERROR_SUPPORTED, "receive errors"),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT,
+        NDIS_STATISTICS_DIRECTED_FRAMES_XMIT_SUPPORTED,
+        "directed frames sent",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT,
+        NDIS_STATISTICS_MULTICAST_FRAMES_XMIT_SUPPORTED,
+        "multicast frames sent",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT,
+        NDIS_STATISTICS_BROADCAST_FRAMES_XMIT_SUPPORTED,
+        "broadcast frames sent",
+    ),
+    (NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT, NDIS_STATISTICS_BYTES_XMIT_SUPPORTED, "bytes sent"),
+    (NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR, NDIS_STATISTICS_XMIT_ERROR_SUPPORTED, "send errors"),
+    (NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS, NDIS_STATISTICS_XMIT_DISCARDS_SUPPORTED, "send discards"),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV,
+        NDIS_STATISTICS_DIRECTED_BYTES_RCV_SUPPORTED,
+        "directed bytes received",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV,
+        NDIS_STATISTICS_MULTICAST_BYTES_RCV_SUPPORTED,
+        "multicast bytes received",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV,
+        NDIS_STATISTICS_BROADCAST_BYTES_RCV_SUPPORTED,
+        "broadcast bytes received",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT,
+        NDIS_STATISTICS_DIRECTED_BYTES_XMIT_SUPPORTED,
+        "directed bytes sent",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT,
+        NDIS_STATISTICS_MULTICAST_BYTES_XMIT_SUPPORTED,
+        "multicast bytes sent",
+    ),
+    (
+        NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT,
+        NDIS_STATISTICS_BROADCAST_BYTES_XMIT_SUPPORTED,
+        "broadcast bytes sent",
+    ),
+];
+
 impl State {
     pub(crate) fn ndis_m_oid_request_complete(
         &mut self,
@@ -61,7 +132,55 @@ impl State {
         }
     }
 
+    /// What the general attributes declared against what the driver answers: the OID list, and
+    /// the statistics `OID_GEN_STATISTICS` reports valid.
+    fn check_declared(&mut self, api: &str, a: AdapterId, oid: NdisOid, status: NdisStatus) {
+        let Some(general) = self.adapter(a).general.as_ref() else { return };
+        let (listed, supported_statistics) =
+            (general.supported_oids.contains(&oid), general.supported_statistics);
+        if !listed && status == NDIS_STATUS_SUCCESS {
+            let msg =
+                format!("{api}: OID {oid:#010x} on adapter {} answered but not in SupportedOidList", a.0);
+            self.violate(NDIS_SUPPORTED_OID_LIST, msg);
+        }
+        if listed && status == NDIS_STATUS_INVALID_OID {
+            let msg =
+                format!("{api}: OID {oid:#010x} on adapter {} is in SupportedOidList but INVALID_OID", a.0);
+            self.violate(NDIS_SUPPORTED_OID_LIST, msg);
+        }
+        let Some(o) = self.adapter(a).oid.as_ref() else { return };
+        if oid != OID_GEN_STATISTICS
+            || status != NDIS_STATUS_SUCCESS
+            || o.request_type == NDIS_REQUEST_SET_INFORMATION
+        {
+            return;
+        }
+        let offset = core::mem::offset_of!(NdisStatisticsInfo, SupportedStatistics);
+        // SAFETY: the model's own buffer of `buffer_len` bytes; read only within it.
+        let Some(bytes) = (offset + 4 <= o.buffer_len)
+            .then(|| unsafe { std::slice::from_raw_parts(o.buffer.ptr.add(offset), 4) })
+        else {
+            return;
+        };
+        let valid = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let differing: Vec<&str> = STATISTICS_PAIRS
+            .iter()
+            .filter(|(flag, declared, _)| (valid & flag != 0) != (supported_statistics & declared != 0))
+            .map(|(_, _, name)| *name)
+            .collect();
+        if !differing.is_empty() {
+            let msg = format!(
+                "{api}: OID_GEN_STATISTICS on adapter {}: valid flags {valid:#x} and SupportedStatistics \
+                 {supported_statistics:#x} differ for {}",
+                a.0,
+                differing.join(", ")
+            );
+            self.violate(NDIS_STATISTICS_DECLARED, msg);
+        }
+    }
+
     fn check_oid_completion(&mut self, api: &str, a: AdapterId, oid: NdisOid, status: NdisStatus) {
+        self.check_declared(api, a, oid, status);
         if status == NDIS_STATUS_PENDING {
             self.violate(
                 NDIS_OID_COMPLETE,

@@ -49,6 +49,8 @@ pub struct Cfg {
     pub restart_pending: bool,
     /// What restart and reset return, or complete with when pending (SUCCESS if `None`).
     pub restart_status: Option<NdisStatus>,
+    /// `NDIS_STATISTICS_INFO.SupportedStatistics` the fake reports (bytes sent only if `None`).
+    pub statistics_valid: Option<u32>,
     pub reset_status: Option<NdisStatus>,
     pub pause_without_flush: bool,
     pub general_first: bool,
@@ -214,7 +216,11 @@ pub fn registration_attributes(ctx: *mut c_void) -> NdisMiniportAdapterRegistrat
     }
 }
 
-pub static OIDS: [u32; 3] = [OID_GEN_XMIT_OK, OID_GEN_RCV_OK, OID_PNP_SET_POWER];
+pub static OIDS: [u32; 4] = [OID_GEN_XMIT_OK, OID_GEN_RCV_OK, OID_GEN_STATISTICS, OID_PNP_SET_POWER];
+/// What the fake declares in `SupportedStatistics` (and reports valid unless `statistics_valid`).
+pub const FAKE_STATISTICS: u32 = NDIS_STATISTICS_XMIT_OK_SUPPORTED
+    | NDIS_STATISTICS_BYTES_XMIT_SUPPORTED
+    | NDIS_STATISTICS_GEN_STATISTICS_SUPPORTED;
 
 pub fn general_attributes(pm: *mut NdisPmCapabilities) -> NdisMiniportAdapterGeneralAttributes {
     let mut mac = [0u8; NDIS_MAX_PHYS_ADDRESS_LENGTH];
@@ -249,7 +255,7 @@ pub fn general_attributes(pm: *mut NdisPmCapabilities) -> NdisMiniportAdapterGen
         ConnectionType: NET_IF_CONNECTION_DEDICATED,
         IfType: IF_TYPE_ETHERNET_CSMACD,
         IfConnectorPresent: FALSE,
-        SupportedStatistics: 0,
+        SupportedStatistics: FAKE_STATISTICS,
         SupportedPauseFunctions: NDIS_PAUSE_FUNCTIONS_UNSUPPORTED,
         DataBackFillSize: 0,
         ContextBackFillSize: 0,
@@ -643,6 +649,23 @@ unsafe extern "system" fn oid_request(ctx: NdisHandle, request: *mut NdisOidRequ
                     )
                 };
                 q.BytesWritten = c.oid_bytes_written.unwrap_or(n as u32);
+                NDIS_STATUS_SUCCESS
+            }
+        }
+        (NDIS_REQUEST_QUERY_INFORMATION, OID_GEN_STATISTICS) => {
+            let q = r.DATA.query_mut();
+            let size = core::mem::size_of::<NdisStatisticsInfo>();
+            if (q.InformationBufferLength as usize) < size {
+                q.BytesNeeded = size as u32;
+                NDIS_STATUS_BUFFER_TOO_SHORT
+            } else {
+                let info = NdisStatisticsInfo {
+                    SupportedStatistics: c.statistics_valid.unwrap_or(NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT),
+                    ..NdisStatisticsInfo::default()
+                };
+                // SAFETY: NDIS gave a buffer of InformationBufferLength bytes, at least `size`.
+                unsafe { q.InformationBuffer.cast::<NdisStatisticsInfo>().write_unaligned(info) };
+                q.BytesWritten = size as u32;
                 NDIS_STATUS_SUCCESS
             }
         }
