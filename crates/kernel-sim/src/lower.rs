@@ -454,11 +454,10 @@ impl State {
                 IoctlOutcome::Complete { status, information } => {
                     let status = ioctl_status(status);
                     if let Some(edit) = self.hub.edit_device_info.filter(|_| code == IOCTL_VWIRE_QUERY_DEVICE)
+                        && let Ok(mut info) = DeviceInfo::decode(output.get(..information).unwrap_or(&[]))
                     {
-                        if let Ok(mut info) = DeviceInfo::decode(output.get(..information).unwrap_or(&[])) {
-                            edit(&mut info);
-                            let _ = info.encode(output);
-                        }
+                        edit(&mut info);
+                        let _ = info.encode(output);
                     }
                     let result =
                         if nt_success(status) { Ok(information.min(output.len())) } else { Err(status) };
