@@ -9,8 +9,8 @@
 //! - `lower`: the WDM lower edge: the miniport WDFDEVICE's default I/O target and its
 //!   pre-allocated requests (`lower::requests`).
 //! - `nbl`: NET_BUFFER_LISTs the driver holds: the send queue, the receive pool.
-//! - `sync`, `pool`, `work_item`, `oid_request`: safe owners of a spin lock, pool memory, an I/O
-//!   work item and an OID request.
+//! - `sync`, `pool`, `work_item`, `oid_request`, `configuration`: safe owners of a spin lock, pool
+//!   memory, an I/O work item, an OID request and the registry configuration handle.
 //! - `version`: the versions the driver declares.
 //! - `sys`: the OS facade, the only place that reaches Windows or the host kernel model.
 //!
@@ -46,6 +46,7 @@ extern crate wdk_panic;
 static GLOBAL_ALLOCATOR: wdk_alloc::WdkAllocator = wdk_alloc::WdkAllocator;
 
 mod adapter;
+mod configuration;
 pub mod driver;
 mod lower;
 mod nbl;

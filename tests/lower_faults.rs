@@ -19,9 +19,9 @@ const WRITE_ERRORS: usize = 4;
 const LINK_ERRORS: usize = 7;
 
 fn driver_counters(sim: &Sim, adapter: AdapterId) -> Vec<u64> {
-    let result = sim.oid_query(adapter, OID_VWIRE_DRIVER_COUNTERS, 96);
+    let result = sim.oid_query(adapter, OID_VWIRE_DRIVER_COUNTERS, 104);
     assert_eq!(result.status, NDIS_STATUS_SUCCESS);
-    result.data[..96].chunks_exact(8).map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap())).collect()
+    result.data[..104].chunks_exact(8).map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap())).collect()
 }
 
 fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {

@@ -40,7 +40,7 @@ const QUERIES: &[(u32, usize)] = &[
     (OID_802_3_CURRENT_ADDRESS, 6),
     (OID_802_3_MAXIMUM_LIST_SIZE, 4),
     (OID_802_3_MAC_OPTIONS, 4),
-    (OID_VWIRE_DRIVER_COUNTERS, 96),
+    (OID_VWIRE_DRIVER_COUNTERS, 104),
 ];
 
 /// 64-bit counters: 8 bytes, or the low 4 with BytesNeeded 8.

@@ -13,6 +13,7 @@
 
 use super::oid::SUPPORTED_OIDS;
 use super::receive::MAX_FRAME_SIZE;
+use super::settings::Settings;
 use super::{ADAPTER_TAG, Adapter, Link, MAX_MULTICAST_ADDRESSES};
 use crate::adapter::entry;
 use crate::lower::BATCH_BUFFER_SIZE;
@@ -127,8 +128,9 @@ pub fn initialize(
         return Err(status);
     }
 
+    let settings = Settings::read(miniport, &adapter.counters);
     let properties = sys::ndis_m_get_device_property(miniport);
-    if let Err(status) = create_resources(&mut adapter, &properties) {
+    if let Err(status) = create_resources(&mut adapter, &properties, &settings) {
         Adapter::release_resources(&mut adapter);
         return Err(status);
     }
@@ -141,7 +143,11 @@ pub fn initialize(
     Ok(adapter.into_handle())
 }
 
-fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty) -> Result<(), NdisStatus> {
+fn create_resources(
+    adapter: &mut PoolBox<Adapter>,
+    properties: &DeviceProperty,
+    settings: &Settings,
+) -> Result<(), NdisStatus> {
     let context = adapter.handle();
     adapter.lower.create_device(properties, context)?;
     let routines = entry::completion_routines(adapter);
@@ -157,7 +163,7 @@ fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty)
     }
     let link = adapter.lower.query_link()?;
     adapter.permanent_address = device.mac;
-    adapter.current_address = device.mac;
+    adapter.current_address = settings.network_address.unwrap_or(device.mac);
     let max_batch_bytes = usize::try_from(device.max_batch_bytes).unwrap_or(usize::MAX);
     adapter.max_batch_bytes = max_batch_bytes.min(BATCH_BUFFER_SIZE);
     adapter.max_batch_frames = usize::from(device.max_batch_frames).min(vwire_proto::MAX_BATCH_FRAMES);
@@ -170,7 +176,7 @@ fn create_resources(adapter: &mut PoolBox<Adapter>, properties: &DeviceProperty)
     }
     let mut state = adapter.state.lock();
     state.link = Link::from_device(&link);
-    state.filter.address = device.mac;
+    state.filter.address = adapter.current_address;
     Ok(())
 }
 

@@ -24,6 +24,7 @@ mod oid;
 mod receive;
 mod rundown;
 mod send;
+mod settings;
 mod traffic;
 
 use crate::lower::LowerEdge;
@@ -147,6 +148,8 @@ pub struct Counters {
     malformed_oid_requests: AtomicU64,
     /// Sends refused because the send queue was full.
     send_queue_full: AtomicU64,
+    /// Registry keywords refused at initialize (malformed or out of range; `settings`).
+    config_rejected: AtomicU64,
 }
 
 pub fn bump(counter: &AtomicU64, by: u64) {

@@ -460,7 +460,7 @@ const STATISTICS_VALID: u32 = NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV
 /// `OID_VWIRE_DRIVER_COUNTERS` (vendor OID, query): the driver's own lower-edge and receive-path
 /// counters, each a little-endian u64, in this order.
 pub const OID_VWIRE_DRIVER_COUNTERS: NdisOid = 0xFF76_0001;
-pub const DRIVER_COUNTERS: usize = 12;
+pub const DRIVER_COUNTERS: usize = 13;
 
 fn driver_counters(adapter: &Adapter, bytes: &mut [u8]) {
     let c = &adapter.counters;
@@ -477,6 +477,7 @@ fn driver_counters(adapter: &Adapter, bytes: &mut [u8]) {
         load(&c.rcv_filtered),
         load(&c.foreign_returns),
         load(&c.send_queue_full),
+        load(&c.config_rejected),
     ];
     for (chunk, value) in bytes.chunks_exact_mut(8).zip(values) {
         chunk.copy_from_slice(&value.to_le_bytes());

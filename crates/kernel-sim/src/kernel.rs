@@ -6,6 +6,9 @@ use crate::kmdf::IoKind;
 use crate::ndis::pnp::Op;
 use crate::state::Inner;
 use core::ffi::c_void;
+use ndis_types::config::{
+    NdisConfigurationObject, NdisConfigurationParameter, NdisErrorCode, NdisParameterType, UnicodeString,
+};
 use ndis_types::host::{DeviceProperty, Kernel};
 use ndis_types::miniport::NdisMiniportDriverCharacteristics;
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
@@ -273,6 +276,62 @@ impl Kernel for KernelHandle {
     ) -> NdisStatus {
         self.note("NdisMSetMiniportAttributes");
         self.with(|st| st.ndis_m_set_miniport_attributes(handle, attributes))
+    }
+
+    fn ndis_open_configuration_ex(
+        &self,
+        config_object: *const NdisConfigurationObject,
+        configuration_handle: *mut NdisHandle,
+    ) -> NdisStatus {
+        self.note("NdisOpenConfigurationEx");
+        self.with(|st| st.ndis_open_configuration_ex(config_object, configuration_handle))
+    }
+
+    fn ndis_read_configuration(
+        &self,
+        status: *mut NdisStatus,
+        parameter_value: *mut *mut NdisConfigurationParameter,
+        configuration_handle: NdisHandle,
+        keyword: *const UnicodeString,
+        parameter_type: NdisParameterType,
+    ) {
+        self.note("NdisReadConfiguration");
+        self.with(|st| {
+            st.ndis_read_configuration(status, parameter_value, configuration_handle, keyword, parameter_type)
+        })
+    }
+
+    fn ndis_read_network_address(
+        &self,
+        status: *mut NdisStatus,
+        network_address: *mut *mut c_void,
+        network_address_length: *mut u32,
+        configuration_handle: NdisHandle,
+    ) {
+        self.note("NdisReadNetworkAddress");
+        self.with(|st| {
+            st.ndis_read_network_address(
+                status,
+                network_address,
+                network_address_length,
+                configuration_handle,
+            )
+        })
+    }
+
+    fn ndis_close_configuration(&self, configuration_handle: NdisHandle) {
+        self.note("NdisCloseConfiguration");
+        self.with(|st| st.ndis_close_configuration(configuration_handle))
+    }
+
+    fn ndis_write_error_log_entry(
+        &self,
+        ndis_adapter_handle: NdisHandle,
+        error_code: NdisErrorCode,
+        values: &[u32],
+    ) {
+        self.note("NdisWriteErrorLogEntry");
+        self.with(|st| st.ndis_write_error_log_entry(ndis_adapter_handle, error_code, values))
     }
 
     fn ndis_m_get_device_property(&self, handle: NdisHandle) -> DeviceProperty {

@@ -49,6 +49,7 @@ pub use lower::{
     STATUS_IO_DEVICE_ERROR, SwitchTotals, TAP_MAC, WriteCompletion, hub_error_status,
 };
 pub use mp::{MAX_PROCESSORS, MULTIPROCESSOR};
+pub use ndis::config::{ErrorLogEntry, RegValue};
 pub use ndis::datapath::{NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
 pub use stack::{MAX_NESTED_CALLBACKS, MAX_SENDS_PER_DISPATCH_CALLBACK, StackBudget};
@@ -424,6 +425,17 @@ impl Sim {
 
     pub fn adapter_state(&self, a: AdapterId) -> AdapterState {
         self.inner.with(|st| st.adapter(a).state)
+    }
+
+    /// Set (or with `None` remove) a value in the driver key of every adapter added from now on,
+    /// as an INF's `Ndi\params` default or the Advanced tab would. Names are case-insensitive.
+    pub fn set_registry(&self, keyword: &str, value: Option<RegValue>) {
+        self.inner.with(|st| st.ndis.registry.set(keyword, value))
+    }
+
+    /// What the driver wrote to the system event log for `a` (`NdisWriteErrorLogEntry`).
+    pub fn error_log(&self, a: AdapterId) -> Vec<ErrorLogEntry> {
+        self.inner.with(|st| st.adapter(a).error_log.clone())
     }
 
     pub fn surprise_removed(&self, a: AdapterId) -> bool {

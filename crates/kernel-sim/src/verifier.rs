@@ -73,6 +73,8 @@ pub mod rules {
     pub const NDIS_PAUSE_CANNOT_FAIL: &str = "Ndis.PauseCannotFail";
     /// A restart or reset handler returned, or completed with, a status its page does not list.
     pub const NDIS_HANDLER_STATUS: &str = "Ndis.HandlerStatus";
+    /// Model addition: a configuration handle still open when `MiniportInitializeEx` returns.
+    pub const NDIS_CONFIGURATION_CLOSED: &str = "Ndis.ConfigurationClosed";
     pub const NDIS_PAUSE_COMPLETE_WHEN_IDLE: &str = "Ndis.PauseCompleteWhenIdle";
     pub const NDIS_COMPLETE_ONCE: &str = "Ndis.CompleteOnce";
     pub const NDIS_HALT_LEAVES_NOTHING: &str = "Ndis.HaltLeavesNothing";

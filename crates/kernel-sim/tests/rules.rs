@@ -857,6 +857,90 @@ fn ndis_dispatch_flag_accurate() {
     expect_only(&sim, &[NDIS_DISPATCH_FLAG_ACCURATE]);
 }
 
+/// `NdisReadConfiguration` and `NdisReadNetworkAddress` as NDIS answers them, and the handle
+/// rules: used after close, or left open when `MiniportInitializeEx` returns.
+#[test]
+fn ndis_configuration_reads_and_closes() {
+    use ndis_types::config::*;
+    fn name(units: &[u16]) -> UnicodeString {
+        let bytes = (units.len() * 2) as u16;
+        UnicodeString { Length: bytes, MaximumLength: bytes, Buffer: units.as_ptr().cast_mut() }
+    }
+    fn read(handle: NdisHandle, keyword: &str, ty: NdisParameterType) -> Option<NdisConfigurationParameter> {
+        let units: Vec<u16> = keyword.encode_utf16().collect();
+        let (mut status, mut parameter) = (NDIS_STATUS_FAILURE, ptr::null_mut());
+        k().ndis_read_configuration(&mut status, &mut parameter, handle, &name(&units), ty);
+        // SAFETY: on success NDIS returned a parameter that lives until the close.
+        (status == NDIS_STATUS_SUCCESS).then(|| unsafe { parameter.read() })
+    }
+    fn open(miniport: NdisHandle) -> NdisHandle {
+        let object = NdisConfigurationObject {
+            Header: NdisObjectHeader::new(
+                NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
+                NDIS_CONFIGURATION_OBJECT_REVISION_1,
+                NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1,
+            ),
+            NdisHandle: miniport,
+            Flags: 0,
+        };
+        let mut handle = NdisHandle::NULL;
+        assert_eq!(k().ndis_open_configuration_ex(&object, &mut handle), NDIS_STATUS_SUCCESS);
+        handle
+    }
+    fresh();
+    let sim = loaded(0);
+    sim.set_registry("*ReceiveBuffers", Some(RegValue::String("256".into())));
+    sim.set_registry("HexValue", Some(RegValue::String("1F".into())));
+    sim.set_registry("Dword", Some(RegValue::Dword(7)));
+    sim.set_registry("NetworkAddress", Some(RegValue::String("02aabbccddee".into())));
+    set_hook(|point, miniport| {
+        if point != "initialize" {
+            return;
+        }
+        let handle = open(miniport);
+        // SAFETY (each arm): the union member the returned ParameterType names.
+        let integer = |p: NdisConfigurationParameter| {
+            assert_eq!(p.ParameterType, NDIS_PARAMETER_INTEGER);
+            unsafe { p.ParameterData.IntegerData }
+        };
+        assert_eq!(read(handle, "*receivebuffers", NDIS_PARAMETER_INTEGER).map(integer), Some(256));
+        assert_eq!(read(handle, "HexValue", NDIS_PARAMETER_HEX_INTEGER).map(integer), Some(0x1F));
+        assert_eq!(read(handle, "Dword", NDIS_PARAMETER_INTEGER).map(integer), Some(7));
+        assert!(read(handle, "HexValue", NDIS_PARAMETER_INTEGER).is_none(), "1F is not decimal");
+        assert!(read(handle, "Missing", NDIS_PARAMETER_INTEGER).is_none());
+        let string =
+            read(handle, "*ReceiveBuffers", NDIS_PARAMETER_STRING).expect("a REG_SZ reads as a string");
+        // SAFETY: a string parameter; its buffer lives until the close.
+        let text = unsafe {
+            let s = string.ParameterData.StringData;
+            String::from_utf16_lossy(std::slice::from_raw_parts(s.Buffer, usize::from(s.Length / 2)))
+        };
+        assert_eq!(text, "256");
+        let (mut status, mut address, mut length) = (NDIS_STATUS_FAILURE, ptr::null_mut(), 0u32);
+        k().ndis_read_network_address(&mut status, &mut address, &mut length, handle);
+        assert_eq!((status, length), (NDIS_STATUS_SUCCESS, 6));
+        // SAFETY: 6 bytes NDIS returned, live until the close.
+        assert_eq!(
+            unsafe { std::slice::from_raw_parts(address.cast::<u8>(), 6) },
+            [2, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE]
+        );
+        k().ndis_write_error_log_entry(miniport, NDIS_ERROR_CODE_NETWORK_ADDRESS, &[2]);
+        k().ndis_close_configuration(handle);
+        // Used after the close.
+        assert!(read(handle, "Dword", NDIS_PARAMETER_INTEGER).is_none());
+        // Opened and left open.
+        open(miniport);
+    });
+    let a = sim.add_adapter().expect("initialize");
+    set_hook(|_, _| {});
+    let violations = expect_only(&sim, &[NDIS_HANDLE_VALID, NDIS_CONFIGURATION_CLOSED]);
+    assert_eq!(violations.len(), 2, "{violations:#?}");
+    assert_eq!(sim.error_log(a), [ErrorLogEntry { code: NDIS_ERROR_CODE_NETWORK_ADDRESS, values: vec![2] }]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
 #[test]
 fn ndis_supported_oid_list() {
     fresh();

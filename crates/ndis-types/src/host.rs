@@ -9,6 +9,9 @@
 //! handler inside `NdisMRegisterMiniportDriver`'s checks): implementations must not hold their own
 //! borrows across such calls.
 
+use crate::config::{
+    NdisConfigurationObject, NdisConfigurationParameter, NdisErrorCode, NdisParameterType, UnicodeString,
+};
 use crate::handles::*;
 use crate::miniport::NdisMiniportDriverCharacteristics;
 use crate::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
@@ -161,6 +164,37 @@ pub trait Kernel {
         attributes: *const NdisObjectHeader,
     ) -> NdisStatus;
     fn ndis_m_get_device_property(&self, miniport_adapter_handle: NdisHandle) -> DeviceProperty;
+    // Configuration and the error log (W:km/ndis.h:2643-2687, 3830-3838, 4325-4332). The out
+    // pointers are written as NDIS writes them; what a read returns lives until the close.
+    fn ndis_open_configuration_ex(
+        &self,
+        config_object: *const NdisConfigurationObject,
+        configuration_handle: *mut NdisHandle,
+    ) -> NdisStatus;
+    fn ndis_read_configuration(
+        &self,
+        status: *mut NdisStatus,
+        parameter_value: *mut *mut NdisConfigurationParameter,
+        configuration_handle: NdisHandle,
+        keyword: *const UnicodeString,
+        parameter_type: NdisParameterType,
+    );
+    fn ndis_read_network_address(
+        &self,
+        status: *mut NdisStatus,
+        network_address: *mut *mut c_void,
+        network_address_length: *mut u32,
+        configuration_handle: NdisHandle,
+    );
+    fn ndis_close_configuration(&self, configuration_handle: NdisHandle);
+    /// `NdisWriteErrorLogEntry(NdisAdapterHandle, ErrorCode, NumberOfErrorValues, ...)`: the
+    /// variadic error values as a slice.
+    fn ndis_write_error_log_entry(
+        &self,
+        ndis_adapter_handle: NdisHandle,
+        error_code: NdisErrorCode,
+        values: &[u32],
+    );
     fn ndis_allocate_memory_with_tag_priority(
         &self,
         ndis_handle: NdisHandle,

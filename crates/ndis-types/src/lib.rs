@@ -15,6 +15,7 @@
 #[cfg(not(windows))]
 extern crate std;
 
+pub mod config;
 pub mod handles;
 pub mod miniport;
 pub mod nbl;

@@ -3,6 +3,10 @@
 //! exactly the calls Windows would see.
 
 use core::ffi::c_void;
+use core::ptr;
+use ndis_types::config::{
+    NdisConfigurationObject, NdisConfigurationParameter, NdisErrorCode, NdisParameterType, UnicodeString,
+};
 use ndis_types::handles::{
     DeviceObject, DriverObject, NdisHandle, RegistryPath, WdfContext, WdfDevice, WdfDriver, WdfIoTarget,
     WdfMemory, WdfObject, WdfRequest,
@@ -12,7 +16,7 @@ use ndis_types::miniport::{NdisIoWorkItemRoutine, NdisMiniportDriverCharacterist
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
 use ndis_types::object::NdisObjectHeader;
 use ndis_types::oid::NdisStatusIndication;
-use ndis_types::status::{NdisStatus, NtStatus};
+use ndis_types::status::{NDIS_STATUS_FAILURE, NDIS_STATUS_SUCCESS, NdisStatus, NtStatus};
 use ndis_types::wdf::{
     EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetPurgeIoAction, WdfIoTargetSentIoAction,
     WdfObjectAttributes, WdfObjectContextTypeInfo, WdfRequestSendOptions,
@@ -228,6 +232,61 @@ pub unsafe fn ndis_m_set_miniport_attributes(
 
 pub fn ndis_m_get_device_property(miniport_adapter_handle: NdisHandle) -> DeviceProperty {
     current().ndis_m_get_device_property(miniport_adapter_handle)
+}
+
+pub fn ndis_open_configuration_ex(config_object: &NdisConfigurationObject) -> Result<NdisHandle, NdisStatus> {
+    let mut handle = NdisHandle::NULL;
+    let status = current().ndis_open_configuration_ex(config_object, &mut handle);
+    if status == NDIS_STATUS_SUCCESS { Ok(handle) } else { Err(status) }
+}
+
+/// # Safety
+/// `configuration_handle` is open; the parameter returned lives until it is closed.
+pub unsafe fn ndis_read_configuration(
+    configuration_handle: NdisHandle,
+    keyword: &UnicodeString,
+    parameter_type: NdisParameterType,
+) -> Result<*const NdisConfigurationParameter, NdisStatus> {
+    let mut status = NDIS_STATUS_FAILURE;
+    let mut parameter: *mut NdisConfigurationParameter = ptr::null_mut();
+    current().ndis_read_configuration(
+        &mut status,
+        &mut parameter,
+        configuration_handle,
+        keyword,
+        parameter_type,
+    );
+    if status == NDIS_STATUS_SUCCESS && !parameter.is_null() {
+        Ok(parameter.cast_const())
+    } else {
+        Err(status)
+    }
+}
+
+/// # Safety
+/// `configuration_handle` is open; the bytes returned live until it is closed.
+pub unsafe fn ndis_read_network_address(
+    configuration_handle: NdisHandle,
+) -> Result<(*const u8, u32), NdisStatus> {
+    let mut status = NDIS_STATUS_FAILURE;
+    let mut address: *mut c_void = ptr::null_mut();
+    let mut length = 0u32;
+    current().ndis_read_network_address(&mut status, &mut address, &mut length, configuration_handle);
+    if status == NDIS_STATUS_SUCCESS && !address.is_null() {
+        Ok((address.cast_const().cast(), length))
+    } else {
+        Err(status)
+    }
+}
+
+/// # Safety
+/// `configuration_handle` is open, and neither it nor anything read through it is used after.
+pub unsafe fn ndis_close_configuration(configuration_handle: NdisHandle) {
+    current().ndis_close_configuration(configuration_handle)
+}
+
+pub fn ndis_write_error_log_entry(ndis_adapter_handle: NdisHandle, error_code: NdisErrorCode, value: u32) {
+    current().ndis_write_error_log_entry(ndis_adapter_handle, error_code, &[value])
 }
 
 pub fn ndis_allocate_memory_with_tag_priority(

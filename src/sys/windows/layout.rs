@@ -30,6 +30,7 @@
 use core::ffi::c_void;
 use core::mem::{MaybeUninit, align_of, offset_of, size_of};
 
+use ndis_types::config::*;
 use ndis_types::miniport::*;
 use ndis_types::nbl::*;
 use ndis_types::oid::*;
@@ -469,6 +470,33 @@ const _: () = assert!(
 
 // ---------------------------------------------------------------------------------------------
 // Run-time structures (W:km/ndis.h, W:km/ndis/oidrequest.h, S:shared/ntddndis.h)
+
+// Configuration (W:km/ndis.h:1161-1190, 2290-2306, 4308-4323)
+same_layout!(UnicodeString, wdk_sys::UNICODE_STRING);
+same_fields!(UnicodeString => wdk_sys::UNICODE_STRING: Length, MaximumLength, Buffer);
+same_layout!(NdisConfigurationObject, ndis::NDIS_CONFIGURATION_OBJECT);
+same_fields!(NdisConfigurationObject => ndis::NDIS_CONFIGURATION_OBJECT: Header, NdisHandle, Flags);
+same_value!(
+    NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1 => sizeof_through_field!(ndis::NDIS_CONFIGURATION_OBJECT, Flags),
+    NDIS_CONFIGURATION_OBJECT_REVISION_1 => ndis::NDIS_CONFIGURATION_OBJECT_REVISION_1,
+    NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT => ndis::NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
+    NDIS_PARAMETER_INTEGER => ndis::_NDIS_PARAMETER_TYPE::NdisParameterInteger,
+    NDIS_PARAMETER_HEX_INTEGER => ndis::_NDIS_PARAMETER_TYPE::NdisParameterHexInteger,
+    NDIS_PARAMETER_STRING => ndis::_NDIS_PARAMETER_TYPE::NdisParameterString,
+    NDIS_PARAMETER_MULTI_STRING => ndis::_NDIS_PARAMETER_TYPE::NdisParameterMultiString,
+    NDIS_PARAMETER_BINARY => ndis::_NDIS_PARAMETER_TYPE::NdisParameterBinary,
+    NDIS_ERROR_CODE_NETWORK_ADDRESS => ndis::NDIS_ERROR_CODE_NETWORK_ADDRESS,
+    NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION => ndis::NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION,
+    NDIS_ERROR_CODE_MISSING_CONFIGURATION_PARAMETER => ndis::NDIS_ERROR_CODE_MISSING_CONFIGURATION_PARAMETER,
+);
+same_layout!(BinaryData, ndis::BINARY_DATA);
+same_fields!(BinaryData => ndis::BINARY_DATA: Length, Buffer);
+same_layout!(NdisConfigurationParameter, ndis::NDIS_CONFIGURATION_PARAMETER);
+same_fields!(NdisConfigurationParameter => ndis::NDIS_CONFIGURATION_PARAMETER: ParameterType, ParameterData);
+same_field!(NdisConfigurationParameter, ParameterData.IntegerData
+    => ndis::NDIS_CONFIGURATION_PARAMETER, ParameterData.IntegerData);
+same_field!(NdisConfigurationParameter, ParameterData.StringData
+    => ndis::NDIS_CONFIGURATION_PARAMETER, ParameterData.StringData);
 
 same_layout!(NdisStatusIndication, ndis::NDIS_STATUS_INDICATION);
 same_fields!(NdisStatusIndication => ndis::NDIS_STATUS_INDICATION:

@@ -26,6 +26,9 @@ use core::ffi::c_void;
 use core::mem::{size_of, transmute};
 use core::ptr;
 
+use ndis_types::config::{
+    NdisConfigurationObject, NdisConfigurationParameter, NdisErrorCode, NdisParameterType, UnicodeString,
+};
 use ndis_types::miniport::{NdisIoWorkItemRoutine, NdisMiniportDriverCharacteristics};
 use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
 use ndis_types::oid::NdisStatusIndication;
@@ -34,9 +37,9 @@ use ndis_types::wdf::{
     WdfObjectAttributes, WdfObjectContextTypeInfo, WdfRequestSendOptions,
 };
 use ndis_types::{
-    Boolean, DeviceObject, DriverObject, Kirql, NDIS_STATUS_SUCCESS, NdisHandle, NdisObjectHeader,
-    NdisStatus, NtStatus, RegistryPath, WdfContext, WdfDevice, WdfDriver, WdfIoTarget, WdfMemory, WdfObject,
-    WdfRequest,
+    Boolean, DeviceObject, DriverObject, Kirql, NDIS_STATUS_FAILURE, NDIS_STATUS_SUCCESS, NdisHandle,
+    NdisObjectHeader, NdisStatus, NtStatus, RegistryPath, WdfContext, WdfDevice, WdfDriver, WdfIoTarget,
+    WdfMemory, WdfObject, WdfRequest,
 };
 use wdk_sys::{
     _MEMORY_CACHING_TYPE, _MODE, _WDF_EXECUTION_LEVEL, _WDF_MEMORY_DESCRIPTOR_TYPE,
@@ -690,6 +693,91 @@ pub fn ndis_m_get_device_property(miniport_adapter_handle: NdisHandle) -> Device
         functional_device_object: DeviceObject(functional_device_object.cast()),
         next_device_object: DeviceObject(next_device_object.cast()),
     }
+}
+
+/// `NdisOpenConfigurationEx(ConfigObject, &ConfigurationHandle)` (W:km/ndis.h:4325-4332): the
+/// adapter's driver key; PASSIVE_LEVEL.
+pub fn ndis_open_configuration_ex(config_object: &NdisConfigurationObject) -> Result<NdisHandle, NdisStatus> {
+    let mut handle: ndis::NDIS_HANDLE = ptr::null_mut();
+    // SAFETY: `NdisConfigurationObject` has the layout of NDIS_CONFIGURATION_OBJECT (layout.rs);
+    // NDIS only reads it (`_In_`) and writes the handle on success.
+    let status = unsafe {
+        ndis::NdisOpenConfigurationEx(
+            ptr::from_ref(config_object).cast_mut().cast::<ndis::NDIS_CONFIGURATION_OBJECT>(),
+            &mut handle,
+        )
+    };
+    let status = NdisStatus::from_raw(status);
+    if status == NDIS_STATUS_SUCCESS { Ok(NdisHandle(handle)) } else { Err(status) }
+}
+
+/// `NdisReadConfiguration(&Status, &ParameterValue, ConfigurationHandle, Keyword, ParameterType)`
+/// (W:km/ndis.h:2643-2655).
+///
+/// # Safety
+/// `configuration_handle` is open; the parameter returned lives until it is closed. PASSIVE_LEVEL.
+pub unsafe fn ndis_read_configuration(
+    configuration_handle: NdisHandle,
+    keyword: &UnicodeString,
+    parameter_type: NdisParameterType,
+) -> Result<*const NdisConfigurationParameter, NdisStatus> {
+    let mut status: ndis::NDIS_STATUS = NDIS_STATUS_FAILURE.to_raw();
+    let mut parameter: ndis::PNDIS_CONFIGURATION_PARAMETER = ptr::null_mut();
+    // SAFETY: guaranteed by the caller; `UnicodeString` has the layout of UNICODE_STRING
+    // (layout.rs) and NDIS only reads the keyword (`_In_`).
+    unsafe {
+        ndis::NdisReadConfiguration(
+            &mut status,
+            &mut parameter,
+            configuration_handle.0,
+            ptr::from_ref(keyword).cast_mut().cast::<UNICODE_STRING>(),
+            parameter_type,
+        );
+    }
+    let status = NdisStatus::from_raw(status);
+    if status == NDIS_STATUS_SUCCESS && !parameter.is_null() {
+        Ok(parameter.cast_const().cast::<NdisConfigurationParameter>())
+    } else {
+        Err(status)
+    }
+}
+
+/// `NdisReadNetworkAddress(&Status, &NetworkAddress, &NetworkAddressLength, ConfigurationHandle)`
+/// (W:km/ndis.h:2676-2687): the `NetworkAddress` keyword, parsed by NDIS.
+///
+/// # Safety
+/// `configuration_handle` is open; the bytes returned live until it is closed. PASSIVE_LEVEL.
+pub unsafe fn ndis_read_network_address(
+    configuration_handle: NdisHandle,
+) -> Result<(*const u8, u32), NdisStatus> {
+    let mut status: ndis::NDIS_STATUS = NDIS_STATUS_FAILURE.to_raw();
+    let mut address: PVOID = ptr::null_mut();
+    let mut length: u32 = 0;
+    // SAFETY: guaranteed by the caller; every out-pointer is a live local.
+    unsafe { ndis::NdisReadNetworkAddress(&mut status, &mut address, &mut length, configuration_handle.0) };
+    let status = NdisStatus::from_raw(status);
+    if status == NDIS_STATUS_SUCCESS && !address.is_null() {
+        Ok((address.cast_const().cast::<u8>(), length))
+    } else {
+        Err(status)
+    }
+}
+
+/// `NdisCloseConfiguration(ConfigurationHandle)` (W:km/ndis.h:2668-2673).
+///
+/// # Safety
+/// `configuration_handle` is open, and neither it nor anything read through it is used after.
+pub unsafe fn ndis_close_configuration(configuration_handle: NdisHandle) {
+    // SAFETY: guaranteed by the caller; PASSIVE_LEVEL.
+    unsafe { ndis::NdisCloseConfiguration(configuration_handle.0) }
+}
+
+/// `NdisWriteErrorLogEntry(NdisAdapterHandle, ErrorCode, 1, value)` (W:km/ndis.h:3830-3838, a
+/// `__cdecl` variadic; a ULONG error value is passed as one 32-bit argument). <= DISPATCH_LEVEL.
+pub fn ndis_write_error_log_entry(ndis_adapter_handle: NdisHandle, error_code: NdisErrorCode, value: u32) {
+    // SAFETY: the adapter handle NDIS passed to MiniportInitializeEx; one error value follows the
+    // count, as NumberOfErrorValues says.
+    unsafe { ndis::NdisWriteErrorLogEntry(ndis_adapter_handle.0, error_code, 1, value) }
 }
 
 /// `NdisAllocateMemoryWithTagPriority(NdisHandle, Length, Tag, Priority)`.

@@ -2,6 +2,7 @@
 //! copied), the adapters with their attributes and state machine (pnp.rs), NBL/NB/MDL pools and the
 //! send/receive paths (datapath.rs), OID requests (oid.rs) and status indications.
 
+pub(crate) mod config;
 pub(crate) mod datapath;
 pub(crate) mod oid;
 pub(crate) mod pnp;
@@ -136,6 +137,10 @@ pub(crate) struct Adapter {
     pub(crate) received: Vec<Vec<u8>>,
     /// Structures NDIS passed to handlers (init/pause/restart parameters...), kept for the run.
     pub(crate) blocks: Vec<RawBlock>,
+    /// The adapter's driver key (`Sim::set_registry` when it was added).
+    pub(crate) registry: Vec<(String, config::RegValue)>,
+    /// What the driver wrote to the system event log for it.
+    pub(crate) error_log: Vec<config::ErrorLogEntry>,
 }
 
 #[derive(Default)]
@@ -145,6 +150,7 @@ pub(crate) struct NdisState {
     pub(crate) characteristics: Option<NdisMiniportDriverCharacteristics>,
     pub(crate) deregistered: bool,
     pub(crate) adapters: Vec<Adapter>,
+    pub(crate) registry: config::Registry,
 }
 
 const KNOWN_MINOR_VERSIONS: &[u8] = &[0, 1, 20, 30, 40, 50, 60, 70, 80, 81, 82, 83, 84, 85, 86, 87];

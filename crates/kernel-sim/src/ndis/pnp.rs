@@ -305,6 +305,8 @@ impl Inner {
                 statuses: Vec::new(),
                 received: Vec::new(),
                 blocks: Vec::new(),
+                registry: st.ndis.registry.for_new_adapters.clone(),
+                error_log: Vec::new(),
             });
             st.open_port(a);
             let params = st.block_for(
@@ -341,6 +343,7 @@ impl Inner {
         });
         self.with(|st| {
             st.adapter_mut(a).in_initialize = false;
+            st.check_configurations_closed(a, "MiniportInitializeEx returned");
             let result = if status == NDIS_STATUS_SUCCESS {
                 let ad = st.adapter(a);
                 let (reg, gen_) = (ad.registration.is_some(), ad.general.is_some());

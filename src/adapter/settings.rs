@@ -1,0 +1,72 @@
+//! The adapter's settings from its registry keywords (the INF's `Ndi\params`), read once in
+//! `MiniportInitializeEx`. A value that is malformed or out of range is not used: the adapter keeps
+//! the INF default, counts it (`OID_VWIRE_DRIVER_COUNTERS`, `config_rejected`) and writes it to the
+//! system event log (`NdisWriteErrorLogEntry`), as `nc-ndis-miniport_initialize` asks of a driver
+//! that cannot use its configuration.
+
+use super::{Counters, bump};
+use crate::configuration::{Configuration, Reading};
+use crate::sys;
+use ndis_types::config::{NDIS_ERROR_CODE_NETWORK_ADDRESS, NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION};
+use ndis_types::handles::NdisHandle;
+
+/// The error log's one value: which keyword was refused.
+pub const LOG_CONFIGURATION_UNREADABLE: u32 = 1;
+pub const LOG_NETWORK_ADDRESS: u32 = 2;
+
+/// What the keywords set; each `None` or default is the INF default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `NetworkAddress`: the current address instead of the permanent one.
+    pub network_address: Option<[u8; 6]>,
+}
+
+impl Settings {
+    pub fn read(miniport: NdisHandle, counters: &Counters) -> Self {
+        let Ok(configuration) = Configuration::open(miniport) else {
+            reject(
+                miniport,
+                counters,
+                NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION,
+                LOG_CONFIGURATION_UNREADABLE,
+            );
+            return Self::default();
+        };
+        let network_address = match configuration.read_network_address() {
+            Reading::Value(mac) if is_locally_administered_unicast(mac) => Some(mac),
+            Reading::Value(_) | Reading::Malformed => {
+                reject(miniport, counters, NDIS_ERROR_CODE_NETWORK_ADDRESS, LOG_NETWORK_ADDRESS);
+                None
+            }
+            Reading::Missing => None,
+        };
+        Self { network_address }
+    }
+}
+
+/// What `NetworkAddress` may be: a unicast address with the locally administered bit set (IEEE
+/// 802: the I/G bit of the first octet clear, the U/L bit set), so that an administrator's address
+/// can never be a group address nor collide with a vendor-assigned one.
+pub fn is_locally_administered_unicast(mac: [u8; 6]) -> bool {
+    let [first, ..] = mac;
+    first & 0x01 == 0 && first & 0x02 != 0
+}
+
+fn reject(miniport: NdisHandle, counters: &Counters, code: u32, which: u32) {
+    bump(&counters.config_rejected, 1);
+    sys::ndis_write_error_log_entry(miniport, code, which);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_locally_administered_unicast;
+
+    #[test]
+    fn only_locally_administered_unicast_addresses_may_override() {
+        assert!(is_locally_administered_unicast([0x02, 0, 0, 0, 0, 1]));
+        assert!(is_locally_administered_unicast([0xFE, 1, 2, 3, 4, 5]));
+        assert!(!is_locally_administered_unicast([0x00, 0x15, 0x5D, 0, 0, 1]), "universally administered");
+        assert!(!is_locally_administered_unicast([0x03, 0, 0, 0, 0, 1]), "multicast");
+        assert!(!is_locally_administered_unicast([0xFF; 6]), "broadcast");
+    }
+}

@@ -1,0 +1,149 @@
+//! The adapter's registry keywords (`src/adapter/settings.rs`): what each does at its bounds, just
+//! outside them and malformed. A refused value leaves the INF default in force, raises the
+//! `config_rejected` counter (`OID_VWIRE_DRIVER_COUNTERS`) and is written to the event log.
+
+mod common;
+
+use common::*;
+use kernel_sim::{AdapterId, ErrorLogEntry, NblShape, RegValue, Sim};
+use ndis_types::config::NDIS_ERROR_CODE_NETWORK_ADDRESS;
+use ndis_types::oid::*;
+use ndis_types::*;
+
+const OID_VWIRE_DRIVER_COUNTERS: u32 = 0xFF76_0001;
+const DRIVER_COUNTERS_LEN: usize = 13 * 8;
+const CONFIG_REJECTED: usize = 12;
+/// The event log value that names the `NetworkAddress` keyword (`settings::LOG_NETWORK_ADDRESS`).
+const LOG_NETWORK_ADDRESS: u32 = 2;
+
+fn config_rejected(sim: &Sim, adapter: AdapterId) -> u64 {
+    let result = sim.oid_query(adapter, OID_VWIRE_DRIVER_COUNTERS, DRIVER_COUNTERS_LEN);
+    assert_eq!(result.status, NDIS_STATUS_SUCCESS);
+    let at = CONFIG_REJECTED * 8;
+    u64::from_le_bytes(result.data[at..at + 8].try_into().unwrap())
+}
+
+fn address(sim: &Sim, adapter: AdapterId, oid: u32) -> [u8; 6] {
+    let result = sim.oid_query(adapter, oid, 6);
+    assert_eq!(result.status, NDIS_STATUS_SUCCESS);
+    result.data[..6].try_into().unwrap()
+}
+
+/// An adapter added with `NetworkAddress` set to `value` (None: not in the registry).
+fn adapter_with_network_address(seed: u64, value: Option<&str>) -> (Sim, AdapterId) {
+    let sim = loaded(seed);
+    sim.set_registry("NetworkAddress", value.map(|v| RegValue::String(v.into())));
+    let adapter = sim.add_adapter().expect("initialize");
+    (sim, adapter)
+}
+
+fn finish(sim: Sim, adapters: &[AdapterId]) {
+    for &adapter in adapters {
+        sim.remove_adapter(adapter);
+    }
+    sim.unload();
+    sim.assert_clean();
+}
+
+#[test]
+fn network_address_overrides_the_current_address_and_receives_for_it() {
+    let (sim, a) = adapter_with_network_address(500, Some("02AABBCCDDEE"));
+    sim.set_registry("NetworkAddress", None);
+    let b = sim.add_adapter().expect("initialize");
+    let wanted = [0x02, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE];
+    assert_eq!(address(&sim, a, OID_802_3_CURRENT_ADDRESS), wanted);
+    assert_eq!(address(&sim, a, OID_802_3_PERMANENT_ADDRESS), sim.port_mac(a), "the permanent address stays");
+    assert_eq!(sim.general_attributes(a).unwrap().current_mac_address[..6], wanted);
+    assert_eq!(address(&sim, b, OID_802_3_CURRENT_ADDRESS), sim.port_mac(b));
+    assert_eq!(config_rejected(&sim, a), 0);
+    assert!(sim.error_log(a).is_empty());
+
+    // Frames to the new address are received; frames to the old one are not the adapter's.
+    for adapter in [a, b] {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let filter = NDIS_PACKET_TYPE_DIRECTED;
+        let set = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
+        assert_eq!(set.status, NDIS_STATUS_SUCCESS);
+    }
+    let frame = |destination: [u8; 6], tag: u8| {
+        let mut frame = vec![tag; 100];
+        frame[..6].copy_from_slice(&destination);
+        frame[6..12].copy_from_slice(&sim.port_mac(b));
+        frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+        frame
+    };
+    let frames = [frame(wanted, 1), frame(sim.port_mac(a), 2)];
+    let ids = sim.send_frames(b, &frames, NblShape::default());
+    sim.run_until_idle();
+    assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.received_frames(a), frames[..1]);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn a_network_address_that_is_not_a_locally_administered_unicast_one_is_refused_counted_and_logged() {
+    for (seed, value) in [
+        (510, "03AABBCCDDEE"), // multicast
+        (511, "FFFFFFFFFFFF"), // broadcast
+        (512, "00155D000001"), // universally administered
+        (513, "02AABBCCDD"),   // too short: NDIS cannot parse it
+        (514, "02AABBCCDDEEFF"),
+        (515, "not an address"),
+    ] {
+        let (sim, a) = adapter_with_network_address(seed, Some(value));
+        assert_eq!(
+            address(&sim, a, OID_802_3_CURRENT_ADDRESS),
+            sim.port_mac(a),
+            "{value}: the default stays"
+        );
+        assert_eq!(config_rejected(&sim, a), 1, "{value}");
+        assert_eq!(
+            sim.error_log(a),
+            [ErrorLogEntry { code: NDIS_ERROR_CODE_NETWORK_ADDRESS, values: vec![LOG_NETWORK_ADDRESS] }],
+            "{value}"
+        );
+        finish(sim, &[a]);
+    }
+}
+
+#[test]
+fn no_network_address_keeps_the_permanent_address_silently() {
+    let (sim, a) = adapter_with_network_address(520, None);
+    assert_eq!(address(&sim, a, OID_802_3_CURRENT_ADDRESS), sim.port_mac(a));
+    assert_eq!(config_rejected(&sim, a), 0);
+    assert!(sim.error_log(a).is_empty());
+    finish(sim, &[a]);
+}
+
+/// The INX declares exactly the keywords the driver reads, each as the Advanced tab needs it.
+#[test]
+fn the_inx_declares_the_keywords_the_driver_reads() {
+    let inx = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/inx/kmdf_miniport.inx")).unwrap();
+    let mut params: Vec<(String, String, String)> = inx
+        .lines()
+        .map(|line| line.split(';').next().unwrap_or("").trim())
+        .filter_map(|line| line.strip_prefix("HKR,"))
+        .filter_map(|rest| {
+            let fields: Vec<&str> = rest.split(',').map(str::trim).collect();
+            let keyword = fields.first()?.strip_prefix("Ndi\\params\\")?;
+            Some((
+                keyword.to_owned(),
+                fields.get(1)?.to_string(),
+                fields.get(3)?.trim_matches('"').to_owned(),
+            ))
+        })
+        .collect();
+    params.sort();
+    let expected: Vec<(String, String, String)> = [
+        ("NetworkAddress", "LimitText", "12"),
+        ("NetworkAddress", "Optional", "1"),
+        ("NetworkAddress", "ParamDesc", "%NetworkAddress%"),
+        ("NetworkAddress", "UpperCase", "1"),
+        ("NetworkAddress", "default", ""),
+        ("NetworkAddress", "type", "edit"),
+    ]
+    .iter()
+    .map(|(k, n, v)| (k.to_string(), n.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(params, expected);
+}
