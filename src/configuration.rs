@@ -4,8 +4,8 @@
 
 use crate::sys;
 use ndis_types::config::{
-    NDIS_CONFIGURATION_OBJECT_REVISION_1, NDIS_PARAMETER_STRING, NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1,
-    NdisConfigurationObject, NdisParameterType, UnicodeString,
+    NDIS_CONFIGURATION_OBJECT_REVISION_1, NDIS_PARAMETER_INTEGER, NDIS_PARAMETER_STRING,
+    NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1, NdisConfigurationObject, NdisParameterType, UnicodeString,
 };
 use ndis_types::handles::NdisHandle;
 use ndis_types::object::{NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT, NdisObjectHeader};
@@ -38,13 +38,14 @@ macro_rules! keyword {
         $crate::configuration::Keyword(&UNITS)
     }};
 }
+pub(crate) use keyword;
 
 /// What a read found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reading<T> {
     /// The value is not in the registry.
     Missing,
-    /// It is there, but not of the asked form (not an address).
+    /// It is there, but not of the asked form (not a decimal integer, not an address).
     Malformed,
     Value(T),
 }
@@ -70,6 +71,18 @@ impl Configuration {
             Flags: 0,
         };
         sys::ndis_open_configuration_ex(&object).map(|handle| Self { handle })
+    }
+
+    /// A decimal integer (`NdisParameterInteger`: NDIS converts the REG_SZ an INF writes).
+    pub fn read_integer(&self, keyword: Keyword) -> Reading<u32> {
+        match self.read(keyword, NDIS_PARAMETER_INTEGER) {
+            Ok(parameter) if parameter.ParameterType == NDIS_PARAMETER_INTEGER => {
+                // SAFETY: an integer parameter: `IntegerData` is the live member of the union.
+                Reading::Value(unsafe { parameter.ParameterData.IntegerData })
+            }
+            Ok(_) => Reading::Malformed,
+            Err(_) => self.present_but_malformed(keyword),
+        }
     }
 
     /// `NdisReadNetworkAddress`: the `NetworkAddress` keyword as NDIS parses it.

@@ -135,6 +135,12 @@ fn the_inx_declares_the_keywords_the_driver_reads() {
         .collect();
     params.sort();
     let expected: Vec<(String, String, String)> = [
+        ("*ReceiveBuffers", "ParamDesc", "%ReceiveBuffers%"),
+        ("*ReceiveBuffers", "default", "64"),
+        ("*ReceiveBuffers", "max", "64"),
+        ("*ReceiveBuffers", "min", "16"),
+        ("*ReceiveBuffers", "step", "1"),
+        ("*ReceiveBuffers", "type", "int"),
         ("NetworkAddress", "LimitText", "12"),
         ("NetworkAddress", "Optional", "1"),
         ("NetworkAddress", "ParamDesc", "%NetworkAddress%"),
@@ -146,4 +152,99 @@ fn the_inx_declares_the_keywords_the_driver_reads() {
     .map(|(k, n, v)| (k.to_string(), n.to_string(), v.to_string()))
     .collect();
     assert_eq!(params, expected);
+}
+
+/// The event log value that names `*ReceiveBuffers` (`settings::LOG_RECEIVE_BUFFERS`).
+const LOG_RECEIVE_BUFFERS: u32 = 3;
+
+/// Two Running adapters, the first added with `*ReceiveBuffers` = `value`.
+fn pair_with_receive_buffers(seed: u64, value: Option<RegValue>) -> (Sim, AdapterId, AdapterId) {
+    let sim = loaded(seed);
+    sim.set_registry("*ReceiveBuffers", value);
+    let a = sim.add_adapter().expect("initialize");
+    sim.set_registry("*ReceiveBuffers", None);
+    let b = sim.add_adapter().expect("initialize");
+    for adapter in [a, b] {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let filter = NDIS_PACKET_TYPE_DIRECTED;
+        let set = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
+        assert_eq!(set.status, NDIS_STATUS_SUCCESS);
+    }
+    (sim, a, b)
+}
+
+fn receive_buffer_space(sim: &Sim, adapter: AdapterId) -> u32 {
+    let result = sim.oid_query(adapter, OID_GEN_RECEIVE_BUFFER_SPACE, 4);
+    assert_eq!(result.status, NDIS_STATUS_SUCCESS);
+    u32::from_ne_bytes(result.data[..4].try_into().unwrap())
+}
+
+/// How many receive NBLs NDIS ends up holding when it returns none and 100 frames arrive: the
+/// adapter can lend no more than it has.
+fn nbls_ndis_can_hold(sim: &Sim, a: AdapterId, b: AdapterId) -> u64 {
+    sim.hold_returns(a, true);
+    let frames: Vec<Vec<u8>> = (0..100u8)
+        .map(|tag| {
+            let mut frame = vec![tag; 200];
+            frame[..6].copy_from_slice(&sim.port_mac(a));
+            frame[6..12].copy_from_slice(&sim.port_mac(b));
+            frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+            frame
+        })
+        .collect();
+    for chunk in frames.chunks(10) {
+        sim.send_frames(b, chunk, NblShape::default());
+        sim.run_until_idle();
+    }
+    let counts = sim.receive_counts(a);
+    sim.hold_returns(a, false);
+    sim.run_until_idle();
+    counts.indicated_nbls - counts.returned_nbls
+}
+
+#[test]
+fn receive_buffers_at_their_bounds_size_the_receive_pool() {
+    for (seed, count) in [(530, 16u32), (531, 64)] {
+        let (sim, a, b) = pair_with_receive_buffers(seed, Some(RegValue::String(count.to_string())));
+        assert_eq!(receive_buffer_space(&sim, a), count * 1518);
+        assert_eq!(config_rejected(&sim, a), 0);
+        let held = nbls_ndis_can_hold(&sim, a, b);
+        // 16: every buffer ends up in NDIS's hands and no more; 64: far more than 16 do.
+        if count == 16 {
+            assert_eq!(held, 16);
+        } else {
+            assert!(held > 16 && held <= u64::from(count), "{held} of {count}");
+        }
+        finish(sim, &[a, b]);
+    }
+    // A REG_DWORD is read as well as the INF's REG_SZ.
+    let (sim, a, b) = pair_with_receive_buffers(532, Some(RegValue::Dword(32)));
+    assert_eq!(receive_buffer_space(&sim, a), 32 * 1518);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn receive_buffers_outside_their_range_or_malformed_keep_the_default_and_are_logged() {
+    for (seed, value) in
+        [(540, "15"), (541, "65"), (542, "0"), (543, "4294967296"), (544, "sixty-four"), (545, "")]
+    {
+        let (sim, a, b) = pair_with_receive_buffers(seed, Some(RegValue::String(value.into())));
+        assert_eq!(receive_buffer_space(&sim, a), 64 * 1518, "{value:?}: the default, 64");
+        assert_eq!(config_rejected(&sim, a), 1, "{value:?}");
+        assert_eq!(
+            sim.error_log(a),
+            [ErrorLogEntry {
+                code: ndis_types::config::NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION,
+                values: vec![LOG_RECEIVE_BUFFERS]
+            }],
+            "{value:?}"
+        );
+        finish(sim, &[a, b]);
+    }
+    // Missing: the default, silently.
+    let (sim, a, b) = pair_with_receive_buffers(546, None);
+    assert_eq!(receive_buffer_space(&sim, a), 64 * 1518);
+    assert_eq!(config_rejected(&sim, a), 0);
+    assert!(sim.error_log(a).is_empty());
+    finish(sim, &[a, b]);
 }

@@ -153,7 +153,7 @@ fn create_resources(
     let routines = entry::completion_routines(adapter);
     adapter.lower.create_requests(routines)?;
     let miniport = adapter.miniport;
-    adapter.receive.allocate(miniport)?;
+    adapter.receive.allocate(miniport, settings.receive_buffers)?;
     adapter.deferred = entry::allocate_deferred_work_item(adapter)?;
 
     // What the port below is: its address and batch limits, and its link right now.

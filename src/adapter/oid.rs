@@ -9,7 +9,6 @@
 use super::receive::MAX_FRAME_SIZE;
 use super::{Adapter, MAC_OPTIONS, MAX_MULTICAST_ADDRESSES, MTU, SUPPORTED_PACKET_FILTERS, load};
 use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
-use crate::nbl::receive::RECEIVE_NBLS;
 use crate::oid_request::OidRequestView;
 use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
 use ndis_types::miniport::{ETH_LENGTH_OF_ADDRESS, NDIS_MEDIUM_802_3, NDIS_PHYSICAL_MEDIUM_802_3};
@@ -209,7 +208,7 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
     let media_connected = link.up;
     let max_total = MTU.saturating_add(ETHERNET_HEADER);
     let buffer_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(WRITE_REQUESTS)).unwrap_or(u32::MAX);
-    let receive_space = MAX_FRAME_SIZE.saturating_mul(u32::try_from(RECEIVE_NBLS).unwrap_or(u32::MAX));
+    let receive_space = MAX_FRAME_SIZE.saturating_mul(adapter.receive.count);
     match oid {
         OID_GEN_SUPPORTED_LIST => answer_with(buffer, SUPPORTED_OIDS.len().saturating_mul(4), |bytes| {
             for (chunk, oid) in bytes.chunks_exact_mut(4).zip(SUPPORTED_OIDS.iter()) {

@@ -39,28 +39,31 @@ pub const FRAME_AREA_TAG: u32 = u32::from_le_bytes(*b"KmRx");
 #[derive(Zeroable)]
 pub struct ReceiveResources {
     pub nbls: ReceivePool<RECEIVE_NBLS>,
+    /// Receive NBLs and frame slots allocated (`*ReceiveBuffers`, at most `RECEIVE_NBLS`).
+    pub count: u32,
     // Teardown order: the NBLs are freed explicitly first, then the pool, then the frames.
     pool: NblPool,
     frames: PoolBuffer,
 }
 
 impl ReceiveResources {
-    /// Allocate the frame area, the pool and every receive NBL. On failure what was allocated stays
-    /// recorded here for [`ReceiveResources::free`].
-    pub fn allocate(&mut self, miniport: NdisHandle) -> Result<(), NdisStatus> {
-        let slots = u32::try_from(RECEIVE_NBLS).map_err(|_| NDIS_STATUS_RESOURCES)?;
+    /// Allocate the frame area, the pool and `count` receive NBLs (at most `RECEIVE_NBLS`). On
+    /// failure what was allocated stays recorded here for [`ReceiveResources::free`].
+    pub fn allocate(&mut self, miniport: NdisHandle, count: u32) -> Result<(), NdisStatus> {
+        let slots = count.min(u32::try_from(RECEIVE_NBLS).map_err(|_| NDIS_STATUS_RESOURCES)?);
         let area_len = FRAME_SLOT_SIZE.checked_mul(slots).ok_or(NDIS_STATUS_RESOURCES)?;
         self.frames = PoolBuffer::allocate(miniport, FRAME_AREA_TAG, area_len)?;
         self.pool = NblPool::allocate(miniport, NBL_POOL_TAG)?;
         let (pool, frames) = (&self.pool, &self.frames);
         let mut offset = 0u32;
-        for _ in 0..RECEIVE_NBLS {
+        for _ in 0..slots {
             let nbl = ReceiveNbl::allocate(miniport, pool, frames, offset, MAX_FRAME_SIZE)?;
             if let Err(nbl) = self.nbls.insert(nbl) {
                 nbl.free();
                 return Err(NDIS_STATUS_RESOURCES);
             }
             offset = offset.checked_add(FRAME_SLOT_SIZE).ok_or(NDIS_STATUS_RESOURCES)?;
+            self.count = self.count.saturating_add(1);
         }
         Ok(())
     }
@@ -68,6 +71,7 @@ impl ReceiveResources {
     /// Free every NBL, then the pool, then the frame area: exactly what was allocated.
     pub fn free(&mut self) {
         self.nbls.free_all();
+        self.count = 0;
         self.pool = NblPool::zeroed();
         self.frames = PoolBuffer::zeroed();
     }

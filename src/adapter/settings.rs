@@ -5,7 +5,8 @@
 //! that cannot use its configuration.
 
 use super::{Counters, bump};
-use crate::configuration::{Configuration, Reading};
+use crate::configuration::{Configuration, Keyword, Reading, keyword};
+use crate::nbl::receive::RECEIVE_NBLS;
 use crate::sys;
 use ndis_types::config::{NDIS_ERROR_CODE_NETWORK_ADDRESS, NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION};
 use ndis_types::handles::NdisHandle;
@@ -13,12 +14,43 @@ use ndis_types::handles::NdisHandle;
 /// The error log's one value: which keyword was refused.
 pub const LOG_CONFIGURATION_UNREADABLE: u32 = 1;
 pub const LOG_NETWORK_ADDRESS: u32 = 2;
+pub const LOG_RECEIVE_BUFFERS: u32 = 3;
+
+/// `*ReceiveBuffers`: receive NBLs and frame slots, each indicated up and returned. At least
+/// twice the low-resources threshold, so that indications do not always carry
+/// `NDIS_RECEIVE_FLAGS_RESOURCES`; at most what the adapter's pools hold (`RECEIVE_NBLS`).
+pub const RECEIVE_BUFFERS: IntegerKeyword = IntegerKeyword {
+    keyword: keyword!("*ReceiveBuffers"),
+    min: 16,
+    max: RECEIVE_NBLS as u32,
+    default: 64,
+    log: LOG_RECEIVE_BUFFERS,
+};
+
+/// An integer keyword with the range and default the INX declares for it.
+#[derive(Clone, Copy, Debug)]
+pub struct IntegerKeyword {
+    pub keyword: Keyword,
+    pub min: u32,
+    pub max: u32,
+    pub default: u32,
+    /// The error log value that names it.
+    pub log: u32,
+}
 
 /// What the keywords set; each `None` or default is the INF default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// `NetworkAddress`: the current address instead of the permanent one.
     pub network_address: Option<[u8; 6]>,
+    /// `*ReceiveBuffers`.
+    pub receive_buffers: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { network_address: None, receive_buffers: RECEIVE_BUFFERS.default }
+    }
 }
 
 impl Settings {
@@ -40,7 +72,26 @@ impl Settings {
             }
             Reading::Missing => None,
         };
-        Self { network_address }
+        let receive_buffers = read_in_range(&configuration, &RECEIVE_BUFFERS, miniport, counters);
+        Self { network_address, receive_buffers }
+    }
+}
+
+/// The keyword's value if it is an integer within its range; else its default, and a missing one
+/// silently (the INX default), a malformed or out-of-range one counted and logged.
+fn read_in_range(
+    configuration: &Configuration,
+    keyword: &IntegerKeyword,
+    miniport: NdisHandle,
+    counters: &Counters,
+) -> u32 {
+    match configuration.read_integer(keyword.keyword) {
+        Reading::Value(value) if (keyword.min..=keyword.max).contains(&value) => value,
+        Reading::Missing => keyword.default,
+        Reading::Value(_) | Reading::Malformed => {
+            reject(miniport, counters, NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION, keyword.log);
+            keyword.default
+        }
     }
 }
 
