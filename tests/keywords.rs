@@ -141,6 +141,12 @@ fn the_inx_declares_the_keywords_the_driver_reads() {
         ("*ReceiveBuffers", "min", "16"),
         ("*ReceiveBuffers", "step", "1"),
         ("*ReceiveBuffers", "type", "int"),
+        ("*TransmitBuffers", "ParamDesc", "%TransmitBuffers%"),
+        ("*TransmitBuffers", "default", "1024"),
+        ("*TransmitBuffers", "max", "4096"),
+        ("*TransmitBuffers", "min", "64"),
+        ("*TransmitBuffers", "step", "1"),
+        ("*TransmitBuffers", "type", "int"),
         ("NetworkAddress", "LimitText", "12"),
         ("NetworkAddress", "Optional", "1"),
         ("NetworkAddress", "ParamDesc", "%NetworkAddress%"),
@@ -247,4 +253,48 @@ fn receive_buffers_outside_their_range_or_malformed_keep_the_default_and_are_log
     assert_eq!(config_rejected(&sim, a), 0);
     assert!(sim.error_log(a).is_empty());
     finish(sim, &[a, b]);
+}
+
+/// The event log value that names `*TransmitBuffers` (`settings::LOG_TRANSMIT_BUFFERS`).
+const LOG_TRANSMIT_BUFFERS: u32 = 4;
+
+/// NBLs refused with RESOURCES when 300 one-frame sends meet a device that holds every write.
+fn sends_refused_for_a_stalled_device(
+    seed: u64,
+    transmit_buffers: Option<&str>,
+) -> (usize, u64, Vec<ErrorLogEntry>) {
+    let sim = loaded(seed);
+    sim.set_registry("*TransmitBuffers", transmit_buffers.map(|v| RegValue::String(v.into())));
+    let a = sim.add_adapter().expect("initialize");
+    assert_eq!(sim.restart(a), NDIS_STATUS_SUCCESS);
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Hold);
+    let ids = sim.send(a, 300, 100);
+    sim.run_until_idle();
+    let refused = ids.iter().filter(|&&id| sim.send_completion(id) == Some(NDIS_STATUS_RESOURCES)).count();
+    let (rejected, log) = (config_rejected(&sim, a), sim.error_log(a));
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Immediate);
+    sim.lower(a).complete_writes(usize::MAX, STATUS_SUCCESS);
+    sim.run_until_idle();
+    assert!(ids.iter().all(|&id| sim.send_completion(id).is_some()), "every send completed");
+    finish(sim, &[a]);
+    (refused, rejected, log)
+}
+
+#[test]
+fn transmit_buffers_bound_the_sends_held_for_a_stalled_device() {
+    let (at_min, rejected, _) = sends_refused_for_a_stalled_device(550, Some("64"));
+    assert_eq!((at_min, rejected), (300 - 64, 0), "64 held, the rest refused with RESOURCES");
+    let (at_128, _, _) = sends_refused_for_a_stalled_device(551, Some("128"));
+    assert_eq!(at_128, 300 - 128);
+    let (default, _, _) = sends_refused_for_a_stalled_device(552, None);
+    assert_eq!(default, 0, "1024 by default: all 300 held");
+    for (seed, value) in [(553, "63"), (554, "4097"), (555, "many")] {
+        let (refused, rejected, log) = sends_refused_for_a_stalled_device(seed, Some(value));
+        assert_eq!((refused, rejected), (0, 1), "{value}: the default, counted");
+        let logged = ErrorLogEntry {
+            code: ndis_types::config::NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION,
+            values: vec![LOG_TRANSMIT_BUFFERS],
+        };
+        assert_eq!(log, [logged], "{value}");
+    }
 }

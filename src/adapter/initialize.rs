@@ -154,6 +154,7 @@ fn create_resources(
     adapter.lower.create_requests(routines)?;
     let miniport = adapter.miniport;
     adapter.receive.allocate(miniport, settings.receive_buffers)?;
+    adapter.max_queued_nbls = usize::try_from(settings.transmit_buffers).unwrap_or(usize::MAX);
     adapter.deferred = entry::allocate_deferred_work_item(adapter)?;
 
     // What the port below is: its address and batch limits, and its link right now.

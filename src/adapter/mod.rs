@@ -177,6 +177,8 @@ pub struct Adapter {
     /// The device's batch limits (`IOCTL_VWIRE_QUERY_DEVICE`).
     max_batch_bytes: usize,
     max_batch_frames: usize,
+    /// NBLs the adapter queues for the device before it refuses more (`*TransmitBuffers`).
+    max_queued_nbls: usize,
     lower: LowerEdge,
     receive: ReceiveResources,
     state: SpinLock<AdapterState>,

@@ -24,8 +24,6 @@ use ndis_types::status::{
 };
 use vwire_proto::{BatchWriter, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
-/// NBLs the adapter holds waiting for a write request before it refuses more with RESOURCES.
-pub const MAX_QUEUED_NBLS: usize = 1024;
 /// How long a write may stay with the device before KMDF cancels it (`STATUS_IO_TIMEOUT`, its NBLs
 /// complete with FAILURE): well inside Driver Verifier's 30 s for a send (NdisTimedDataSend), so a
 /// stalled device cannot hold NDIS's sends hostage.
@@ -259,7 +257,8 @@ impl Adapter {
             if status == NDIS_STATUS_SUCCESS {
                 let mut overflow = SendQueue::EMPTY;
                 while let Some(nbl) = incoming.pop_front() {
-                    if state.send.queue.len() >= MAX_QUEUED_NBLS {
+                    // Beyond `*TransmitBuffers`, refused with RESOURCES (settings.rs).
+                    if state.send.queue.len() >= self.max_queued_nbls {
                         overflow.push_back(nbl);
                         continue;
                     }

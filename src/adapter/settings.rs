@@ -15,6 +15,7 @@ use ndis_types::handles::NdisHandle;
 pub const LOG_CONFIGURATION_UNREADABLE: u32 = 1;
 pub const LOG_NETWORK_ADDRESS: u32 = 2;
 pub const LOG_RECEIVE_BUFFERS: u32 = 3;
+pub const LOG_TRANSMIT_BUFFERS: u32 = 4;
 
 /// `*ReceiveBuffers`: receive NBLs and frame slots, each indicated up and returned. At least
 /// twice the low-resources threshold, so that indications do not always carry
@@ -25,6 +26,17 @@ pub const RECEIVE_BUFFERS: IntegerKeyword = IntegerKeyword {
     max: RECEIVE_NBLS as u32,
     default: 64,
     log: LOG_RECEIVE_BUFFERS,
+};
+
+/// `*TransmitBuffers`: send NBLs the adapter queues waiting for a write request to the device;
+/// beyond it a send is refused with `NDIS_STATUS_RESOURCES`. The queue links NBLs through their
+/// own fields, so the count costs no memory.
+pub const TRANSMIT_BUFFERS: IntegerKeyword = IntegerKeyword {
+    keyword: keyword!("*TransmitBuffers"),
+    min: 64,
+    max: 4096,
+    default: 1024,
+    log: LOG_TRANSMIT_BUFFERS,
 };
 
 /// An integer keyword with the range and default the INX declares for it.
@@ -45,11 +57,17 @@ pub struct Settings {
     pub network_address: Option<[u8; 6]>,
     /// `*ReceiveBuffers`.
     pub receive_buffers: u32,
+    /// `*TransmitBuffers`.
+    pub transmit_buffers: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { network_address: None, receive_buffers: RECEIVE_BUFFERS.default }
+        Self {
+            network_address: None,
+            receive_buffers: RECEIVE_BUFFERS.default,
+            transmit_buffers: TRANSMIT_BUFFERS.default,
+        }
     }
 }
 
@@ -73,7 +91,8 @@ impl Settings {
             Reading::Missing => None,
         };
         let receive_buffers = read_in_range(&configuration, &RECEIVE_BUFFERS, miniport, counters);
-        Self { network_address, receive_buffers }
+        let transmit_buffers = read_in_range(&configuration, &TRANSMIT_BUFFERS, miniport, counters);
+        Self { network_address, receive_buffers, transmit_buffers }
     }
 }
 
