@@ -100,12 +100,25 @@ impl Configuration {
         }
     }
 
-    /// After a failed read: a value that exists as a string is malformed, else it is missing.
+    /// After a failed read: a value that exists as a string with something in it is malformed;
+    /// an absent or empty one is missing (the INX's default for an optional keyword is "", and
+    /// clearing the Advanced tab's field writes it).
     fn present_but_malformed<T>(&self, keyword: Keyword) -> Reading<T> {
-        match self.read(keyword, NDIS_PARAMETER_STRING) {
-            Ok(_) => Reading::Malformed,
-            Err(_) => Reading::Missing,
+        let Ok(parameter) = self.read(keyword, NDIS_PARAMETER_STRING) else { return Reading::Missing };
+        if parameter.ParameterType != NDIS_PARAMETER_STRING {
+            return Reading::Malformed;
         }
+        // SAFETY: a string parameter: `StringData` is the live member of the union.
+        let string = unsafe { parameter.ParameterData.StringData };
+        let units = usize::from(string.Length / 2);
+        if string.Buffer.is_null() || units == 0 {
+            return Reading::Missing;
+        }
+        // SAFETY: NDIS returned `Length` bytes of UTF-16 at `Buffer`, live until the close (the
+        // handle is open: invariant), read here only.
+        let text = unsafe { core::slice::from_raw_parts(string.Buffer.cast_const(), units) };
+        let blank = text.iter().all(|&unit| unit == u16::from(b' ') || unit == u16::from(b'\t'));
+        if blank { Reading::Missing } else { Reading::Malformed }
     }
 
     /// `NdisReadConfiguration`, the parameter copied out of NDIS's memory.

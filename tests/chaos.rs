@@ -669,7 +669,8 @@ fn oid_storm(sim: &Sim, adapter: AdapterId, seed: u64, count: u8) {
     oids.truncate(supported.bytes_written_or_read as usize / 4);
     // Not the power OIDs: NDIS sends them only around a pause, with a valid power state.
     oids.retain(|&oid| oid != OID_PNP_SET_POWER && oid != OID_PNP_QUERY_POWER);
-    oids.extend([0xDEAD_BEEF, OID_PNP_CAPABILITIES, OID_GEN_VLAN_ID]);
+    // And what it does not list: a bogus OID, two it refuses, and its vendor counters.
+    oids.extend([0xDEAD_BEEF, OID_PNP_CAPABILITIES, OID_GEN_VLAN_ID, 0xFF76_0001]);
     for _ in 0..count {
         if dice.below(3) != 0 {
             let oid = dice.pick(&oids);

@@ -107,11 +107,21 @@ fn a_network_address_that_is_not_a_locally_administered_unicast_one_is_refused_c
 }
 
 #[test]
-fn no_network_address_keeps_the_permanent_address_silently() {
-    let (sim, a) = adapter_with_network_address(520, None);
-    assert_eq!(address(&sim, a, OID_802_3_CURRENT_ADDRESS), sim.port_mac(a));
+fn no_network_address_or_an_empty_one_keeps_the_permanent_address_silently() {
+    for (seed, value) in [(520, None), (521, Some("")), (522, Some("  "))] {
+        let (sim, a) = adapter_with_network_address(seed, value);
+        assert_eq!(address(&sim, a, OID_802_3_CURRENT_ADDRESS), sim.port_mac(a), "{value:?}");
+        assert_eq!(config_rejected(&sim, a), 0, "{value:?}");
+        assert!(sim.error_log(a).is_empty(), "{value:?}");
+        finish(sim, &[a]);
+    }
+}
+
+#[test]
+fn a_hyphenated_network_address_is_taken_as_ndis_parses_it() {
+    let (sim, a) = adapter_with_network_address(523, Some("06-00-00-00-00-2A"));
+    assert_eq!(address(&sim, a, OID_802_3_CURRENT_ADDRESS), [0x06, 0, 0, 0, 0, 0x2A]);
     assert_eq!(config_rejected(&sim, a), 0);
-    assert!(sim.error_log(a).is_empty());
     finish(sim, &[a]);
 }
 
@@ -231,8 +241,9 @@ fn receive_buffers_at_their_bounds_size_the_receive_pool() {
 
 #[test]
 fn receive_buffers_outside_their_range_or_malformed_keep_the_default_and_are_logged() {
+    // NDIS converts as RtlUnicodeStringToInteger: "sixty-four" is 0 and 2^32 wraps to 0.
     for (seed, value) in
-        [(540, "15"), (541, "65"), (542, "0"), (543, "4294967296"), (544, "sixty-four"), (545, "")]
+        [(540, "15"), (541, "65"), (542, "0"), (543, "4294967296"), (544, "sixty-four"), (545, "-32")]
     {
         let (sim, a, b) = pair_with_receive_buffers(seed, Some(RegValue::String(value.into())));
         assert_eq!(receive_buffer_space(&sim, a), 64 * 1518, "{value:?}: the default, 64");
@@ -247,12 +258,14 @@ fn receive_buffers_outside_their_range_or_malformed_keep_the_default_and_are_log
         );
         finish(sim, &[a, b]);
     }
-    // Missing: the default, silently.
-    let (sim, a, b) = pair_with_receive_buffers(546, None);
-    assert_eq!(receive_buffer_space(&sim, a), 64 * 1518);
-    assert_eq!(config_rejected(&sim, a), 0);
-    assert!(sim.error_log(a).is_empty());
-    finish(sim, &[a, b]);
+    // Missing or empty: the default, silently. Digits then junk: the digits, as NDIS reads them.
+    for (seed, value, buffers) in [(546, None, 64), (547, Some(""), 64), (548, Some("32 buffers"), 32)] {
+        let (sim, a, b) = pair_with_receive_buffers(seed, value.map(|v| RegValue::String(v.into())));
+        assert_eq!(receive_buffer_space(&sim, a), buffers * 1518, "{value:?}");
+        assert_eq!(config_rejected(&sim, a), 0, "{value:?}");
+        assert!(sim.error_log(a).is_empty(), "{value:?}");
+        finish(sim, &[a, b]);
+    }
 }
 
 /// The event log value that names `*TransmitBuffers` (`settings::LOG_TRANSMIT_BUFFERS`).

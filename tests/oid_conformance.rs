@@ -13,7 +13,7 @@ const OID_VWIRE_DRIVER_COUNTERS: u32 = 0xFF76_0001;
 
 /// Query OIDs and the exact size of their answer.
 const QUERIES: &[(u32, usize)] = &[
-    (OID_GEN_SUPPORTED_LIST, 39 * 4),
+    (OID_GEN_SUPPORTED_LIST, 38 * 4),
     (OID_GEN_HARDWARE_STATUS, 4),
     (OID_GEN_MEDIA_SUPPORTED, 4),
     (OID_GEN_MEDIA_IN_USE, 4),

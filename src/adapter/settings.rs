@@ -129,7 +129,36 @@ fn reject(miniport: NdisHandle, counters: &Counters, code: u32, which: u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::is_locally_administered_unicast;
+    use super::{IntegerKeyword, RECEIVE_BUFFERS, TRANSMIT_BUFFERS, is_locally_administered_unicast};
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// `HKR, Ndi\params\<keyword>, <name>, 0, "<value>"` of the INX, for one keyword.
+    fn inx_param(keyword: &IntegerKeyword, name: &str) -> Option<String> {
+        let inx = include_str!("../../inx/kmdf_miniport.inx");
+        let keyword = String::from_utf16_lossy(keyword.keyword.0);
+        inx.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(';').next()?.split(',').map(str::trim).collect();
+            let path = std::format!("Ndi\\params\\{keyword}");
+            (fields.first() == Some(&"HKR")
+                && fields.get(1) == Some(&path.as_str())
+                && fields.get(2) == Some(&name))
+            .then(|| fields.get(4).map(|v| String::from(v.trim_matches('"'))))
+            .flatten()
+        })
+    }
+
+    #[test]
+    fn the_inx_declares_each_integer_keyword_with_the_range_and_default_the_driver_enforces() {
+        for keyword in [RECEIVE_BUFFERS, TRANSMIT_BUFFERS] {
+            let declared = |name: &str| inx_param(&keyword, name).and_then(|v| v.parse::<u32>().ok());
+            assert_eq!(inx_param(&keyword, "type").as_deref(), Some("int"), "{keyword:?}");
+            assert_eq!(declared("min"), Some(keyword.min), "{keyword:?}");
+            assert_eq!(declared("max"), Some(keyword.max), "{keyword:?}");
+            assert_eq!(declared("default"), Some(keyword.default), "{keyword:?}");
+            assert!((keyword.min..=keyword.max).contains(&keyword.default));
+        }
+    }
 
     #[test]
     fn only_locally_administered_unicast_addresses_may_override() {

@@ -228,7 +228,7 @@ impl LowerEdge {
         PacketFilter { filter }.encode(&mut input).map_err(control_error)?;
         self.control_ioctl(IOCTL_VWIRE_SET_PACKET_FILTER, &input, &mut [])
             .map(|_| ())
-            .map_err(ndis_status_from_nt)
+            .map_err(oid_status_from_nt)
     }
 
     /// `IOCTL_VWIRE_SET_MULTICAST_LIST`.
@@ -237,7 +237,7 @@ impl LowerEdge {
         let length = list.encode(&mut input).map_err(control_error)?;
         self.control_ioctl(IOCTL_VWIRE_SET_MULTICAST_LIST, input.get(..length).unwrap_or(&[]), &mut [])
             .map(|_| ())
-            .map_err(ndis_status_from_nt)
+            .map_err(oid_status_from_nt)
     }
 
     /// `WdfIoTargetPurge(WdfIoTargetPurgeIoAndWait)`: from now on the target fails what is sent
@@ -282,13 +282,21 @@ impl LowerEdge {
 /// in time) is a plain `NDIS_STATUS_FAILURE`: it has no NDIS_STATUS_ counterpart, and of the
 /// statuses `MiniportOidRequest` documents, NOT_ACCEPTED means surprise removal and REQUEST_ABORTED
 /// an abort NDIS asked for (a reset); FAILURE is the nonspecific default (Doc
-/// `nc-ndis-miniport_oid_request`, `nf-ndis-ndisoidrequest`). A device gone below (the bus fails
-/// a removed port's requests) is a surprise removal NDIS has not told us of yet: NOT_ACCEPTED.
+/// `nc-ndis-miniport_oid_request`, `nf-ndis-ndisoidrequest`).
 pub fn ndis_status_from_nt(status: NtStatus) -> NdisStatus {
     match status {
         STATUS_INSUFFICIENT_RESOURCES => NDIS_STATUS_RESOURCES,
-        STATUS_DEVICE_REMOVED | STATUS_NO_SUCH_DEVICE => NDIS_STATUS_NOT_ACCEPTED,
         _ => NDIS_STATUS_FAILURE,
+    }
+}
+
+/// A control IOCTL's failure as the OID that sent it completes: a device gone below (the bus
+/// fails a removed port's requests) is a surprise removal NDIS has not told the adapter of yet,
+/// and NOT_ACCEPTED is the status `nc-ndis-miniport_oid_request` gives for that.
+fn oid_status_from_nt(status: NtStatus) -> NdisStatus {
+    match status {
+        STATUS_DEVICE_REMOVED | STATUS_NO_SUCH_DEVICE => NDIS_STATUS_NOT_ACCEPTED,
+        _ => ndis_status_from_nt(status),
     }
 }
 

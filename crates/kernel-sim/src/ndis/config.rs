@@ -66,14 +66,36 @@ impl Registry {
     }
 }
 
+/// A REG_SZ read as an integer, the way `RtlUnicodeStringToInteger` converts it in `base` (Doc
+/// `nf-wdm-rtlunicodestringtointeger`; that NDIS converts with it is the model's reading): leading
+/// white space skipped, an optional sign, then digits up to the first that is not one, the value
+/// wrapping at 32 bits. No digits at all is 0; only an empty string fails.
+fn string_to_integer(text: &str, base: u32) -> Option<u32> {
+    let text = text.trim_start_matches(|c: char| c <= ' ');
+    if text.is_empty() {
+        return None;
+    }
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let value = digits
+        .chars()
+        .map_while(|c| c.to_digit(base))
+        .fold(0u32, |value, digit| value.wrapping_mul(base).wrapping_add(digit));
+    Some(if negative { value.wrapping_neg() } else { value })
+}
+
 /// The value of `keyword` (registry names are case-insensitive).
 fn lookup<'a>(values: &'a [(String, RegValue)], keyword: &str) -> Option<&'a RegValue> {
     values.iter().find(|(k, _)| k.eq_ignore_ascii_case(keyword)).map(|(_, v)| v)
 }
 
-/// A REG_SZ as `NdisReadNetworkAddress` takes it: twelve hex digits, one octet per pair.
+/// A REG_SZ as `NdisReadNetworkAddress` takes it: twelve hex digits, one octet per pair, the pairs
+/// optionally separated by hyphens (Doc "Keywords That Can Be Edited": XX-XX-XX-XX-XX-XX).
 fn parse_network_address(text: &str) -> Option<[u8; 6]> {
-    let text = text.trim();
+    let text: String = text.trim().chars().filter(|&c| c != '-').collect();
     if text.len() != 12 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -116,8 +138,8 @@ impl State {
             || header.Size < NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1
         {
             self.violate(
-                NDIS_NBL_STRUCTURE_VALID,
-                format!("{api}: header {header:?} is not NDIS_CONFIGURATION_OBJECT revision 1"),
+                NDIS_HANDLE_VALID,
+                format!("{api}: ConfigObject header {header:?} is not NDIS_CONFIGURATION_OBJECT revision 1"),
             );
             return NDIS_STATUS_INVALID_PARAMETER;
         }
@@ -173,11 +195,11 @@ impl State {
                 }
                 // NDIS converts the REG_SZ an INF writes: decimal for Integer, hex for HexInteger.
                 (NDIS_PARAMETER_INTEGER, Some(RegValue::String(s))) => {
-                    s.trim().parse::<u32>().ok().map(|v| NdisConfigurationParameterData { IntegerData: v })
+                    string_to_integer(&s, 10).map(|v| NdisConfigurationParameterData { IntegerData: v })
                 }
-                (NDIS_PARAMETER_HEX_INTEGER, Some(RegValue::String(s))) => u32::from_str_radix(s.trim(), 16)
-                    .ok()
-                    .map(|v| NdisConfigurationParameterData { IntegerData: v }),
+                (NDIS_PARAMETER_HEX_INTEGER, Some(RegValue::String(s))) => {
+                    string_to_integer(&s, 16).map(|v| NdisConfigurationParameterData { IntegerData: v })
+                }
                 (NDIS_PARAMETER_STRING, Some(RegValue::String(s))) => {
                     let units: Vec<u16> = s.encode_utf16().collect();
                     let bytes = u16::try_from(units.len() * 2).expect("kernel-sim: test value too long");
@@ -312,14 +334,29 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_network_address;
+    use super::{parse_network_address, string_to_integer};
 
     #[test]
-    fn a_network_address_is_twelve_hex_digits() {
-        assert_eq!(parse_network_address("02AABBCCDDEE"), Some([0x02, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE]));
-        assert_eq!(parse_network_address("02aabbccddee"), Some([0x02, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE]));
+    fn a_network_address_is_twelve_hex_digits_hyphens_optional() {
+        let mac = Some([0x02, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE]);
+        assert_eq!(parse_network_address("02AABBCCDDEE"), mac);
+        assert_eq!(parse_network_address("02aabbccddee"), mac);
+        assert_eq!(parse_network_address("02-AA-BB-CC-DD-EE"), mac);
         assert_eq!(parse_network_address("02AABBCCDD"), None);
-        assert_eq!(parse_network_address("02-AA-BB-CC-DD-EE"), None);
         assert_eq!(parse_network_address("02AABBCCDDEG"), None);
+        assert_eq!(parse_network_address(""), None);
+    }
+
+    #[test]
+    fn strings_convert_to_integers_as_rtl_unicode_string_to_integer_does() {
+        assert_eq!(string_to_integer("64", 10), Some(64));
+        assert_eq!(string_to_integer("  +678abc", 10), Some(678));
+        assert_eq!(string_to_integer("xyz", 10), Some(0));
+        assert_eq!(string_to_integer("-1", 10), Some(u32::MAX));
+        assert_eq!(string_to_integer("4294967296", 10), Some(0), "wraps at 32 bits");
+        assert_eq!(string_to_integer("1F", 10), Some(1));
+        assert_eq!(string_to_integer("1F", 16), Some(0x1F));
+        assert_eq!(string_to_integer("", 10), None);
+        assert_eq!(string_to_integer("   ", 10), None);
     }
 }

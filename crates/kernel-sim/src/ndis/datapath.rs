@@ -354,7 +354,8 @@ impl State {
         // with MdlMappingNoWrite / MdlMappingNoExecute; drivers "should always specify
         // nonexecutable memory unless executable memory is explicitly required" (Doc
         // nf-wdm-mmgetsystemaddressformdlsafe): the model makes that advice a rule.
-        let page_priority = priority & !(MDL_MAPPING_NO_WRITE | MDL_MAPPING_NO_EXECUTE);
+        // MdlMappingWithGuardPtes (0x20000000, wdm.h) is accepted too since Windows 10.
+        let page_priority = priority & !(MDL_MAPPING_NO_WRITE | MDL_MAPPING_NO_EXECUTE | 0x2000_0000);
         if !matches!(page_priority, LOW_PAGE_PRIORITY | NORMAL_PAGE_PRIORITY | HIGH_PAGE_PRIORITY)
             || priority & MDL_MAPPING_NO_EXECUTE == 0
         {

@@ -138,7 +138,10 @@ impl State {
         let Some(general) = self.adapter(a).general.as_ref() else { return };
         let (listed, supported_statistics) =
             (general.supported_oids.contains(&oid), general.supported_statistics);
-        if !listed && status == NDIS_STATUS_SUCCESS {
+        // Vendor OIDs (0xFFxxxxxx) are exempt: listing one without a WMI GUID mapping fails the
+        // HLK's 1c_WMICoverage, so a driver may answer them unlisted.
+        let vendor = oid >> 24 == 0xFF;
+        if !listed && !vendor && status == NDIS_STATUS_SUCCESS {
             let msg =
                 format!("{api}: OID {oid:#010x} on adapter {} answered but not in SupportedOidList", a.0);
             self.violate(NDIS_SUPPORTED_OID_LIST, msg);
