@@ -37,6 +37,7 @@ fn the_recorded_sites_cover_driver_entry_and_initialize() {
         "NdisAllocateMemoryWithTagPriority",
         "NdisMSetMiniportAttributes",
         "WdfDeviceMiniportCreate",
+        "NdisOpenConfigurationEx",
         "WdfRequestCreate",
         "WdfMemoryCreate",
         "NdisAllocateNetBufferListPool",

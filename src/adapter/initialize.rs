@@ -128,7 +128,13 @@ pub fn initialize(
         return Err(status);
     }
 
-    let settings = Settings::read(miniport, &adapter.counters);
+    let settings = match Settings::read(miniport, &adapter.counters) {
+        Ok(settings) => settings,
+        Err(status) => {
+            Adapter::release_resources(&mut adapter);
+            return Err(status);
+        }
+    };
     let properties = sys::ndis_m_get_device_property(miniport);
     if let Err(status) = create_resources(&mut adapter, &properties, &settings) {
         Adapter::release_resources(&mut adapter);

@@ -10,9 +10,9 @@ use crate::nbl::receive::RECEIVE_NBLS;
 use crate::sys;
 use ndis_types::config::{NDIS_ERROR_CODE_NETWORK_ADDRESS, NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION};
 use ndis_types::handles::NdisHandle;
+use ndis_types::status::NdisStatus;
 
 /// The error log's one value: which keyword was refused.
-pub const LOG_CONFIGURATION_UNREADABLE: u32 = 1;
 pub const LOG_NETWORK_ADDRESS: u32 = 2;
 pub const LOG_RECEIVE_BUFFERS: u32 = 3;
 pub const LOG_TRANSMIT_BUFFERS: u32 = 4;
@@ -61,27 +61,11 @@ pub struct Settings {
     pub transmit_buffers: u32,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            network_address: None,
-            receive_buffers: RECEIVE_BUFFERS.default,
-            transmit_buffers: TRANSMIT_BUFFERS.default,
-        }
-    }
-}
-
 impl Settings {
-    pub fn read(miniport: NdisHandle, counters: &Counters) -> Self {
-        let Ok(configuration) = Configuration::open(miniport) else {
-            reject(
-                miniport,
-                counters,
-                NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION,
-                LOG_CONFIGURATION_UNREADABLE,
-            );
-            return Self::default();
-        };
+    /// The keywords' values; Err only if the configuration cannot be opened at all (NDIS is out
+    /// of resources), which fails `MiniportInitializeEx` with that status.
+    pub fn read(miniport: NdisHandle, counters: &Counters) -> Result<Self, NdisStatus> {
+        let configuration = Configuration::open(miniport)?;
         let network_address = match configuration.read_network_address() {
             Reading::Value(mac) if is_locally_administered_unicast(mac) => Some(mac),
             Reading::Value(_) | Reading::Malformed => {
@@ -92,7 +76,7 @@ impl Settings {
         };
         let receive_buffers = read_in_range(&configuration, &RECEIVE_BUFFERS, miniport, counters);
         let transmit_buffers = read_in_range(&configuration, &TRANSMIT_BUFFERS, miniport, counters);
-        Self { network_address, receive_buffers, transmit_buffers }
+        Ok(Self { network_address, receive_buffers, transmit_buffers })
     }
 }
 

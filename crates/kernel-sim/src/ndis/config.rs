@@ -144,6 +144,10 @@ impl State {
             return NDIS_STATUS_INVALID_PARAMETER;
         }
         let Some(a) = self.adapter_handle(api, object.NdisHandle) else { return NDIS_STATUS_FAILURE };
+        // It allocates (the handle and NDIS's copy of the key): it may fail for resources.
+        if self.fallible(api) {
+            return NDIS_STATUS_RESOURCES;
+        }
         let token = RawBlock::new(16, 16, 0);
         let handle = token.ptr as usize;
         self.ndis.registry.open.push(OpenConfiguration { token, adapter: a, returned: Vec::new() });
