@@ -25,9 +25,10 @@ use ndis_types::miniport::{
     ETH_LENGTH_OF_ADDRESS, IF_TYPE_ETHERNET_CSMACD, MEDIA_CONNECT_STATE_CONNECTED,
     MEDIA_CONNECT_STATE_DISCONNECTED, NDIS_DEVICE_STATE_UNSPECIFIED, NDIS_INTERFACE_INTERNAL,
     NDIS_LINK_SPEED_UNKNOWN, NDIS_MAX_PHYS_ADDRESS_LENGTH, NDIS_MEDIUM_802_3,
-    NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM, NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK,
-    NDIS_PAUSE_FUNCTIONS_UNSUPPORTED, NDIS_PHYSICAL_MEDIUM_802_3, NET_IF_ACCESS_BROADCAST,
-    NET_IF_CONNECTION_DEDICATED, NET_IF_DIRECTION_SENDRECEIVE, NdisMiniportAdapterGeneralAttributes,
+    NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM, NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+    NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK, NDIS_PAUSE_FUNCTIONS_UNSUPPORTED,
+    NDIS_PHYSICAL_MEDIUM_802_3, NET_IF_ACCESS_BROADCAST, NET_IF_CONNECTION_DEDICATED,
+    NET_IF_DIRECTION_SENDRECEIVE, NdisMiniportAdapterGeneralAttributes,
     NdisMiniportAdapterRegistrationAttributes, NdisMiniportInitParameters, NdisPmCapabilities,
 };
 use ndis_types::object::{
@@ -117,8 +118,11 @@ pub fn initialize(
         ),
         MiniportAdapterContext: adapter.handle(),
         // NDIS_WDM: the lower interface is a WDM bus, no hardware resources. SURPRISE_REMOVE_OK:
-        // the bus can make the port vanish, and the adapter handles it.
-        AttributeFlags: NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM | NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK,
+        // the bus can make the port vanish, and the adapter handles it. NO_HALT_ON_SUSPEND: across
+        // a sleep NDIS pauses the adapter and sets D3 instead of halting it (`power`).
+        AttributeFlags: NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM
+            | NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK
+            | NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
         // No MiniportCheckForHangEx is registered.
         CheckForHangTimeInSeconds: 0,
         InterfaceType: NDIS_INTERFACE_INTERNAL,

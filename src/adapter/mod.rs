@@ -21,6 +21,7 @@ pub mod entry;
 mod initialize;
 mod link;
 mod oid;
+mod power;
 mod receive;
 mod rundown;
 mod send;
@@ -82,6 +83,8 @@ pub struct AdapterState {
     /// `MiniportHaltEx` (or the unwind of a failed initialize) has begun: nothing new goes below
     /// and nothing more is indicated.
     halting: bool,
+    /// In D1-D3 (`OID_PNP_SET_POWER`): nothing goes below, sends are refused (`power`).
+    low_power: bool,
     link: Link,
     /// A pause returned (or is about to return) PENDING and waits for the data path to drain.
     pause_pending: bool,
@@ -361,6 +364,9 @@ impl Adapter {
 
     /// Whether new I/O may be sent below for the data path.
     pub fn may_use_device(&self, state: &AdapterState) -> bool {
-        !state.surprise_removed && !state.halting && !self.shut_down.load(Ordering::Acquire)
+        !state.surprise_removed
+            && !state.halting
+            && !state.low_power
+            && !self.shut_down.load(Ordering::Acquire)
     }
 }

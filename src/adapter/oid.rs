@@ -101,9 +101,7 @@ const HARDWARE_STATUS_READY: u32 = 0;
 /// `NDIS_MEDIA_STATE`: connected 0, disconnected 1.
 const MEDIA_STATE_CONNECTED: u32 = 0;
 const MEDIA_STATE_DISCONNECTED: u32 = 1;
-/// `NDIS_DEVICE_POWER_STATE`: D0 = 1 through D3 = 4.
-const DEVICE_STATE_D0: u32 = 1;
-const DEVICE_STATE_D3: u32 = 4;
+use super::power::{DEVICE_STATE_D0, DEVICE_STATE_D3};
 /// Ethernet header bytes on top of the MTU.
 const ETHERNET_HEADER: u32 = 14;
 /// `NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1`: Header, duplex, two speeds, pause functions,
@@ -120,11 +118,11 @@ pub struct OidOutcome {
 }
 
 impl OidOutcome {
-    fn done(bytes: usize) -> Self {
+    pub(super) fn done(bytes: usize) -> Self {
         Self { status: NDIS_STATUS_SUCCESS, bytes_transferred: to_u32(bytes), bytes_needed: 0 }
     }
 
-    fn failed(status: NdisStatus) -> Self {
+    pub(super) fn failed(status: NdisStatus) -> Self {
         Self { status, bytes_transferred: 0, bytes_needed: 0 }
     }
 
@@ -371,12 +369,11 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
             }
             OidOutcome::done(LINK_PARAMETERS_SIZE)
         }
-        // The wire has no power to manage: every transition succeeds (NDIS pauses the adapter
-        // before D3 and restarts it after D0). The only other completion Driver Verifier allows
-        // for this OID is NOT_ACCEPTED (rule NdisOidComplete), the answer to a malformed request.
+        // The only completion Driver Verifier allows besides SUCCESS is NOT_ACCEPTED (rule
+        // NdisOidComplete), the answer to a malformed request (`power`).
         OID_PNP_SET_POWER => match read_u32(buffer) {
-            Some(DEVICE_STATE_D0..=DEVICE_STATE_D3) => OidOutcome::done(4),
-            _ => OidOutcome::failed(NDIS_STATUS_NOT_ACCEPTED),
+            Some(device_state) => adapter.set_power(device_state),
+            None => OidOutcome::failed(NDIS_STATUS_NOT_ACCEPTED),
         },
         _ => OidOutcome::failed(NDIS_STATUS_NOT_SUPPORTED),
     }

@@ -18,9 +18,10 @@ use bytemuck::Zeroable;
 use ndis_types::handles::WdfRequest;
 use ndis_types::nbl::{NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL, NDIS_SEND_FLAGS_DISPATCH_LEVEL};
 use ndis_types::status::{
-    NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_MEDIA_DISCONNECTED,
-    NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_PAUSED, NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_RESOURCES,
-    NDIS_STATUS_SEND_ABORTED, NDIS_STATUS_SUCCESS, NdisStatus, NtStatus, STATUS_CANCELLED, nt_success,
+    NDIS_STATUS_FAILURE, NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_LOW_POWER_STATE,
+    NDIS_STATUS_MEDIA_DISCONNECTED, NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_PAUSED,
+    NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_RESOURCES, NDIS_STATUS_SEND_ABORTED, NDIS_STATUS_SUCCESS,
+    NdisStatus, NtStatus, STATUS_CANCELLED, nt_success,
 };
 use vwire_proto::{BatchWriter, MAX_FRAME_LEN, MIN_FRAME_LEN};
 
@@ -181,13 +182,16 @@ pub struct SendGate {
     pub running: bool,
     /// A reset is pending (`MiniportResetEx` began and has not completed).
     pub resetting: bool,
+    /// In D1-D3 (`power`).
+    pub low_power: bool,
     pub media_connected: bool,
 }
 
 /// The status sends arriving in that state are refused with, or SUCCESS if they are accepted (Doc
 /// `nf-ndis-ndismsendnetbufferlistscomplete`, `nc-ndis-miniport_device_pnp_event_notify`):
 /// NOT_ACCEPTED once the device is surprise-removed, PAUSED unless Running, FAILURE after a
-/// shutdown, RESET_IN_PROGRESS during a reset, and MEDIA_DISCONNECTED while the link is down.
+/// shutdown, LOW_POWER_STATE in D1-D3 (Doc `oid-pnp-set-power`), RESET_IN_PROGRESS during a
+/// reset, and MEDIA_DISCONNECTED while the link is down.
 /// During a reset protocols hold what they would send until NDIS_STATUS_RESET_END (Doc
 /// "NDIS_STATUS_RESET_START"); a send that comes anyway, from another processor, is refused
 /// rather than held across the reset, which must leave nothing held (Doc `nc-ndis-miniport_reset`).
@@ -198,6 +202,8 @@ pub fn send_status(gate: SendGate) -> NdisStatus {
         NDIS_STATUS_PAUSED
     } else if gate.shut_down {
         NDIS_STATUS_FAILURE
+    } else if gate.low_power {
+        NDIS_STATUS_LOW_POWER_STATE
     } else if gate.resetting {
         NDIS_STATUS_RESET_IN_PROGRESS
     } else if !gate.media_connected {
@@ -251,6 +257,7 @@ impl Adapter {
                 shut_down: self.shut_down.load(crate::sync::atomic::Ordering::Acquire),
                 running: state.phase == Phase::Running,
                 resetting: state.reset_pending || state.reset_reporting > 0,
+                low_power: state.low_power,
                 media_connected: state.link.up,
             };
             let status = send_status(gate);
@@ -516,6 +523,7 @@ mod tests {
         shut_down: false,
         running: true,
         resetting: false,
+        low_power: false,
         media_connected: true,
     };
 
@@ -533,6 +541,16 @@ mod tests {
         assert_eq!(send_status(SendGate { running: false, ..RUNNING }), NDIS_STATUS_PAUSED);
         assert_eq!(send_status(SendGate { running: false, shut_down: true, ..RUNNING }), NDIS_STATUS_PAUSED);
         assert_eq!(send_status(SendGate { shut_down: true, ..RUNNING }), NDIS_STATUS_FAILURE);
+    }
+
+    #[test]
+    fn a_send_in_low_power_is_refused_with_low_power_state() {
+        assert_eq!(send_status(SendGate { low_power: true, ..RUNNING }), NDIS_STATUS_LOW_POWER_STATE);
+        assert_eq!(
+            send_status(SendGate { low_power: true, resetting: true, ..RUNNING }),
+            NDIS_STATUS_LOW_POWER_STATE
+        );
+        assert_eq!(send_status(SendGate { low_power: true, running: false, ..RUNNING }), NDIS_STATUS_PAUSED);
     }
 
     #[test]

@@ -259,6 +259,15 @@ impl LowerEdge {
         }
     }
 
+    /// `WdfIoTargetStart`: a stopped target sends again (back in D0). PASSIVE_LEVEL only.
+    pub fn start(&self) -> Result<(), NdisStatus> {
+        if self.io_target.is_null() {
+            return Ok(());
+        }
+        let status = sys::wdf_io_target_start(self.io_target);
+        if nt_success(status) { Ok(()) } else { Err(ndis_status_from_nt(status)) }
+    }
+
     /// Delete every request and buffer that exists, then the device: exactly what was created.
     pub fn delete(&mut self) {
         self.reads.delete();

@@ -44,10 +44,10 @@ pub use backend::{
     ndis_write_error_log_entry, wdf_device_get_io_target, wdf_device_miniport_create, wdf_driver_create,
     wdf_driver_miniport_unload, wdf_get_driver, wdf_io_target_format_request_for_internal_ioctl,
     wdf_io_target_format_request_for_read, wdf_io_target_format_request_for_write, wdf_io_target_purge,
-    wdf_io_target_send_internal_ioctl_synchronously, wdf_io_target_stop, wdf_memory_create,
-    wdf_object_delete, wdf_object_get_typed_context_worker, wdf_request_cancel_sent_request,
-    wdf_request_create, wdf_request_get_information, wdf_request_get_status, wdf_request_reuse,
-    wdf_request_send, wdf_request_set_completion_routine,
+    wdf_io_target_send_internal_ioctl_synchronously, wdf_io_target_start, wdf_io_target_stop,
+    wdf_memory_create, wdf_object_delete, wdf_object_get_typed_context_worker,
+    wdf_request_cancel_sent_request, wdf_request_create, wdf_request_get_information, wdf_request_get_status,
+    wdf_request_reuse, wdf_request_send, wdf_request_set_completion_routine,
 };
 
 #[cfg(not(windows))]

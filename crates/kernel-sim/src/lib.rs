@@ -269,6 +269,17 @@ impl Sim {
         self.inner.remove_port(a)
     }
 
+    /// A system sleep (pause, then `OID_PNP_SET_POWER` to D3), for an adapter that registered
+    /// `NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND`. The OID's status.
+    pub fn suspend(&self, a: AdapterId) -> NdisStatus {
+        self.inner.suspend(a)
+    }
+
+    /// Waking from it: `OID_PNP_SET_POWER` to D0, then restart. The restart's status.
+    pub fn resume(&self, a: AdapterId) -> NdisStatus {
+        self.inner.resume(a)
+    }
+
     /// `MiniportDevicePnPEventNotify` alone.
     pub fn pnp_event(&self, a: AdapterId, event: NdisDevicePnpEvent) {
         self.inner.pnp_event(a, event)

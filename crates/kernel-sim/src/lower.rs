@@ -30,6 +30,7 @@ use crate::sched::EventKind;
 use crate::state::{Inner, State};
 use crate::verifier::rules::*;
 use crate::{AdapterId, Sim};
+use ndis_types::miniport::NDIS_DEVICE_STATE_D0;
 use ndis_types::wdf::{WDF_REQUEST_SEND_OPTION_TIMEOUT, WdfRequestSendOptions};
 use ndis_types::*;
 use std::collections::VecDeque;
@@ -298,6 +299,15 @@ impl State {
         }
     }
 
+    /// Nothing reaches a device in a low-power state (`Ndis.NoDeviceIoInLowPower`).
+    fn check_device_powered(&mut self, a: AdapterId, api: &str) {
+        let power = self.adapter(a).device_power;
+        if power != NDIS_DEVICE_STATE_D0 {
+            let msg = format!("{api} to the device below adapter {} while it is in D{}", a.0, power - 1);
+            self.violate(NDIS_NO_DEVICE_IO_IN_LOW_POWER, msg);
+        }
+    }
+
     /// Whether the driver, on the loaded processor, may no longer reach the device below `a`
     /// (`Ndis.NoHardwareAfterSurpriseRemoval`): from the surprise-removal notification on, except
     /// from a callback on another processor that began before the handler could have told it
@@ -329,6 +339,7 @@ impl State {
             );
             self.violate(NDIS_NO_HARDWARE_AFTER_SURPRISE_REMOVAL, msg);
         }
+        self.check_device_powered(adapter, "WdfRequestSend");
         self.kmdf.request_mut(r).state = ReqState::AtLower;
         let Some(port) = self.adapter(adapter).lower.port else {
             return Some((STATUS_DEVICE_REMOVED, 0));
@@ -443,6 +454,7 @@ impl State {
             );
             self.violate(NDIS_NO_HARDWARE_AFTER_SURPRISE_REMOVAL, msg);
         }
+        self.check_device_powered(adapter, api);
         let Some(port) = self.adapter(adapter).lower.port else {
             return SyncIoctl::Done(Err(STATUS_DEVICE_REMOVED));
         };

@@ -75,6 +75,9 @@ pub mod rules {
     pub const NDIS_HANDLER_STATUS: &str = "Ndis.HandlerStatus";
     /// Model addition: a configuration handle still open when `MiniportInitializeEx` returns.
     pub const NDIS_CONFIGURATION_CLOSED: &str = "Ndis.ConfigurationClosed";
+    /// A request of the adapter below when it completed `OID_PNP_SET_POWER` to a low-power state,
+    /// or sent below while the device is in it.
+    pub const NDIS_NO_DEVICE_IO_IN_LOW_POWER: &str = "Ndis.NoDeviceIoInLowPower";
     pub const NDIS_PAUSE_COMPLETE_WHEN_IDLE: &str = "Ndis.PauseCompleteWhenIdle";
     pub const NDIS_COMPLETE_ONCE: &str = "Ndis.CompleteOnce";
     pub const NDIS_HALT_LEAVES_NOTHING: &str = "Ndis.HaltLeavesNothing";

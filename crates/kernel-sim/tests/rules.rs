@@ -942,6 +942,27 @@ fn ndis_configuration_reads_and_closes() {
     sim.assert_clean();
 }
 
+/// A miniport that answers `OID_PNP_SET_POWER(D3)` with its read still below, then sends below
+/// while the device sleeps.
+#[test]
+fn ndis_no_device_io_in_low_power() {
+    fresh();
+    set_cfg(|c| c.no_halt_on_suspend = true);
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    assert_eq!(sim.suspend(a), NDIS_STATUS_SUCCESS);
+    expect_only(&sim, &[NDIS_NO_DEVICE_IO_IN_LOW_POWER]);
+    issue_write(adapter_ctx());
+    sim.run_until_idle();
+    expect_only(&sim, &[NDIS_NO_DEVICE_IO_IN_LOW_POWER]);
+    assert_eq!(sim.resume(a), NDIS_STATUS_SUCCESS);
+    sim.run_until_idle();
+    expect_only(&sim, &[]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
 #[test]
 fn ndis_supported_oid_list() {
     fresh();

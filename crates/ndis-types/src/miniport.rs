@@ -262,6 +262,10 @@ pub struct NdisPmCapabilities {
 
 /// `NDIS_DEVICE_POWER_STATE::NdisDeviceStateUnspecified`.
 pub const NDIS_DEVICE_STATE_UNSPECIFIED: i32 = 0;
+/// `NdisDeviceStateD0` and `NdisDeviceStateD3` (S:shared/ntddndis.h:2454), as `OID_PNP_SET_POWER`'s
+/// ULONG buffer carries them.
+pub const NDIS_DEVICE_STATE_D0: u32 = 1;
+pub const NDIS_DEVICE_STATE_D3: u32 = 4;
 
 /// `NET_DEVICE_PNP_EVENT` (W:km/ndis.h:10708-10717): 48 bytes, `Header.Size` 44.
 #[repr(C)]

@@ -194,6 +194,10 @@ pub fn wdf_io_target_stop(io_target: WdfIoTarget, action: WdfIoTargetSentIoActio
     current().wdf_io_target_stop(io_target, action)
 }
 
+pub fn wdf_io_target_start(io_target: WdfIoTarget) -> NtStatus {
+    current().wdf_io_target_start(io_target)
+}
+
 pub fn wdf_io_target_purge(io_target: WdfIoTarget, action: WdfIoTargetPurgeIoAction) {
     current().wdf_io_target_purge(io_target, action)
 }

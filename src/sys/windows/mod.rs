@@ -605,6 +605,13 @@ pub fn wdf_io_target_stop(io_target: WdfIoTarget, action: WdfIoTargetSentIoActio
     unsafe { call_unsafe_wdf_function_binding!(WdfIoTargetStop, io_target.0.cast(), action) }
 }
 
+/// `WdfIoTargetStart(IoTarget)` → NTSTATUS.
+pub fn wdf_io_target_start(io_target: WdfIoTarget) -> NtStatus {
+    // SAFETY: live target; PASSIVE_LEVEL (h:wdfiotarget.h `WdfIoTargetStart`): the caller's duty.
+    let status: NTSTATUS = unsafe { call_unsafe_wdf_function_binding!(WdfIoTargetStart, io_target.0.cast()) };
+    NtStatus::from_raw(status)
+}
+
 /// `WdfIoTargetPurge(IoTarget, Action)` (KMDF 1.11+).
 pub fn wdf_io_target_purge(io_target: WdfIoTarget, action: WdfIoTargetPurgeIoAction) {
     // SAFETY: live target; `action` is a WDF_IO_TARGET_PURGE_IO_ACTION value (checked equal in

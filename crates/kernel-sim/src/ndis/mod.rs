@@ -141,6 +141,8 @@ pub(crate) struct Adapter {
     pub(crate) registry: Vec<(String, config::RegValue)>,
     /// What the driver wrote to the system event log for it.
     pub(crate) error_log: Vec<config::ErrorLogEntry>,
+    /// The device power state NDIS last set (`NDIS_DEVICE_POWER_STATE`, D0 = 1, D3 = 4).
+    pub(crate) device_power: u32,
 }
 
 #[derive(Default)]

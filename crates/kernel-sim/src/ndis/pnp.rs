@@ -12,7 +12,7 @@ use crate::{AdapterId, AdapterState, Phase};
 use core::ffi::c_void;
 use ndis_types::miniport::*;
 use ndis_types::object::*;
-use ndis_types::oid::OID_GEN_MINIPORT_RESTART_ATTRIBUTES;
+use ndis_types::oid::{NDIS_REQUEST_SET_INFORMATION, OID_GEN_MINIPORT_RESTART_ATTRIBUTES, OID_PNP_SET_POWER};
 use ndis_types::*;
 
 /// Which of the three NDIS operations that may pend.
@@ -307,6 +307,7 @@ impl Inner {
                 blocks: Vec::new(),
                 registry: st.ndis.registry.for_new_adapters.clone(),
                 error_log: Vec::new(),
+                device_power: NDIS_DEVICE_STATE_D0,
             });
             st.open_port(a);
             let params = st.block_for(
@@ -684,6 +685,55 @@ impl Inner {
             // hub port goes away now, and what it still holds completes with STATUS_DEVICE_REMOVED.
             self.remove_port(a);
         }
+    }
+
+    /// A system sleep as NDIS plays it for an adapter that registered
+    /// `NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND` (and not NO_PAUSE_ON_SUSPEND): pause (reason
+    /// LOW_POWER) if Running, then `OID_PNP_SET_POWER` to D3 (Doc `oid-pnp-set-power`). From its
+    /// completion the device is in D3 and nothing of the adapter may be below
+    /// (`Ndis.NoDeviceIoInLowPower`). The status of the OID.
+    pub(crate) fn suspend(&self, a: AdapterId) -> NdisStatus {
+        let no_halt = self.with(|st| {
+            st.adapter(a)
+                .registration
+                .as_ref()
+                .is_some_and(|r| r.attribute_flags & NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND != 0)
+        });
+        assert!(
+            no_halt,
+            "kernel-sim: test bug: suspend of an adapter NDIS would halt (no NO_HALT_ON_SUSPEND)"
+        );
+        if self.with(|st| st.adapter(a).state) == AdapterState::Running {
+            self.pause(a, NDIS_PAUSE_LOW_POWER);
+        }
+        let d3 = NDIS_DEVICE_STATE_D3.to_ne_bytes();
+        let result = self.oid_request(a, NDIS_REQUEST_SET_INFORMATION, OID_PNP_SET_POWER, &d3, d3.len());
+        self.with(|st| {
+            if result.status == NDIS_STATUS_SUCCESS {
+                st.adapter_mut(a).device_power = NDIS_DEVICE_STATE_D3;
+                let below = st.pending_requests_of(a);
+                if !below.is_empty() {
+                    let list: Vec<String> = below.iter().map(|&r| st.kmdf.describe(r)).collect();
+                    let msg = format!(
+                        "OID_PNP_SET_POWER(D3) of adapter {} completed with I/O still below: {}",
+                        a.0,
+                        list.join("; ")
+                    );
+                    st.violate(NDIS_NO_DEVICE_IO_IN_LOW_POWER, msg);
+                }
+            }
+        });
+        result.status
+    }
+
+    /// Waking from a sleep: the device is back in D0 (the bus powered it before NDIS tells the
+    /// miniport), `OID_PNP_SET_POWER` to D0, then restart. The status of the restart.
+    pub(crate) fn resume(&self, a: AdapterId) -> NdisStatus {
+        self.with(|st| st.adapter_mut(a).device_power = NDIS_DEVICE_STATE_D0);
+        let d0 = NDIS_DEVICE_STATE_D0.to_ne_bytes();
+        let result = self.oid_request(a, NDIS_REQUEST_SET_INFORMATION, OID_PNP_SET_POWER, &d0, d0.len());
+        assert_eq!(result.status, NDIS_STATUS_SUCCESS, "kernel-sim: the miniport refused D0");
+        self.restart(a)
     }
 
     pub(crate) fn remove_adapter(&self, a: AdapterId) {

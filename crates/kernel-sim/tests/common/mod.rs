@@ -49,6 +49,8 @@ pub struct Cfg {
     pub restart_pending: bool,
     /// What restart and reset return, or complete with when pending (SUCCESS if `None`).
     pub restart_status: Option<NdisStatus>,
+    /// Register `NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND` (the fake's power OID does nothing).
+    pub no_halt_on_suspend: bool,
     /// `NDIS_STATISTICS_INFO.SupportedStatistics` the fake reports (bytes sent only if `None`).
     pub statistics_valid: Option<u32>,
     pub reset_status: Option<NdisStatus>,
@@ -210,7 +212,9 @@ pub fn registration_attributes(ctx: *mut c_void) -> NdisMiniportAdapterRegistrat
             NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2,
         ),
         MiniportAdapterContext: NdisHandle(ctx),
-        AttributeFlags: NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM | NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK,
+        AttributeFlags: NDIS_MINIPORT_ATTRIBUTES_NDIS_WDM
+            | NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK
+            | if cfg().no_halt_on_suspend { NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND } else { 0 },
         CheckForHangTimeInSeconds: 0,
         InterfaceType: NDIS_INTERFACE_INTERNAL,
     }
