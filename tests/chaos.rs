@@ -108,6 +108,10 @@ enum Op {
     Restart {
         adapter: u8,
     },
+    /// A system sleep and wake: pause if Running, D3, D0, restart (`Sim::suspend`/`resume`).
+    Sleep {
+        adapter: u8,
+    },
     Reset {
         adapter: u8,
     },
@@ -335,7 +339,7 @@ fn generate(seed: u64, steps: usize, plant: bool) -> Vec<Op> {
             ops.push(Op::Plant { adapter });
             continue;
         }
-        let op = match dice.below(40) {
+        let op = match dice.below(41) {
             0..=14 => Op::Send {
                 adapter,
                 frames: frames_spec(&mut dice),
@@ -383,6 +387,7 @@ fn generate(seed: u64, steps: usize, plant: bool) -> Vec<Op> {
             36 => Op::SurpriseNotify { adapter },
             37 => Op::SurpriseHalt { adapter },
             38 => Op::Remove { adapter },
+            39 => Op::Sleep { adapter },
             _ => Op::AddAdapter { inline: inline_mode(&mut dice), writes: write_mode(&mut dice) },
         };
         ops.push(op);
@@ -520,6 +525,24 @@ impl Run {
                 let status = sim.restart(adapter);
                 if sim.faults_injected() == injected {
                     assert_eq!(status, NDIS_STATUS_SUCCESS, "restart");
+                }
+            }
+            Op::Sleep { adapter } => {
+                let Some(adapter) = self.adapter(*adapter) else { return };
+                if !matches!(self.state(adapter), AdapterState::Running | AdapterState::Paused)
+                    || !self.serviceable(adapter)
+                {
+                    return;
+                }
+                assert_eq!(sim.suspend(adapter), NDIS_STATUS_SUCCESS, "set D3");
+                let injected = sim.faults_injected();
+                let status = sim.resume(adapter);
+                if sim.faults_injected() == injected {
+                    assert_eq!(status, NDIS_STATUS_SUCCESS, "D0 and restart");
+                } else if status == NDIS_STATUS_NOT_ACCEPTED {
+                    // The target did not start: the device cannot come back, and PnP removes it.
+                    sim.remove_adapter(adapter);
+                    self.halted(adapter);
                 }
             }
             Op::Reset { adapter } => {

@@ -275,7 +275,8 @@ impl Sim {
         self.inner.suspend(a)
     }
 
-    /// Waking from it: `OID_PNP_SET_POWER` to D0, then restart. The restart's status.
+    /// Waking from it: `OID_PNP_SET_POWER` to D0, then restart. The restart's status, or the
+    /// OID's if the miniport could not return to D0 (then nothing is restarted).
     pub fn resume(&self, a: AdapterId) -> NdisStatus {
         self.inner.resume(a)
     }

@@ -727,12 +727,15 @@ impl Inner {
     }
 
     /// Waking from a sleep: the device is back in D0 (the bus powered it before NDIS tells the
-    /// miniport), `OID_PNP_SET_POWER` to D0, then restart. The status of the restart.
+    /// miniport), `OID_PNP_SET_POWER` to D0, then restart. The OID's status if the miniport could
+    /// not return to D0 (no restart follows: PnP removes such a device), else the restart's.
     pub(crate) fn resume(&self, a: AdapterId) -> NdisStatus {
         self.with(|st| st.adapter_mut(a).device_power = NDIS_DEVICE_STATE_D0);
         let d0 = NDIS_DEVICE_STATE_D0.to_ne_bytes();
         let result = self.oid_request(a, NDIS_REQUEST_SET_INFORMATION, OID_PNP_SET_POWER, &d0, d0.len());
-        assert_eq!(result.status, NDIS_STATUS_SUCCESS, "kernel-sim: the miniport refused D0");
+        if result.status != NDIS_STATUS_SUCCESS {
+            return result.status;
+        }
         self.restart(a)
     }
 
