@@ -223,3 +223,31 @@ fn declared_mac_options_and_attribute_flags() {
     sim.unload();
     sim.assert_clean();
 }
+
+/// The values of the identity and speed OIDs, not only their lengths: the NDIS version as a USHORT
+/// (major in the high byte), the driver's version (major in the high word), the link speed in
+/// units of 100 bit/s, and the lookahead bounds.
+#[test]
+fn versions_speed_and_lookahead_have_their_documented_values() {
+    let (sim, adapter) = running(42);
+    let u32_of = |oid| {
+        let result = sim.oid_query(adapter, oid, 4);
+        assert_eq!(result.status, NDIS_STATUS_SUCCESS, "{oid:#x}");
+        u32::from_ne_bytes(result.data[..4].try_into().unwrap())
+    };
+    let ndis_version = sim.oid_query(adapter, OID_GEN_DRIVER_VERSION, 2);
+    assert_eq!(u16::from_ne_bytes(ndis_version.data[..2].try_into().unwrap()), 0x061E, "NDIS 6.30");
+    let major: u32 = env!("CARGO_PKG_VERSION_MAJOR").parse().unwrap();
+    let minor: u32 = env!("CARGO_PKG_VERSION_MINOR").parse().unwrap();
+    assert_eq!(u32_of(OID_GEN_VENDOR_DRIVER_VERSION), (major << 16) | minor);
+    // The hub's ports run at 10 Gb/s: 10^10 / 100.
+    assert_eq!(u32_of(OID_GEN_LINK_SPEED), 100_000_000);
+    let lookahead = |value: u32| sim.oid_set(adapter, OID_GEN_CURRENT_LOOKAHEAD, &value.to_ne_bytes()).status;
+    assert_eq!(lookahead(1518), NDIS_STATUS_SUCCESS, "the largest frame is a valid lookahead");
+    assert_eq!(u32_of(OID_GEN_CURRENT_LOOKAHEAD), 1518);
+    assert_eq!(lookahead(1519), NDIS_STATUS_INVALID_DATA);
+    assert_eq!(u32_of(OID_GEN_CURRENT_LOOKAHEAD), 1518, "a refused lookahead changes nothing");
+    sim.remove_adapter(adapter);
+    sim.unload();
+    sim.assert_clean();
+}
