@@ -1,5 +1,5 @@
 //! A whole network driven from the fuzz bytes, tests/chaos.rs with the dice replaced by the input:
-//! three adapters over the hub; traffic of random shapes and sizes, cancels, pause/restart, reset,
+//! three adapters over the hub; traffic of random shapes and sizes, cancels, pause/restart, sleep and wake, reset,
 //! link flaps, hub faults, filter changes and OID requests, receive NBLs held by NDIS, surprise
 //! removal and a replacement adapter, time passing; and one fallible call of the run (chosen by the
 //! input) failing the documented way.
@@ -177,6 +177,14 @@ fuzz_target!(|data: &[u8]| {
                 sim.hold_returns(adapter, hold);
                 if !hold {
                     sim.return_now(adapter);
+                }
+            }
+            // A system sleep and wake; a wake the driver refuses (an injected fault) is removed.
+            20 if matches!(sim.adapter_state(adapter), AdapterState::Running | AdapterState::Paused) => {
+                let _ = sim.suspend(adapter);
+                if sim.resume(adapter) == NDIS_STATUS_NOT_ACCEPTED {
+                    sim.remove_adapter(adapter);
+                    adapters.retain(|&a| a != adapter);
                 }
             }
             19 if !replaced && live.len() > 1 => {
