@@ -259,12 +259,10 @@ impl Adapter {
             }
             let mut leased = self.receive.nbls.next_leased(leases);
             if leased.is_none() {
-                if chain.len() > 0 {
-                    // Out of receive NBLs in the middle of a batch: hand over what is gathered with
-                    // NDIS_RECEIVE_FLAGS_RESOURCES, which gives the NBLs back as soon as the call
-                    // returns.
-                    self.receive.nbls.indicate(self.miniport, chain, receive_flags(true));
-                }
+                // Out of receive NBLs in the middle of a batch: hand over what is gathered (if
+                // anything: `indicate` skips an empty chain) with NDIS_RECEIVE_FLAGS_RESOURCES,
+                // which gives the NBLs back as soon as the call returns.
+                self.receive.nbls.indicate(self.miniport, chain, receive_flags(true));
                 self.receive.nbls.lease_many(remaining.saturating_add(1), leases);
                 leased = self.receive.nbls.next_leased(leases);
             }
