@@ -688,6 +688,21 @@ mod tests {
         assert!(engine.is_idle());
     }
 
+    /// Idle means nothing accepted and nobody draining: an NBL merely queued is not idle, nor is
+    /// a drain owner whose queue emptied but who has not finished.
+    #[test]
+    fn idle_needs_no_outstanding_nbl_and_no_drain() {
+        let (_lists, _buffers, sends) = nbls(1, 1);
+        let mut engine = SendEngine::zeroed();
+        assert!(engine.is_idle());
+        engine.accept(sends[0]);
+        assert!(!engine.is_idle(), "a queued NBL");
+        assert!(engine.flush(NDIS_STATUS_PAUSED).len() == 1);
+        assert!(engine.is_idle(), "flushed");
+        engine.draining = true;
+        assert!(!engine.is_idle(), "a drain in progress");
+    }
+
     #[test]
     fn packing_failures_win_over_a_later_flush() {
         let (_lists, _buffers, sends) = nbls(1, 1);
