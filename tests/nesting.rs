@@ -195,6 +195,25 @@ fn a_pause_waits_for_the_deferred_work_item() {
     finish(sim, &[a, b]);
 }
 
+/// A queue that empties exactly at the bound queues no deferred run: nothing is left for it.
+#[test]
+fn a_queue_drained_exactly_at_the_bound_queues_no_deferred_work() {
+    let (sim, a, b) = two_running(17);
+    sim.lower(a).set_write_completion(WriteCompletion::Immediate);
+    sim.lower(a).set_inline_service(InlineService::Never);
+    // Ten 1514-byte frames fill a 16 KiB batch (16 + 10 x 1524 bytes): 160 frames are exactly the
+    // 16 writes one call may send.
+    let frames = frames_to(mac(&sim, b), mac(&sim, a), 160, 1514);
+    let writes_before = sim.lower(a).writes_completed();
+    let sent = sim.send_frames(a, &frames, NblShape::default());
+    assert_eq!(sim.lower(a).writes_completed() - writes_before, 16);
+    sim.run_until_idle();
+    assert_eq!(sim.work_items_run(), 0, "no deferred run for an empty queue");
+    assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.received_frames(b), frames);
+    finish(sim, &[a, b]);
+}
+
 /// A device that completes every write at once never runs the send queue dry by itself: one call
 /// of `MiniportSendNetBufferLists` sends at most `WRITES_PER_DRAIN` write batches, and the
 /// deferred-work item drains the rest at PASSIVE_LEVEL. Every NBL still completes, in order.
