@@ -605,6 +605,32 @@ fn cancel_races_the_pause_flush() {
     });
 }
 
+/// The link flaps below (the link-watch IOCTL completes and is re-armed) while NDIS puts the
+/// adapter to sleep and wakes it on another processor: when D3 completes nothing may be below, nor
+/// be sent while in it (`Ndis.NoDeviceIoInLowPower`); a re-send that raced the D3 is failed back
+/// by the purged target, and the wake re-arms the watch.
+#[test]
+fn link_watch_races_sleep_and_wake() {
+    explore("link_watch_races_sleep_and_wake", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let a = adapters[0];
+        let sent = Sent::default();
+        sim.concurrently(&[
+            &|| {
+                sim.lower(a).set_link(false);
+                sim.lower(a).set_link(true);
+            },
+            &|| {
+                assert_eq!(sim.suspend(a), NDIS_STATUS_SUCCESS);
+                assert_eq!(sim.resume(a), NDIS_STATUS_SUCCESS);
+            },
+            &|| sim.run_until_idle(),
+        ]);
+        assert_eq!(sim.adapter_state(a), AdapterState::Running);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
 /// The link flaps below (the link-watch IOCTL completes and is re-armed) while the adapter is
 /// paused and halted on another processor.
 #[test]

@@ -4,7 +4,8 @@
 //! In D1-D3 nothing goes to the device (Doc `oid-pnp-set-power`, "Transitioning to a Low-Power
 //! State": the receive engine stopped, new sends completed with `NDIS_STATUS_LOW_POWER_STATE`):
 //! the link watch, the only request a paused adapter keeps below, is cancelled with the target
-//! stopped; D0 starts the target and re-arms the watch, and restart re-arms the reads. Nothing is
+//! purged; D0 starts the target (`WdfIoTargetStart` leaves the purged state too, WDF-SRC
+//! fxiotarget.cpp `GotoStartState`) and re-arms the watch, and restart re-arms the reads. Nothing is
 //! freed: the adapter keeps every resource allocated at initialize.
 
 use super::Adapter;
@@ -37,9 +38,11 @@ impl Adapter {
                 };
                 queued.complete(self.miniport, None, 0);
                 // Cancels what is below (the link watch; reads and writes too if NDIS did not
-                // pause first) and waits for every completion routine: none re-sends, since the
-                // device may not be used in low power (`may_use_device`).
-                self.lower.stop_and_cancel();
+                // pause first) and waits for every completion routine. Purged, not stopped: a
+                // completion routine on another processor that re-sends before it sees low power
+                // gets its request failed back at once, where a stopped target would queue it and
+                // send it to the device at the next start (WDF-SRC fxiotarget.cpp `SubmitLocked`).
+                self.lower.purge_and_wait();
                 OidOutcome::done(4)
             }
             _ => OidOutcome::failed(NDIS_STATUS_NOT_ACCEPTED),
