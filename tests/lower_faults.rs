@@ -274,6 +274,34 @@ fn a_device_at_the_smallest_limits_it_accepts_carries_full_size_frames() {
     finish(sim, &[a, b]);
 }
 
+/// The device's frame limit binds on its own: small frames that would fit many to a batch go
+/// down at most `max_batch_frames` to a write.
+#[test]
+fn writes_carry_no_more_frames_than_the_device_takes() {
+    let sim = loaded(313);
+    sim.edit_device_info(Some(|d| d.max_batch_frames = 2));
+    let (a, b) = (sim.add_adapter().expect("initialize"), sim.add_adapter().expect("initialize"));
+    for adapter in [a, b] {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let filter = NDIS_PACKET_TYPE_DIRECTED;
+        let set = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
+        assert_eq!(set.status, NDIS_STATUS_SUCCESS);
+    }
+    let frames: Vec<Vec<u8>> = (0..10).map(|i| frame(mac(&sim, b), mac(&sim, a), 100, i)).collect();
+    let ids = sim.send_frames(a, &frames, NblShape::default());
+    sim.run_until_idle();
+    let per_write: Vec<usize> = sim
+        .lower(a)
+        .written_data()
+        .iter()
+        .map(|batch| vwire_proto::Batch::parse(batch).expect("a valid batch").frames().count())
+        .collect();
+    assert!(per_write.len() >= 5 && per_write.iter().all(|&n| n <= 2), "{per_write:?}");
+    assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.received_frames(b), frames);
+    finish(sim, &[a, b]);
+}
+
 #[test]
 fn a_bus_that_never_answers_at_start_fails_initialize_in_time() {
     let sim = loaded(308);
