@@ -12,15 +12,21 @@ use ndis_types::*;
 
 const OID_VWIRE_DRIVER_COUNTERS: u32 = 0xFF76_0001;
 const DRIVER_COUNTERS_LEN: usize = 13 * 8;
+const SEND_QUEUE_FULL: usize = 11;
 const CONFIG_REJECTED: usize = 12;
 /// The event log value that names the `NetworkAddress` keyword (`settings::LOG_NETWORK_ADDRESS`).
 const LOG_NETWORK_ADDRESS: u32 = 2;
 
-fn config_rejected(sim: &Sim, adapter: AdapterId) -> u64 {
+/// The driver's counter at `index` of `OID_VWIRE_DRIVER_COUNTERS`.
+fn driver_counter(sim: &Sim, adapter: AdapterId, index: usize) -> u64 {
     let result = sim.oid_query(adapter, OID_VWIRE_DRIVER_COUNTERS, DRIVER_COUNTERS_LEN);
     assert_eq!(result.status, NDIS_STATUS_SUCCESS);
-    let at = CONFIG_REJECTED * 8;
+    let at = index * 8;
     u64::from_le_bytes(result.data[at..at + 8].try_into().unwrap())
+}
+
+fn config_rejected(sim: &Sim, adapter: AdapterId) -> u64 {
+    driver_counter(sim, adapter, CONFIG_REJECTED)
 }
 
 fn address(sim: &Sim, adapter: AdapterId, oid: u32) -> [u8; 6] {
@@ -285,6 +291,11 @@ fn sends_refused_for_a_stalled_device(
     sim.run_until_idle();
     let refused = ids.iter().filter(|&&id| sim.send_completion(id) == Some(NDIS_STATUS_RESOURCES)).count();
     let (rejected, log) = (config_rejected(&sim, a), sim.error_log(a));
+    assert_eq!(
+        driver_counter(&sim, a, SEND_QUEUE_FULL),
+        refused as u64,
+        "each refusal counted as queue full"
+    );
     sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Immediate);
     sim.lower(a).complete_writes(usize::MAX, STATUS_SUCCESS);
     sim.run_until_idle();

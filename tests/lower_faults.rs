@@ -16,6 +16,8 @@ const OID_VWIRE_DRIVER_COUNTERS: u32 = 0xFF76_0001;
 const MALFORMED: usize = 2;
 const READ_ERRORS: usize = 3;
 const WRITE_ERRORS: usize = 4;
+/// `lower::WRITE_REQUESTS`: write requests the adapter keeps.
+const WRITE_REQUESTS: usize = 8;
 const LINK_ERRORS: usize = 7;
 
 fn driver_counters(sim: &Sim, adapter: AdapterId) -> Vec<u64> {
@@ -297,6 +299,23 @@ fn writes_carry_no_more_frames_than_the_device_takes() {
         .map(|batch| vwire_proto::Batch::parse(batch).expect("a valid batch").frames().count())
         .collect();
     assert!(per_write.len() >= 5 && per_write.iter().all(|&n| n <= 2), "{per_write:?}");
+    assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.received_frames(b), frames);
+    finish(sim, &[a, b]);
+}
+
+/// A device that holds every write gets all the adapter's write requests before the queue waits:
+/// the drain keeps packing while a request is free, not one write per call.
+#[test]
+fn a_stalled_device_gets_every_write_request_before_sends_queue() {
+    let (sim, a, b) = pair(314);
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Hold);
+    let frames: Vec<Vec<u8>> = (0..100).map(|i| frame(mac(&sim, b), mac(&sim, a), 1514, i)).collect();
+    let ids = sim.send_frames(a, &frames, NblShape::default());
+    assert_eq!(sim.lower(a).pending_writes(), WRITE_REQUESTS, "every write request is at the device");
+    sim.lower(a).set_write_completion(kernel_sim::WriteCompletion::Immediate);
+    sim.lower(a).complete_writes(usize::MAX, STATUS_SUCCESS);
+    sim.run_until_idle();
     assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
     assert_eq!(sim.received_frames(b), frames);
     finish(sim, &[a, b]);
