@@ -20,6 +20,7 @@
 
 mod common;
 
+use common::mac;
 use kernel_sim::{
     AdapterId, AdapterState, FaultPlan, Faults, InlineService, NblShape, SendId, Sim, WriteCompletion,
 };
@@ -393,10 +394,6 @@ fn generate(seed: u64, steps: usize, plant: bool) -> Vec<Op> {
         ops.push(op);
     }
     ops
-}
-
-fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
-    sim.general_attributes(adapter).unwrap().current_mac_address[..6].try_into().unwrap()
 }
 
 /// A run in progress: the model and what the test tracks of it.

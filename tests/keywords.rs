@@ -43,14 +43,6 @@ fn adapter_with_network_address(seed: u64, value: Option<&str>) -> (Sim, Adapter
     (sim, adapter)
 }
 
-fn finish(sim: Sim, adapters: &[AdapterId]) {
-    for &adapter in adapters {
-        sim.remove_adapter(adapter);
-    }
-    sim.unload();
-    sim.assert_clean();
-}
-
 #[test]
 fn network_address_overrides_the_current_address_and_receives_for_it() {
     let (sim, a) = adapter_with_network_address(500, Some("02AABBCCDDEE"));

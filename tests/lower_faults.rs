@@ -26,10 +26,6 @@ fn driver_counters(sim: &Sim, adapter: AdapterId) -> Vec<u64> {
     result.data[..104].chunks_exact(8).map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap())).collect()
 }
 
-fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
-    sim.general_attributes(adapter).unwrap().current_mac_address[..6].try_into().unwrap()
-}
-
 fn frame(destination: [u8; 6], source: [u8; 6], length: usize, tag: u8) -> Vec<u8> {
     let mut frame = vec![tag; length];
     frame[..6].copy_from_slice(&destination);
@@ -62,14 +58,6 @@ fn assert_traffic_flows(sim: &Sim, a: AdapterId, b: AdapterId, tag: u8) {
     }
     let received = sim.received_frames(b);
     assert_eq!(&received[before..], &frames[..]);
-}
-
-fn finish(sim: Sim, adapters: &[AdapterId]) {
-    for &adapter in adapters {
-        sim.remove_adapter(adapter);
-    }
-    sim.unload();
-    sim.assert_clean();
 }
 
 #[test]

@@ -5,15 +5,12 @@
 
 mod common;
 
+use common::{finish, mac};
 use kernel_sim::{AdapterId, InlineService, NblShape, Sim, WriteCompletion};
 use ndis_types::oid::*;
 use ndis_types::*;
 
 const FILTER: u32 = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
-
-fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
-    sim.general_attributes(adapter).unwrap().current_mac_address[..6].try_into().unwrap()
-}
 
 fn two_running(seed: u64) -> (Sim, AdapterId, AdapterId) {
     let (sim, adapters) = common::with_adapters(seed, 2);
@@ -26,14 +23,6 @@ fn two_running(seed: u64) -> (Sim, AdapterId, AdapterId) {
 }
 
 /// Halt every adapter, unload, and require a clean model: nothing leaked or violated.
-fn finish(sim: Sim, adapters: &[AdapterId]) {
-    for &adapter in adapters {
-        sim.remove_adapter(adapter);
-    }
-    sim.unload();
-    sim.assert_clean();
-}
-
 fn frames_to(destination: [u8; 6], source: [u8; 6], count: usize, length: usize) -> Vec<Vec<u8>> {
     (0..count)
         .map(|i| {

@@ -12,10 +12,6 @@ use ndis_types::miniport::{
 use ndis_types::oid::*;
 use ndis_types::*;
 
-fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
-    sim.general_attributes(adapter).unwrap().current_mac_address[..6].try_into().unwrap()
-}
-
 fn frames(to: [u8; 6], from: [u8; 6], count: u8, tag: u8) -> Vec<Vec<u8>> {
     (0..count)
         .map(|i| {
@@ -85,11 +81,7 @@ fn in_d3_nothing_is_below_and_d0_rearms_the_link_watch_and_the_reads() {
     );
     send_all(&sim, b, &frames(mac(&sim, a), mac(&sim, b), 5, 7));
     assert_eq!(sim.received_frames(a).len(), 5);
-    for adapter in [a, b] {
-        sim.remove_adapter(adapter);
-    }
-    sim.unload();
-    sim.assert_clean();
+    finish(sim, &[a, b]);
 }
 
 #[test]
@@ -109,11 +101,7 @@ fn sleep_and_resume_cycles_under_traffic_lose_nothing_accepted() {
         sim.run_until_idle();
         assert_eq!(sim.received_frames(b), expected, "cycle {cycle}");
     }
-    for adapter in [a, b] {
-        sim.remove_adapter(adapter);
-    }
-    sim.unload();
-    sim.assert_clean();
+    finish(sim, &[a, b]);
 }
 
 #[test]

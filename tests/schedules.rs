@@ -605,6 +605,19 @@ fn cancel_races_the_pause_flush() {
     });
 }
 
+/// On three processors: the link below `a` flaps (its watch completes and is re-armed), `other`
+/// runs, and the model's own events run.
+fn link_flaps_while(sim: &Sim, a: AdapterId, other: &(dyn Fn() + Sync)) {
+    sim.concurrently(&[
+        &|| {
+            sim.lower(a).set_link(false);
+            sim.lower(a).set_link(true);
+        },
+        other,
+        &|| sim.run_until_idle(),
+    ]);
+}
+
 /// The link flaps below (the link-watch IOCTL completes and is re-armed) while NDIS puts the
 /// adapter to sleep and wakes it on another processor: when D3 completes nothing may be below, nor
 /// be sent while in it (`Ndis.NoDeviceIoInLowPower`); a re-send that raced the D3 is failed back
@@ -615,17 +628,10 @@ fn link_watch_races_sleep_and_wake() {
         let (sim, adapters) = running_adapters(seed, 2);
         let a = adapters[0];
         let sent = Sent::default();
-        sim.concurrently(&[
-            &|| {
-                sim.lower(a).set_link(false);
-                sim.lower(a).set_link(true);
-            },
-            &|| {
-                assert_eq!(sim.suspend(a), NDIS_STATUS_SUCCESS);
-                assert_eq!(sim.resume(a), NDIS_STATUS_SUCCESS);
-            },
-            &|| sim.run_until_idle(),
-        ]);
+        link_flaps_while(&sim, a, &|| {
+            assert_eq!(sim.suspend(a), NDIS_STATUS_SUCCESS);
+            assert_eq!(sim.resume(a), NDIS_STATUS_SUCCESS);
+        });
         assert_eq!(sim.adapter_state(a), AdapterState::Running);
         finish(sim, &adapters, &sent.all());
     });
@@ -639,14 +645,7 @@ fn link_watch_races_pause_and_halt() {
         let (sim, adapters) = running_adapters(seed, 2);
         let a = adapters[0];
         let sent = Sent::default();
-        sim.concurrently(&[
-            &|| {
-                sim.lower(a).set_link(false);
-                sim.lower(a).set_link(true);
-            },
-            &|| sim.remove_adapter(a),
-            &|| sim.run_until_idle(),
-        ]);
+        link_flaps_while(&sim, a, &|| sim.remove_adapter(a));
         assert_eq!(sim.adapter_state(a), AdapterState::Halted);
         finish(sim, &adapters, &sent.all());
     });

@@ -14,10 +14,6 @@ use ndis_types::*;
 const ETHERTYPE_TEST: [u8; 2] = [0x88, 0xB5];
 const FILTER: u32 = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST | NDIS_PACKET_TYPE_BROADCAST;
 
-fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
-    sim.general_attributes(adapter).expect("attributes").current_mac_address[..6].try_into().unwrap()
-}
-
 /// A frame `length` bytes long from `source` to `destination`, its payload numbered by `sequence`.
 fn frame(destination: [u8; 6], source: [u8; 6], length: usize, sequence: u32) -> Vec<u8> {
     let mut frame = Vec::with_capacity(length);
@@ -60,7 +56,7 @@ fn network(seed: u64, count: usize) -> (Sim, Vec<AdapterId>) {
     (sim, adapters)
 }
 
-fn finish(sim: Sim, adapters: &[AdapterId]) {
+fn finish_present(sim: Sim, adapters: &[AdapterId]) {
     for &adapter in adapters {
         if !sim.surprise_removed(adapter) {
             sim.remove_adapter(adapter);
@@ -104,7 +100,7 @@ fn exchange_every_size(seed: u64, count: usize) {
         let in_octets = u64::from_ne_bytes(stats.data[24..32].try_into().unwrap());
         assert_eq!(in_octets, bytes, "adapter {index}: ifHCInOctets");
     }
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 #[test]
@@ -138,7 +134,7 @@ fn nbl_shapes_many_nbs_split_mdls_and_offsets_arrive_intact() {
         expected.extend(frames.iter().cloned());
     }
     assert!(sim.received_frames(b) == expected);
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 #[test]
@@ -158,7 +154,7 @@ fn short_frames_are_padded_and_oversized_ones_refused() {
     assert_eq!(received[0].len(), 60, "padded to the Ethernet minimum");
     assert_eq!(&received[0][..42], &short[..]);
     assert!(received[0][42..].iter().all(|byte| *byte == 0));
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 #[test]
@@ -195,7 +191,7 @@ fn filters_unicast_broadcast_multicast_and_promiscuous() {
     sim.run_until_idle();
     assert_eq!(sim.received_frames(b).len(), 3);
     let _ = mac_c;
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 /// Keep both directions busy, then run `disturb` in the middle of it; every NBL must complete
@@ -223,7 +219,7 @@ fn under_load(seed: u64, disturb: impl Fn(&Sim, AdapterId, AdapterId)) {
     for id in ids {
         assert!(sim.send_completion(id).is_some(), "every NBL is completed");
     }
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 #[test]
@@ -275,7 +271,7 @@ fn link_changes_are_indicated_and_gate_sends() {
     let ids = sim.send_frames(a, &[frame(mac(&sim, b), mac(&sim, a), 100, 2)], NblShape::default());
     sim.run_until_idle();
     assert_eq!(sim.send_completion(ids[0]), Some(NDIS_STATUS_SUCCESS));
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 #[test]
@@ -298,7 +294,7 @@ fn no_allocation_per_frame_once_traffic_flows() {
     }
     assert_eq!(sim.allocations(), before, "2000 frames and 40 OIDs later, the driver allocated nothing");
     assert_eq!(sim.received_frames(b).len(), 64 + 1000);
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 #[test]
@@ -317,7 +313,7 @@ fn a_batch_of_more_small_frames_than_receive_nbls_loses_nothing() {
     assert!(sim.received_frames(b) == frames, "every frame indicated, in order");
     let resources = sim.receive_counts(b).resources_nbls;
     assert!(resources > 0, "the pool ran out mid-batch and NBLs went up with NDIS_RECEIVE_FLAGS_RESOURCES");
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 /// Frames the packet filter turns away take a receive NBL's lease and must give it back: far more
@@ -349,7 +345,7 @@ fn filtered_frames_give_their_receive_nbls_back() {
     assert!(sim.received_frames(b) == expected, "every directed frame indicated, in order");
     assert_eq!(counter(&sim, b, OID_GEN_RCV_NO_BUFFER), 0, "no frame went without a receive NBL");
     assert_eq!(counter(&sim, b, OID_GEN_RCV_DISCARDS), 0);
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 /// The 18 counters of `NDIS_STATISTICS_INFO` (S:shared/ntddndis.h:306-329): the member, its offset,
@@ -559,7 +555,7 @@ fn every_declared_statistic_is_reported_valid_and_counts_the_traffic() {
     sim.send(a, 2, 60);
     let (_, paused_a) = statistics(&sim, a);
     assert_eq!(moved(&errors_a, &paused_a), vec![("ifOutDiscards", 2)]);
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 /// `MmGetSystemAddressForMdlSafe` as wdm.h writes it: the MDL's `MappedSystemVa` when its flags say
@@ -600,7 +596,7 @@ fn send_mdls_are_mapped_exactly_when_their_flags_say_so() {
         let mappings = sim.mdl_mappings() - before;
         assert_eq!(mappings, if mapped_by_the_driver { 3 * 4 } else { 0 }, "flags {flags:?}");
     }
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 /// `MiniportCancelSend` ("MINIPORT_CANCEL_SEND callback function (ndis.h)"): the NBLs of the
@@ -668,7 +664,7 @@ fn cancel_send_aborts_the_queued_nbls_of_its_id_within_the_call() {
     }
     let expected: Vec<Vec<u8>> = early_frames.into_iter().chain(filler_frames).chain(kept_frames).collect();
     assert!(sim.received_frames(b) == expected, "everything but the aborted frames arrives, in order");
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }
 
 /// Found by fuzzing (`fuzz/corpus/send_shapes/regression-*`): a NET_BUFFER whose `DataLength` runs
@@ -688,5 +684,5 @@ fn a_net_buffer_longer_than_its_chain_is_not_sent_and_fails_with_invalid_length(
     assert_eq!(sim.send_completion(bad[0]), Some(NDIS_STATUS_INVALID_LENGTH));
     assert_eq!(sim.send_completion(fine[0]), Some(NDIS_STATUS_SUCCESS));
     assert!(sim.received_frames(b) == vec![good], "only the good frame, and no stand-in of zeros");
-    finish(sim, &adapters);
+    finish_present(sim, &adapters);
 }

@@ -37,3 +37,17 @@ pub fn running(seed: u64) -> (Sim, AdapterId) {
     assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
     (sim, adapter)
 }
+
+/// The adapter's current address, as its general attributes gave it to NDIS.
+pub fn mac(sim: &Sim, adapter: AdapterId) -> [u8; 6] {
+    sim.general_attributes(adapter).unwrap().current_mac_address[..6].try_into().unwrap()
+}
+
+/// Remove every adapter, unload, and require the model clean: nothing leaked, no rule broken.
+pub fn finish(sim: Sim, adapters: &[AdapterId]) {
+    for &adapter in adapters {
+        sim.remove_adapter(adapter);
+    }
+    sim.unload();
+    sim.assert_clean();
+}

@@ -688,22 +688,19 @@ impl Inner {
     }
 
     /// A system sleep as NDIS plays it for an adapter that registered
-    /// `NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND` (and not NO_PAUSE_ON_SUSPEND): pause (reason
-    /// LOW_POWER) if Running, then `OID_PNP_SET_POWER` to D3 (Doc `oid-pnp-set-power`). From its
-    /// completion the device is in D3 and nothing of the adapter may be below
-    /// (`Ndis.NoDeviceIoInLowPower`). The status of the OID.
+    /// `NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND`: pause (reason LOW_POWER) if Running, unless it
+    /// also registered NO_PAUSE_ON_SUSPEND (then it meets the D3 Running, as on Windows), then
+    /// `OID_PNP_SET_POWER` to D3 (Doc `oid-pnp-set-power`). From its completion the device is in
+    /// D3 and nothing of the adapter may be below (`Ndis.NoDeviceIoInLowPower`). The OID's status.
     pub(crate) fn suspend(&self, a: AdapterId) -> NdisStatus {
-        let no_halt = self.with(|st| {
-            st.adapter(a)
-                .registration
-                .as_ref()
-                .is_some_and(|r| r.attribute_flags & NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND != 0)
-        });
+        let flags = self.with(|st| st.adapter(a).registration.as_ref().map_or(0, |r| r.attribute_flags));
+        let no_halt = flags & NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND != 0;
+        let no_pause = flags & NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND != 0;
         assert!(
             no_halt,
             "kernel-sim: test bug: suspend of an adapter NDIS would halt (no NO_HALT_ON_SUSPEND)"
         );
-        if self.with(|st| st.adapter(a).state) == AdapterState::Running {
+        if !no_pause && self.with(|st| st.adapter(a).state) == AdapterState::Running {
             self.pause(a, NDIS_PAUSE_LOW_POWER);
         }
         let d3 = NDIS_DEVICE_STATE_D3.to_ne_bytes();
@@ -735,6 +732,10 @@ impl Inner {
         let result = self.oid_request(a, NDIS_REQUEST_SET_INFORMATION, OID_PNP_SET_POWER, &d0, d0.len());
         if result.status != NDIS_STATUS_SUCCESS {
             return result.status;
+        }
+        // An adapter NDIS did not pause for the sleep (NO_PAUSE_ON_SUSPEND) is not restarted.
+        if self.with(|st| st.adapter(a).state) != AdapterState::Paused {
+            return NDIS_STATUS_SUCCESS;
         }
         self.restart(a)
     }
