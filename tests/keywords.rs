@@ -143,6 +143,12 @@ fn the_inx_declares_the_keywords_the_driver_reads() {
         .collect();
     params.sort();
     let expected: Vec<(String, String, String)> = [
+        ("*JumboPacket", "ParamDesc", "%JumboPacket%"),
+        ("*JumboPacket", "default", "1514"),
+        ("*JumboPacket", "max", "9014"),
+        ("*JumboPacket", "min", "1514"),
+        ("*JumboPacket", "step", "1"),
+        ("*JumboPacket", "type", "int"),
         ("*ReceiveBuffers", "ParamDesc", "%ReceiveBuffers%"),
         ("*ReceiveBuffers", "default", "64"),
         ("*ReceiveBuffers", "max", "64"),
@@ -313,4 +319,160 @@ fn transmit_buffers_bound_the_sends_held_for_a_stalled_device() {
         };
         assert_eq!(log, [logged], "{value}");
     }
+}
+
+/// The event log value that names `*JumboPacket` (`settings::LOG_JUMBO_PACKET`).
+const LOG_JUMBO_PACKET: u32 = 6;
+
+fn oid_u32(sim: &Sim, adapter: AdapterId, oid: u32) -> u32 {
+    let result = sim.oid_query(adapter, oid, 4);
+    assert_eq!(result.status, NDIS_STATUS_SUCCESS, "{oid:#x}");
+    u32::from_ne_bytes(result.data[..4].try_into().unwrap())
+}
+
+fn oid_u64(sim: &Sim, adapter: AdapterId, oid: u32) -> u64 {
+    let result = sim.oid_query(adapter, oid, 8);
+    assert_eq!(result.status, NDIS_STATUS_SUCCESS, "{oid:#x}");
+    u64::from_ne_bytes(result.data[..8].try_into().unwrap())
+}
+
+/// Every size the adapter states for an MTU: the general attributes and the size OIDs agree.
+fn assert_sizes(sim: &Sim, adapter: AdapterId, mtu: u32) {
+    let attributes = sim.general_attributes(adapter).unwrap();
+    assert_eq!(attributes.mtu_size, mtu);
+    assert_eq!(oid_u32(sim, adapter, OID_GEN_MAXIMUM_FRAME_SIZE), mtu);
+    assert_eq!(oid_u32(sim, adapter, OID_GEN_MAXIMUM_TOTAL_SIZE), mtu + 14);
+    assert_eq!(oid_u32(sim, adapter, OID_GEN_TRANSMIT_BLOCK_SIZE), mtu + 14);
+    assert_eq!(oid_u32(sim, adapter, OID_GEN_RECEIVE_BLOCK_SIZE), mtu + 14);
+    assert_eq!(oid_u32(sim, adapter, OID_GEN_MAXIMUM_LOOKAHEAD), mtu + 18, "a tagged frame of the MTU");
+    let slots = oid_u32(sim, adapter, OID_GEN_RECEIVE_BUFFER_SPACE) / (mtu + 18);
+    assert_eq!(slots, 64, "the default *ReceiveBuffers, each holding the largest frame");
+}
+
+/// Adapters whose `*JumboPacket` is each of `values` (None: not in the registry), Running, with a
+/// directed and broadcast filter.
+fn adapters_with_jumbo_packet(seed: u64, values: &[Option<RegValue>]) -> (Sim, Vec<AdapterId>) {
+    let sim = loaded(seed);
+    let adapters: Vec<AdapterId> = values
+        .iter()
+        .map(|value| {
+            sim.set_registry("*JumboPacket", value.clone());
+            sim.add_adapter().expect("initialize")
+        })
+        .collect();
+    sim.set_registry("*JumboPacket", None);
+    for &adapter in &adapters {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+        let set = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
+        assert_eq!(set.status, NDIS_STATUS_SUCCESS);
+    }
+    (sim, adapters)
+}
+
+/// A frame of `len` bytes from `source` to `destination`, its payload counting from `seed`.
+fn frame_of(destination: [u8; 6], source: [u8; 6], len: usize, seed: u8) -> Vec<u8> {
+    let mut frame: Vec<u8> = (0..len).map(|i| seed.wrapping_add(i as u8)).collect();
+    frame[..6].copy_from_slice(&destination);
+    frame[6..12].copy_from_slice(&source);
+    frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+    frame
+}
+
+#[test]
+fn jumbo_packet_sets_the_mtu_the_sizes_and_carries_jumbo_frames_end_to_end() {
+    let dword = |v: u32| Some(RegValue::Dword(v));
+    let (sim, adapters) = adapters_with_jumbo_packet(
+        530,
+        &[dword(9014), Some(RegValue::String("9014".into())), None, dword(4088)],
+    );
+    let [a, b, standard, mid] = adapters[..] else { unreachable!() };
+    assert_sizes(&sim, a, 9000);
+    assert_sizes(&sim, b, 9000);
+    assert_sizes(&sim, standard, 1500);
+    assert_sizes(&sim, mid, 4074);
+    for adapter in [a, b, standard, mid] {
+        assert_eq!(config_rejected(&sim, adapter), 0);
+    }
+
+    // A 9014-byte frame, in several MDLs, crosses intact; so does the largest tagged one.
+    let jumbo = frame_of(sim.port_mac(b), sim.port_mac(a), 9014, 1);
+    let shape = NblShape { mdl_split: vec![14, 4000], ..NblShape::default() };
+    let ids = sim.send_frames(a, std::slice::from_ref(&jumbo), shape);
+    sim.run_until_idle();
+    assert_eq!(sim.send_completion(ids[0]), Some(NDIS_STATUS_SUCCESS));
+    assert_eq!(sim.take_received_frames(b), std::slice::from_ref(&jumbo));
+
+    // The standard adapter cannot send it, and drops it when it arrives (a giant: a receive
+    // error); the 4088 one the same for anything above 4092 with a tag.
+    let ids = sim.send_frames(standard, std::slice::from_ref(&jumbo), NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.send_completion(ids[0]), Some(NDIS_STATUS_INVALID_LENGTH));
+    let errors_before = oid_u64(&sim, standard, OID_GEN_RCV_ERROR);
+    let broadcast = frame_of([0xFF; 6], sim.port_mac(a), 9014, 2);
+    let fits_mid = frame_of([0xFF; 6], sim.port_mac(a), 4092, 3);
+    let ids = sim.send_frames(a, &[broadcast.clone(), fits_mid.clone()], NblShape::default());
+    sim.run_until_idle();
+    assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.take_received_frames(b), [broadcast.clone(), fits_mid.clone()]);
+    assert_eq!(sim.take_received_frames(mid), [fits_mid]);
+    assert!(sim.take_received_frames(standard).is_empty());
+    assert_eq!(oid_u64(&sim, standard, OID_GEN_RCV_ERROR), errors_before + 2);
+    finish(sim, &adapters);
+}
+
+#[test]
+fn jumbo_packet_outside_its_range_or_malformed_keeps_1514_counted_and_logged() {
+    for (seed, value) in [
+        (540, RegValue::Dword(1513)),
+        (541, RegValue::Dword(9015)),
+        (542, RegValue::Dword(0)),
+        (543, RegValue::Dword(u32::MAX)),
+        (544, RegValue::String("jumbo".into())),
+        (545, RegValue::String("-9014".into())),
+    ] {
+        let (sim, adapters) = adapters_with_jumbo_packet(seed, &[Some(value.clone())]);
+        let a = adapters[0];
+        assert_sizes(&sim, a, 1500);
+        assert_eq!(config_rejected(&sim, a), 1, "{value:?}");
+        assert_eq!(
+            sim.error_log(a),
+            [ErrorLogEntry {
+                code: ndis_types::config::NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION,
+                values: vec![LOG_JUMBO_PACKET]
+            }],
+            "{value:?}"
+        );
+        finish(sim, &adapters);
+    }
+    // The bounds themselves are taken.
+    for (seed, value, mtu) in [(546, 1514, 1500), (547, 9014, 9000), (548, 1515, 1501), (549, 9013, 8999)] {
+        let (sim, adapters) = adapters_with_jumbo_packet(seed, &[Some(RegValue::Dword(value))]);
+        assert_sizes(&sim, adapters[0], mtu);
+        assert_eq!(config_rejected(&sim, adapters[0]), 0);
+        finish(sim, &adapters);
+    }
+}
+
+#[test]
+fn a_jumbo_packet_the_port_cannot_carry_falls_back_to_1514_counted_and_logged() {
+    let sim = loaded(550);
+    sim.edit_device_info(Some(|info| info.mtu = 4000));
+    sim.set_registry("*JumboPacket", Some(RegValue::Dword(9014)));
+    let a = sim.add_adapter().expect("initialize");
+    sim.set_registry("*JumboPacket", Some(RegValue::Dword(4014)));
+    let b = sim.add_adapter().expect("initialize");
+    sim.edit_device_info(None);
+    assert_sizes(&sim, a, 1500);
+    assert_eq!(config_rejected(&sim, a), 1);
+    assert_eq!(
+        sim.error_log(a),
+        [ErrorLogEntry {
+            code: ndis_types::config::NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION,
+            values: vec![LOG_JUMBO_PACKET]
+        }]
+    );
+    assert_sizes(&sim, b, 4000);
+    assert_eq!(config_rejected(&sim, b), 0, "what the port carries exactly is taken");
+    finish(sim, &[a, b]);
 }

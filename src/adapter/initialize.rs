@@ -12,9 +12,8 @@
 //! the adapter is Paused.
 
 use super::oid::SUPPORTED_OIDS;
-use super::receive::MAX_FRAME_SIZE;
-use super::settings::Settings;
-use super::{ADAPTER_TAG, Adapter, Link, MAX_MULTICAST_ADDRESSES};
+use super::settings::{JUMBO_PACKET, Settings, reject_unsupported};
+use super::{ADAPTER_TAG, Adapter, ETHERNET_HEADER, Link, MAX_MULTICAST_ADDRESSES};
 use crate::adapter::entry;
 use crate::lower::BATCH_BUFFER_SIZE;
 use crate::pool::PoolBox;
@@ -58,8 +57,8 @@ use ndis_types::oid::{
 };
 use ndis_types::status::{NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_SUCCESS, NdisStatus};
 
-/// MTU: the Ethernet payload (`MtuSize` excludes the 14-byte header).
-pub const MTU: u32 = 1500;
+/// The standard Ethernet MTU (`MtuSize` excludes the 14-byte header): the least a device must carry.
+pub const STANDARD_MTU: u32 = 1500;
 /// Nominal speed of the virtual wire, bits per second.
 pub const MAX_LINK_SPEED: u64 = 10_000_000_000;
 /// Packet filters the adapter can apply.
@@ -163,15 +162,23 @@ fn create_resources(
     let routines = entry::completion_routines(adapter);
     adapter.lower.create_requests(routines)?;
     let miniport = adapter.miniport;
-    adapter.receive.allocate(miniport, settings.receive_buffers)?;
     adapter.max_queued_nbls = usize::try_from(settings.transmit_buffers).unwrap_or(usize::MAX);
     adapter.deferred = entry::allocate_deferred_work_item(adapter)?;
 
-    // What the port below is: its address and batch limits, and its link right now.
+    // What the port below is: its address, MTU and batch limits, and its link right now.
     let device = adapter.lower.query_device()?;
-    if usize::from(device.mtu) < MTU as usize {
+    let device_mtu = u32::from(device.mtu);
+    if device_mtu < STANDARD_MTU {
         return Err(NDIS_STATUS_ADAPTER_NOT_FOUND);
     }
+    // A `*JumboPacket` the port cannot carry is refused like a bad value: the standard MTU.
+    let wanted_mtu = settings.jumbo_packet.saturating_sub(ETHERNET_HEADER);
+    adapter.mtu = if wanted_mtu <= device_mtu {
+        wanted_mtu
+    } else {
+        reject_unsupported(miniport, &adapter.counters, &JUMBO_PACKET);
+        STANDARD_MTU
+    };
     let link = adapter.lower.query_link()?;
     adapter.permanent_address = device.mac;
     adapter.current_address = settings.network_address.unwrap_or(device.mac);
@@ -179,12 +186,17 @@ fn create_resources(
     adapter.max_batch_bytes = max_batch_bytes.min(BATCH_BUFFER_SIZE);
     adapter.max_batch_frames = usize::from(device.max_batch_frames).min(vwire_proto::MAX_BATCH_FRAMES);
     // A device whose batch cannot hold one frame of the largest size cannot carry the MTU.
-    let one_largest_frame = vwire_proto::record_len(vwire_proto::MAX_FRAME_LEN)
+    let one_largest_frame = usize::try_from(adapter.max_frame_size())
+        .ok()
+        .and_then(vwire_proto::record_len)
         .and_then(|record| record.checked_add(vwire_proto::BATCH_HEADER_LEN))
         .ok_or(NDIS_STATUS_ADAPTER_NOT_FOUND)?;
     if adapter.max_batch_frames == 0 || adapter.max_batch_bytes < one_largest_frame {
         return Err(NDIS_STATUS_ADAPTER_NOT_FOUND);
     }
+    // Receive slots hold the largest frame this MTU allows.
+    let slot_frame = adapter.max_frame_size();
+    adapter.receive.allocate(miniport, settings.receive_buffers, slot_frame)?;
     let mut state = adapter.state.lock();
     state.link = Link::from_device(&link);
     state.filter.address = adapter.current_address;
@@ -225,7 +237,7 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
         Flags: 0,
         MediaType: NDIS_MEDIUM_802_3,
         PhysicalMediumType: NDIS_PHYSICAL_MEDIUM_802_3,
-        MtuSize: MTU,
+        MtuSize: adapter.mtu,
         MaxXmitLinkSpeed: MAX_LINK_SPEED,
         XmitLinkSpeed: speed,
         MaxRcvLinkSpeed: MAX_LINK_SPEED,
@@ -236,7 +248,7 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
             MEDIA_CONNECT_STATE_DISCONNECTED
         },
         MediaDuplexState: link.to_ndis().MediaDuplexState,
-        LookaheadSize: MAX_FRAME_SIZE,
+        LookaheadSize: adapter.max_frame_size(),
         PowerManagementCapabilities: core::ptr::null_mut(),
         MacOptions: MAC_OPTIONS,
         SupportedPacketFilters: SUPPORTED_PACKET_FILTERS,

@@ -35,7 +35,7 @@ use crate::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use crate::sys;
 use crate::work_item::IoWorkItem;
 use bytemuck::Zeroable;
-pub use initialize::{MAC_OPTIONS, MTU, SUPPORTED_PACKET_FILTERS, initialize};
+pub use initialize::{MAC_OPTIONS, SUPPORTED_PACKET_FILTERS, initialize};
 use ndis_types::handles::{NdisHandle, WdfContext};
 use ndis_types::miniport::{
     ETH_LENGTH_OF_ADDRESS, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED, NDIS_SHUTDOWN_POWER_OFF,
@@ -182,6 +182,8 @@ pub struct Adapter {
     max_batch_frames: usize,
     /// NBLs the adapter queues for the device before it refuses more (`*TransmitBuffers`).
     max_queued_nbls: usize,
+    /// The MTU (`*JumboPacket` less the Ethernet header): 1500 up to 9000.
+    mtu: u32,
     lower: LowerEdge,
     receive: ReceiveResources,
     state: SpinLock<AdapterState>,
@@ -197,7 +199,22 @@ pub struct Adapter {
     callbacks_inside: AtomicU32,
 }
 
+/// Ethernet header bytes on top of the MTU.
+pub const ETHERNET_HEADER: u32 = 14;
+/// An 802.1Q tag: a received frame may carry one on top of the MTU and header.
+pub const VLAN_TAG: u32 = 4;
+
 impl Adapter {
+    /// The largest frame without a tag: `OID_GEN_MAXIMUM_TOTAL_SIZE`.
+    pub fn max_total_size(&self) -> u32 {
+        self.mtu.saturating_add(ETHERNET_HEADER)
+    }
+
+    /// The largest frame the adapter sends or receives, a tag included: the receive slot, the
+    /// lookahead.
+    pub fn max_frame_size(&self) -> u32 {
+        self.max_total_size().saturating_add(VLAN_TAG)
+    }
     /// `NdisAllocateSpinLock` for every lock, once the adapter sits at its final address.
     pub fn initialize_locks(&mut self) {
         self.state.initialize();

@@ -8,8 +8,7 @@
 //! [`OID_VWIRE_DRIVER_COUNTERS`]: answered, not listed, since a listed vendor OID without a WMI
 //! GUID mapping fails the HLK's `1c_WMICoverage` (virtio-win's NetKVM stopped listing its own).
 
-use super::receive::MAX_FRAME_SIZE;
-use super::{Adapter, MAC_OPTIONS, MAX_MULTICAST_ADDRESSES, MTU, SUPPORTED_PACKET_FILTERS, load};
+use super::{Adapter, MAC_OPTIONS, MAX_MULTICAST_ADDRESSES, SUPPORTED_PACKET_FILTERS, load};
 use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
 use crate::oid_request::OidRequestView;
 use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
@@ -102,8 +101,6 @@ const HARDWARE_STATUS_READY: u32 = 0;
 const MEDIA_STATE_CONNECTED: u32 = 0;
 const MEDIA_STATE_DISCONNECTED: u32 = 1;
 use super::power::{DEVICE_STATE_D0, DEVICE_STATE_D3};
-/// Ethernet header bytes on top of the MTU.
-const ETHERNET_HEADER: u32 = 14;
 /// `NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1`: Header, duplex, two speeds, pause functions,
 /// auto-negotiation flags.
 const LINK_PARAMETERS_SIZE: usize = 32;
@@ -205,9 +202,9 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         (state.link, state.filter.packet_filter, state.lookahead)
     };
     let media_connected = link.up;
-    let max_total = MTU.saturating_add(ETHERNET_HEADER);
+    let max_total = adapter.max_total_size();
     let buffer_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(WRITE_REQUESTS)).unwrap_or(u32::MAX);
-    let receive_space = MAX_FRAME_SIZE.saturating_mul(adapter.receive.count);
+    let receive_space = adapter.max_frame_size().saturating_mul(adapter.receive.count);
     match oid {
         OID_GEN_SUPPORTED_LIST => answer_with(buffer, SUPPORTED_OIDS.len().saturating_mul(4), |bytes| {
             for (chunk, oid) in bytes.chunks_exact_mut(4).zip(SUPPORTED_OIDS.iter()) {
@@ -217,9 +214,9 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         OID_GEN_HARDWARE_STATUS => answer_u32(buffer, HARDWARE_STATUS_READY),
         OID_GEN_MEDIA_SUPPORTED | OID_GEN_MEDIA_IN_USE => answer_u32(buffer, NDIS_MEDIUM_802_3 as u32),
         OID_GEN_PHYSICAL_MEDIUM => answer_u32(buffer, NDIS_PHYSICAL_MEDIUM_802_3 as u32),
-        OID_GEN_MAXIMUM_LOOKAHEAD => answer_u32(buffer, MAX_FRAME_SIZE),
+        OID_GEN_MAXIMUM_LOOKAHEAD => answer_u32(buffer, adapter.max_frame_size()),
         OID_GEN_CURRENT_LOOKAHEAD => answer_u32(buffer, lookahead),
-        OID_GEN_MAXIMUM_FRAME_SIZE => answer_u32(buffer, MTU),
+        OID_GEN_MAXIMUM_FRAME_SIZE => answer_u32(buffer, adapter.mtu),
         OID_GEN_MAXIMUM_TOTAL_SIZE | OID_GEN_TRANSMIT_BLOCK_SIZE | OID_GEN_RECEIVE_BLOCK_SIZE => {
             answer_u32(buffer, max_total)
         }
@@ -317,7 +314,7 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
             let Some(lookahead) = read_u32(buffer) else {
                 return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, 4);
             };
-            if lookahead > MAX_FRAME_SIZE {
+            if lookahead > adapter.max_frame_size() {
                 return OidOutcome::failed(NDIS_STATUS_INVALID_DATA);
             }
             adapter.state.lock().lookahead = lookahead;

@@ -23,10 +23,8 @@ use ndis_types::oid::{
 use ndis_types::status::{NDIS_STATUS_RESOURCES, NdisStatus, STATUS_CANCELLED, nt_success};
 use vwire_proto::{Batch, MulticastList};
 
-/// One frame slot: the largest frame (1514 + a VLAN tag = 1518) rounded up to a cache line.
-pub const FRAME_SLOT_SIZE: u32 = 1536;
-/// The largest frame a slot holds.
-pub const MAX_FRAME_SIZE: u32 = 1518;
+/// Frame slots start on a cache line.
+const FRAME_SLOT_ALIGN: u32 = 64;
 /// Below this many free NBLs an indication carries `NDIS_RECEIVE_FLAGS_RESOURCES`: NDIS copies what
 /// it needs and hands the NBLs back at once, so the pool cannot run dry while protocols sit on
 /// indicated NBLs.
@@ -47,22 +45,24 @@ pub struct ReceiveResources {
 }
 
 impl ReceiveResources {
-    /// Allocate the frame area, the pool and `count` receive NBLs (at most `RECEIVE_NBLS`). On
-    /// failure what was allocated stays recorded here for [`ReceiveResources::free`].
-    pub fn allocate(&mut self, miniport: NdisHandle, count: u32) -> Result<(), NdisStatus> {
+    /// Allocate the frame area, the pool and `count` receive NBLs (at most `RECEIVE_NBLS`), each
+    /// over a slot of `max_frame` bytes. On failure what was allocated stays recorded here for
+    /// [`ReceiveResources::free`].
+    pub fn allocate(&mut self, miniport: NdisHandle, count: u32, max_frame: u32) -> Result<(), NdisStatus> {
         let slots = count.min(u32::try_from(RECEIVE_NBLS).map_err(|_| NDIS_STATUS_RESOURCES)?);
-        let area_len = FRAME_SLOT_SIZE.checked_mul(slots).ok_or(NDIS_STATUS_RESOURCES)?;
+        let slot_size = max_frame.checked_next_multiple_of(FRAME_SLOT_ALIGN).ok_or(NDIS_STATUS_RESOURCES)?;
+        let area_len = slot_size.checked_mul(slots).ok_or(NDIS_STATUS_RESOURCES)?;
         self.frames = PoolBuffer::allocate(miniport, FRAME_AREA_TAG, area_len)?;
         self.pool = NblPool::allocate(miniport, NBL_POOL_TAG)?;
         let (pool, frames) = (&self.pool, &self.frames);
         let mut offset = 0u32;
         for _ in 0..slots {
-            let nbl = ReceiveNbl::allocate(miniport, pool, frames, offset, MAX_FRAME_SIZE)?;
+            let nbl = ReceiveNbl::allocate(miniport, pool, frames, offset, max_frame)?;
             if let Err(nbl) = self.nbls.insert(nbl) {
                 nbl.free();
                 return Err(NDIS_STATUS_RESOURCES);
             }
-            offset = offset.checked_add(FRAME_SLOT_SIZE).ok_or(NDIS_STATUS_RESOURCES)?;
+            offset = offset.checked_add(slot_size).ok_or(NDIS_STATUS_RESOURCES)?;
             self.count = self.count.saturating_add(1);
         }
         Ok(())

@@ -23,7 +23,7 @@ use ndis_types::status::{
     NDIS_STATUS_RESET_IN_PROGRESS, NDIS_STATUS_RESOURCES, NDIS_STATUS_SEND_ABORTED, NDIS_STATUS_SUCCESS,
     NdisStatus, NtStatus, STATUS_CANCELLED, nt_success,
 };
-use vwire_proto::{BatchWriter, MAX_FRAME_LEN, MIN_FRAME_LEN};
+use vwire_proto::{BatchWriter, MIN_FRAME_LEN};
 
 /// How long a write may stay with the device before KMDF cancels it (`STATUS_IO_TIMEOUT`, its NBLs
 /// complete with FAILURE): well inside Driver Verifier's 30 s for a send (NdisTimedDataSend), so a
@@ -361,6 +361,7 @@ impl Adapter {
     /// Fill the leased write request with frames from the queue; returns (frames, batch length).
     fn pack<const N: usize>(&self, slot: &mut Slot<'_, N, WriteRefs>) -> (usize, usize) {
         let limit = self.max_batch_bytes;
+        let max_frame = usize::try_from(self.max_frame_size()).unwrap_or(0);
         let mut tally = TrafficTally::default();
         let mut done = SendQueue::EMPTY;
         let Some((buffer, refs)) = slot.parts() else {
@@ -385,7 +386,7 @@ impl Adapter {
             let mut full = false;
             while let Some(nb) = cursor {
                 let length = nb.data_length();
-                if !(MIN_FRAME_LEN..=MAX_FRAME_LEN).contains(&length) {
+                if !(MIN_FRAME_LEN..=max_frame).contains(&length) {
                     // A frame the medium cannot carry (Doc
                     // `nf-ndis-ndismsendnetbufferlistscomplete`: INVALID_LENGTH).
                     if failure == NDIS_STATUS_SUCCESS {

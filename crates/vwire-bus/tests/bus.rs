@@ -774,8 +774,11 @@ fn a_full_capture_drops_the_oldest_and_counts_until_the_next_start() {
     let port = bus.present_port();
     let mac = bus.state.hub().mac(PortId(port)).unwrap();
     assert_eq!(bus.admin(capture(port, true)).status, BusStatus::Success);
-    let written: Vec<Vec<u8>> = (0..5).map(|i| frame([0xFF; 6], mac, 1514, i)).collect();
-    adapter_writes(&mut bus, port, &written);
+    // Jumbo frames, so that the least output (one record of the longest frame) holds one at a time.
+    let written: Vec<Vec<u8>> = (0..5).map(|i| frame([0xFF; 6], mac, 9014, i)).collect();
+    for one in &written {
+        adapter_writes(&mut bus, port, std::slice::from_ref(one));
+    }
     // The least output holds one frame at a time: the rest is pending.
     let mut seen = Vec::new();
     for pending in [2, 1, 0] {

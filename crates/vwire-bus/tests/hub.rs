@@ -1,7 +1,9 @@
 //! Scenarios on the hub as the bus PDOs and the host model drive it: miniports write batches, read
 //! batches and send internal IOCTLs; an administrator adds and removes ports, sets links and faults.
 
-use vwire_bus::{Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, PortId, WriteReport};
+use vwire_bus::{
+    Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, JUMBO_MTU, PortId, STANDARD_MTU, WriteReport,
+};
 use vwire_proto::{
     Batch, BatchWriter, DeviceInfo, IOCTL_VWIRE_QUERY_COUNTERS, IOCTL_VWIRE_QUERY_DEVICE,
     IOCTL_VWIRE_SET_MULTICAST_LIST, IOCTL_VWIRE_SET_PACKET_FILTER, IOCTL_VWIRE_WAIT_LINK_CHANGE, LinkState,
@@ -499,10 +501,45 @@ fn ioctl_query_device_reports_the_port() {
     let info = DeviceInfo::decode(&out[..DeviceInfo::ENCODED_LEN]).unwrap();
     assert_eq!(info, hub.device_info(p[1]).unwrap());
     assert_eq!(info.mac, mac(2));
-    assert_eq!(info.mtu, 1500);
+    assert_eq!(info.mtu, JUMBO_MTU, "the default hub carries jumbo frames");
     let mut small = [0u8; DeviceInfo::ENCODED_LEN - 1];
     let outcome = hub.handle_ioctl(p[1], IOCTL_VWIRE_QUERY_DEVICE, &[], &mut small);
     assert_eq!(outcome, complete(IoctlStatus::BufferTooSmall, 0));
+}
+
+/// A frame of `len` bytes from `src` to `dst`, its payload counting up from `seed`.
+fn long(dst: [u8; 6], src: [u8; 6], len: usize, seed: u8) -> Vec<u8> {
+    let mut f = eth(dst, src, 0);
+    f.resize(len, 0);
+    for (i, byte) in f.iter_mut().enumerate().skip(14) {
+        *byte = seed.wrapping_add(i as u8);
+    }
+    f
+}
+
+#[test]
+fn a_port_carries_frames_up_to_its_mtu_plus_header_and_tag_and_drops_giants_at_the_sender() {
+    for (mtu, reported) in
+        [(STANDARD_MTU, 1500u16), (4070, 4070), (JUMBO_MTU, 9000), (9600, 9000), (576, 1500)]
+    {
+        let (mut hub, p) = hub_with(2, HubConfig { mtu, ..HubConfig::default() });
+        assert_eq!(hub.device_info(p[0]).unwrap().mtu, reported, "an MTU outside 1500..=9000 is clamped");
+        let longest = usize::from(reported) + 18;
+        let fits = long(mac(2), mac(1), longest, 1);
+        let r = send(&mut hub, p[0], std::slice::from_ref(&fits));
+        assert_eq!((r.delivered, r.dropped), (1, 0), "mtu {mtu}");
+        assert_eq!(drain(&mut hub, p[1], 0), vec![fits], "mtu {mtu}");
+        if longest < vwire_proto::MAX_FRAME_LEN {
+            let giant = long(mac(2), mac(1), longest + 1, 2);
+            let before = hub.counters(p[0]).unwrap().tx_errors;
+            let r = send(&mut hub, p[0], &[giant, eth(mac(2), mac(1), 7)]);
+            assert_eq!((r.frames, r.delivered, r.dropped), (2, 1, 1), "mtu {mtu}: only the giant is lost");
+            assert_eq!(hub.counters(p[0]).unwrap().tx_errors, before + 1);
+            let got = drain(&mut hub, p[1], 0);
+            assert_eq!(got.len(), 1);
+            assert_eq!(tag_of(&got[0]), 7);
+        }
+    }
 }
 
 #[test]

@@ -24,8 +24,9 @@ pub const RECORD_HEADER_LEN: usize = 4;
 pub const RECORD_ALIGN: usize = 4;
 /// Shortest frame a record may carry: an Ethernet header (destination, source, EtherType).
 pub const MIN_FRAME_LEN: usize = 14;
-/// Longest frame a record may carry: 1514 bytes plus an 802.1Q tag. No FCS on the wire.
-pub const MAX_FRAME_LEN: usize = 1518;
+/// Longest frame a record may carry: a 9014-byte jumbo frame (MTU 9000 + 14-byte header) plus an
+/// 802.1Q tag. No FCS on the wire. A device carries at most its own `DeviceInfo::mtu` + 18.
+pub const MAX_FRAME_LEN: usize = 9018;
 /// Most records one batch may hold.
 pub const MAX_BATCH_FRAMES: usize = 256;
 /// Batch buffer size a device uses unless its [`DeviceInfo`](crate::DeviceInfo) says otherwise.

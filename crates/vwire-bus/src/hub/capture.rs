@@ -33,8 +33,8 @@ pub(crate) struct CaptureRing {
 
 impl CaptureRing {
     /// Allocates the ring; `OutOfMemory` if the allocator refuses.
-    pub(crate) fn with_capacity(capacity: usize) -> Result<Self, HubError> {
-        Ok(Self { frames: FrameQueue::with_capacity(capacity)?, on: false, dropped: 0 })
+    pub(crate) fn with_capacity(capacity: usize, max_frame_len: usize) -> Result<Self, HubError> {
+        Ok(Self { frames: FrameQueue::with_capacity(capacity, max_frame_len)?, on: false, dropped: 0 })
     }
 
     pub(crate) fn is_on(&self) -> bool {
@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn records_only_while_on_and_keeps_frames_after_stop() {
-        let mut ring = CaptureRing::with_capacity(4).unwrap();
+        let mut ring = CaptureRing::with_capacity(4, 1518).unwrap();
         assert_eq!(ring.record(&[1; 60], 0), None, "off: nothing recorded");
         ring.start();
         assert_eq!(ring.record(&[2; 60], 0), Some(false));
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_full_ring_drops_the_oldest_and_counts_it_and_start_resets() {
-        let mut ring = CaptureRing::with_capacity(3).unwrap();
+        let mut ring = CaptureRing::with_capacity(3, 1518).unwrap();
         ring.start();
         for i in 0..5u8 {
             let dropped = ring.record(&[i; 20], 0).unwrap();
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_read_takes_what_fits_and_leaves_the_rest_pending() {
-        let mut ring = CaptureRing::with_capacity(8).unwrap();
+        let mut ring = CaptureRing::with_capacity(8, 1518).unwrap();
         ring.start();
         for _ in 0..3 {
             ring.record(&[7; 1514], 0);
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_ring_without_slots_counts_every_frame_as_dropped() {
-        let mut ring = CaptureRing::with_capacity(0).unwrap();
+        let mut ring = CaptureRing::with_capacity(0, 1518).unwrap();
         ring.start();
         assert_eq!(ring.record(&[1; 60], 0), Some(true));
         let mut out = vec![0u8; 64];

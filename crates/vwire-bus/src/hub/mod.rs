@@ -46,9 +46,14 @@ use mac_table::MacTable;
 use queue::FrameQueue;
 use rng::XorShift;
 
-/// The MTU every port reports: an untagged Ethernet frame of [`vwire_proto::MAX_FRAME_LEN`] less the 14-byte
-/// header and the 4-byte FCS (the FCS is never carried on the wire here, see the protocol doc).
-pub const PORT_MTU: u16 = 1500;
+/// The MTU of a standard Ethernet port: the payload of a 1514-byte frame.
+pub const STANDARD_MTU: u16 = 1500;
+/// The largest MTU a hub may be built with, and its default: 9000-byte jumbo frames, as datacenter
+/// switches carry. A frame on the wire is at most the MTU + 14 (header) + 4 (an 802.1Q tag), which
+/// for 9000 is the protocol's [`vwire_proto::MAX_FRAME_LEN`].
+pub const JUMBO_MTU: u16 = 9000;
+/// Ethernet header and 802.1Q tag on top of the MTU: the longest frame a port carries.
+const FRAME_OVERHEAD: u16 = 18;
 
 // The protocol's default fits in the `u32` that `DeviceInfo` carries (16 KiB).
 #[allow(clippy::cast_possible_truncation)]
@@ -61,8 +66,12 @@ pub const DEFAULT_SPEED_BPS: u64 = 10_000_000_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HubConfig {
     /// Receive queue length of each port, in frames (default 256). Storage is `queue_frames *
-    /// MAX_FRAME_LEN` bytes per port, allocated by [`Hub::add_port`].
+    /// (mtu + 18)` bytes per port, allocated by [`Hub::add_port`].
     pub queue_frames: usize,
+    /// The MTU every port reports and carries ([`STANDARD_MTU`]`..=`[`JUMBO_MTU`], default
+    /// `JUMBO_MTU`): a written frame longer than `mtu` + 18 is dropped at the sender (`tx_errors`),
+    /// as a switch drops a giant frame.
+    pub mtu: u16,
     /// Most ports present at once (default 64).
     pub max_ports: usize,
     /// Seed of the generator behind the drop and corrupt faults.
@@ -76,15 +85,24 @@ pub struct HubConfig {
     /// least recently learned address in the same set is forgotten, and frames to it are flooded.
     pub mac_table_entries: usize,
     /// Frames each port's capture buffer holds (default 64; [`Hub::set_capture`]). Storage is
-    /// `capture_frames * MAX_FRAME_LEN` bytes per port, allocated by [`Hub::add_port`] with the
+    /// `capture_frames * (mtu + 18)` bytes per port, allocated by [`Hub::add_port`] with the
     /// receive queue, so capturing never allocates.
     pub capture_frames: usize,
+}
+
+impl HubConfig {
+    /// The longest frame a port carries: the MTU (clamped to
+    /// [`STANDARD_MTU`]`..=`[`JUMBO_MTU`]) plus header and tag.
+    pub fn max_frame_len(&self) -> usize {
+        usize::from(self.mtu.clamp(STANDARD_MTU, JUMBO_MTU)).saturating_add(usize::from(FRAME_OVERHEAD))
+    }
 }
 
 impl Default for HubConfig {
     fn default() -> Self {
         Self {
             queue_frames: 256,
+            mtu: JUMBO_MTU,
             max_ports: 64,
             seed: 0x7677_6972_6500_0001,
             speed_bps: DEFAULT_SPEED_BPS,
@@ -226,8 +244,8 @@ struct PortAdmin {
 
 impl PortAdmin {
     /// The one-element vector [`Port::admin`] holds, capture buffer allocated, nothing counted.
-    fn boxed(capture_frames: usize) -> Result<Vec<PortAdmin>, HubError> {
-        let capture = CaptureRing::with_capacity(capture_frames)?;
+    fn boxed(capture_frames: usize, max_frame_len: usize) -> Result<Vec<PortAdmin>, HubError> {
+        let capture = CaptureRing::with_capacity(capture_frames, max_frame_len)?;
         let mut admin = Vec::new();
         admin.try_reserve_exact(1).map_err(|_| HubError::OutOfMemory)?;
         admin.push(PortAdmin { capture, counters: AdminCounters::default() });
@@ -246,8 +264,8 @@ impl Port {
     /// Allocates a port's receive queue and capture buffer and appends the port, with link up at
     /// generation 1, no faults, nothing counted.
     fn push_new(ports: &mut Vec<Port>, config: &HubConfig, id: PortId, mac: [u8; 6]) -> Result<(), HubError> {
-        let queue = FrameQueue::with_capacity(config.queue_frames)?;
-        let admin = PortAdmin::boxed(config.capture_frames)?;
+        let queue = FrameQueue::with_capacity(config.queue_frames, config.max_frame_len())?;
+        let admin = PortAdmin::boxed(config.capture_frames, config.max_frame_len())?;
         ports.try_reserve(1).map_err(|_| HubError::OutOfMemory)?;
         ports.push(Port {
             id,
@@ -353,7 +371,7 @@ impl Hub {
         let p = self.port(port)?;
         Ok(DeviceInfo {
             mac: p.mac,
-            mtu: PORT_MTU,
+            mtu: self.config.mtu.clamp(STANDARD_MTU, JUMBO_MTU),
             max_batch_bytes: self.config.max_batch_bytes,
             max_batch_frames: u16::try_from(MAX_BATCH_FRAMES).unwrap_or(u16::MAX),
             protocol_version: PROTOCOL_VERSION,
@@ -364,7 +382,7 @@ impl Hub {
     ///
     /// A batch that fails the `fail_writes` fault, is malformed, or exceeds `max_batch_bytes` is
     /// refused whole and counted in `tx_errors`. Otherwise every frame counts in `tx_frames` and is,
-    /// in order: dropped if `from`'s link is down (`tx_errors`); lost to the drop fault
+    /// in order: dropped if `from`'s link is down or the frame is longer than the MTU allows (`tx_errors`); lost to the drop fault
     /// (`tx_dropped_fault`); its source address learned on `from`; sent to the port its destination
     /// was learned on, or, for broadcast, multicast and unknown unicast, flooded to every other port
     /// whose link is up. Never back to `from`. A receiver whose queue is full drops its copy
@@ -373,6 +391,7 @@ impl Hub {
     /// as the adapter sent it (before the link and drop-fault decisions).
     pub fn write_batch(&mut self, from: PortId, batch: &[u8], now: u64) -> Result<WriteReport, HubError> {
         let Hub { config, ports, macs, rng, .. } = self;
+        let max_frame_len = config.max_frame_len();
         let sender = index_in(ports, from)?;
         let (faults, link_up) = {
             let p = ports.get_mut(sender).ok_or(HubError::NoSuchPort)?;
@@ -417,7 +436,7 @@ impl Hub {
             let c = &mut p.counters;
             c.tx_frames = c.tx_frames.saturating_add(1);
             c.tx_bytes = c.tx_bytes.saturating_add(len);
-            if !link_up {
+            if !link_up || frame.len() > max_frame_len {
                 c.tx_errors = c.tx_errors.saturating_add(1);
                 report.dropped = report.dropped.saturating_add(1);
                 continue;

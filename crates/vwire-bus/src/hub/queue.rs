@@ -1,18 +1,18 @@
 //! A port's receive queue: a bounded FIFO of frames waiting for the miniport's next read.
 //!
-//! The storage is one allocation of `capacity` fixed slots of [`MAX_FRAME_LEN`] bytes, made when the
+//! The storage is one allocation of `capacity` fixed slots of the hub's largest frame, made when the
 //! port is added; enqueueing copies the frame into the next free slot, so nothing allocates per frame.
 
 use alloc::vec::Vec;
-
-use vwire_proto::MAX_FRAME_LEN;
 
 use super::HubError;
 
 /// A bounded ring of frames, each with the (virtual) time it was enqueued.
 pub(crate) struct FrameQueue {
-    /// `capacity * MAX_FRAME_LEN` bytes: slot `i` is `slots[i * MAX_FRAME_LEN..][..MAX_FRAME_LEN]`.
+    /// `capacity * slot_len` bytes: slot `i` is `slots[i * slot_len..][..slot_len]`.
     slots: Vec<u8>,
+    /// Bytes of one slot: the longest frame the queue holds.
+    slot_len: usize,
     lens: Vec<u16>,
     enqueued_at: Vec<u64>,
     /// Index of the oldest frame.
@@ -23,10 +23,11 @@ pub(crate) struct FrameQueue {
 
 impl FrameQueue {
     /// Allocates the whole queue; `OutOfMemory` instead of an abort if the allocator refuses.
-    pub(crate) fn with_capacity(capacity: usize) -> Result<Self, HubError> {
-        let bytes = capacity.checked_mul(MAX_FRAME_LEN).ok_or(HubError::OutOfMemory)?;
+    pub(crate) fn with_capacity(capacity: usize, slot_len: usize) -> Result<Self, HubError> {
+        let bytes = capacity.checked_mul(slot_len).ok_or(HubError::OutOfMemory)?;
         Ok(Self {
             slots: zeroed(bytes)?,
+            slot_len,
             lens: zeroed(capacity)?,
             enqueued_at: zeroed(capacity)?,
             head: 0,
@@ -52,11 +53,11 @@ impl FrameQueue {
         if self.is_full() {
             return None;
         }
-        let len = u16::try_from(frame.len()).ok().filter(|&l| usize::from(l) <= MAX_FRAME_LEN)?;
+        let len = u16::try_from(frame.len()).ok().filter(|&l| usize::from(l) <= self.slot_len)?;
         let index = self.index(self.len)?;
         *self.lens.get_mut(index)? = len;
         *self.enqueued_at.get_mut(index)? = now;
-        let slot = slot_mut(&mut self.slots, index)?.get_mut(..frame.len())?;
+        let slot = slot_mut(&mut self.slots, self.slot_len, index)?.get_mut(..frame.len())?;
         slot.copy_from_slice(frame);
         self.len = self.len.checked_add(1)?;
         Some(slot)
@@ -69,7 +70,7 @@ impl FrameQueue {
         }
         let len = usize::from(*self.lens.get(self.head)?);
         let at = *self.enqueued_at.get(self.head)?;
-        let start = self.head.checked_mul(MAX_FRAME_LEN)?;
+        let start = self.head.checked_mul(self.slot_len)?;
         let frame = self.slots.get(start..)?.get(..len)?;
         Some((frame, at))
     }
@@ -95,9 +96,9 @@ impl FrameQueue {
     }
 }
 
-fn slot_mut(slots: &mut [u8], index: usize) -> Option<&mut [u8]> {
-    let start = index.checked_mul(MAX_FRAME_LEN)?;
-    slots.get_mut(start..)?.get_mut(..MAX_FRAME_LEN)
+fn slot_mut(slots: &mut [u8], slot_len: usize, index: usize) -> Option<&mut [u8]> {
+    let start = index.checked_mul(slot_len)?;
+    slots.get_mut(start..)?.get_mut(..slot_len)
 }
 
 fn zeroed<T: Clone + Default>(len: usize) -> Result<Vec<T>, HubError> {
@@ -113,7 +114,7 @@ mod tests {
 
     #[test]
     fn fifo_wraps_around_and_refuses_when_full() {
-        let mut q = FrameQueue::with_capacity(3).unwrap();
+        let mut q = FrameQueue::with_capacity(3, 1518).unwrap();
         for round in 0u8..5 {
             assert!(q.push(&[round; 60], u64::from(round)).is_some());
             assert!(q.push(&[round.wrapping_add(100); 61], 0).is_some());
@@ -133,7 +134,7 @@ mod tests {
 
     #[test]
     fn zero_capacity_queue_is_always_full() {
-        let mut q = FrameQueue::with_capacity(0).unwrap();
+        let mut q = FrameQueue::with_capacity(0, 1518).unwrap();
         assert!(q.push(&[0; 60], 0).is_none());
         assert!(q.front().is_none());
         q.pop();
@@ -141,8 +142,12 @@ mod tests {
 
     #[test]
     fn oversized_frame_is_refused() {
-        let mut q = FrameQueue::with_capacity(1).unwrap();
-        assert!(q.push(&[0; vwire_proto::MAX_FRAME_LEN + 1], 0).is_none());
+        let mut q = FrameQueue::with_capacity(1, 1518).unwrap();
+        assert!(q.push(&[0; 1519], 0).is_none());
         assert_eq!(q.len(), 0);
+        let mut jumbo = FrameQueue::with_capacity(2, 9018).unwrap();
+        assert!(jumbo.push(&[0; 9019], 0).is_none());
+        assert!(jumbo.push(&[7; 9018], 0).is_some());
+        assert_eq!(jumbo.front().unwrap().0, &[7; 9018][..]);
     }
 }

@@ -418,5 +418,5 @@ fn a_capture_reply_carries_its_counts_and_a_batch_that_ends_with_it() {
     assert!(CaptureReply::decode_with_frames(&out[..16]).is_err());
     assert!(CaptureReply::decode_with_frames(&out[..8]).is_err());
     // The least output holds the reply, a batch header and the largest record.
-    assert_eq!(CAPTURE_READ_MIN_OUTPUT, 16 + 16 + 1524);
+    assert_eq!(CAPTURE_READ_MIN_OUTPUT, 16 + 16 + 9024);
 }

@@ -145,10 +145,10 @@ fn a_frame_shorter_than_an_ethernet_header_is_refused() {
 }
 
 #[test]
-fn a_frame_longer_than_a_tagged_ethernet_frame_is_refused() {
+fn a_frame_longer_than_a_tagged_jumbo_frame_is_refused() {
     let mut buf = valid();
-    set_u16(&mut buf, REC1, 1519);
-    assert_eq!(parse_err(&buf), BatchError::FrameTooLong { index: 1, len: 1519 });
+    set_u16(&mut buf, REC1, 9019);
+    assert_eq!(parse_err(&buf), BatchError::FrameTooLong { index: 1, len: 9019 });
     set_u16(&mut buf, REC1, u16::MAX);
     assert_eq!(parse_err(&buf), BatchError::FrameTooLong { index: 1, len: u16::MAX });
 }
@@ -254,7 +254,9 @@ fn record_len_covers_header_frame_and_padding() {
     assert_eq!(record_len(61), Some(68));
     assert_eq!(record_len(1514), Some(1520));
     assert_eq!(record_len(1518), Some(1524));
-    assert_eq!(record_len(1519), None);
+    assert_eq!(record_len(1519), Some(1524));
+    assert_eq!(record_len(9018), Some(9024));
+    assert_eq!(record_len(9019), None);
     assert_eq!(record_len(usize::MAX), None);
 }
 
@@ -283,9 +285,14 @@ fn the_writer_refuses_frames_outside_the_limits() {
     let mut buf = vec![0u8; 4096];
     let mut writer = BatchWriter::new(&mut buf).unwrap();
     assert_eq!(writer.push(&frame(13, 0)), Err(PushError::FrameTooShort));
-    assert_eq!(writer.push(&frame(1519, 0)), Err(PushError::FrameTooLong));
-    assert!(!writer.fits(0) && !writer.fits(1519) && writer.fits(1518));
+    assert_eq!(writer.push(&frame(9019, 0)), Err(PushError::FrameTooLong));
+    assert!(!writer.fits(0) && !writer.fits(4077) && writer.fits(4076));
     assert_eq!(writer.finish(), 16);
+    let mut jumbo = vec![0u8; 16 + 9024];
+    let mut writer = BatchWriter::new(&mut jumbo).unwrap();
+    assert!(!writer.fits(9019) && writer.fits(9018));
+    writer.push(&frame(9018, 3)).unwrap();
+    assert_eq!(writer.remaining(), 0);
 }
 
 #[test]
@@ -366,8 +373,8 @@ fn try_push_with_adds_nothing_when_the_fill_fails() {
 
 #[test]
 fn every_ethernet_frame_size_round_trips() {
-    let mut buf = vec![0xa5u8; DEFAULT_MAX_BATCH_BYTES];
-    for len in (60..=1514).chain([14, 1518]) {
+    let mut buf = vec![0xa5u8; 16 + 2 * 9024];
+    for len in (60..=1514).chain([14, 1518, 4088, 9014, 9018]) {
         let f = frame(len, len as u8);
         let mut writer = BatchWriter::new(&mut buf).unwrap();
         writer.push(&f).unwrap();
