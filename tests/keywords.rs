@@ -149,6 +149,13 @@ fn the_inx_declares_the_keywords_the_driver_reads() {
         ("*JumboPacket", "min", "1514"),
         ("*JumboPacket", "step", "1"),
         ("*JumboPacket", "type", "int"),
+        ("*PriorityVLANTag", "ParamDesc", "%PriorityVLANTag%"),
+        ("*PriorityVLANTag", "default", "3"),
+        ("*PriorityVLANTag", "type", "enum"),
+        ("*PriorityVLANTag\\enum", "\"0\"", "%PriorityVLANDisabled%"),
+        ("*PriorityVLANTag\\enum", "\"1\"", "%PriorityEnabled%"),
+        ("*PriorityVLANTag\\enum", "\"2\"", "%VLANEnabled%"),
+        ("*PriorityVLANTag\\enum", "\"3\"", "%PriorityVLANEnabled%"),
         ("*ReceiveBuffers", "ParamDesc", "%ReceiveBuffers%"),
         ("*ReceiveBuffers", "default", "64"),
         ("*ReceiveBuffers", "max", "64"),
@@ -167,6 +174,12 @@ fn the_inx_declares_the_keywords_the_driver_reads() {
         ("NetworkAddress", "UpperCase", "1"),
         ("NetworkAddress", "default", ""),
         ("NetworkAddress", "type", "edit"),
+        ("VlanID", "ParamDesc", "%VlanID%"),
+        ("VlanID", "default", "0"),
+        ("VlanID", "max", "4094"),
+        ("VlanID", "min", "0"),
+        ("VlanID", "step", "1"),
+        ("VlanID", "type", "int"),
     ]
     .iter()
     .map(|(k, n, v)| (k.to_string(), n.to_string(), v.to_string()))

@@ -13,7 +13,7 @@ const OID_VWIRE_DRIVER_COUNTERS: u32 = 0xFF76_0001;
 
 /// Query OIDs and the exact size of their answer.
 const QUERIES: &[(u32, usize)] = &[
-    (OID_GEN_SUPPORTED_LIST, 38 * 4),
+    (OID_GEN_SUPPORTED_LIST, 39 * 4),
     (OID_GEN_HARDWARE_STATUS, 4),
     (OID_GEN_MEDIA_SUPPORTED, 4),
     (OID_GEN_MEDIA_IN_USE, 4),
@@ -40,6 +40,7 @@ const QUERIES: &[(u32, usize)] = &[
     (OID_802_3_CURRENT_ADDRESS, 6),
     (OID_802_3_MAXIMUM_LIST_SIZE, 4),
     (OID_802_3_MAC_OPTIONS, 4),
+    (OID_GEN_VLAN_ID, 4),
     (OID_VWIRE_DRIVER_COUNTERS, 104),
 ];
 
@@ -154,6 +155,13 @@ fn set_table_valid_short_long_and_garbage() {
             vec![0xEE; 12],
         ),
         (
+            OID_GEN_VLAN_ID,
+            42u32.to_ne_bytes().to_vec(),
+            NDIS_STATUS_SUCCESS,
+            NDIS_STATUS_INVALID_DATA,
+            vec![0xFF; 4],
+        ),
+        (
             OID_PNP_SET_POWER,
             1u32.to_ne_bytes().to_vec(),
             NDIS_STATUS_SUCCESS,
@@ -186,7 +194,7 @@ fn set_table_valid_short_long_and_garbage() {
     // Sets of query-only OIDs and queries of set-only ones are not supported.
     assert_eq!(sim.oid_set(adapter, OID_GEN_STATISTICS, &[0; 152]).status, NDIS_STATUS_NOT_SUPPORTED);
     assert_eq!(sim.oid_query(adapter, OID_GEN_LINK_PARAMETERS, 32).status, NDIS_STATUS_NOT_SUPPORTED);
-    for oid in [OID_GEN_VLAN_ID, OID_PNP_CAPABILITIES, 0x0101_0208, 0xFF76_00FF, 0] {
+    for oid in [OID_PNP_CAPABILITIES, 0x0101_0208, 0xFF76_00FF, 0] {
         assert_eq!(sim.oid_query(adapter, oid, 64).status, NDIS_STATUS_NOT_SUPPORTED, "{oid:#x}");
         assert_eq!(sim.oid_set(adapter, oid, &[0; 8]).status, NDIS_STATUS_NOT_SUPPORTED, "{oid:#x}");
     }
@@ -204,12 +212,15 @@ fn declared_mac_options_and_attribute_flags() {
     let options = sim.oid_query(adapter, OID_GEN_MAC_OPTIONS, 4);
     assert_eq!(options.status, NDIS_STATUS_SUCCESS);
     let options = u32::from_ne_bytes(options.data[..4].try_into().unwrap());
-    // Exactly these: 802.1P priority is not declared until the adapter tags and strips 802.1Q.
+    // Exactly these; 802.1p and 802.1Q because the default `*PriorityVLANTag` enables both
+    // (tests/vlan.rs checks each setting).
     assert_eq!(
         options,
         NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA
             | NDIS_MAC_OPTION_TRANSFERS_NOT_PEND
-            | NDIS_MAC_OPTION_NO_LOOPBACK,
+            | NDIS_MAC_OPTION_NO_LOOPBACK
+            | NDIS_MAC_OPTION_8021P_PRIORITY
+            | NDIS_MAC_OPTION_8021Q_VLAN,
         "MAC options {options:#x}"
     );
     let flags = sim.registration_attributes(adapter).expect("registered").attribute_flags;

@@ -11,7 +11,6 @@
 //! status; NDIS will not call `MiniportHaltEx` for an adapter whose initialize failed. On success
 //! the adapter is Paused.
 
-use super::oid::SUPPORTED_OIDS;
 use super::settings::{JUMBO_PACKET, Settings, reject_unsupported};
 use super::{ADAPTER_TAG, Adapter, ETHERNET_HEADER, Link, MAX_MULTICAST_ADDRESSES};
 use crate::adapter::entry;
@@ -69,8 +68,8 @@ pub const SUPPORTED_PACKET_FILTERS: u32 = NDIS_PACKET_TYPE_DIRECTED
     | NDIS_PACKET_TYPE_PROMISCUOUS;
 /// `NDIS_MAC_OPTION_NO_LOOPBACK`: NDIS loops back what a protocol must see of its own sends; the
 /// miniport never does (Doc "Looping Back NDIS Packets"; `nc-ndis-miniport_send_net_buffer_lists`).
-/// Not `NDIS_MAC_OPTION_8021P_PRIORITY`: the adapter neither inserts the 802.1Q tag from an NBL's
-/// `Ieee8021QNetBufferListInfo` nor strips received tags into it, so it must not say it does.
+/// `NDIS_MAC_OPTION_8021P_PRIORITY` and `NDIS_MAC_OPTION_8021Q_VLAN` are added by
+/// [`Adapter::mac_options`] when `*PriorityVLANTag` enables them (`vlan`).
 pub const MAC_OPTIONS: u32 =
     NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA | NDIS_MAC_OPTION_TRANSFERS_NOT_PEND | NDIS_MAC_OPTION_NO_LOOPBACK;
 /// Statistics the adapter keeps (`NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES.SupportedStatistics`):
@@ -163,6 +162,7 @@ fn create_resources(
     adapter.lower.create_requests(routines)?;
     let miniport = adapter.miniport;
     adapter.max_queued_nbls = usize::try_from(settings.transmit_buffers).unwrap_or(usize::MAX);
+    adapter.tagging = settings.tagging;
     adapter.deferred = entry::allocate_deferred_work_item(adapter)?;
 
     // What the port below is: its address, MTU and batch limits, and its link right now.
@@ -200,6 +200,7 @@ fn create_resources(
     let mut state = adapter.state.lock();
     state.link = Link::from_device(&link);
     state.filter.address = adapter.current_address;
+    state.filter.vlan_id = settings.vlan_id;
     Ok(())
 }
 
@@ -250,7 +251,7 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
         MediaDuplexState: link.to_ndis().MediaDuplexState,
         LookaheadSize: adapter.max_frame_size(),
         PowerManagementCapabilities: core::ptr::null_mut(),
-        MacOptions: MAC_OPTIONS,
+        MacOptions: adapter.mac_options(),
         SupportedPacketFilters: SUPPORTED_PACKET_FILTERS,
         MaxMulticastListSize: MAX_MULTICAST_ADDRESSES as u32,
         MacAddressLength: ETH_LENGTH_OF_ADDRESS as u16,
@@ -266,8 +267,8 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
         SupportedPauseFunctions: NDIS_PAUSE_FUNCTIONS_UNSUPPORTED,
         DataBackFillSize: 0,
         ContextBackFillSize: 0,
-        SupportedOidList: SUPPORTED_OIDS.as_ptr(),
-        SupportedOidListLength: core::mem::size_of_val(&SUPPORTED_OIDS) as u32,
+        SupportedOidList: adapter.supported_oids().as_ptr(),
+        SupportedOidListLength: core::mem::size_of_val(adapter.supported_oids()) as u32,
         AutoNegotiationFlags: 0,
         PowerManagementCapabilitiesEx: &mut pm,
     };

@@ -27,6 +27,7 @@ mod rundown;
 mod send;
 mod settings;
 mod traffic;
+mod vlan;
 
 use crate::lower::LowerEdge;
 use crate::pool::PoolBox;
@@ -184,6 +185,8 @@ pub struct Adapter {
     max_queued_nbls: usize,
     /// The MTU (`*JumboPacket` less the Ethernet header): 1500 up to 9000.
     mtu: u32,
+    /// What `*PriorityVLANTag` enables (`vlan`); the VLAN ID is in the receive filter.
+    tagging: vlan::Tagging,
     lower: LowerEdge,
     receive: ReceiveResources,
     state: SpinLock<AdapterState>,
@@ -205,6 +208,16 @@ pub const ETHERNET_HEADER: u32 = 14;
 pub const VLAN_TAG: u32 = 4;
 
 impl Adapter {
+    /// The MAC options: the fixed ones and the 802.1 ones `*PriorityVLANTag` enables.
+    pub fn mac_options(&self) -> u32 {
+        MAC_OPTIONS | self.tagging.mac_options()
+    }
+
+    /// The OIDs the adapter answers: `OID_GEN_VLAN_ID` only with VLANs enabled.
+    pub fn supported_oids(&self) -> &'static [ndis_types::oid::NdisOid] {
+        oid::supported_oids(self.tagging.vlan)
+    }
+
     /// The largest frame without a tag: `OID_GEN_MAXIMUM_TOTAL_SIZE`.
     pub fn max_total_size(&self) -> u32 {
         self.mtu.saturating_add(ETHERNET_HEADER)

@@ -8,7 +8,8 @@
 //! [`OID_VWIRE_DRIVER_COUNTERS`]: answered, not listed, since a listed vendor OID without a WMI
 //! GUID mapping fails the HLK's `1c_WMICoverage` (virtio-win's NetKVM stopped listing its own).
 
-use super::{Adapter, MAC_OPTIONS, MAX_MULTICAST_ADDRESSES, SUPPORTED_PACKET_FILTERS, load};
+use super::vlan::MAX_VLAN_ID;
+use super::{Adapter, MAX_MULTICAST_ADDRESSES, SUPPORTED_PACKET_FILTERS, load};
 use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
 use crate::oid_request::OidRequestView;
 use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
@@ -38,8 +39,8 @@ use ndis_types::oid::{
     OID_GEN_RCV_DISCARDS, OID_GEN_RCV_ERROR, OID_GEN_RCV_NO_BUFFER, OID_GEN_RCV_OK,
     OID_GEN_RECEIVE_BLOCK_SIZE, OID_GEN_RECEIVE_BUFFER_SPACE, OID_GEN_STATISTICS, OID_GEN_SUPPORTED_LIST,
     OID_GEN_TRANSMIT_BLOCK_SIZE, OID_GEN_TRANSMIT_BUFFER_SPACE, OID_GEN_VENDOR_DESCRIPTION,
-    OID_GEN_VENDOR_DRIVER_VERSION, OID_GEN_VENDOR_ID, OID_GEN_XMIT_DISCARDS, OID_GEN_XMIT_ERROR,
-    OID_GEN_XMIT_OK, OID_PNP_QUERY_POWER, OID_PNP_SET_POWER,
+    OID_GEN_VENDOR_DRIVER_VERSION, OID_GEN_VENDOR_ID, OID_GEN_VLAN_ID, OID_GEN_XMIT_DISCARDS,
+    OID_GEN_XMIT_ERROR, OID_GEN_XMIT_OK, OID_PNP_QUERY_POWER, OID_PNP_SET_POWER,
 };
 use ndis_types::status::{
     NDIS_STATUS_BUFFER_TOO_SHORT, NDIS_STATUS_INVALID_DATA, NDIS_STATUS_INVALID_LENGTH,
@@ -48,8 +49,9 @@ use ndis_types::status::{
 };
 use vwire_proto::MulticastList;
 
-/// Exactly the OIDs this module answers; NDIS publishes it as `OID_GEN_SUPPORTED_LIST`.
-pub static SUPPORTED_OIDS: [NdisOid; 38] = [
+/// Exactly the OIDs this module answers; NDIS publishes it as `OID_GEN_SUPPORTED_LIST`. The last,
+/// `OID_GEN_VLAN_ID`, only with VLANs enabled ([`supported_oids`]).
+pub static SUPPORTED_OIDS: [NdisOid; 39] = [
     OID_GEN_SUPPORTED_LIST,
     OID_GEN_HARDWARE_STATUS,
     OID_GEN_MEDIA_SUPPORTED,
@@ -88,7 +90,14 @@ pub static SUPPORTED_OIDS: [NdisOid; 38] = [
     OID_802_3_MAC_OPTIONS,
     OID_PNP_QUERY_POWER,
     OID_PNP_SET_POWER,
+    OID_GEN_VLAN_ID,
 ];
+
+/// The supported list: all of [`SUPPORTED_OIDS`] with VLANs enabled, else without its last.
+pub fn supported_oids(vlan: bool) -> &'static [NdisOid] {
+    let without_vlan = SUPPORTED_OIDS.len().saturating_sub(1);
+    SUPPORTED_OIDS.get(..if vlan { SUPPORTED_OIDS.len() } else { without_vlan }).unwrap_or(&[])
+}
 
 /// `OID_GEN_VENDOR_DESCRIPTION`: a NUL-terminated ANSI string.
 const VENDOR_DESCRIPTION: &[u8] = b"kmdf-miniport virtual Ethernet adapter\0";
@@ -206,11 +215,13 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
     let buffer_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(WRITE_REQUESTS)).unwrap_or(u32::MAX);
     let receive_space = adapter.max_frame_size().saturating_mul(adapter.receive.count);
     match oid {
-        OID_GEN_SUPPORTED_LIST => answer_with(buffer, SUPPORTED_OIDS.len().saturating_mul(4), |bytes| {
-            for (chunk, oid) in bytes.chunks_exact_mut(4).zip(SUPPORTED_OIDS.iter()) {
-                chunk.copy_from_slice(&oid.to_ne_bytes());
-            }
-        }),
+        OID_GEN_SUPPORTED_LIST => {
+            answer_with(buffer, adapter.supported_oids().len().saturating_mul(4), |bytes| {
+                for (chunk, oid) in bytes.chunks_exact_mut(4).zip(adapter.supported_oids().iter()) {
+                    chunk.copy_from_slice(&oid.to_ne_bytes());
+                }
+            })
+        }
         OID_GEN_HARDWARE_STATUS => answer_u32(buffer, HARDWARE_STATUS_READY),
         OID_GEN_MEDIA_SUPPORTED | OID_GEN_MEDIA_IN_USE => answer_u32(buffer, NDIS_MEDIUM_802_3 as u32),
         OID_GEN_PHYSICAL_MEDIUM => answer_u32(buffer, NDIS_PHYSICAL_MEDIUM_802_3 as u32),
@@ -232,7 +243,11 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
             let version = (u16::from(NDIS_MAJOR_VERSION) << 8) | u16::from(NDIS_MINOR_VERSION);
             answer(buffer, &version.to_ne_bytes())
         }
-        OID_GEN_MAC_OPTIONS => answer_u32(buffer, MAC_OPTIONS),
+        OID_GEN_MAC_OPTIONS => answer_u32(buffer, adapter.mac_options()),
+        OID_GEN_VLAN_ID if adapter.tagging.vlan => {
+            let vlan_id = adapter.state.lock().filter.vlan_id;
+            answer_u32(buffer, u32::from(vlan_id))
+        }
         // In units of 100 bit/s; 0 while there is no link.
         OID_GEN_LINK_SPEED => {
             let speed =
@@ -309,6 +324,19 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
             }
             adapter.state.lock().filter.packet_filter = filter;
             OidOutcome::done(4)
+        }
+        // NDIS_VLAN_ID: the ID in the low 12 bits, the rest reserved and zero (Doc oid-gen-vlan-id).
+        OID_GEN_VLAN_ID if adapter.tagging.vlan => {
+            let Some(value) = read_u32(buffer) else {
+                return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, 4);
+            };
+            match u16::try_from(value).ok().filter(|id| *id <= MAX_VLAN_ID) {
+                Some(vlan_id) => {
+                    adapter.state.lock().filter.vlan_id = vlan_id;
+                    OidOutcome::done(4)
+                }
+                None => OidOutcome::failed(NDIS_STATUS_INVALID_DATA),
+            }
         }
         OID_GEN_CURRENT_LOOKAHEAD => {
             let Some(lookahead) = read_u32(buffer) else {

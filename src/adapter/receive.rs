@@ -6,6 +6,7 @@
 
 use super::deferred::INLINE_READS_PER_CALL;
 use super::traffic::TrafficTally;
+use super::vlan::{self, Received};
 use super::{Adapter, AdapterState, Phase, bump};
 use crate::lower::READ_REQUESTS;
 use crate::lower::requests::{Sent, Slot};
@@ -83,6 +84,8 @@ pub struct ReceiveFilter {
     pub packet_filter: u32,
     pub address: [u8; ETH_LENGTH_OF_ADDRESS],
     pub multicast: MulticastList,
+    /// The adapter's VLAN (`VlanID`, `OID_GEN_VLAN_ID`), 0 for none; used only with VLANs enabled.
+    pub vlan_id: u16,
 }
 
 /// How a frame is addressed, for the filter and the statistics.
@@ -253,7 +256,8 @@ impl Adapter {
         self.receive.nbls.lease_many(remaining, leases);
         for frame in batch.frames() {
             remaining = remaining.saturating_sub(1);
-            if !filter.accepts(frame) {
+            let tag = vlan::receive(self.tagging, filter.vlan_id, frame);
+            if tag == Received::OtherVlan || !filter.accepts(frame) {
                 bump(&self.counters.rcv_filtered, 1);
                 continue;
             }
@@ -272,14 +276,25 @@ impl Adapter {
                 continue;
             };
             let destination = rx.frame_mut();
-            let Some(target) = destination.get_mut(..frame.len()) else {
+            // A frame longer than a slot (a giant for this MTU) is a receive error.
+            let (copied, ieee8021q) = match tag {
+                Received::Stripped(info) => {
+                    let length = frame.len().saturating_sub(vlan::TAG_LEN);
+                    (vlan::copy_stripped(frame, destination).then_some(length), info)
+                }
+                _ => {
+                    let target = destination.get_mut(..frame.len());
+                    let copied = target.map(|target| target.copy_from_slice(frame)).map(|()| frame.len());
+                    (copied, 0)
+                }
+            };
+            let Some(length) = copied else {
                 self.receive.nbls.release(rx);
                 bump(&self.counters.rcv_error, 1);
                 continue;
             };
-            target.copy_from_slice(frame);
             tally.count(frame);
-            chain.push(rx, u32::try_from(frame.len()).unwrap_or(0));
+            chain.push(rx, u32::try_from(length).unwrap_or(0), ieee8021q);
         }
         tally.add_received(&self.counters);
         // Leases the filter left unused go back before the pool's level is judged.
@@ -342,7 +357,7 @@ mod tests {
 
     fn filter(packet_filter: u32) -> ReceiveFilter {
         let multicast = MulticastList::from_addresses(&[GROUP]).unwrap();
-        ReceiveFilter { packet_filter, address: OWN, multicast }
+        ReceiveFilter { packet_filter, address: OWN, multicast, vlan_id: 0 }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::deferred::WRITES_PER_DRAIN;
 use super::traffic::TrafficTally;
-use super::{Adapter, Phase, bump};
+use super::{Adapter, Phase, bump, vlan};
 use crate::lower::requests::{Sent, Slot};
 use crate::nbl::NetBufferError;
 use crate::nbl::send::{SendNb, SendNbl, SendQueue, WriteRefs};
@@ -375,18 +375,36 @@ impl Adapter {
         };
         // Out of the queue from here to `put_back`: a flush meanwhile does not see it. Putting one
         // NBL back and taking the next share one acquisition of the lock.
-        let mut next = self.state.lock_any().send.take_for_packing();
+        let (mut next, vlan_id) = {
+            let mut state = self.state.lock_any();
+            (state.send.take_for_packing(), state.filter.vlan_id)
+        };
         while let Some(in_hand) = next {
             let nbl = in_hand.nbl;
             // Failures are recorded under the lock in `put_back`: a write already carrying frames of
             // this NBL may complete on another processor and record its own meanwhile.
             let mut failure = NDIS_STATUS_SUCCESS;
+            // The NBL's 802.1Q info applies to each of its frames; one naming another VLAN than the
+            // adapter's sends none of them.
+            let (tag, refused) = match vlan::send_tag(self.tagging, vlan_id, nbl.ieee8021q_info()) {
+                Ok(tag) => (tag, false),
+                Err(vlan::OtherVlan) => {
+                    failure = NDIS_STATUS_FAILURE;
+                    (None, true)
+                }
+            };
             let mut carried = false;
             let mut cursor = nbl.next_nb();
             let mut full = false;
             while let Some(nb) = cursor {
                 let length = nb.data_length();
-                if !(MIN_FRAME_LEN..=max_frame).contains(&length) {
+                let tag_length = if tag.is_some() { vlan::TAG_LEN } else { 0 };
+                if refused {
+                    bump(&self.counters.xmit_error, 1);
+                    cursor = nb.next();
+                    continue;
+                }
+                if !(MIN_FRAME_LEN..=max_frame).contains(&length.saturating_add(tag_length)) {
                     // A frame the medium cannot carry (Doc
                     // `nf-ndis-ndismsendnetbufferlistscomplete`: INVALID_LENGTH).
                     if failure == NDIS_STATUS_SUCCESS {
@@ -396,7 +414,7 @@ impl Adapter {
                     cursor = nb.next();
                     continue;
                 }
-                let wire_length = length.max(MIN_ETHERNET_FRAME);
+                let wire_length = length.saturating_add(tag_length).max(MIN_ETHERNET_FRAME);
                 if !writer.fits(wire_length)
                     || writer.frame_count() >= self.max_batch_frames
                     || refs.is_full()
@@ -406,11 +424,18 @@ impl Adapter {
                 }
                 // A NET_BUFFER whose MDL chain cannot supply its DataLength is not sent at all (no
                 // zero-filled stand-in on the wire): the frame is added only once it is copied.
+                let tagged_length = length.saturating_add(tag_length);
                 let pushed = writer.try_push_with(wire_length, |destination| {
-                    let (data, padding) = destination.split_at_mut(length.min(destination.len()));
-                    nb.copy_to(data)?;
+                    let (frame, padding) = destination.split_at_mut(tagged_length.min(destination.len()));
+                    // The frame goes in after the tag's room; the addresses then move in front of it.
+                    nb.copy_to(frame.get_mut(tag_length..).unwrap_or_default())?;
+                    if let Some(tag) = tag
+                        && !vlan::insert_tag(frame, tag)
+                    {
+                        return Err(NetBufferError::LengthMismatch);
+                    }
                     padding.fill(0);
-                    tally.count(data);
+                    tally.count(frame);
                     Ok::<(), NetBufferError>(())
                 });
                 match pushed {
@@ -437,7 +462,7 @@ impl Adapter {
                     Ok(Ok(())) => {}
                 }
                 carried = true;
-                refs.count_frame(length);
+                refs.count_frame(tagged_length);
                 cursor = nb.next();
             }
             if carried {

@@ -4,6 +4,7 @@
 //! system event log (`NdisWriteErrorLogEntry`), as `nc-ndis-miniport_initialize` asks of a driver
 //! that cannot use its configuration.
 
+use super::vlan::{MAX_VLAN_ID, Tagging};
 use super::{Counters, bump};
 use crate::configuration::{Configuration, Keyword, Reading, keyword};
 use crate::nbl::receive::RECEIVE_NBLS;
@@ -17,6 +18,8 @@ pub const LOG_NETWORK_ADDRESS: u32 = 2;
 pub const LOG_RECEIVE_BUFFERS: u32 = 3;
 pub const LOG_TRANSMIT_BUFFERS: u32 = 4;
 pub const LOG_JUMBO_PACKET: u32 = 6;
+pub const LOG_PRIORITY_VLAN_TAG: u32 = 7;
+pub const LOG_VLAN_ID: u32 = 8;
 
 /// `*ReceiveBuffers`: receive NBLs and frame slots, each indicated up and returned. At least
 /// twice the low-resources threshold, so that indications do not always carry
@@ -52,6 +55,26 @@ pub const JUMBO_PACKET: IntegerKeyword = IntegerKeyword {
     log: LOG_JUMBO_PACKET,
 };
 
+/// `*PriorityVLANTag`, an enum: 0 neither, 1 packet priority, 2 VLAN, 3 both (Doc "Enumeration
+/// Keywords"); the default enables both, as Windows' inbox Ethernet drivers do.
+pub const PRIORITY_VLAN_TAG: IntegerKeyword = IntegerKeyword {
+    keyword: keyword!("*PriorityVLANTag"),
+    min: 0,
+    max: 3,
+    default: 3,
+    log: LOG_PRIORITY_VLAN_TAG,
+};
+
+/// `VlanID`: the adapter's VLAN, 0 for none (Doc `oid-gen-vlan-id`: "VlanId, REG_DWORD", read in
+/// `MiniportInitializeEx`; 4095 is reserved by IEEE 802.1Q).
+pub const VLAN_ID: IntegerKeyword = IntegerKeyword {
+    keyword: keyword!("VlanID"),
+    min: 0,
+    max: MAX_VLAN_ID as u32,
+    default: 0,
+    log: LOG_VLAN_ID,
+};
+
 /// An integer keyword with the range and default the INX declares for it.
 #[derive(Clone, Copy, Debug)]
 pub struct IntegerKeyword {
@@ -74,6 +97,10 @@ pub struct Settings {
     pub transmit_buffers: u32,
     /// `*JumboPacket`.
     pub jumbo_packet: u32,
+    /// `*PriorityVLANTag`.
+    pub tagging: Tagging,
+    /// `VlanID`.
+    pub vlan_id: u16,
 }
 
 impl Settings {
@@ -92,7 +119,10 @@ impl Settings {
         let receive_buffers = read_in_range(&configuration, &RECEIVE_BUFFERS, miniport, counters);
         let transmit_buffers = read_in_range(&configuration, &TRANSMIT_BUFFERS, miniport, counters);
         let jumbo_packet = read_in_range(&configuration, &JUMBO_PACKET, miniport, counters);
-        Ok(Self { network_address, receive_buffers, transmit_buffers, jumbo_packet })
+        let tagging =
+            Tagging::from_keyword(read_in_range(&configuration, &PRIORITY_VLAN_TAG, miniport, counters));
+        let vlan_id = u16::try_from(read_in_range(&configuration, &VLAN_ID, miniport, counters)).unwrap_or(0);
+        Ok(Self { network_address, receive_buffers, transmit_buffers, jumbo_packet, tagging, vlan_id })
     }
 }
 
@@ -135,7 +165,8 @@ fn reject(miniport: NdisHandle, counters: &Counters, code: u32, which: u32) {
 #[cfg(test)]
 mod tests {
     use super::{
-        IntegerKeyword, JUMBO_PACKET, RECEIVE_BUFFERS, TRANSMIT_BUFFERS, is_locally_administered_unicast,
+        IntegerKeyword, JUMBO_PACKET, RECEIVE_BUFFERS, TRANSMIT_BUFFERS, VLAN_ID,
+        is_locally_administered_unicast,
     };
     use std::string::String;
     use std::vec::Vec;
@@ -157,7 +188,7 @@ mod tests {
 
     #[test]
     fn the_inx_declares_each_integer_keyword_with_the_range_and_default_the_driver_enforces() {
-        for keyword in [RECEIVE_BUFFERS, TRANSMIT_BUFFERS, JUMBO_PACKET] {
+        for keyword in [RECEIVE_BUFFERS, TRANSMIT_BUFFERS, JUMBO_PACKET, VLAN_ID] {
             let declared = |name: &str| inx_param(&keyword, name).and_then(|v| v.parse::<u32>().ok());
             assert_eq!(inx_param(&keyword, "type").as_deref(), Some("int"), "{keyword:?}");
             assert_eq!(declared("min"), Some(keyword.min), "{keyword:?}");

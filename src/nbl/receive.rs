@@ -14,8 +14,8 @@ use core::ptr::{self, NonNull};
 use ndis_types::TRUE;
 use ndis_types::handles::NdisHandle;
 use ndis_types::nbl::{
-    Mdl, NDIS_DEFAULT_PORT_NUMBER, NDIS_PROTOCOL_ID_DEFAULT, NDIS_RECEIVE_FLAGS_RESOURCES, NetBufferList,
-    NetBufferListPoolParameters,
+    IEEE_8021Q_NET_BUFFER_LIST_INFO, Mdl, NDIS_DEFAULT_PORT_NUMBER, NDIS_PROTOCOL_ID_DEFAULT,
+    NDIS_RECEIVE_FLAGS_RESOURCES, NetBufferList, NetBufferListPoolParameters,
 };
 use ndis_types::object::{
     NDIS_OBJECT_TYPE_DEFAULT, NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
@@ -194,7 +194,7 @@ impl<const N: usize> ReceivePool<N> {
         let mut head: *mut NetBufferList = ptr::null_mut();
         {
             let mut states = self.states.lock_any();
-            for (index, length) in chain.entries.iter().take(chain.count).rev() {
+            for (index, length, ieee8021q) in chain.entries.iter().take(chain.count).rev() {
                 let Some(descriptor) = self.descriptors.get(*index).and_then(|entry| entry.get()) else {
                     continue;
                 };
@@ -210,6 +210,10 @@ impl<const N: usize> ReceivePool<N> {
                     }
                     (*descriptor.mdl.as_ptr()).ByteCount = *length;
                     (*nbl).Status = NDIS_STATUS_SUCCESS;
+                    // Set on every indication: the NBL may carry the last frame's tag.
+                    if let Some(slot) = (*nbl).NetBufferListInfo.get_mut(IEEE_8021Q_NET_BUFFER_LIST_INFO) {
+                        *slot = ptr::without_provenance_mut(*ieee8021q);
+                    }
                     (*nbl).Next = head;
                     head = nbl;
                 }
@@ -232,7 +236,7 @@ impl<const N: usize> ReceivePool<N> {
         if receive_flags & NDIS_RECEIVE_FLAGS_RESOURCES != 0 {
             // Ownership came back when the call returned (Doc nf-ndis-ndismindicatereceivenetbufferlists).
             let mut states = self.states.lock_any();
-            for (index, _) in chain.entries.iter().take(chain.count) {
+            for (index, _, _) in chain.entries.iter().take(chain.count) {
                 if let Some(state) = states.get_mut(*index) {
                     *state = RxState::Free;
                 }
@@ -293,11 +297,11 @@ impl RxSlot {
     }
 }
 
-/// Frames gathered for one indication: descriptor index and length; the first `count` entries
-/// are valid.
+/// Frames gathered for one indication: descriptor index, length and the
+/// `Ieee8021QNetBufferListInfo` to indicate with; the first `count` entries are valid.
 #[derive(bytemuck::Zeroable)]
 pub struct IndicationChain<const N: usize> {
-    entries: [(usize, u32); N],
+    entries: [(usize, u32, usize); N],
     count: usize,
 }
 
@@ -306,10 +310,10 @@ impl<const N: usize> IndicationChain<N> {
         self.count = 0;
     }
 
-    /// Add a filled descriptor of `length` bytes.
-    pub fn push(&mut self, slot: RxSlot, length: u32) {
+    /// Add a filled descriptor of `length` bytes, indicated with `ieee8021q` as its 802.1Q info.
+    pub fn push(&mut self, slot: RxSlot, length: u32, ieee8021q: usize) {
         if let Some(entry) = self.entries.get_mut(self.count) {
-            *entry = (slot.index, length);
+            *entry = (slot.index, length, ieee8021q);
             self.count = self.count.saturating_add(1);
         }
     }

@@ -12,7 +12,7 @@ use bytemuck::Zeroable;
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 use ndis_types::handles::NdisHandle;
-use ndis_types::nbl::{NET_BUFFER_LIST_CANCEL_ID, NetBuffer, NetBufferList};
+use ndis_types::nbl::{IEEE_8021Q_NET_BUFFER_LIST_INFO, NET_BUFFER_LIST_CANCEL_ID, NetBuffer, NetBufferList};
 use ndis_types::status::NdisStatus;
 use vwire_proto::MAX_BATCH_FRAMES;
 
@@ -79,6 +79,18 @@ impl SendNbl {
                 .get(NET_BUFFER_LIST_CANCEL_ID)
                 .copied()
                 .unwrap_or(ptr::null_mut())
+        }
+    }
+
+    /// `NetBufferListInfo[Ieee8021QNetBufferListInfo]` as a number: the
+    /// `NDIS_NET_BUFFER_LIST_8021Q_INFO` the protocol set (km/ndis/nbl8021q.h), 0 if none.
+    pub fn ieee8021q_info(self) -> usize {
+        // SAFETY: the miniport owns this NBL; the slot index is within the 6.30 array.
+        unsafe {
+            (*self.0.as_ptr())
+                .NetBufferListInfo
+                .get(IEEE_8021Q_NET_BUFFER_LIST_INFO)
+                .map_or(0, |value| value.addr())
         }
     }
 

@@ -527,7 +527,20 @@ impl Sim {
     /// Frames the miniport indicated up on `a` since the last call (the record is emptied, so a
     /// long run does not accumulate them).
     pub fn take_received_frames(&self, a: AdapterId) -> Vec<Vec<u8>> {
-        self.inner.with(|st| std::mem::take(&mut st.adapter_mut(a).received))
+        self.inner.with(|st| {
+            st.adapter_mut(a).received_8021q.clear();
+            std::mem::take(&mut st.adapter_mut(a).received)
+        })
+    }
+
+    /// Like [`Sim::take_received_frames`], each frame with the `Ieee8021QNetBufferListInfo` of the
+    /// NBL it was indicated in (`UserPriority` bits 0-2, `VlanId` bits 4-15; 0: none).
+    pub fn take_received_with_8021q(&self, a: AdapterId) -> Vec<(Vec<u8>, usize)> {
+        self.inner.with(|st| {
+            let adapter = st.adapter_mut(a);
+            let infos = std::mem::take(&mut adapter.received_8021q);
+            std::mem::take(&mut adapter.received).into_iter().zip(infos).collect()
+        })
     }
 
     /// Keep only the most recent `limit` entries of the call trace ([`Sim::calls`]); `Some(0)`

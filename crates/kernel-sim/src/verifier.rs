@@ -111,6 +111,12 @@ pub mod rules {
     /// Model addition: `OID_GEN_STATISTICS` marks valid a counter the general attributes'
     /// `SupportedStatistics` does not declare, or leaves out one it declares.
     pub const NDIS_STATISTICS_DECLARED: &str = "Ndis.StatisticsDeclared";
+    /// Model addition: the 802.1 MAC options say what the receive path does. An NBL indicated with
+    /// an `Ieee8021QNetBufferListInfo` priority the general attributes' MAC options do not declare
+    /// (`NDIS_MAC_OPTION_8021P_PRIORITY`) or a VLAN ID they do not (`NDIS_MAC_OPTION_8021Q_VLAN`);
+    /// or a frame indicated with its 802.1Q tag still in it although they declare stripping it
+    /// (8021Q_VLAN: any tag; 8021P_PRIORITY: a priority tag, VLAN 0).
+    pub const NDIS_IEEE8021Q_DECLARED: &str = "Ndis.Ieee8021QDeclared";
     pub const NDIS_STATUS_INDICATION_VALID: &str = "Ndis.StatusIndicationValid";
     /// Model addition: a synchronous send during an OID or `MiniportInitializeEx` without a timeout,
     /// or with one that ends after NdisTimedOidComplete's 12 s.

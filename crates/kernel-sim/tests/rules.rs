@@ -989,6 +989,64 @@ fn ndis_supported_oid_list() {
 }
 
 #[test]
+fn ndis_ieee8021q_declared() {
+    fresh();
+    // A driver that declares neither 802.1 option, then one that declares 802.1p only, then 802.1Q.
+    for options in [0, NDIS_MAC_OPTION_8021P_PRIORITY, NDIS_MAC_OPTION_8021Q_VLAN] {
+        set_cfg(|c| c.extra_mac_options = options);
+        let (sim, a) = with_adapter(0);
+        sim.restart(a);
+        let indicate = |frame: &[u8], info: usize| {
+            let mut buf = frame.to_vec();
+            let (nbl, mdl) = rx_nbl(&mut buf);
+            // SAFETY: an NBL the fake allocated and owns.
+            unsafe { (*nbl).NetBufferListInfo[IEEE_8021Q_NET_BUFFER_LIST_INFO] = info as *mut c_void };
+            k().ndis_m_indicate_receive_net_buffer_lists(
+                adapter_handle(),
+                nbl,
+                0,
+                1,
+                NDIS_RECEIVE_FLAGS_RESOURCES,
+            );
+            k().ndis_free_net_buffer_list(nbl);
+            k().ndis_free_mdl(mdl);
+        };
+        let mut untagged = vec![0x11u8; 60];
+        untagged[12..14].copy_from_slice(&[0x08, 0x00]);
+        let tagged = |tci: u16| {
+            let mut f = untagged.clone();
+            f.splice(12..12, [0x81, 0x00, (tci >> 8) as u8, tci as u8]);
+            f
+        };
+        // Untagged, no info: always fine.
+        indicate(&untagged, 0);
+        expect_only(&sim, &[]);
+        // Priority 5 in the info: only with 802.1p declared.
+        indicate(&untagged, 5);
+        let want: &[&str] =
+            if options == NDIS_MAC_OPTION_8021P_PRIORITY { &[] } else { &[NDIS_IEEE8021Q_DECLARED] };
+        expect_only(&sim, want);
+        // VLAN 10 in the info: only with 802.1Q declared.
+        indicate(&untagged, 10 << 4);
+        let want: &[&str] =
+            if options == NDIS_MAC_OPTION_8021Q_VLAN { &[] } else { &[NDIS_IEEE8021Q_DECLARED] };
+        expect_only(&sim, want);
+        // A priority tag (VLAN 0) left in: not with either declared; a VLAN tag: not with 802.1Q.
+        indicate(&tagged(0xA000), 0);
+        let want: &[&str] = if options == 0 { &[] } else { &[NDIS_IEEE8021Q_DECLARED] };
+        expect_only(&sim, want);
+        indicate(&tagged(0xA00A), 0);
+        let want: &[&str] =
+            if options == NDIS_MAC_OPTION_8021Q_VLAN { &[NDIS_IEEE8021Q_DECLARED] } else { &[] };
+        expect_only(&sim, want);
+        sim.remove_adapter(a);
+        sim.unload();
+        sim.assert_clean();
+    }
+    set_cfg(|c| c.extra_mac_options = 0);
+}
+
+#[test]
 fn ndis_statistics_declared() {
     fresh();
     let (sim, a) = with_adapter(0);

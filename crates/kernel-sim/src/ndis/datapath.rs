@@ -11,6 +11,7 @@ use core::ffi::c_void;
 use core::ptr;
 use ndis_types::nbl::*;
 use ndis_types::object::*;
+use ndis_types::oid::{NDIS_MAC_OPTION_8021P_PRIORITY, NDIS_MAC_OPTION_8021Q_VLAN};
 use ndis_types::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -127,6 +128,9 @@ pub(crate) struct SendRec {
 /// - `data_length_excess`: `DataLength` claims this many bytes more than the chain holds after
 ///   `DataOffset`. NDIS never hands a miniport such a NET_BUFFER; a driver that trusts `DataLength`
 ///   over the chain walks off it, so the model can send one to show that the driver does not.
+///
+/// `ieee8021q_info` is each NBL's `Ieee8021QNetBufferListInfo` (`UserPriority` bits 0-2, `VlanId`
+/// bits 4-15), as tcpip sets it for a prioritized or VLAN send; 0: none.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NblShape {
     pub nbs_per_nbl: usize,
@@ -135,6 +139,7 @@ pub struct NblShape {
     pub empty_mdls: bool,
     pub tail_slack: u32,
     pub data_length_excess: u32,
+    pub ieee8021q_info: usize,
 }
 
 impl Default for NblShape {
@@ -146,6 +151,7 @@ impl Default for NblShape {
             empty_mdls: false,
             tail_slack: 0,
             data_length_excess: 0,
+            ieee8021q_info: 0,
         }
     }
 }
@@ -977,7 +983,14 @@ impl State {
                 // SAFETY: as above.
                 nb = unsafe { (*nb).Next };
             }
-            self.adapter_mut(a).received.extend(frames.iter().cloned());
+            // SAFETY: as above; slot 4 is within every NBL's info array.
+            let ieee8021q =
+                unsafe { (*(n as *mut NetBufferList)).NetBufferListInfo[IEEE_8021Q_NET_BUFFER_LIST_INFO] }
+                    .addr();
+            self.check_8021q_declared(api, a, ieee8021q, &frames);
+            let adapter = self.adapter_mut(a);
+            adapter.received.extend(frames.iter().cloned());
+            adapter.received_8021q.extend(std::iter::repeat_n(ieee8021q, frames.len()));
             frames_of.push(frames);
         }
         let rx = self.data.rx.entry(a).or_default();
@@ -997,6 +1010,42 @@ impl State {
             self.data.indicated.insert(n, frames);
         }
         self.schedule_return(a);
+    }
+
+    /// `Ndis.Ieee8021QDeclared` for one indicated NBL: its 802.1Q info and frames against the MAC
+    /// options the general attributes declared.
+    fn check_8021q_declared(&mut self, api: &str, a: AdapterId, ieee8021q: usize, frames: &[Vec<u8>]) {
+        let options = self.adapter(a).general.as_ref().map_or(0, |g| g.mac_options);
+        let (priority, vlan) =
+            (options & NDIS_MAC_OPTION_8021P_PRIORITY != 0, options & NDIS_MAC_OPTION_8021Q_VLAN != 0);
+        let (user_priority, vlan_id) = (ieee8021q & 0x7, (ieee8021q >> 4) & 0xFFF);
+        if (user_priority != 0 && !priority) || (vlan_id != 0 && !vlan) {
+            let msg = format!(
+                "{api} on adapter {}: Ieee8021QNetBufferListInfo {ieee8021q:#x} (priority {user_priority}, VLAN \
+                 {vlan_id}) but the MAC options {options:#x} declare {}",
+                a.0,
+                if priority || vlan { "only part of it" } else { "neither 802.1p nor 802.1Q" }
+            );
+            self.violate(NDIS_IEEE8021Q_DECLARED, msg);
+        }
+        for frame in frames {
+            let Some(tci) = frame
+                .get(12..16)
+                .filter(|t| t[..2] == [0x81, 0x00])
+                .map(|t| u16::from_be_bytes([t[2], t[3]]))
+            else {
+                continue;
+            };
+            let vid = tci & 0xFFF;
+            if vlan || (priority && vid == 0) {
+                let msg = format!(
+                    "{api} on adapter {}: a frame indicated with its 802.1Q tag (VLAN {vid}) although the MAC \
+                     options {options:#x} say the miniport strips tags into Ieee8021QNetBufferListInfo",
+                    a.0
+                );
+                self.violate(NDIS_IEEE8021Q_DECLARED, msg);
+            }
+        }
     }
 
     /// An indication with the per-frame checks off (`Sim::set_checks(false)`): the chain was
@@ -1174,6 +1223,8 @@ impl State {
                 if let Some(cid) = cancel_id {
                     (*nbl).NetBufferListInfo[NET_BUFFER_LIST_CANCEL_ID] = cid as *mut c_void;
                 }
+                (*nbl).NetBufferListInfo[IEEE_8021Q_NET_BUFFER_LIST_INFO] =
+                    ptr::without_provenance_mut(shape.ieee8021q_info);
                 if tail.is_null() {
                     head = nbl;
                 } else {

@@ -135,6 +135,8 @@ pub(crate) struct Adapter {
     pub(crate) oid: Option<oid::PendingOid>,
     pub(crate) statuses: Vec<StatusIndicationRecord>,
     pub(crate) received: Vec<Vec<u8>>,
+    /// The `Ieee8021QNetBufferListInfo` each of `received` was indicated with.
+    pub(crate) received_8021q: Vec<usize>,
     /// Structures NDIS passed to handlers (init/pause/restart parameters...), kept for the run.
     pub(crate) blocks: Vec<RawBlock>,
     /// The adapter's driver key (`Sim::set_registry` when it was added).

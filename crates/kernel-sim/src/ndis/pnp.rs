@@ -304,6 +304,7 @@ impl Inner {
                 oid: None,
                 statuses: Vec::new(),
                 received: Vec::new(),
+                received_8021q: Vec::new(),
                 blocks: Vec::new(),
                 registry: st.ndis.registry.for_new_adapters.clone(),
                 error_log: Vec::new(),

@@ -53,6 +53,8 @@ pub struct Cfg {
     pub no_halt_on_suspend: bool,
     /// `NDIS_STATISTICS_INFO.SupportedStatistics` the fake reports (bytes sent only if `None`).
     pub statistics_valid: Option<u32>,
+    /// MAC options beyond `NDIS_MAC_OPTION_NO_LOOPBACK` the fake declares.
+    pub extra_mac_options: u32,
     pub reset_status: Option<NdisStatus>,
     pub pause_without_flush: bool,
     pub general_first: bool,
@@ -298,7 +300,8 @@ pub fn pool_parameters() -> NetBufferListPoolParameters {
 
 pub fn set_general(handle: NdisHandle) -> NdisStatus {
     let mut pm = pm_capabilities();
-    let g = general_attributes(&mut pm);
+    let mut g = general_attributes(&mut pm);
+    g.MacOptions |= cfg().extra_mac_options;
     k().ndis_m_set_miniport_attributes(handle, &g.Header)
 }
 
