@@ -70,6 +70,18 @@ enum Cmd {
         /// only a read's own (as the vwire bus does), or never.
         #[arg(long, value_enum, default_value_t = Inline::Seeded)]
         inline: Inline,
+        /// The IP MTU of every adapter and stack, 1500..=9000: `*JumboPacket` is set to MTU + 14
+        /// and TCP uses the larger MSS (e.g. 9000 for jumbo frames).
+        #[arg(long, default_value_t = 1500)]
+        mtu: u16,
+        /// Put every adapter on this VLAN (`VlanID`, 1..=4094): the driver tags every frame on the
+        /// wire and strips the tag on receive (see the pcap with tshark).
+        #[arg(long)]
+        vlan: Option<u16>,
+        /// A system sleep and resume of every adapter (pause, D3, D0, restart) every SECONDS of
+        /// the run, during the traffic.
+        #[arg(long, value_name = "SECONDS")]
+        sleep_every: Option<f64>,
     },
     /// The data path alone: frames from adapter A through the driver and the hub to adapter B's
     /// upper edge and back, verification off, against a copy baseline.
@@ -85,7 +97,21 @@ enum Cmd {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Cmd::Run { adapters, seconds, virtual_seconds, seed, faults, pcap, json, tap, quiet, inline } => {
+        Cmd::Run {
+            adapters,
+            seconds,
+            virtual_seconds,
+            seed,
+            faults,
+            pcap,
+            json,
+            tap,
+            quiet,
+            inline,
+            mtu,
+            vlan,
+            sleep_every,
+        } => {
             let faults = match FaultSpec::parse(&faults) {
                 Ok(f) => f,
                 Err(e) => {
@@ -119,6 +145,9 @@ fn main() -> ExitCode {
                 tap,
                 stop,
                 inline,
+                mtu,
+                vlan,
+                sleep_every,
             };
             match run(&opts) {
                 Ok(report) => {

@@ -4,14 +4,16 @@
 
 use crate::capture::PcapCapture;
 use crate::faults::FaultSpec;
-use crate::stack::Node;
+use crate::stack::{Node, STANDARD_MTU};
 use crate::tap::Tap;
-use kernel_sim::{AdapterId, InlineService, NblShape, Sim, SimConfig};
+use kernel_sim::{AdapterId, InlineService, NblShape, RegValue, Sim, SimConfig};
 use ndis_types::oid::*;
 use ndis_types::*;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -38,6 +40,12 @@ pub struct RunOptions {
     /// Whether the ports below serve reads inside the sends that make them possible (the
     /// receive path of one adapter then runs inside another's send); seeded: per send.
     pub inline: InlineService,
+    /// The IP MTU of every adapter (`*JumboPacket` = MTU + 14) and of the stacks above them.
+    pub mtu: u16,
+    /// Every adapter on this VLAN (`VlanID`): the driver tags what goes on the wire.
+    pub vlan: Option<u16>,
+    /// A system sleep and resume of every adapter this often (on the run's clock).
+    pub sleep_every: Option<f64>,
 }
 
 impl Default for RunOptions {
@@ -54,6 +62,9 @@ impl Default for RunOptions {
             tap: false,
             stop: Arc::new(AtomicBool::new(false)),
             inline: InlineService::Seeded,
+            mtu: STANDARD_MTU,
+            vlan: None,
+            sleep_every: None,
         }
     }
 }
@@ -93,6 +104,14 @@ pub struct TapReport {
 pub struct Report {
     pub adapters: usize,
     pub seed: u64,
+    /// The adapters' MTU (`--mtu`) and VLAN (`--vlan`).
+    pub mtu: u16,
+    pub vlan: Option<u16>,
+    /// System sleep and resume cycles the adapters went through (`--sleep-every`).
+    pub sleep_cycles: u64,
+    /// What the adapters put on the wire (every frame their ports wrote to the hub): how many,
+    /// how many carried the run's VLAN tag, and the longest.
+    pub wire: WireStats,
     /// What bounded the traffic: "virtual" (`--virtual-seconds`: the run replays from its seed)
     /// or "wall" (`--seconds`).
     pub clock: String,
@@ -152,6 +171,32 @@ pub struct Report {
     pub verdict: String,
     pub problems: Vec<String>,
     pub ok: bool,
+}
+
+/// The largest MTU: the payload of the protocol's longest frame less header and tag (the hub's
+/// jumbo MTU, 9000).
+const JUMBO_MTU: u16 = (vwire_proto::MAX_FRAME_LEN - 18) as u16;
+
+/// The frames the adapters wrote to the hub, as the capture sees them.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct WireStats {
+    pub frames: u64,
+    /// Frames with an 802.1Q tag of the run's VLAN.
+    pub tagged_with_vlan: u64,
+    pub longest_frame: u64,
+}
+
+impl WireStats {
+    fn count(&mut self, frame: &[u8], vlan: Option<u16>) {
+        self.frames += 1;
+        self.longest_frame = self.longest_frame.max(frame.len() as u64);
+        let tag = frame.get(12..16).filter(|t| t[..2] == [0x81, 0x00]);
+        if let (Some(tag), Some(vlan)) = (tag, vlan)
+            && u16::from_be_bytes([tag[2], tag[3]]) & 0x0FFF == vlan
+        {
+            self.tagged_with_vlan += 1;
+        }
+    }
 }
 
 /// Every frame of a run from the stacks through the driver and the hub back to the stacks. When
@@ -324,6 +369,13 @@ fn mac_string(m: &[u8]) -> String {
     m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
 
+/// A 32-bit OID's value, if the query succeeds.
+fn counter32(sim: &Sim, a: AdapterId, oid: u32) -> Option<u32> {
+    let r = sim.oid_query(a, oid, 4);
+    (r.status == NDIS_STATUS_SUCCESS && r.data.len() >= 4)
+        .then(|| u32::from_ne_bytes(r.data[..4].try_into().unwrap_or_default()))
+}
+
 fn counter(sim: &Sim, a: AdapterId, oid: u32) -> u64 {
     let r = sim.oid_query(a, oid, 8);
     if r.status != NDIS_STATUS_SUCCESS || r.data.len() < 8 {
@@ -341,6 +393,7 @@ struct Lab {
     r: Report,
     tap: Option<Tap>,
     retransmits: RetransmitCounter,
+    wire: Rc<RefCell<WireStats>>,
 }
 
 impl Lab {
@@ -433,6 +486,29 @@ impl Lab {
         self.sim.advance_time(delay.max(Duration::from_micros(20)));
     }
 
+    /// A system sleep and resume of every adapter, as NDIS plays it (pause, D3, then D0, restart),
+    /// with `SLEEP` of virtual time asleep. The stacks do not run meanwhile, as on a machine asleep;
+    /// their timers catch up after. A step that fails is a problem of the run.
+    fn sleep_and_resume(&mut self) {
+        let adapters: Vec<AdapterId> = self.nodes.iter().map(|n| n.adapter).collect();
+        for &a in &adapters {
+            let status = self.sim.suspend(a);
+            if status != NDIS_STATUS_SUCCESS {
+                self.r.problems.push(format!("adapter {}: sleep (D3) failed with {status:#x}", a.0));
+            }
+        }
+        self.sim.advance_time(SLEEP);
+        for &a in &adapters {
+            let status = self.sim.resume(a);
+            if status != NDIS_STATUS_SUCCESS {
+                self.r
+                    .problems
+                    .push(format!("adapter {}: resume (D0, restart) failed with {status:#x}", a.0));
+            }
+        }
+        self.r.sleep_cycles += 1;
+    }
+
     fn tcp_verified(&self) -> u64 {
         self.nodes.iter().map(|n| n.bulk().verified).sum()
     }
@@ -446,12 +522,42 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
     if opts.adapters < 2 && !opts.tap {
         return Err("--adapters must be at least 2 (traffic flows between adapters), or use --tap".into());
     }
+    if !(STANDARD_MTU..=JUMBO_MTU).contains(&opts.mtu) {
+        return Err(format!("--mtu must be between {STANDARD_MTU} and {JUMBO_MTU} (the hub's jumbo MTU)"));
+    }
+    if opts.vlan.is_some_and(|v| !(1..=4094).contains(&v)) {
+        return Err("--vlan must be a VLAN ID between 1 and 4094".into());
+    }
+    if opts.tap && (opts.mtu != STANDARD_MTU || opts.vlan.is_some() || opts.sleep_every.is_some()) {
+        return Err("--mtu, --vlan and --sleep-every are for runs between adapters, not with --tap".into());
+    }
+    if opts.sleep_every.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
+        return Err("--sleep-every must be a positive number of seconds".into());
+    }
     let sim = Sim::new(SimConfig { seed: opts.seed, faults: opts.faults.alloc.clone() });
     // A long run keeps a bounded trace and no copy of every write.
     sim.set_call_log_limit(Some(64));
     sim.set_record_writes(false);
-    if let Some(c) = capture {
-        sim.set_capture(Some(c.sink()));
+    // Every frame an adapter writes is counted for the verdict (tags, lengths), and goes to the
+    // pcap file if there is one.
+    let wire = Rc::new(RefCell::new(WireStats::default()));
+    let mut pcap = capture.map(PcapCapture::sink);
+    let counted = wire.clone();
+    let vlan = opts.vlan;
+    sim.set_capture(Some(Box::new(move |f: kernel_sim::CapturedFrame<'_>| {
+        if f.adapter.is_some() {
+            counted.borrow_mut().count(f.frame, vlan);
+        }
+        if let Some(sink) = pcap.as_mut() {
+            sink(f);
+        }
+    })));
+    // The administrator's settings, in every adapter's registry before it starts.
+    if opts.mtu != STANDARD_MTU {
+        sim.set_registry("*JumboPacket", Some(RegValue::Dword(u32::from(opts.mtu) + 14)));
+    }
+    if let Some(vlan) = opts.vlan {
+        sim.set_registry("VlanID", Some(RegValue::Dword(u32::from(vlan))));
     }
     let status = sim.load(kmdf_miniport::driver_entry);
     if status != STATUS_SUCCESS {
@@ -460,6 +566,8 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
     let mut r = Report {
         adapters: opts.adapters,
         seed: opts.seed,
+        mtu: opts.mtu,
+        vlan: opts.vlan,
         faults: opts.faults.to_string(),
         ..Report::default()
     };
@@ -496,8 +604,19 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
         }
         let general = sim.general_attributes(a).ok_or("no general attributes")?;
         let mac: [u8; 6] = general.current_mac_address[..6].try_into().map_err(|_| "short MAC address")?;
+        // The driver took the settings, or the run would measure something else.
+        let mtu = counter32(&sim, a, OID_GEN_MAXIMUM_FRAME_SIZE);
+        if mtu != Some(u32::from(opts.mtu)) {
+            return Err(format!("adapter {}: MTU {mtu:?}, not the {} of *JumboPacket", a.0, opts.mtu));
+        }
+        if let Some(vlan) = opts.vlan {
+            let configured = counter32(&sim, a, OID_GEN_VLAN_ID);
+            if configured != Some(u32::from(vlan)) {
+                return Err(format!("adapter {}: VLAN {configured:?}, not the {vlan} of VlanID", a.0));
+            }
+        }
         sim.set_faults(a, opts.faults.hub);
-        nodes.push(Node::new(i, a, mac, opts.seed, sim.now()));
+        nodes.push(Node::with_mtu(i, a, mac, opts.seed, sim.now(), opts.mtu));
     }
     let n = nodes.len();
     if n >= 2 {
@@ -513,6 +632,7 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
         r,
         tap: None,
         retransmits: RetransmitCounter::default(),
+        wire,
     })
 }
 
@@ -592,6 +712,9 @@ enum Bound {
     Virtual(Duration),
 }
 
+/// Virtual time the adapters spend asleep in each `--sleep-every` cycle.
+const SLEEP: Duration = Duration::from_millis(100);
+
 /// Virtual time the drain may take before the verdict looks at why the streams are still open.
 pub const DRAIN_VIRTUAL: Duration = Duration::from_secs(120);
 /// Wall time the drain may take in a wall-clock run (a virtual run is bounded by virtual time only).
@@ -625,6 +748,8 @@ fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
     };
     let wall_time = lab.tap.is_some();
     let virtual_start = lab.sim.now();
+    let sleep_every = opts.sleep_every.and_then(|s| Duration::try_from_secs_f64(s).ok());
+    let mut next_sleep = sleep_every;
     // Traffic until the bound (or Ctrl-C). In a virtual run the wall clock decides nothing: the loop
     // looks only at the model's clock, which moves with the model's events and the stacks' timers.
     loop {
@@ -652,6 +777,17 @@ fn traffic(lab: &mut Lab, opts: &RunOptions) -> Result<(), String> {
                 }
             } else {
                 lab.idle();
+            }
+        }
+        // Sleep cycles on the run's clock, between steps (nothing the model has to do is pending).
+        if let (Some(every), Some(at)) = (sleep_every, next_sleep) {
+            let elapsed = match bound {
+                Bound::Wall(_) => start.elapsed(),
+                Bound::Virtual(_) => lab.sim.now() - virtual_start,
+            };
+            if elapsed >= at {
+                lab.sleep_and_resume();
+                next_sleep = Some(at + every);
             }
         }
         progress.show(lab, start, "traffic");
@@ -878,6 +1014,26 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
         sim.remove_adapter(node.adapter);
     }
     sim.set_capture(None);
+    r.wire = *lab.wire.borrow();
+    if let Some(vlan) = opts.vlan
+        && r.wire.tagged_with_vlan != r.wire.frames
+    {
+        r.problems.push(format!(
+            "{} of the {} frames on the wire not tagged with VLAN {vlan}",
+            r.wire.frames - r.wire.tagged_with_vlan,
+            r.wire.frames
+        ));
+    }
+    // A larger MTU must be used: TCP's segments fill it (a frame above a standard 1518).
+    if opts.mtu > STANDARD_MTU && r.tcp_bytes_verified > 0 && r.wire.longest_frame <= 1518 {
+        r.problems.push(format!(
+            "MTU {}, but no frame on the wire was longer than {} bytes: TCP did not use the larger MSS",
+            opts.mtu, r.wire.longest_frame
+        ));
+    }
+    if opts.sleep_every.is_some() && r.sleep_cycles == 0 {
+        r.problems.push("--sleep-every: the run ended before the first sleep".into());
+    }
     if let Some(c) = capture {
         r.pcap_frames = c.finish()?;
         r.pcap_file = opts.pcap.as_ref().map(|p| p.display().to_string());

@@ -59,11 +59,21 @@ pub fn smol_now(t: Duration) -> Instant {
     Instant::from_micros(t.as_micros() as i64)
 }
 
+/// The standard Ethernet MTU.
+pub const STANDARD_MTU: u16 = 1500;
+
 /// Frames between the stack and the model: `rx` the adapter indicated up, `tx` the stack wants sent.
-#[derive(Default)]
 pub struct SimDevice {
     pub rx: VecDeque<Vec<u8>>,
     pub tx: Vec<Vec<u8>>,
+    /// The adapter's MTU (its `*JumboPacket` less the Ethernet header): TCP's MSS follows it.
+    pub mtu: u16,
+}
+
+impl Default for SimDevice {
+    fn default() -> Self {
+        Self { rx: VecDeque::new(), tx: Vec::new(), mtu: STANDARD_MTU }
+    }
 }
 
 pub struct SimRx(Vec<u8>);
@@ -100,8 +110,8 @@ impl Device for SimDevice {
     fn capabilities(&self) -> DeviceCapabilities {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
-        // The adapter's MTU (1500) plus the Ethernet header.
-        caps.max_transmission_unit = 1514;
+        // The adapter's MTU plus the Ethernet header.
+        caps.max_transmission_unit = usize::from(self.mtu) + 14;
         caps
     }
 }
@@ -189,10 +199,23 @@ fn tcp_socket(tx_buffer: usize) -> tcp::Socket<'static> {
 
 impl Node {
     pub fn new(index: usize, adapter: AdapterId, mac: [u8; 6], seed: u64, now: Duration) -> Node {
+        Self::with_mtu(index, adapter, mac, seed, now, STANDARD_MTU)
+    }
+
+    /// A stack over an adapter of MTU `mtu`: the interface learns it at creation (smoltcp reads the
+    /// device's capabilities once), so TCP announces and uses the matching MSS.
+    pub fn with_mtu(
+        index: usize,
+        adapter: AdapterId,
+        mac: [u8; 6],
+        seed: u64,
+        now: Duration,
+        mtu: u16,
+    ) -> Node {
         let ip = ip_of(index);
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         config.random_seed = seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut dev = SimDevice::default();
+        let mut dev = SimDevice { mtu, ..SimDevice::default() };
         let mut iface = Interface::new(config, &mut dev, smol_now(now));
         iface.update_ip_addrs(|addrs| {
             addrs.push(IpCidr::new(IpAddress::v4(ip[0], ip[1], ip[2], ip[3]), 24)).expect("one address");

@@ -131,6 +131,83 @@ fn pcap_run_writes_a_capture_that_parses() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `--mtu 9000`: every adapter at `*JumboPacket` 9014, TCP at the jumbo MSS, every byte verified.
+#[test]
+fn a_jumbo_mtu_run_carries_jumbo_frames_and_verifies_every_byte() {
+    let opts = RunOptions { mtu: 9000, ..options(0.2, 14, 2, "none", None) };
+    let (ok, json) = run_json(&opts);
+    check_clean_run(ok, &json, 2, 14);
+    assert_eq!(u(&json, "mtu"), 9000);
+    assert_eq!(u(&json["wire"], "longest_frame"), 9014, "a full jumbo segment: MSS 8960 + 40 + 14");
+    // The same traffic at 1500 needs about six times the frames for the same bytes.
+    let standard = run(&options(0.2, 14, 2, "none", None)).unwrap();
+    assert_eq!(standard.wire.longest_frame, 1514);
+    let per_frame = |bytes: u64, frames: u64| bytes as f64 / frames as f64;
+    assert!(
+        per_frame(u(&json, "tcp_bytes_verified"), u(&json["wire"], "frames"))
+            > 3.0 * per_frame(standard.tcp_bytes_verified, standard.wire.frames),
+        "{json}"
+    );
+}
+
+/// `--vlan 42`: every frame on the wire carries the tag (read back from the pcap), the stacks
+/// above see untagged frames, every byte verified.
+#[test]
+fn a_vlan_run_tags_every_frame_on_the_wire_and_verifies_every_byte() {
+    let dir = std::env::temp_dir().join(format!("miniport-lab-vlan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("vlan.pcap");
+    let opts = RunOptions { vlan: Some(42), ..options(0.1, 15, 3, "none", Some(path.clone())) };
+    let (ok, json) = run_json(&opts);
+    check_clean_run(ok, &json, 3, 15);
+    assert_eq!(json["vlan"], 42);
+    assert_eq!(u(&json["wire"], "tagged_with_vlan"), u(&json["wire"], "frames"));
+    let mut reader = PcapReader::new(std::fs::File::open(&path).unwrap()).expect("a pcap header");
+    let mut frames = 0u64;
+    while let Some(packet) = reader.next_packet() {
+        let data = packet.expect("a well-formed record").data;
+        // 802.1Q: TPID 0x8100, TCI with VID 42 (priority 0), then the frame's own EtherType.
+        assert_eq!(data[12..16], [0x81, 0x00, 0x00, 42], "frame {frames}");
+        assert!(matches!(data[16..18], [0x08, 0x00] | [0x08, 0x06]), "frame {frames}: IPv4 or ARP inside");
+        assert!(data.len() <= 1518);
+        frames += 1;
+    }
+    assert_eq!(frames, u(&json, "pcap_frames"));
+    assert_eq!(frames, u(&json["wire"], "frames"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--sleep-every`: system sleep and resume cycles (pause, D3, D0, restart) during the traffic,
+/// with every byte verified; with jumbo frames and a VLAN at once too.
+#[test]
+fn sleep_and_resume_cycles_during_traffic_lose_nothing() {
+    let opts = RunOptions { sleep_every: Some(0.1), ..options(0.5, 16, 2, "none", None) };
+    let (ok, json) = run_json(&opts);
+    check_clean_run(ok, &json, 2, 16);
+    assert!(u(&json, "sleep_cycles") >= 4, "{json}");
+    let all =
+        RunOptions { mtu: 9000, vlan: Some(7), sleep_every: Some(0.15), ..options(0.5, 17, 3, "none", None) };
+    let (ok, json) = run_json(&all);
+    check_clean_run(ok, &json, 3, 17);
+    assert!(u(&json, "sleep_cycles") >= 3);
+    assert_eq!(u(&json["wire"], "tagged_with_vlan"), u(&json["wire"], "frames"));
+    assert_eq!(u(&json["wire"], "longest_frame"), 9018, "a jumbo frame and its tag");
+}
+
+#[test]
+fn settings_outside_what_the_wire_carries_are_refused_before_the_run() {
+    for (opts, message) in [
+        (RunOptions { mtu: 9001, ..RunOptions::default() }, "--mtu"),
+        (RunOptions { mtu: 1499, ..RunOptions::default() }, "--mtu"),
+        (RunOptions { vlan: Some(0), ..RunOptions::default() }, "--vlan"),
+        (RunOptions { vlan: Some(4095), ..RunOptions::default() }, "--vlan"),
+        (RunOptions { sleep_every: Some(0.0), ..RunOptions::default() }, "--sleep-every"),
+    ] {
+        let error = run(&opts).expect_err("refused");
+        assert!(error.contains(message), "{error}");
+    }
+}
+
 /// The JSON of a virtual-time run, as `miniport-lab run --virtual-seconds S --json` prints it.
 fn replay_json(opts: &RunOptions) -> String {
     serde_json::to_string(&run(opts).expect("the lab starts")).expect("the report serializes")
