@@ -165,6 +165,7 @@ fn create_resources(
     let miniport = adapter.miniport;
     adapter.receive.allocate(miniport, settings.receive_buffers)?;
     adapter.max_queued_nbls = usize::try_from(settings.transmit_buffers).unwrap_or(usize::MAX);
+    adapter.speed_duplex = settings.speed_duplex;
     adapter.deferred = entry::allocate_deferred_work_item(adapter)?;
 
     // What the port below is: its address and batch limits, and its link right now.
@@ -186,7 +187,7 @@ fn create_resources(
         return Err(NDIS_STATUS_ADAPTER_NOT_FOUND);
     }
     let mut state = adapter.state.lock();
-    state.link = Link::from_device(&link);
+    state.link = Link::negotiate(&link, settings.speed_duplex);
     state.filter.address = adapter.current_address;
     Ok(())
 }
