@@ -85,6 +85,33 @@ impl Configuration {
         }
     }
 
+    /// An enumeration keyword's value: as [`Self::read_integer`], but a string must be nothing but
+    /// decimal digits, as the Advanced tab writes one of the value names the INX lists under
+    /// `enum`. NDIS's conversion stops at the first character that is not a digit and so reads
+    /// "fast" as 0, which can be a listed value (`*SpeedDuplex`'s Auto Negotiation); a REG_DWORD
+    /// is taken as it is.
+    pub fn read_enum(&self, keyword: Keyword) -> Reading<u32> {
+        let reading = self.read_integer(keyword);
+        if !matches!(reading, Reading::Value(_)) {
+            return reading;
+        }
+        let Ok(parameter) = self.read(keyword, NDIS_PARAMETER_STRING) else { return reading };
+        if parameter.ParameterType != NDIS_PARAMETER_STRING {
+            return reading;
+        }
+        // SAFETY: a string parameter: `StringData` is the live member of the union.
+        let string = unsafe { parameter.ParameterData.StringData };
+        let units = usize::from(string.Length / 2);
+        if string.Buffer.is_null() || units == 0 {
+            return Reading::Malformed;
+        }
+        // SAFETY: NDIS returned `Length` bytes of UTF-16 at `Buffer`, live until the close (the
+        // handle is open: invariant), read here only.
+        let text = unsafe { core::slice::from_raw_parts(string.Buffer.cast_const(), units) };
+        let digits = u16::from(b'0')..=u16::from(b'9');
+        if text.iter().all(|unit| digits.contains(unit)) { reading } else { Reading::Malformed }
+    }
+
     /// `NdisReadNetworkAddress`: the `NetworkAddress` keyword as NDIS parses it.
     pub fn read_network_address(&self) -> Reading<[u8; 6]> {
         // SAFETY: the handle is open (invariant); the bytes are copied out before returning.

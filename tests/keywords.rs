@@ -7,6 +7,10 @@ mod common;
 use common::*;
 use kernel_sim::{AdapterId, ErrorLogEntry, NblShape, RegValue, Sim};
 use ndis_types::config::NDIS_ERROR_CODE_NETWORK_ADDRESS;
+use ndis_types::miniport::{
+    MEDIA_CONNECT_STATE_CONNECTED, MEDIA_CONNECT_STATE_DISCONNECTED, MEDIA_DUPLEX_STATE_FULL,
+    MEDIA_DUPLEX_STATE_UNKNOWN, NDIS_LINK_SPEED_UNKNOWN,
+};
 use ndis_types::oid::*;
 use ndis_types::*;
 
@@ -162,6 +166,14 @@ fn the_inx_declares_the_keywords_the_driver_reads() {
         ("*ReceiveBuffers", "min", "16"),
         ("*ReceiveBuffers", "step", "1"),
         ("*ReceiveBuffers", "type", "int"),
+        ("*SpeedDuplex", "ParamDesc", "%SpeedDuplex%"),
+        ("*SpeedDuplex", "default", "0"),
+        ("*SpeedDuplex", "type", "enum"),
+        ("*SpeedDuplex\\enum", "\"0\"", "%SpeedDuplex.Auto%"),
+        ("*SpeedDuplex\\enum", "\"2\"", "%SpeedDuplex.10Full%"),
+        ("*SpeedDuplex\\enum", "\"4\"", "%SpeedDuplex.100Full%"),
+        ("*SpeedDuplex\\enum", "\"6\"", "%SpeedDuplex.1000Full%"),
+        ("*SpeedDuplex\\enum", "\"7\"", "%SpeedDuplex.10GFull%"),
         ("*TransmitBuffers", "ParamDesc", "%TransmitBuffers%"),
         ("*TransmitBuffers", "default", "1024"),
         ("*TransmitBuffers", "max", "4096"),
@@ -487,5 +499,235 @@ fn a_jumbo_packet_the_port_cannot_carry_falls_back_to_1514_counted_and_logged() 
     );
     assert_sizes(&sim, b, 4000);
     assert_eq!(config_rejected(&sim, b), 0, "what the port carries exactly is taken");
+    finish(sim, &[a, b]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// *SpeedDuplex
+
+/// The event log value that names `*SpeedDuplex` (`settings::LOG_SPEED_DUPLEX`).
+const LOG_SPEED_DUPLEX: u32 = 5;
+const MBPS: u64 = 1_000_000;
+const GBPS: u64 = 1_000_000_000;
+/// The adapter's `MaxXmitLinkSpeed` and `MaxRcvLinkSpeed`, and a port's speed until the bus sets another.
+const TEN_GBPS: u64 = 10 * GBPS;
+
+/// Two Running adapters that receive what is addressed to them, the first added with
+/// `*SpeedDuplex` = `value` (None: not in the registry).
+fn pair_with_speed_duplex(seed: u64, value: Option<RegValue>) -> (Sim, AdapterId, AdapterId) {
+    let sim = loaded(seed);
+    sim.set_registry("*SpeedDuplex", value);
+    let a = sim.add_adapter().expect("initialize");
+    sim.set_registry("*SpeedDuplex", None);
+    let b = sim.add_adapter().expect("initialize");
+    for adapter in [a, b] {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let filter = NDIS_PACKET_TYPE_DIRECTED;
+        let set = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
+        assert_eq!(set.status, NDIS_STATUS_SUCCESS);
+    }
+    (sim, a, b)
+}
+
+fn query_u32(sim: &Sim, adapter: AdapterId, oid: u32) -> u32 {
+    let result = sim.oid_query(adapter, oid, 4);
+    assert_eq!(result.status, NDIS_STATUS_SUCCESS);
+    u32::from_ne_bytes(result.data[..4].try_into().unwrap())
+}
+
+/// What the adapter says of its link: `OID_GEN_MEDIA_CONNECT_STATUS` (0 connected) and
+/// `OID_GEN_LINK_SPEED` (in 100 bit/s).
+fn oid_link(sim: &Sim, adapter: AdapterId) -> (u32, u32) {
+    (query_u32(sim, adapter, OID_GEN_MEDIA_CONNECT_STATUS), query_u32(sim, adapter, OID_GEN_LINK_SPEED))
+}
+
+/// The `NDIS_STATUS_LINK_STATE` indications: (connect state, duplex, transmit and receive speed).
+fn link_indications(sim: &Sim, adapter: AdapterId) -> Vec<(i32, i32, u64, u64)> {
+    sim.status_indications(adapter).iter().filter_map(|s| s.link_state).collect()
+}
+
+const fn connected_at(speed: u64) -> (i32, i32, u64, u64) {
+    (MEDIA_CONNECT_STATE_CONNECTED, MEDIA_DUPLEX_STATE_FULL, speed, speed)
+}
+
+const DISCONNECTED: (i32, i32, u64, u64) = (
+    MEDIA_CONNECT_STATE_DISCONNECTED,
+    MEDIA_DUPLEX_STATE_UNKNOWN,
+    NDIS_LINK_SPEED_UNKNOWN,
+    NDIS_LINK_SPEED_UNKNOWN,
+);
+
+/// Frames from `from` to `to`'s address, tagged so they can be told apart.
+fn frames_to(sim: &Sim, from: AdapterId, to: AdapterId, tags: std::ops::Range<u8>) -> Vec<Vec<u8>> {
+    tags.map(|tag| {
+        let mut frame = vec![tag; 100];
+        frame[..6].copy_from_slice(&sim.port_mac(to));
+        frame[6..12].copy_from_slice(&sim.port_mac(from));
+        frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+        frame
+    })
+    .collect()
+}
+
+/// `from` sends `frames`; each completes with the status returned.
+fn send_all(sim: &Sim, from: AdapterId, frames: &[Vec<u8>]) -> Vec<Option<NdisStatus>> {
+    let ids = sim.send_frames(from, frames, NblShape::default());
+    sim.run_until_idle();
+    ids.iter().map(|&id| sim.send_completion(id)).collect()
+}
+
+#[test]
+fn each_listed_speed_duplex_value_is_the_speed_the_attributes_and_the_oids_report() {
+    let values = [
+        (560, RegValue::String("0".into()), TEN_GBPS),
+        (561, RegValue::String("2".into()), 10 * MBPS),
+        (562, RegValue::String("4".into()), 100 * MBPS),
+        (563, RegValue::String("6".into()), GBPS),
+        (564, RegValue::String("7".into()), TEN_GBPS),
+        // A REG_DWORD is read as well as the INF's REG_SZ.
+        (565, RegValue::Dword(4), 100 * MBPS),
+        (566, RegValue::Dword(0), TEN_GBPS),
+    ];
+    for (seed, value, speed) in values {
+        let (sim, a, b) = pair_with_speed_duplex(seed, Some(value.clone()));
+        let attributes = sim.general_attributes(a).unwrap();
+        assert_eq!(
+            (attributes.media_connect_state, attributes.media_duplex_state),
+            (MEDIA_CONNECT_STATE_CONNECTED, MEDIA_DUPLEX_STATE_FULL),
+            "{value:?}"
+        );
+        assert_eq!((attributes.xmit_link_speed, attributes.rcv_link_speed), (speed, speed), "{value:?}");
+        assert_eq!(
+            (attributes.max_xmit_link_speed, attributes.max_rcv_link_speed),
+            (TEN_GBPS, TEN_GBPS),
+            "{value:?}: the maximum stays the adapter's"
+        );
+        assert_eq!(oid_link(&sim, a), (0, (speed / 100) as u32), "{value:?}");
+        assert_eq!(config_rejected(&sim, a), 0, "{value:?}");
+        assert!(sim.error_log(a).is_empty(), "{value:?}");
+        // The peer, on its defaults, negotiates the port's 10 Gb/s.
+        assert_eq!(sim.general_attributes(b).unwrap().xmit_link_speed, TEN_GBPS);
+        // Frames cross at whatever speed is reported.
+        let frames = frames_to(&sim, b, a, 1..4);
+        assert!(send_all(&sim, b, &frames).iter().all(|&s| s == Some(NDIS_STATUS_SUCCESS)), "{value:?}");
+        assert_eq!(sim.received_frames(a), frames, "{value:?}");
+        finish(sim, &[a, b]);
+    }
+}
+
+#[test]
+fn speed_duplex_unlisted_or_malformed_negotiates_and_is_counted_and_logged() {
+    let values = [
+        // Half duplex: documented values the adapter does not list, having no half-duplex mode.
+        (570, RegValue::String("1".into())),
+        (571, RegValue::String("3".into())),
+        (572, RegValue::String("5".into())),
+        // Just past the highest listed (and 20 Gbps, above the adapter's 10 Gb/s); 40 Gbps and a
+        // speed given directly in Mbps.
+        (573, RegValue::String("8".into())),
+        (574, RegValue::String("9".into())),
+        (575, RegValue::String("1000".into())),
+        (576, RegValue::String("-1".into())),
+        (577, RegValue::String("4294967295".into())),
+        // Not a number: NDIS would read "fast" as 0 (Auto), "6 Gbps" as 6.
+        (578, RegValue::String("fast".into())),
+        (579, RegValue::String("6 Gbps".into())),
+        (580, RegValue::Dword(8)),
+        (581, RegValue::Dword(u32::MAX)),
+    ];
+    for (seed, value) in values {
+        let (sim, a, b) = pair_with_speed_duplex(seed, Some(value.clone()));
+        assert_eq!(
+            sim.general_attributes(a).unwrap().xmit_link_speed,
+            TEN_GBPS,
+            "{value:?}: Auto, the port's"
+        );
+        assert_eq!(oid_link(&sim, a), (0, (TEN_GBPS / 100) as u32), "{value:?}");
+        assert_eq!(config_rejected(&sim, a), 1, "{value:?}");
+        assert_eq!(
+            sim.error_log(a),
+            [ErrorLogEntry {
+                code: ndis_types::config::NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION,
+                values: vec![LOG_SPEED_DUPLEX]
+            }],
+            "{value:?}"
+        );
+        // Auto: it follows the port (a forced setting would not).
+        sim.set_port_speed(a, 100 * MBPS);
+        assert_eq!(link_indications(&sim, a).last(), Some(&connected_at(100 * MBPS)), "{value:?}");
+        finish(sim, &[a, b]);
+    }
+    // Missing or empty: Auto, silently.
+    for (seed, value) in [(582, None), (583, Some(RegValue::String(String::new())))] {
+        let (sim, a, b) = pair_with_speed_duplex(seed, value.clone());
+        assert_eq!(sim.general_attributes(a).unwrap().xmit_link_speed, TEN_GBPS, "{value:?}");
+        assert_eq!(config_rejected(&sim, a), 0, "{value:?}");
+        assert!(sim.error_log(a).is_empty(), "{value:?}");
+        finish(sim, &[a, b]);
+    }
+}
+
+#[test]
+fn auto_negotiation_follows_the_speed_the_bus_gives_the_port_up_to_the_adapters_maximum() {
+    let (sim, a, b) = pair_with_speed_duplex(590, None);
+    let before = link_indications(&sim, a).len();
+    let b_before = link_indications(&sim, b).len();
+
+    sim.set_port_speed(a, 100 * MBPS);
+    assert_eq!(link_indications(&sim, a)[before..], [connected_at(100 * MBPS)]);
+    assert_eq!(oid_link(&sim, a), (0, 1_000_000));
+    sim.set_port_speed(a, 2_500 * MBPS);
+    assert_eq!(link_indications(&sim, a)[before..], [connected_at(100 * MBPS), connected_at(2_500 * MBPS)]);
+    assert_eq!(oid_link(&sim, a), (0, 25_000_000));
+    // A port faster than the adapter: the adapter's 10 Gb/s, as a 10 Gb/s NIC on a faster switch.
+    sim.set_port_speed(a, 40 * GBPS);
+    assert_eq!(link_indications(&sim, a).last(), Some(&connected_at(TEN_GBPS)));
+    assert_eq!(oid_link(&sim, a), (0, (TEN_GBPS / 100) as u32));
+    assert_eq!(link_indications(&sim, a).len(), before + 3);
+    // Only the port whose speed changed: the peer heard nothing.
+    assert_eq!(link_indications(&sim, b).len(), b_before);
+    assert_eq!(sim.port_speed(b), Some(TEN_GBPS));
+
+    // While the link is down the new speed waits, and comes up with it.
+    sim.lower(a).set_link(false);
+    sim.lower(a).set_speed(GBPS);
+    sim.lower(a).set_link(true);
+    assert_eq!(link_indications(&sim, a)[before + 3..], [DISCONNECTED, connected_at(GBPS)]);
+    finish(sim, &[a, b]);
+}
+
+#[test]
+fn a_forced_speed_reports_itself_and_has_no_link_while_the_port_offers_less() {
+    // 1.0 Gbps Full Duplex on a port of 10 Gb/s.
+    let (sim, a, b) = pair_with_speed_duplex(600, Some(RegValue::String("6".into())));
+    assert_eq!(oid_link(&sim, a), (0, (GBPS / 100) as u32));
+    let before = link_indications(&sim, a).len();
+
+    // The port changes but still offers 1 Gb/s: the link stays what it was, nothing to indicate.
+    sim.set_port_speed(a, 2_500 * MBPS);
+    sim.set_port_speed(a, GBPS);
+    assert_eq!(link_indications(&sim, a).len(), before);
+    assert_eq!(oid_link(&sim, a), (0, (GBPS / 100) as u32));
+
+    // 100 Mb/s cannot carry a forced 1 Gb/s: no link.
+    sim.set_port_speed(a, 100 * MBPS);
+    assert_eq!(link_indications(&sim, a)[before..], [DISCONNECTED]);
+    assert_eq!(oid_link(&sim, a), (1, 0), "disconnected, speed 0");
+    // Nothing crosses it: sends are refused, and what the peer sends is not indicated.
+    let refused = send_all(&sim, a, &frames_to(&sim, a, b, 1..3));
+    assert_eq!(refused, [Some(NDIS_STATUS_MEDIA_DISCONNECTED); 2]);
+    assert!(send_all(&sim, b, &frames_to(&sim, b, a, 3..5)).iter().all(|&s| s == Some(NDIS_STATUS_SUCCESS)));
+    assert!(sim.received_frames(a).is_empty(), "no frames without a link");
+    assert_eq!(sim.received_frames(b), Vec::<Vec<u8>>::new());
+
+    // The port offers 1 Gb/s again: the link is back at the forced speed, and frames cross.
+    sim.set_port_speed(a, GBPS);
+    assert_eq!(link_indications(&sim, a)[before..], [DISCONNECTED, connected_at(GBPS)]);
+    let frames = frames_to(&sim, b, a, 5..7);
+    assert!(send_all(&sim, b, &frames).iter().all(|&s| s == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.received_frames(a), frames);
+    let sent = frames_to(&sim, a, b, 7..8);
+    assert_eq!(send_all(&sim, a, &sent), [Some(NDIS_STATUS_SUCCESS)]);
+    assert_eq!(sim.received_frames(b), sent);
     finish(sim, &[a, b]);
 }

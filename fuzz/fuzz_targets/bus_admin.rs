@@ -13,7 +13,7 @@ use vwire_bus::bus::{self, AdminEffect, BusState, PortState};
 use vwire_bus::control::*;
 use vwire_bus::{Hub, HubConfig, PortId};
 
-const CODES: [u32; 7] = [
+const CODES: [u32; 8] = [
     IOCTL_VWIRE_BUS_ADD_PORT,
     IOCTL_VWIRE_BUS_REMOVE_PORT,
     IOCTL_VWIRE_BUS_SET_LINK,
@@ -21,6 +21,7 @@ const CODES: [u32; 7] = [
     IOCTL_VWIRE_BUS_INJECT_FRAME,
     IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
     IOCTL_VWIRE_BUS_CAPTURE_READ,
+    IOCTL_VWIRE_BUS_SET_SPEED,
 ];
 
 #[derive(Arbitrary, Debug)]

@@ -1,6 +1,6 @@
 //! The hub, driven by a sequence of writes (well-formed batches of chosen frames, or raw bytes), reads,
-//! internal IOCTLs and the administrator's operations (ports added and removed, link, faults, inject,
-//! capture), with time passing.
+//! internal IOCTLs and the administrator's operations (ports added and removed, link, speed, faults,
+//! inject, capture), with time passing.
 //! Properties: no panic, and frames are conserved: every copy the hub queued for a port (a write's
 //! `delivered`, an inject that was `Queued`) is, at every step, either read by that port, still
 //! pending there, or gone with its removed port; each port's `rx_frames` counts exactly the frames its
@@ -73,6 +73,10 @@ enum Op {
     },
     Elapse {
         ticks: u16,
+    },
+    SetSpeed {
+        port: u8,
+        speed_bps: u64,
     },
 }
 
@@ -262,6 +266,13 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
             }
             Op::Elapse { ticks } => m.now += u64::from(*ticks),
+            Op::SetSpeed { port, speed_bps } => {
+                let port = m.port(*port);
+                if m.hub.set_speed(port, *speed_bps).is_ok() {
+                    assert_ne!(*speed_bps, 0, "0 bit/s is refused");
+                    assert_eq!(m.hub.speed(port), Ok(*speed_bps));
+                }
+            }
         }
         m.check();
     }

@@ -163,6 +163,7 @@ fn create_resources(
     let miniport = adapter.miniport;
     adapter.max_queued_nbls = usize::try_from(settings.transmit_buffers).unwrap_or(usize::MAX);
     adapter.tagging = settings.tagging;
+    adapter.speed_duplex = settings.speed_duplex;
     adapter.deferred = entry::allocate_deferred_work_item(adapter)?;
 
     // What the port below is: its address, MTU and batch limits, and its link right now.
@@ -198,7 +199,7 @@ fn create_resources(
     let slot_frame = adapter.max_frame_size();
     adapter.receive.allocate(miniport, settings.receive_buffers, slot_frame)?;
     let mut state = adapter.state.lock();
-    state.link = Link::from_device(&link);
+    state.link = Link::negotiate(&link, settings.speed_duplex);
     state.filter.address = adapter.current_address;
     state.filter.vlan_id = settings.vlan_id;
     Ok(())

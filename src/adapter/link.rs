@@ -4,7 +4,16 @@
 //! with `NdisMIndicateStatusEx(NDIS_STATUS_LINK_STATE)` and sends it again with the new generation.
 //! It stays pending across a pause (status indications are allowed while Paused) and is cancelled
 //! by halt, surprise removal and shutdown.
+//!
+//! The port's speed is what its side of the wire offers. Under `*SpeedDuplex` Auto Negotiation the
+//! adapter links at that speed, at most its own maximum, full duplex. A forced speed links at that
+//! speed, full duplex, when the port offers at least as much; when it offers less there is no link,
+//! as for a NIC forced to a speed its link partner cannot do: the adapter reports media
+//! disconnected, refuses sends (MEDIA_DISCONNECTED) and drops what is received, until the port
+//! offers enough again.
 
+use super::initialize::MAX_LINK_SPEED;
+use super::settings::SpeedDuplex;
 use super::{Adapter, Link, bump};
 use crate::lower::requests::{Sent, Slot};
 use crate::sys;
@@ -22,12 +31,19 @@ use ndis_types::status::{STATUS_CANCELLED, nt_success};
 use vwire_proto::{LinkState, LinkWait};
 
 impl Link {
-    pub fn from_device(state: &LinkState) -> Self {
+    /// The link the device's report gives under `setting` (module doc).
+    pub fn negotiate(state: &LinkState, setting: SpeedDuplex) -> Self {
+        let device_up = state.is_up();
+        let (up, full_duplex, speed_bps) = match setting.forced_bps() {
+            None => (device_up, state.is_full_duplex(), state.speed_bps.min(MAX_LINK_SPEED)),
+            Some(forced) => (device_up && state.speed_bps >= forced, true, forced),
+        };
         Self {
             generation: state.generation,
-            up: state.is_up(),
-            full_duplex: state.is_full_duplex(),
-            speed_bps: state.speed_bps,
+            up,
+            full_duplex,
+            speed_bps: if up { speed_bps } else { 0 },
+            no_common_speed: device_up && !up,
         }
     }
 
@@ -127,7 +143,7 @@ impl Adapter {
             slot.release();
             return;
         };
-        let link = Link::from_device(&device_state);
+        let link = Link::negotiate(&device_state, self.speed_duplex);
         let (changed, resend) = {
             let mut state = self.state.lock_any();
             let changed = state.link.up != link.up
@@ -148,5 +164,47 @@ impl Adapter {
         } else {
             slot.release();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        Link, MAX_LINK_SPEED, MEDIA_CONNECT_STATE_DISCONNECTED, NDIS_LINK_SPEED_UNKNOWN, SpeedDuplex,
+    };
+    use vwire_proto::LinkState;
+
+    const GBPS: u64 = 1_000_000_000;
+
+    fn negotiated(up: bool, full_duplex: bool, port_bps: u64, setting: u32) -> Link {
+        Link::negotiate(&LinkState::new(7, up, full_duplex, port_bps), SpeedDuplex::from_keyword(setting))
+    }
+
+    fn link(up: bool, full_duplex: bool, speed_bps: u64, no_common_speed: bool) -> Link {
+        Link { generation: 7, up, full_duplex, speed_bps, no_common_speed }
+    }
+
+    #[test]
+    fn auto_negotiation_takes_the_ports_speed_and_duplex_up_to_the_adapters_maximum() {
+        assert_eq!(negotiated(true, true, GBPS, 0), link(true, true, GBPS, false));
+        assert_eq!(negotiated(true, false, GBPS, 0), link(true, false, GBPS, false));
+        assert_eq!(negotiated(true, true, 4 * MAX_LINK_SPEED, 0), link(true, true, MAX_LINK_SPEED, false));
+        assert_eq!(negotiated(false, true, 0, 0), link(false, true, 0, false));
+    }
+
+    #[test]
+    fn a_forced_speed_links_full_duplex_only_where_the_port_offers_at_least_as_much() {
+        // 6: 1.0 Gbps Full Duplex.
+        assert_eq!(negotiated(true, true, GBPS, 6), link(true, true, GBPS, false), "exactly enough");
+        assert_eq!(negotiated(true, false, 10 * GBPS, 6), link(true, true, GBPS, false));
+        assert_eq!(negotiated(true, true, GBPS - 1, 6), link(false, true, 0, true), "less: no link");
+        // A link that is down is down, not short of speed.
+        assert_eq!(negotiated(false, true, 0, 6), link(false, true, 0, false));
+        let ndis = negotiated(true, true, 100_000_000, 6).to_ndis();
+        assert_eq!(ndis.MediaConnectState, MEDIA_CONNECT_STATE_DISCONNECTED);
+        assert_eq!(
+            (ndis.XmitLinkSpeed, ndis.RcvLinkSpeed),
+            (NDIS_LINK_SPEED_UNKNOWN, NDIS_LINK_SPEED_UNKNOWN)
+        );
     }
 }

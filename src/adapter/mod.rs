@@ -67,13 +67,16 @@ pub enum Phase {
     Pausing,
 }
 
-/// The link as the device last reported it.
+/// The link the adapter has: the device's last report, met with `*SpeedDuplex` (`link`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Zeroable)]
 pub struct Link {
     generation: u32,
     up: bool,
     full_duplex: bool,
     speed_bps: u64,
+    /// The port is up but offers less than the speed `*SpeedDuplex` forces: no link, and no frame
+    /// crosses it (sends are refused as for any link down, received frames dropped).
+    no_common_speed: bool,
 }
 
 /// State guarded by the adapter's spin lock.
@@ -187,6 +190,8 @@ pub struct Adapter {
     mtu: u32,
     /// What `*PriorityVLANTag` enables (`vlan`); the VLAN ID is in the receive filter.
     tagging: vlan::Tagging,
+    /// `*SpeedDuplex`: how the adapter links at the speed the port offers (`link`).
+    speed_duplex: settings::SpeedDuplex,
     lower: LowerEdge,
     receive: ReceiveResources,
     state: SpinLock<AdapterState>,

@@ -241,11 +241,13 @@ impl Adapter {
     fn indicate_batch(&self, batch: &Batch<'_>, scratch: &mut ReceiveScratch) {
         let (indicate, filter) = {
             let state = self.state.lock_any();
-            (matches!(state.phase, Phase::Restarting | Phase::Running), state.filter)
+            let running = matches!(state.phase, Phase::Restarting | Phase::Running);
+            (running && !state.link.no_common_speed, state.filter)
         };
         let frames = u64::try_from(batch.frame_count()).unwrap_or(u64::MAX);
         if !indicate {
-            // Not allowed to indicate (Paused, Pausing): the frames are dropped and counted.
+            // Not allowed to indicate (Paused, Pausing), or no link at the speed `*SpeedDuplex`
+            // forces (`link`): the frames are dropped and counted.
             bump(&self.counters.rcv_discards, frames);
             return;
         }

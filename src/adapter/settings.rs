@@ -9,6 +9,7 @@ use super::{Counters, bump};
 use crate::configuration::{Configuration, Keyword, Reading, keyword};
 use crate::nbl::receive::RECEIVE_NBLS;
 use crate::sys;
+use bytemuck::Zeroable;
 use ndis_types::config::{NDIS_ERROR_CODE_NETWORK_ADDRESS, NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION};
 use ndis_types::handles::NdisHandle;
 use ndis_types::status::NdisStatus;
@@ -17,6 +18,7 @@ use ndis_types::status::NdisStatus;
 pub const LOG_NETWORK_ADDRESS: u32 = 2;
 pub const LOG_RECEIVE_BUFFERS: u32 = 3;
 pub const LOG_TRANSMIT_BUFFERS: u32 = 4;
+pub const LOG_SPEED_DUPLEX: u32 = 5;
 pub const LOG_JUMBO_PACKET: u32 = 6;
 pub const LOG_PRIORITY_VLAN_TAG: u32 = 7;
 pub const LOG_VLAN_ID: u32 = 8;
@@ -57,10 +59,9 @@ pub const JUMBO_PACKET: IntegerKeyword = IntegerKeyword {
 
 /// `*PriorityVLANTag`, an enum: 0 neither, 1 packet priority, 2 VLAN, 3 both (Doc "Enumeration
 /// Keywords"); the default enables both, as Windows' inbox Ethernet drivers do.
-pub const PRIORITY_VLAN_TAG: IntegerKeyword = IntegerKeyword {
+pub const PRIORITY_VLAN_TAG: EnumKeyword = EnumKeyword {
     keyword: keyword!("*PriorityVLANTag"),
-    min: 0,
-    max: 3,
+    values: &[0, 1, 2, 3],
     default: 3,
     log: LOG_PRIORITY_VLAN_TAG,
 };
@@ -74,6 +75,57 @@ pub const VLAN_ID: IntegerKeyword = IntegerKeyword {
     default: 0,
     log: LOG_VLAN_ID,
 };
+
+/// `*SpeedDuplex` (Doc "Enumeration Keywords", under "Standardized INF Keywords for Network
+/// Devices"): 0 Auto Negotiation, 2 10 Mbps Full Duplex, 4 100 Mbps Full Duplex, 6 1.0 Gbps Full
+/// Duplex, 7 10 Gbps Full Duplex. The page asks an INF to list only what the device supports:
+/// not the half-duplex values (1, 3, 5), since the wire is switched full duplex and the adapter
+/// has no CSMA/CD to honour them with, and nothing above the adapter's 10 Gb/s (8 20 Gbps, 9 40
+/// Gbps, 10 100 Gbps, nor the page's direct values in Mbps).
+pub const SPEED_DUPLEX: EnumKeyword = EnumKeyword {
+    keyword: keyword!("*SpeedDuplex"),
+    values: &[0, 2, 4, 6, 7],
+    default: 0,
+    log: LOG_SPEED_DUPLEX,
+};
+
+/// What `*SpeedDuplex` asks of the link (`link`: how it meets the port's speed). All-zero is Auto
+/// Negotiation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Zeroable)]
+pub struct SpeedDuplex {
+    /// 0: Auto Negotiation; else the one speed the adapter links at, full duplex.
+    forced_bps: u64,
+}
+
+impl SpeedDuplex {
+    /// The setting a value of [`SPEED_DUPLEX`] stands for; Auto for any other.
+    pub fn from_keyword(value: u32) -> Self {
+        let forced_bps = match value {
+            2 => 10_000_000,
+            4 => 100_000_000,
+            6 => 1_000_000_000,
+            7 => 10_000_000_000,
+            _ => 0,
+        };
+        Self { forced_bps }
+    }
+
+    /// The speed it forces, or None for Auto Negotiation.
+    pub fn forced_bps(self) -> Option<u64> {
+        (self.forced_bps != 0).then_some(self.forced_bps)
+    }
+}
+
+/// An enumeration keyword: the values the INX lists under `Ndi\params\<keyword>\enum`, which
+/// are exactly those the driver honours, and its default.
+#[derive(Clone, Copy, Debug)]
+pub struct EnumKeyword {
+    pub keyword: Keyword,
+    pub values: &'static [u32],
+    pub default: u32,
+    /// The error log value that names it.
+    pub log: u32,
+}
 
 /// An integer keyword with the range and default the INX declares for it.
 #[derive(Clone, Copy, Debug)]
@@ -101,6 +153,8 @@ pub struct Settings {
     pub tagging: Tagging,
     /// `VlanID`.
     pub vlan_id: u16,
+    /// `*SpeedDuplex`.
+    pub speed_duplex: SpeedDuplex,
 }
 
 impl Settings {
@@ -120,9 +174,37 @@ impl Settings {
         let transmit_buffers = read_in_range(&configuration, &TRANSMIT_BUFFERS, miniport, counters);
         let jumbo_packet = read_in_range(&configuration, &JUMBO_PACKET, miniport, counters);
         let tagging =
-            Tagging::from_keyword(read_in_range(&configuration, &PRIORITY_VLAN_TAG, miniport, counters));
+            Tagging::from_keyword(read_listed(&configuration, &PRIORITY_VLAN_TAG, miniport, counters));
         let vlan_id = u16::try_from(read_in_range(&configuration, &VLAN_ID, miniport, counters)).unwrap_or(0);
-        Ok(Self { network_address, receive_buffers, transmit_buffers, jumbo_packet, tagging, vlan_id })
+        let speed_duplex =
+            SpeedDuplex::from_keyword(read_listed(&configuration, &SPEED_DUPLEX, miniport, counters));
+        Ok(Self {
+            network_address,
+            receive_buffers,
+            transmit_buffers,
+            jumbo_packet,
+            tagging,
+            vlan_id,
+            speed_duplex,
+        })
+    }
+}
+
+/// The keyword's value if it is one of those listed; else its default, and a missing one silently,
+/// a malformed (not a number) or unlisted one counted and logged.
+fn read_listed(
+    configuration: &Configuration,
+    keyword: &EnumKeyword,
+    miniport: NdisHandle,
+    counters: &Counters,
+) -> u32 {
+    match configuration.read_enum(keyword.keyword) {
+        Reading::Value(value) if keyword.values.contains(&value) => value,
+        Reading::Missing => keyword.default,
+        Reading::Value(_) | Reading::Malformed => {
+            reject(miniport, counters, NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION, keyword.log);
+            keyword.default
+        }
     }
 }
 
@@ -165,25 +247,34 @@ fn reject(miniport: NdisHandle, counters: &Counters, code: u32, which: u32) {
 #[cfg(test)]
 mod tests {
     use super::{
-        IntegerKeyword, JUMBO_PACKET, RECEIVE_BUFFERS, TRANSMIT_BUFFERS, VLAN_ID,
-        is_locally_administered_unicast,
+        EnumKeyword, IntegerKeyword, JUMBO_PACKET, PRIORITY_VLAN_TAG, RECEIVE_BUFFERS, SPEED_DUPLEX,
+        SpeedDuplex, TRANSMIT_BUFFERS, VLAN_ID, is_locally_administered_unicast,
     };
     use std::string::String;
     use std::vec::Vec;
 
+    /// `HKR, <path>, <name>, 0, "<value>"` of the INX: each (name, value) under one key.
+    fn inx_values(path: &str) -> Vec<(String, String)> {
+        let inx = include_str!("../../inx/kmdf_miniport.inx");
+        inx.lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split(';').next()?.split(',').map(str::trim).collect();
+                (fields.first() == Some(&"HKR") && fields.get(1) == Some(&path)).then(|| {
+                    let unquoted =
+                        |i: usize| String::from(fields.get(i).copied().unwrap_or("").trim_matches('"'));
+                    (unquoted(2), unquoted(4))
+                })
+            })
+            .collect()
+    }
+
+    fn params_path(keyword: super::Keyword) -> String {
+        std::format!("Ndi\\params\\{}", String::from_utf16_lossy(keyword.0))
+    }
+
     /// `HKR, Ndi\params\<keyword>, <name>, 0, "<value>"` of the INX, for one keyword.
     fn inx_param(keyword: &IntegerKeyword, name: &str) -> Option<String> {
-        let inx = include_str!("../../inx/kmdf_miniport.inx");
-        let keyword = String::from_utf16_lossy(keyword.keyword.0);
-        inx.lines().find_map(|line| {
-            let fields: Vec<&str> = line.split(';').next()?.split(',').map(str::trim).collect();
-            let path = std::format!("Ndi\\params\\{keyword}");
-            (fields.first() == Some(&"HKR")
-                && fields.get(1) == Some(&path.as_str())
-                && fields.get(2) == Some(&name))
-            .then(|| fields.get(4).map(|v| String::from(v.trim_matches('"'))))
-            .flatten()
-        })
+        inx_values(&params_path(keyword.keyword)).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     #[test]
@@ -195,6 +286,49 @@ mod tests {
             assert_eq!(declared("max"), Some(keyword.max), "{keyword:?}");
             assert_eq!(declared("default"), Some(keyword.default), "{keyword:?}");
             assert!((keyword.min..=keyword.max).contains(&keyword.default));
+        }
+    }
+
+    #[test]
+    fn the_inx_declares_each_enum_keyword_with_exactly_the_values_the_driver_honours() {
+        for keyword in [SPEED_DUPLEX, PRIORITY_VLAN_TAG] {
+            check_enum_keyword(keyword);
+        }
+    }
+
+    fn check_enum_keyword(keyword: EnumKeyword) {
+        let params = inx_values(&params_path(keyword.keyword));
+        let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        assert_eq!(param("type"), Some("enum"), "{keyword:?}");
+        assert_eq!(param("default"), Some(std::format!("{}", keyword.default).as_str()), "{keyword:?}");
+        let mut listed: Vec<u32> = inx_values(&std::format!("{}\\enum", params_path(keyword.keyword)))
+            .iter()
+            .map(|(value, description)| {
+                assert!(description.starts_with('%') && description.ends_with('%'), "{value}: {description}");
+                value.parse::<u32>().unwrap()
+            })
+            .collect();
+        listed.sort_unstable();
+        assert_eq!(listed, keyword.values, "{keyword:?}");
+        assert!(keyword.values.contains(&keyword.default));
+    }
+
+    #[test]
+    fn speed_duplex_values_force_their_documented_speed_and_zero_negotiates() {
+        let auto = SpeedDuplex::from_keyword(0);
+        assert_eq!(auto.forced_bps(), None);
+        assert_eq!(auto, bytemuck::Zeroable::zeroed(), "a zeroed adapter negotiates");
+        let forced: Vec<Option<u64>> =
+            SPEED_DUPLEX.values.iter().map(|&value| SpeedDuplex::from_keyword(value).forced_bps()).collect();
+        assert_eq!(
+            forced,
+            [None, Some(10_000_000), Some(100_000_000), Some(1_000_000_000), Some(10_000_000_000)]
+        );
+        // The half-duplex values and those above 10 Gb/s are not the driver's (read_listed refuses
+        // them before they get here).
+        for value in [1, 3, 5, 8, 9, 10, 1000, u32::MAX] {
+            assert!(!SPEED_DUPLEX.values.contains(&value), "{value}");
+            assert_eq!(SpeedDuplex::from_keyword(value), auto);
         }
     }
 

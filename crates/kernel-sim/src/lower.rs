@@ -974,6 +974,11 @@ impl LowerDeviceControl<'_> {
         self.sim.set_link(self.adapter, up)
     }
 
+    /// [`Sim::set_port_speed`] for this adapter.
+    pub fn set_speed(&self, speed_bps: u64) {
+        self.sim.set_port_speed(self.adapter, speed_bps)
+    }
+
     /// [`Sim::set_faults`] for this adapter.
     pub fn set_faults(&self, faults: Faults) {
         self.sim.set_faults(self.adapter, faults)
@@ -1058,6 +1063,26 @@ impl Sim {
             }
         });
         self.inner.pump_hub();
+    }
+
+    /// Set the speed the port below `a` offers (`Hub::set_speed`, what `IOCTL_VWIRE_BUS_SET_SPEED`
+    /// does on Windows): a change is a link change, which completes the adapter's link watch. 0 is
+    /// a test bug (the hub refuses it).
+    pub fn set_port_speed(&self, a: AdapterId, speed_bps: u64) {
+        self.inner.with(|st| {
+            if let Some(p) = st.adapter(a).lower.port {
+                let set = st.hub.hub.set_speed(p, speed_bps);
+                assert!(set.is_ok(), "kernel-sim: test bug: port speed {speed_bps}: {set:?}");
+                let at = st.now;
+                st.schedule_pump_at(at);
+            }
+        });
+        self.inner.pump_hub();
+    }
+
+    /// The speed the port below `a` offers (`None`: no port).
+    pub fn port_speed(&self, a: AdapterId) -> Option<u64> {
+        self.inner.with(|st| st.adapter(a).lower.port.and_then(|p| st.hub.hub.speed(p).ok()))
     }
 
     /// The link generation of the port below `a` (what `IOCTL_VWIRE_WAIT_LINK_CHANGE` reports).

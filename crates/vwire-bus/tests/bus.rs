@@ -11,13 +11,18 @@ use vwire_bus::bus::{
 };
 use vwire_bus::control::{
     AdminError, AdminRequest, IOCTL_VWIRE_BUS_ADD_PORT, IOCTL_VWIRE_BUS_REMOVE_PORT,
-    IOCTL_VWIRE_BUS_SET_FAULTS, IOCTL_VWIRE_BUS_SET_LINK, PortAdded, SetFaults, SetLink, port_mac,
+    IOCTL_VWIRE_BUS_SET_FAULTS, IOCTL_VWIRE_BUS_SET_LINK, IOCTL_VWIRE_BUS_SET_SPEED, PortAdded, SetFaults,
+    SetLink, SetSpeed, port_mac,
 };
 use vwire_bus::{Faults, Hub, HubConfig, HubError, IoctlStatus, PortId};
 use vwire_proto::{ControlError, IOCTL_VWIRE_QUERY_DEVICE, LinkState};
 
 fn set_link(port: u32, up: bool) -> AdminRequest<'static> {
     AdminRequest::SetLink(SetLink { port, up })
+}
+
+fn set_speed(port: u32, speed_bps: u64) -> AdminRequest<'static> {
+    AdminRequest::SetSpeed(SetSpeed { port, speed_bps })
 }
 
 fn remove(port: u32) -> AdminRequest<'static> {
@@ -279,6 +284,57 @@ fn a_link_wait_of_a_forgotten_port_is_answered_no_such_device() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Speed
+
+#[test]
+fn a_speed_change_answers_that_ports_parked_waits_with_the_new_speed_and_no_others() {
+    let mut bus = Driver::new();
+    let port = bus.present_port();
+    let other = bus.present_port();
+    let waits: Vec<u64> = (0..ROUND + 2).map(|_| bus.wait_link(port, 1)).collect();
+    let other_wait = bus.wait_link(other, 1);
+
+    assert_eq!(
+        bus.state.admin(set_speed(port, 100_000_000), &mut [], 0),
+        Ok(AdminEffect::AnswerLinkWaits { port: PortId(port) })
+    );
+    // The driver's way: the effect carried out, every parked wait of the port answered.
+    assert_eq!(bus.admin(set_speed(port, 1_000_000_000)).status, BusStatus::Success);
+    for request in &waits {
+        let completion = bus.completion(*request).expect("answered");
+        assert_eq!(completion.status, BusStatus::Success);
+        let state = LinkState::decode(&completion.reply).unwrap();
+        assert_eq!((state.generation, state.is_up(), state.speed_bps), (3, true, 1_000_000_000));
+    }
+    assert_eq!(bus.completion(other_wait), None, "another port's speed did not change");
+    assert_eq!(bus.state.hub().link_state(PortId(other)).unwrap().speed_bps, 10_000_000_000);
+
+    // The speed it has already: nothing to answer.
+    assert_eq!(bus.state.admin(set_speed(port, 1_000_000_000), &mut [], 0), Ok(AdminEffect::Done));
+}
+
+#[test]
+fn set_speed_refuses_zero_and_unplugged_or_unknown_ports() {
+    let mut bus = Driver::new();
+    let pending = bus.add_port().unwrap().port;
+    assert_eq!(bus.admin(set_speed(pending, 10_000_000)).status, BusStatus::Success);
+    assert_eq!(bus.state.hub().speed(PortId(pending)), Ok(10_000_000));
+
+    // 0 bit/s never decodes (the tool cannot even encode it), and the hub refuses it too.
+    let (code, mut zero) = input_of(set_speed(pending, 1));
+    zero[8..16].fill(0);
+    assert_eq!(bus.admin_raw(code, &zero, 0).status, BusStatus::InvalidParameter);
+    assert_eq!(bus.state.set_speed(PortId(pending), 0), Err(BusStatus::InvalidParameter));
+    assert_eq!(bus.state.hub().speed(PortId(pending)), Ok(10_000_000));
+
+    let unplugged = bus.present_port();
+    assert_eq!(bus.admin(remove(unplugged)).status, BusStatus::Success);
+    assert_eq!(bus.admin(set_speed(unplugged, 10_000_000)).status, BusStatus::NoSuchDevice);
+    assert_eq!(bus.state.hub().speed(PortId(unplugged)), Ok(10_000_000_000), "not touched");
+    assert_eq!(bus.admin(set_speed(9999, 10_000_000)).status, BusStatus::NoSuchDevice);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Faults
 
 #[test]
@@ -379,6 +435,7 @@ fn malformed_admin_input_gets_the_documented_status() {
     let (_, remove_input) = input_of(remove(port));
     let (_, link) = input_of(set_link(port, true));
     let (_, faults) = input_of(AdminRequest::SetFaults(SetFaults { port, ..SetFaults::default() }));
+    let (_, speed) = input_of(set_speed(port, 100_000_000));
 
     let mut cases: Vec<(&str, u32, Vec<u8>, BusStatus)> = vec![
         (
@@ -389,7 +446,7 @@ fn malformed_admin_input_gets_the_documented_status() {
         ),
         (
             "unknown function code",
-            IOCTL_VWIRE_BUS_SET_FAULTS + 16,
+            IOCTL_VWIRE_BUS_SET_SPEED + 4,
             faults.clone(),
             BusStatus::InvalidDeviceRequest,
         ),
@@ -401,6 +458,7 @@ fn malformed_admin_input_gets_the_documented_status() {
         (IOCTL_VWIRE_BUS_REMOVE_PORT, &remove_input),
         (IOCTL_VWIRE_BUS_SET_LINK, &link),
         (IOCTL_VWIRE_BUS_SET_FAULTS, &faults),
+        (IOCTL_VWIRE_BUS_SET_SPEED, &speed),
     ] {
         let mut trailing = good.clone();
         trailing.push(0);
@@ -420,6 +478,9 @@ fn malformed_admin_input_gets_the_documented_status() {
     let mut boolean = link.clone();
     boolean[8] = 2;
     cases.push(("link: up is 2", IOCTL_VWIRE_BUS_SET_LINK, boolean, BusStatus::InvalidParameter));
+    let mut zero = speed.clone();
+    zero[8..16].fill(0);
+    cases.push(("speed: 0 bit/s", IOCTL_VWIRE_BUS_SET_SPEED, zero, BusStatus::InvalidParameter));
     let mut ppm = faults.clone();
     ppm[8..12].copy_from_slice(&1_000_001u32.to_le_bytes());
     cases.push(("faults: drop above always", IOCTL_VWIRE_BUS_SET_FAULTS, ppm, BusStatus::InvalidParameter));
@@ -435,6 +496,7 @@ fn malformed_admin_input_gets_the_documented_status() {
     // Nothing of that reached the bus.
     assert_eq!(bus.state.ports().collect::<Vec<_>>(), vec![(PortId(port), PortState::Present)]);
     assert!(bus.state.hub().link_state(PortId(port)).unwrap().is_up());
+    assert_eq!(bus.state.hub().link_state(PortId(port)).unwrap().generation, 1);
     assert_eq!(bus.state.hub().faults(PortId(port)), Ok(Faults::default()));
     assert_eq!(bus.kicks, 0);
     assert_eq!(BusStatus::InvalidParameter.ntstatus(), 0xC000_000D_u32.cast_signed());
@@ -461,6 +523,7 @@ fn failures_map_to_the_ntstatus_they_are_named_after() {
         (HubError::TooManyPorts, BusStatus::QuotaExceeded),
         (HubError::PortExists, BusStatus::ObjectNameCollision),
         (HubError::InvalidMac, BusStatus::InvalidParameter),
+        (HubError::InvalidSpeed, BusStatus::InvalidParameter),
         (HubError::OutOfMemory, BusStatus::InsufficientResources),
         (HubError::BatchTooLarge, BusStatus::InvalidBufferSize),
         (HubError::WriteFailed, BusStatus::IoDeviceError),

@@ -16,7 +16,8 @@ use vwire_bus::bus::{BusStatus, MAX_PORTS, PortState};
 use vwire_bus::control::{
     AdminRequest, CaptureControl, CaptureReply, IOCTL_VWIRE_BUS_ADD_PORT, IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
     IOCTL_VWIRE_BUS_CAPTURE_READ, IOCTL_VWIRE_BUS_INJECT_FRAME, IOCTL_VWIRE_BUS_REMOVE_PORT,
-    IOCTL_VWIRE_BUS_SET_FAULTS, IOCTL_VWIRE_BUS_SET_LINK, InjectFrame, SetFaults, SetLink,
+    IOCTL_VWIRE_BUS_SET_FAULTS, IOCTL_VWIRE_BUS_SET_LINK, IOCTL_VWIRE_BUS_SET_SPEED, InjectFrame, SetFaults,
+    SetLink, SetSpeed,
 };
 use vwire_proto::BatchWriter;
 
@@ -29,6 +30,8 @@ enum Op {
     RefuseNextChild,
     Remove(usize),
     SetLink(usize, bool),
+    /// One of four speeds, so that a run sets a port to the speed it has too.
+    SetSpeed(usize, u8),
     SetFaults(usize, bool),
     CreatePdo(usize),
     FailPdoCreation(usize),
@@ -54,6 +57,7 @@ fn op() -> impl Strategy<Value = Op> {
         Just(IOCTL_VWIRE_BUS_INJECT_FRAME),
         Just(IOCTL_VWIRE_BUS_CAPTURE_CONTROL),
         Just(IOCTL_VWIRE_BUS_CAPTURE_READ),
+        Just(IOCTL_VWIRE_BUS_SET_SPEED),
         any::<u32>(),
     ];
     prop_oneof![
@@ -61,6 +65,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::RefuseNextChild),
         3 => any::<usize>().prop_map(Op::Remove),
         3 => (any::<usize>(), any::<bool>()).prop_map(|(p, up)| Op::SetLink(p, up)),
+        2 => (any::<usize>(), any::<u8>()).prop_map(|(p, speed)| Op::SetSpeed(p, speed)),
         2 => (any::<usize>(), any::<bool>()).prop_map(|(p, stall)| Op::SetFaults(p, stall)),
         5 => any::<usize>().prop_map(Op::CreatePdo),
         1 => any::<usize>().prop_map(Op::FailPdoCreation),
@@ -74,6 +79,14 @@ fn op() -> impl Strategy<Value = Op> {
         2 => any::<usize>().prop_map(Op::CaptureRead),
         3 => any::<usize>().prop_map(Op::Write),
     ]
+}
+
+/// Every hub port's link state and speed.
+type PortLinks = Vec<(PortId, Option<vwire_proto::LinkState>, Option<u64>)>;
+
+fn port_links(bus: &Driver) -> PortLinks {
+    let hub = bus.state.hub();
+    hub.ports().map(|p| (p, hub.link_state(p).ok(), hub.speed(p).ok())).collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,6 +253,48 @@ impl Run {
         }
         let after = after.expect("a configurable port is in the hub");
         assert_eq!(after.is_up(), up);
+        self.check_link_waits_answered(port, before, after);
+    }
+
+    /// `IOCTL_VWIRE_BUS_SET_SPEED`: the port's speed and nothing else of it or of any other port
+    /// changes; a change is a new generation that answers every parked link wait.
+    fn set_speed(&mut self, port: u32, speed_bps: u64) {
+        let before_all = port_links(&self.bus);
+        let speed_before = before_all.iter().find(|(id, _, _)| id.0 == port).and_then(|(_, _, speed)| *speed);
+        let before = self.bus.state.hub().link_state(PortId(port)).ok();
+        let status = self.bus.admin(AdminRequest::SetSpeed(SetSpeed { port, speed_bps })).status;
+        assert_eq!(status, self.configurable(port), "set speed of {port}");
+        let after = self.bus.state.hub().link_state(PortId(port)).ok();
+        if status != BusStatus::Success {
+            assert_eq!(port_links(&self.bus), before_all, "a refused request changes nothing");
+            return;
+        }
+        for ((id, link_was, speed_was), (_, link_now, speed_now)) in
+            before_all.iter().zip(port_links(&self.bus))
+        {
+            if id.0 != port {
+                assert_eq!((*link_was, *speed_was), (link_now, speed_now), "port {} untouched", id.0);
+            }
+        }
+        assert_eq!(self.bus.state.hub().speed(PortId(port)), Ok(speed_bps));
+        let (before, after) = (before.expect("configurable"), after.expect("configurable"));
+        assert_eq!(after.is_up(), before.is_up(), "the speed is not the link");
+        let changed = before.generation != after.generation;
+        assert_eq!(changed, speed_before != Some(speed_bps));
+        if after.is_up() {
+            assert_eq!(after.speed_bps, speed_bps);
+        }
+        self.check_link_waits_answered(port, Some(before), after);
+    }
+
+    /// After a link or speed request: if the generation moved, every wait parked on `port` knew
+    /// the old one and is answered with the new state.
+    fn check_link_waits_answered(
+        &mut self,
+        port: u32,
+        before: Option<vwire_proto::LinkState>,
+        after: vwire_proto::LinkState,
+    ) {
         if before.map(|b| b.generation) != Some(after.generation) {
             // Every parked wait knew the old generation: all are answered with the new state.
             let waits: Vec<u64> = self
@@ -347,6 +402,7 @@ impl Run {
                 AdminRequest::AddPort => self.add(),
                 AdminRequest::RemovePort { port } => self.remove(port),
                 AdminRequest::SetLink(SetLink { port, up }) => self.set_link(port, up),
+                AdminRequest::SetSpeed(SetSpeed { port, speed_bps }) => self.set_speed(port, speed_bps),
                 // Other fault values than `set_faults` writes: checked for the status only.
                 AdminRequest::SetFaults(faults) => {
                     let status = self.bus.admin_raw(code, input, output_len).status;
@@ -433,6 +489,10 @@ proptest! {
                 }
                 Op::Remove(p) => run.remove(run.pick(p)),
                 Op::SetLink(p, up) => run.set_link(run.pick(p), up),
+                Op::SetSpeed(p, speed) => {
+                    let speed_bps = [10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000][usize::from(speed % 4)];
+                    run.set_speed(run.pick(p), speed_bps)
+                }
                 Op::SetFaults(p, stall) => run.set_faults(run.pick(p), stall),
                 Op::CreatePdo(p) => run.create_pdo(run.pick(p)),
                 Op::FailPdoCreation(p) => run.fail_pdo_creation(run.pick(p)),

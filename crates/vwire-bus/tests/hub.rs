@@ -289,6 +289,39 @@ fn a_link_change_completes_a_pending_link_wait() {
 }
 
 #[test]
+fn a_port_speed_change_is_that_ports_alone_and_completes_its_link_wait() {
+    let (mut hub, p) = hub(2);
+    let mut out = [0u8; 64];
+    let outcome = hub.handle_ioctl(p[0], IOCTL_VWIRE_WAIT_LINK_CHANGE, &wait_input(1), &mut out);
+    assert_eq!(outcome, IoctlOutcome::PendLinkChange { known_generation: 1 });
+
+    hub.set_speed(p[0], 100_000_000).unwrap();
+    assert_eq!(hub.link_state(p[0]).unwrap(), LinkState::new(2, true, true, 100_000_000));
+    assert_eq!(hub.link_state(p[1]).unwrap(), LinkState::new(1, true, true, 10_000_000_000), "not port 1");
+    let done = hub.complete_link_wait(p[0], 1, &mut out).unwrap();
+    let IoctlOutcome::Complete { status: IoctlStatus::Success, information } = done else {
+        panic!("{done:?}")
+    };
+    assert_eq!(LinkState::decode(&out[..information]).unwrap(), LinkState::new(2, true, true, 100_000_000));
+
+    // The same speed again changes nothing; 0 is refused and changes nothing.
+    hub.set_speed(p[0], 100_000_000).unwrap();
+    assert_eq!(hub.set_speed(p[0], 0), Err(HubError::InvalidSpeed));
+    assert_eq!(hub.link_state(p[0]).unwrap().generation, 2);
+    assert_eq!(hub.speed(p[0]), Ok(100_000_000));
+
+    // While down the speed is kept, reported 0, and reported again when the link comes back.
+    hub.set_link(p[0], false).unwrap();
+    hub.set_speed(p[0], 1_000_000_000).unwrap();
+    assert_eq!(hub.link_state(p[0]).unwrap(), LinkState::new(4, false, true, 0));
+    hub.set_link(p[0], true).unwrap();
+    assert_eq!(hub.link_state(p[0]).unwrap(), LinkState::new(5, true, true, 1_000_000_000));
+    assert_eq!(hub.speed(p[1]), Ok(10_000_000_000));
+    hub.remove_port(p[0]).unwrap();
+    assert_eq!(hub.set_speed(p[0], 1), Err(HubError::NoSuchPort));
+}
+
+#[test]
 fn removing_a_port_completes_its_pending_link_wait() {
     let (mut hub, p) = hub(2);
     let mut out = [0u8; 64];

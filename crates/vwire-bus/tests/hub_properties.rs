@@ -26,6 +26,11 @@ enum Op {
         port: usize,
         up: bool,
     },
+    /// One of three speeds: a speed is reported, never a reason to lose or hold a frame.
+    SetSpeed {
+        port: usize,
+        speed: u8,
+    },
     /// Drop everything the port writes, or nothing (the model has no RNG).
     SetDropAll {
         port: usize,
@@ -44,6 +49,7 @@ fn op(ports: usize) -> impl Strategy<Value = Op> {
         4 => (0..ports, prop::collection::vec(frame, 1..12)).prop_map(|(from, frames)| Op::Write { from, frames }),
         4 => (0..ports, prop_oneof![Just(16384usize), 0usize..600]).prop_map(|(port, buf_len)| Op::Read { port, buf_len }),
         1 => (0..ports, any::<bool>()).prop_map(|(port, up)| Op::SetLink { port, up }),
+        1 => (0..ports, any::<u8>()).prop_map(|(port, speed)| Op::SetSpeed { port, speed }),
         1 => (0..ports, prop::bool::weighted(0.3)).prop_map(|(port, on)| Op::SetDropAll { port, on }),
         1 => (0..ports, prop::collection::vec(any::<u8>(), 0..80)).prop_map(|(from, bytes)| Op::Garbage { from, bytes }),
     ]
@@ -196,6 +202,16 @@ fn check(ports: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let changed = model.ports[port].up != up;
                 prop_assert_eq!(after.generation != before.generation, changed);
                 model.set_link(port, up);
+            }
+            Op::SetSpeed { port, speed } => {
+                let speed_bps = [100_000_000u64, 1_000_000_000, 10_000_000_000][usize::from(speed % 3)];
+                let before = hub.link_state(ids[port]).unwrap();
+                let changed = hub.speed(ids[port]).unwrap() != speed_bps;
+                hub.set_speed(ids[port], speed_bps).unwrap();
+                let after = hub.link_state(ids[port]).unwrap();
+                prop_assert_eq!(after.generation != before.generation, changed);
+                prop_assert_eq!(after.is_up(), before.is_up());
+                prop_assert_eq!(after.speed_bps, if after.is_up() { speed_bps } else { 0 });
             }
             Op::SetDropAll { port, on } => {
                 let faults = Faults { drop_ppm: if on { 1_000_000 } else { 0 }, ..Faults::default() };

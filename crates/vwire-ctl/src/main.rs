@@ -6,6 +6,7 @@
 //! vwire-ctl add-port                       # a new port: PnP installs a miniport adapter on it
 //! vwire-ctl remove-port 3                  # surprise-removes the adapter on port 3
 //! vwire-ctl link 3 down                    # link state of port 3
+//! vwire-ctl speed 3 1G                     # the speed port 3's link offers (10M, 100M, 2500M, 10G, ...)
 //! vwire-ctl faults 3 --drop-ppm 10000 --delay-us 500
 //! vwire-ctl --dry-run faults 3 --stall     # print the IOCTL and its bytes; runs on any host
 //! vwire-ctl inject 3 "ff:ff:ff:ff:ff:ff 02:00:5e:10:00:01 88b5 ..."   # one frame into port 3
@@ -22,10 +23,10 @@ use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use vwire_ctl::{hex, smoke};
+use vwire_ctl::{hex, smoke, speed};
 use vwire_proto::admin::{
     ADMIN_MAX_INPUT_LEN, AdminRequest, CAPTURE_READ_OUTPUT, CaptureControl, CaptureReply, InjectFrame,
-    PortAdded, SetFaults, SetLink,
+    PortAdded, SetFaults, SetLink, SetSpeed,
 };
 
 #[derive(Parser, Debug)]
@@ -46,6 +47,14 @@ enum Command {
     RemovePort { port: u32 },
     /// Set a port's link up or down.
     Link { port: u32, state: LinkState },
+    /// Set the speed a port's link offers its adapter (a link change for the adapter, which reports
+    /// it, or less under its *SpeedDuplex setting).
+    Speed {
+        port: u32,
+        /// Bits per second: 100000000, or with a decimal suffix: 10M, 100M, 1G, 2500M, 10G.
+        #[arg(value_parser = speed::parse_speed)]
+        speed: u64,
+    },
     /// Set a port's fault knobs (all off unless given).
     Faults {
         port: u32,
@@ -123,6 +132,7 @@ fn request<'a>(command: &Command, frame: &'a mut Vec<u8>) -> Result<Option<Admin
         Command::AddPort => AdminRequest::AddPort,
         Command::RemovePort { port } => AdminRequest::RemovePort { port },
         Command::Link { port, state } => AdminRequest::SetLink(SetLink { port, up: state == LinkState::Up }),
+        Command::Speed { port, speed } => AdminRequest::SetSpeed(SetSpeed { port, speed_bps: speed }),
         Command::Faults { port, drop_ppm, corrupt_ppm, delay_us, stall, fail_writes, fail_reads } => {
             AdminRequest::SetFaults(SetFaults {
                 port,
@@ -347,6 +357,8 @@ fn main() -> ExitCode {
                         return ExitCode::FAILURE;
                     }
                 }
+            } else if let AdminRequest::SetSpeed(SetSpeed { port, speed_bps }) = request {
+                println!("port {port} offers {}b/s", speed::format_speed(speed_bps));
             } else {
                 println!("done");
             }
@@ -475,7 +487,7 @@ mod tests {
     use vwire_proto::admin::{
         IOCTL_VWIRE_BUS_ADD_PORT, IOCTL_VWIRE_BUS_CAPTURE_CONTROL, IOCTL_VWIRE_BUS_CAPTURE_READ,
         IOCTL_VWIRE_BUS_INJECT_FRAME, IOCTL_VWIRE_BUS_REMOVE_PORT, IOCTL_VWIRE_BUS_SET_FAULTS,
-        IOCTL_VWIRE_BUS_SET_LINK,
+        IOCTL_VWIRE_BUS_SET_LINK, IOCTL_VWIRE_BUS_SET_SPEED,
     };
 
     fn request_of(args: &[&str]) -> (u32, Vec<u8>, usize) {
@@ -561,6 +573,7 @@ mod tests {
             (&["add-port"][..], IOCTL_VWIRE_BUS_ADD_PORT),
             (&["remove-port", "3"][..], IOCTL_VWIRE_BUS_REMOVE_PORT),
             (&["link", "3", "down"][..], IOCTL_VWIRE_BUS_SET_LINK),
+            (&["speed", "3", "100M"][..], IOCTL_VWIRE_BUS_SET_SPEED),
             (&["faults", "3", "--drop-ppm", "10000", "--stall"][..], IOCTL_VWIRE_BUS_SET_FAULTS),
         ] {
             let cli = parse(args);
@@ -595,6 +608,34 @@ mod tests {
                 ..SetFaults::default()
             })
         );
+    }
+
+    #[test]
+    fn speed_takes_a_port_and_bits_per_second_with_or_without_a_suffix() {
+        for (args, port, speed_bps) in [
+            (&["speed", "3", "10M"][..], 3, 10_000_000),
+            (&["speed", "7", "1G"][..], 7, 1_000_000_000),
+            (&["speed", "7", "10G"][..], 7, 10_000_000_000),
+            (&["speed", "1", "2500000000"][..], 1, 2_500_000_000),
+        ] {
+            let mut frame = Vec::new();
+            let sent = request(&parse(args).command, &mut frame).unwrap().unwrap();
+            assert_eq!(sent, AdminRequest::SetSpeed(SetSpeed { port, speed_bps }), "{args:?}");
+            let (code, bytes, out) = request_of(args);
+            assert_eq!((code, out), (IOCTL_VWIRE_BUS_SET_SPEED, 0));
+            assert_eq!(bytes[8..16], speed_bps.to_le_bytes(), "{args:?}");
+        }
+        assert_eq!(
+            dry_run(&AdminRequest::SetSpeed(SetSpeed { port: 3, speed_bps: 1_000_000_000 })).unwrap(),
+            "IOCTL 0x002ae01c, 16 bytes in, 0 bytes out: 01 00 10 00 03 00 00 00 00 ca 9a 3b 00 00 00 00"
+        );
+        for bad in [
+            &["vwire-ctl", "speed", "3", "0"][..],
+            &["vwire-ctl", "speed", "3", "fast"],
+            &["vwire-ctl", "speed", "3"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

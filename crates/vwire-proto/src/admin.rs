@@ -1,6 +1,6 @@
 //! The administrator's control interface of the vwire bus: the IOCTLs a management tool sends to the
-//! bus FDO's device interface ([`INTERFACE_GUID`]) to add and remove ports, set a port's link,
-//! inject faults, inject frames and capture what a port sends, and the structures they carry.
+//! bus FDO's device interface ([`INTERFACE_GUID`]) to add and remove ports, set a port's link and
+//! its speed, inject faults, inject frames and capture what a port sends, and the structures they carry.
 //!
 //! These are *public* IOCTLs (`IRP_MJ_DEVICE_CONTROL` from user mode), unlike the internal IOCTLs
 //! of [`crate::control`] that the miniport sends to a port's PDO. Every code is
@@ -88,6 +88,9 @@ pub const IOCTL_VWIRE_BUS_CAPTURE_CONTROL: u32 = admin_ioctl(0x805);
 /// `0x002A_E018`: input [`PortRef`], output [`CaptureReply`] followed by a batch of the captured
 /// frames (at least [`CAPTURE_READ_MIN_OUTPUT`] bytes of output). Takes captured frames; never waits.
 pub const IOCTL_VWIRE_BUS_CAPTURE_READ: u32 = admin_ioctl(0x806);
+/// `0x002A_E01C`: input [`SetSpeed`], no output. Sets the speed the port's link offers its adapter
+/// (what `IOCTL_VWIRE_WAIT_LINK_CHANGE` reports while the link is up); a change is a link change.
+pub const IOCTL_VWIRE_BUS_SET_SPEED: u32 = admin_ioctl(0x807);
 
 /// The device interface class the bus FDO registers for its control IOCTLs,
 /// `{31f0c005-8c25-453a-8d29-cdb09d80c30e}`: a management tool finds it with
@@ -167,6 +170,8 @@ pub enum AdminError {
         /// The value found.
         value: u32,
     },
+    /// A [`SetSpeed`] of 0 bits per second: a link that is up has a speed.
+    ZeroSpeed,
     /// An injected frame's length is outside [`INJECT_MIN_FRAME_LEN`]`..=`[`INJECT_MAX_FRAME_LEN`].
     FrameLength {
         /// The `frame_length` field.
@@ -197,6 +202,7 @@ impl fmt::Display for AdminError {
             Self::PpmOutOfRange { offset, value } => {
                 write!(f, "parts-per-million field at offset {offset} is {value}, above {PPM_ALWAYS}")
             }
+            Self::ZeroSpeed => write!(f, "a link speed of 0 bit/s"),
             Self::FrameLength { length } => write!(
                 f,
                 "frame of {length} bytes is outside {INJECT_MIN_FRAME_LEN}..={INJECT_MAX_FRAME_LEN}"
@@ -338,6 +344,45 @@ impl SetLink {
         let [up, r0, r1, r2] = get::<4>(input, 8)?;
         reserved([r0, r1, r2], 9)?;
         Ok(SetLink { port: u32::from_le_bytes(get(input, 4)?), up: boolean(up, 8)? })
+    }
+}
+
+/// Input of [`IOCTL_VWIRE_BUS_SET_SPEED`]: the most the port's side of the wire offers, which the
+/// adapter reports as its link speed (or negotiates down from, under its `*SpeedDuplex` keyword).
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 4 | `ControlHeader`, `length` = 16 |
+/// | 4 | 4 | `port` |
+/// | 8 | 8 | `speed_bps`: bits per second, not 0 |
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetSpeed {
+    /// The port.
+    pub port: u32,
+    /// Bits per second (10 Mb/s is 10_000_000).
+    pub speed_bps: u64,
+}
+
+impl SetSpeed {
+    /// Encoded size.
+    pub const ENCODED_LEN: usize = 16;
+
+    /// Writes the structure to the start of `out`; returns the bytes written.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, AdminError> {
+        let speed_bps = speed(self.speed_bps)?;
+        let out = begin(out, Self::ENCODED_LEN)?;
+        put(out, 4, self.port.to_le_bytes())?;
+        put(out, 8, speed_bps.to_le_bytes())?;
+        Ok(Self::ENCODED_LEN)
+    }
+
+    /// Checks and reads the structure; `input` must be exactly one.
+    pub fn decode(input: &[u8]) -> Result<Self, AdminError> {
+        let input = open(input, Self::ENCODED_LEN)?;
+        Ok(SetSpeed {
+            port: u32::from_le_bytes(get(input, 4)?),
+            speed_bps: speed(u64::from_le_bytes(get(input, 8)?))?,
+        })
     }
 }
 
@@ -605,6 +650,8 @@ pub enum AdminRequest<'a> {
     SetLink(SetLink),
     /// [`IOCTL_VWIRE_BUS_SET_FAULTS`].
     SetFaults(SetFaults),
+    /// [`IOCTL_VWIRE_BUS_SET_SPEED`].
+    SetSpeed(SetSpeed),
     /// [`IOCTL_VWIRE_BUS_INJECT_FRAME`].
     InjectFrame(InjectFrame<'a>),
     /// [`IOCTL_VWIRE_BUS_CAPTURE_CONTROL`].
@@ -629,6 +676,7 @@ impl<'a> AdminRequest<'a> {
             }
             IOCTL_VWIRE_BUS_SET_LINK => SetLink::decode(input).map(AdminRequest::SetLink),
             IOCTL_VWIRE_BUS_SET_FAULTS => SetFaults::decode(input).map(AdminRequest::SetFaults),
+            IOCTL_VWIRE_BUS_SET_SPEED => SetSpeed::decode(input).map(AdminRequest::SetSpeed),
             IOCTL_VWIRE_BUS_INJECT_FRAME => InjectFrame::decode(input).map(AdminRequest::InjectFrame),
             IOCTL_VWIRE_BUS_CAPTURE_CONTROL => {
                 CaptureControl::decode(input).map(AdminRequest::CaptureControl)
@@ -650,6 +698,7 @@ impl<'a> AdminRequest<'a> {
             }
             AdminRequest::SetLink(set) => Ok((IOCTL_VWIRE_BUS_SET_LINK, set.encode(out)?)),
             AdminRequest::SetFaults(set) => Ok((IOCTL_VWIRE_BUS_SET_FAULTS, set.encode(out)?)),
+            AdminRequest::SetSpeed(set) => Ok((IOCTL_VWIRE_BUS_SET_SPEED, set.encode(out)?)),
             AdminRequest::InjectFrame(inject) => Ok((IOCTL_VWIRE_BUS_INJECT_FRAME, inject.encode(out)?)),
             AdminRequest::CaptureControl(control) => {
                 Ok((IOCTL_VWIRE_BUS_CAPTURE_CONTROL, control.encode(out)?))
@@ -735,6 +784,13 @@ fn frame_length(length: usize) -> Result<u16, AdminError> {
         return Err(AdminError::FrameLength { length: value });
     }
     Ok(value)
+}
+
+fn speed(speed_bps: u64) -> Result<u64, AdminError> {
+    if speed_bps == 0 {
+        return Err(AdminError::ZeroSpeed);
+    }
+    Ok(speed_bps)
 }
 
 fn ppm(value: u32, offset: usize) -> Result<u32, AdminError> {

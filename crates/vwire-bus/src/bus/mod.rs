@@ -64,7 +64,7 @@ mod status;
 pub use status::BusStatus;
 use vwire_proto::admin::{
     ADMIN_MAX_INPUT_LEN, AdminRequest, CaptureControl, CaptureReply, InjectFrame, PortAdded, SetFaults,
-    SetLink, port_mac,
+    SetLink, SetSpeed, port_mac,
 };
 
 use crate::hub::{Faults, Hub, InjectOutcome, IoctlOutcome, PortId};
@@ -83,6 +83,7 @@ pub const ADMIN_COPY_MAX: usize = 64;
 const _: () = assert!(
     SetFaults::ENCODED_LEN <= ADMIN_COPY_MAX
         && SetLink::ENCODED_LEN <= ADMIN_COPY_MAX
+        && SetSpeed::ENCODED_LEN <= ADMIN_COPY_MAX
         && CaptureControl::ENCODED_LEN <= ADMIN_COPY_MAX
         && InjectFrame::HEADER_LEN <= ADMIN_COPY_MAX
 );
@@ -162,7 +163,8 @@ pub enum AdminEffect<Q> {
         /// Its queues when it was unplugged.
         queues: PortQueues<Q>,
     },
-    /// `IOCTL_VWIRE_BUS_SET_LINK` changed the link generation: answer the port's parked link waits
+    /// `IOCTL_VWIRE_BUS_SET_LINK` or `IOCTL_VWIRE_BUS_SET_SPEED` changed the link generation: answer
+    /// the port's parked link waits
     /// ([`BusState::answer_link_wait`] for each), then complete with STATUS_SUCCESS.
     AnswerLinkWaits {
         /// The port whose link changed.
@@ -227,6 +229,7 @@ pub fn frame_admin(
         AdminRequest::AddPort
         | AdminRequest::RemovePort { .. }
         | AdminRequest::SetLink(_)
+        | AdminRequest::SetSpeed(_)
         | AdminRequest::SetFaults(_) => Err(BusStatus::InvalidDeviceRequest),
     }
 }
@@ -360,6 +363,11 @@ impl<Q: Copy + PartialEq> BusState<Q> {
                 let changed = self.set_link(port, up)?;
                 Ok(if changed { AdminEffect::AnswerLinkWaits { port } } else { AdminEffect::Done })
             }
+            AdminRequest::SetSpeed(SetSpeed { port, speed_bps }) => {
+                let port = PortId(port);
+                let changed = self.set_speed(port, speed_bps)?;
+                Ok(if changed { AdminEffect::AnswerLinkWaits { port } } else { AdminEffect::Done })
+            }
             AdminRequest::SetFaults(faults) => {
                 self.set_faults(faults)?;
                 Ok(if self.serving_allowed() { AdminEffect::KickServingDpc } else { AdminEffect::Done })
@@ -433,6 +441,17 @@ impl<Q: Copy + PartialEq> BusState<Q> {
         }
         let before = self.hub.link_state(port).map(|link| link.generation);
         self.hub.set_link(port, up)?;
+        Ok(before != self.hub.link_state(port).map(|link| link.generation))
+    }
+
+    /// Sets the hub port's speed; true if that changed its link generation (the parked link waits
+    /// are then to be answered).
+    pub fn set_speed(&mut self, port: PortId, speed_bps: u64) -> Result<bool, BusStatus> {
+        if !self.is_plugged(port) {
+            return Err(BusStatus::NoSuchDevice);
+        }
+        let before = self.hub.link_state(port).map(|link| link.generation);
+        self.hub.set_speed(port, speed_bps)?;
         Ok(before != self.hub.link_state(port).map(|link| link.generation))
     }
 

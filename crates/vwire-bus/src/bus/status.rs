@@ -78,9 +78,11 @@ impl From<HubError> for BusStatus {
             HubError::NoSuchPort => BusStatus::NoSuchDevice,
             HubError::TooManyPorts => BusStatus::QuotaExceeded,
             HubError::PortExists => BusStatus::ObjectNameCollision,
-            HubError::InvalidMac | HubError::InvalidFrame | HubError::Batch(_) | HubError::Control(_) => {
-                BusStatus::InvalidParameter
-            }
+            HubError::InvalidMac
+            | HubError::InvalidFrame
+            | HubError::InvalidSpeed
+            | HubError::Batch(_)
+            | HubError::Control(_) => BusStatus::InvalidParameter,
             HubError::OutOfMemory => BusStatus::InsufficientResources,
             HubError::BatchTooLarge => BusStatus::InvalidBufferSize,
             // The injected "hardware" errors.

@@ -76,7 +76,7 @@ pub struct HubConfig {
     pub max_ports: usize,
     /// Seed of the generator behind the drop and corrupt faults.
     pub seed: u64,
-    /// Link speed every port reports (default 10 Gb/s).
+    /// Link speed every port starts with (default 10 Gb/s; [`Hub::set_speed`] changes one port's).
     pub speed_bps: u64,
     /// Largest batch a port accepts in a write and produces in a read (default
     /// [`DEFAULT_MAX_BATCH_BYTES`]); reported in [`DeviceInfo`].
@@ -186,6 +186,8 @@ pub enum HubError {
     ReadFailed,
     /// The read buffer cannot hold even the oldest ready frame.
     BufferTooSmall,
+    /// A link speed of 0 bits per second ([`Hub::set_speed`]).
+    InvalidSpeed,
     /// An injected frame is shorter than an Ethernet header or longer than
     /// [`vwire_proto::admin::INJECT_MAX_FRAME_LEN`].
     InvalidFrame,
@@ -228,6 +230,8 @@ struct Port {
     counters: PortCounters,
     link_up: bool,
     link_generation: u32,
+    /// What the link offers while it is up, bits per second (never 0).
+    speed_bps: u64,
     packet_filter: u32,
     multicast: MulticastList,
     /// The administrator's frame operations: exactly one element, allocated by [`Hub::add_port`] (a
@@ -275,6 +279,7 @@ impl Port {
             counters: PortCounters::default(),
             link_up: true,
             link_generation: 1,
+            speed_bps: config.speed_bps,
             packet_filter: 0,
             multicast: MulticastList::default(),
             admin,
@@ -527,21 +532,39 @@ impl Hub {
             return Ok(());
         }
         p.link_up = up;
-        // Generation 0 is never used, so a waiter that knows nothing yet can pass 0.
-        p.link_generation = match p.link_generation.wrapping_add(1) {
-            0 => 1,
-            g => g,
-        };
+        p.link_generation = next_generation(p.link_generation);
         if !up {
             self.macs.forget_port(port);
         }
         Ok(())
     }
 
+    /// Sets the speed a port's link offers, as a switch port set to another rate. A change bumps the
+    /// link generation as [`Hub::set_link`] does (the adapter sees it through
+    /// `IOCTL_VWIRE_WAIT_LINK_CHANGE`), also while the link is down, where the speed is reported
+    /// only once it comes up. 0 is [`HubError::InvalidSpeed`].
+    pub fn set_speed(&mut self, port: PortId, speed_bps: u64) -> Result<(), HubError> {
+        if speed_bps == 0 {
+            return Err(HubError::InvalidSpeed);
+        }
+        let p = self.port_mut(port)?;
+        if p.speed_bps == speed_bps {
+            return Ok(());
+        }
+        p.speed_bps = speed_bps;
+        p.link_generation = next_generation(p.link_generation);
+        Ok(())
+    }
+
+    /// The speed a port's link offers, whether or not it is up.
+    pub fn speed(&self, port: PortId) -> Result<u64, HubError> {
+        Ok(self.port(port)?.speed_bps)
+    }
+
     /// A port's link as `IOCTL_VWIRE_WAIT_LINK_CHANGE` reports it.
     pub fn link_state(&self, port: PortId) -> Result<LinkState, HubError> {
         let p = self.port(port)?;
-        let speed_bps = if p.link_up { self.config.speed_bps } else { 0 };
+        let speed_bps = if p.link_up { p.speed_bps } else { 0 };
         Ok(LinkState::new(p.link_generation, p.link_up, true, speed_bps))
     }
 
@@ -644,6 +667,15 @@ impl Hub {
     fn port_mut(&mut self, port: PortId) -> Result<&mut Port, HubError> {
         let index = self.index_of(port)?;
         self.ports.get_mut(index).ok_or(HubError::NoSuchPort)
+    }
+}
+
+/// The link generation after `generation`. 0 is never used, so a waiter that knows nothing yet can
+/// pass 0.
+fn next_generation(generation: u32) -> u32 {
+    match generation.wrapping_add(1) {
+        0 => 1,
+        g => g,
     }
 }
 

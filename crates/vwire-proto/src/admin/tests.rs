@@ -172,8 +172,8 @@ fn reserved_fields_booleans_and_ppm_are_checked() {
 fn unknown_codes_and_short_outputs_are_errors() {
     let (_, bytes) = encoded(&AdminRequest::AddPort);
     assert_eq!(
-        AdminRequest::decode(0x002A_E01C, &bytes),
-        Err(AdminError::UnknownIoctl { code: 0x002A_E01C })
+        AdminRequest::decode(0x002A_E020, &bytes),
+        Err(AdminError::UnknownIoctl { code: 0x002A_E020 })
     );
     assert_eq!(
         AdminRequest::decode(crate::IOCTL_VWIRE_QUERY_DEVICE, &bytes),
@@ -199,6 +199,7 @@ fn no_input_of_any_length_or_content_panics() {
         IOCTL_VWIRE_BUS_INJECT_FRAME,
         IOCTL_VWIRE_BUS_CAPTURE_CONTROL,
         IOCTL_VWIRE_BUS_CAPTURE_READ,
+        IOCTL_VWIRE_BUS_SET_SPEED,
         0,
         u32::MAX,
     ];
@@ -419,4 +420,44 @@ fn a_capture_reply_carries_its_counts_and_a_batch_that_ends_with_it() {
     assert!(CaptureReply::decode_with_frames(&out[..8]).is_err());
     // The least output holds the reply, a batch header and the largest record.
     assert_eq!(CAPTURE_READ_MIN_OUTPUT, 16 + 16 + 9024);
+}
+
+#[test]
+fn set_speed_is_the_next_code_and_carries_a_port_and_a_nonzero_speed() {
+    assert_eq!(IOCTL_VWIRE_BUS_SET_SPEED, 0x002A_E01C);
+    assert_eq!(IOCTL_VWIRE_BUS_SET_SPEED & 3, METHOD_BUFFERED);
+    assert_eq!((IOCTL_VWIRE_BUS_SET_SPEED >> 14) & 3, FILE_READ_DATA | FILE_WRITE_DATA);
+    for request in [
+        AdminRequest::SetSpeed(SetSpeed { port: 2, speed_bps: 10_000_000 }),
+        AdminRequest::SetSpeed(SetSpeed { port: u32::MAX, speed_bps: 1 }),
+        AdminRequest::SetSpeed(SetSpeed { port: 0, speed_bps: u64::MAX }),
+    ] {
+        let (code, bytes) = encoded(&request);
+        assert_eq!(code, IOCTL_VWIRE_BUS_SET_SPEED);
+        assert_eq!(AdminRequest::decode(code, &bytes), Ok(request), "{request:?}");
+        assert_eq!(request.output_len(), 0);
+    }
+    let (_, bytes) =
+        encoded(&AdminRequest::SetSpeed(SetSpeed { port: 0x0403_0201, speed_bps: 1_000_000_000 }));
+    assert_eq!(bytes, [1, 0, 16, 0, 1, 2, 3, 4, 0x00, 0xCA, 0x9A, 0x3B, 0, 0, 0, 0]);
+
+    // 0 bit/s is refused both ways; length and header as for every structure.
+    let mut zero = bytes.clone();
+    zero[8..16].fill(0);
+    assert_eq!(AdminRequest::decode(IOCTL_VWIRE_BUS_SET_SPEED, &zero), Err(AdminError::ZeroSpeed));
+    let mut out = [0u8; 16];
+    assert_eq!(SetSpeed { port: 1, speed_bps: 0 }.encode(&mut out), Err(AdminError::ZeroSpeed));
+    assert_eq!(
+        AdminRequest::decode(IOCTL_VWIRE_BUS_SET_SPEED, &bytes[..12]),
+        Err(AdminError::WrongInputLength { expected: 16, found: 12 })
+    );
+    let mut bad = bytes;
+    bad[2] = 12;
+    assert_eq!(
+        AdminRequest::decode(IOCTL_VWIRE_BUS_SET_SPEED, &bad),
+        Err(AdminError::WrongHeaderLength { length: 12, expected: 16 })
+    );
+    // A SetLink's bytes are not a SetSpeed.
+    let (_, link) = encoded(&AdminRequest::SetLink(SetLink { port: 1, up: true }));
+    assert!(AdminRequest::decode(IOCTL_VWIRE_BUS_SET_SPEED, &link).is_err());
 }

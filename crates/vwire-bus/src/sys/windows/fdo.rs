@@ -786,8 +786,8 @@ fn fail_parked_then_report_missing(bus: &BusContext, port: PortId) -> NTSTATUS {
     }
 }
 
-/// `IOCTL_VWIRE_BUS_SET_LINK` changed `port`'s link generation: finish its parked
-/// `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests, one [`Completions`] batch per round.
+/// `IOCTL_VWIRE_BUS_SET_LINK` or `IOCTL_VWIRE_BUS_SET_SPEED` changed `port`'s link generation:
+/// finish its parked `IOCTL_VWIRE_WAIT_LINK_CHANGE` requests, one [`Completions`] batch per round.
 fn answer_link_waits(bus: &BusContext, port: PortId) {
     let mut done = Completions::new();
     loop {
