@@ -4,10 +4,12 @@
 mod common;
 
 use common::*;
-use kernel_sim::{AdapterId, ErrorLogEntry, NblShape, RegValue, Sim};
+use kernel_sim::{AdapterId, CapturedFrame, ErrorLogEntry, NblShape, RegValue, Sim};
 use ndis_types::config::NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION;
 use ndis_types::oid::*;
 use ndis_types::*;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 const OID_VWIRE_DRIVER_COUNTERS: u32 = 0xFF76_0001;
 const CONFIG_REJECTED: usize = 12;
@@ -66,6 +68,18 @@ fn tagged(frame: &[u8], tci: u16) -> Vec<u8> {
     out.extend_from_slice(&tci.to_be_bytes());
     out.extend_from_slice(&frame[12..]);
     out
+}
+
+/// Every frame the adapters write to the hub from now on, as it goes on the wire.
+fn wire(sim: &Sim) -> Rc<RefCell<Vec<Vec<u8>>>> {
+    let frames = Rc::new(RefCell::new(Vec::new()));
+    let sink = frames.clone();
+    sim.set_capture(Some(Box::new(move |f: CapturedFrame<'_>| {
+        if f.adapter.is_some() {
+            sink.borrow_mut().push(f.frame.to_vec());
+        }
+    })));
+    frames
 }
 
 fn send(sim: &Sim, from: AdapterId, frames: &[Vec<u8>], ieee8021q_info: usize) -> NdisStatus {
@@ -138,31 +152,38 @@ fn each_setting_declares_exactly_what_it_does() {
 fn a_send_is_tagged_from_its_nbl_info_and_a_receive_is_stripped_into_it() {
     let (sim, list) = adapters(610, &[(None, None), (None, None), (dword(0), None), (dword(1), None)]);
     let [a, b, raw, priority] = list[..] else { unreachable!() };
-    // Priority 5, VLAN 10: tagged on the wire (the untagging-free adapter sees the tag), stripped
-    // into the info at b. The priority-only adapter cannot report VLAN 10: it gets the tagged frame.
+    let wire = wire(&sim);
+    // Priority 5, VLAN 10: tagged on the wire, stripped at every receiver (Doc "Enumeration
+    // Keywords": from all receive packets regardless of the setting), into the info as far as each
+    // receiver's setting reports it.
     let frame = broadcast(sim.port_mac(a), 1514, 1);
     assert_eq!(send(&sim, a, std::slice::from_ref(&frame), info(5, 10)), NDIS_STATUS_SUCCESS);
+    let tagged_frame = tagged(&frame, 0xA00A);
+    assert_eq!(tagged_frame.len(), 1518, "a full-size frame and its tag");
+    assert_eq!(wire.borrow_mut().split_off(0), [tagged_frame]);
     assert_eq!(sim.take_received_with_8021q(b), [(frame.clone(), info(5, 10))]);
-    let wire = tagged(&frame, 0xA00A);
-    assert_eq!(wire.len(), 1518, "a full-size frame and its tag");
-    assert_eq!(sim.take_received_with_8021q(raw), [(wire.clone(), 0)]);
-    assert_eq!(sim.take_received_with_8021q(priority), [(wire, 0)]);
+    assert_eq!(sim.take_received_with_8021q(raw), [(frame.clone(), 0)]);
+    assert_eq!(sim.take_received_with_8021q(priority), [(frame, info(5, 0))]);
 
-    // Priority only (VLAN 0): the priority-only adapter strips it too.
+    // Priority only (VLAN 0).
     let frame = broadcast(sim.port_mac(a), 60, 2);
     assert_eq!(send(&sim, a, std::slice::from_ref(&frame), info(3, 0)), NDIS_STATUS_SUCCESS);
+    assert_eq!(wire.borrow_mut().split_off(0), [tagged(&frame, 0x6000)]);
     assert_eq!(sim.take_received_with_8021q(b), [(frame.clone(), info(3, 0))]);
     assert_eq!(sim.take_received_with_8021q(priority), [(frame.clone(), info(3, 0))]);
-    assert_eq!(sim.take_received_with_8021q(raw), [(tagged(&frame, 0x6000), 0)]);
+    assert_eq!(sim.take_received_with_8021q(raw), [(frame.clone(), 0)]);
 
     // No info: untagged, and nothing in the info on the way up (the NBL's last tag is cleared).
     assert_eq!(send(&sim, a, std::slice::from_ref(&frame), 0), NDIS_STATUS_SUCCESS);
+    assert_eq!(wire.borrow_mut().split_off(0), [frame.clone()]);
     for adapter in [b, raw, priority] {
         assert_eq!(sim.take_received_with_8021q(adapter), [(frame.clone(), 0)]);
     }
     // The adapter that does no tagging sends its NBL's info nowhere.
     assert_eq!(send(&sim, raw, std::slice::from_ref(&frame), info(5, 10)), NDIS_STATUS_SUCCESS);
+    assert_eq!(wire.borrow_mut().split_off(0), [frame.clone()]);
     assert_eq!(sim.take_received_with_8021q(b), [(frame.clone(), 0)]);
+    sim.set_capture(None);
     finish(sim, &list);
 }
 
@@ -171,12 +192,15 @@ fn a_vlan_id_tags_every_send_and_receives_only_its_vlan() {
     let (sim, list) =
         adapters(620, &[(None, dword(10)), (None, dword(10)), (None, dword(20)), (dword(0), None)]);
     let [a, b, other, raw] = list[..] else { unreachable!() };
+    let wire = wire(&sim);
     assert_eq!(oid_u32(&sim, a, OID_GEN_VLAN_ID).value, Some(10));
     let frame = broadcast(sim.port_mac(a), 200, 3);
     assert_eq!(send(&sim, a, std::slice::from_ref(&frame), 0), NDIS_STATUS_SUCCESS);
+    assert_eq!(wire.borrow_mut().split_off(0), [tagged(&frame, 10)]);
     assert_eq!(sim.take_received_with_8021q(b), [(frame.clone(), info(0, 10))]);
     assert!(sim.take_received_with_8021q(other).is_empty(), "VLAN 20 does not see VLAN 10");
-    assert_eq!(sim.take_received_with_8021q(raw), [(tagged(&frame, 10), 0)]);
+    assert_eq!(sim.take_received_with_8021q(raw), [(frame.clone(), 0)], "stripped, VLAN not reported");
+    sim.set_capture(None);
     // Untagged frames are the native VLAN: not received on VLAN 10.
     assert_eq!(send(&sim, raw, std::slice::from_ref(&frame), 0), NDIS_STATUS_SUCCESS);
     assert!(sim.take_received_with_8021q(b).is_empty());

@@ -14,11 +14,11 @@
 //!   with the NBL's `VlanId` if the adapter has none; a send naming another VLAN than the adapter's
 //!   is refused. A received tag's VID goes into `VlanId`, and with a VLAN ID set only frames tagged
 //!   with it are indicated;
-//! - a tag is stripped only when what it carries can be handed up: with VLAN disabled, a frame of a
-//!   VLAN other than 0 keeps its tag (the stack above sees an 802.1Q frame, as from an adapter that
-//!   knows nothing of VLANs);
-//! - neither enabled: frames pass as they are, tags included, and the NBL info is neither read nor
-//!   written.
+//! - every received tag is stripped, whatever the setting: "The miniport driver should remove the
+//!   802.1Q header from all receive packets regardless of the *PriorityVLANTag setting", for other
+//!   drivers may not parse a tagged frame (Doc "Enumeration Keywords", `*PriorityVLANTag`); what is
+//!   not enabled is left out of the info;
+//! - neither enabled: no tag is inserted and the send's info is not read.
 
 use ndis_types::oid::{NDIS_MAC_OPTION_8021P_PRIORITY, NDIS_MAC_OPTION_8021Q_VLAN};
 
@@ -139,7 +139,7 @@ pub fn insert_tag(buffer: &mut [u8], tag: [u8; TAG_LEN]) -> bool {
 /// What becomes of a received frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Received {
-    /// Indicate it as it is, with this `Ieee8021QNetBufferListInfo` (0: none).
+    /// Untagged: indicate it as it is, with no `Ieee8021QNetBufferListInfo`.
     AsIs,
     /// Indicate it without its tag, which becomes this info.
     Stripped(usize),
@@ -161,9 +161,6 @@ pub fn receive(tagging: Tagging, vlan_id: u16, frame: &[u8]) -> Received {
     };
     if filtering && tag.vlan_id != vlan_id {
         return Received::OtherVlan;
-    }
-    if !tagging.enabled() || (!tagging.vlan && tag.vlan_id != 0) {
-        return Received::AsIs;
     }
     let info = TagInfo {
         user_priority: if tagging.priority { tag.user_priority } else { 0 },
@@ -234,12 +231,12 @@ mod tests {
     }
 
     #[test]
-    fn a_received_tag_is_stripped_when_what_it_carries_can_go_up() {
+    fn every_received_tag_is_stripped_into_what_is_enabled() {
         assert_eq!(receive(BOTH, 0, &tagged(0xA00A)), Received::Stripped(info(5, 10)));
         assert_eq!(receive(VLAN, 0, &tagged(0xA00A)), Received::Stripped(info(0, 10)));
         assert_eq!(receive(PRIORITY, 0, &tagged(0xA000)), Received::Stripped(info(5, 0)));
-        assert_eq!(receive(PRIORITY, 0, &tagged(0xA00A)), Received::AsIs, "a VID it cannot report");
-        assert_eq!(receive(NEITHER, 0, &tagged(0xA00A)), Received::AsIs);
+        assert_eq!(receive(PRIORITY, 0, &tagged(0xA00A)), Received::Stripped(info(5, 0)));
+        assert_eq!(receive(NEITHER, 0, &tagged(0xA00A)), Received::Stripped(0));
         assert_eq!(receive(BOTH, 0, &[0xAA; 20]), Received::AsIs);
         assert_eq!(receive(BOTH, 0, &[0xAA; 13]), Received::AsIs, "shorter than a tag");
     }
@@ -251,6 +248,7 @@ mod tests {
         assert_eq!(receive(BOTH, 10, &tagged(0x2000)), Received::OtherVlan, "priority-tagged: native VLAN");
         assert_eq!(receive(BOTH, 10, &[0xAA; 60]), Received::OtherVlan, "untagged: native VLAN");
         assert_eq!(receive(PRIORITY, 10, &[0xAA; 60]), Received::AsIs, "VLAN off: no filter");
+        assert_eq!(receive(PRIORITY, 10, &tagged(0x200B)), Received::Stripped(info(1, 0)));
     }
 
     #[test]

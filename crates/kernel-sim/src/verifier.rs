@@ -114,8 +114,8 @@ pub mod rules {
     /// Model addition: the 802.1 MAC options say what the receive path does. An NBL indicated with
     /// an `Ieee8021QNetBufferListInfo` priority the general attributes' MAC options do not declare
     /// (`NDIS_MAC_OPTION_8021P_PRIORITY`) or a VLAN ID they do not (`NDIS_MAC_OPTION_8021Q_VLAN`);
-    /// or a frame indicated with its 802.1Q tag still in it although they declare stripping it
-    /// (8021Q_VLAN: any tag; 8021P_PRIORITY: a priority tag, VLAN 0).
+    /// or any frame indicated with its 802.1Q tag still in it (the tag is removed from every received
+    /// frame, whatever the setting: Doc "Enumeration Keywords", `*PriorityVLANTag`).
     pub const NDIS_IEEE8021Q_DECLARED: &str = "Ndis.Ieee8021QDeclared";
     pub const NDIS_STATUS_INDICATION_VALID: &str = "Ndis.StatusIndicationValid";
     /// Model addition: a synchronous send during an OID or `MiniportInitializeEx` without a timeout,

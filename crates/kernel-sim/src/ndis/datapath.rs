@@ -1036,15 +1036,16 @@ impl State {
             else {
                 continue;
             };
-            let vid = tci & 0xFFF;
-            if vlan || (priority && vid == 0) {
-                let msg = format!(
-                    "{api} on adapter {}: a frame indicated with its 802.1Q tag (VLAN {vid}) although the MAC \
-                     options {options:#x} say the miniport strips tags into Ieee8021QNetBufferListInfo",
-                    a.0
-                );
-                self.violate(NDIS_IEEE8021Q_DECLARED, msg);
-            }
+            // "The miniport driver should remove the 802.1Q header from all receive packets
+            // regardless of the *PriorityVLANTag setting" (Doc "Enumeration Keywords").
+            let msg = format!(
+                "{api} on adapter {}: a frame indicated with its 802.1Q tag (VLAN {}); a miniport strips \
+                 the tag from every received frame, whatever its MAC options ({options:#x}) and \
+                 *PriorityVLANTag",
+                a.0,
+                tci & 0xFFF
+            );
+            self.violate(NDIS_IEEE8021Q_DECLARED, msg);
         }
     }
 
