@@ -731,3 +731,57 @@ fn a_forced_speed_reports_itself_and_has_no_link_while_the_port_offers_less() {
     assert_eq!(sim.received_frames(b), sent);
     finish(sim, &[a, b]);
 }
+
+/// `NetworkAddress` on the wire: the adapter's frames carry it (the protocol takes the current
+/// address from the adapter), the switch learns it on the adapter's port, and a unicast to it then
+/// goes to that port alone; the permanent address is not learned.
+#[test]
+fn an_overriding_network_address_is_what_the_switch_learns() {
+    let (sim, a) = adapter_with_network_address(560, Some("06-00-5E-00-00-0A"));
+    sim.set_registry("NetworkAddress", None);
+    let b = sim.add_adapter().expect("initialize");
+    let watcher = sim.add_adapter().expect("initialize");
+    for (adapter, filter) in [
+        (a, NDIS_PACKET_TYPE_DIRECTED),
+        (b, NDIS_PACKET_TYPE_DIRECTED),
+        (watcher, NDIS_PACKET_TYPE_PROMISCUOUS),
+    ] {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let set = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
+        assert_eq!(set.status, NDIS_STATUS_SUCCESS);
+    }
+    let current = address(&sim, a, OID_802_3_CURRENT_ADDRESS);
+    assert_eq!(current, [0x06, 0x00, 0x5E, 0x00, 0x00, 0x0A]);
+    let frame = |destination: [u8; 6], source: [u8; 6], tag: u8| {
+        let mut frame = vec![tag; 80];
+        frame[..6].copy_from_slice(&destination);
+        frame[6..12].copy_from_slice(&source);
+        frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+        frame
+    };
+    // Before the switch has seen the address, a unicast to it is flooded: the watcher sees it.
+    let first = frame(current, mac(&sim, b), 1);
+    sim.send_frames(b, std::slice::from_ref(&first), NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.take_received_frames(a), [first.clone()]);
+    assert_eq!(sim.take_received_frames(watcher), [first]);
+    // The adapter speaks from its current address; the switch learns it on the adapter's port.
+    let hello = frame([0xFF; 6], current, 2);
+    sim.send_frames(a, std::slice::from_ref(&hello), NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.take_received_frames(watcher), [hello]);
+    // Now a unicast to it reaches the adapter alone.
+    let second = frame(current, mac(&sim, b), 3);
+    sim.send_frames(b, std::slice::from_ref(&second), NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.take_received_frames(a), [second]);
+    assert!(sim.take_received_frames(watcher).is_empty(), "switched, not flooded");
+    // The permanent address was never on the wire: frames to it are still flooded, and the
+    // adapter's filter drops them (it answers only to its current address).
+    let old = frame(sim.port_mac(a), mac(&sim, b), 4);
+    sim.send_frames(b, std::slice::from_ref(&old), NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.take_received_frames(watcher), [old]);
+    assert!(sim.take_received_frames(a).is_empty());
+    finish(sim, &[a, b, watcher]);
+}
