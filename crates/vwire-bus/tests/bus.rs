@@ -837,21 +837,26 @@ fn a_full_capture_drops_the_oldest_and_counts_until_the_next_start() {
     let port = bus.present_port();
     let mac = bus.state.hub().mac(PortId(port)).unwrap();
     assert_eq!(bus.admin(capture(port, true)).status, BusStatus::Success);
-    // Jumbo frames, so that the least output (one record of the longest frame) holds one at a time.
-    let written: Vec<Vec<u8>> = (0..5).map(|i| frame([0xFF; 6], mac, 9014, i)).collect();
+    let written: Vec<Vec<u8>> = (0..5).map(|i| frame([0xFF; 6], mac, 1514, i)).collect();
     for one in &written {
         adapter_writes(&mut bus, port, std::slice::from_ref(one));
     }
-    // The least output holds one frame at a time: the rest is pending.
-    let mut seen = Vec::new();
-    for pending in [2, 1, 0] {
-        let reply = bus.admin_with_output(AdminRequest::CaptureRead { port }, CAPTURE_READ_MIN_OUTPUT);
-        let (head, batch) = CaptureReply::decode_with_frames(&reply.output).unwrap();
-        assert_eq!((head.dropped, head.pending, batch.frame_count()), (2, pending, 1));
-        seen.extend(batch.frames().map(<[u8]>::to_vec));
-    }
+    // The least output holds the longest record (a jumbo frame's): all three standard ones.
+    let reply = bus.admin_with_output(AdminRequest::CaptureRead { port }, CAPTURE_READ_MIN_OUTPUT);
+    let (head, batch) = CaptureReply::decode_with_frames(&reply.output).unwrap();
+    assert_eq!((head.dropped, head.pending, batch.frame_count()), (2, 0, 3));
+    let seen: Vec<Vec<u8>> = batch.frames().map(<[u8]>::to_vec).collect();
     assert_eq!(seen, written[2..], "the newest three, oldest first");
-    assert_eq!(bus.state.hub().admin_counters(PortId(port)).unwrap().capture_dropped, 2);
+    // A jumbo frame takes the room of several standard ones: the ring (three standard frames'
+    // bytes, at least one jumbo record) keeps it alone.
+    let jumbo: Vec<Vec<u8>> = (0..2).map(|i| frame([0xFF; 6], mac, 9014, 10 + i)).collect();
+    adapter_writes(&mut bus, port, &written[..3]);
+    adapter_writes(&mut bus, port, std::slice::from_ref(&jumbo[0]));
+    adapter_writes(&mut bus, port, std::slice::from_ref(&jumbo[1]));
+    let (head, frames) = read_capture(&mut bus, port);
+    assert_eq!(frames, jumbo[1..], "the newest jumbo frame, alone");
+    assert_eq!(head.dropped, 2 + 3 + 1, "the three standard frames, then the older jumbo one");
+    assert_eq!(bus.state.hub().admin_counters(PortId(port)).unwrap().capture_dropped, 6);
     assert_eq!(bus.admin(capture(port, true)).status, BusStatus::Success);
     assert_eq!(read_capture(&mut bus, port).0.dropped, 0, "a new start zeroes the count");
 }

@@ -53,21 +53,23 @@ impl CaptureRing {
         self.on = false;
     }
 
-    /// Records `frame` if the capture is on: `None` if it is off, else whether the oldest frame was
-    /// dropped to make room. A ring of no slots (or a frame longer than a slot) drops the frame
-    /// itself, counted the same way.
-    pub(crate) fn record(&mut self, frame: &[u8], now: u64) -> Option<bool> {
+    /// Records `frame` if the capture is on: `None` if it is off, else how many frames were
+    /// dropped: the oldest ones, to make room by count or by bytes, or, in a ring with no room or
+    /// for a frame longer than it takes, the frame itself.
+    pub(crate) fn record(&mut self, frame: &[u8], now: u64) -> Option<u64> {
         if !self.on {
             return None;
         }
-        let full = self.frames.is_full();
-        if full {
-            self.frames.pop();
-        }
-        let stored = self.frames.push(frame, now).is_some();
-        let lost = full || !stored;
-        if lost {
+        // The oldest frames make room, by count and by bytes (a jumbo frame may need several).
+        let mut lost = 0u64;
+        while self.frames.push(frame, now).is_none() {
+            lost = lost.saturating_add(1);
             self.dropped = self.dropped.saturating_add(1);
+            if self.frames.len() == 0 {
+                // A ring of no room, or a frame longer than it takes: the frame itself is lost.
+                return Some(lost);
+            }
+            self.frames.pop();
         }
         Some(lost)
     }
@@ -114,7 +116,7 @@ mod tests {
         let mut ring = CaptureRing::with_capacity(4, 1518).unwrap();
         assert_eq!(ring.record(&[1; 60], 0), None, "off: nothing recorded");
         ring.start();
-        assert_eq!(ring.record(&[2; 60], 0), Some(false));
+        assert_eq!(ring.record(&[2; 60], 0), Some(0));
         ring.stop();
         assert_eq!(ring.record(&[3; 60], 0), None);
         assert_eq!(read_all(&mut ring), vec![vec![2u8; 60]]);
@@ -127,7 +129,7 @@ mod tests {
         ring.start();
         for i in 0..5u8 {
             let dropped = ring.record(&[i; 20], 0).unwrap();
-            assert_eq!(dropped, i >= 3, "frame {i}");
+            assert_eq!(dropped, u64::from(i >= 3), "frame {i}");
         }
         let mut out = vec![0u8; 16384];
         let read = ring.read(&mut out).unwrap();
@@ -159,8 +161,23 @@ mod tests {
     fn a_ring_without_slots_counts_every_frame_as_dropped() {
         let mut ring = CaptureRing::with_capacity(0, 1518).unwrap();
         ring.start();
-        assert_eq!(ring.record(&[1; 60], 0), Some(true));
+        assert_eq!(ring.record(&[1; 60], 0), Some(1));
         let mut out = vec![0u8; 64];
         assert_eq!(ring.read(&mut out).unwrap().dropped, 1);
+    }
+
+    #[test]
+    fn a_jumbo_frame_makes_room_by_dropping_as_many_of_the_oldest_as_it_needs() {
+        // Room for 4 standard frames' bytes (6112) or one 9018-byte frame (the ring's minimum).
+        let mut ring = CaptureRing::with_capacity(4, 9018).unwrap();
+        ring.start();
+        for i in 0..4u8 {
+            assert_eq!(ring.record(&[i; 1518], 0), Some(0));
+        }
+        assert_eq!(ring.record(&[9; 9018], 0), Some(4), "every standard frame goes");
+        assert_eq!(ring.record(&[8; 1518], 0), Some(1), "and the jumbo one for the next");
+        let mut out = vec![0u8; 16384];
+        let read = ring.read(&mut out).unwrap();
+        assert_eq!((read.frames, read.dropped), (1, 5));
     }
 }

@@ -65,8 +65,10 @@ pub const DEFAULT_SPEED_BPS: u64 = 10_000_000_000;
 /// The sizes and seeds a hub is built with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HubConfig {
-    /// Receive queue length of each port, in frames (default 256). Storage is `queue_frames *
-    /// (mtu + 18)` bytes per port, allocated by [`Hub::add_port`].
+    /// Receive queue length of each port, in frames (default 256). Storage is the bytes of
+    /// `queue_frames` standard 1518-byte frames (and at least one of the longest), allocated by
+    /// [`Hub::add_port`]: frames take the room they need, so jumbo frames fill it sooner and a
+    /// 9000-byte MTU costs no more memory than 1500 (about 390 KB a port).
     pub queue_frames: usize,
     /// The MTU every port reports and carries ([`STANDARD_MTU`]`..=`[`JUMBO_MTU`], default
     /// `JUMBO_MTU`): a written frame longer than `mtu` + 18 is dropped at the sender (`tx_errors`),
@@ -84,8 +86,8 @@ pub struct HubConfig {
     /// Source addresses the hub remembers (default 1024); allocated by [`Hub::new`]. When full, the
     /// least recently learned address in the same set is forgotten, and frames to it are flooded.
     pub mac_table_entries: usize,
-    /// Frames each port's capture buffer holds (default 64; [`Hub::set_capture`]). Storage is
-    /// `capture_frames * (mtu + 18)` bytes per port, allocated by [`Hub::add_port`] with the
+    /// Frames each port's capture buffer holds (default 64; [`Hub::set_capture`]). Storage is the
+    /// bytes of `capture_frames` standard frames (at least one of the longest) per port, allocated by [`Hub::add_port`] with the
     /// receive queue, so capturing never allocates.
     pub capture_frames: usize,
 }
@@ -430,13 +432,11 @@ impl Hub {
             report.bytes = report.bytes.saturating_add(len);
             let Some(p) = ports.get_mut(sender) else { break };
             if let Ok(admin) = p.admin_mut()
-                && let Some(dropped_one) = admin.capture.record(frame, now)
+                && let Some(dropped) = admin.capture.record(frame, now)
             {
                 let c = &mut admin.counters;
                 c.captured = c.captured.saturating_add(1);
-                if dropped_one {
-                    c.capture_dropped = c.capture_dropped.saturating_add(1);
-                }
+                c.capture_dropped = c.capture_dropped.saturating_add(dropped);
             }
             let c = &mut p.counters;
             c.tx_frames = c.tx_frames.saturating_add(1);

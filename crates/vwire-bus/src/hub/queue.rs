@@ -1,116 +1,172 @@
 //! A port's receive queue: a bounded FIFO of frames waiting for the miniport's next read.
 //!
-//! The storage is one allocation of `capacity` fixed slots of the hub's largest frame, made when the
-//! port is added; enqueueing copies the frame into the next free slot, so nothing allocates per frame.
+//! The storage is one allocation made when the port is added: a ring of bytes holding each frame
+//! as one contiguous record (its length, the time it was enqueued, its bytes), so a frame takes the
+//! room it needs and no more. A queue sized for `capacity` standard frames then holds the same
+//! bytes of jumbo frames, and a 9000-byte MTU costs a port no more memory than a 1500-byte one.
+//! Enqueueing copies the frame in; nothing allocates per frame.
 
 use alloc::vec::Vec;
 
 use super::HubError;
 
+/// Bytes in front of each frame: its length (`u16`) and when it was enqueued (`u64`), little-endian.
+const RECORD_HEADER: usize = 10;
+/// The length a record header gives to mark "the ring continues at offset 0": the rest of the
+/// buffer after it is unused. Longer than any frame.
+const WRAP_MARK: u16 = u16::MAX;
+/// What a queue is sized by: `capacity` frames of a standard Ethernet frame with an 802.1Q tag.
+const STANDARD_FRAME: usize = 1518;
+
 /// A bounded ring of frames, each with the (virtual) time it was enqueued.
 pub(crate) struct FrameQueue {
-    /// `capacity * slot_len` bytes: slot `i` is `slots[i * slot_len..][..slot_len]`.
-    slots: Vec<u8>,
-    /// Bytes of one slot: the longest frame the queue holds.
-    slot_len: usize,
-    lens: Vec<u16>,
-    enqueued_at: Vec<u64>,
-    /// Index of the oldest frame.
+    /// The ring: records from `head` on, in the order they were pushed, wrapping at a
+    /// [`WRAP_MARK`] or where fewer than [`RECORD_HEADER`] bytes are left.
+    ring: Vec<u8>,
+    /// The longest frame the queue takes.
+    max_frame: usize,
+    /// The most frames it holds.
+    capacity: usize,
+    /// Offset of the oldest record (meaningful while `len > 0`).
     head: usize,
+    /// Offset where the next record goes.
+    tail: usize,
     /// Number of frames queued.
     len: usize,
 }
 
 impl FrameQueue {
-    /// Allocates the whole queue; `OutOfMemory` instead of an abort if the allocator refuses.
-    pub(crate) fn with_capacity(capacity: usize, slot_len: usize) -> Result<Self, HubError> {
-        let bytes = capacity.checked_mul(slot_len).ok_or(HubError::OutOfMemory)?;
-        Ok(Self {
-            slots: zeroed(bytes)?,
-            slot_len,
-            lens: zeroed(capacity)?,
-            enqueued_at: zeroed(capacity)?,
-            head: 0,
-            len: 0,
-        })
-    }
-
-    pub(crate) fn capacity(&self) -> usize {
-        self.lens.len()
+    /// Allocates the whole queue: room for `capacity` standard frames (and at least one of
+    /// `max_frame` bytes, so that the longest frame always fits an empty queue); `OutOfMemory`
+    /// instead of an abort if the allocator refuses.
+    pub(crate) fn with_capacity(capacity: usize, max_frame: usize) -> Result<Self, HubError> {
+        let record = |frame: usize| frame.checked_add(RECORD_HEADER).ok_or(HubError::OutOfMemory);
+        let bytes = if capacity == 0 {
+            0
+        } else {
+            capacity
+                .checked_mul(record(STANDARD_FRAME)?)
+                .ok_or(HubError::OutOfMemory)?
+                .max(record(max_frame)?)
+        };
+        let mut ring = Vec::new();
+        ring.try_reserve_exact(bytes).map_err(|_| HubError::OutOfMemory)?;
+        ring.resize(bytes, 0);
+        Ok(Self { ring, max_frame, capacity, head: 0, tail: 0, len: 0 })
     }
 
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
+    /// No more frames fit by count; a frame may still not fit by bytes ([`FrameQueue::push`]).
     pub(crate) fn is_full(&self) -> bool {
-        self.len >= self.capacity()
+        self.len >= self.capacity
     }
 
-    /// Copies `frame` in at the tail and returns the stored copy (for fault injection), or `None` if the
-    /// queue is full or the frame is longer than a slot (the caller counts the drop).
+    /// Copies `frame` in at the tail and returns the stored copy (for fault injection), or `None` if
+    /// the queue is full (by count or by bytes) or the frame is longer than the queue takes (the
+    /// caller counts the drop).
     pub(crate) fn push(&mut self, frame: &[u8], now: u64) -> Option<&mut [u8]> {
-        if self.is_full() {
+        if self.is_full() || frame.len() > self.max_frame {
             return None;
         }
-        let len = u16::try_from(frame.len()).ok().filter(|&l| usize::from(l) <= self.slot_len)?;
-        let index = self.index(self.len)?;
-        *self.lens.get_mut(index)? = len;
-        *self.enqueued_at.get_mut(index)? = now;
-        let slot = slot_mut(&mut self.slots, self.slot_len, index)?.get_mut(..frame.len())?;
-        slot.copy_from_slice(frame);
+        let length = u16::try_from(frame.len()).ok().filter(|&l| l != WRAP_MARK)?;
+        let record = frame.len().checked_add(RECORD_HEADER)?;
+        if self.len == 0 {
+            self.head = 0;
+            self.tail = 0;
+        }
+        let at = self.room_for(record)?;
+        let header = self.ring.get_mut(at..at.checked_add(RECORD_HEADER)?)?;
+        let (length_bytes, time_bytes) = header.split_at_mut_checked(2)?;
+        length_bytes.copy_from_slice(&length.to_le_bytes());
+        time_bytes.copy_from_slice(&now.to_le_bytes());
+        let start = at.checked_add(RECORD_HEADER)?;
+        let end = start.checked_add(frame.len())?;
+        self.ring.get_mut(start..end)?.copy_from_slice(frame);
+        self.tail = end;
         self.len = self.len.checked_add(1)?;
-        Some(slot)
+        self.ring.get_mut(start..end)
+    }
+
+    /// Where a record of `record` bytes goes, wrapping the tail to the start (and marking the
+    /// wrap) if it does not fit at the end; None if there is no room.
+    fn room_for(&mut self, record: usize) -> Option<usize> {
+        let behind_head = self.len > 0 && self.tail <= self.head;
+        if behind_head {
+            // The free bytes are between the tail and the oldest record.
+            return (self.head.checked_sub(self.tail)? >= record).then_some(self.tail);
+        }
+        if self.ring.len().checked_sub(self.tail)? >= record {
+            return Some(self.tail);
+        }
+        // Wrap: the start of the ring up to the oldest record (all of it when empty) must hold it.
+        let free_at_start = if self.len == 0 { self.ring.len() } else { self.head };
+        if free_at_start < record {
+            return None;
+        }
+        if let Some(mark) = self.ring.get_mut(self.tail..self.tail.checked_add(2)?) {
+            mark.copy_from_slice(&WRAP_MARK.to_le_bytes());
+        }
+        self.tail = 0;
+        Some(0)
+    }
+
+    /// The offset of the oldest record, past a wrap.
+    fn head_record(&self) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let header = self.ring.get(self.head..self.head.checked_add(RECORD_HEADER)?);
+        match header.and_then(|h| h.get(..2)) {
+            Some(&[low, high]) if u16::from_le_bytes([low, high]) != WRAP_MARK => Some(self.head),
+            _ => Some(0),
+        }
+    }
+
+    /// The record at `at`: its frame's range in the ring and its time.
+    fn record_at(&self, at: usize) -> Option<(core::ops::Range<usize>, u64)> {
+        let header = self.ring.get(at..at.checked_add(RECORD_HEADER)?)?;
+        let (length, time) = header.split_at_checked(2)?;
+        let length = usize::from(u16::from_le_bytes(length.try_into().ok()?));
+        let time = u64::from_le_bytes(time.try_into().ok()?);
+        let start = at.checked_add(RECORD_HEADER)?;
+        Some((start..start.checked_add(length)?, time))
     }
 
     /// The oldest frame and the time it was enqueued.
     pub(crate) fn front(&self) -> Option<(&[u8], u64)> {
-        if self.len == 0 {
-            return None;
-        }
-        let len = usize::from(*self.lens.get(self.head)?);
-        let at = *self.enqueued_at.get(self.head)?;
-        let start = self.head.checked_mul(self.slot_len)?;
-        let frame = self.slots.get(start..)?.get(..len)?;
-        Some((frame, at))
+        let (range, time) = self.record_at(self.head_record()?)?;
+        Some((self.ring.get(range)?, time))
     }
 
     /// Drops every frame.
     pub(crate) fn clear(&mut self) {
         self.head = 0;
+        self.tail = 0;
         self.len = 0;
     }
 
     /// Drops the oldest frame.
     pub(crate) fn pop(&mut self) {
-        if self.len == 0 {
+        let Some((range, _)) = self.head_record().and_then(|at| self.record_at(at)) else {
             return;
-        }
-        self.head = self.index(1).unwrap_or(0);
+        };
+        self.head = range.end;
         self.len = self.len.saturating_sub(1);
+        if self.len == 0 {
+            self.head = 0;
+            self.tail = 0;
+        }
     }
-
-    /// Ring index of the frame `offset` places after the head.
-    fn index(&self, offset: usize) -> Option<usize> {
-        self.head.checked_add(offset)?.checked_rem(self.capacity())
-    }
-}
-
-fn slot_mut(slots: &mut [u8], slot_len: usize, index: usize) -> Option<&mut [u8]> {
-    let start = index.checked_mul(slot_len)?;
-    slots.get_mut(start..)?.get_mut(..slot_len)
-}
-
-fn zeroed<T: Clone + Default>(len: usize) -> Result<Vec<T>, HubError> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| HubError::OutOfMemory)?;
-    v.resize(len, T::default());
-    Ok(v)
 }
 
 #[cfg(test)]
 mod tests {
     use super::FrameQueue;
+    use std::collections::VecDeque;
+    use std::vec::Vec;
 
     #[test]
     fn fifo_wraps_around_and_refuses_when_full() {
@@ -149,5 +205,67 @@ mod tests {
         assert!(jumbo.push(&[0; 9019], 0).is_none());
         assert!(jumbo.push(&[7; 9018], 0).is_some());
         assert_eq!(jumbo.front().unwrap().0, &[7; 9018][..]);
+    }
+
+    #[test]
+    fn a_queue_holds_bytes_not_slots_so_jumbo_frames_cost_no_more_memory() {
+        // Four standard frames' worth of bytes: four 1518-byte frames, or one 9018-byte frame
+        // (the longest always fits an empty queue), or many small ones up to the count.
+        let mut q = FrameQueue::with_capacity(4, 9018).unwrap();
+        assert_eq!(q.ring.len(), 9028, "a jumbo record, more than 4 x 1528");
+        assert!(q.push(&[1; 9018], 0).is_some());
+        assert!(q.push(&[2; 60], 0).is_none(), "no bytes left");
+        q.pop();
+        for i in 0..4u8 {
+            assert!(q.push(&[i; 1518], 0).is_some(), "{i}");
+        }
+        assert!(q.push(&[9; 14], 0).is_none(), "four frames: full by count");
+        let standard = FrameQueue::with_capacity(256, 9018).unwrap();
+        assert_eq!(standard.ring.len(), 256 * 1528, "the memory of 256 standard slots");
+    }
+
+    /// Frames of mixed sizes pushed and popped in a seeded order come out as a plain FIFO would
+    /// give them, wherever the ring wraps; a refused push is a queue truly out of room.
+    #[test]
+    fn mixed_sizes_behave_as_a_fifo_across_every_wrap() {
+        let mut q = FrameQueue::with_capacity(8, 9018).unwrap();
+        let mut model: VecDeque<(Vec<u8>, u64)> = VecDeque::new();
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for step in 0..20_000u64 {
+            if next() % 3 != 0 {
+                let len = [14, 60, 61, 1514, 1518, 4088, 9018][(next() % 7) as usize];
+                let frame: Vec<u8> = (0..len).map(|i| (i as u64 ^ step) as u8).collect();
+                let bytes_used: usize = model.iter().map(|(f, _)| f.len() + 10).sum();
+                match q.push(&frame, step) {
+                    Some(copy) => {
+                        assert_eq!(copy, &frame[..]);
+                        model.push_back((frame, step));
+                    }
+                    // Refused only when full by count, or when neither free stretch (after the
+                    // tail, before the head) holds the record, so together they are less than
+                    // two records, beside at most one record's worth left unused at a wrap.
+                    None => assert!(
+                        model.len() == 8 || bytes_used + 9028 + 2 * (len + 10) > q.ring.len(),
+                        "step {step}: refused {len} with {} frames, {bytes_used} bytes",
+                        model.len()
+                    ),
+                }
+            } else {
+                match (q.front(), model.front()) {
+                    (Some((f, at)), Some((m, m_at))) => assert_eq!((f, at), (&m[..], *m_at), "step {step}"),
+                    (None, None) => {}
+                    (got, want) => panic!("step {step}: {got:?} != {want:?}"),
+                }
+                q.pop();
+                model.pop_front();
+            }
+            assert_eq!(q.len(), model.len());
+        }
     }
 }
