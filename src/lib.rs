@@ -54,6 +54,7 @@ mod oid_request;
 mod pool;
 mod sync;
 mod sys;
+mod traffic;
 mod version;
 mod work_item;
 

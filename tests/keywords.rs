@@ -251,7 +251,7 @@ fn nbls_ndis_can_hold(sim: &Sim, a: AdapterId, b: AdapterId) -> u64 {
 fn receive_buffers_at_their_bounds_size_the_receive_pool() {
     for (seed, count) in [(530, 16u32), (531, 64)] {
         let (sim, a, b) = pair_with_receive_buffers(seed, Some(RegValue::String(count.to_string())));
-        assert_eq!(receive_buffer_space(&sim, a), count * 1518);
+        assert_eq!(receive_buffer_space(&sim, a), count * 1514);
         assert_eq!(config_rejected(&sim, a), 0);
         let held = nbls_ndis_can_hold(&sim, a, b);
         // 16: every buffer ends up in NDIS's hands and no more; 64: far more than 16 do.
@@ -264,7 +264,7 @@ fn receive_buffers_at_their_bounds_size_the_receive_pool() {
     }
     // A REG_DWORD is read as well as the INF's REG_SZ.
     let (sim, a, b) = pair_with_receive_buffers(532, Some(RegValue::Dword(32)));
-    assert_eq!(receive_buffer_space(&sim, a), 32 * 1518);
+    assert_eq!(receive_buffer_space(&sim, a), 32 * 1514);
     finish(sim, &[a, b]);
 }
 
@@ -275,7 +275,7 @@ fn receive_buffers_outside_their_range_or_malformed_keep_the_default_and_are_log
         [(540, "15"), (541, "65"), (542, "0"), (543, "4294967296"), (544, "sixty-four"), (545, "-32")]
     {
         let (sim, a, b) = pair_with_receive_buffers(seed, Some(RegValue::String(value.into())));
-        assert_eq!(receive_buffer_space(&sim, a), 64 * 1518, "{value:?}: the default, 64");
+        assert_eq!(receive_buffer_space(&sim, a), 64 * 1514, "{value:?}: the default, 64");
         assert_eq!(config_rejected(&sim, a), 1, "{value:?}");
         assert_eq!(
             sim.error_log(a),
@@ -290,7 +290,7 @@ fn receive_buffers_outside_their_range_or_malformed_keep_the_default_and_are_log
     // Missing or empty: the default, silently. Digits then junk: the digits, as NDIS reads them.
     for (seed, value, buffers) in [(546, None, 64), (547, Some(""), 64), (548, Some("32 buffers"), 32)] {
         let (sim, a, b) = pair_with_receive_buffers(seed, value.map(|v| RegValue::String(v.into())));
-        assert_eq!(receive_buffer_space(&sim, a), buffers * 1518, "{value:?}");
+        assert_eq!(receive_buffer_space(&sim, a), buffers * 1514, "{value:?}");
         assert_eq!(config_rejected(&sim, a), 0, "{value:?}");
         assert!(sim.error_log(a).is_empty(), "{value:?}");
         finish(sim, &[a, b]);
@@ -369,8 +369,9 @@ fn assert_sizes(sim: &Sim, adapter: AdapterId, mtu: u32) {
     assert_eq!(oid_u32(sim, adapter, OID_GEN_MAXIMUM_TOTAL_SIZE), mtu + 14);
     assert_eq!(oid_u32(sim, adapter, OID_GEN_TRANSMIT_BLOCK_SIZE), mtu + 14);
     assert_eq!(oid_u32(sim, adapter, OID_GEN_RECEIVE_BLOCK_SIZE), mtu + 14);
-    assert_eq!(oid_u32(sim, adapter, OID_GEN_MAXIMUM_LOOKAHEAD), mtu + 18, "a tagged frame of the MTU");
-    let slots = oid_u32(sim, adapter, OID_GEN_RECEIVE_BUFFER_SPACE) / (mtu + 18);
+    assert_eq!(oid_u32(sim, adapter, OID_GEN_MAXIMUM_LOOKAHEAD), mtu + 14, "the receive block size");
+    assert_eq!(attributes.lookahead_size, mtu + 14);
+    let slots = oid_u32(sim, adapter, OID_GEN_RECEIVE_BUFFER_SPACE) / (mtu + 14);
     assert_eq!(slots, 64, "the default *ReceiveBuffers, each holding the largest frame");
 }
 
@@ -433,16 +434,31 @@ fn jumbo_packet_sets_the_mtu_the_sizes_and_carries_jumbo_frames_end_to_end() {
     let ids = sim.send_frames(standard, std::slice::from_ref(&jumbo), NblShape::default());
     sim.run_until_idle();
     assert_eq!(sim.send_completion(ids[0]), Some(NDIS_STATUS_INVALID_LENGTH));
-    let errors_before = oid_u64(&sim, standard, OID_GEN_RCV_ERROR);
+    // What each receiver indicates is at most its OID_GEN_MAXIMUM_TOTAL_SIZE: longer is a receive
+    // error. For the 4088 adapter: 4088 bytes, or 4092 with a tag it strips, but not 4089 untagged.
+    let errors_standard = oid_u64(&sim, standard, OID_GEN_RCV_ERROR);
+    let errors_mid = oid_u64(&sim, mid, OID_GEN_RCV_ERROR);
     let broadcast = frame_of([0xFF; 6], sim.port_mac(a), 9014, 2);
-    let fits_mid = frame_of([0xFF; 6], sim.port_mac(a), 4092, 3);
-    let ids = sim.send_frames(a, &[broadcast.clone(), fits_mid.clone()], NblShape::default());
+    let fits_mid = frame_of([0xFF; 6], sim.port_mac(a), 4088, 3);
+    let one_over_mid = frame_of([0xFF; 6], sim.port_mac(a), 4089, 4);
+    let frames = [broadcast.clone(), fits_mid.clone(), one_over_mid.clone()];
+    let ids = sim.send_frames(a, &frames, NblShape::default());
+    let tagged_ids = sim.send_frames(
+        a,
+        std::slice::from_ref(&fits_mid),
+        NblShape { ieee8021q_info: 5 << 4, ..NblShape::default() },
+    );
     sim.run_until_idle();
-    assert!(ids.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
-    assert_eq!(sim.take_received_frames(b), [broadcast.clone(), fits_mid.clone()]);
-    assert_eq!(sim.take_received_frames(mid), [fits_mid]);
+    assert!(ids.iter().chain(&tagged_ids).all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
+    assert_eq!(sim.take_received_frames(b), [broadcast, fits_mid.clone(), one_over_mid, fits_mid.clone()]);
+    assert_eq!(
+        sim.take_received_frames(mid),
+        [fits_mid.clone(), fits_mid],
+        "4092 on the wire, 4088 once stripped"
+    );
+    assert_eq!(oid_u64(&sim, mid, OID_GEN_RCV_ERROR), errors_mid + 2, "the 9014 and the 4089");
     assert!(sim.take_received_frames(standard).is_empty());
-    assert_eq!(oid_u64(&sim, standard, OID_GEN_RCV_ERROR), errors_before + 2);
+    assert_eq!(oid_u64(&sim, standard, OID_GEN_RCV_ERROR), errors_standard + 4);
     finish(sim, &adapters);
 }
 
@@ -480,15 +496,18 @@ fn jumbo_packet_outside_its_range_or_malformed_keeps_1514_counted_and_logged() {
 }
 
 #[test]
-fn a_jumbo_packet_the_port_cannot_carry_falls_back_to_1514_counted_and_logged() {
+fn a_jumbo_packet_the_port_cannot_carry_is_clamped_to_what_it_can_counted_and_logged() {
     let sim = loaded(550);
     sim.edit_device_info(Some(|info| info.mtu = 4000));
     sim.set_registry("*JumboPacket", Some(RegValue::Dword(9014)));
     let a = sim.add_adapter().expect("initialize");
     sim.set_registry("*JumboPacket", Some(RegValue::Dword(4014)));
     let b = sim.add_adapter().expect("initialize");
+    sim.edit_device_info(Some(|info| info.max_batch_bytes = 16 + 6024));
+    sim.set_registry("*JumboPacket", Some(RegValue::Dword(9014)));
+    let c = sim.add_adapter().expect("initialize");
     sim.edit_device_info(None);
-    assert_sizes(&sim, a, 1500);
+    assert_sizes(&sim, a, 4000);
     assert_eq!(config_rejected(&sim, a), 1);
     assert_eq!(
         sim.error_log(a),
@@ -499,7 +518,10 @@ fn a_jumbo_packet_the_port_cannot_carry_falls_back_to_1514_counted_and_logged() 
     );
     assert_sizes(&sim, b, 4000);
     assert_eq!(config_rejected(&sim, b), 0, "what the port carries exactly is taken");
-    finish(sim, &[a, b]);
+    // A batch of 6040 bytes holds one record of a 6020-byte frame: a tagged 6002-byte MTU.
+    assert_sizes(&sim, c, 6002);
+    assert_eq!(config_rejected(&sim, c), 1);
+    finish(sim, &[a, b, c]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -763,7 +785,7 @@ fn an_overriding_network_address_is_what_the_switch_learns() {
     let first = frame(current, mac(&sim, b), 1);
     sim.send_frames(b, std::slice::from_ref(&first), NblShape::default());
     sim.run_until_idle();
-    assert_eq!(sim.take_received_frames(a), [first.clone()]);
+    assert_eq!(sim.take_received_frames(a), std::slice::from_ref(&first));
     assert_eq!(sim.take_received_frames(watcher), [first]);
     // The adapter speaks from its current address; the switch learns it on the adapter's port.
     let hello = frame([0xFF; 6], current, 2);
@@ -784,4 +806,30 @@ fn an_overriding_network_address_is_what_the_switch_learns() {
     assert_eq!(sim.take_received_frames(watcher), [old]);
     assert!(sim.take_received_frames(a).is_empty());
     finish(sim, &[a, b, watcher]);
+}
+
+/// `AutoNegotiationFlags` say how the link came about: speed and duplex negotiated under Auto,
+/// none when `*SpeedDuplex` forces them, in the general attributes and in every link indication.
+#[test]
+fn auto_negotiation_flags_say_whether_speed_and_duplex_were_negotiated() {
+    // NDIS_LINK_STATE_{XMIT,RCV}_LINK_SPEED_AUTO_NEGOTIATED | NDIS_LINK_STATE_DUPLEX_AUTO_NEGOTIATED.
+    const NEGOTIATED: u32 = 0x1 | 0x2 | 0x4;
+    // NDIS_LINK_STATE.AutoNegotiationFlags: after the header, states, speeds and pause functions.
+    let indicated = |sim: &Sim, adapter: AdapterId| -> Vec<u32> {
+        sim.status_indications(adapter)
+            .iter()
+            .filter(|s| s.link_state.is_some())
+            .map(|s| u32::from_ne_bytes(s.buffer[36..40].try_into().unwrap()))
+            .collect()
+    };
+    for (seed, setting, flags) in [(700, None, NEGOTIATED), (701, Some(RegValue::Dword(6)), 0)] {
+        let (sim, a, b) = pair_with_speed_duplex(seed, setting.clone());
+        assert_eq!(sim.general_attributes(a).unwrap().auto_negotiation_flags, flags, "{setting:?}");
+        // No link: nothing negotiated; back up: as the setting says.
+        sim.lower(a).set_link(false);
+        assert_eq!(indicated(&sim, a).last(), Some(&0), "{setting:?}");
+        sim.lower(a).set_link(true);
+        assert_eq!(indicated(&sim, a).last(), Some(&flags), "{setting:?}");
+        finish(sim, &[a, b]);
+    }
 }

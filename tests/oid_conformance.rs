@@ -254,10 +254,13 @@ fn versions_speed_and_lookahead_have_their_documented_values() {
     // The hub's ports run at 10 Gb/s: 10^10 / 100.
     assert_eq!(u32_of(OID_GEN_LINK_SPEED), 100_000_000);
     let lookahead = |value: u32| sim.oid_set(adapter, OID_GEN_CURRENT_LOOKAHEAD, &value.to_ne_bytes()).status;
-    assert_eq!(lookahead(1518), NDIS_STATUS_SUCCESS, "the largest frame is a valid lookahead");
-    assert_eq!(u32_of(OID_GEN_CURRENT_LOOKAHEAD), 1518);
-    assert_eq!(lookahead(1519), NDIS_STATUS_INVALID_DATA);
-    assert_eq!(u32_of(OID_GEN_CURRENT_LOOKAHEAD), 1518, "a refused lookahead changes nothing");
+    // The largest lookahead is OID_GEN_RECEIVE_BLOCK_SIZE (Doc oid-gen-maximum-lookahead): the
+    // largest frame indicated, 1514 (a tag is stripped before).
+    assert_eq!(u32_of(OID_GEN_MAXIMUM_LOOKAHEAD), u32_of(OID_GEN_RECEIVE_BLOCK_SIZE));
+    assert_eq!(lookahead(1514), NDIS_STATUS_SUCCESS, "the largest frame is a valid lookahead");
+    assert_eq!(u32_of(OID_GEN_CURRENT_LOOKAHEAD), 1514);
+    assert_eq!(lookahead(1515), NDIS_STATUS_INVALID_DATA);
+    assert_eq!(u32_of(OID_GEN_CURRENT_LOOKAHEAD), 1514, "a refused lookahead changes nothing");
     sim.remove_adapter(adapter);
     sim.unload();
     sim.assert_clean();

@@ -127,7 +127,8 @@ fn each_setting_declares_exactly_what_it_does() {
         (default, BOTH, true),
         (neither, 0, false),
         (priority, NDIS_MAC_OPTION_8021P_PRIORITY, false),
-        (vlan, NDIS_MAC_OPTION_8021Q_VLAN, true),
+        // 802.1Q implies 802.1p (Doc oid-gen-mac-options); the NBL info still carries no priority.
+        (vlan, BOTH, true),
     ] {
         let declared = sim.general_attributes(adapter).unwrap().mac_options;
         assert_eq!(declared & BOTH, options, "general attributes");
@@ -175,13 +176,13 @@ fn a_send_is_tagged_from_its_nbl_info_and_a_receive_is_stripped_into_it() {
 
     // No info: untagged, and nothing in the info on the way up (the NBL's last tag is cleared).
     assert_eq!(send(&sim, a, std::slice::from_ref(&frame), 0), NDIS_STATUS_SUCCESS);
-    assert_eq!(wire.borrow_mut().split_off(0), [frame.clone()]);
+    assert_eq!(wire.borrow_mut().split_off(0), std::slice::from_ref(&frame));
     for adapter in [b, raw, priority] {
         assert_eq!(sim.take_received_with_8021q(adapter), [(frame.clone(), 0)]);
     }
     // The adapter that does no tagging sends its NBL's info nowhere.
     assert_eq!(send(&sim, raw, std::slice::from_ref(&frame), info(5, 10)), NDIS_STATUS_SUCCESS);
-    assert_eq!(wire.borrow_mut().split_off(0), [frame.clone()]);
+    assert_eq!(wire.borrow_mut().split_off(0), std::slice::from_ref(&frame));
     assert_eq!(sim.take_received_with_8021q(b), [(frame.clone(), 0)]);
     sim.set_capture(None);
     finish(sim, &list);
@@ -249,7 +250,9 @@ fn priority_vlan_tag_and_vlan_id_at_their_bounds_outside_them_and_malformed() {
         (631, bad(RegValue::Dword(u32::MAX)), BOTH, 0, Some(LOG_PRIORITY_VLAN_TAG)),
         // A REG_SZ is converted as RtlUnicodeStringToInteger does (Doc NdisReadConfiguration).
         (632, bad(RegValue::String("7".into())), BOTH, 0, Some(LOG_PRIORITY_VLAN_TAG)),
-        (633, bad(RegValue::String("2".into())), NDIS_MAC_OPTION_8021Q_VLAN, 0, None),
+        (633, bad(RegValue::String("2".into())), BOTH, 0, None),
+        (642, bad(RegValue::String("1".into())), NDIS_MAC_OPTION_8021P_PRIORITY, 0, None),
+        (643, bad(RegValue::String("all".into())), BOTH, 0, Some(LOG_PRIORITY_VLAN_TAG)),
         (634, bad(RegValue::Dword(3)), BOTH, 0, None),
         (635, (None, dword(4094)), BOTH, 4094, None),
         (636, (None, dword(1)), BOTH, 1, None),
@@ -299,4 +302,116 @@ fn a_tagged_jumbo_frame_crosses_stripped_and_a_tag_never_makes_a_frame_too_long(
     assert_eq!(send(&sim, a, std::slice::from_ref(&too_long), info(7, 4094)), NDIS_STATUS_INVALID_LENGTH);
     assert!(sim.take_received_with_8021q(b).is_empty());
     finish(sim, &[a, b]);
+}
+
+/// Frames no protocol could parse are receive errors, never indicated: a TPID with no room for the
+/// tag and the EtherType it encloses.
+#[test]
+fn a_tagged_frame_too_short_for_its_tag_is_a_receive_error() {
+    let (sim, list) = adapters(650, &[(None, None), (dword(0), None)]);
+    let [a, raw] = list[..] else { unreachable!() };
+    for adapter in [a, raw] {
+        let errors = oid_counter(&sim, adapter, OID_GEN_RCV_ERROR);
+        // Addressed to this adapter alone (a broadcast would reach the other one too).
+        let mut full = tagged(&broadcast(sim.port_mac(a), 18, 1), 0x200A);
+        full[..6].copy_from_slice(&sim.port_mac(adapter));
+        full[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x99]);
+        for length in 14..18 {
+            let short = &full[..length];
+            sim.inject_frames(adapter, &[short]);
+            sim.run_until_idle();
+            let got = sim.take_received_with_8021q(adapter);
+            assert!(got.is_empty(), "{length} bytes: {got:?}");
+        }
+        assert_eq!(oid_counter(&sim, adapter, OID_GEN_RCV_ERROR), errors + 4);
+        // 18 bytes hold the tag and the EtherType: stripped to a 14-byte header-only frame.
+        sim.inject_frames(adapter, &[&full[..18]]);
+        sim.run_until_idle();
+        let up = sim.take_received_with_8021q(adapter);
+        assert_eq!(up.len(), 1);
+        assert_eq!(up[0].0, [&full[..12], &full[16..18]].concat());
+    }
+    finish(sim, &list);
+}
+
+/// What a send may be: at least a header, at most `OID_GEN_MAXIMUM_TOTAL_SIZE` untagged, a tag
+/// the protocol put in itself kept (never a second one), and refused where the VLANs disagree.
+#[test]
+fn sends_are_bounded_by_the_mtu_and_a_frame_tagged_in_band_keeps_its_one_tag() {
+    let (sim, list) = adapters(660, &[(None, None), (None, None), (None, dword(10)), (None, dword(10))]);
+    let [a, b, on_10, peer_10] = list[..] else { unreachable!() };
+    let wire = wire(&sim);
+    let source = sim.port_mac(a);
+    // 13 bytes are short of a header even with a tag inserted; 1515 untagged are over the MTU.
+    assert_eq!(
+        send(&sim, a, &[broadcast(source, 14, 1)[..13].to_vec()], info(5, 10)),
+        NDIS_STATUS_INVALID_LENGTH
+    );
+    assert_eq!(send(&sim, a, &[broadcast(source, 1515, 2)], 0), NDIS_STATUS_INVALID_LENGTH);
+    assert_eq!(send(&sim, a, &[broadcast(source, 1515, 3)], info(5, 10)), NDIS_STATUS_INVALID_LENGTH);
+    assert!(wire.borrow().is_empty(), "nothing malformed went on the wire");
+    // A frame the protocol tagged itself: 1518 bytes go out as they are, one tag.
+    let own = tagged(&broadcast(source, 1514, 4), 0x400B);
+    assert_eq!(send(&sim, a, std::slice::from_ref(&own), 0), NDIS_STATUS_SUCCESS);
+    assert_eq!(wire.borrow_mut().split_off(0), std::slice::from_ref(&own));
+    assert_eq!(sim.take_received_with_8021q(b), [([&own[..12], &own[16..]].concat(), info(2, 11))]);
+    // ... but not with a VLAN in its NBL too, nor from an adapter on another VLAN.
+    assert_eq!(send(&sim, a, std::slice::from_ref(&own), info(0, 11)), NDIS_STATUS_FAILURE);
+    assert_eq!(send(&sim, on_10, std::slice::from_ref(&own), 0), NDIS_STATUS_FAILURE);
+    assert!(wire.borrow().is_empty());
+    let own_10 = tagged(&broadcast(sim.port_mac(on_10), 100, 5), 0x000A);
+    assert_eq!(send(&sim, on_10, std::slice::from_ref(&own_10), 0), NDIS_STATUS_SUCCESS);
+    assert_eq!(wire.borrow_mut().split_off(0), std::slice::from_ref(&own_10));
+    assert_eq!(
+        sim.take_received_with_8021q(peer_10),
+        [([&own_10[..12], &own_10[16..]].concat(), info(0, 10))]
+    );
+    sim.set_capture(None);
+    for adapter in [a, b, on_10, peer_10] {
+        sim.take_received_with_8021q(adapter);
+    }
+    finish(sim, &list);
+}
+
+/// The byte counters count what crosses the NDIS boundary: no tag, either way.
+#[test]
+fn statistics_count_frames_as_the_protocols_see_them() {
+    let (sim, list) = adapters(670, &[(None, None), (None, None)]);
+    let [a, b] = list[..] else { unreachable!() };
+    // NDIS_STATISTICS_INFO: ifHCInOctets at 24, ifHCOutOctets at 56, ifHCOutBroadcastOctets at 144.
+    let octets = |adapter: AdapterId, offset: usize| {
+        let stats = sim.oid_query(adapter, OID_GEN_STATISTICS, 152);
+        assert_eq!(stats.status, NDIS_STATUS_SUCCESS);
+        u64::from_ne_bytes(stats.data[offset..offset + 8].try_into().unwrap())
+    };
+    let before = (octets(a, 56), octets(a, 144), octets(b, 24));
+    let frame = broadcast(sim.port_mac(a), 1514, 6);
+    assert_eq!(send(&sim, a, std::slice::from_ref(&frame), info(5, 10)), NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.take_received_with_8021q(b), [(frame, info(5, 10))]);
+    assert_eq!(octets(a, 56), before.0 + 1514, "1518 on the wire");
+    assert_eq!(octets(a, 144), before.1 + 1514);
+    assert_eq!(octets(b, 24), before.2 + 1514);
+    finish(sim, &list);
+}
+
+/// One pack mixes NBLs that are refused with ones that go: each completes with its own status
+/// and nothing of the refused one is on the wire.
+#[test]
+fn a_refused_nbl_between_good_ones_completes_alone() {
+    let (sim, list) = adapters(680, &[(None, dword(10)), (None, dword(10))]);
+    let [a, b] = list[..] else { unreachable!() };
+    let frames: Vec<Vec<u8>> = (0..3).map(|i| broadcast(sim.port_mac(a), 60 + i, i as u8)).collect();
+    let shape = |vlan: usize| NblShape { ieee8021q_info: info(0, vlan), ..NblShape::default() };
+    let good_1 = sim.send_frames(a, &frames[..1], shape(10));
+    let refused = sim.send_frames(a, &frames[1..2], shape(11));
+    let good_2 = sim.send_frames(a, &frames[2..], shape(0));
+    sim.run_until_idle();
+    assert_eq!(sim.send_completion(good_1[0]), Some(NDIS_STATUS_SUCCESS));
+    assert_eq!(sim.send_completion(refused[0]), Some(NDIS_STATUS_FAILURE));
+    assert_eq!(sim.send_completion(good_2[0]), Some(NDIS_STATUS_SUCCESS));
+    assert_eq!(
+        sim.take_received_with_8021q(b),
+        [(frames[0].clone(), info(0, 10)), (frames[2].clone(), info(0, 10))]
+    );
+    finish(sim, &list);
 }

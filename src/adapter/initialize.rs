@@ -12,7 +12,7 @@
 //! the adapter is Paused.
 
 use super::settings::{JUMBO_PACKET, Settings, reject_unsupported};
-use super::{ADAPTER_TAG, Adapter, ETHERNET_HEADER, Link, MAX_MULTICAST_ADDRESSES};
+use super::{ADAPTER_TAG, Adapter, ETHERNET_HEADER, Link, MAX_MULTICAST_ADDRESSES, VLAN_TAG};
 use crate::adapter::entry;
 use crate::lower::BATCH_BUFFER_SIZE;
 use crate::pool::PoolBox;
@@ -168,35 +168,32 @@ fn create_resources(
 
     // What the port below is: its address, MTU and batch limits, and its link right now.
     let device = adapter.lower.query_device()?;
-    let device_mtu = u32::from(device.mtu);
-    if device_mtu < STANDARD_MTU {
-        return Err(NDIS_STATUS_ADAPTER_NOT_FOUND);
-    }
-    // A `*JumboPacket` the port cannot carry is refused like a bad value: the standard MTU.
-    let wanted_mtu = settings.jumbo_packet.saturating_sub(ETHERNET_HEADER);
-    adapter.mtu = if wanted_mtu <= device_mtu {
-        wanted_mtu
-    } else {
-        reject_unsupported(miniport, &adapter.counters, &JUMBO_PACKET);
-        STANDARD_MTU
-    };
     let link = adapter.lower.query_link()?;
     adapter.permanent_address = device.mac;
     adapter.current_address = settings.network_address.unwrap_or(device.mac);
     let max_batch_bytes = usize::try_from(device.max_batch_bytes).unwrap_or(usize::MAX);
     adapter.max_batch_bytes = max_batch_bytes.min(BATCH_BUFFER_SIZE);
     adapter.max_batch_frames = usize::from(device.max_batch_frames).min(vwire_proto::MAX_BATCH_FRAMES);
-    // A device whose batch cannot hold one frame of the largest size cannot carry the MTU.
-    let one_largest_frame = usize::try_from(adapter.max_frame_size())
-        .ok()
-        .and_then(vwire_proto::record_len)
-        .and_then(|record| record.checked_add(vwire_proto::BATCH_HEADER_LEN))
-        .ok_or(NDIS_STATUS_ADAPTER_NOT_FOUND)?;
-    if adapter.max_batch_frames == 0 || adapter.max_batch_bytes < one_largest_frame {
+    // The largest MTU the port carries: its own, and what one record of its batch holds with a
+    // header and a tag. Below the standard MTU the device is not an Ethernet port.
+    let batch_mtu = vwire_proto::largest_frame_in(adapter.max_batch_bytes)
+        .and_then(|frame| u32::try_from(frame).ok())
+        .map_or(0, |frame| frame.saturating_sub(ETHERNET_HEADER.saturating_add(VLAN_TAG)));
+    let port_mtu = u32::from(device.mtu).min(batch_mtu);
+    if adapter.max_batch_frames == 0 || port_mtu < STANDARD_MTU {
         return Err(NDIS_STATUS_ADAPTER_NOT_FOUND);
     }
-    // Receive slots hold the largest frame this MTU allows.
-    let slot_frame = adapter.max_frame_size();
+    // A `*JumboPacket` the port cannot carry is clamped to what it can, counted and logged like a
+    // refused value: the adapter still starts, at the largest MTU that works.
+    let wanted_mtu = settings.jumbo_packet.saturating_sub(ETHERNET_HEADER);
+    adapter.mtu = if wanted_mtu <= port_mtu {
+        wanted_mtu
+    } else {
+        reject_unsupported(miniport, &adapter.counters, &JUMBO_PACKET);
+        port_mtu
+    };
+    // Receive slots hold the largest frame indicated: its tag is gone by then.
+    let slot_frame = adapter.max_total_size();
     adapter.receive.allocate(miniport, settings.receive_buffers, slot_frame)?;
     let mut state = adapter.state.lock();
     state.link = Link::negotiate(&link, settings.speed_duplex);
@@ -250,7 +247,7 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
             MEDIA_CONNECT_STATE_DISCONNECTED
         },
         MediaDuplexState: link.to_ndis().MediaDuplexState,
-        LookaheadSize: adapter.max_frame_size(),
+        LookaheadSize: adapter.max_total_size(),
         PowerManagementCapabilities: core::ptr::null_mut(),
         MacOptions: adapter.mac_options(),
         SupportedPacketFilters: SUPPORTED_PACKET_FILTERS,
@@ -270,7 +267,7 @@ fn set_general_attributes(adapter: &Adapter) -> NdisStatus {
         ContextBackFillSize: 0,
         SupportedOidList: adapter.supported_oids().as_ptr(),
         SupportedOidListLength: core::mem::size_of_val(adapter.supported_oids()) as u32,
-        AutoNegotiationFlags: 0,
+        AutoNegotiationFlags: link.auto_negotiation_flags(),
         PowerManagementCapabilitiesEx: &mut pm,
     };
     sys::ndis_m_set_general_attributes(adapter.miniport, &attributes)

@@ -26,7 +26,10 @@ use ndis_types::miniport::{
 use ndis_types::object::{
     NDIS_LINK_STATE_REVISION_1, NDIS_OBJECT_TYPE_DEFAULT, NDIS_SIZEOF_LINK_STATE_REVISION_1, NdisObjectHeader,
 };
-use ndis_types::oid::NdisLinkState;
+use ndis_types::oid::{
+    NDIS_LINK_STATE_DUPLEX_AUTO_NEGOTIATED, NDIS_LINK_STATE_RCV_LINK_SPEED_AUTO_NEGOTIATED,
+    NDIS_LINK_STATE_XMIT_LINK_SPEED_AUTO_NEGOTIATED, NdisLinkState,
+};
 use ndis_types::status::{STATUS_CANCELLED, nt_success};
 use vwire_proto::{LinkState, LinkWait};
 
@@ -44,6 +47,19 @@ impl Link {
             full_duplex,
             speed_bps: if up { speed_bps } else { 0 },
             no_common_speed: device_up && !up,
+            auto_negotiated: setting.forced_bps().is_none(),
+        }
+    }
+
+    /// `AutoNegotiationFlags` of `NDIS_LINK_STATE` and the general attributes: speed and duplex
+    /// both ways negotiated under Auto, none when forced (or while there is no link).
+    pub fn auto_negotiation_flags(self) -> u32 {
+        if self.up && self.auto_negotiated {
+            NDIS_LINK_STATE_XMIT_LINK_SPEED_AUTO_NEGOTIATED
+                | NDIS_LINK_STATE_RCV_LINK_SPEED_AUTO_NEGOTIATED
+                | NDIS_LINK_STATE_DUPLEX_AUTO_NEGOTIATED
+        } else {
+            0
         }
     }
 
@@ -69,7 +85,7 @@ impl Link {
             XmitLinkSpeed: speed,
             RcvLinkSpeed: speed,
             PauseFunctions: NDIS_PAUSE_FUNCTIONS_UNSUPPORTED,
-            AutoNegotiationFlags: 0,
+            AutoNegotiationFlags: self.auto_negotiation_flags(),
         }
     }
 }
@@ -180,8 +196,14 @@ mod tests {
         Link::negotiate(&LinkState::new(7, up, full_duplex, port_bps), SpeedDuplex::from_keyword(setting))
     }
 
+    /// A link under Auto Negotiation.
     fn link(up: bool, full_duplex: bool, speed_bps: u64, no_common_speed: bool) -> Link {
-        Link { generation: 7, up, full_duplex, speed_bps, no_common_speed }
+        Link { generation: 7, up, full_duplex, speed_bps, no_common_speed, auto_negotiated: true }
+    }
+
+    /// A link at a forced speed.
+    fn forced(up: bool, full_duplex: bool, speed_bps: u64, no_common_speed: bool) -> Link {
+        Link { auto_negotiated: false, ..link(up, full_duplex, speed_bps, no_common_speed) }
     }
 
     #[test]
@@ -195,11 +217,14 @@ mod tests {
     #[test]
     fn a_forced_speed_links_full_duplex_only_where_the_port_offers_at_least_as_much() {
         // 6: 1.0 Gbps Full Duplex.
-        assert_eq!(negotiated(true, true, GBPS, 6), link(true, true, GBPS, false), "exactly enough");
-        assert_eq!(negotiated(true, false, 10 * GBPS, 6), link(true, true, GBPS, false));
-        assert_eq!(negotiated(true, true, GBPS - 1, 6), link(false, true, 0, true), "less: no link");
+        assert_eq!(negotiated(true, true, GBPS, 6), forced(true, true, GBPS, false), "exactly enough");
+        assert_eq!(negotiated(true, false, 10 * GBPS, 6), forced(true, true, GBPS, false));
+        assert_eq!(negotiated(true, true, GBPS - 1, 6), forced(false, true, 0, true), "less: no link");
         // A link that is down is down, not short of speed.
-        assert_eq!(negotiated(false, true, 0, 6), link(false, true, 0, false));
+        assert_eq!(negotiated(false, true, 0, 6), forced(false, true, 0, false));
+        assert_eq!(negotiated(true, true, GBPS, 6).auto_negotiation_flags(), 0);
+        assert_eq!(negotiated(true, true, GBPS, 0).auto_negotiation_flags(), 0x7);
+        assert_eq!(negotiated(false, true, GBPS, 0).auto_negotiation_flags(), 0, "no link");
         let ndis = negotiated(true, true, 100_000_000, 6).to_ndis();
         assert_eq!(ndis.MediaConnectState, MEDIA_CONNECT_STATE_DISCONNECTED);
         assert_eq!(

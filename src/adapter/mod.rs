@@ -77,6 +77,8 @@ pub struct Link {
     /// The port is up but offers less than the speed `*SpeedDuplex` forces: no link, and no frame
     /// crosses it (sends are refused as for any link down, received frames dropped).
     no_common_speed: bool,
+    /// Speed and duplex were negotiated (`*SpeedDuplex` Auto), not forced.
+    auto_negotiated: bool,
 }
 
 /// State guarded by the adapter's spin lock.
@@ -223,15 +225,11 @@ impl Adapter {
         oid::supported_oids(self.tagging.vlan)
     }
 
-    /// The largest frame without a tag: `OID_GEN_MAXIMUM_TOTAL_SIZE`.
+    /// The largest frame a protocol sends or is indicated, without a tag:
+    /// `OID_GEN_MAXIMUM_TOTAL_SIZE`, the lookahead (Doc `oid-gen-maximum-lookahead`: the same as
+    /// `OID_GEN_RECEIVE_BLOCK_SIZE`) and a receive slot. On the wire a frame may carry a tag on top.
     pub fn max_total_size(&self) -> u32 {
         self.mtu.saturating_add(ETHERNET_HEADER)
-    }
-
-    /// The largest frame the adapter sends or receives, a tag included: the receive slot, the
-    /// lookahead.
-    pub fn max_frame_size(&self) -> u32 {
-        self.max_total_size().saturating_add(VLAN_TAG)
     }
     /// `NdisAllocateSpinLock` for every lock, once the adapter sits at its final address.
     pub fn initialize_locks(&mut self) {

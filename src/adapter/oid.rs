@@ -213,7 +213,7 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
     let media_connected = link.up;
     let max_total = adapter.max_total_size();
     let buffer_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(WRITE_REQUESTS)).unwrap_or(u32::MAX);
-    let receive_space = adapter.max_frame_size().saturating_mul(adapter.receive.count);
+    let receive_space = adapter.max_total_size().saturating_mul(adapter.receive.count);
     match oid {
         OID_GEN_SUPPORTED_LIST => {
             answer_with(buffer, adapter.supported_oids().len().saturating_mul(4), |bytes| {
@@ -225,7 +225,7 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
         OID_GEN_HARDWARE_STATUS => answer_u32(buffer, HARDWARE_STATUS_READY),
         OID_GEN_MEDIA_SUPPORTED | OID_GEN_MEDIA_IN_USE => answer_u32(buffer, NDIS_MEDIUM_802_3 as u32),
         OID_GEN_PHYSICAL_MEDIUM => answer_u32(buffer, NDIS_PHYSICAL_MEDIUM_802_3 as u32),
-        OID_GEN_MAXIMUM_LOOKAHEAD => answer_u32(buffer, adapter.max_frame_size()),
+        OID_GEN_MAXIMUM_LOOKAHEAD => answer_u32(buffer, adapter.max_total_size()),
         OID_GEN_CURRENT_LOOKAHEAD => answer_u32(buffer, lookahead),
         OID_GEN_MAXIMUM_FRAME_SIZE => answer_u32(buffer, adapter.mtu),
         OID_GEN_MAXIMUM_TOTAL_SIZE | OID_GEN_TRANSMIT_BLOCK_SIZE | OID_GEN_RECEIVE_BLOCK_SIZE => {
@@ -342,7 +342,7 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
             let Some(lookahead) = read_u32(buffer) else {
                 return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, 4);
             };
-            if lookahead > adapter.max_frame_size() {
+            if lookahead > adapter.max_total_size() {
                 return OidOutcome::failed(NDIS_STATUS_INVALID_DATA);
             }
             adapter.state.lock().lookahead = lookahead;

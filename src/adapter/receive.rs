@@ -5,7 +5,7 @@
 //! chain. `MiniportReturnNetBufferLists` gives the slots back.
 
 use super::deferred::INLINE_READS_PER_CALL;
-use super::traffic::TrafficTally;
+use super::traffic::add_received;
 use super::vlan::{self, Received};
 use super::{Adapter, AdapterState, Phase, bump};
 use crate::lower::READ_REQUESTS;
@@ -13,6 +13,7 @@ use crate::lower::requests::{Sent, Slot};
 use crate::nbl::receive::{NblPool, RECEIVE_NBLS, ReceiveNbl, ReceivePool, ReceiveScratch, ReturnedChain};
 use crate::pool::PoolBuffer;
 use crate::sys::at_dispatch_level;
+use crate::traffic::{Destination, TrafficTally, destination_of};
 use bytemuck::Zeroable;
 use ndis_types::handles::{NdisHandle, WdfRequest};
 use ndis_types::miniport::ETH_LENGTH_OF_ADDRESS;
@@ -86,25 +87,6 @@ pub struct ReceiveFilter {
     pub multicast: MulticastList,
     /// The adapter's VLAN (`VlanID`, `OID_GEN_VLAN_ID`), 0 for none; used only with VLANs enabled.
     pub vlan_id: u16,
-}
-
-/// How a frame is addressed, for the filter and the statistics.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Destination {
-    Directed,
-    Multicast,
-    Broadcast,
-}
-
-pub fn destination_of(frame: &[u8]) -> Option<Destination> {
-    let address = frame.get(..ETH_LENGTH_OF_ADDRESS)?;
-    Some(if address.iter().all(|byte| *byte == 0xFF) {
-        Destination::Broadcast
-    } else if address.first().is_some_and(|byte| byte & 0x01 != 0) {
-        Destination::Multicast
-    } else {
-        Destination::Directed
-    })
 }
 
 impl ReceiveFilter {
@@ -239,11 +221,16 @@ impl Adapter {
 
     /// Copy each frame the filter accepts into a receive NBL and indicate them as chains.
     fn indicate_batch(&self, batch: &Batch<'_>, scratch: &mut ReceiveScratch) {
-        let (indicate, filter) = {
+        // Copied out of the lock, by field: the multicast list makes the filter 200 bytes, and
+        // every temporary copy of it counts against the kernel stack.
+        let indicate;
+        let filter;
+        {
             let state = self.state.lock_any();
             let running = matches!(state.phase, Phase::Restarting | Phase::Running);
-            (running && !state.link.no_common_speed, state.filter)
-        };
+            indicate = running && !state.link.no_common_speed;
+            filter = state.filter;
+        }
         let frames = u64::try_from(batch.frame_count()).unwrap_or(u64::MAX);
         if !indicate {
             // Not allowed to indicate (Paused, Pausing), or no link at the speed `*SpeedDuplex`
@@ -259,6 +246,10 @@ impl Adapter {
         for frame in batch.frames() {
             remaining = remaining.saturating_sub(1);
             let tag = vlan::receive(self.tagging, filter.vlan_id, frame);
+            if tag == Received::Malformed {
+                bump(&self.counters.rcv_error, 1);
+                continue;
+            }
             if tag == Received::OtherVlan || !filter.accepts(frame) {
                 bump(&self.counters.rcv_filtered, 1);
                 continue;
@@ -277,28 +268,34 @@ impl Adapter {
                 bump(&self.counters.rcv_discards, 1);
                 continue;
             };
+            // The slot holds `OID_GEN_MAXIMUM_TOTAL_SIZE` bytes: a longer frame once its tag is
+            // gone (a giant for this MTU) does not fit and is a receive error, never indicated
+            // ("must never indicate up ... packets ... longer than ... OID_GEN_MAXIMUM_TOTAL_SIZE",
+            // Doc `oid-gen-maximum-total-size`).
             let destination = rx.frame_mut();
-            // A frame longer than a slot (a giant for this MTU) is a receive error.
             let (copied, ieee8021q) = match tag {
                 Received::Stripped(info) => {
                     let length = frame.len().saturating_sub(vlan::TAG_LEN);
                     (vlan::copy_stripped(frame, destination).then_some(length), info)
                 }
-                _ => {
+                Received::AsIs => {
                     let target = destination.get_mut(..frame.len());
                     let copied = target.map(|target| target.copy_from_slice(frame)).map(|()| frame.len());
                     (copied, 0)
                 }
+                Received::OtherVlan | Received::Malformed => (None, 0),
             };
-            let Some(length) = copied else {
+            let Some(indicated) = copied.and_then(|length| destination.get(..length)) else {
                 self.receive.nbls.release(rx);
                 bump(&self.counters.rcv_error, 1);
                 continue;
             };
-            tally.count(frame);
+            // Counted as the protocol above receives it (`crate::traffic`).
+            tally.count(indicated);
+            let length = indicated.len();
             chain.push(rx, u32::try_from(length).unwrap_or(0), ieee8021q);
         }
-        tally.add_received(&self.counters);
+        add_received(&tally, &self.counters);
         // Leases the filter left unused go back before the pool's level is judged.
         self.receive.nbls.release_unused(leases);
         if chain.len() == 0 {

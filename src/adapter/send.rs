@@ -8,7 +8,7 @@
 //! - `NET_BUFFER_LIST_STATUS` starts SUCCESS and keeps the first failure.
 
 use super::deferred::WRITES_PER_DRAIN;
-use super::traffic::TrafficTally;
+use super::traffic::add_transmitted;
 use super::{Adapter, Phase, bump, vlan};
 use crate::lower::requests::{Sent, Slot};
 use crate::nbl::NetBufferError;
@@ -361,8 +361,6 @@ impl Adapter {
     /// Fill the leased write request with frames from the queue; returns (frames, batch length).
     fn pack<const N: usize>(&self, slot: &mut Slot<'_, N, WriteRefs>) -> (usize, usize) {
         let limit = self.max_batch_bytes;
-        let max_frame = usize::try_from(self.max_frame_size()).unwrap_or(0);
-        let mut tally = TrafficTally::default();
         let mut done = SendQueue::EMPTY;
         let Some((buffer, refs)) = slot.parts() else {
             return (0, 0);
@@ -384,31 +382,21 @@ impl Adapter {
             // Failures are recorded under the lock in `put_back`: a write already carrying frames of
             // this NBL may complete on another processor and record its own meanwhile.
             let mut failure = NDIS_STATUS_SUCCESS;
-            // The NBL's 802.1Q info applies to each of its frames; one naming another VLAN than the
-            // adapter's sends none of them.
-            let (tag, refused) = match vlan::send_tag(self.tagging, vlan_id, nbl.ieee8021q_info()) {
-                Ok(tag) => (tag, false),
-                Err(vlan::OtherVlan) => {
-                    failure = NDIS_STATUS_FAILURE;
-                    (None, true)
-                }
-            };
+            // The NBL's 802.1Q info applies to each of its frames.
+            let ieee8021q = nbl.ieee8021q_info();
             let mut carried = false;
             let mut cursor = nbl.next_nb();
             let mut full = false;
             while let Some(nb) = cursor {
                 let length = nb.data_length();
+                let (tag, refusal) = match self.frame_tag(nb, length, vlan_id, ieee8021q) {
+                    Ok(tag) => (tag, None),
+                    Err(status) => (None, Some(status)),
+                };
                 let tag_length = if tag.is_some() { vlan::TAG_LEN } else { 0 };
-                if refused {
-                    bump(&self.counters.xmit_error, 1);
-                    cursor = nb.next();
-                    continue;
-                }
-                if !(MIN_FRAME_LEN..=max_frame).contains(&length.saturating_add(tag_length)) {
-                    // A frame the medium cannot carry (Doc
-                    // `nf-ndis-ndismsendnetbufferlistscomplete`: INVALID_LENGTH).
+                if let Some(status) = refusal {
                     if failure == NDIS_STATUS_SUCCESS {
-                        failure = NDIS_STATUS_INVALID_LENGTH;
+                        failure = status;
                     }
                     bump(&self.counters.xmit_error, 1);
                     cursor = nb.next();
@@ -426,16 +414,20 @@ impl Adapter {
                 // zero-filled stand-in on the wire): the frame is added only once it is copied.
                 let tagged_length = length.saturating_add(tag_length);
                 let pushed = writer.try_push_with(wire_length, |destination| {
-                    let (frame, padding) = destination.split_at_mut(tagged_length.min(destination.len()));
+                    let (frame, padding) = destination
+                        .split_at_mut_checked(tagged_length)
+                        .ok_or(NetBufferError::LengthMismatch)?;
                     // The frame goes in after the tag's room; the addresses then move in front of it.
-                    nb.copy_to(frame.get_mut(tag_length..).unwrap_or_default())?;
+                    let untagged = frame.get_mut(tag_length..).ok_or(NetBufferError::LengthMismatch)?;
+                    nb.copy_to(untagged)?;
+                    // Counted as the protocol sent it: no tag, no padding (`crate::traffic`).
+                    refs.count_frame(untagged);
                     if let Some(tag) = tag
                         && !vlan::insert_tag(frame, tag)
                     {
                         return Err(NetBufferError::LengthMismatch);
                     }
                     padding.fill(0);
-                    tally.count(frame);
                     Ok::<(), NetBufferError>(())
                 });
                 match pushed {
@@ -462,7 +454,6 @@ impl Adapter {
                     Ok(Ok(())) => {}
                 }
                 carried = true;
-                refs.count_frame(tagged_length);
                 cursor = nb.next();
             }
             if carried {
@@ -478,11 +469,49 @@ impl Adapter {
                 done.push_back(nbl);
             }
         }
-        tally.add_transmitted(&self.counters);
         let frames = writer.frame_count();
         let length = writer.finish();
         done.complete(self.miniport, None, sys::send_complete_flags_here());
         (frames, length)
+    }
+
+    /// The 802.1Q tag to insert in front of one frame of `length` bytes, or why it cannot be sent:
+    /// INVALID_LENGTH if it is shorter than an Ethernet header or longer than the MTU allows
+    /// (`OID_GEN_MAXIMUM_TOTAL_SIZE`, Doc `oid-gen-maximum-total-size`; a frame the protocol
+    /// tagged itself may carry its tag on top), FAILURE if its VLAN is not the adapter's
+    /// (`vlan::send_frame`). Reads the frame's first 16 bytes to see a tag already in it.
+    fn frame_tag(
+        &self,
+        nb: SendNb,
+        length: usize,
+        vlan_id: u16,
+        ieee8021q: usize,
+    ) -> Result<Option<[u8; vlan::TAG_LEN]>, NdisStatus> {
+        let max_total = usize::try_from(self.max_total_size()).unwrap_or(0);
+        if length < MIN_FRAME_LEN {
+            return Err(NDIS_STATUS_INVALID_LENGTH);
+        }
+        let mut head = [0u8; vlan::TAGGED_HEADER_LEN];
+        let peeked = head
+            .get_mut(..length.min(vlan::TAGGED_HEADER_LEN))
+            .is_some_and(|prefix| nb.copy_head(prefix).is_ok());
+        // An NB whose chain cannot supply even its header is refused when it is copied.
+        let in_band = if peeked { vlan::tag_in(&head, length) } else { None };
+        let decision = vlan::send_frame(self.tagging, vlan_id, ieee8021q, in_band);
+        if decision == vlan::SendFrame::Refuse {
+            return Err(NDIS_STATUS_FAILURE);
+        }
+        let allowed = match (decision, in_band) {
+            (vlan::SendFrame::AsIs, Some(_)) => max_total.saturating_add(vlan::TAG_LEN),
+            _ => max_total,
+        };
+        if length > allowed {
+            return Err(NDIS_STATUS_INVALID_LENGTH);
+        }
+        match decision {
+            vlan::SendFrame::Tag(tag) => Ok(Some(tag)),
+            vlan::SendFrame::AsIs | vlan::SendFrame::Refuse => Ok(None),
+        }
     }
 
     /// A write request came back (or never left): complete what it carried and give the slot back.
@@ -494,10 +523,9 @@ impl Adapter {
             return;
         };
         if nt_success(status) {
-            bump(&self.counters.xmit_ok, refs.frames());
-            bump(&self.counters.bytes_xmit, refs.bytes());
+            add_transmitted(refs.tally(), &self.counters);
         } else {
-            bump(&self.counters.xmit_error, refs.frames());
+            bump(&self.counters.xmit_error, refs.tally().frames());
             if status != STATUS_CANCELLED {
                 bump(&self.counters.lower_write_errors, 1);
             }

@@ -28,6 +28,10 @@ pub const TPID_8021Q: u16 = 0x8100;
 pub const TAG_LEN: usize = 4;
 /// Where the tag sits: after the destination and source addresses.
 const TAG_OFFSET: usize = 12;
+/// The addresses and a tag: what must be read of a frame to know whether it carries one.
+pub const TAGGED_HEADER_LEN: usize = TAG_OFFSET + TAG_LEN;
+/// The shortest tagged frame: addresses, tag and the EtherType it encloses.
+const MIN_TAGGED_FRAME: usize = TAGGED_HEADER_LEN + 2;
 /// The largest VLAN ID (4095 is reserved, IEEE 802.1Q-2018 Table 9-2).
 pub const MAX_VLAN_ID: u16 = 4094;
 
@@ -44,10 +48,14 @@ impl Tagging {
         Self { priority: value & 1 != 0, vlan: value & 2 != 0 }
     }
 
-    /// The MAC options that say so: only what is enabled.
+    /// The MAC options that say so: only what is enabled, and 802.1p with 802.1Q ("A miniport
+    /// driver that sets the NDIS_MAC_OPTION_8021Q_VLAN flag must also set the
+    /// NDIS_MAC_OPTION_8021P_PRIORITY flag", Doc `oid-gen-mac-options`). The same page asks every
+    /// NDIS 6 miniport to set 8021P, which `*PriorityVLANTag` 0 contradicts ("should not advertise
+    /// appropriate MacOptions", Doc "Enumeration Keywords"): the keyword's page is the specific one.
     pub fn mac_options(self) -> u32 {
         let mut options = 0;
-        if self.priority {
+        if self.priority || self.vlan {
             options |= NDIS_MAC_OPTION_8021P_PRIORITY;
         }
         if self.vlan {
@@ -85,17 +93,55 @@ impl TagInfo {
         (u16::from(self.user_priority & 0x7) << 13) | (self.vlan_id & 0xFFF)
     }
 
-    fn from_tci(tci: u16) -> Self {
+    pub fn from_tci(tci: u16) -> Self {
         Self { user_priority: u8::try_from(tci >> 13).unwrap_or(0), vlan_id: tci & 0xFFF }
     }
 }
 
 /// Why a send cannot be tagged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OtherVlan;
+struct OtherVlan;
 
-/// The tag to insert in front of a send's frames, if any; `vlan_id` is the adapter's (0: none).
-pub fn send_tag(tagging: Tagging, vlan_id: u16, info: usize) -> Result<Option<[u8; TAG_LEN]>, OtherVlan> {
+/// What becomes of one frame a protocol sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendFrame {
+    /// On the wire as it is (untagged, or tagged by the protocol itself).
+    AsIs,
+    /// With this tag inserted after its addresses.
+    Tag([u8; TAG_LEN]),
+    /// Not sent: its VLAN is not the adapter's, or it names one twice.
+    Refuse,
+}
+
+/// The tag a frame of `length` bytes starting with `head` carries in-band, if any.
+pub fn tag_in(head: &[u8; TAGGED_HEADER_LEN], length: usize) -> Option<TagInfo> {
+    let [.., t0, t1, c0, c1] = *head;
+    (length >= MIN_TAGGED_FRAME && u16::from_be_bytes([t0, t1]) == TPID_8021Q)
+        .then(|| TagInfo::from_tci(u16::from_be_bytes([c0, c1])))
+}
+
+/// One send frame, from the NBL's info and the tag the frame may carry in-band; `vlan_id` is
+/// the adapter's (0: none). A frame the protocol tagged itself gets no second tag; it is refused
+/// if the NBL names a VLAN too, or if its VLAN is not the adapter's (the NDIS 802.1Q send rules,
+/// Doc "Sending 802.1Q-Marked Packets" of NDIS 5.1, the only page with the table).
+pub fn send_frame(tagging: Tagging, vlan_id: u16, info: usize, in_band: Option<TagInfo>) -> SendFrame {
+    match in_band {
+        Some(_) if !tagging.enabled() => SendFrame::AsIs,
+        Some(tag) => {
+            let named_too = tagging.vlan && TagInfo::from_info(info).vlan_id != 0;
+            let other = tagging.vlan && vlan_id != 0 && tag.vlan_id != vlan_id;
+            if named_too || other { SendFrame::Refuse } else { SendFrame::AsIs }
+        }
+        None => match send_tag(tagging, vlan_id, info) {
+            Ok(Some(tag)) => SendFrame::Tag(tag),
+            Ok(None) => SendFrame::AsIs,
+            Err(OtherVlan) => SendFrame::Refuse,
+        },
+    }
+}
+
+/// The tag to insert in front of an untagged frame, if any; `vlan_id` is the adapter's (0: none).
+fn send_tag(tagging: Tagging, vlan_id: u16, info: usize) -> Result<Option<[u8; TAG_LEN]>, OtherVlan> {
     if !tagging.enabled() {
         return Ok(None);
     }
@@ -145,10 +191,16 @@ pub enum Received {
     Stripped(usize),
     /// Not this adapter's VLAN.
     OtherVlan,
+    /// An 802.1Q TPID with no room for the tag and the EtherType it encloses: a receive error.
+    Malformed,
 }
 
 /// Classify a received frame; `vlan_id` is the adapter's (0: none).
 pub fn receive(tagging: Tagging, vlan_id: u16, frame: &[u8]) -> Received {
+    let tpid = frame.get(TAG_OFFSET..TAG_OFFSET.saturating_add(2));
+    if tpid == Some(&TPID_8021Q.to_be_bytes()[..]) && frame.len() < MIN_TAGGED_FRAME {
+        return Received::Malformed;
+    }
     let tag = frame
         .get(TAG_OFFSET..TAG_OFFSET.saturating_add(TAG_LEN))
         .and_then(|bytes| <[u8; TAG_LEN]>::try_from(bytes).ok())
@@ -177,8 +229,14 @@ pub fn copy_stripped(frame: &[u8], destination: &mut [u8]) -> bool {
         return false;
     };
     let Some(length) = frame.len().checked_sub(TAG_LEN) else { return false };
-    let Some(target) = destination.get_mut(..length) else { return false };
-    let (head, tail) = target.split_at_mut(TAG_OFFSET.min(length));
+    let Some((head, tail)) =
+        destination.get_mut(..length).and_then(|target| target.split_at_mut_checked(TAG_OFFSET))
+    else {
+        return false;
+    };
+    if head.len() != addresses.len() || tail.len() != rest.len() {
+        return false;
+    }
     head.copy_from_slice(addresses);
     tail.copy_from_slice(rest);
     true
@@ -230,6 +288,30 @@ mod tests {
         assert_eq!(send_tag(PRIORITY, 7, info(3, 8)), Ok(Some([0x81, 0x00, 0x60, 0x00])), "VLAN off");
     }
 
+    fn head(frame: &[u8]) -> [u8; TAGGED_HEADER_LEN] {
+        let mut head = [0u8; TAGGED_HEADER_LEN];
+        head[..frame.len().min(16)].copy_from_slice(&frame[..frame.len().min(16)]);
+        head
+    }
+
+    #[test]
+    fn a_frame_the_protocol_tagged_itself_is_sent_as_it_is_or_refused() {
+        let own = tagged(0x600A);
+        let in_band = tag_in(&head(&own), own.len());
+        assert_eq!(in_band, Some(TagInfo { user_priority: 3, vlan_id: 10 }));
+        assert_eq!(tag_in(&head(&own), 17), None, "too short to carry a tag");
+        assert_eq!(tag_in(&head(&[0xAA; 20]), 20), None);
+        assert_eq!(send_frame(BOTH, 0, 0, in_band), SendFrame::AsIs, "no second tag");
+        assert_eq!(send_frame(BOTH, 10, 0, in_band), SendFrame::AsIs, "its VLAN is the adapter's");
+        assert_eq!(send_frame(BOTH, 11, 0, in_band), SendFrame::Refuse, "another VLAN");
+        assert_eq!(send_frame(BOTH, 0, info(0, 10), in_band), SendFrame::Refuse, "a VLAN in both");
+        assert_eq!(send_frame(PRIORITY, 11, info(5, 10), in_band), SendFrame::AsIs, "VLAN off");
+        assert_eq!(send_frame(NEITHER, 11, info(0, 11), in_band), SendFrame::AsIs);
+        assert_eq!(send_frame(BOTH, 0, info(5, 10), None), SendFrame::Tag([0x81, 0x00, 0xA0, 0x0A]));
+        assert_eq!(send_frame(BOTH, 7, info(3, 8), None), SendFrame::Refuse);
+        assert_eq!(send_frame(BOTH, 0, 0, None), SendFrame::AsIs);
+    }
+
     #[test]
     fn every_received_tag_is_stripped_into_what_is_enabled() {
         assert_eq!(receive(BOTH, 0, &tagged(0xA00A)), Received::Stripped(info(5, 10)));
@@ -239,6 +321,13 @@ mod tests {
         assert_eq!(receive(NEITHER, 0, &tagged(0xA00A)), Received::Stripped(0));
         assert_eq!(receive(BOTH, 0, &[0xAA; 20]), Received::AsIs);
         assert_eq!(receive(BOTH, 0, &[0xAA; 13]), Received::AsIs, "shorter than a tag");
+        // A TPID with no room for the tag and its EtherType: malformed, whatever the setting.
+        for length in 14..18 {
+            let short = &tagged(0xA00A)[..length];
+            assert_eq!(receive(BOTH, 0, short), Received::Malformed, "{length}");
+            assert_eq!(receive(NEITHER, 0, short), Received::Malformed, "{length}");
+        }
+        assert_eq!(receive(NEITHER, 0, &tagged(0xA00A)[..18]), Received::Stripped(0));
     }
 
     #[test]
@@ -270,7 +359,11 @@ mod tests {
     fn mac_options_say_only_what_is_enabled() {
         assert_eq!(NEITHER.mac_options(), 0);
         assert_eq!(PRIORITY.mac_options(), NDIS_MAC_OPTION_8021P_PRIORITY);
-        assert_eq!(VLAN.mac_options(), NDIS_MAC_OPTION_8021Q_VLAN);
+        assert_eq!(
+            VLAN.mac_options(),
+            NDIS_MAC_OPTION_8021P_PRIORITY | NDIS_MAC_OPTION_8021Q_VLAN,
+            "1Q implies 1p"
+        );
         assert_eq!(BOTH.mac_options(), NDIS_MAC_OPTION_8021P_PRIORITY | NDIS_MAC_OPTION_8021Q_VLAN);
         assert_eq!(Tagging::from_keyword(3), BOTH);
         assert_eq!(Tagging::from_keyword(0), NEITHER);

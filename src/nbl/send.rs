@@ -8,6 +8,7 @@
 
 use super::{MDL_MAPPING_PRIORITY, NetBufferError, mm_get_system_address_for_mdl_safe};
 use crate::sys;
+use crate::traffic::TrafficTally;
 use bytemuck::Zeroable;
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
@@ -149,6 +150,15 @@ impl SendNb {
         if destination.len() != self.data_length() {
             return Err(NetBufferError::LengthMismatch);
         }
+        self.copy_head(destination)
+    }
+
+    /// Copy the first `destination.len()` bytes of the NB's data (at most `DataLength`): a look
+    /// at the frame's header before it is packed.
+    pub fn copy_head(self, destination: &mut [u8]) -> Result<(), NetBufferError> {
+        if destination.len() > self.data_length() {
+            return Err(NetBufferError::LengthMismatch);
+        }
         // SAFETY: the NB belongs to an NBL the miniport owns.
         let (mut mdl, mut offset) =
             unsafe { ((*self.0.as_ptr()).CurrentMdl, (*self.0.as_ptr()).CurrentMdlOffset) };
@@ -286,15 +296,14 @@ impl SendQueue {
 pub struct WriteRefs {
     nbls: [Option<SendNbl>; MAX_BATCH_FRAMES],
     count: usize,
-    frames: u64,
-    bytes: u64,
+    /// The frames it carries as they go on the wire, counted when the write comes back.
+    tally: TrafficTally,
 }
 
 impl WriteRefs {
     pub fn clear(&mut self) {
         self.count = 0;
-        self.frames = 0;
-        self.bytes = 0;
+        self.tally = TrafficTally::default();
     }
 
     /// No room to name another NBL: the request cannot take frames of a new one.
@@ -310,18 +319,14 @@ impl WriteRefs {
         }
     }
 
-    /// One frame of `length` bytes went into the request.
-    pub fn count_frame(&mut self, length: usize) {
-        self.frames = self.frames.saturating_add(1);
-        self.bytes = self.bytes.saturating_add(u64::try_from(length).unwrap_or(u64::MAX));
+    /// One frame went into the request, as it is on the wire.
+    pub fn count_frame(&mut self, frame: &[u8]) {
+        self.tally.count(frame);
     }
 
-    pub fn frames(&self) -> u64 {
-        self.frames
-    }
-
-    pub fn bytes(&self) -> u64 {
-        self.bytes
+    /// What the frames it carries count for.
+    pub fn tally(&self) -> &TrafficTally {
+        &self.tally
     }
 
     pub fn carried(&self) -> impl Iterator<Item = SendNbl> + '_ {

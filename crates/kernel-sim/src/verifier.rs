@@ -115,8 +115,13 @@ pub mod rules {
     /// an `Ieee8021QNetBufferListInfo` priority the general attributes' MAC options do not declare
     /// (`NDIS_MAC_OPTION_8021P_PRIORITY`) or a VLAN ID they do not (`NDIS_MAC_OPTION_8021Q_VLAN`);
     /// or any frame indicated with its 802.1Q tag still in it (the tag is removed from every received
-    /// frame, whatever the setting: Doc "Enumeration Keywords", `*PriorityVLANTag`).
+    /// frame, whatever the setting: Doc "Enumeration Keywords", `*PriorityVLANTag`); or MAC options
+    /// with 802.1Q but not 802.1p (Doc `oid-gen-mac-options`). A stacked (QinQ) frame, whose inner
+    /// tag stays, is flagged too: the model is stricter than Windows there.
     pub const NDIS_IEEE8021Q_DECLARED: &str = "Ndis.Ieee8021QDeclared";
+    /// Model addition: an indicated frame shorter than an Ethernet header or longer than
+    /// `OID_GEN_MAXIMUM_TOTAL_SIZE` (the general attributes' `MtuSize` + 14).
+    pub const NDIS_INDICATED_FRAME_SIZE: &str = "Ndis.IndicatedFrameSize";
     pub const NDIS_STATUS_INDICATION_VALID: &str = "Ndis.StatusIndicationValid";
     /// Model addition: a synchronous send during an OID or `MiniportInitializeEx` without a timeout,
     /// or with one that ends after NdisTimedOidComplete's 12 s.

@@ -991,8 +991,18 @@ fn ndis_supported_oid_list() {
 #[test]
 fn ndis_ieee8021q_declared() {
     fresh();
-    // A driver that declares neither 802.1 option, then one that declares 802.1p only, then 802.1Q.
-    for options in [0, NDIS_MAC_OPTION_8021P_PRIORITY, NDIS_MAC_OPTION_8021Q_VLAN] {
+    // 802.1Q without 802.1p is refused as a declaration (Doc oid-gen-mac-options).
+    set_cfg(|c| c.extra_mac_options = NDIS_MAC_OPTION_8021Q_VLAN);
+    let (sim, a) = with_adapter(0);
+    expect_only(&sim, &[NDIS_IEEE8021Q_DECLARED]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.take_violations();
+    drop(sim);
+    fresh();
+    // A driver that declares neither 802.1 option, then one that declares 802.1p only, then both.
+    let both = NDIS_MAC_OPTION_8021P_PRIORITY | NDIS_MAC_OPTION_8021Q_VLAN;
+    for options in [0, NDIS_MAC_OPTION_8021P_PRIORITY, both] {
         set_cfg(|c| c.extra_mac_options = options);
         let (sim, a) = with_adapter(0);
         sim.restart(a);
@@ -1023,13 +1033,11 @@ fn ndis_ieee8021q_declared() {
         expect_only(&sim, &[]);
         // Priority 5 in the info: only with 802.1p declared.
         indicate(&untagged, 5);
-        let want: &[&str] =
-            if options == NDIS_MAC_OPTION_8021P_PRIORITY { &[] } else { &[NDIS_IEEE8021Q_DECLARED] };
+        let want: &[&str] = if options == 0 { &[NDIS_IEEE8021Q_DECLARED] } else { &[] };
         expect_only(&sim, want);
         // VLAN 10 in the info: only with 802.1Q declared.
         indicate(&untagged, 10 << 4);
-        let want: &[&str] =
-            if options == NDIS_MAC_OPTION_8021Q_VLAN { &[] } else { &[NDIS_IEEE8021Q_DECLARED] };
+        let want: &[&str] = if options == both { &[] } else { &[NDIS_IEEE8021Q_DECLARED] };
         expect_only(&sim, want);
         // A tag left in the frame, priority or VLAN: never, whatever is declared.
         indicate(&tagged(0xA000), 0);
@@ -1041,6 +1049,32 @@ fn ndis_ieee8021q_declared() {
         sim.assert_clean();
     }
     set_cfg(|c| c.extra_mac_options = 0);
+}
+
+#[test]
+fn ndis_indicated_frame_size() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    // The fake declares MtuSize 1500: 14..=1514 bytes may go up.
+    let fires: &[&str] = &[NDIS_INDICATED_FRAME_SIZE];
+    for (length, want) in [(14, &[][..]), (1514, &[][..]), (13, fires), (1515, fires)] {
+        let mut buf = vec![0x11u8; length];
+        let (nbl, mdl) = rx_nbl(&mut buf);
+        k().ndis_m_indicate_receive_net_buffer_lists(
+            adapter_handle(),
+            nbl,
+            0,
+            1,
+            NDIS_RECEIVE_FLAGS_RESOURCES,
+        );
+        expect_only(&sim, want);
+        k().ndis_free_net_buffer_list(nbl);
+        k().ndis_free_mdl(mdl);
+    }
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
 }
 
 #[test]

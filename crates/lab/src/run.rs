@@ -1024,8 +1024,9 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
             r.wire.frames
         ));
     }
-    // A larger MTU must be used: TCP's segments fill it (a frame above a standard 1518).
-    if opts.mtu > STANDARD_MTU && r.tcp_bytes_verified > 0 && r.wire.longest_frame <= 1518 {
+    // A larger MTU must be used: TCP's segments fill it (frames of the MTU and the header).
+    if opts.mtu > STANDARD_MTU && r.tcp_bytes_verified > 0 && r.wire.longest_frame < u64::from(opts.mtu) + 14
+    {
         r.problems.push(format!(
             "MTU {}, but no frame on the wire was longer than {} bytes: TCP did not use the larger MSS",
             opts.mtu, r.wire.longest_frame

@@ -48,6 +48,16 @@ pub fn record_len(frame_len: usize) -> Option<usize> {
     wire::align_up(RECORD_HEADER_LEN.checked_add(frame_len)?, RECORD_ALIGN)
 }
 
+/// The longest frame a batch of `batch_bytes` bytes can carry in one record (capped at
+/// [`MAX_FRAME_LEN`]), or `None` if it cannot carry even a [`MIN_FRAME_LEN`] frame: the inverse of
+/// [`record_len`] for a batch of one record.
+pub fn largest_frame_in(batch_bytes: usize) -> Option<usize> {
+    let record_room = batch_bytes.checked_sub(BATCH_HEADER_LEN)?;
+    let aligned = record_room.checked_sub(record_room.checked_rem(RECORD_ALIGN)?)?;
+    let frame = aligned.checked_sub(RECORD_HEADER_LEN)?.min(MAX_FRAME_LEN);
+    (frame >= MIN_FRAME_LEN).then_some(frame)
+}
+
 /// Why a buffer is not a valid batch. A batch with any of these is rejected whole.
 ///
 /// `index` is the position of the offending record (0-based); `len` a frame length as declared.

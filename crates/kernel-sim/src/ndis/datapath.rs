@@ -988,6 +988,7 @@ impl State {
                 unsafe { (*(n as *mut NetBufferList)).NetBufferListInfo[IEEE_8021Q_NET_BUFFER_LIST_INFO] }
                     .addr();
             self.check_8021q_declared(api, a, ieee8021q, &frames);
+            self.check_indicated_size(api, a, &frames);
             let adapter = self.adapter_mut(a);
             adapter.received.extend(frames.iter().cloned());
             adapter.received_8021q.extend(std::iter::repeat_n(ieee8021q, frames.len()));
@@ -1046,6 +1047,27 @@ impl State {
                 tci & 0xFFF
             );
             self.violate(NDIS_IEEE8021Q_DECLARED, msg);
+        }
+    }
+
+    /// `Ndis.IndicatedFrameSize`: every indicated frame holds an Ethernet header and is no longer
+    /// than `OID_GEN_MAXIMUM_TOTAL_SIZE` (the general attributes' `MtuSize` + 14): "The miniport
+    /// driver must never indicate up to the bound protocol driver packets received over the network
+    /// that are longer than the packet size specified by OID_GEN_MAXIMUM_TOTAL_SIZE" (Doc
+    /// oid-gen-maximum-total-size); a shorter one leaves a protocol reading a header past its data.
+    fn check_indicated_size(&mut self, api: &str, a: AdapterId, frames: &[Vec<u8>]) {
+        let Some(mtu) = self.adapter(a).general.as_ref().map(|g| g.mtu_size) else { return };
+        let max_total = mtu as usize + 14;
+        for frame in frames {
+            if !(14..=max_total).contains(&frame.len()) {
+                let msg = format!(
+                    "{api} on adapter {}: a {}-byte frame (an Ethernet header is 14 bytes, \
+                     OID_GEN_MAXIMUM_TOTAL_SIZE {max_total})",
+                    a.0,
+                    frame.len()
+                );
+                self.violate(NDIS_INDICATED_FRAME_SIZE, msg);
+            }
         }
     }
 

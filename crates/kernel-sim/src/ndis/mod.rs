@@ -561,6 +561,14 @@ impl State {
             self.violate(NDIS_GENERAL_ATTRIBUTES_REQUIRED, format!("{api}: {}", problems.join("; ")));
             return NDIS_STATUS_INVALID_PARAMETER;
         }
+        // "A miniport driver that sets the NDIS_MAC_OPTION_8021Q_VLAN flag must also set the
+        // NDIS_MAC_OPTION_8021P_PRIORITY flag" (Doc oid-gen-mac-options).
+        if g.mac_options & NDIS_MAC_OPTION_8021Q_VLAN != 0
+            && g.mac_options & NDIS_MAC_OPTION_8021P_PRIORITY == 0
+        {
+            let msg = format!("{api}: MacOptions {:#x} declare 802.1Q without 802.1p", g.mac_options);
+            self.violate(NDIS_IEEE8021Q_DECLARED, msg);
+        }
         if self.fallible("NdisMSetMiniportAttributes") {
             return NDIS_STATUS_RESOURCES;
         }

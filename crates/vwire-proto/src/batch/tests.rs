@@ -261,6 +261,27 @@ fn record_len_covers_header_frame_and_padding() {
 }
 
 #[test]
+fn largest_frame_in_is_the_inverse_of_record_len() {
+    assert_eq!(largest_frame_in(16 + 20), Some(16));
+    assert_eq!(largest_frame_in(16 + 17), None, "no room for 14 bytes");
+    assert_eq!(largest_frame_in(16 + 1524), Some(1520));
+    assert_eq!(largest_frame_in(16 + 1523), Some(1516));
+    assert_eq!(largest_frame_in(DEFAULT_MAX_BATCH_BYTES), Some(MAX_FRAME_LEN));
+    assert_eq!(largest_frame_in(0), None);
+    for bytes in 36..12_000 {
+        if let Some(frame) = largest_frame_in(bytes) {
+            assert!(16 + record_len(frame).unwrap() <= bytes, "{bytes}");
+            if frame < MAX_FRAME_LEN {
+                assert!(
+                    record_len(frame + 1).is_none_or(|r| 16 + r > bytes),
+                    "{bytes}: {frame} is the largest"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn the_writer_fills_its_buffer_exactly_and_then_refuses() {
     let mut buf = vec![0u8; 16 + 1524 + 64];
     let mut writer = BatchWriter::new(&mut buf).unwrap();
