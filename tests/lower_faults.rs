@@ -130,6 +130,13 @@ fn failing_writes_complete_their_nbls_with_failure_and_are_counted() {
     }
     assert!(driver_counters(&sim, a)[WRITE_ERRORS] >= 1);
     assert!(sim.received_frames(b).is_empty());
+    // Counted as errors only: nothing was sent, so no octet or per-destination counter moved
+    // (NDIS_STATISTICS_INFO: ifHCOutUcastPkts at 64, ifHCOutOctets at 56, ifHCOutUcastOctets at 128).
+    let stats = sim.oid_query(a, OID_GEN_STATISTICS, 152);
+    let at = |offset: usize| u64::from_ne_bytes(stats.data[offset..offset + 8].try_into().unwrap());
+    assert_eq!((at(56), at(64), at(128)), (0, 0, 0));
+    let xmit_error = sim.oid_query(a, OID_GEN_XMIT_ERROR, 8);
+    assert_eq!(u64::from_ne_bytes(xmit_error.data[..8].try_into().unwrap()), 6);
     sim.set_faults(a, Faults::default());
     assert_traffic_flows(&sim, a, b, 4);
     finish(sim, &[a, b]);
