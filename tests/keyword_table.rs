@@ -27,7 +27,8 @@ fn documented(keyword: &str) -> Option<Documented> {
         "*TransmitBuffers" => Documented::Int { default: None, min: 0, max: None, page: EDITABLE },
         "NetworkAddress" => Documented::Edit { page: EDITABLE },
         // OID_GEN_VLAN_ID (windows-hardware/drivers/network/oid-gen-vlan-id): "VlanId, REG_DWORD",
-        // zero unless set; the 12-bit IEEE 802.1Q VID, 4095 reserved.
+        // zero unless set. The page gives no range: 0..=4094 is the project's, from IEEE 802.1Q
+        // (a 12-bit VID, 4095 reserved).
         "VlanID" => Documented::Int {
             default: Some(0),
             min: 0,

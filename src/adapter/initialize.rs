@@ -57,7 +57,7 @@ use ndis_types::oid::{
 use ndis_types::status::{NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_SUCCESS, NdisStatus};
 
 /// The standard Ethernet MTU (`MtuSize` excludes the 14-byte header): the least a device must carry.
-pub const STANDARD_MTU: u32 = 1500;
+pub const STANDARD_MTU: u32 = vwire_proto::STANDARD_MTU as u32;
 /// Nominal speed of the virtual wire, bits per second.
 pub const MAX_LINK_SPEED: u64 = 10_000_000_000;
 /// Packet filters the adapter can apply.

@@ -93,6 +93,9 @@ pub static SUPPORTED_OIDS: [NdisOid; 39] = [
     OID_GEN_VLAN_ID,
 ];
 
+// `supported_oids` leaves out the last entry without VLANs: it must be OID_GEN_VLAN_ID.
+const _: () = assert!(matches!(SUPPORTED_OIDS.last(), Some(&OID_GEN_VLAN_ID)));
+
 /// The supported list: all of [`SUPPORTED_OIDS`] with VLANs enabled, else without its last.
 pub fn supported_oids(vlan: bool) -> &'static [NdisOid] {
     let without_vlan = SUPPORTED_OIDS.len().saturating_sub(1);

@@ -4,7 +4,7 @@
 
 use crate::capture::PcapCapture;
 use crate::faults::FaultSpec;
-use crate::stack::{Node, STANDARD_MTU};
+use crate::stack::Node;
 use crate::tap::Tap;
 use kernel_sim::{AdapterId, InlineService, NblShape, RegValue, Sim, SimConfig};
 use ndis_types::oid::*;
@@ -17,6 +17,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use vwire_proto::{JUMBO_MTU, STANDARD_MTU};
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -172,10 +173,6 @@ pub struct Report {
     pub problems: Vec<String>,
     pub ok: bool,
 }
-
-/// The largest MTU: the payload of the protocol's longest frame less header and tag (the hub's
-/// jumbo MTU, 9000).
-const JUMBO_MTU: u16 = (vwire_proto::MAX_FRAME_LEN - 18) as u16;
 
 /// The frames the adapters wrote to the hub, as the capture sees them.
 #[derive(Clone, Copy, Debug, Default, Serialize)]

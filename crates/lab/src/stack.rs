@@ -10,6 +10,7 @@ use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, Icmpv4Packet, Icmpv4Repr, IpAddress, IpCidr};
 use std::collections::VecDeque;
 use std::time::Duration;
+use vwire_proto::STANDARD_MTU;
 
 /// The TCP port of the ring's bulk transfer.
 pub const BULK_PORT: u16 = 5001;
@@ -58,9 +59,6 @@ pub fn http_byte(i: u64) -> u8 {
 pub fn smol_now(t: Duration) -> Instant {
     Instant::from_micros(t.as_micros() as i64)
 }
-
-/// The standard Ethernet MTU.
-pub const STANDARD_MTU: u16 = 1500;
 
 /// Frames between the stack and the model: `rx` the adapter indicated up, `tx` the stack wants sent.
 pub struct SimDevice {

@@ -24,9 +24,15 @@ pub const RECORD_HEADER_LEN: usize = 4;
 pub const RECORD_ALIGN: usize = 4;
 /// Shortest frame a record may carry: an Ethernet header (destination, source, EtherType).
 pub const MIN_FRAME_LEN: usize = 14;
+/// The MTU of a standard Ethernet port: the payload of a 1514-byte frame.
+pub const STANDARD_MTU: u16 = 1500;
+/// The largest MTU a port may have: 9000-byte jumbo frames.
+pub const JUMBO_MTU: u16 = 9000;
+/// What a frame carries besides its payload: the 14-byte Ethernet header and a 4-byte 802.1Q tag.
+pub const FRAME_OVERHEAD: u16 = 18;
 /// Longest frame a record may carry: a 9014-byte jumbo frame (MTU 9000 + 14-byte header) plus an
 /// 802.1Q tag. No FCS on the wire. A device carries at most its own `DeviceInfo::mtu` + 18.
-pub const MAX_FRAME_LEN: usize = 9018;
+pub const MAX_FRAME_LEN: usize = JUMBO_MTU as usize + FRAME_OVERHEAD as usize;
 /// Most records one batch may hold.
 pub const MAX_BATCH_FRAMES: usize = 256;
 /// Batch buffer size a device uses unless its [`DeviceInfo`](crate::DeviceInfo) says otherwise.

@@ -46,14 +46,10 @@ use mac_table::MacTable;
 use queue::FrameQueue;
 use rng::XorShift;
 
-/// The MTU of a standard Ethernet port: the payload of a 1514-byte frame.
-pub const STANDARD_MTU: u16 = 1500;
-/// The largest MTU a hub may be built with, and its default: 9000-byte jumbo frames, as datacenter
-/// switches carry. A frame on the wire is at most the MTU + 14 (header) + 4 (an 802.1Q tag), which
-/// for 9000 is the protocol's [`vwire_proto::MAX_FRAME_LEN`].
-pub const JUMBO_MTU: u16 = 9000;
-/// Ethernet header and 802.1Q tag on top of the MTU: the longest frame a port carries.
-const FRAME_OVERHEAD: u16 = 18;
+/// The MTUs a hub may be built with: [`STANDARD_MTU`] up to [`JUMBO_MTU`], its default, as
+/// datacenter switches carry. A frame on the wire is at most the MTU + [`FRAME_OVERHEAD`] (header
+/// and an 802.1Q tag), which for 9000 is the protocol's [`vwire_proto::MAX_FRAME_LEN`].
+pub use vwire_proto::{FRAME_OVERHEAD, JUMBO_MTU, STANDARD_MTU};
 
 // The protocol's default fits in the `u32` that `DeviceInfo` carries (16 KiB).
 #[allow(clippy::cast_possible_truncation)]
