@@ -175,13 +175,13 @@ fn a_send_is_tagged_from_its_nbl_info_and_a_receive_is_stripped_into_it() {
 
     // No info: untagged, and nothing in the info on the way up (the NBL's last tag is cleared).
     assert_eq!(send(&sim, a, std::slice::from_ref(&frame), 0), NDIS_STATUS_SUCCESS);
-    assert_eq!(wire.borrow_mut().split_off(0), [frame.clone()]);
+    assert_eq!(wire.borrow_mut().split_off(0), std::slice::from_ref(&frame));
     for adapter in [b, raw, priority] {
         assert_eq!(sim.take_received_with_8021q(adapter), [(frame.clone(), 0)]);
     }
     // The adapter that does no tagging sends its NBL's info nowhere.
     assert_eq!(send(&sim, raw, std::slice::from_ref(&frame), info(5, 10)), NDIS_STATUS_SUCCESS);
-    assert_eq!(wire.borrow_mut().split_off(0), [frame.clone()]);
+    assert_eq!(wire.borrow_mut().split_off(0), std::slice::from_ref(&frame));
     assert_eq!(sim.take_received_with_8021q(b), [(frame.clone(), 0)]);
     sim.set_capture(None);
     finish(sim, &list);
