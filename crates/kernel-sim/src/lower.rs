@@ -669,8 +669,12 @@ impl State {
         let Some(a) = self.adapter_of_request(r) else { return served };
         match format.kind {
             // Served even with older reads parked (waiting for the bus's DPC): the bus completes
-            // an arriving read at once whenever the hub has a batch.
-            IoKind::Read if self.serves_inline(a, true) => served.extend(self.read_completion_of(a, r)),
+            // an arriving read at once whenever the hub has a batch. Only a read the port parked
+            // (the last in its queue): one it refused (gone, or powered down) is completed
+            // already, by the send itself.
+            IoKind::Read if self.serves_inline(a, true) && self.adapter(a).lower.reads.back() == Some(&r) => {
+                served.extend(self.read_completion_of(a, r))
+            }
             IoKind::Write if self.serves_inline(a, false) => {
                 self.drain_tap();
                 for peer in (0..self.ndis.adapters.len()).map(AdapterId).filter(|&peer| peer != a) {

@@ -963,6 +963,14 @@ fn ndis_no_device_io_in_low_power() {
     assert_eq!(sim.lower(a).written_frames(), 1, "the write reached the port");
     assert_eq!(sim.lower(a).admin_counters().unwrap().io_refused_powered_down, 1, "and was refused");
     assert_eq!(sim.lower(a).pending_writes(), 0);
+    // A read sent in D3 is refused too, not parked where nothing would complete it.
+    let received = sim.lower(a).reads_received();
+    assert!(arm_read(adapter_ctx()));
+    sim.run_until_idle();
+    expect_only(&sim, &[NDIS_NO_DEVICE_IO_IN_LOW_POWER]);
+    assert_eq!(sim.lower(a).reads_received(), received + 1);
+    assert_eq!(sim.lower(a).pending_reads(), 0);
+    assert_eq!(sim.lower(a).admin_counters().unwrap().io_refused_powered_down, 2);
     assert_eq!(sim.resume(a), NDIS_STATUS_SUCCESS);
     sim.run_until_idle();
     expect_only(&sim, &[]);
