@@ -1,11 +1,13 @@
 //! System sleep and resume (`src/adapter/power.rs`): with `NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND`
 //! NDIS pauses the adapter, sets D3, later sets D0 and restarts it. In D3 nothing is below (the
-//! model's `Ndis.NoDeviceIoInLowPower`), and nothing accepted is lost across the sleep.
+//! model's `Ndis.NoDeviceIoInLowPower`), and the vwire port below is powered down as the bus's PDO
+//! powers it down (`EvtDeviceD0Exit`): what a peer sends meanwhile is dropped there and counted,
+//! what was queued for it is lost, and traffic flows again after the wake.
 
 mod common;
 
 use common::*;
-use kernel_sim::{AdapterId, NblShape, Sim};
+use kernel_sim::{AdapterId, AdapterState, AdminCounters, DevicePower, NblShape, Sim};
 use ndis_types::miniport::{
     MEDIA_CONNECT_STATE_CONNECTED, MEDIA_CONNECT_STATE_DISCONNECTED, NDIS_HALT_DEVICE_DISABLED,
 };
@@ -85,7 +87,7 @@ fn in_d3_nothing_is_below_and_d0_rearms_the_link_watch_and_the_reads() {
 }
 
 #[test]
-fn sleep_and_resume_cycles_under_traffic_lose_nothing_accepted() {
+fn sleep_and_resume_cycles_under_traffic_deliver_everything_sent_while_awake() {
     let (sim, a, b) = running_pair(602);
     let mut expected = Vec::new();
     for cycle in 0..3u8 {
@@ -93,14 +95,77 @@ fn sleep_and_resume_cycles_under_traffic_lose_nothing_accepted() {
         send_all(&sim, a, &before);
         expected.extend(before);
         assert_eq!(sim.suspend(b), NDIS_STATUS_SUCCESS);
-        // Sent while b sleeps: the wire holds them for b's port until it reads again.
-        let during = frames(mac(&sim, b), mac(&sim, a), 10, cycle ^ 0x80);
-        send_all(&sim, a, &during);
-        expected.extend(during);
+        // Sent while b sleeps: a's sends succeed (the wire took them), b's powered-down port
+        // drops them.
+        send_all(&sim, a, &frames(mac(&sim, b), mac(&sim, a), 10, cycle ^ 0x80));
         assert_eq!(sim.resume(b), NDIS_STATUS_SUCCESS);
+        let after = frames(mac(&sim, b), mac(&sim, a), 15, cycle ^ 0x40);
+        send_all(&sim, a, &after);
+        expected.extend(after);
         sim.run_until_idle();
         assert_eq!(sim.received_frames(b), expected, "cycle {cycle}");
     }
+    let dropped = sim.lower(b).admin_counters().unwrap().rx_dropped_powered_down;
+    assert_eq!(dropped, 30, "ten per sleep");
+    finish(sim, &[a, b]);
+}
+
+/// A peer keeps sending while an adapter sleeps: nothing reaches the sleeping adapter (its port is
+/// powered down, as the bus's PDO is in D3), the frames that were waiting for it when it went to
+/// sleep are lost, the hub's counters say so, the link it sees is the one it left, and after the
+/// wake traffic flows both ways with every byte as sent.
+#[test]
+fn a_peer_sending_to_a_sleeping_adapter_reaches_nothing_and_traffic_flows_after_the_wake() {
+    let (sim, a, b) = running_pair(604);
+    let (mac_a, mac_b) = (mac(&sim, a), mac(&sim, b));
+    send_all(&sim, a, &frames(mac_b, mac_a, 5, 1));
+    assert_eq!(sim.received_frames(b).len(), 5);
+    let generation = sim.hub_link_generation(b);
+
+    // Paused (its reads canceled), b takes nothing from its port: three frames wait there, and
+    // the device's power-down loses them.
+    assert!(matches!(sim.pause(b), NDIS_STATUS_SUCCESS | NDIS_STATUS_PENDING));
+    sim.run_until_idle();
+    assert_eq!(sim.adapter_state(b), AdapterState::Paused);
+    send_all(&sim, a, &frames(mac_b, mac_a, 3, 2));
+    assert_eq!(sim.hub_pending_frames(b), 3);
+    assert_eq!(sim.suspend(b), NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.lower(b).power(), Some(DevicePower::D3));
+    assert_eq!(sim.hub_pending_frames(b), 0, "a powered-off NIC's FIFO is lost");
+
+    // The peer goes on sending, in several batches, and its sends all succeed.
+    for round in 0..4u8 {
+        send_all(&sim, a, &frames(mac_b, mac_a, 6, 0x10 + round));
+        sim.advance_time(std::time::Duration::from_millis(5));
+    }
+    sim.run_until_idle();
+    assert_eq!(sim.received_frames(b).len(), 5, "nothing reached the sleeping adapter");
+    assert_eq!(sim.hub_pending_frames(b), 0, "nothing waits for it either");
+    assert_eq!(
+        sim.lower(b).admin_counters(),
+        Some(AdminCounters {
+            rx_dropped_powered_down: 24,
+            rx_discarded_at_power_down: 3,
+            ..AdminCounters::default()
+        }),
+        "every frame counted; no read or write of b's reached its powered-down port"
+    );
+    let counters = sim.hub_counters(b).unwrap();
+    assert_eq!((counters.rx_frames, counters.rx_dropped_queue_full), (5, 0));
+    assert_eq!(sim.hub_link_generation(b), generation, "the link partner is still there");
+
+    assert_eq!(sim.resume(b), NDIS_STATUS_SUCCESS);
+    sim.run_until_idle();
+    assert_eq!(sim.lower(b).power(), Some(DevicePower::D0));
+    let to_b = frames(mac_b, mac_a, 40, 0x55);
+    send_all(&sim, a, &to_b);
+    let to_a = frames(mac_a, mac_b, 40, 0xAA);
+    send_all(&sim, b, &to_a);
+    sim.run_until_idle();
+    assert_eq!(sim.received_frames(b)[5..], to_b[..], "every byte after the wake");
+    assert_eq!(sim.received_frames(a), to_a, "and b sends again");
+    let admin = sim.lower(b).admin_counters().unwrap();
+    assert_eq!((admin.rx_dropped_powered_down, admin.io_refused_powered_down), (24, 0));
     finish(sim, &[a, b]);
 }
 

@@ -54,7 +54,7 @@ pub use ndis::datapath::{NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
 pub use stack::{MAX_NESTED_CALLBACKS, MAX_SENDS_PER_DISPATCH_CALLBACK, StackBudget};
 pub use verifier::{Violation, rules, tag_string};
-pub use vwire_bus::hub::{Faults, HubError, PortId, WriteReport};
+pub use vwire_bus::hub::{AdminCounters, DevicePower, Faults, HubError, PortId, WriteReport};
 pub use vwire_proto::PortCounters;
 
 use memory::Scope;
@@ -269,13 +269,15 @@ impl Sim {
         self.inner.remove_port(a)
     }
 
-    /// A system sleep (pause, then `OID_PNP_SET_POWER` to D3), for an adapter that registered
+    /// A system sleep (pause, then `OID_PNP_SET_POWER` to D3, then the port below powered down as
+    /// the bus's PDO does in `EvtDeviceD0Exit`), for an adapter that registered
     /// `NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND`. The OID's status.
     pub fn suspend(&self, a: AdapterId) -> NdisStatus {
         self.inner.suspend(a)
     }
 
-    /// Waking from it: `OID_PNP_SET_POWER` to D0, then restart. The restart's status, or the
+    /// Waking from it: the port below powered up (the PDO's `EvtDeviceD0Entry`), then
+    /// `OID_PNP_SET_POWER` to D0, then restart. The restart's status, or the
     /// OID's if the miniport could not return to D0 (then nothing is restarted).
     pub fn resume(&self, a: AdapterId) -> NdisStatus {
         self.inner.resume(a)

@@ -18,6 +18,13 @@
 //!   (cancelable) until the port's link generation changes.
 //! - After surprise removal the port disappears only when NDIS has halted the miniport; what it
 //!   still holds then completes with STATUS_DEVICE_REMOVED, and new requests fail with it.
+//! - Across a sleep the port's device is powered down as the bus's PDO powers it down
+//!   (`EvtDeviceD0Exit`, after NDIS's `OID_PNP_SET_POWER` to D3 succeeded) and up again
+//!   (`EvtDeviceD0Entry`, before the `OID_PNP_SET_POWER` to D0): [`Inner::set_port_power`], the
+//!   hub's `Hub::set_power` as the bus calls it. While it is down, the reads parked there were
+//!   failed with STATUS_DEVICE_POWERED_OFF, and a read or write that reaches it is refused with
+//!   that status, as the bus refuses it, besides being flagged (`Ndis.NoDeviceIoInLowPower`,
+//!   [`State::deliver_to_lower`]). Internal IOCTLs are answered, as by the bus.
 //!
 //! The bus's administrator frame operations (inject a frame into a port, capture what a port's
 //! adapter writes; `vwire_proto::admin`) are [`Sim::bus_admin`]: the bytes a management tool sends,
@@ -35,7 +42,10 @@ use ndis_types::wdf::{WDF_REQUEST_SEND_OPTION_TIMEOUT, WdfRequestSendOptions};
 use ndis_types::*;
 use std::collections::VecDeque;
 use std::time::Duration;
-use vwire_bus::hub::{Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, PortId, WriteReport};
+use vwire_bus::hub::{
+    AdminCounters, DevicePower, Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, PortId,
+    WriteReport,
+};
 use vwire_proto::{Batch, BatchWriter, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, PortCounters};
 
 /// `STATUS_BUFFER_TOO_SMALL`.
@@ -44,6 +54,10 @@ pub const STATUS_BUFFER_TOO_SMALL: NtStatus = NtStatus::from_raw(0xC000_0023_u32
 pub const STATUS_INVALID_BUFFER_SIZE: NtStatus = NtStatus::from_raw(0xC000_0206_u32 as i32);
 /// `STATUS_IO_DEVICE_ERROR`.
 pub const STATUS_IO_DEVICE_ERROR: NtStatus = NtStatus::from_raw(0xC000_0185_u32 as i32);
+/// `STATUS_DEVICE_POWERED_OFF` (S:shared/ntstatus.h:1559; warning class, not a success): what the
+/// vwire bus completes a read or write with that reaches a port whose device is in D1-D3
+/// (`vwire_bus::bus::BusStatus::DevicePoweredOff`).
+pub const STATUS_DEVICE_POWERED_OFF: NtStatus = NtStatus::from_raw(0x8000_000F_u32 as i32);
 
 /// The NTSTATUS the port completes a request with when the hub refuses it:
 /// - a malformed batch (`HubError::Batch`) or control structure (`Control`): `STATUS_INVALID_PARAMETER`
@@ -51,6 +65,7 @@ pub const STATUS_IO_DEVICE_ERROR: NtStatus = NtStatus::from_raw(0xC000_0185_u32 
 /// - the `fail_writes` / `fail_reads` faults: `STATUS_IO_DEVICE_ERROR`
 /// - a read buffer too small for the oldest ready frame: `STATUS_BUFFER_TOO_SMALL`
 /// - the port is gone: `STATUS_DEVICE_REMOVED`
+/// - the port's device is powered down: `STATUS_DEVICE_POWERED_OFF`, as the bus maps it
 /// - out of memory: `STATUS_INSUFFICIENT_RESOURCES`; anything else `STATUS_UNSUCCESSFUL`.
 pub fn hub_error_status(e: HubError) -> NtStatus {
     match e {
@@ -59,6 +74,7 @@ pub fn hub_error_status(e: HubError) -> NtStatus {
         HubError::WriteFailed | HubError::ReadFailed => STATUS_IO_DEVICE_ERROR,
         HubError::BufferTooSmall => STATUS_BUFFER_TOO_SMALL,
         HubError::NoSuchPort => STATUS_DEVICE_REMOVED,
+        HubError::PoweredDown => STATUS_DEVICE_POWERED_OFF,
         HubError::OutOfMemory => STATUS_INSUFFICIENT_RESOURCES,
         _ => STATUS_UNSUCCESSFUL,
     }
@@ -347,6 +363,13 @@ impl State {
         let now = ticks(self.now);
         match format.kind {
             IoKind::Read => {
+                // A powered-down device takes no read: refused, as the bus's `EvtIoRead` refuses
+                // it (never parked, where nothing would complete it).
+                if let Err(e) = self.hub.hub.admit_io(port) {
+                    self.log(format!("hub: read on port {port:?} refused: {e:?}"));
+                    self.adapter_mut(adapter).lower.reads_received += 1;
+                    return Some((hub_error_status(e), 0));
+                }
                 let lower = &mut self.adapter_mut(adapter).lower;
                 lower.reads.push_back(r);
                 lower.reads_received += 1;
@@ -646,8 +669,12 @@ impl State {
         let Some(a) = self.adapter_of_request(r) else { return served };
         match format.kind {
             // Served even with older reads parked (waiting for the bus's DPC): the bus completes
-            // an arriving read at once whenever the hub has a batch.
-            IoKind::Read if self.serves_inline(a, true) => served.extend(self.read_completion_of(a, r)),
+            // an arriving read at once whenever the hub has a batch. Only a read the port parked
+            // (the last in its queue): one it refused (gone, or powered down) is completed
+            // already, by the send itself.
+            IoKind::Read if self.serves_inline(a, true) && self.adapter(a).lower.reads.back() == Some(&r) => {
+                served.extend(self.read_completion_of(a, r))
+            }
             IoKind::Write if self.serves_inline(a, false) => {
                 self.drain_tap();
                 for peer in (0..self.ndis.adapters.len()).map(AdapterId).filter(|&peer| peer != a) {
@@ -760,6 +787,36 @@ impl Inner {
         });
         for (r, seq) in held {
             self.complete_request(r, seq, STATUS_DEVICE_REMOVED, 0);
+        }
+    }
+}
+
+impl Inner {
+    /// The device below `a` changes power state, as the bus's PDO does in `EvtDeviceD0Exit` /
+    /// `EvtDeviceD0Entry` (`vwire_bus::bus::BusState::set_port_power`): `Hub::set_power` on its
+    /// port and, when it powers down, every read parked there completes with
+    /// STATUS_DEVICE_POWERED_OFF (the bus fails them; a powered-off device completes none). Link
+    /// waits stay, as on the bus. Nothing happens for a port that is gone.
+    pub(crate) fn set_port_power(&self, a: AdapterId, power: DevicePower) {
+        let failed = self.with(|st| {
+            let Some(port) = st.adapter(a).lower.port else { return Vec::new() };
+            let was_powered = st.hub.hub.power(port).is_ok_and(DevicePower::is_powered);
+            let discarded = st.hub.hub.set_power(port, power).unwrap_or(0);
+            if st.logging() {
+                st.log(format!(
+                    "hub: port {port:?} of adapter {} to {power:?} ({discarded} queued frame(s) discarded)",
+                    a.0
+                ));
+            }
+            if !was_powered || power.is_powered() {
+                return Vec::new();
+            }
+            let lower = &mut st.adapter_mut(a).lower;
+            let reads: Vec<usize> = lower.reads.drain(..).collect();
+            reads.into_iter().map(|r| (r, st.kmdf.request(r).seq)).collect()
+        });
+        for (r, seq) in failed {
+            self.complete_request(r, seq, STATUS_DEVICE_POWERED_OFF, 0);
         }
     }
 }
@@ -989,6 +1046,16 @@ impl LowerDeviceControl<'_> {
         self.sim.hub_counters(self.adapter)
     }
 
+    /// [`Sim::hub_admin_counters`] for this adapter.
+    pub fn admin_counters(&self) -> Option<AdminCounters> {
+        self.sim.hub_admin_counters(self.adapter)
+    }
+
+    /// [`Sim::port_power`] for this adapter.
+    pub fn power(&self) -> Option<DevicePower> {
+        self.sim.port_power(self.adapter)
+    }
+
     /// [`Sim::hub_port`] for this adapter.
     pub fn port(&self) -> Option<PortId> {
         self.sim.hub_port(self.adapter)
@@ -1114,6 +1181,18 @@ impl Sim {
     pub fn hub_multicast_list(&self, a: AdapterId) -> Option<Vec<[u8; 6]>> {
         self.inner
             .with(|st| st.adapter(a).lower.port.map(|p| st.hub.hub.multicast_list(p).addresses().to_vec()))
+    }
+
+    /// The administrator's counters of the port below `a` (`Hub::admin_counters`: among them the
+    /// frames its powered-down device dropped or lost, and the reads and writes it refused; None
+    /// once it was removed).
+    pub fn hub_admin_counters(&self, a: AdapterId) -> Option<AdminCounters> {
+        self.inner.with(|st| st.adapter(a).lower.port.and_then(|p| st.hub.hub.admin_counters(p).ok()))
+    }
+
+    /// The power state of the device below `a` (`Hub::power`; None once it was removed).
+    pub fn port_power(&self, a: AdapterId) -> Option<DevicePower> {
+        self.inner.with(|st| st.adapter(a).lower.port.and_then(|p| st.hub.hub.power(p).ok()))
     }
 
     /// The hub's counters of the port below `a` (None once it was removed).

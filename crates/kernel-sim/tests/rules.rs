@@ -943,18 +943,34 @@ fn ndis_configuration_reads_and_closes() {
 }
 
 /// A miniport that answers `OID_PNP_SET_POWER(D3)` with its read still below, then sends below
-/// while the device sleeps.
+/// while the device sleeps. Besides the rule, the device below does what the vwire bus does: the
+/// PDO's power-down fails the parked read, and the powered-down port refuses the write
+/// (`STATUS_DEVICE_POWERED_OFF`), so the model is never looser than the real bus.
 #[test]
 fn ndis_no_device_io_in_low_power() {
     fresh();
     set_cfg(|c| c.no_halt_on_suspend = true);
     let (sim, a) = with_adapter(0);
     sim.restart(a);
+    assert_eq!(sim.lower(a).pending_reads(), 1);
     assert_eq!(sim.suspend(a), NDIS_STATUS_SUCCESS);
     expect_only(&sim, &[NDIS_NO_DEVICE_IO_IN_LOW_POWER]);
+    assert_eq!(sim.lower(a).power(), Some(kernel_sim::DevicePower::D3));
+    assert_eq!(sim.lower(a).pending_reads(), 0, "the powered-down port failed the read it held");
     issue_write(adapter_ctx());
     sim.run_until_idle();
     expect_only(&sim, &[NDIS_NO_DEVICE_IO_IN_LOW_POWER]);
+    assert_eq!(sim.lower(a).written_frames(), 1, "the write reached the port");
+    assert_eq!(sim.lower(a).admin_counters().unwrap().io_refused_powered_down, 1, "and was refused");
+    assert_eq!(sim.lower(a).pending_writes(), 0);
+    // A read sent in D3 is refused too, not parked where nothing would complete it.
+    let received = sim.lower(a).reads_received();
+    assert!(arm_read(adapter_ctx()));
+    sim.run_until_idle();
+    expect_only(&sim, &[NDIS_NO_DEVICE_IO_IN_LOW_POWER]);
+    assert_eq!(sim.lower(a).reads_received(), received + 1);
+    assert_eq!(sim.lower(a).pending_reads(), 0);
+    assert_eq!(sim.lower(a).admin_counters().unwrap().io_refused_powered_down, 2);
     assert_eq!(sim.resume(a), NDIS_STATUS_SUCCESS);
     sim.run_until_idle();
     expect_only(&sim, &[]);

@@ -14,7 +14,7 @@ use vwire_bus::control::{
     IOCTL_VWIRE_BUS_SET_FAULTS, IOCTL_VWIRE_BUS_SET_LINK, IOCTL_VWIRE_BUS_SET_SPEED, PortAdded, SetFaults,
     SetLink, SetSpeed, port_mac,
 };
-use vwire_bus::{Faults, Hub, HubConfig, HubError, IoctlStatus, PortId};
+use vwire_bus::{DevicePower, Faults, Hub, HubConfig, HubError, IoctlStatus, PortId};
 use vwire_proto::{ControlError, IOCTL_VWIRE_QUERY_DEVICE, LinkState};
 
 fn set_link(port: u32, up: bool) -> AdminRequest<'static> {
@@ -529,6 +529,7 @@ fn failures_map_to_the_ntstatus_they_are_named_after() {
         (HubError::WriteFailed, BusStatus::IoDeviceError),
         (HubError::ReadFailed, BusStatus::IoDeviceError),
         (HubError::BufferTooSmall, BusStatus::BufferTooSmall),
+        (HubError::PoweredDown, BusStatus::DevicePoweredOff),
         (HubError::Control(ControlError::BadVersion { found: 9 }), BusStatus::InvalidParameter),
     ];
     for (error, status) in hub {
@@ -557,6 +558,8 @@ fn failures_map_to_the_ntstatus_they_are_named_after() {
         (BusStatus::InvalidDeviceState, 0xC000_0184),
         (BusStatus::IoDeviceError, 0xC000_0185),
         (BusStatus::InvalidBufferSize, 0xC000_0206),
+        // Warning class: NT_SUCCESS is false (the sign bit), the request failed.
+        (BusStatus::DevicePoweredOff, 0x8000_000F),
     ];
     for (status, value) in values {
         assert_eq!(status.ntstatus() as u32, value, "{status:?}");
@@ -1049,4 +1052,75 @@ fn malformed_frame_operations_get_the_documented_status_and_change_nothing() {
         BusStatus::Success
     );
     assert_eq!(BusStatus::from(HubError::InvalidFrame), BusStatus::InvalidParameter);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The child device's power (`EvtDeviceD0Exit` / `EvtDeviceD0Entry` of its PDO)
+
+/// A broadcast frame from `port_mac(serial)` whose payload carries `tag`.
+fn frame_from(serial: u32, tag: u8) -> Vec<u8> {
+    let mut frame = vec![tag; 64];
+    frame[..6].copy_from_slice(&[0xff; 6]);
+    frame[6..12].copy_from_slice(&port_mac(serial));
+    frame[12..14].copy_from_slice(&[0x88, 0xb5]);
+    frame
+}
+
+#[test]
+fn d0_exit_fails_parked_reads_refuses_new_io_and_d0_entry_restores_it() {
+    let mut bus = Driver::new();
+    let (a, b) = (bus.present_port(), bus.present_port());
+    let parked: Vec<u64> = (0..ROUND + 3).map(|_| bus.read(b)).collect();
+    let link = bus.state.hub().link_state(PortId(b)).unwrap();
+    let wait = bus.wait_link(b, link.generation);
+    assert_eq!(bus.parked(b), (ROUND + 3, 1));
+    // Two frames queued for b that its parked reads have not taken yet (the serving DPC has not
+    // run): the sleep loses them.
+    assert_eq!(bus.write(a, &[frame_from(0, 1), frame_from(0, 2)]), BusStatus::Success);
+
+    assert_eq!(bus.d0_exit(b, DevicePower::D3), BusStatus::Success);
+    assert_eq!(bus.parked(b), (0, 1), "every parked read failed, the link wait stays");
+    for request in &parked {
+        assert_eq!(bus.completion(*request).unwrap().status, BusStatus::DevicePoweredOff);
+    }
+    assert_eq!(bus.completion_rounds, 2, "failed outside the lock, one batch per round");
+    assert_eq!(bus.state.hub().pending_frames(PortId(b)), 0);
+    assert_eq!(bus.state.hub().admin_counters(PortId(b)).unwrap().rx_discarded_at_power_down, 2);
+
+    // Asleep: its reads and writes are refused, what a peer sends it is dropped and counted.
+    let refused = bus.read(b);
+    assert_eq!(bus.completion(refused).unwrap().status, BusStatus::DevicePoweredOff);
+    assert_eq!(bus.write(b, &[frame_from(1, 3)]), BusStatus::DevicePoweredOff);
+    assert_eq!(bus.write(a, &[frame_from(0, 4)]), BusStatus::Success);
+    let admin = bus.state.hub().admin_counters(PortId(b)).unwrap();
+    assert_eq!((admin.rx_dropped_powered_down, admin.io_refused_powered_down), (1, 2));
+    assert_eq!(bus.state.port_state(PortId(b)), Some(PortState::Present), "asleep is not gone");
+    assert_eq!(bus.state.hub().link_state(PortId(b)).unwrap(), link, "the link is as it was");
+    // A second D0Exit (D3 to D3) finds nothing parked.
+    assert_eq!(bus.d0_exit(b, DevicePower::D3), BusStatus::Success);
+
+    assert_eq!(bus.d0_entry(b), BusStatus::Success);
+    let read = bus.read(b);
+    assert_eq!(bus.parked(b), (1, 1));
+    assert_eq!(bus.write(a, &[frame_from(0, 5)]), BusStatus::Success);
+    assert_eq!(bus.serve(b), vec![frame_from(0, 5)]);
+    assert_eq!(bus.completion(read).unwrap().status, BusStatus::Success);
+    assert_eq!(bus.write(b, &[frame_from(1, 6)]), BusStatus::Success);
+    // A link change still answers the wait parked across the sleep.
+    assert_eq!(bus.admin(set_link(b, false)).status, BusStatus::Success);
+    assert_eq!(bus.completion(wait).unwrap().status, BusStatus::Success);
+}
+
+#[test]
+fn only_a_present_port_changes_power() {
+    let mut bus = Driver::new();
+    let pending = bus.add_port().unwrap().port;
+    assert_eq!(bus.state.set_port_power(PortId(pending), DevicePower::D3), Err(BusStatus::NoSuchDevice));
+    let port = bus.present_port();
+    assert_eq!(bus.admin(remove(port)).status, BusStatus::Success);
+    assert_eq!(bus.state.set_port_power(PortId(port), DevicePower::D3), Err(BusStatus::NoSuchDevice));
+    // The callbacks do not fail for it: there is no hardware left to power.
+    assert_eq!(bus.d0_exit(port, DevicePower::D3), BusStatus::Success);
+    assert_eq!(bus.state.hub().power(PortId(port)), Ok(DevicePower::D0));
+    assert_eq!(bus.state.set_port_power(PortId(999), DevicePower::D0), Err(BusStatus::NoSuchDevice));
 }

@@ -2,7 +2,8 @@
 //! batches and send internal IOCTLs; an administrator adds and removes ports, sets links and faults.
 
 use vwire_bus::{
-    Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, JUMBO_MTU, PortId, STANDARD_MTU, WriteReport,
+    AdminCounters, DevicePower, Faults, Hub, HubConfig, HubError, InjectOutcome, IoctlOutcome, IoctlStatus,
+    JUMBO_MTU, PortId, STANDARD_MTU, WriteReport,
 };
 use vwire_proto::{
     Batch, BatchWriter, DeviceInfo, IOCTL_VWIRE_QUERY_COUNTERS, IOCTL_VWIRE_QUERY_DEVICE,
@@ -661,4 +662,133 @@ fn a_read_never_carries_more_than_max_batch_frames() {
     assert_eq!(first.len(), vwire_proto::MAX_BATCH_FRAMES);
     assert_eq!(first, small[..vwire_proto::MAX_BATCH_FRAMES]);
     assert_eq!(hub.pending_frames(p[1]), 300 - vwire_proto::MAX_BATCH_FRAMES);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A port's device power (`Hub::set_power`): what the bus does when its PDO leaves and re-enters D0.
+
+#[test]
+fn a_powered_down_port_drops_and_counts_what_is_switched_to_it() {
+    let (mut hub, p) = hub(3);
+    // p[1] and p[2] are learned, so unicast to them is switched, not flooded.
+    send(&mut hub, p[1], &[eth(BROADCAST, mac(2), 0)]);
+    send(&mut hub, p[2], &[eth(BROADCAST, mac(3), 0)]);
+    drain(&mut hub, p[0], 0);
+    drain(&mut hub, p[2], 0);
+    assert_eq!(drain(&mut hub, p[1], 0).len(), 1, "the broadcast of p[2]");
+    for power in [DevicePower::D1, DevicePower::D2, DevicePower::D3] {
+        assert_eq!(hub.set_power(p[1], power), Ok(0));
+        assert_eq!(hub.power(p[1]), Ok(power));
+    }
+
+    // Unicast to the sleeping port: the sender's report says dropped, not delivered nor unrouted.
+    let report = send(&mut hub, p[0], &[eth(mac(2), mac(1), 1), eth(mac(2), mac(1), 2)]);
+    assert_eq!((report.frames, report.delivered, report.dropped, report.unrouted), (2, 0, 2, 0));
+    // A broadcast reaches the awake port only; the sleeping one drops its copy.
+    let report = send(&mut hub, p[0], &[eth(BROADCAST, mac(1), 3)]);
+    assert_eq!((report.delivered, report.dropped), (1, 1));
+    assert_eq!(drain(&mut hub, p[2], 0).iter().map(|f| tag_of(f)).collect::<Vec<_>>(), [3]);
+    // An injected frame is from the wire too.
+    assert_eq!(hub.inject(p[1], &eth(mac(2), mac(9), 4), 0), Ok(InjectOutcome::PoweredDown));
+
+    assert_eq!(hub.pending_frames(p[1]), 0, "nothing queued for a NIC without power");
+    assert_eq!(hub.next_ready_time(p[1]), None);
+    let admin = hub.admin_counters(p[1]).unwrap();
+    assert_eq!(
+        admin,
+        AdminCounters { rx_dropped_powered_down: 4, ..AdminCounters::default() },
+        "two unicasts, one broadcast copy, one injected frame; nothing refused or discarded"
+    );
+    // Not the adapter's traffic, not a full queue: the protocol's counters are untouched.
+    let counters = hub.counters(p[1]).unwrap();
+    assert_eq!((counters.rx_frames, counters.rx_dropped_queue_full), (1, 0));
+}
+
+#[test]
+fn powering_down_discards_the_queued_frames_and_counts_them() {
+    let (mut hub, p) = hub(2);
+    send(&mut hub, p[0], &(0..5).map(|i| eth(BROADCAST, mac(1), i)).collect::<Vec<_>>());
+    assert_eq!(hub.pending_frames(p[1]), 5);
+    assert_eq!(hub.set_power(p[1], DevicePower::D3), Ok(5));
+    assert_eq!(hub.pending_frames(p[1]), 0);
+    assert_eq!(hub.admin_counters(p[1]).unwrap().rx_discarded_at_power_down, 5);
+    // From one low-power state to another, or D3 again: nothing more to discard or count.
+    assert_eq!(hub.set_power(p[1], DevicePower::D2), Ok(0));
+    assert_eq!(hub.set_power(p[1], DevicePower::D3), Ok(0));
+    assert_eq!(hub.admin_counters(p[1]).unwrap().rx_discarded_at_power_down, 5);
+    // Powering up brings nothing back.
+    assert_eq!(hub.set_power(p[1], DevicePower::D0), Ok(0));
+    assert!(drain(&mut hub, p[1], 0).is_empty());
+    // The awake port's queue was never touched.
+    assert_eq!(hub.admin_counters(p[0]).unwrap(), AdminCounters::default());
+}
+
+#[test]
+fn reads_and_writes_of_a_powered_down_port_are_refused_and_counted() {
+    let (mut hub, p) = hub(2);
+    send(&mut hub, p[1], &[eth(BROADCAST, mac(2), 0)]);
+    let before = hub.counters(p[1]).unwrap();
+    hub.set_power(p[1], DevicePower::D3).unwrap();
+
+    let mut buf = vec![0u8; 16384];
+    assert_eq!(hub.read_batch(p[1], &mut buf, 0), Err(HubError::PoweredDown));
+    assert_eq!(hub.write_batch(p[1], &batch(&[eth(mac(1), mac(2), 1)]), 0), Err(HubError::PoweredDown));
+    assert_eq!(hub.admit_io(p[1]), Err(HubError::PoweredDown));
+    // Refused before anything else: not even a malformed batch gets further.
+    assert_eq!(hub.write_batch(p[1], &[1, 2, 3], 0), Err(HubError::PoweredDown));
+    assert_eq!(
+        hub.admin_counters(p[1]).unwrap().io_refused_powered_down,
+        4,
+        "a read, an admission, two writes"
+    );
+    assert_eq!(hub.counters(p[1]).unwrap(), before, "nothing was sent or read");
+    assert_eq!(drain(&mut hub, p[0], 0).len(), 1, "only the frame written while powered");
+    // The awake port is not affected, and an unknown port is still unknown.
+    assert_eq!(hub.admit_io(p[0]), Ok(()));
+    assert_eq!(hub.admit_io(PortId(999)), Err(HubError::NoSuchPort));
+    assert_eq!(hub.set_power(PortId(999), DevicePower::D3), Err(HubError::NoSuchPort));
+}
+
+#[test]
+fn power_down_leaves_the_link_and_the_learned_addresses_as_they_were() {
+    let (mut hub, p) = hub(2);
+    send(&mut hub, p[1], &[eth(BROADCAST, mac(2), 0)]);
+    let link = hub.link_state(p[1]).unwrap();
+    hub.set_power(p[1], DevicePower::D3).unwrap();
+    assert_eq!(hub.link_state(p[1]).unwrap(), link, "same generation, still up, same speed");
+    // The internal IOCTLs still answer: they read the bus's record, not the NIC.
+    let mut out = [0u8; 64];
+    assert!(matches!(
+        hub.handle_ioctl(p[1], IOCTL_VWIRE_QUERY_DEVICE, &[], &mut out),
+        IoctlOutcome::Complete { status: IoctlStatus::Success, .. }
+    ));
+    assert!(matches!(
+        hub.handle_ioctl(p[1], IOCTL_VWIRE_WAIT_LINK_CHANGE, &wait_input(link.generation), &mut out),
+        IoctlOutcome::PendLinkChange { .. }
+    ));
+    hub.set_power(p[1], DevicePower::D0).unwrap();
+    assert_eq!(hub.link_state(p[1]).unwrap(), link);
+    // mac(2) is still learned on p[1]: unicast to it is not flooded back to the sender's side.
+    drain(&mut hub, p[0], 0);
+    let report = send(&mut hub, p[0], &[eth(mac(2), mac(1), 1)]);
+    assert_eq!((report.delivered, report.unrouted), (1, 0));
+    assert_eq!(drain(&mut hub, p[1], 0).iter().map(|f| tag_of(f)).collect::<Vec<_>>(), [1]);
+}
+
+#[test]
+fn power_up_restores_delivery_reads_and_writes() {
+    let (mut hub, p) = hub(2);
+    hub.set_power(p[1], DevicePower::D3).unwrap();
+    send(&mut hub, p[0], &[eth(BROADCAST, mac(1), 1)]);
+    assert_eq!(hub.set_power(p[1], DevicePower::D0), Ok(0));
+    assert_eq!(hub.power(p[1]), Ok(DevicePower::D0));
+    let frames: Vec<_> = (10..20).map(|i| eth(BROADCAST, mac(1), i)).collect();
+    let report = send(&mut hub, p[0], &frames);
+    assert_eq!((report.delivered, report.dropped), (10, 0));
+    assert_eq!(drain(&mut hub, p[1], 0), frames, "every frame sent after power-up, byte for byte");
+    let report = send(&mut hub, p[1], &[eth(mac(1), mac(2), 30)]);
+    assert_eq!(report.delivered, 1);
+    assert_eq!(hub.inject(p[1], &eth(mac(2), mac(9), 31), 0), Ok(InjectOutcome::Queued));
+    let admin = hub.admin_counters(p[1]).unwrap();
+    assert_eq!((admin.rx_dropped_powered_down, admin.io_refused_powered_down), (1, 0));
 }

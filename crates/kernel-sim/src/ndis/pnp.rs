@@ -692,7 +692,10 @@ impl Inner {
     /// `NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND`: pause (reason LOW_POWER) if Running, unless it
     /// also registered NO_PAUSE_ON_SUSPEND (then it meets the D3 Running, as on Windows), then
     /// `OID_PNP_SET_POWER` to D3 (Doc `oid-pnp-set-power`). From its completion the device is in
-    /// D3 and nothing of the adapter may be below (`Ndis.NoDeviceIoInLowPower`). The OID's status.
+    /// D3 and nothing of the adapter may be below (`Ndis.NoDeviceIoInLowPower`). Then the device
+    /// power IRP reaches the bus's PDO, which powers the port down (`EvtDeviceD0Exit`,
+    /// [`Inner::set_port_power`]): NDIS handles a power-down IRP before passing it to the lower
+    /// drivers (Doc "Handling Device Power-Down IRPs"). The OID's status.
     pub(crate) fn suspend(&self, a: AdapterId) -> NdisStatus {
         let flags = self.with(|st| st.adapter(a).registration.as_ref().map_or(0, |r| r.attribute_flags));
         let no_halt = flags & NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND != 0;
@@ -721,13 +724,19 @@ impl Inner {
                 }
             }
         });
+        if result.status == NDIS_STATUS_SUCCESS {
+            self.set_port_power(a, vwire_bus::hub::DevicePower::D3);
+        }
         result.status
     }
 
-    /// Waking from a sleep: the device is back in D0 (the bus powered it before NDIS tells the
-    /// miniport), `OID_PNP_SET_POWER` to D0, then restart. The OID's status if the miniport could
-    /// not return to D0 (no restart follows: PnP removes such a device), else the restart's.
+    /// Waking from a sleep: the device is back in D0 (the bus powered the port up in its PDO's
+    /// `EvtDeviceD0Entry`, [`Inner::set_port_power`], before the D0 IRP travels back up to NDIS:
+    /// Doc "Handling IRP_MN_SET_POWER for Device Power States"), `OID_PNP_SET_POWER` to D0, then
+    /// restart. The OID's status if the miniport could not return to D0 (no restart follows: PnP
+    /// removes such a device), else the restart's.
     pub(crate) fn resume(&self, a: AdapterId) -> NdisStatus {
+        self.set_port_power(a, vwire_bus::hub::DevicePower::D0);
         self.with(|st| st.adapter_mut(a).device_power = NDIS_DEVICE_STATE_D0);
         let d0 = NDIS_DEVICE_STATE_D0.to_ne_bytes();
         let result = self.oid_request(a, NDIS_REQUEST_SET_INFORMATION, OID_PNP_SET_POWER, &d0, d0.len());

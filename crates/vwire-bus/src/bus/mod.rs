@@ -41,6 +41,11 @@
 //! 4. The PDO is deleted: [`BusState::forget_port`] frees the row and the hub port. A queue deleted
 //!    before its PDO is unrouted by [`BusState::detach_queue`].
 //!
+//! While [`PortState::Present`], the port's device follows its PDO's power state
+//! ([`BusState::set_port_power`], from `EvtDeviceD0Exit` / `EvtDeviceD0Entry`): in D1-D3 the hub
+//! port drops what reaches it, its reads and writes are refused, and its parked reads are failed;
+//! it stays present, with its link as it was.
+//!
 //! Port ids come from the hub, which never reuses one while the bus runs ([`PortId`]), so a child
 //! still being removed never shares an identification with a new one.
 //!
@@ -67,7 +72,7 @@ use vwire_proto::admin::{
     SetLink, SetSpeed, port_mac,
 };
 
-use crate::hub::{Faults, Hub, InjectOutcome, IoctlOutcome, PortId};
+use crate::hub::{DevicePower, Faults, Hub, InjectOutcome, IoctlOutcome, PortId};
 
 /// Most ports at once: the size of the port table, and the `max_ports` the bus gives its hub.
 pub const MAX_PORTS: usize = 64;
@@ -539,6 +544,33 @@ impl<Q: Copy + PartialEq> BusState<Q> {
         }
         // NoSuchPort: nothing to free.
         let _ = self.hub.remove_port(port);
+    }
+
+    /// The port's device changes power state: its PDO's `EvtDeviceD0Exit` (to D1-D3) or
+    /// `EvtDeviceD0Entry` (to D0), under the lock. The hub does what a device in that state does
+    /// ([`Hub::set_power`]: a powered-down port drops and counts what reaches it, loses what was
+    /// queued, refuses reads and writes; the link as reported is unchanged).
+    ///
+    /// `Ok(Some(queue))` when the port has just powered down: the caller fails every read parked
+    /// in `queue` with [`BusStatus::DevicePoweredOff`], outside the lock, in rounds as a removal
+    /// does (nothing new parks between rounds: a read that reaches the port now is refused, not
+    /// parked). A powered-off device completes no read, so one left parked would wait, with
+    /// nothing to serve it, until the device is back; the miniport has canceled its reads before
+    /// NDIS lets the device power IRP down (`OID_PNP_SET_POWER`), so normally there is none.
+    /// Parked link waits stay: the link is unchanged, and a real link change still answers them.
+    ///
+    /// Only a [`PortState::Present`] port changes: a pending one has no PDO yet, and an unplugged
+    /// one is being removed (its I/O fails already) — both [`BusStatus::NoSuchDevice`], which the
+    /// PDO's callbacks do not turn into a power failure (there is no hardware to fail).
+    pub fn set_port_power(&mut self, port: PortId, power: DevicePower) -> Result<Option<Q>, BusStatus> {
+        let BusState { hub, slots, .. } = self;
+        let slot = slots
+            .iter()
+            .find(|slot| slot.port == Some(port) && slot.state == PortState::Present)
+            .ok_or(BusStatus::NoSuchDevice)?;
+        let was_powered = hub.power(port)?.is_powered();
+        hub.set_power(port, power)?;
+        Ok(if was_powered && !power.is_powered() { slot.queues.read } else { None })
     }
 
     /// One of the PDO's manual queues is being deleted: no request may be routed to it any more.

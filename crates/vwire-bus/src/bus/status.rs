@@ -41,6 +41,12 @@ pub enum BusStatus {
     IoDeviceError,
     /// STATUS_INVALID_BUFFER_SIZE: a written batch longer than the port accepts.
     InvalidBufferSize,
+    /// STATUS_DEVICE_POWERED_OFF: a read or write reached a port whose device is in D1-D3
+    /// ([`HubError::PoweredDown`]). A warning-class value (severity bits 10), so `NT_SUCCESS` is
+    /// false and the sender sees a failed request, which is what it is; the name says why, unlike
+    /// STATUS_INVALID_DEVICE_STATE, and it is not STATUS_DEVICE_POWER_FAILURE (0xC000009E), a
+    /// fault of the power supply rather than a device deliberately powered down.
+    DevicePoweredOff,
 }
 
 impl BusStatus {
@@ -60,6 +66,7 @@ impl BusStatus {
             BusStatus::InvalidDeviceState => 0xC000_0184,    // :5581
             BusStatus::IoDeviceError => 0xC000_0185,         // :5590
             BusStatus::InvalidBufferSize => 0xC000_0206,     // :6093
+            BusStatus::DevicePoweredOff => 0x8000_000F,      // :1559
         };
         // NTSTATUS is a LONG: the header's `((NTSTATUS)0xC000000DL)` reinterprets the bits.
         value.cast_signed()
@@ -88,6 +95,7 @@ impl From<HubError> for BusStatus {
             // The injected "hardware" errors.
             HubError::WriteFailed | HubError::ReadFailed => BusStatus::IoDeviceError,
             HubError::BufferTooSmall => BusStatus::BufferTooSmall,
+            HubError::PoweredDown => BusStatus::DevicePoweredOff,
         }
     }
 }

@@ -189,6 +189,9 @@ pub enum HubError {
     /// An injected frame is shorter than an Ethernet header or longer than
     /// [`vwire_proto::admin::INJECT_MAX_FRAME_LEN`].
     InvalidFrame,
+    /// A read or write reached a port whose device is powered down ([`Hub::set_power`]). Nothing
+    /// was read or sent; counted in [`AdminCounters::io_refused_powered_down`].
+    PoweredDown,
 }
 
 /// What became of an injected frame ([`Hub::inject`]). Only `Queued` reaches the adapter; the
@@ -201,6 +204,9 @@ pub enum InjectOutcome {
     LinkDown,
     /// The port's receive queue is full: dropped (and counted in `rx_dropped_queue_full` too).
     QueueFull,
+    /// The port's device is powered down: dropped, and counted in
+    /// [`AdminCounters::rx_dropped_powered_down`] as every frame that reaches it then.
+    PoweredDown,
 }
 
 /// What the administrator's frame operations did on one port. Kept apart from [`PortCounters`],
@@ -217,6 +223,40 @@ pub struct AdminCounters {
     pub captured: u64,
     /// Captured frames dropped (the oldest) because the capture buffer was full.
     pub capture_dropped: u64,
+    /// Frames that reached the port while its device was powered down (switched from a peer or
+    /// injected): dropped, as a NIC without power receives nothing ([`Hub::set_power`]).
+    pub rx_dropped_powered_down: u64,
+    /// Frames that were waiting in the port's receive queue when its device powered down:
+    /// discarded, as a powered-off NIC loses its receive FIFO ([`Hub::set_power`]).
+    pub rx_discarded_at_power_down: u64,
+    /// Reads and writes the adapter sent to the port while its device was powered down, refused
+    /// with [`HubError::PoweredDown`]: the driver above broke the rule that nothing reaches a
+    /// device in a low-power state.
+    pub io_refused_powered_down: u64,
+}
+
+/// The power state of a port's device, as the PnP manager sets it through the bus (the device
+/// power IRP that reaches the bus's PDO; KMDF `EvtDeviceD0Entry` / `EvtDeviceD0Exit`). Only D0
+/// is working; D1, D2 and D3 are all "powered down" to the hub: a virtual port has no context to
+/// keep in the lighter states, so the one behaviour of a NIC without power serves all three.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DevicePower {
+    /// Working: frames are queued and the adapter's reads and writes served.
+    #[default]
+    D0,
+    /// Low power.
+    D1,
+    /// Low power.
+    D2,
+    /// Off.
+    D3,
+}
+
+impl DevicePower {
+    /// Whether the device is working (D0).
+    pub const fn is_powered(self) -> bool {
+        matches!(self, DevicePower::D0)
+    }
 }
 
 /// One port: its receive queue, its settings and its counters.
@@ -228,6 +268,8 @@ struct Port {
     counters: PortCounters,
     link_up: bool,
     link_generation: u32,
+    /// The device's power state ([`Hub::set_power`]); D0 when the port is added.
+    power: DevicePower,
     /// What the link offers while it is up, bits per second (never 0).
     speed_bps: u64,
     packet_filter: u32,
@@ -256,6 +298,16 @@ impl PortAdmin {
 }
 
 impl Port {
+    /// [`Hub::admit_io`] on this port: refused and counted while its device is powered down.
+    fn admit_io(&mut self) -> Result<(), HubError> {
+        if self.power.is_powered() {
+            return Ok(());
+        }
+        let c = &mut self.admin_mut()?.counters;
+        c.io_refused_powered_down = c.io_refused_powered_down.saturating_add(1);
+        Err(HubError::PoweredDown)
+    }
+
     /// The port's [`PortAdmin`]; `None` only if `add_port` had not made it, which it always does.
     fn admin_mut(&mut self) -> Result<&mut PortAdmin, HubError> {
         self.admin.first_mut().ok_or(HubError::NoSuchPort)
@@ -277,6 +329,7 @@ impl Port {
             counters: PortCounters::default(),
             link_up: true,
             link_generation: 1,
+            power: DevicePower::D0,
             speed_bps: config.speed_bps,
             packet_filter: 0,
             multicast: MulticastList::default(),
@@ -383,6 +436,8 @@ impl Hub {
 
     /// Takes one batch written by `from`'s miniport and switches its frames.
     ///
+    /// A port whose device is powered down refuses the batch whole with [`HubError::PoweredDown`]
+    /// ([`Hub::admit_io`]), before anything else is looked at.
     /// A batch that fails the `fail_writes` fault, is malformed, or exceeds `max_batch_bytes` is
     /// refused whole and counted in `tx_errors`. Otherwise every frame counts in `tx_frames` and is,
     /// in order: dropped if `from`'s link is down or the frame is longer than the MTU allows (`tx_errors`); lost to the drop fault
@@ -398,6 +453,7 @@ impl Hub {
         let sender = index_in(ports, from)?;
         let (faults, link_up) = {
             let p = ports.get_mut(sender).ok_or(HubError::NoSuchPort)?;
+            p.admit_io()?;
             let refused = if p.faults.fail_writes {
                 Some(HubError::WriteFailed)
             } else if u32::try_from(batch.len()).map_or(true, |len| len > config.max_batch_bytes) {
@@ -460,12 +516,16 @@ impl Hub {
     /// Fills `buf` with a batch of the frames queued for `port` that are ready at `now`, oldest first,
     /// as many as fit (and at most `max_batch_bytes`); the rest stay queued.
     ///
+    /// A port whose device is powered down refuses the read with [`HubError::PoweredDown`]
+    /// ([`Hub::admit_io`]).
+    ///
     /// `Ok(None)`: nothing is ready (or the `stall` fault holds reads); the caller parks the read and
     /// tries again after the next write to this port or at [`Hub::next_ready_time`].
     /// `Ok(Some(n))`: the batch is the first `n` bytes of `buf`.
     pub fn read_batch(&mut self, port: PortId, buf: &mut [u8], now: u64) -> Result<Option<usize>, HubError> {
         let limit = usize::try_from(self.config.max_batch_bytes).unwrap_or(usize::MAX);
         let p = self.port_mut(port)?;
+        p.admit_io()?;
         if p.faults.stall {
             return Ok(None);
         }
@@ -535,6 +595,64 @@ impl Hub {
         Ok(())
     }
 
+    /// Sets the power state of a port's device, as the bus does when the device power IRP reaches
+    /// the port's PDO (KMDF `EvtDeviceD0Exit` on the way down, `EvtDeviceD0Entry` on the way up).
+    /// Returns how many queued frames powering down discarded (0 otherwise).
+    ///
+    /// What a powered-down port does, and why:
+    /// - Frames switched or injected to it are dropped and counted
+    ///   ([`AdminCounters::rx_dropped_powered_down`], and in the writer's [`WriteReport::dropped`]):
+    ///   a NIC without power receives nothing, and a queue that kept filling would hand the adapter
+    ///   up to `queue_frames` stale frames on wake, which no real NIC does.
+    /// - The frames already queued for it are discarded when it powers down (D0 to D1-D3) and
+    ///   counted ([`AdminCounters::rx_discarded_at_power_down`]): a powered-off NIC's receive FIFO
+    ///   is lost. The miniport above has stopped its receive path by then: NDIS sends it
+    ///   `OID_PNP_SET_POWER` for the low-power state before the device power IRP goes down to the
+    ///   bus (Microsoft pages "OID_PNP_SET_POWER", "Transitioning to a Low-Power State": the
+    ///   miniport stops the adapter's receive engine before it succeeds the OID; "Handling Device
+    ///   Power-Down IRPs": higher drivers handle a power-down IRP before lower ones).
+    /// - Its adapter's reads and writes are refused with [`HubError::PoweredDown`] and counted
+    ///   ([`AdminCounters::io_refused_powered_down`]), not parked or sent: no I/O reaches a device
+    ///   in a low-power state, so one that does is the driver's bug, and refusing makes it visible
+    ///   at once instead of parking a read nothing will complete. The bus maps it once, at its edge,
+    ///   to `STATUS_DEVICE_POWERED_OFF` (`crate::bus::BusStatus::DevicePoweredOff`).
+    /// - Internal IOCTLs are still answered: they read and set what the bus records for the port
+    ///   (device information, packet filter, multicast list, link state), not the NIC's FIFO.
+    /// - Its link, as reported, is unchanged (no new link generation) and the addresses learned on
+    ///   it are kept: the link partner is still there and still sees the link up. So the adapter
+    ///   wakes to the link state it went to sleep with, unless the link really changed meanwhile.
+    ///
+    /// Powering up (to D0) restores delivery from the next frame on; nothing dropped meanwhile
+    /// comes back. Setting the state it already has changes nothing.
+    pub fn set_power(&mut self, port: PortId, power: DevicePower) -> Result<usize, HubError> {
+        let p = self.port_mut(port)?;
+        let was_powered = p.power.is_powered();
+        p.power = power;
+        if !was_powered || power.is_powered() {
+            return Ok(0);
+        }
+        let discarded = p.queue.len();
+        p.queue.clear();
+        let c = &mut p.admin_mut()?.counters;
+        c.rx_discarded_at_power_down =
+            c.rx_discarded_at_power_down.saturating_add(u64::try_from(discarded).unwrap_or(u64::MAX));
+        Ok(discarded)
+    }
+
+    /// The power state of a port's device.
+    pub fn power(&self, port: PortId) -> Result<DevicePower, HubError> {
+        Ok(self.port(port)?.power)
+    }
+
+    /// Whether a read or write of `port`'s adapter may reach the port now: `NoSuchPort`, or
+    /// [`HubError::PoweredDown`] (counted in [`AdminCounters::io_refused_powered_down`]) while its
+    /// device is powered down. [`Hub::read_batch`] and [`Hub::write_batch`] check it themselves; a
+    /// caller that parks reads calls it before parking one, so a read that reaches a powered-down
+    /// port is refused, never parked.
+    pub fn admit_io(&mut self, port: PortId) -> Result<(), HubError> {
+        self.port_mut(port)?.admit_io()
+    }
+
     /// Sets the speed a port's link offers, as a switch port set to another rate. A change bumps the
     /// link generation as [`Hub::set_link`] does (the adapter sees it through
     /// `IOCTL_VWIRE_WAIT_LINK_CHANGE`), also while the link is down, where the speed is reported
@@ -594,9 +712,9 @@ impl Hub {
 
     /// Queues `frame` for `port`'s adapter as if it arrived from the wire: the receive side's faults
     /// (corruption, delay, stall) apply as to any frame, nothing is learned or switched, and no other
-    /// port sees it. A link that is down drops it, a full queue drops it; both are counted and are
-    /// not errors (the outcome says which). The caller then serves the port's parked reads, as
-    /// after a peer's write.
+    /// port sees it. A link that is down drops it, a device that is powered down drops it, a full
+    /// queue drops it; each is counted and none is an error (the outcome says which). The caller
+    /// then serves the port's parked reads, as after a peer's write.
     pub fn inject(&mut self, port: PortId, frame: &[u8], now: u64) -> Result<InjectOutcome, HubError> {
         if !(vwire_proto::admin::INJECT_MIN_FRAME_LEN..=vwire_proto::admin::INJECT_MAX_FRAME_LEN)
             .contains(&frame.len())
@@ -610,6 +728,11 @@ impl Hub {
             let c = &mut p.admin_mut()?.counters;
             c.inject_dropped_link_down = c.inject_dropped_link_down.saturating_add(1);
             return Ok(InjectOutcome::LinkDown);
+        }
+        if !p.power.is_powered() {
+            let c = &mut p.admin_mut()?.counters;
+            c.rx_dropped_powered_down = c.rx_dropped_powered_down.saturating_add(1);
+            return Ok(InjectOutcome::PoweredDown);
         }
         let mut copies = Copies { delivered: 0, dropped: 0 };
         enqueue(p, rng, frame, now, &mut copies);
@@ -728,6 +851,15 @@ fn switch(
 
 fn enqueue(port: &mut Port, rng: &mut XorShift, frame: &[u8], now: u64, copies: &mut Copies) {
     if !port.link_up {
+        return;
+    }
+    if !port.power.is_powered() {
+        // The link partner still sees the link up and sends; the NIC has no power to take it in.
+        if let Ok(admin) = port.admin_mut() {
+            let c = &mut admin.counters;
+            c.rx_dropped_powered_down = c.rx_dropped_powered_down.saturating_add(1);
+        }
+        copies.dropped = copies.dropped.saturating_add(1);
         return;
     }
     let corrupt_ppm = port.faults.corrupt_ppm;

@@ -13,7 +13,7 @@ use vwire_bus::bus::{
     check_admin_input_length, decode_admin, reply_port_added,
 };
 use vwire_bus::control::{AdminRequest, PortAdded};
-use vwire_bus::{Hub, HubConfig, IoctlOutcome, PortId};
+use vwire_bus::{DevicePower, Hub, HubConfig, IoctlOutcome, PortId};
 use vwire_proto::{IOCTL_VWIRE_WAIT_LINK_CHANGE, LinkState, LinkWait};
 
 /// A manual queue's handle in these tests.
@@ -225,10 +225,14 @@ impl Driver {
     }
 
     fn drain(&mut self, queue: Queue, done: &mut Vec<Completion>) -> bool {
+        self.drain_with(queue, BusStatus::NoSuchDevice, done)
+    }
+
+    fn drain_with(&mut self, queue: Queue, status: BusStatus, done: &mut Vec<Completion>) -> bool {
         let parked = self.queues.get_mut(&queue).expect("a live queue");
         while done.len() < ROUND {
             let Some((request, _)) = parked.pop_front() else { return false };
-            done.push(Completion { request, status: BusStatus::NoSuchDevice, reply: Vec::new() });
+            done.push(Completion { request, status, reply: Vec::new() });
         }
         true
     }
@@ -333,6 +337,30 @@ impl Driver {
         true
     }
 
+    /// `EvtDeviceD0Exit` of the port's PDO (`pdo::evt_port_d0_exit`) for a sleep state: power
+    /// the port down under the lock, then fail its parked reads outside it, in rounds. The status
+    /// the callback returns (always success: a virtual port cannot fail to power down).
+    pub fn d0_exit(&mut self, port: u32, target: DevicePower) -> BusStatus {
+        let port_id = PortId(port);
+        if let Ok(Some(read)) = self.state.set_port_power(port_id, target) {
+            loop {
+                let mut done = Vec::new();
+                let more = self.drain_with(read, BusStatus::DevicePoweredOff, &mut done);
+                self.complete(done);
+                if !more {
+                    break;
+                }
+            }
+        }
+        BusStatus::Success
+    }
+
+    /// `EvtDeviceD0Entry` of the port's PDO (`pdo::evt_port_d0_entry`).
+    pub fn d0_entry(&mut self, port: u32) -> BusStatus {
+        let _ = self.state.set_port_power(PortId(port), DevicePower::D0);
+        BusStatus::Success
+    }
+
     /// Only the read queue's cleanup has run.
     pub fn delete_read_queue(&mut self, port: u32) {
         let read = self.pdos[&port].read;
@@ -349,13 +377,19 @@ impl Driver {
     // ----------------------------------------------------------------------------------------
     // The miniport's requests, as `io` routes them.
 
-    /// `EvtIoRead` with nothing ready: parked, or failed at once. Returns the request id.
+    /// `EvtIoRead` with nothing ready: parked, or failed at once (a port that is gone, or whose
+    /// device is powered down). Returns the request id.
     pub fn read(&mut self, port: u32) -> u64 {
         let request = self.new_request();
         match self.state.present_queues(PortId(port)).and_then(|queues| queues.read) {
-            Some(queue) => {
-                self.queues.get_mut(&queue).expect("a live queue").push_back((request, Parked::Read))
-            }
+            Some(queue) => match self.state.hub_mut().admit_io(PortId(port)) {
+                Ok(()) => {
+                    self.queues.get_mut(&queue).expect("a live queue").push_back((request, Parked::Read))
+                }
+                Err(error) => {
+                    self.complete(vec![Completion { request, status: error.into(), reply: Vec::new() }])
+                }
+            },
             None => self.complete(vec![Completion {
                 request,
                 status: BusStatus::NoSuchDevice,
@@ -363,6 +397,29 @@ impl Driver {
             }]),
         }
         request
+    }
+
+    /// `EvtIoWrite` of one batch of `frames`, as `io::evt_io_write` serves it: the status it
+    /// completes with.
+    pub fn write(&mut self, port: u32, frames: &[Vec<u8>]) -> BusStatus {
+        if self.state.present_queues(PortId(port)).is_none() {
+            return BusStatus::NoSuchDevice;
+        }
+        let mut buffer = vec![0u8; vwire_proto::DEFAULT_MAX_BATCH_BYTES];
+        let mut writer = vwire_proto::BatchWriter::new(&mut buffer).expect("room for a header");
+        for frame in frames {
+            writer.push(frame).expect("the frames fit one batch");
+        }
+        let length = writer.finish();
+        match self.state.hub_mut().write_batch(PortId(port), &buffer[..length], self.now) {
+            Ok(report) => {
+                if report.delivered > 0 {
+                    self.kicks += 1;
+                }
+                BusStatus::Success
+            }
+            Err(error) => error.into(),
+        }
     }
 
     /// `IOCTL_VWIRE_WAIT_LINK_CHANGE` for `known_generation`: answered, parked, or failed.

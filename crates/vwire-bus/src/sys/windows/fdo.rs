@@ -86,7 +86,7 @@ use crate::bus::{
     reply_port_added,
 };
 use crate::control::{self, AdminRequest, FILE_DEVICE_BUS_EXTENDER, PortAdded};
-use crate::hub::{Hub, HubConfig, PortId};
+use crate::hub::{DevicePower, Hub, HubConfig, PortId};
 
 /// The handle of a port's manual queue as the port table stores it: a WDFQUEUE is never NULL once
 /// `WdfIoQueueCreate` succeeded, so `None` in the table means "no queue" (`crate::bus` module doc,
@@ -877,6 +877,40 @@ pub(super) fn set_port_pdo(bus: &BusContext, port: PortId) {
 /// Whether `port` is waiting for its PDO.
 pub(super) fn is_pending(bus: &BusContext, port: PortId) -> bool {
     bus.lock().is_pending(port)
+}
+
+/// The PDO of `port` left D0 for the sleep state `power` (`pdo::evt_port_d0_exit`, PASSIVE_LEVEL):
+/// the hub port powers down under the lock ([`BusState::set_port_power`]), then the reads parked
+/// on it are failed with STATUS_DEVICE_POWERED_OFF outside the lock, one [`Completions`] batch per
+/// round, as a removal fails them ([`fail_parked_then_report_missing`]). Nothing parks between
+/// rounds: a read that reaches the port now is refused (`io::evt_io_read`). A port that is not
+/// present (pending, unplugged) changes nothing.
+pub(super) fn power_down_port(bus: &BusContext, port: PortId, power: DevicePower) {
+    let Ok(Some(read_queue)) = bus.lock().set_port_power(port, power) else { return };
+    let status = BusStatus::DevicePoweredOff.ntstatus();
+    let mut done = Completions::new();
+    loop {
+        let more = {
+            let state = bus.lock();
+            // Unrouted between rounds (the queue's cleanup ran: the PDO is being deleted, and the
+            // framework cancels what is left): stop.
+            if state.queues(port).and_then(|queues| queues.read) != Some(read_queue) {
+                break;
+            }
+            drain(read_queue, status, &mut done)
+        };
+        done.complete_all();
+        if !more {
+            break;
+        }
+    }
+}
+
+/// The PDO of `port` is back in D0 (`pdo::evt_port_d0_entry`, PASSIVE_LEVEL): the hub port powers
+/// up under the lock and delivers again from the next frame on.
+pub(super) fn power_up_port(bus: &BusContext, port: PortId) {
+    // `NoSuchDevice`: pending or unplugged, nothing to power (`BusState::set_port_power`).
+    let _not_present = bus.lock().set_port_power(port, DevicePower::D0);
 }
 
 /// One of the PDO's manual queues is being deleted: stop routing requests to it.

@@ -6,6 +6,8 @@
 //!   in the port's manual read queue, under the lock, so a concurrent write cannot slip a batch in
 //!   between the check and the park (the pattern of Windows-driver-samples bluetooth/serialhcibus,
 //!   which forwards reads to a manual queue under its spin lock: Fdo.c, io.c).
+//! - A read or write that reaches a port whose device is powered down (`pdo` module doc, "Power")
+//!   is refused with STATUS_DEVICE_POWERED_OFF (`Hub::admit_io`, `Hub::write_batch`).
 //! - A **write** goes to `Hub::write_batch` and completes at once. If it queued frames for other
 //!   ports, it enqueues the bus's serving DPC, which completes the parked reads that now have a batch
 //!   ([`serve_parked_reads`]; `fdo` module doc): never inline, where the peer's completion routine,
@@ -71,27 +73,32 @@ pub(super) extern "C" fn evt_io_read(queue: WDFQUEUE, request: WDFREQUEST, _leng
         let mut guard = bus.lock();
         let state = &mut *guard;
         match state.present_queues(port).and_then(|queues| queues.read) {
-            Some(read_queue) => {
-                let read = if ready(state.hub(), port, now) {
-                    // SAFETY: the request was just presented to this callback: owned by the driver.
-                    unsafe { read_into(state.hub_mut(), port, request, now) }
-                } else {
-                    None
-                };
-                match read {
-                    Some(result) => Some(result),
-                    None => {
-                        // Park it. The framework owns it there and cancels it on the miniport's
-                        // behalf; forwarding needs a request that is not cancelable (it is not).
-                        let parked = NT_SUCCESS(forward(request, wdf_queue(read_queue)));
-                        if let Some(due) = state.hub().next_ready_time(port).filter(|&due| due > now) {
-                            bus.arm_timer(state, due, now);
+            Some(read_queue) => match state.hub_mut().admit_io(port) {
+                // Its device is powered down (`pdo::evt_port_d0_exit`): refused with
+                // STATUS_DEVICE_POWERED_OFF, never parked (`Hub::set_power`).
+                Err(error) => Some((BusStatus::from(error).ntstatus(), 0)),
+                Ok(()) => {
+                    let read = if ready(state.hub(), port, now) {
+                        // SAFETY: the request was just presented to this callback: owned by the driver.
+                        unsafe { read_into(state.hub_mut(), port, request, now) }
+                    } else {
+                        None
+                    };
+                    match read {
+                        Some(result) => Some(result),
+                        None => {
+                            // Park it. The framework owns it there and cancels it on the miniport's
+                            // behalf; forwarding needs a request that is not cancelable (it is not).
+                            let parked = NT_SUCCESS(forward(request, wdf_queue(read_queue)));
+                            if let Some(due) = state.hub().next_ready_time(port).filter(|&due| due > now) {
+                                bus.arm_timer(state, due, now);
+                            }
+                            // STATUS_WDF_BUSY and the like: the queue no longer accepts (the port is going).
+                            (!parked).then_some((STATUS_NO_SUCH_DEVICE, 0))
                         }
-                        // STATUS_WDF_BUSY and the like: the queue no longer accepts (the port is going).
-                        (!parked).then_some((STATUS_NO_SUCH_DEVICE, 0))
                     }
                 }
-            }
+            },
             // Unplugged, or its queue already gone: the hardware is gone (doc "Handling an
             // IRP_MN_SURPRISE_REMOVAL Request": fail new and outstanding I/O).
             None => Some((STATUS_NO_SUCH_DEVICE, 0)),

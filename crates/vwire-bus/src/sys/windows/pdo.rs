@@ -14,28 +14,44 @@
 //!   Removal of a NIC (Windows 7 and Later Versions)": NDIS halts the miniport before the PDO sees
 //!   IRP_MN_SURPRISE_REMOVAL).
 //!
-//! All three queues are not power-managed (`PowerManaged = WdfFalse`): the port is virtual, requests
-//! are served in any power state, the producer never meets STATUS_WDF_PAUSED, and removal is handled
-//! by the port's own state (doc "Power Management for I/O Queues": a queue that is not power-managed
-//! delivers requests in any power state).
+//! All three queues are not power-managed (`PowerManaged = WdfFalse`): requests are delivered in
+//! any power state (doc "Power Management for I/O Queues": a queue that is not power-managed
+//! delivers requests in any power state), the producer never meets STATUS_WDF_PAUSED, and removal
+//! and power are handled by the port's own state.
+//!
+//! ## Power
+//! The port's device follows the PDO's device power state, which KMDF reports through
+//! `EvtDeviceD0Exit` and `EvtDeviceD0Entry` ([`evt_port_d0_exit`], [`evt_port_d0_entry`]; doc
+//! "EVT_WDF_DEVICE_D0_EXIT callback function (wdfdevice.h)": called each time the device leaves
+//! D0, at PASSIVE_LEVEL). In D1-D3 the hub port is powered down (`Hub::set_power`: what reaches it
+//! is dropped and counted, what was queued is discarded, its reads and writes are refused with
+//! STATUS_DEVICE_POWERED_OFF, its link as reported is unchanged), and the reads parked on it are
+//! failed with that status. The miniport above declares NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+//! so across a system sleep it stays initialized: NDIS sends it `OID_PNP_SET_POWER` (D3) before the
+//! device power IRP comes down to this PDO (doc "Handling Device Power-Down IRPs": higher drivers
+//! handle a power-down IRP before lower ones), and on wake this PDO's D0 completes before NDIS sends
+//! `OID_PNP_SET_POWER` (D0) (doc "Handling IRP_MN_SET_POWER for Device Power States": power-up
+//! IRPs are handled on the way back up, the bus first). So nothing of the miniport's should reach
+//! a powered-down port; what does is refused, not held: a power-managed queue would hold it
+//! until D0 and the miniport would never see its own mistake.
 
 use core::ptr;
 
 use wdk_sys::{
-    _WDF_DEVICE_IO_TYPE, _WDF_IO_QUEUE_DISPATCH_TYPE, _WDF_TRI_STATE, NT_SUCCESS, NTSTATUS,
-    PWDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, PWDFDEVICE_INIT, STATUS_INVALID_DEVICE_STATE,
-    STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS, ULONG, WDF_NO_OBJECT_ATTRIBUTES, WDFCHILDLIST, WDFDEVICE,
-    WDFOBJECT, WDFQUEUE, call_unsafe_wdf_function_binding,
+    _WDF_DEVICE_IO_TYPE, _WDF_IO_QUEUE_DISPATCH_TYPE, _WDF_POWER_DEVICE_STATE, _WDF_TRI_STATE, NT_SUCCESS,
+    NTSTATUS, PWDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER, PWDFDEVICE_INIT, STATUS_INVALID_DEVICE_STATE,
+    STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS, ULONG, WDF_NO_OBJECT_ATTRIBUTES, WDF_POWER_DEVICE_STATE,
+    WDFCHILDLIST, WDFDEVICE, WDFOBJECT, WDFQUEUE, call_unsafe_wdf_function_binding,
 };
 
 use super::fdo::{self, BusContext, PortIdentification};
 use super::io;
 use super::wdf::{
     Utf16Text, declare_context_type, device_pnp_capabilities, io_queue_config, io_queue_config_default_queue,
-    object_attributes, object_attributes_with_context, typed_context,
+    object_attributes, object_attributes_with_context, pnp_power_event_callbacks, typed_context,
 };
 use crate::control::{CHILD_HARDWARE_ID, FILE_DEVICE_BUS_EXTENDER};
-use crate::hub::PortId;
+use crate::hub::{DevicePower, PortId};
 
 /// US English, the locale of the device text (toaster `Bus_CreatePdo`; `LCID` is `ULONG`).
 const LOCALE_EN_US: ULONG = 0x409;
@@ -207,6 +223,9 @@ unsafe fn create_pdo(
         )
     };
 
+    // SAFETY: as above.
+    unsafe { set_power_callbacks(child_init) };
+
     let mut attributes = object_attributes_with_context(&PORT_DEVICE_CONTEXT_TYPE);
     attributes.EvtCleanupCallback = Some(evt_port_device_cleanup);
     let mut pdo: WDFDEVICE = ptr::null_mut();
@@ -273,6 +292,83 @@ unsafe fn create_pdo(
     };
 
     if fdo::attach_port(bus, port, read_queue, link_queue) { STATUS_SUCCESS } else { STATUS_NO_SUCH_DEVICE }
+}
+
+/// Registers [`evt_port_d0_entry`] and [`evt_port_d0_exit`] on the child's init (module doc,
+/// "Power"): `WDF_PNPPOWER_EVENT_CALLBACKS_INIT`, then `WdfDeviceInitSetPnpPowerEventCallbacks`
+/// (KMDF 1.31 wdfdevice.h:2952-2978) before `WdfDeviceCreate`; the framework copies the table. In
+/// a helper of its own so the table does not add to `create_pdo`'s frame (`large_stack_frames`,
+/// lib.rs).
+///
+/// # Safety
+/// `child_init` is the framework's live, unconsumed WDFDEVICE_INIT of a child; PASSIVE_LEVEL.
+unsafe fn set_power_callbacks(child_init: PWDFDEVICE_INIT) {
+    let mut pnp_power_callbacks = pnp_power_event_callbacks();
+    pnp_power_callbacks.EvtDeviceD0Entry = Some(evt_port_d0_entry);
+    pnp_power_callbacks.EvtDeviceD0Exit = Some(evt_port_d0_exit);
+    // SAFETY: the caller's unconsumed `child_init`; the table is a live local.
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfDeviceInitSetPnpPowerEventCallbacks,
+            child_init,
+            &mut pnp_power_callbacks
+        )
+    };
+}
+
+/// `EvtDeviceD0Entry` of a port's PDO (`EVT_WDF_DEVICE_D0_ENTRY`, KMDF 1.31 wdfdevice.h:833-846:
+/// `NTSTATUS (WDFDEVICE Device, WDF_POWER_DEVICE_STATE PreviousState)`,
+/// `_IRQL_requires_max_(PASSIVE_LEVEL)`): the device is back in D0, at start or on wake, before
+/// the D0 IRP travels back up to NDIS. The hub port powers up (a no-op at start, where it is
+/// powered already), under the bus spin lock, which may be taken at PASSIVE_LEVEL (it raises to
+/// DISPATCH_LEVEL and back). Always STATUS_SUCCESS: a virtual port cannot fail to power up, and a
+/// port that is pending or unplugged has nothing to power; a failure would make the framework
+/// remove the device (doc "EVT_WDF_DEVICE_D0_ENTRY callback function (wdfdevice.h)").
+extern "C" fn evt_port_d0_entry(device: WDFDEVICE, _previous_state: WDF_POWER_DEVICE_STATE) -> NTSTATUS {
+    // SAFETY: the framework passes the PDO whose callback this is, one of this driver's, live for
+    // the call; its context was written in `create_pdo` before PnP could start it.
+    if let Some((bus, port)) = unsafe { PortDeviceContext::of(device) } {
+        fdo::power_up_port(bus, port);
+    }
+    STATUS_SUCCESS
+}
+
+/// `EvtDeviceD0Exit` of a port's PDO (`EVT_WDF_DEVICE_D0_EXIT`, KMDF 1.31 wdfdevice.h:878-891:
+/// `NTSTATUS (WDFDEVICE Device, WDF_POWER_DEVICE_STATE TargetState)`,
+/// `_IRQL_requires_max_(PASSIVE_LEVEL)`): the device leaves D0 for `target_state`.
+///
+/// - `WdfPowerDeviceD1`/`D2`/`D3` (a sleep, KMDF 1.31 wdfdevice.h:470-479): the hub port powers
+///   down and the reads parked on it are failed ([`fdo::power_down_port`]).
+/// - `WdfPowerDeviceD3Final` is removal (or shutdown, or a resource rebalance), not sleep: nothing
+///   extra is done here. The removal path already handles the port: `IOCTL_VWIRE_BUS_REMOVE_PORT`
+///   unplugs it and fails its I/O, and the PDO's cleanup frees the hub port; and the DDI page
+///   says removal work does not belong in D0Exit ("EVT_WDF_DEVICE_D0_EXIT callback function
+///   (wdfdevice.h)", Remarks: a device that idled into Dx and is then surprise-removed gets no
+///   second D0Exit). A child that is disabled but stays present keeps a powered port, as before.
+/// - `WdfPowerDevicePrepareForHibernation`: the device must stay on (same page); nothing is done.
+///
+/// Always STATUS_SUCCESS: a virtual port cannot fail to power down.
+extern "C" fn evt_port_d0_exit(device: WDFDEVICE, target_state: WDF_POWER_DEVICE_STATE) -> NTSTATUS {
+    let Some(power) = sleep_state(target_state) else { return STATUS_SUCCESS };
+    // SAFETY: as in `evt_port_d0_entry`.
+    if let Some((bus, port)) = unsafe { PortDeviceContext::of(device) } {
+        fdo::power_down_port(bus, port, power);
+    }
+    STATUS_SUCCESS
+}
+
+/// The low-power state a D0Exit goes to, for a sleep; `None` for `WdfPowerDeviceD3Final`,
+/// `WdfPowerDevicePrepareForHibernation` and anything else (`evt_port_d0_exit`).
+fn sleep_state(target_state: WDF_POWER_DEVICE_STATE) -> Option<DevicePower> {
+    if target_state == _WDF_POWER_DEVICE_STATE::WdfPowerDeviceD1 {
+        Some(DevicePower::D1)
+    } else if target_state == _WDF_POWER_DEVICE_STATE::WdfPowerDeviceD2 {
+        Some(DevicePower::D2)
+    } else if target_state == _WDF_POWER_DEVICE_STATE::WdfPowerDeviceD3 {
+        Some(DevicePower::D3)
+    } else {
+        None
+    }
 }
 
 /// A manual queue (no handlers: requests only arrive by `WdfRequestForwardToIoQueue`;
