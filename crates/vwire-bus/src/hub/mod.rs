@@ -298,6 +298,19 @@ impl PortAdmin {
 }
 
 impl Port {
+    /// A frame this port's adapter wrote, recorded if the port is captured. Out of line: it keeps
+    /// `write_batch`'s frame (with its temporaries) within the stack budget.
+    #[inline(never)]
+    fn capture_written(&mut self, frame: &[u8], now: u64) {
+        if let Ok(admin) = self.admin_mut()
+            && let Some(dropped) = admin.capture.record(frame, now)
+        {
+            let c = &mut admin.counters;
+            c.captured = c.captured.saturating_add(1);
+            c.capture_dropped = c.capture_dropped.saturating_add(dropped);
+        }
+    }
+
     /// [`Hub::admit_io`] on this port: refused and counted while its device is powered down.
     fn admit_io(&mut self) -> Result<(), HubError> {
         if self.power.is_powered() {
@@ -483,13 +496,7 @@ impl Hub {
             report.frames = report.frames.saturating_add(1);
             report.bytes = report.bytes.saturating_add(len);
             let Some(p) = ports.get_mut(sender) else { break };
-            if let Ok(admin) = p.admin_mut()
-                && let Some(dropped) = admin.capture.record(frame, now)
-            {
-                let c = &mut admin.counters;
-                c.captured = c.captured.saturating_add(1);
-                c.capture_dropped = c.capture_dropped.saturating_add(dropped);
-            }
+            p.capture_written(frame, now);
             let c = &mut p.counters;
             c.tx_frames = c.tx_frames.saturating_add(1);
             c.tx_bytes = c.tx_bytes.saturating_add(len);
