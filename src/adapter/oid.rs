@@ -33,8 +33,8 @@ use ndis_types::oid::{
     NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR, NdisOid, OID_802_3_CURRENT_ADDRESS, OID_802_3_MAC_OPTIONS,
     OID_802_3_MAXIMUM_LIST_SIZE, OID_802_3_MULTICAST_LIST, OID_802_3_PERMANENT_ADDRESS,
     OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_DRIVER_VERSION,
-    OID_GEN_HARDWARE_STATUS, OID_GEN_INTERRUPT_MODERATION, OID_GEN_LINK_PARAMETERS, OID_GEN_LINK_SPEED,
-    OID_GEN_MAC_OPTIONS, OID_GEN_MAXIMUM_FRAME_SIZE, OID_GEN_MAXIMUM_LOOKAHEAD, OID_GEN_MAXIMUM_TOTAL_SIZE,
+    OID_GEN_HARDWARE_STATUS, OID_GEN_INTERRUPT_MODERATION, OID_GEN_LINK_SPEED, OID_GEN_MAC_OPTIONS,
+    OID_GEN_MAXIMUM_FRAME_SIZE, OID_GEN_MAXIMUM_LOOKAHEAD, OID_GEN_MAXIMUM_TOTAL_SIZE,
     OID_GEN_MEDIA_CONNECT_STATUS, OID_GEN_MEDIA_IN_USE, OID_GEN_MEDIA_SUPPORTED, OID_GEN_PHYSICAL_MEDIUM,
     OID_GEN_RCV_DISCARDS, OID_GEN_RCV_ERROR, OID_GEN_RCV_NO_BUFFER, OID_GEN_RCV_OK,
     OID_GEN_RECEIVE_BLOCK_SIZE, OID_GEN_RECEIVE_BUFFER_SPACE, OID_GEN_STATISTICS, OID_GEN_SUPPORTED_LIST,
@@ -44,14 +44,16 @@ use ndis_types::oid::{
 };
 use ndis_types::status::{
     NDIS_STATUS_BUFFER_TOO_SHORT, NDIS_STATUS_INVALID_DATA, NDIS_STATUS_INVALID_LENGTH,
-    NDIS_STATUS_INVALID_PARAMETER, NDIS_STATUS_MULTICAST_FULL, NDIS_STATUS_NOT_ACCEPTED,
-    NDIS_STATUS_NOT_SUPPORTED, NDIS_STATUS_SUCCESS, NdisStatus,
+    NDIS_STATUS_MULTICAST_FULL, NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_NOT_SUPPORTED, NDIS_STATUS_SUCCESS,
+    NdisStatus,
 };
 use vwire_proto::MulticastList;
 
 /// Exactly the OIDs this module answers; NDIS publishes it as `OID_GEN_SUPPORTED_LIST`. The last,
-/// `OID_GEN_VLAN_ID`, only with VLANs enabled ([`supported_oids`]).
-pub static SUPPORTED_OIDS: [NdisOid; 39] = [
+/// `OID_GEN_VLAN_ID`, only with VLANs enabled ([`supported_oids`]). Not `OID_GEN_LINK_PARAMETERS`
+/// (optional, Doc `oid-gen-link-parameters`): a set must reconfigure the link, and speed and duplex
+/// come from `*SpeedDuplex`, which NDIS applies by restarting the adapter.
+pub static SUPPORTED_OIDS: [NdisOid; 38] = [
     OID_GEN_SUPPORTED_LIST,
     OID_GEN_HARDWARE_STATUS,
     OID_GEN_MEDIA_SUPPORTED,
@@ -74,7 +76,6 @@ pub static SUPPORTED_OIDS: [NdisOid; 39] = [
     OID_GEN_MEDIA_CONNECT_STATUS,
     OID_GEN_CURRENT_PACKET_FILTER,
     OID_GEN_INTERRUPT_MODERATION,
-    OID_GEN_LINK_PARAMETERS,
     OID_GEN_XMIT_OK,
     OID_GEN_RCV_OK,
     OID_GEN_XMIT_ERROR,
@@ -113,9 +114,6 @@ const HARDWARE_STATUS_READY: u32 = 0;
 const MEDIA_STATE_CONNECTED: u32 = 0;
 const MEDIA_STATE_DISCONNECTED: u32 = 1;
 use super::power::{DEVICE_STATE_D0, DEVICE_STATE_D3};
-/// `NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1`: Header, duplex, two speeds, pause functions,
-/// auto-negotiation flags.
-const LINK_PARAMETERS_SIZE: usize = 32;
 
 /// What the request comes to: the status and the counts written back into it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -386,16 +384,6 @@ fn set(adapter: &Adapter, oid: NdisOid, buffer: &[u8]) -> OidOutcome {
                 return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, 12);
             }
             OidOutcome::failed(NDIS_STATUS_INVALID_DATA)
-        }
-        // The wire's speed and duplex are fixed; a valid request is accepted and changes nothing.
-        OID_GEN_LINK_PARAMETERS => {
-            if buffer.len() < LINK_PARAMETERS_SIZE {
-                return OidOutcome::needs(NDIS_STATUS_INVALID_LENGTH, LINK_PARAMETERS_SIZE);
-            }
-            if buffer.first() != Some(&NDIS_OBJECT_TYPE_DEFAULT) {
-                return OidOutcome::failed(NDIS_STATUS_INVALID_PARAMETER);
-            }
-            OidOutcome::done(LINK_PARAMETERS_SIZE)
         }
         // The only completion Driver Verifier allows besides SUCCESS is NOT_ACCEPTED (rule
         // NdisOidComplete), the answer to a malformed request (`power`).
