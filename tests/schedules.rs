@@ -17,7 +17,7 @@ use kernel_sim::{AdapterId, AdapterState, NblShape, Sim, SimConfig, WriteComplet
 use ndis_types::miniport::{NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED, NDIS_HALT_DEVICE_SURPRISE_REMOVED};
 use ndis_types::oid::{
     NDIS_PACKET_TYPE_BROADCAST, NDIS_PACKET_TYPE_DIRECTED, OID_802_3_MULTICAST_LIST,
-    OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_STATISTICS,
+    OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_STATISTICS, OID_GEN_VLAN_ID,
 };
 use ndis_types::*;
 
@@ -289,6 +289,45 @@ fn oid_requests_race_the_data_path() {
                 sim.run_until_idle();
             },
         ]);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+/// `OID_GEN_VLAN_ID` sets on both ends while frames cross: a pack and a receive each see one VLAN
+/// ID, never a torn one. The receiver on VLAN 10 indicates only frames of VLAN 10 (whatever the
+/// sender's setting was at its pack), each with VLAN 10 in its NBL's info, and once both are back
+/// on 10 traffic flows.
+#[test]
+fn vlan_id_sets_race_the_data_path() {
+    explore("vlan_id_sets_race_the_data_path", |seed| {
+        let (sim, adapters) = running_adapters(seed, 2);
+        let (a, b) = (adapters[0], adapters[1]);
+        let set_vlan = |x: AdapterId, id: u32| {
+            assert_eq!(sim.oid_set(x, OID_GEN_VLAN_ID, &id.to_le_bytes()).status, NDIS_STATUS_SUCCESS);
+        };
+        set_vlan(a, 10);
+        set_vlan(b, 10);
+        let sent = Sent::default();
+        sim.concurrently(&[
+            &|| send_broadcasts(&sim, a, 1, 4, &sent),
+            &|| {
+                set_vlan(a, 30);
+                set_vlan(a, 10);
+            },
+            &|| {
+                set_vlan(b, 20);
+                set_vlan(b, 10);
+                sim.run_until_idle();
+            },
+        ]);
+        sim.run_until_idle();
+        let received = sim.take_received_with_8021q(b);
+        assert!(received.len() <= 4, "{} frames from 4 sent", received.len());
+        assert!(received.iter().all(|(_, info)| info >> 4 == 10), "{received:?}");
+        send_broadcasts(&sim, a, 9, 2, &sent);
+        sim.run_until_idle();
+        let after: Vec<usize> = sim.take_received_with_8021q(b).into_iter().map(|(_, info)| info).collect();
+        assert_eq!(after, [10 << 4, 10 << 4], "both back on VLAN 10");
         finish(sim, &adapters, &sent.all());
     });
 }
