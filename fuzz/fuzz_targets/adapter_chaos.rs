@@ -98,6 +98,7 @@ fn shape(dice: &mut Dice) -> NblShape {
         empty_mdls: dice.below(2) == 0,
         tail_slack: dice.below(8) as u32,
         data_length_excess: 0,
+        ieee8021q_info: 0,
     }
 }
 
