@@ -1096,6 +1096,14 @@ pub fn summary(r: &Report) -> String {
         "miniport-lab: {} adapters, seed {}, faults {}, {:.3} s of traffic ({} clock); virtual {:.3} s in all, wall {:.2} s\n",
         r.adapters, r.seed, r.faults, r.duration_s, r.clock, r.virtual_time_s, r.wall_s
     );
+    // The administrator's settings, when a run sets them: what the wire then shows of them.
+    if r.mtu != STANDARD_MTU || r.vlan.is_some() || r.sleep_cycles > 0 {
+        let vlan = r.vlan.map_or_else(|| "none".to_owned(), |v| v.to_string());
+        s += &format!(
+            "  settings MTU {}, VLAN {vlan}, {} sleep cycles; on the wire {} frames, {} tagged with the VLAN, longest {} bytes\n",
+            r.mtu, r.sleep_cycles, r.wire.frames, r.wire.tagged_with_vlan, r.wire.longest_frame
+        );
+    }
     s += &format!(
         "  frames   sent {} ({} bytes), received {} ({} bytes), ARP {}\n",
         r.frames_sent, r.bytes_sent, r.frames_received, r.bytes_received, r.arp_frames

@@ -195,6 +195,20 @@ fn sleep_and_resume_cycles_during_traffic_lose_nothing() {
 }
 
 #[test]
+fn the_summary_shows_the_settings_and_what_the_wire_made_of_them() {
+    let opts = RunOptions { mtu: 4000, vlan: Some(7), ..options(0.05, 18, 2, "none", None) };
+    let report = run(&opts).expect("the lab starts");
+    let text = crate::run::summary(&report);
+    let line =
+        text.lines().find(|l| l.trim_start().starts_with("settings")).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("MTU 4000, VLAN 7, 0 sleep cycles"), "{line}");
+    let tagged = format!("{} frames, {} tagged", report.wire.frames, report.wire.frames);
+    assert!(line.contains(&tagged), "{line}");
+    let plain = run(&options(0.05, 18, 2, "none", None)).unwrap();
+    assert!(!crate::run::summary(&plain).contains("settings"), "no line without settings");
+}
+
+#[test]
 fn settings_outside_what_the_wire_carries_are_refused_before_the_run() {
     for (opts, message) in [
         (RunOptions { mtu: 9001, ..RunOptions::default() }, "--mtu"),
