@@ -13,6 +13,7 @@ use ndis_types::nbl::*;
 use ndis_types::object::*;
 use ndis_types::oid::{NDIS_MAC_OPTION_8021P_PRIORITY, NDIS_MAC_OPTION_8021Q_VLAN};
 use ndis_types::*;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
@@ -245,22 +246,23 @@ impl core::ops::IndexMut<usize> for SendLog {
 pub(crate) struct DataState {
     pub(crate) pools: BTreeMap<usize, Pool>,
     freed_pools: BTreeSet<usize>,
-    pub(crate) nbls: BTreeMap<usize, DriverNbl>,
+    /// By address: looked up on every indication and return, so hashed (O(1)), not ordered.
+    pub(crate) nbls: FxHashMap<usize, DriverNbl>,
     freed_nbls: BTreeSet<usize>,
     pub(crate) mdls: BTreeMap<usize, MdlRec>,
     freed_mdls: BTreeSet<usize>,
     pub(crate) sends: SendLog,
-    by_nbl: HashMap<usize, usize>,
+    by_nbl: FxHashMap<usize, usize>,
     /// MDLs of the protocol's sends (alive for the run).
     send_mdls: BTreeSet<usize>,
     last_completion: HashMap<AdapterId, Duration>,
     hang_reported: HashMap<AdapterId, Duration>,
-    pub(crate) rx: HashMap<AdapterId, RxState>,
+    pub(crate) rx: FxHashMap<AdapterId, RxState>,
     /// Reused by indications and returns (no allocation per call on the data path).
     chain_scratch: Vec<usize>,
     return_scratch: Vec<usize>,
     /// Frames of each indicated NBL as indicated (checked again when NDIS returns it).
-    indicated: HashMap<usize, Vec<Vec<u8>>>,
+    indicated: FxHashMap<usize, Vec<Vec<u8>>>,
     /// Resets started per adapter.
     pub(crate) resets: HashMap<AdapterId, u64>,
     /// The `MdlFlags` of the protocol's send MDLs (`Sim::set_send_mdl_flags`); None: seeded,
