@@ -202,12 +202,13 @@ fn the_inx_declares_the_keywords_the_driver_reads() {
 /// The event log value that names `*ReceiveBuffers` (`settings::LOG_RECEIVE_BUFFERS`).
 const LOG_RECEIVE_BUFFERS: u32 = 3;
 
-/// Two Running adapters, the first added with `*ReceiveBuffers` = `value`.
-fn pair_with_receive_buffers(seed: u64, value: Option<RegValue>) -> (Sim, AdapterId, AdapterId) {
+/// Two Running adapters that receive what is addressed to them, the first added with `keyword` =
+/// `value` (None: not in the registry), the second without it.
+fn pair_with_keyword(seed: u64, keyword: &str, value: Option<RegValue>) -> (Sim, AdapterId, AdapterId) {
     let sim = loaded(seed);
-    sim.set_registry("*ReceiveBuffers", value);
+    sim.set_registry(keyword, value);
     let a = sim.add_adapter().expect("initialize");
-    sim.set_registry("*ReceiveBuffers", None);
+    sim.set_registry(keyword, None);
     let b = sim.add_adapter().expect("initialize");
     for adapter in [a, b] {
         assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
@@ -216,6 +217,11 @@ fn pair_with_receive_buffers(seed: u64, value: Option<RegValue>) -> (Sim, Adapte
         assert_eq!(set.status, NDIS_STATUS_SUCCESS);
     }
     (sim, a, b)
+}
+
+/// Two Running adapters, the first added with `*ReceiveBuffers` = `value`.
+fn pair_with_receive_buffers(seed: u64, value: Option<RegValue>) -> (Sim, AdapterId, AdapterId) {
+    pair_with_keyword(seed, "*ReceiveBuffers", value)
 }
 
 fn receive_buffer_space(sim: &Sim, adapter: AdapterId) -> u32 {
@@ -537,18 +543,7 @@ const TEN_GBPS: u64 = 10 * GBPS;
 /// Two Running adapters that receive what is addressed to them, the first added with
 /// `*SpeedDuplex` = `value` (None: not in the registry).
 fn pair_with_speed_duplex(seed: u64, value: Option<RegValue>) -> (Sim, AdapterId, AdapterId) {
-    let sim = loaded(seed);
-    sim.set_registry("*SpeedDuplex", value);
-    let a = sim.add_adapter().expect("initialize");
-    sim.set_registry("*SpeedDuplex", None);
-    let b = sim.add_adapter().expect("initialize");
-    for adapter in [a, b] {
-        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
-        let filter = NDIS_PACKET_TYPE_DIRECTED;
-        let set = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &filter.to_ne_bytes());
-        assert_eq!(set.status, NDIS_STATUS_SUCCESS);
-    }
-    (sim, a, b)
+    pair_with_keyword(seed, "*SpeedDuplex", value)
 }
 
 fn query_u32(sim: &Sim, adapter: AdapterId, oid: u32) -> u32 {

@@ -5,10 +5,20 @@ use super::{Counters, bump};
 use crate::sync::atomic::AtomicU64;
 use crate::traffic::TrafficTally;
 
-fn add(tally: &TrafficTally, counters: [(&AtomicU64, &AtomicU64); 3]) {
-    let [directed, multicast, broadcast] = counters;
+/// `tally` into its counters: the frame and octet totals, then per destination (directed,
+/// multicast, broadcast). Nothing to add, nothing touched.
+fn add(
+    tally: &TrafficTally,
+    total: (&AtomicU64, &AtomicU64),
+    per_destination: [(&AtomicU64, &AtomicU64); 3],
+) {
+    if tally.frames() == 0 {
+        return;
+    }
+    bump(total.0, tally.frames());
+    bump(total.1, tally.bytes());
     for ((frames, bytes), (frame_counter, byte_counter)) in
-        [tally.directed, tally.multicast, tally.broadcast].into_iter().zip([directed, multicast, broadcast])
+        [tally.directed, tally.multicast, tally.broadcast].into_iter().zip(per_destination)
     {
         if frames > 0 {
             bump(frame_counter, frames);
@@ -19,13 +29,9 @@ fn add(tally: &TrafficTally, counters: [(&AtomicU64, &AtomicU64); 3]) {
 
 /// Frames indicated up: `OID_GEN_RCV_OK`, the octets and the per-destination counters.
 pub fn add_received(tally: &TrafficTally, c: &Counters) {
-    if tally.frames() == 0 {
-        return;
-    }
-    bump(&c.rcv_ok, tally.frames());
-    bump(&c.bytes_rcv, tally.bytes());
     add(
         tally,
+        (&c.rcv_ok, &c.bytes_rcv),
         [
             (&c.directed_frames_rcv, &c.directed_bytes_rcv),
             (&c.multicast_frames_rcv, &c.multicast_bytes_rcv),
@@ -38,13 +44,9 @@ pub fn add_received(tally: &TrafficTally, c: &Counters) {
 /// per-destination counters, all from the one tally, so that they agree (a failed write counts
 /// in none of them, only in `OID_GEN_XMIT_ERROR`).
 pub fn add_transmitted(tally: &TrafficTally, c: &Counters) {
-    if tally.frames() == 0 {
-        return;
-    }
-    bump(&c.xmit_ok, tally.frames());
-    bump(&c.bytes_xmit, tally.bytes());
     add(
         tally,
+        (&c.xmit_ok, &c.bytes_xmit),
         [
             (&c.directed_frames_xmit, &c.directed_bytes_xmit),
             (&c.multicast_frames_xmit, &c.multicast_bytes_xmit),
