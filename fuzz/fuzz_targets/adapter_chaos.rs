@@ -110,6 +110,8 @@ fuzz_target!(|data: &[u8]| {
         _ => FaultPlan::None,
     };
     let sim = Sim::new(SimConfig { seed, faults });
+    // No call trace: formatting it costs time an execution can spend on the driver.
+    sim.set_call_log_limit(Some(0));
     if sim.load(kmdf_miniport::driver_entry) != STATUS_SUCCESS {
         return;
     }

@@ -35,6 +35,8 @@ const FILTER: u32 = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
 fuzz_target!(|input: (u64, Vec<Send>)| {
     let (seed, sends) = input;
     let sim = Sim::new(SimConfig { seed, ..SimConfig::default() });
+    // No call trace: formatting it costs time an execution can spend on the driver.
+    sim.set_call_log_limit(Some(0));
     assert_eq!(sim.load(kmdf_miniport::driver_entry), STATUS_SUCCESS);
     let a = sim.add_adapter().expect("initialize");
     let b = sim.add_adapter().expect("initialize");

@@ -849,7 +849,6 @@ impl State {
     }
 
     fn delete_one(&mut self, api: &'static str, h: usize) {
-        let description = self.kmdf.describe(h);
         let Some(obj) = self.kmdf.objects.get_mut(&h) else { return };
         if obj.deleted {
             return;
@@ -880,6 +879,7 @@ impl State {
             _ => {}
         }
         if let Some((target, state)) = pending_request {
+            let description = self.kmdf.describe(h);
             self.violate(
                 KMDF_OBJECT_LEAK,
                 format!("{api} deletes {description} while it is pending ({state:?}) in target {target:#x}: stop the target and wait for the completion first"),

@@ -4,7 +4,9 @@
 //! as one contiguous record (its length, the time it was enqueued, its bytes), so a frame takes the
 //! room it needs and no more. A queue sized for `capacity` standard frames then holds the same
 //! bytes of jumbo frames, and a 9000-byte MTU costs a port no more memory than a 1500-byte one.
-//! Enqueueing copies the frame in; nothing allocates per frame.
+//! Enqueueing copies the frame in; nothing allocates per frame. The bytes are reserved up front but
+//! written (zeroed) only as the tail first reaches them, so an idle port's queue costs no page of
+//! memory a host process would have to fault in and clear.
 
 use alloc::vec::Vec;
 
@@ -21,8 +23,12 @@ const STANDARD_FRAME: usize = 1518;
 /// A bounded ring of frames, each with the (virtual) time it was enqueued.
 pub(crate) struct FrameQueue {
     /// The ring: records from `head` on, in the order they were pushed, wrapping at a
-    /// [`WRAP_MARK`] or where fewer than [`RECORD_HEADER`] bytes are left.
+    /// [`WRAP_MARK`] or where fewer than [`RECORD_HEADER`] bytes are left. Its capacity is
+    /// `size`, reserved when the queue is made; its length is how far records have reached, and
+    /// grows within that capacity (never reallocating).
     ring: Vec<u8>,
+    /// The ring's size in bytes.
+    size: usize,
     /// The longest frame the queue takes.
     max_frame: usize,
     /// The most frames it holds.
@@ -51,8 +57,7 @@ impl FrameQueue {
         };
         let mut ring = Vec::new();
         ring.try_reserve_exact(bytes).map_err(|_| HubError::OutOfMemory)?;
-        ring.resize(bytes, 0);
-        Ok(Self { ring, max_frame, capacity, head: 0, tail: 0, len: 0 })
+        Ok(Self { ring, size: bytes, max_frame, capacity, head: 0, tail: 0, len: 0 })
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -78,6 +83,12 @@ impl FrameQueue {
             self.tail = 0;
         }
         let at = self.room_for(record)?;
+        let record_end = at.checked_add(record)?;
+        if self.ring.len() < record_end {
+            // Within the capacity reserved in `with_capacity` (`room_for` keeps records inside
+            // `size`), so this writes zeros and never allocates.
+            self.ring.resize(record_end, 0);
+        }
         let header = self.ring.get_mut(at..at.checked_add(RECORD_HEADER)?)?;
         let (length_bytes, time_bytes) = header.split_at_mut_checked(2)?;
         length_bytes.copy_from_slice(&length.to_le_bytes());
@@ -98,11 +109,11 @@ impl FrameQueue {
             // The free bytes are between the tail and the oldest record.
             return (self.head.checked_sub(self.tail)? >= record).then_some(self.tail);
         }
-        if self.ring.len().checked_sub(self.tail)? >= record {
+        if self.size.checked_sub(self.tail)? >= record {
             return Some(self.tail);
         }
         // Wrap: the start of the ring up to the oldest record (all of it when empty) must hold it.
-        let free_at_start = if self.len == 0 { self.ring.len() } else { self.head };
+        let free_at_start = if self.len == 0 { self.size } else { self.head };
         if free_at_start < record {
             return None;
         }
@@ -212,7 +223,7 @@ mod tests {
         // Four standard frames' worth of bytes: four 1518-byte frames, or one 9018-byte frame
         // (the longest always fits an empty queue), or many small ones up to the count.
         let mut q = FrameQueue::with_capacity(4, 9018).unwrap();
-        assert_eq!(q.ring.len(), 9028, "a jumbo record, more than 4 x 1528");
+        assert_eq!(q.size, 9028, "a jumbo record, more than 4 x 1528");
         assert!(q.push(&[1; 9018], 0).is_some());
         assert!(q.push(&[2; 60], 0).is_none(), "no bytes left");
         q.pop();
@@ -221,7 +232,8 @@ mod tests {
         }
         assert!(q.push(&[9; 14], 0).is_none(), "four frames: full by count");
         let standard = FrameQueue::with_capacity(256, 9018).unwrap();
-        assert_eq!(standard.ring.len(), 256 * 1528, "the memory of 256 standard slots");
+        assert_eq!(standard.size, 256 * 1528, "the memory of 256 standard slots");
+        assert_eq!(standard.ring.len(), 0, "reserved, not yet written");
     }
 
     /// Frames of mixed sizes pushed and popped in a seeded order come out as a plain FIFO would
@@ -229,6 +241,7 @@ mod tests {
     #[test]
     fn mixed_sizes_behave_as_a_fifo_across_every_wrap() {
         let mut q = FrameQueue::with_capacity(8, 9018).unwrap();
+        let storage = q.ring.as_ptr();
         let mut model: VecDeque<(Vec<u8>, u64)> = VecDeque::new();
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         let mut next = || {
@@ -251,7 +264,7 @@ mod tests {
                     // tail, before the head) holds the record, so together they are less than
                     // two records, beside at most one record's worth left unused at a wrap.
                     None => assert!(
-                        model.len() == 8 || bytes_used + 9028 + 2 * (len + 10) > q.ring.len(),
+                        model.len() == 8 || bytes_used + 9028 + 2 * (len + 10) > q.size,
                         "step {step}: refused {len} with {} frames, {bytes_used} bytes",
                         model.len()
                     ),
@@ -266,6 +279,9 @@ mod tests {
                 model.pop_front();
             }
             assert_eq!(q.len(), model.len());
+            assert!(q.ring.len() <= q.size, "step {step}: written past the ring");
+            assert_eq!(q.ring.as_ptr(), storage, "step {step}: the ring was reallocated");
         }
+        assert!(q.size - q.ring.len() < 9028, "20 000 steps write up to the ring's last record");
     }
 }
