@@ -150,7 +150,7 @@ impl State {
     pub(crate) fn check_not_touched_after_pause_complete(&mut self, api: &'static str, touch: AdapterTouch) {
         // The calling callback itself (an inner one NDIS or KMDF started later is a fresh call
         // into the driver). Hot (every lock call): nothing to look up unless it completed a pause.
-        let Some((what, a)) = self.frames.last().and_then(|f| f.completed_pause_of.map(|a| (f.what, a)))
+        let Some((what, a)) = self.cpu.frames.last().and_then(|f| f.completed_pause_of.map(|a| (f.what, a)))
         else {
             return;
         };
@@ -179,7 +179,7 @@ impl State {
     /// The surprise-removal handler on this processor releases a spin lock: from here on its
     /// other processors can have seen the removal (`State::hardware_gone_for_caller`).
     fn note_surprise_removal_published(&mut self) {
-        if self.frames.last().is_none_or(|f| f.what != "MiniportDevicePnPEventNotify") {
+        if self.cpu.frames.last().is_none_or(|f| f.what != "MiniportDevicePnPEventNotify") {
             return;
         }
         let (loaded, now) = (self.loaded, self.callbacks_entered);
@@ -197,12 +197,12 @@ impl State {
     }
 
     fn caller(&self) -> &'static str {
-        self.frames.last().map(|f| f.what).unwrap_or("the test")
+        self.cpu.frames.last().map(|f| f.what).unwrap_or("the test")
     }
 
     /// `api` may be called at most at `max`; `rule` names the violation when it is not.
     pub(crate) fn check_irql_rule(&mut self, api: &'static str, max: Kirql, rule: &'static str) -> bool {
-        if self.bugcheck_mode && (max == PASSIVE_LEVEL || ALLOC_FREE_WAIT.contains(&api)) {
+        if self.cpu.bugcheck_mode && (max == PASSIVE_LEVEL || ALLOC_FREE_WAIT.contains(&api)) {
             let caller = self.caller();
             self.violate(
                 NDIS_SHUTDOWN_BUGCHECK_PATH,
@@ -210,17 +210,17 @@ impl State {
             );
             return false;
         }
-        if max == PASSIVE_LEVEL && !self.locks.is_empty() {
+        if max == PASSIVE_LEVEL && !self.cpu.locks.is_empty() {
             let held: Vec<String> =
-                self.locks.iter().map(|(k, l)| format!("{k:#x} (taken in {})", l.acquired_in)).collect();
+                self.cpu.locks.iter().map(|(k, l)| format!("{k:#x} (taken in {})", l.acquired_in)).collect();
             self.violate(
                 LOCK_NO_BLOCKING_WHILE_HELD,
                 format!("{api} (PASSIVE_LEVEL only) called while holding spin lock(s) {}", held.join(", ")),
             );
         }
-        if self.irql > max {
+        if self.cpu.irql > max {
             let caller = self.caller();
-            let (now, max_s) = (irql_name(self.irql), irql_name(max));
+            let (now, max_s) = (irql_name(self.cpu.irql), irql_name(max));
             self.violate(rule, format!("{api} called at {now} from {caller}; it requires IRQL <= {max_s}"));
             return false;
         }
@@ -232,7 +232,7 @@ impl State {
     }
 
     pub(crate) fn ke_initialize_spin_lock(&mut self, lock: *mut usize) {
-        if let Some(held) = self.locks.remove(&(lock as usize)) {
+        if let Some(held) = self.cpu.locks.remove(&(lock as usize)) {
             self.violate(
                 LOCK_BALANCED,
                 format!(
@@ -266,7 +266,7 @@ impl State {
     pub(crate) fn held_elsewhere(&self, lock: *mut usize) -> bool {
         crate::mp::MULTIPROCESSOR
             && self.initialized_locks.contains(lock as usize)
-            && self.locks.get(&(lock as usize)).is_none()
+            && self.cpu.locks.get(&(lock as usize)).is_none()
             // SAFETY: an initialized lock whose memory has not been freed (`InitializedLocks`).
             && unsafe { lock.read() } != 0
     }
@@ -275,7 +275,7 @@ impl State {
         let key = lock as usize;
         self.check_initialized(api, lock);
         self.check_not_touched_after_pause_complete(api, AdapterTouch::Memory(key));
-        if let Some(held) = self.locks.get(&key) {
+        if let Some(held) = self.cpu.locks.get(&key) {
             let msg = format!(
                 "{api}({lock:p}) from {}: the lock is already held (taken in {}); on Windows this processor spins forever",
                 self.caller(),
@@ -283,11 +283,11 @@ impl State {
             );
             self.violate_fatal(LOCK_RECURSIVE, msg);
         }
-        let depth = self.frames.len();
+        let depth = self.cpu.frames.len();
         let acquired_in = self.caller();
         // Hot: no allocation unless an inversion is found.
         let mut inverted = None;
-        for (&outer, _) in self.locks.iter() {
+        for (&outer, _) in self.cpu.locks.iter() {
             if let Some(chain) = self.lock_order.record(outer, key) {
                 inverted = Some((outer, chain));
                 break;
@@ -301,7 +301,7 @@ impl State {
             );
             self.violate(LOCK_ORDER, msg);
         }
-        self.locks.insert(key, HeldLock { raised, old_irql, depth, acquired_in });
+        self.cpu.locks.insert(key, HeldLock { raised, old_irql, depth, acquired_in });
         // SAFETY: as in ke_initialize_spin_lock; a held KSPIN_LOCK is non-zero on Windows too.
         unsafe { lock.write(1) };
     }
@@ -309,24 +309,24 @@ impl State {
     pub(crate) fn ke_acquire_spin_lock_raise_to_dpc(&mut self, lock: *mut usize) -> Kirql {
         let api = "KeAcquireSpinLockRaiseToDpc";
         self.check_irql(api, DISPATCH_LEVEL);
-        let old = self.irql;
+        let old = self.cpu.irql;
         self.acquire(api, lock, true, old);
-        self.irql = self.irql.max(DISPATCH_LEVEL);
+        self.cpu.irql = self.cpu.irql.max(DISPATCH_LEVEL);
         old
     }
 
     pub(crate) fn ke_acquire_spin_lock_at_dpc_level(&mut self, lock: *mut usize) {
         let api = "KeAcquireSpinLockAtDpcLevel";
         self.check_irql(api, DISPATCH_LEVEL);
-        if self.irql < DISPATCH_LEVEL {
+        if self.cpu.irql < DISPATCH_LEVEL {
             let msg = format!(
                 "{api}({lock:p}) called at {} from {}; it requires DISPATCH_LEVEL",
-                irql_name(self.irql),
+                irql_name(self.cpu.irql),
                 self.caller()
             );
             self.violate(IRQL_CALL_BELOW_MIN, msg);
         }
-        let old = self.irql;
+        let old = self.cpu.irql;
         self.acquire(api, lock, false, old);
     }
 
@@ -334,7 +334,7 @@ impl State {
         let key = lock as usize;
         self.check_not_touched_after_pause_complete(api, AdapterTouch::Memory(key));
         self.note_surprise_removal_published();
-        match self.locks.remove(&key) {
+        match self.cpu.locks.remove(&key) {
             None if self.held_elsewhere(lock) => {
                 let msg = format!(
                     "{api}({lock:p}) from {} on processor {}: another processor acquired it; a spin lock is released on the processor that holds it, at the IRQL it raised",
@@ -376,10 +376,10 @@ impl State {
 
     pub(crate) fn ke_release_spin_lock(&mut self, lock: *mut usize, new_irql: Kirql) {
         let api = "KeReleaseSpinLock";
-        if self.irql != DISPATCH_LEVEL {
+        if self.cpu.irql != DISPATCH_LEVEL {
             let msg = format!(
                 "{api}({lock:p}) called at {}; a lock holder runs at DISPATCH_LEVEL",
-                irql_name(self.irql)
+                irql_name(self.cpu.irql)
             );
             self.violate(LOCK_BALANCED, msg);
         }
@@ -393,21 +393,21 @@ impl State {
             );
             self.violate(LOCK_BALANCED, msg);
         }
-        if new_irql < DISPATCH_LEVEL && !self.locks.is_empty() {
+        if new_irql < DISPATCH_LEVEL && !self.cpu.locks.is_empty() {
             let msg = format!(
                 "{api}({lock:p}) lowers the IRQL to {} while other spin locks are still held: locks released out of order",
                 irql_name(new_irql)
             );
             self.violate(LOCK_BALANCED, msg);
         }
-        self.irql = new_irql.min(self.irql);
+        self.cpu.irql = new_irql.min(self.cpu.irql);
     }
 
     pub(crate) fn ke_release_spin_lock_from_dpc_level(&mut self, lock: *mut usize) {
         let api = "KeReleaseSpinLockFromDpcLevel";
-        if self.irql < DISPATCH_LEVEL {
+        if self.cpu.irql < DISPATCH_LEVEL {
             let msg =
-                format!("{api}({lock:p}) called at {}; it requires DISPATCH_LEVEL", irql_name(self.irql));
+                format!("{api}({lock:p}) called at {}; it requires DISPATCH_LEVEL", irql_name(self.cpu.irql));
             self.violate(IRQL_CALL_BELOW_MIN, msg);
         }
         self.release(api, lock, false);
@@ -415,26 +415,26 @@ impl State {
 
     /// A callback frame returns: it must leave the IRQL as it found it and hold no lock it took.
     fn pop_frame(&mut self, restore_irql: Kirql) {
-        let frame = self.frames.pop().expect("kernel-sim bug: frame stack underflow");
+        let frame = self.cpu.frames.pop().expect("kernel-sim bug: frame stack underflow");
         self.record_stack_peak(frame.what, frame.stack_peak);
-        let depth = self.frames.len() + 1;
-        if self.irql != frame.entry_irql {
+        let depth = self.cpu.frames.len() + 1;
+        if self.cpu.irql != frame.entry_irql {
             let msg = format!(
                 "{} returned at {}, but was called at {}",
                 frame.what,
-                irql_name(self.irql),
+                irql_name(self.cpu.irql),
                 irql_name(frame.entry_irql)
             );
             self.violate(LOCK_BALANCED, msg);
         }
         let leaked: Vec<usize> =
-            self.locks.iter().filter(|(_, l)| l.depth >= depth).map(|(k, _)| *k).collect();
+            self.cpu.locks.iter().filter(|(_, l)| l.depth >= depth).map(|(k, _)| *k).collect();
         for key in leaked {
-            self.locks.remove(&key);
+            self.cpu.locks.remove(&key);
             let msg = format!("{} returned still holding spin lock {key:#x}", frame.what);
             self.violate(LOCK_BALANCED, msg);
         }
-        self.irql = restore_irql;
+        self.cpu.irql = restore_irql;
     }
 }
 
@@ -492,12 +492,12 @@ impl Inner {
     ) -> R {
         let stack_base = crate::stack::stack_pointer();
         let previous = self.with(|st| {
-            let previous = st.irql;
-            st.check_nesting(what, st.frames.len());
-            st.irql = irql;
+            let previous = st.cpu.irql;
+            st.check_nesting(what, st.cpu.frames.len());
+            st.cpu.irql = irql;
             st.callbacks_entered += 1;
             let entered = st.callbacks_entered;
-            st.frames.push(Frame {
+            st.cpu.frames.push(Frame {
                 what,
                 entry_irql: irql,
                 stack_base,

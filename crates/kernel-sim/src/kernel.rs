@@ -39,7 +39,7 @@ impl core::ops::Deref for KernelHandle {
 
 impl Kernel for KernelHandle {
     fn ke_get_current_irql(&self) -> Kirql {
-        self.with(|st| st.irql)
+        self.with(|st| st.cpu.irql)
     }
 
     fn ke_initialize_spin_lock(&self, lock: *mut usize) {

@@ -1106,7 +1106,7 @@ impl Inner {
     ) -> bool {
         let outcome = self.with(|st| st.wdf_request_send_decide(request, target));
         let r = request.0 as usize;
-        let sender_irql = self.with(|st| st.irql);
+        let sender_irql = self.with(|st| st.cpu.irql);
         // What the device below serves inside this send (`InlineService`): this read, or for a
         // write the peers' reads, their completion routines on this stack at this IRQL. Taken
         // from the hub now, before a completion routine can reuse `r`.

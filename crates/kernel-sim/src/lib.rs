@@ -41,6 +41,7 @@ mod rng;
 mod sched;
 mod stack;
 mod state;
+mod trace;
 mod verifier;
 
 pub use kmdf::{DEVICE_CREATE_APIS, RESTRICTED_DEVICE_APIS};
@@ -501,7 +502,7 @@ impl Sim {
     }
 
     pub fn current_irql(&self) -> Kirql {
-        self.inner.with(|st| st.irql)
+        self.inner.with(|st| st.cpu.irql)
     }
 
     /// Every fallible call made so far, in order.
@@ -548,14 +549,7 @@ impl Sim {
     /// Keep only the most recent `limit` entries of the call trace ([`Sim::calls`]); `Some(0)`
     /// records nothing (and skips formatting on the hot paths); `None`, the default, keeps all.
     pub fn set_call_log_limit(&self, limit: Option<usize>) {
-        self.inner.with(|st| {
-            st.call_log_limit = limit;
-            if let Some(limit) = limit {
-                while st.call_log.len() > limit {
-                    st.call_log.pop_front();
-                }
-            }
-        })
+        self.inner.with(|st| st.trace.set_limit(limit))
     }
 
     /// Turn the per-frame data-path verification on (the default) or off, for performance
@@ -623,7 +617,7 @@ impl Sim {
 
     /// The OS calls and model events so far, in order (a trace for failing scenarios).
     pub fn calls(&self) -> Vec<String> {
-        self.inner.with(|st| st.call_log.iter().cloned().collect())
+        self.inner.with(|st| st.trace.entries().map(String::from).collect())
     }
 
     pub fn violations(&self) -> Vec<Violation> {

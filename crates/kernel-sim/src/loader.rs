@@ -76,12 +76,12 @@ impl Inner {
             st.loader.registry_path = us.ptr as usize;
             let handles = (DriverObject(driver_object.ptr.cast()), RegistryPath(us.ptr.cast()));
             st.loader.blocks.extend([driver_object, text, us]);
-            st.phases.push(Phase::DriverEntry);
+            st.cpu.phases.push(Phase::DriverEntry);
             handles
         });
         let status = self.invoke("DriverEntry", PASSIVE_LEVEL, || entry(driver_object, registry_path));
         self.with(|st| {
-            st.phases.pop();
+            st.cpu.phases.pop();
             if nt_success(status) {
                 st.loader.loaded = true;
             } else {

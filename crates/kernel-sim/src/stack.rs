@@ -83,9 +83,9 @@ pub(crate) struct StackState {
 impl State {
     /// The driver called into the model with the stack at `sp`.
     pub(crate) fn probe_stack(&mut self, sp: usize) {
-        let Some(outermost) = self.frames.first() else { return };
+        let Some(outermost) = self.cpu.frames.first() else { return };
         let nested = outermost.stack_base.saturating_sub(sp);
-        let Some(frame) = self.frames.last_mut() else { return };
+        let Some(frame) = self.cpu.frames.last_mut() else { return };
         let used = frame.stack_base.saturating_sub(sp);
         // Hot (every call into the model): only a new peak of this callback or of the nesting is
         // worth a look at the budget.
@@ -106,10 +106,10 @@ impl State {
             self.violate(STACK_BUDGET, msg);
         }
         if nested > budget.nested
-            && self.frames.len() > 1
+            && self.cpu.frames.len() > 1
             && self.stack.over_budget.insert("nested callbacks")
         {
-            let chain: Vec<&str> = self.frames.iter().map(|f| f.what).collect();
+            let chain: Vec<&str> = self.cpu.frames.iter().map(|f| f.what).collect();
             let msg = format!(
                 "{} nested has used {nested} bytes of stack at this call, over the {} byte budget for nested callbacks",
                 chain.join(" -> "),
@@ -131,7 +131,7 @@ impl State {
         if depth < MAX_NESTED_CALLBACKS {
             return;
         }
-        let chain: Vec<&str> = self.frames.iter().map(|f| f.what).collect();
+        let chain: Vec<&str> = self.cpu.frames.iter().map(|f| f.what).collect();
         let msg = format!(
             "{what} entered with {depth} driver callbacks already on the stack ({}): more than {MAX_NESTED_CALLBACKS} nested",
             chain.join(" -> ")
@@ -142,14 +142,14 @@ impl State {
     /// The innermost driver callback sends a request: counted while it runs at DISPATCH_LEVEL,
     /// against [`MAX_SENDS_PER_DISPATCH_CALLBACK`].
     pub(crate) fn count_send_at_dispatch(&mut self) {
-        let irql = self.irql;
-        let Some(frame) = self.frames.last_mut() else { return };
+        let irql = self.cpu.irql;
+        let Some(frame) = self.cpu.frames.last_mut() else { return };
         if irql < DISPATCH_LEVEL {
             return;
         }
         frame.sends_at_dispatch += 1;
         if frame.sends_at_dispatch == MAX_SENDS_PER_DISPATCH_CALLBACK + 1 {
-            let chain: Vec<&str> = self.frames.iter().map(|f| f.what).collect();
+            let chain: Vec<&str> = self.cpu.frames.iter().map(|f| f.what).collect();
             let msg = format!(
                 "{} has sent more than {MAX_SENDS_PER_DISPATCH_CALLBACK} requests at DISPATCH_LEVEL in one call: a loop that sends as long as the device completes at once runs into the DPC watchdog (0x133)",
                 chain.join(" -> ")
@@ -162,6 +162,6 @@ impl State {
     /// the nesting bound has been passed (the callback that passed it has recorded the violation;
     /// deferring from then on keeps the scenario alive to report it).
     pub(crate) fn may_complete_inline(&self) -> bool {
-        self.frames.len() <= MAX_NESTED_CALLBACKS
+        self.cpu.frames.len() <= MAX_NESTED_CALLBACKS
     }
 }

@@ -20,46 +20,55 @@ use std::time::Duration;
 /// Non-canonical on x64 and ARM64: a driver that dereferences a model token faults at once.
 const TOKEN_BASE: usize = 0xDEAD_0000_0000_0000;
 
-/// What one processor has of its own. The loaded processor's copy lives in [`State`]'s fields of
-/// the same names (every check reads them there); the others wait in [`State::parked`].
-#[derive(Default)]
+/// What one processor has of its own: the loaded processor's is [`State::cpu`] (every check reads
+/// it there), the others wait in [`State::parked`]. Nothing here is shared between processors, so
+/// a rule about one processor (IRQL, the locks it holds, the callbacks on its stack) reads only
+/// this, and a rule about the machine asks every processor through [`State::processors`].
 pub(crate) struct Processor {
-    irql: Kirql,
-    frames: Vec<Frame>,
-    phases: Vec<Phase>,
-    locks: LockTable,
-    cancelling: Option<(AdapterId, usize)>,
-    bugcheck_mode: bool,
+    /// Its IRQL.
+    pub(crate) irql: Kirql,
+    /// Driver callbacks currently on its stack, innermost last.
+    pub(crate) frames: Vec<Frame>,
+    /// Model operations in progress on it (what `FallibleCall::phase` reports), innermost last.
+    pub(crate) phases: Vec<Phase>,
+    /// The spin locks it holds.
+    pub(crate) locks: LockTable,
+    /// It is inside `MiniportCancelSend(adapter, cancel id)`.
+    pub(crate) cancelling: Option<(AdapterId, usize)>,
+    /// It is inside `MiniportShutdownEx(NdisShutdownBugCheck)`.
+    pub(crate) bugcheck_mode: bool,
+}
+
+impl Default for Processor {
+    fn default() -> Self {
+        Self {
+            irql: PASSIVE_LEVEL,
+            frames: Vec::new(),
+            phases: Vec::new(),
+            locks: LockTable::default(),
+            cancelling: None,
+            bugcheck_mode: false,
+        }
+    }
 }
 
 pub(crate) struct State {
     pub(crate) rng: Rng,
     pub(crate) now: Duration,
-    /// The IRQL of the processor whose state is loaded.
-    pub(crate) irql: Kirql,
-    /// Driver callbacks currently on the loaded processor's stack, innermost last.
-    pub(crate) frames: Vec<Frame>,
-    /// Model operations in progress on the loaded processor (what `FallibleCall::phase` reports),
-    /// innermost last.
-    pub(crate) phases: Vec<Phase>,
-    /// The spin locks the loaded processor holds.
-    pub(crate) locks: LockTable,
-    /// The loaded processor is inside `MiniportCancelSend(adapter, cancel id)`.
-    pub(crate) cancelling: Option<(AdapterId, usize)>,
+    /// The state of the processor the model serves now (the one `loaded` names).
+    pub(crate) cpu: Processor,
     /// Driver callbacks entered so far, on every processor: orders a callback against an NDIS
     /// operation that began on another processor.
     pub(crate) callbacks_entered: u64,
     /// Processors running a scenario's work right now (`Sim::on_processor`), one bit each.
     pub(crate) busy_processors: u32,
-    /// Which processor's state is in the fields above.
+    /// Which processor's state is in `cpu`.
     pub(crate) loaded: usize,
     /// Every other processor's state (the loaded one's slot is empty).
     parked: Vec<Processor>,
     /// The addresses `KeInitializeSpinLock` initialized, until their memory is freed
     /// (`Lock.InitializedBeforeUse`).
     pub(crate) initialized_locks: crate::irql::InitializedLocks,
-    /// The loaded processor is inside `MiniportShutdownEx(NdisShutdownBugCheck)`.
-    pub(crate) bugcheck_mode: bool,
     pub(crate) violations: Vec<Violation>,
     pub(crate) faults: Faults,
     next_token: usize,
@@ -69,10 +78,8 @@ pub(crate) struct State {
     pub(crate) data: DataState,
     pub(crate) sched: Scheduler,
     pub(crate) loader: LoaderState,
-    /// The OS calls and model events, in order (`Sim::calls`): every one, or the most recent
-    /// `call_log_limit` (0: none is recorded, and hot paths skip formatting them).
-    pub(crate) call_log: std::collections::VecDeque<String>,
-    pub(crate) call_log_limit: Option<usize>,
+    /// The OS calls and model events, in order (`Sim::calls`).
+    pub(crate) trace: crate::trace::Trace,
     /// The per-frame verification of the data path (`Sim::set_checks`): snapshots of indicated
     /// frames, NB-chain and chain-loop checks of send completions, recorded frames and writes.
     pub(crate) checks: bool,
@@ -97,17 +104,12 @@ impl State {
         Self {
             rng: Rng::new(config.seed),
             now: Duration::ZERO,
-            irql: PASSIVE_LEVEL,
-            frames: Vec::new(),
-            phases: Vec::new(),
-            locks: LockTable::default(),
-            cancelling: None,
+            cpu: Processor::default(),
             callbacks_entered: 0,
             busy_processors: 0,
             loaded: 0,
             parked: (0..crate::mp::MAX_PROCESSORS).map(|_| Processor::default()).collect(),
             initialized_locks: crate::irql::InitializedLocks::default(),
-            bugcheck_mode: false,
             violations: Vec::new(),
             faults: Faults::new(config.faults.clone()),
             next_token: TOKEN_BASE,
@@ -117,8 +119,7 @@ impl State {
             data: DataState::default(),
             sched: Scheduler::default(),
             loader: LoaderState::default(),
-            call_log: std::collections::VecDeque::new(),
-            call_log_limit: None,
+            trace: crate::trace::Trace::default(),
             checks: true,
             record_writes: true,
             capture: None,
@@ -130,32 +131,28 @@ impl State {
         }
     }
 
-    /// Load `cpu`'s state into the fields every check reads, parking the one loaded.
+    /// Load processor `cpu`'s state into `cpu`, parking the one loaded.
     fn switch_to(&mut self, cpu: usize) {
         let Some(parked) = self.parked.get_mut(self.loaded) else { return };
-        core::mem::swap(&mut parked.irql, &mut self.irql);
-        core::mem::swap(&mut parked.frames, &mut self.frames);
-        core::mem::swap(&mut parked.phases, &mut self.phases);
-        core::mem::swap(&mut parked.locks, &mut self.locks);
-        core::mem::swap(&mut parked.cancelling, &mut self.cancelling);
-        core::mem::swap(&mut parked.bugcheck_mode, &mut self.bugcheck_mode);
+        core::mem::swap(parked, &mut self.cpu);
         let next = self.parked.get_mut(cpu).unwrap_or_else(|| {
             panic!("kernel-sim: test bug: processor {cpu} of {}", crate::mp::MAX_PROCESSORS)
         });
-        core::mem::swap(&mut next.irql, &mut self.irql);
-        core::mem::swap(&mut next.frames, &mut self.frames);
-        core::mem::swap(&mut next.phases, &mut self.phases);
-        core::mem::swap(&mut next.locks, &mut self.locks);
-        core::mem::swap(&mut next.cancelling, &mut self.cancelling);
-        core::mem::swap(&mut next.bugcheck_mode, &mut self.bugcheck_mode);
+        core::mem::swap(next, &mut self.cpu);
         self.loaded = cpu;
+    }
+
+    /// Every processor's state, with its number: the loaded one's from `cpu`, the others' parked.
+    pub(crate) fn processors(&self) -> impl Iterator<Item = (usize, &Processor)> + '_ {
+        core::iter::once((self.loaded, &self.cpu))
+            .chain(self.parked.iter().enumerate().filter(move |(cpu, _)| *cpu != self.loaded))
     }
 
     /// Whether the callback on the loaded processor's stack was entered before `began` (a value of
     /// `callbacks_entered`): it was already running when something happened on another
     /// processor, and may still finish what it started before the driver could know.
     pub(crate) fn callback_predates(&self, began: Option<u64>) -> bool {
-        match (self.frames.first(), began) {
+        match (self.cpu.frames.first(), began) {
             (Some(frame), Some(began)) => frame.entered <= began,
             _ => false,
         }
@@ -165,32 +162,17 @@ impl State {
     pub(crate) fn held_locks_everywhere(
         &self,
     ) -> impl Iterator<Item = (usize, usize, &crate::irql::HeldLock)> + '_ {
-        let loaded = self.locks.iter().map(move |(k, l)| (self.loaded, *k, l));
-        let parked = self
-            .parked
-            .iter()
-            .enumerate()
-            .filter(move |(cpu, _)| *cpu != self.loaded)
-            .flat_map(|(cpu, p)| p.locks.iter().map(move |(k, l)| (cpu, *k, l)));
-        loaded.chain(parked)
+        self.processors().flat_map(|(cpu, p)| p.locks.iter().map(move |(k, l)| (cpu, *k, l)))
     }
 
     /// Whether a callback that called `NdisMResetComplete` for `a` still runs, on any processor.
     pub(crate) fn reset_being_reported(&self, a: AdapterId) -> bool {
-        let reporting = |frames: &[crate::irql::Frame]| frames.iter().any(|f| f.reported_reset_of == Some(a));
-        reporting(&self.frames)
-            || self.parked.iter().enumerate().any(|(cpu, p)| cpu != self.loaded && reporting(&p.frames))
+        self.processors().any(|(_, p)| p.frames.iter().any(|f| f.reported_reset_of == Some(a)))
     }
 
     /// The `MiniportCancelSend` calls running, on every processor: (adapter, cancel id).
     pub(crate) fn cancels_running(&self) -> impl Iterator<Item = (AdapterId, usize)> + '_ {
-        self.cancelling.into_iter().chain(
-            self.parked
-                .iter()
-                .enumerate()
-                .filter(|(cpu, _)| *cpu != self.loaded)
-                .filter_map(|(_, p)| p.cancelling),
-        )
+        self.processors().filter_map(|(_, p)| p.cancelling)
     }
 
     /// Whether another processor is inside a call NDIS made into the miniport (its handlers are
@@ -214,30 +196,24 @@ impl State {
     }
 
     pub(crate) fn log(&mut self, entry: impl Into<String>) {
+        if !self.trace.enabled() {
+            return;
+        }
         let entry = if crate::mp::MULTIPROCESSOR {
             format!("cpu{} {}", self.loaded, entry.into())
         } else {
             entry.into()
         };
-        match self.call_log_limit {
-            Some(0) => {}
-            Some(limit) => {
-                while self.call_log.len() >= limit {
-                    self.call_log.pop_front();
-                }
-                self.call_log.push_back(entry);
-            }
-            None => self.call_log.push_back(entry),
-        }
+        self.trace.record(entry);
     }
 
     /// Whether `log` records anything (hot paths skip formatting an entry nobody keeps).
     pub(crate) fn logging(&self) -> bool {
-        self.call_log_limit != Some(0)
+        self.trace.enabled()
     }
 
     pub(crate) fn current_phase(&self) -> Phase {
-        self.phases.last().copied().unwrap_or(Phase::Other)
+        self.cpu.phases.last().copied().unwrap_or(Phase::Other)
     }
 
     /// The adapter whose operation is in progress, if any.

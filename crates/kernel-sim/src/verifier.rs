@@ -181,12 +181,11 @@ impl State {
         // The calls that led here, when the scenario keeps them (`Sim::set_call_log_limit`): a
         // fatal rule ends the run before the test can print them.
         let recent: Vec<&str> = self
-            .call_log
-            .iter()
+            .trace
+            .entries()
             .rev()
             .filter(|c| !c.contains("SpinLock") && !c.contains("KeGetCurrentIrql"))
             .take(FATAL_CALLS_SHOWN)
-            .map(String::as_str)
             .collect();
         let recent: Vec<&str> = recent.into_iter().rev().collect();
         panic!(

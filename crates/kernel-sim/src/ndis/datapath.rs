@@ -827,7 +827,7 @@ impl State {
         let resets_now = self.data.resets.get(&a).copied().unwrap_or(0);
         let reset_since_send = rec.in_reset_at_send || resets_now > rec.resets_at_send;
         let removed_now = self.adapter(a).surprise_removed;
-        let in_cancel = self.cancelling.filter(|(ca, _)| *ca == a).map(|(_, c)| c);
+        let in_cancel = self.cpu.cancelling.filter(|(ca, _)| *ca == a).map(|(_, c)| c);
         let problem = if !SEND_STATUSES.contains(&status) {
             Some(format!("completed with {:#x}, not a send status", status))
         } else if removed && status != NDIS_STATUS_NOT_ACCEPTED && !(paused && status == NDIS_STATUS_PAUSED) {
@@ -879,10 +879,10 @@ impl State {
     }
 
     pub(crate) fn check_dispatch_flag(&mut self, api: &'static str, flag: bool) {
-        let at_dispatch = self.irql == DISPATCH_LEVEL;
+        let at_dispatch = self.cpu.irql == DISPATCH_LEVEL;
         if flag != at_dispatch {
             let msg = if flag {
-                format!("{api} with the DISPATCH_LEVEL flag at {}", crate::irql::irql_name(self.irql))
+                format!("{api} with the DISPATCH_LEVEL flag at {}", crate::irql::irql_name(self.cpu.irql))
             } else {
                 format!("{api} without the DISPATCH_LEVEL flag at DISPATCH_LEVEL")
             };
@@ -908,7 +908,7 @@ impl State {
         // pause inside that call. One entered after it returned, or the pause handler itself, may not.
         let pause_returned = self.adapter(a).pause_returned;
         let indication_in_flight = state == AdapterState::Pausing
-            && !self.frames.iter().any(|f| f.what == "MiniportPause")
+            && !self.cpu.frames.iter().any(|f| f.what == "MiniportPause")
             && (pause_returned.is_none() || self.callback_predates(pause_returned));
         if !matches!(state, AdapterState::Restarting | AdapterState::Running) && !indication_in_flight {
             self.violate(
@@ -1535,7 +1535,7 @@ impl Inner {
                     }
                 }
             }
-            st.cancelling = Some((a, cancel_id));
+            st.cpu.cancelling = Some((a, cancel_id));
             let handler =
                 st.ndis.characteristics.and_then(|c| c.CancelSendHandler).expect("validated at registration");
             (handler, st.adapter_context(a), st.seeded_irql(), due)
@@ -1545,7 +1545,7 @@ impl Inner {
             unsafe { handler(ctx, cancel_id as *mut c_void) }
         });
         self.with(|st| {
-            st.cancelling = None;
+            st.cpu.cancelling = None;
             st.check_cancel_left_nothing_queued(a, cancel_id, &due);
         });
     }
@@ -1567,7 +1567,7 @@ impl State {
         let paused = adapter.state == AdapterState::Paused
             || (adapter.state == AdapterState::Pausing && adapter.pause_returned.is_some());
         let removed = adapter.surprise_removed && adapter.surprise_notify_on.is_none();
-        let entered = self.frames.last().map_or(self.callbacks_entered, |f| f.entered);
+        let entered = self.cpu.frames.last().map_or(self.callbacks_entered, |f| f.entered);
         let restarts = adapter.restarts_begun;
         let in_reset = adapter.reset.is_some() || self.reset_being_reported(a);
         for id in ids {

@@ -99,7 +99,7 @@ impl State {
                     Op::Pause => {
                         // Every callback on this processor's stack: an outer one resumes after the
                         // inner returns, and the adapter may be gone by then.
-                        for frame in &mut self.frames {
+                        for frame in &mut self.cpu.frames {
                             frame.completed_pause_of = Some(a);
                         }
                         let completed = self.callbacks_entered;
@@ -113,7 +113,7 @@ impl State {
                         }
                     }
                     Op::Reset => {
-                        if let Some(frame) = self.frames.last_mut() {
+                        if let Some(frame) = self.cpu.frames.last_mut() {
                             frame.reported_reset_of = Some(a);
                         }
                         self.check_nothing_held_across_reset(a, api)
@@ -329,7 +329,7 @@ impl Inner {
                     PciDeviceCustomProperties: core::ptr::null_mut(),
                 },
             );
-            st.phases.push(Phase::Initialize(a));
+            st.cpu.phases.push(Phase::Initialize(a));
             let init = c.InitializeHandlerEx.expect("validated at registration");
             (
                 a,
@@ -368,7 +368,7 @@ impl Inner {
                 st.adapter_mut(a).state = AdapterState::Halted;
                 Err(if status == NDIS_STATUS_PENDING { NDIS_STATUS_FAILURE } else { status })
             };
-            st.phases.pop();
+            st.cpu.phases.pop();
             result
         })
     }
@@ -441,7 +441,7 @@ impl Inner {
             st.adapter_mut(a).pause_completed_at = None;
             st.adapter_mut(a).restarts_begun += 1;
             st.adapter_mut(a).restart = Some(PendingOp::default());
-            st.phases.push(Phase::Restart(a));
+            st.cpu.phases.push(Phase::Restart(a));
             let attributes = st.restart_attributes(a);
             let params = st.block_for(
                 a,
@@ -471,7 +471,7 @@ impl Inner {
             } else {
                 AdapterState::Paused
             };
-            st.phases.pop();
+            st.cpu.phases.pop();
         });
         outcome.status
     }
@@ -481,7 +481,7 @@ impl Inner {
             st.expect_state(a, "MiniportPause", &[AdapterState::Running]);
             st.adapter_mut(a).state = AdapterState::Pausing;
             st.adapter_mut(a).pause = Some(PendingOp::default());
-            st.phases.push(Phase::Pause(a));
+            st.cpu.phases.push(Phase::Pause(a));
             let params = st.block_for(
                 a,
                 NdisMiniportPauseParameters {
@@ -531,7 +531,7 @@ impl Inner {
             let ad = st.adapter_mut(a);
             ad.pause = None;
             ad.state = AdapterState::Paused;
-            st.phases.pop();
+            st.cpu.phases.pop();
         });
         status
     }
@@ -666,7 +666,7 @@ impl Inner {
         self.wait_for_ndis_calls_elsewhere("MiniportHaltEx");
         let (handler, ctx) = self.with(|st| {
             st.expect_state(a, "MiniportHaltEx", &[AdapterState::Paused, AdapterState::Shutdown]);
-            st.phases.push(Phase::Halt(a));
+            st.cpu.phases.push(Phase::Halt(a));
             let handler = st.ndis.characteristics.and_then(|c| c.HaltHandlerEx).expect("validated");
             (handler, st.adapter_context(a))
         });
@@ -678,7 +678,7 @@ impl Inner {
             st.check_leaves_nothing(a, "MiniportHaltEx returned");
             let ad = st.adapter_mut(a);
             ad.state = AdapterState::Halted;
-            st.phases.pop();
+            st.cpu.phases.pop();
             st.adapter(a).surprise_removed
         });
         if removed {
@@ -781,7 +781,7 @@ impl Inner {
             );
             let handler = st.ndis.characteristics.and_then(|c| c.ShutdownHandlerEx).expect("validated");
             if action == NDIS_SHUTDOWN_BUG_CHECK {
-                st.bugcheck_mode = true;
+                st.cpu.bugcheck_mode = true;
             }
             (handler, st.adapter_context(a))
         });
@@ -791,7 +791,7 @@ impl Inner {
             unsafe { handler(ctx, action) }
         });
         self.with(|st| {
-            st.bugcheck_mode = false;
+            st.cpu.bugcheck_mode = false;
             st.adapter_mut(a).state = AdapterState::Shutdown;
         });
     }
