@@ -1,8 +1,10 @@
 //! `miniport-lab`: boots the real `kmdf-miniport` driver inside `kernel-sim`, puts adapters on one
 //! vwire hub, binds a real TCP/IP stack (smoltcp) above each adapter through the model's NDIS upper
 //! edge, and runs ARP, ping and verified TCP bulk transfers through the driver code; captures every
-//! frame crossing the hub to pcap; benchmarks the bare data path; and bridges one hub port to a Linux
-//! TAP device in a network namespace so the kernel's own stack talks to the stack above adapter 0.
+//! frame crossing the hub to pcap; benchmarks the bare data path; bridges one hub port to a Linux
+//! TAP device in a network namespace so the kernel's own stack talks to the stack above adapter 0;
+//! and binds Linux namespaces above the adapters instead (`--tap-upper`, [`upper`]), so that two
+//! kernels talk through two instances of the driver.
 
 pub mod alloc_count;
 pub mod bench;
@@ -11,6 +13,7 @@ pub mod faults;
 pub mod run;
 pub mod stack;
 pub mod tap;
+pub mod upper;
 
 #[cfg(test)]
 mod smoke_tests;

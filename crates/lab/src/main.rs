@@ -62,6 +62,12 @@ enum Cmd {
         /// Bridge a hub port to a TAP device in a new network namespace (Linux, root).
         #[arg(long)]
         tap: bool,
+        /// Linux above the driver instead of smoltcp: each adapter's upper edge bound to a TAP
+        /// device in a network namespace of its own (mplab-PID-N, 198.51.100.N+1/24), so the
+        /// namespaces talk through the driver and the hub (Linux, root; ping, iperf3, curl...).
+        /// Runs for --seconds, or until Ctrl-C.
+        #[arg(long, conflicts_with_all = ["tap", "virtual_seconds", "mtu", "vlan", "sleep_every"])]
+        tap_upper: bool,
         /// No progress lines on stderr.
         #[arg(long, short)]
         quiet: bool,
@@ -95,6 +101,24 @@ enum Cmd {
     },
 }
 
+/// `run --tap-upper`: exit 0 when the model saw no violation and nothing leaked.
+fn run_tap_upper(opts: &RunOptions, json: bool) -> ExitCode {
+    match miniport_lab::upper::run(opts) {
+        Ok(report) => {
+            if json {
+                println!("{}", serde_json::to_string(&report).expect("a report serializes"));
+            } else {
+                print!("{}", miniport_lab::upper::summary(&report));
+            }
+            if report.verdict == "ok" { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => {
+            eprintln!("miniport-lab: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Cmd::Run {
@@ -106,6 +130,7 @@ fn main() -> ExitCode {
             pcap,
             json,
             tap,
+            tap_upper,
             quiet,
             inline,
             mtu,
@@ -149,6 +174,9 @@ fn main() -> ExitCode {
                 vlan,
                 sleep_every,
             };
+            if tap_upper {
+                return run_tap_upper(&opts, json);
+            }
             match run(&opts) {
                 Ok(report) => {
                     if json {

@@ -348,7 +348,7 @@ pub const SEND_BURST: usize = 512;
 /// NBL layouts the protocol side uses for its sends, picked per send by the seed: several
 /// NET_BUFFERs per NBL (so NBLs straddle write requests), MDL chains split at header boundaries, and
 /// a data offset.
-fn shapes() -> [NblShape; 4] {
+pub(crate) fn shapes() -> [NblShape; 4] {
     [
         NblShape::default(),
         NblShape { nbs_per_nbl: 3, mdl_split: vec![], data_offset: 0, ..NblShape::default() },
@@ -357,10 +357,10 @@ fn shapes() -> [NblShape; 4] {
     ]
 }
 
-struct XorShift(u64);
+pub(crate) struct XorShift(pub(crate) u64);
 
 impl XorShift {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -539,20 +539,69 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
     if opts.sleep_every.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
         return Err("--sleep-every must be a positive number of seconds".into());
     }
+    // Every frame an adapter writes is counted for the verdict (tags, lengths), and goes to the
+    // pcap file if there is one.
+    let wire = Rc::new(RefCell::new(WireStats::default()));
+    let counted = wire.clone();
+    let vlan = opts.vlan;
+    let (sim, adapters) = start_adapters(opts, capture, move |f| {
+        if f.adapter.is_some() {
+            counted.borrow_mut().count(f.frame, vlan);
+        }
+    })?;
+    let r = Report {
+        adapters: opts.adapters,
+        seed: opts.seed,
+        mtu: opts.mtu,
+        vlan: opts.vlan,
+        faults: opts.faults.to_string(),
+        adapter_init_failures: adapters.init_failures,
+        ..Report::default()
+    };
+    let mut nodes = Vec::new();
+    for (i, &(a, mac)) in adapters.running.iter().enumerate() {
+        nodes.push(Node::with_mtu(i, a, mac, opts.seed, sim.now(), opts.mtu));
+    }
+    let n = nodes.len();
+    if n >= 2 {
+        for (i, node) in nodes.iter_mut().enumerate() {
+            node.join_ring((i + 1) % n, (i + n - 1) % n, true);
+        }
+    }
+    Ok(Lab {
+        sim,
+        nodes,
+        rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1),
+        shapes: shapes(),
+        r,
+        tap: None,
+        retransmits: RetransmitCounter::default(),
+        wire,
+    })
+}
+
+/// The adapters a run brought up: each running, with its packet filter set, and its MAC address.
+pub(crate) struct Adapters {
+    pub(crate) running: Vec<(AdapterId, [u8; 6])>,
+    /// `MiniportInitializeEx` calls an injected allocation failure failed (PnP started again).
+    pub(crate) init_failures: u64,
+}
+
+/// The model with the driver loaded and `opts.adapters` adapters on one hub, each restarted with
+/// the lab's packet filter, the administrator's settings (`--mtu`, `--vlan`) checked, and the hub
+/// faults on its port. Every frame crossing the hub goes to `observe`, then to the pcap file.
+pub(crate) fn start_adapters(
+    opts: &RunOptions,
+    capture: Option<&PcapCapture>,
+    mut observe: impl FnMut(&kernel_sim::CapturedFrame<'_>) + 'static,
+) -> Result<(Sim, Adapters), String> {
     let sim = Sim::new(SimConfig { seed: opts.seed, faults: opts.faults.alloc.clone() });
     // A long run keeps a bounded trace and no copy of every write.
     sim.set_call_log_limit(Some(64));
     sim.set_record_writes(false);
-    // Every frame an adapter writes is counted for the verdict (tags, lengths), and goes to the
-    // pcap file if there is one.
-    let wire = Rc::new(RefCell::new(WireStats::default()));
     let mut pcap = capture.map(PcapCapture::sink);
-    let counted = wire.clone();
-    let vlan = opts.vlan;
     sim.set_capture(Some(Box::new(move |f: kernel_sim::CapturedFrame<'_>| {
-        if f.adapter.is_some() {
-            counted.borrow_mut().count(f.frame, vlan);
-        }
+        observe(&f);
         if let Some(sink) = pcap.as_mut() {
             sink(f);
         }
@@ -568,16 +617,8 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
     if status != STATUS_SUCCESS {
         return Err(format!("DriverEntry failed with {status:#x}"));
     }
-    let mut r = Report {
-        adapters: opts.adapters,
-        seed: opts.seed,
-        mtu: opts.mtu,
-        vlan: opts.vlan,
-        faults: opts.faults.to_string(),
-        ..Report::default()
-    };
     let mut adapters = Vec::new();
-    let mut failures = 0;
+    let mut init_failures = 0;
     while adapters.len() < opts.adapters {
         match sim.add_adapter() {
             Ok(a) => {
@@ -586,16 +627,15 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
             }
             Err(status) => {
                 // An injected allocation failure failed MiniportInitializeEx; PnP tries another start.
-                failures += 1;
-                r.adapter_init_failures += 1;
-                if failures > 4 {
+                init_failures += 1;
+                if init_failures > 4 {
                     return Err(format!("MiniportInitializeEx keeps failing ({status:#x})"));
                 }
             }
         }
     }
-    let mut nodes = Vec::new();
-    for (i, &a) in adapters.iter().enumerate() {
+    let mut running = Vec::new();
+    for &a in &adapters {
         let status = sim.restart(a);
         if status != NDIS_STATUS_SUCCESS {
             return Err(format!("MiniportRestart of adapter {} failed with {status:#x}", a.0));
@@ -621,24 +661,9 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
             }
         }
         sim.set_faults(a, opts.faults.hub);
-        nodes.push(Node::with_mtu(i, a, mac, opts.seed, sim.now(), opts.mtu));
+        running.push((a, mac));
     }
-    let n = nodes.len();
-    if n >= 2 {
-        for (i, node) in nodes.iter_mut().enumerate() {
-            node.join_ring((i + 1) % n, (i + n - 1) % n, true);
-        }
-    }
-    Ok(Lab {
-        sim,
-        nodes,
-        rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1),
-        shapes: shapes(),
-        r,
-        tap: None,
-        retransmits: RetransmitCounter::default(),
-        wire,
-    })
+    Ok((sim, Adapters { running, init_failures }))
 }
 
 struct Progress {

@@ -72,12 +72,14 @@ pub fn unavailable() -> Option<String> {
     }
 }
 
-/// Remove `mplab-PID` namespaces whose lab is gone.
+/// Remove `mplab-PID` and `mplab-PID-N` namespaces whose lab is gone.
 fn remove_stale_namespaces() {
     let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else { return };
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let name = line.split_whitespace().next().unwrap_or("");
-        let Some(pid) = name.strip_prefix("mplab-").and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let pid =
+            name.strip_prefix("mplab-").and_then(|p| p.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
         if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
             let _ = ip(&["netns", "del", name]);
         }
@@ -119,16 +121,23 @@ fn open_tap_in(ns: &str, name: &str) -> Result<OwnedFd, String> {
 impl Tap {
     /// Create the namespace `mplab-PID` with the TAP device `mplab0` at 192.0.2.2/24, up.
     pub fn create(_seed: u64) -> Result<Tap, String> {
+        Self::create_in(&format!("mplab-{}", std::process::id()), NAMESPACE_ADDRESS, DEVICE_MAC)
+    }
+
+    /// Create the namespace `namespace` with the TAP device `mplab0` at `address`/24 with `mac`,
+    /// up. Without a vnet header (`IFF_VNET_HDR`) and with no `TUNSETOFFLOAD`, Linux offloads nothing
+    /// to the device: it hands over every frame segmented and checksummed, at most MTU + 14 bytes.
+    pub fn create_in(namespace: &str, address: &str, mac: &str) -> Result<Tap, String> {
         if let Some(why) = unavailable() {
             return Err(format!("TAP mode is not available here: {why}"));
         }
         remove_stale_namespaces();
-        let namespace = format!("mplab-{}", std::process::id());
+        let namespace = namespace.to_string();
         ip(&["netns", "add", &namespace])?;
         let setup = || -> Result<OwnedFd, String> {
             let fd = open_tap_in(&namespace, DEVICE)?;
-            ip(&["-n", &namespace, "link", "set", "dev", DEVICE, "address", DEVICE_MAC])?;
-            ip(&["-n", &namespace, "addr", "add", &format!("{NAMESPACE_ADDRESS}/24"), "dev", DEVICE])?;
+            ip(&["-n", &namespace, "link", "set", "dev", DEVICE, "address", mac])?;
+            ip(&["-n", &namespace, "addr", "add", &format!("{address}/24"), "dev", DEVICE])?;
             ip(&["-n", &namespace, "link", "set", "dev", "lo", "up"])?;
             ip(&["-n", &namespace, "link", "set", "dev", DEVICE, "up"])?;
             // IPv6 autoconfiguration chatter is not part of the lab (best effort).
@@ -199,10 +208,20 @@ impl Tap {
 
     /// Sleep until the kernel sends a frame or `timeout` passes.
     pub fn wait(&self, timeout: Duration) {
-        let mut p = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd.
-        unsafe { libc::poll(&mut p, 1, timeout.as_millis().min(1000) as i32) };
+        wait_any(std::slice::from_ref(self), timeout);
     }
+}
+
+/// Sleep until the kernel sends a frame on any of `taps` or `timeout` passes.
+pub fn wait_any(taps: &[Tap], timeout: Duration) {
+    let mut polls: Vec<libc::pollfd> = taps
+        .iter()
+        .map(|t| libc::pollfd { fd: t.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 })
+        .collect();
+    // SAFETY: `polls.len()` valid pollfds.
+    unsafe {
+        libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, timeout.as_millis().min(1000) as i32)
+    };
 }
 
 impl Drop for Tap {

@@ -307,6 +307,25 @@ fn one_adapter_without_tap_is_refused() {
     assert!(err.contains("--adapters"), "{err}");
 }
 
+/// `--tap-upper` refuses, before it creates anything, what it cannot do: fewer than two adapters
+/// or more than its namespaces, and the smoltcp run's own options.
+#[test]
+fn tap_upper_refuses_what_it_cannot_do() {
+    let refused = |opts: RunOptions, flag: &str| {
+        let err = crate::upper::run(&opts).expect_err("refused");
+        assert!(err.contains(flag), "{flag}: {err}");
+    };
+    let base = RunOptions { seconds: Some(0.0), ..RunOptions::default() };
+    refused(RunOptions { adapters: 1, ..base.clone() }, "between 2 and 16 adapters");
+    refused(RunOptions { adapters: 17, ..base.clone() }, "between 2 and 16 adapters");
+    refused(RunOptions { tap: true, ..base.clone() }, "--tap");
+    refused(RunOptions { virtual_seconds: Some(1.0), ..base.clone() }, "--virtual-seconds");
+    refused(RunOptions { sleep_every: Some(1.0), ..base.clone() }, "--sleep-every");
+    refused(RunOptions { mtu: 9000, ..base.clone() }, "standard MTU");
+    refused(RunOptions { vlan: Some(5), ..base.clone() }, "no VLAN");
+    refused(RunOptions { seconds: Some(-1.0), ..base }, "--seconds");
+}
+
 #[test]
 fn virtual_seconds_refuses_tap_and_seconds() {
     let both = RunOptions { seconds: Some(1.0), ..options(0.1, 1, 2, "none", None) };

@@ -1,0 +1,305 @@
+//! `--tap-upper`: each adapter's upper edge bound to a Linux TAP device in a network namespace of
+//! its own, so that Linux's kernel stacks talk to each other through the real driver code, one
+//! instance per adapter, and the vwire hub between them.
+//!
+//! What Linux sends on a namespace's TAP becomes NBLs through `MiniportSendNetBufferLists` of that
+//! namespace's adapter; what the adapter indicates goes out of the TAP, and its NBLs return. Each
+//! TAP carries its adapter's MAC address, as a protocol bound to the adapter would, so the driver's
+//! packet filter passes what is addressed to it. The namespaces are `mplab-PID-N`, with
+//! 198.51.100.N+1/24 (TEST-NET-2) on their device `mplab0`; the machine's own interfaces are never
+//! touched. The TAPs offload nothing (see [`Tap::create_in`]): LSO and checksum NBL info wait for the
+//! offload issue.
+
+use crate::capture::PcapCapture;
+use crate::run::{RunOptions, SEND_BURST, XorShift, shapes, start_adapters};
+use crate::tap::{Tap, wait_any};
+use kernel_sim::{AdapterId, Sim};
+use ndis_types::NDIS_STATUS_SUCCESS;
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Namespaces the lab's `--tap-upper` mode creates, at most (one per adapter).
+pub const MAX_NAMESPACES: usize = 16;
+
+/// The address of namespace `index` (adapter `index`).
+pub fn address(index: usize) -> String {
+    format!("198.51.100.{}", index + 1)
+}
+
+/// One adapter and the Linux namespace above it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct UpperPort {
+    pub adapter: usize,
+    pub namespace: String,
+    pub device: String,
+    pub address: String,
+    pub mac: String,
+    /// Frames Linux sent on the TAP, handed to the adapter's send path.
+    pub frames_from_linux: u64,
+    pub bytes_from_linux: u64,
+    /// Frames the adapter indicated, written to the TAP.
+    pub frames_to_linux: u64,
+    pub bytes_to_linux: u64,
+    pub send_completions_ok: u64,
+    pub send_completions_failed: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct UpperReport {
+    pub mode: String,
+    pub seed: u64,
+    pub faults: String,
+    pub adapters: usize,
+    /// Wall-clock seconds the run carried traffic.
+    pub duration_s: f64,
+    pub ports: Vec<UpperPort>,
+    /// MiniportInitializeEx calls an injected allocation failure failed.
+    pub adapter_init_failures: u64,
+    /// Model violations and leaks at the end, and anything else that went wrong.
+    pub problems: Vec<String>,
+    /// "ok" or "fail".
+    pub verdict: String,
+}
+
+fn mac_string(mac: &[u8; 6]) -> String {
+    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
+
+/// Reject what `--tap-upper` cannot do before anything is created.
+fn check(opts: &RunOptions) -> Result<(), String> {
+    if !(2..=MAX_NAMESPACES).contains(&opts.adapters) {
+        return Err(format!("--tap-upper needs between 2 and {MAX_NAMESPACES} adapters, one namespace each"));
+    }
+    if opts.tap || opts.virtual_seconds.is_some() || opts.sleep_every.is_some() {
+        return Err("--tap-upper runs on the wall clock with Linux above every adapter: not with --tap, \
+                    --virtual-seconds or --sleep-every"
+            .into());
+    }
+    if opts.mtu != vwire_proto::STANDARD_MTU || opts.vlan.is_some() {
+        return Err(
+            "--tap-upper uses the standard MTU and no VLAN (the TAPs are set up for 1500 bytes)".into()
+        );
+    }
+    if opts.seconds.is_some_and(|s| s.is_nan() || s < 0.0) {
+        return Err("--seconds must be a non-negative number of seconds".into());
+    }
+    if let Some(why) = crate::tap::unavailable() {
+        return Err(format!("--tap-upper is not available here: {why}"));
+    }
+    Ok(())
+}
+
+/// Run until `--seconds` pass (default: until Ctrl-C). Errors are setup failures.
+pub fn run(opts: &RunOptions) -> Result<UpperReport, String> {
+    check(opts)?;
+    let capture = match &opts.pcap {
+        Some(path) => Some(PcapCapture::create(path)?),
+        None => None,
+    };
+    let (sim, adapters) = start_adapters(opts, capture.as_ref(), |_| ())?;
+    let mut taps = Vec::new();
+    let mut ports = Vec::new();
+    for (i, &(adapter, mac)) in adapters.running.iter().enumerate() {
+        let namespace = format!("mplab-{}-{i}", std::process::id());
+        // A failure drops the TAPs made so far, which deletes their namespaces.
+        taps.push(Tap::create_in(&namespace, &address(i), &mac_string(&mac))?);
+        ports.push(UpperPort {
+            adapter: adapter.0,
+            namespace,
+            device: crate::tap::DEVICE.into(),
+            address: address(i),
+            mac: mac_string(&mac),
+            ..UpperPort::default()
+        });
+    }
+    let mut report = UpperReport {
+        mode: "tap-upper".into(),
+        seed: opts.seed,
+        faults: opts.faults.to_string(),
+        adapters: opts.adapters,
+        adapter_init_failures: adapters.init_failures,
+        ports,
+        ..UpperReport::default()
+    };
+    if opts.progress {
+        eprintln!("{}", usage(&report));
+    }
+    let ids: Vec<AdapterId> = adapters.running.iter().map(|&(a, _)| a).collect();
+    let mut bridge =
+        Bridge { sim, ids, taps, rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1) };
+    let result = bridge.carry(opts, &mut report);
+    // The namespaces go whatever happened.
+    let Bridge { sim, ids, taps, .. } = bridge;
+    drop(taps);
+    result?;
+    end(&sim, &ids, &mut report);
+    report.verdict = if report.problems.is_empty() { "ok" } else { "fail" }.into();
+    Ok(report)
+}
+
+/// What the console shows before the traffic: the namespaces and how to use them.
+pub fn usage(r: &UpperReport) -> String {
+    let mut s = String::from("tap-upper: Linux above every adapter, the vwire hub between them\n");
+    for p in &r.ports {
+        s.push_str(&format!(
+            "  namespace {}: {} {}/24 (MAC {}) <-> adapter {}\n",
+            p.namespace, p.device, p.address, p.mac, p.adapter
+        ));
+    }
+    if let [a, b, ..] = r.ports.as_slice() {
+        s.push_str(&format!(
+            "Try, from another shell (Ctrl-C here ends the run and removes the namespaces):\n\
+             \x20 ip netns exec {} ping -c 3 {}\n\
+             \x20 ip netns exec {} iperf3 -s -D; ip netns exec {} iperf3 -c {} -t 5\n\
+             \x20 ip netns exec {} tcpdump -ni {}\n",
+            a.namespace, b.address, b.namespace, a.namespace, b.address, a.namespace, a.device
+        ));
+    }
+    s
+}
+
+/// The adapters, their TAPs and the send shapes.
+struct Bridge {
+    sim: Sim,
+    ids: Vec<AdapterId>,
+    taps: Vec<Tap>,
+    rng: XorShift,
+}
+
+impl Bridge {
+    /// Move frames until the bound or Ctrl-C; virtual time follows the wall clock.
+    fn carry(&mut self, opts: &RunOptions, r: &mut UpperReport) -> Result<(), String> {
+        let bound =
+            opts.seconds.map_or(Duration::MAX, |s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX));
+        let start = Instant::now();
+        let virtual_start = self.sim.now();
+        let mut shown = Instant::now();
+        while !opts.stop.load(Ordering::Relaxed) && start.elapsed() < bound {
+            let target = virtual_start + start.elapsed();
+            let now = self.sim.now();
+            if target > now {
+                self.sim.advance_time(target - now);
+            }
+            if !self.step(r)? {
+                wait_any(&self.taps, Duration::from_millis(1));
+            }
+            if opts.progress && shown.elapsed() >= Duration::from_millis(500) {
+                shown = Instant::now();
+                progress(r, start);
+            }
+        }
+        // What is still in flight settles: sends complete, indications go up.
+        for _ in 0..20 {
+            if !self.step(r)? {
+                break;
+            }
+        }
+        if opts.progress && std::io::stderr().is_terminal() {
+            eprintln!();
+        }
+        r.duration_s = start.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// One round: what Linux sent goes down through each adapter, the model runs until idle, and
+    /// what each adapter indicated goes up to its TAP. True if frames moved.
+    fn step(&mut self, r: &mut UpperReport) -> Result<bool, String> {
+        let mut moved = false;
+        let shapes = shapes();
+        for (i, tap) in self.taps.iter_mut().enumerate() {
+            let frames = tap.read_frames().map_err(|e| format!("TAP {i} read: {e}"))?;
+            if frames.is_empty() {
+                continue;
+            }
+            moved = true;
+            if let Some(port) = r.ports.get_mut(i) {
+                port.frames_from_linux += frames.len() as u64;
+                port.bytes_from_linux += frames.iter().map(|f| f.len() as u64).sum::<u64>();
+            }
+            for chunk in frames.chunks(SEND_BURST) {
+                let shape = shapes[(self.rng.next() % shapes.len() as u64) as usize].clone();
+                self.sim.send_frames(self.ids[i], chunk, shape);
+                self.sim.run_until_idle();
+            }
+        }
+        self.sim.run_until_idle();
+        for (i, tap) in self.taps.iter_mut().enumerate() {
+            let frames = self.sim.take_received_frames(self.ids[i]);
+            if frames.is_empty() {
+                continue;
+            }
+            moved = true;
+            if let Some(port) = r.ports.get_mut(i) {
+                port.frames_to_linux += frames.len() as u64;
+                port.bytes_to_linux += frames.iter().map(|f| f.len() as u64).sum::<u64>();
+            }
+            tap.write_frames(&frames).map_err(|e| format!("TAP {i} write: {e}"))?;
+        }
+        for (_, adapter, status) in self.sim.retire_completed_sends() {
+            let Some(port) = r.ports.iter_mut().find(|p| p.adapter == adapter.0) else { continue };
+            if status == NDIS_STATUS_SUCCESS {
+                port.send_completions_ok += 1;
+            } else {
+                port.send_completions_failed += 1;
+            }
+        }
+        Ok(moved)
+    }
+}
+
+fn progress(r: &UpperReport, start: Instant) {
+    let ports: Vec<String> = r
+        .ports
+        .iter()
+        .map(|p| format!("{} down {} up {}", p.address, p.frames_from_linux, p.frames_to_linux))
+        .collect();
+    let line = format!("[{:5.1}s tap-upper] frames {}", start.elapsed().as_secs_f64(), ports.join(" | "));
+    let mut err = std::io::stderr().lock();
+    if err.is_terminal() {
+        let _ = write!(err, "\r{line:<100}");
+    } else {
+        let _ = writeln!(err, "{line}");
+    }
+    let _ = err.flush();
+}
+
+/// Halt every adapter and unload the driver; the model's violations and leaks are the run's
+/// problems.
+fn end(sim: &Sim, ids: &[AdapterId], r: &mut UpperReport) {
+    sim.run_until_idle();
+    for &a in ids {
+        sim.remove_adapter(a);
+    }
+    sim.unload();
+    r.problems.extend(sim.violations().iter().map(|v| format!("violation {v}")));
+    r.problems.extend(sim.leak_report().into_iter().map(|l| format!("leak: {l}")));
+}
+
+/// The console summary.
+pub fn summary(r: &UpperReport) -> String {
+    let mut s = format!(
+        "tap-upper: {} adapters, seed {}, faults {}, {:.1} s\n",
+        r.adapters, r.seed, r.faults, r.duration_s
+    );
+    for p in &r.ports {
+        s.push_str(&format!(
+            "  adapter {} ({} in {}): from Linux {} frames / {} bytes (sends ok {}, failed {}), to Linux {} frames / {} bytes\n",
+            p.adapter,
+            p.address,
+            p.namespace,
+            p.frames_from_linux,
+            p.bytes_from_linux,
+            p.send_completions_ok,
+            p.send_completions_failed,
+            p.frames_to_linux,
+            p.bytes_to_linux
+        ));
+    }
+    for p in &r.problems {
+        s.push_str(&format!("  problem: {p}\n"));
+    }
+    s.push_str(&format!("verdict: {}\n", r.verdict));
+    s
+}
