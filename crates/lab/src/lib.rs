@@ -10,6 +10,7 @@ pub mod alloc_count;
 pub mod bench;
 pub mod capture;
 pub mod faults;
+pub mod iperf;
 pub mod run;
 pub mod stack;
 pub mod tap;

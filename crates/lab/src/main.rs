@@ -98,6 +98,11 @@ enum Cmd {
         /// Seconds per measurement.
         #[arg(long, default_value_t = 1.0)]
         seconds: f64,
+        /// Instead: iperf3 between two network namespaces through the driver (`run --tap-upper`),
+        /// through a plain TAP-to-TAP forwarder (this program without the driver) and over a veth
+        /// pair, and the ratio of driver to forwarder (Linux, root, iperf3).
+        #[arg(long)]
+        iperf: bool,
     },
 }
 
@@ -197,7 +202,16 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Cmd::Bench { json, seconds } => {
+        Cmd::Bench { json, seconds, iperf: true } => {
+            let report = miniport_lab::iperf::run(seconds);
+            if json {
+                println!("{}", serde_json::to_string(&report).expect("a report serializes"));
+            } else {
+                print!("{}", miniport_lab::iperf::summary(&report));
+            }
+            if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Cmd::Bench { json, seconds, iperf: false } => {
             let report = miniport_lab::bench::run(seconds);
             if json {
                 println!("{}", serde_json::to_string(&report).expect("a report serializes"));

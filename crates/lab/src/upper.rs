@@ -94,49 +94,13 @@ fn check(opts: &RunOptions) -> Result<(), String> {
 /// Run until `--seconds` pass (default: until Ctrl-C). Errors are setup failures.
 pub fn run(opts: &RunOptions) -> Result<UpperReport, String> {
     check(opts)?;
-    let capture = match &opts.pcap {
-        Some(path) => Some(PcapCapture::create(path)?),
-        None => None,
-    };
-    let (sim, adapters) = start_adapters(opts, capture.as_ref(), |_| ())?;
-    let mut taps = Vec::new();
-    let mut ports = Vec::new();
-    for (i, &(adapter, mac)) in adapters.running.iter().enumerate() {
-        let namespace = format!("mplab-{}-{i}", std::process::id());
-        // A failure drops the TAPs made so far, which deletes their namespaces.
-        taps.push(Tap::create_in(&namespace, &address(i), &mac_string(&mac))?);
-        ports.push(UpperPort {
-            adapter: adapter.0,
-            namespace,
-            device: crate::tap::DEVICE.into(),
-            address: address(i),
-            mac: mac_string(&mac),
-            ..UpperPort::default()
-        });
-    }
-    let mut report = UpperReport {
-        mode: "tap-upper".into(),
-        seed: opts.seed,
-        faults: opts.faults.to_string(),
-        adapters: opts.adapters,
-        adapter_init_failures: adapters.init_failures,
-        ports,
-        ..UpperReport::default()
-    };
+    let mut bridge = Bridge::start(opts, &format!("mplab-{}", std::process::id()))?;
     if opts.progress {
-        eprintln!("{}", usage(&report));
+        eprintln!("{}", usage(&bridge.report));
     }
-    let ids: Vec<AdapterId> = adapters.running.iter().map(|&(a, _)| a).collect();
-    let mut bridge =
-        Bridge { sim, ids, taps, rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1) };
-    let result = bridge.carry(opts, &mut report);
-    // The namespaces go whatever happened.
-    let Bridge { sim, ids, taps, .. } = bridge;
-    drop(taps);
-    result?;
-    end(&sim, &ids, &mut report);
-    report.verdict = if report.problems.is_empty() { "ok" } else { "fail" }.into();
-    Ok(report)
+    // An error drops the bridge, and with its TAPs the namespaces.
+    bridge.carry(opts)?;
+    Ok(bridge.finish())
 }
 
 /// What the console shows before the traffic: the namespaces and how to use them.
@@ -160,52 +124,125 @@ pub fn usage(r: &UpperReport) -> String {
     s
 }
 
-/// The adapters, their TAPs and the send shapes.
-struct Bridge {
+/// A running `--tap-upper` setup: the model with the driver and its adapters, a TAP in a
+/// namespace above each, and what has crossed so far.
+pub struct Bridge {
     sim: Sim,
     ids: Vec<AdapterId>,
     taps: Vec<Tap>,
     rng: XorShift,
+    pub report: UpperReport,
+    /// When the bridge started, on the wall clock and on the model's: virtual time follows.
+    wall_start: Instant,
+    virtual_start: Duration,
+    /// Kept open while frames cross (the model's capture writes to it).
+    _capture: Option<PcapCapture>,
 }
 
 impl Bridge {
-    /// Move frames until the bound or Ctrl-C; virtual time follows the wall clock.
-    fn carry(&mut self, opts: &RunOptions, r: &mut UpperReport) -> Result<(), String> {
+    /// The driver loaded, `opts.adapters` adapters running, and namespace `{prefix}-N` with its TAP
+    /// above adapter N. Dropping the bridge deletes the namespaces.
+    pub fn start(opts: &RunOptions, prefix: &str) -> Result<Bridge, String> {
+        let capture = match &opts.pcap {
+            Some(path) => Some(PcapCapture::create(path)?),
+            None => None,
+        };
+        let (sim, adapters) = start_adapters(opts, capture.as_ref(), |_| ())?;
+        let mut taps = Vec::new();
+        let mut ports = Vec::new();
+        for (i, &(adapter, mac)) in adapters.running.iter().enumerate() {
+            let namespace = format!("{prefix}-{i}");
+            // A failure drops the TAPs made so far, which deletes their namespaces.
+            taps.push(Tap::create_in(&namespace, &address(i), &mac_string(&mac))?);
+            ports.push(UpperPort {
+                adapter: adapter.0,
+                namespace,
+                device: crate::tap::DEVICE.into(),
+                address: address(i),
+                mac: mac_string(&mac),
+                ..UpperPort::default()
+            });
+        }
+        let report = UpperReport {
+            mode: "tap-upper".into(),
+            seed: opts.seed,
+            faults: opts.faults.to_string(),
+            adapters: opts.adapters,
+            adapter_init_failures: adapters.init_failures,
+            ports,
+            ..UpperReport::default()
+        };
+        let virtual_start = sim.now();
+        Ok(Bridge {
+            wall_start: Instant::now(),
+            virtual_start,
+            sim,
+            ids: adapters.running.iter().map(|&(a, _)| a).collect(),
+            taps,
+            rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1),
+            report,
+            _capture: capture,
+        })
+    }
+
+    /// Move frames until the bound or Ctrl-C.
+    fn carry(&mut self, opts: &RunOptions) -> Result<(), String> {
         let bound =
             opts.seconds.map_or(Duration::MAX, |s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX));
         let start = Instant::now();
-        let virtual_start = self.sim.now();
         let mut shown = Instant::now();
         while !opts.stop.load(Ordering::Relaxed) && start.elapsed() < bound {
-            let target = virtual_start + start.elapsed();
-            let now = self.sim.now();
-            if target > now {
-                self.sim.advance_time(target - now);
-            }
-            if !self.step(r)? {
-                wait_any(&self.taps, Duration::from_millis(1));
-            }
+            self.pump()?;
             if opts.progress && shown.elapsed() >= Duration::from_millis(500) {
                 shown = Instant::now();
-                progress(r, start);
-            }
-        }
-        // What is still in flight settles: sends complete, indications go up.
-        for _ in 0..20 {
-            if !self.step(r)? {
-                break;
+                progress(&self.report, start);
             }
         }
         if opts.progress && std::io::stderr().is_terminal() {
             eprintln!();
         }
-        r.duration_s = start.elapsed().as_secs_f64();
+        self.report.duration_s = start.elapsed().as_secs_f64();
         Ok(())
+    }
+
+    /// Virtual time caught up with the wall clock (Linux runs on it), one round of frames, and a
+    /// short wait for Linux if nothing moved.
+    pub fn pump(&mut self) -> Result<(), String> {
+        let target = self.virtual_start + self.wall_start.elapsed();
+        let now = self.sim.now();
+        if target > now {
+            self.sim.advance_time(target - now);
+        }
+        if !self.step()? {
+            wait_any(&self.taps, Duration::from_millis(1));
+        }
+        Ok(())
+    }
+
+    /// Every adapter halted and the driver unloaded; the model's violations and leaks are the
+    /// run's problems. The namespaces go first.
+    pub fn finish(mut self) -> UpperReport {
+        // What is still in flight settles: sends complete, indications go up.
+        for _ in 0..20 {
+            match self.step() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    self.report.problems.push(e);
+                    break;
+                }
+            }
+        }
+        self.taps.clear();
+        end(&self.sim, &self.ids, &mut self.report);
+        self.report.verdict = if self.report.problems.is_empty() { "ok" } else { "fail" }.into();
+        std::mem::take(&mut self.report)
     }
 
     /// One round: what Linux sent goes down through each adapter, the model runs until idle, and
     /// what each adapter indicated goes up to its TAP. True if frames moved.
-    fn step(&mut self, r: &mut UpperReport) -> Result<bool, String> {
+    fn step(&mut self) -> Result<bool, String> {
+        let r = &mut self.report;
         let mut moved = false;
         let shapes = shapes();
         for (i, tap) in self.taps.iter_mut().enumerate() {
