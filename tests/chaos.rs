@@ -15,8 +15,14 @@
 //!
 //! Scale: `CHAOS_SEEDS` seeds (64 by default; `.ci/run` plays 10 000 in the release profile), run
 //! by one child process per available core when there are more than a few hundred (kernel-sim runs
-//! one driver per process). The multiprocessor schedules of issue 10 part 1 do not exist yet: when
-//! they do, a run's schedule seed joins `Spec` and the scheduler is handed to `Run::new`.
+//! one driver per process).
+//!
+//! Several processors: an `Op::Concurrently` runs its parts (sends, an OID request, returns of held
+//! NBLs: entry points NDIS may call at once) each on its own virtual processor in a `--cfg shuttle`
+//! or `--cfg kernel_sim_threads` build, and one after another otherwise. Under shuttle,
+//! `random_operations_on_several_processors` plays whole chaos runs under PCT schedules
+//! (`SCHEDULES` of them, default 500), the run's seed drawn from the schedule,
+//! so a failing schedule replays with `SCHEDULE_REPLAY` as the schedule explorer's do.
 
 mod common;
 
@@ -182,12 +188,41 @@ enum Op {
     Remove {
         adapter: u8,
     },
+    /// Entry points NDIS may run at once, each part on its own virtual processor (in sequence
+    /// in a build without several processors).
+    Concurrently {
+        parts: Vec<Part>,
+    },
     /// Only in runs with `plant`: records `Kmdf.MiniportNoWdfDeviceCreate` if the adapter is
     /// Paused (the shrinker's test: the minimal failing list is an adapter, a pause and this op).
     Plant {
         adapter: u8,
     },
 }
+
+/// One processor's share of an [`Op::Concurrently`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    /// A `MiniportSendNetBufferLists` call, as [`Op::Send`] without the cancel.
+    Send { adapter: u8, frames: Vec<(u16, u8)>, shape: NblShape },
+    /// A few OID requests (as [`Op::OidStorm`]). This and the three below are NDIS's own
+    /// operations on the adapter, which it does not overlap with each other: an op has at most one.
+    Oids { adapter: u8, seed: u64, count: u8 },
+    /// `MiniportPause` of a Running adapter while the other parts run (restarted by a later op).
+    Pause { adapter: u8 },
+    /// `MiniportResetEx` while the other parts run.
+    Reset { adapter: u8 },
+    /// `MiniportDevicePnPEventNotify(SURPRISE_REMOVED)` while the other parts run.
+    SurpriseNotify { adapter: u8 },
+    /// `MiniportReturnNetBufferLists` of what NDIS held, the holding left on.
+    Returns { adapter: u8 },
+}
+
+/// A part, ready to run on a processor (shareable across processors only where there are several).
+#[cfg(any(shuttle, kernel_sim_threads))]
+type PartWork<'a> = Box<dyn Fn() + Sync + 'a>;
+#[cfg(not(any(shuttle, kernel_sim_threads)))]
+type PartWork<'a> = Box<dyn Fn() + 'a>;
 
 /// What one run is: its seed, and the ops of the generated list it plays (None: all).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -320,6 +355,31 @@ fn shape(dice: &mut Dice) -> NblShape {
     }
 }
 
+/// Two or three parts: sends, returns, and at most one of NDIS's own operations.
+fn parts(dice: &mut Dice) -> Vec<Part> {
+    let mut control = false;
+    (0..2 + dice.below(2))
+        .map(|_| {
+            let adapter = dice.below(8) as u8;
+            match dice.below(5) {
+                0 | 1 if !control => {
+                    control = true;
+                    match dice.below(6) {
+                        0..=2 => {
+                            Part::Oids { adapter, seed: dice.next(), count: 1 + dice.below(4) as u8 }
+                        }
+                        3 => Part::Pause { adapter },
+                        4 => Part::Reset { adapter },
+                        _ => Part::SurpriseNotify { adapter },
+                    }
+                }
+                2 => Part::Returns { adapter },
+                _ => Part::Send { adapter, frames: frames_spec(dice), shape: shape(dice) },
+            }
+        })
+        .collect()
+}
+
 fn inline_mode(dice: &mut Dice) -> InlineService {
     dice.pick(&[InlineService::Seeded, InlineService::Always, InlineService::OwnReads, InlineService::Never])
 }
@@ -340,7 +400,7 @@ fn generate(seed: u64, steps: usize, plant: bool) -> Vec<Op> {
             ops.push(Op::Plant { adapter });
             continue;
         }
-        let op = match dice.below(41) {
+        let op = match dice.below(43) {
             0..=14 => Op::Send {
                 adapter,
                 frames: frames_spec(&mut dice),
@@ -389,6 +449,7 @@ fn generate(seed: u64, steps: usize, plant: bool) -> Vec<Op> {
             37 => Op::SurpriseHalt { adapter },
             38 => Op::Remove { adapter },
             39 => Op::Sleep { adapter },
+            41 | 42 => Op::Concurrently { parts: parts(&mut dice) },
             _ => Op::AddAdapter { inline: inline_mode(&mut dice), writes: write_mode(&mut dice) },
         };
         ops.push(op);
@@ -472,21 +533,7 @@ impl Run {
                 if !matches!(self.state(adapter), AdapterState::Running | AdapterState::Paused) {
                     return;
                 }
-                let source = mac(sim, adapter);
-                let mut destinations: Vec<[u8; 6]> = self.present.iter().map(|&a| mac(sim, a)).collect();
-                destinations.push([0xFF; 6]);
-                destinations.push([0x01, 0x00, 0x5E, 0, 0, 1]);
-                let batch: Vec<Vec<u8>> = frames
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(length, destination))| {
-                        let mut frame = vec![(i as u8) ^ 0x5A; length as usize];
-                        frame[..6].copy_from_slice(&destinations[destination as usize % destinations.len()]);
-                        frame[6..12].copy_from_slice(&source);
-                        frame[12..14].copy_from_slice(&[0x88, 0xB5]);
-                        frame
-                    })
-                    .collect();
+                let batch = self.batch(adapter, frames);
                 if *cancel {
                     self.cancel_ids += 1;
                     let cancel_id = self.cancel_ids;
@@ -640,6 +687,7 @@ impl Run {
                 sim.remove_adapter(adapter);
                 self.halted(adapter);
             }
+            Op::Concurrently { parts } => self.concurrently(parts),
             Op::Plant { adapter } => {
                 let Some(adapter) = self.adapter(*adapter) else { return };
                 if self.state(adapter) == AdapterState::Paused {
@@ -647,6 +695,117 @@ impl Run {
                 }
             }
         }
+    }
+
+    /// The frames of a send of `frames` from `adapter`, addressed among the present adapters,
+    /// broadcast and a multicast group.
+    fn batch(&self, adapter: AdapterId, frames: &[(u16, u8)]) -> Vec<Vec<u8>> {
+        let sim = &self.sim;
+        let source = mac(sim, adapter);
+        let mut destinations: Vec<[u8; 6]> = self.present.iter().map(|&a| mac(sim, a)).collect();
+        destinations.push([0xFF; 6]);
+        destinations.push([0x01, 0x00, 0x5E, 0, 0, 1]);
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, &(length, destination))| {
+                let mut frame = vec![(i as u8) ^ 0x5A; length as usize];
+                frame[..6].copy_from_slice(&destinations[destination as usize % destinations.len()]);
+                frame[6..12].copy_from_slice(&source);
+                frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+                frame
+            })
+            .collect()
+    }
+
+    /// Each part on its own processor: decided here (which adapter, whether NDIS may make the
+    /// call), then run at once. A send goes to a Running or Paused adapter, a pause to a Running
+    /// one, a reset to one NDIS still services; OID requests and returns go to any present one.
+    fn concurrently(&mut self, parts: &[Part]) {
+        // Decided before anything runs: the states the parts find are those of this moment.
+        let mut notify = Vec::new();
+        for part in parts {
+            if let Part::SurpriseNotify { adapter } = part
+                && let Some(adapter) = self.adapter(*adapter)
+                && self.notified.insert(adapter)
+            {
+                notify.push(adapter);
+            }
+        }
+        let sim = &self.sim;
+        let sends = std::sync::Mutex::new(Vec::new());
+        let work: Vec<PartWork<'_>> = parts
+            .iter()
+            .filter_map(|part| -> Option<PartWork<'_>> {
+                match part {
+                    Part::Send { adapter, frames, shape } => {
+                        let adapter = self.adapter(*adapter)?;
+                        if !matches!(self.state(adapter), AdapterState::Running | AdapterState::Paused) {
+                            return None;
+                        }
+                        let batch = self.batch(adapter, frames);
+                        let sends = &sends;
+                        Some(Box::new(move || {
+                            let ids = sim.send_frames(adapter, &batch, shape.clone());
+                            sends.lock().unwrap().extend(ids);
+                        }))
+                    }
+                    Part::Oids { adapter, seed, count } => {
+                        let adapter = self.adapter(*adapter)?;
+                        Some(Box::new(move || oid_storm(sim, adapter, *seed, *count)))
+                    }
+                    Part::Pause { adapter } => {
+                        let adapter = self.adapter(*adapter)?;
+                        if self.state(adapter) != AdapterState::Running {
+                            return None;
+                        }
+                        Some(Box::new(move || {
+                            let status = sim.pause(adapter);
+                            assert!(
+                                status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING,
+                                "pause {status:#x}"
+                            );
+                        }))
+                    }
+                    Part::Reset { adapter } => {
+                        let adapter = self.adapter(*adapter)?;
+                        if !matches!(self.state(adapter), AdapterState::Running | AdapterState::Paused)
+                            || !self.serviceable(adapter)
+                        {
+                            return None;
+                        }
+                        Some(Box::new(move || {
+                            let (status, _) = sim.reset(adapter);
+                            assert!(
+                                status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING,
+                                "reset {status:#x}"
+                            );
+                        }))
+                    }
+                    Part::SurpriseNotify { adapter } => {
+                        let adapter = self.adapter(*adapter).filter(|a| notify.contains(a))?;
+                        Some(Box::new(move || sim.pnp_event(adapter, NDIS_DEVICE_PNP_EVENT_SURPRISE_REMOVED)))
+                    }
+                    Part::Returns { adapter } => {
+                        let adapter = self.adapter(*adapter)?;
+                        Some(Box::new(move || {
+                            sim.return_now(adapter);
+                        }))
+                    }
+                }
+            })
+            .collect();
+        #[cfg(any(shuttle, kernel_sim_threads))]
+        {
+            let work: Vec<&(dyn Fn() + Sync)> = work.iter().map(|w| &**w).collect();
+            sim.concurrently(&work);
+        }
+        #[cfg(not(any(shuttle, kernel_sim_threads)))]
+        for part in &work {
+            part();
+        }
+        drop(work);
+        self.sends.extend(sends.into_inner().unwrap());
     }
 
     /// The end of every run: faults off, links up, returns flowing; every NBL completed; every
@@ -953,6 +1112,18 @@ fn random_operations_keep_every_rule_across_seeds() {
 
 /// Replays `CHAOS_REPLAY` (the command a failing seed prints); without it, a whole default run
 /// with every kind of op, so the test always plays something.
+/// Whole chaos runs of [`STEPS`] operations under the schedule explorer (`--cfg shuttle`): every
+/// call into the model is a point where another processor may run, so an `Op::Concurrently`'s
+/// parts interleave as shuttle's PCT scheduler decides, and the run's seed comes from the
+/// schedule. On OS threads (`--cfg kernel_sim_threads`) the parts run on real threads.
+#[cfg(any(shuttle, kernel_sim_threads))]
+#[test]
+fn random_operations_on_several_processors() {
+    common::explorer::explore("random_operations_on_several_processors", |seed| {
+        play(&Spec { seed, steps: STEPS, plant: false, ops: None });
+    });
+}
+
 #[test]
 fn replay() {
     let spec = match std::env::var("CHAOS_REPLAY") {
@@ -993,6 +1164,7 @@ fn every_kind_of_op_is_generated() {
         "SurpriseNotify",
         "SurpriseHalt",
         "Remove",
+        "Concurrently",
     ] {
         assert!(kinds.contains(kind), "{kind} never generated: {kinds:?}");
     }

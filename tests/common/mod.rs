@@ -1,6 +1,8 @@
 //! What every scenario starts from: the real driver loaded into kernel-sim.
 #![allow(dead_code)]
 
+pub mod explorer;
+
 use kernel_sim::{AdapterId, Sim, SimConfig};
 use ndis_types::*;
 
