@@ -17,10 +17,11 @@
 //! by one child process per available core when there are more than a few hundred (kernel-sim runs
 //! one driver per process).
 //!
-//! Several processors: an `Op::Concurrently` runs its parts (sends, an OID request, returns of held
-//! NBLs: entry points NDIS may call at once) each on its own virtual processor in a `--cfg shuttle`
+//! Several processors: an `Op::Concurrently` runs its parts (sends, returns of held NBLs, and one of
+//! OID requests, pause, reset or the surprise-removal notification: entry points NDIS may call at
+//! once) each on its own virtual processor in a `--cfg shuttle`
 //! or `--cfg kernel_sim_threads` build, and one after another otherwise. Under shuttle,
-//! `random_operations_on_several_processors` plays whole chaos runs under PCT schedules
+//! `random_operations_on_several_processors` plays whole chaos runs under random schedules
 //! (`SCHEDULES` of them, default 500), the run's seed drawn from the schedule,
 //! so a failing schedule replays with `SCHEDULE_REPLAY` as the schedule explorer's do.
 
@@ -365,9 +366,7 @@ fn parts(dice: &mut Dice) -> Vec<Part> {
                 0 | 1 if !control => {
                     control = true;
                     match dice.below(6) {
-                        0..=2 => {
-                            Part::Oids { adapter, seed: dice.next(), count: 1 + dice.below(4) as u8 }
-                        }
+                        0..=2 => Part::Oids { adapter, seed: dice.next(), count: 1 + dice.below(4) as u8 },
                         3 => Part::Pause { adapter },
                         4 => Part::Reset { adapter },
                         _ => Part::SurpriseNotify { adapter },
@@ -733,6 +732,8 @@ impl Run {
             }
         }
         let sim = &self.sim;
+        // A std Mutex is safe under shuttle here: it is held only around `extend`, where no call
+        // into the model (and so no scheduling point) happens.
         let sends = std::sync::Mutex::new(Vec::new());
         let work: Vec<PartWork<'_>> = parts
             .iter()
@@ -1110,19 +1111,20 @@ fn random_operations_keep_every_rule_across_seeds() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Replays `CHAOS_REPLAY` (the command a failing seed prints); without it, a whole default run
-/// with every kind of op, so the test always plays something.
 /// Whole chaos runs of [`STEPS`] operations under the schedule explorer (`--cfg shuttle`): every
-/// call into the model is a point where another processor may run, so an `Op::Concurrently`'s
-/// parts interleave as shuttle's PCT scheduler decides, and the run's seed comes from the
-/// schedule. On OS threads (`--cfg kernel_sim_threads`) the parts run on real threads.
+/// call into the model is a point where another processor may run, and shuttle picks one at random
+/// at each, so an `Op::Concurrently`'s parts interleave; the run's seed comes from the schedule. On
+/// OS threads (`--cfg kernel_sim_threads`) the parts run on real threads.
 #[cfg(any(shuttle, kernel_sim_threads))]
 #[test]
 fn random_operations_on_several_processors() {
-    common::explorer::explore("random_operations_on_several_processors", |seed| {
+    common::explorer::explore_random("random_operations_on_several_processors", |seed| {
         play(&Spec { seed, steps: STEPS, plant: false, ops: None });
     });
 }
+
+/// Replays `CHAOS_REPLAY` (the command a failing seed prints); without it, a whole default run
+/// with every kind of op, so the test always plays something.
 
 #[test]
 fn replay() {
@@ -1169,6 +1171,18 @@ fn every_kind_of_op_is_generated() {
         assert!(kinds.contains(kind), "{kind} never generated: {kinds:?}");
     }
     assert!(!kinds.contains("Plant"), "the planted op only in planted runs");
+    let parts: HashSet<String> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Concurrently { parts } => Some(parts),
+            _ => None,
+        })
+        .flatten()
+        .map(|part| format!("{part:?}").split([' ', '{']).next().unwrap().to_string())
+        .collect();
+    for kind in ["Send", "Oids", "Pause", "Reset", "SurpriseNotify", "Returns"] {
+        assert!(parts.contains(kind), "concurrent part {kind} never generated: {parts:?}");
+    }
 }
 
 #[test]
