@@ -36,7 +36,7 @@ enum Cmd {
         /// Adapters on the hub (at least 2 unless --tap).
         #[arg(long, default_value_t = 2)]
         adapters: usize,
-        /// Seconds of traffic (wall clock). Default 5; with --tap, until Ctrl-C.
+        /// Seconds of traffic (wall clock). Default 5; with --tap or --tap-upper, until Ctrl-C.
         #[arg(long, conflicts_with = "virtual_seconds")]
         seconds: Option<f64>,
         /// Seconds of traffic in the model's virtual time instead of the wall clock: the run then
@@ -66,7 +66,7 @@ enum Cmd {
         /// device in a network namespace of its own (mplab-PID-N, 198.51.100.N+1/24), so the
         /// namespaces talk through the driver and the hub (Linux, root; ping, iperf3, curl...).
         /// Runs for --seconds, or until Ctrl-C.
-        #[arg(long, conflicts_with_all = ["tap", "virtual_seconds", "mtu", "vlan", "sleep_every"])]
+        #[arg(long, conflicts_with_all = ["tap", "virtual_seconds", "vlan", "sleep_every"])]
         tap_upper: bool,
         /// No progress lines on stderr.
         #[arg(long, short)]

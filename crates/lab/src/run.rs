@@ -580,6 +580,43 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
     })
 }
 
+/// How a run ended, for its verdict.
+pub(crate) struct Ending {
+    /// NBLs the driver never completed.
+    pub(crate) sends_outstanding: u64,
+    /// Frames written to the pcap file, if there is one.
+    pub(crate) pcap_frames: Option<u64>,
+    pub(crate) violations: Vec<String>,
+    pub(crate) leaks: Vec<String>,
+}
+
+/// The end every run shares: what was never completed counted, every adapter removed (orderly:
+/// pause, halt), the capture closed and the pcap file flushed, the driver unloaded, and the
+/// model's violations taken (so that dropping the model does not report them again) with its
+/// leaks.
+pub(crate) fn end_run(
+    sim: &Sim,
+    adapters: &[AdapterId],
+    capture: Option<PcapCapture>,
+) -> Result<Ending, String> {
+    let sends_outstanding = adapters.iter().map(|&a| sim.outstanding_sends(a) as u64).sum();
+    for &a in adapters {
+        sim.remove_adapter(a);
+    }
+    sim.set_capture(None);
+    let pcap_frames = match capture {
+        Some(c) => Some(c.finish()?),
+        None => None,
+    };
+    sim.unload();
+    Ok(Ending {
+        sends_outstanding,
+        pcap_frames,
+        violations: sim.take_violations().iter().map(|v| v.to_string()).collect(),
+        leaks: sim.leak_report(),
+    })
+}
+
 /// The adapters a run brought up: each running, with its packet filter set, and its MAC address.
 pub(crate) struct Adapters {
     pub(crate) running: Vec<(AdapterId, [u8; 6])>,
@@ -1034,10 +1071,6 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
             r.send_completions_failed += 1;
         }
     }
-    r.sends_outstanding = lab.nodes.iter().map(|n| sim.outstanding_sends(n.adapter) as u64).sum();
-    if r.sends_outstanding > 0 {
-        r.problems.push(format!("{} send(s) never completed", r.sends_outstanding));
-    }
     if !opts.faults.lossy() {
         if r.send_completions_failed > 0 {
             r.problems.push(format!("{} send(s) completed with an error", r.send_completions_failed));
@@ -1052,10 +1085,16 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
         }
     }
     // Orderly removal, unload, and the verifier's verdict.
-    for node in &lab.nodes {
-        sim.remove_adapter(node.adapter);
+    let adapters: Vec<AdapterId> = lab.nodes.iter().map(|n| n.adapter).collect();
+    let ending = end_run(sim, &adapters, capture)?;
+    r.sends_outstanding = ending.sends_outstanding;
+    if r.sends_outstanding > 0 {
+        r.problems.push(format!("{} send(s) never completed", r.sends_outstanding));
     }
-    sim.set_capture(None);
+    if let Some(frames) = ending.pcap_frames {
+        r.pcap_frames = frames;
+        r.pcap_file = opts.pcap.as_ref().map(|p| p.display().to_string());
+    }
     r.wire = *lab.wire.borrow();
     if let Some(vlan) = opts.vlan
         && r.wire.tagged_with_vlan != r.wire.frames
@@ -1077,15 +1116,9 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
     if opts.sleep_every.is_some() && r.sleep_cycles == 0 {
         r.problems.push("--sleep-every: the run ended before the first sleep".into());
     }
-    if let Some(c) = capture {
-        r.pcap_frames = c.finish()?;
-        r.pcap_file = opts.pcap.as_ref().map(|p| p.display().to_string());
-    }
-    sim.unload();
-    let violations = sim.take_violations();
-    r.verifier_violations = violations.len();
-    r.violations = violations.iter().map(|v| v.to_string()).collect();
-    r.leak_report = sim.leak_report();
+    r.verifier_violations = ending.violations.len();
+    r.violations = ending.violations;
+    r.leak_report = ending.leaks;
     r.leaks = r.leak_report.len();
     r.deepest_nesting = sim.deepest_nesting();
     if r.verifier_violations > 0 {

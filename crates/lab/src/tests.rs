@@ -318,7 +318,7 @@ fn tap_upper_refuses_what_it_cannot_do() {
     let base = RunOptions { seconds: Some(0.0), ..RunOptions::default() };
     refused(RunOptions { adapters: 1, ..base.clone() }, "between 2 and 16 adapters");
     refused(RunOptions { adapters: 17, ..base.clone() }, "between 2 and 16 adapters");
-    refused(RunOptions { tap: true, ..base.clone() }, "--tap");
+    refused(RunOptions { tap: true, ..base.clone() }, "not with --tap,");
     refused(RunOptions { virtual_seconds: Some(1.0), ..base.clone() }, "--virtual-seconds");
     refused(RunOptions { sleep_every: Some(1.0), ..base.clone() }, "--sleep-every");
     refused(RunOptions { mtu: 9000, ..base.clone() }, "standard MTU");

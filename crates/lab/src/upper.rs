@@ -11,7 +11,7 @@
 //! offload issue.
 
 use crate::capture::PcapCapture;
-use crate::run::{RunOptions, SEND_BURST, XorShift, shapes, start_adapters};
+use crate::run::{RunOptions, SEND_BURST, XorShift, end_run, shapes, start_adapters};
 use crate::tap::{Tap, wait_any};
 use kernel_sim::{AdapterId, Sim};
 use ndis_types::NDIS_STATUS_SUCCESS;
@@ -42,6 +42,7 @@ pub struct UpperPort {
     /// Frames the adapter indicated, written to the TAP.
     pub frames_to_linux: u64,
     pub bytes_to_linux: u64,
+    /// NBLs the adapter completed (one per send call's chunk of frames, not per frame).
     pub send_completions_ok: u64,
     pub send_completions_failed: u64,
 }
@@ -57,6 +58,10 @@ pub struct UpperReport {
     pub ports: Vec<UpperPort>,
     /// MiniportInitializeEx calls an injected allocation failure failed.
     pub adapter_init_failures: u64,
+    /// NBLs never completed when the run ended.
+    pub sends_outstanding: u64,
+    /// Frames written to the pcap file (`--pcap`).
+    pub pcap_frames: Option<u64>,
     /// Model violations and leaks at the end, and anything else that went wrong.
     pub problems: Vec<String>,
     /// "ok" or "fail".
@@ -116,7 +121,7 @@ pub fn usage(r: &UpperReport) -> String {
         s.push_str(&format!(
             "Try, from another shell (Ctrl-C here ends the run and removes the namespaces):\n\
              \x20 ip netns exec {} ping -c 3 {}\n\
-             \x20 ip netns exec {} iperf3 -s -D; ip netns exec {} iperf3 -c {} -t 5\n\
+             \x20 ip netns exec {} iperf3 -s -1 -D; ip netns exec {} iperf3 -c {} -t 5\n\
              \x20 ip netns exec {} tcpdump -ni {}\n",
             a.namespace, b.address, b.namespace, a.namespace, b.address, a.namespace, a.device
         ));
@@ -127,16 +132,17 @@ pub fn usage(r: &UpperReport) -> String {
 /// A running `--tap-upper` setup: the model with the driver and its adapters, a TAP in a
 /// namespace above each, and what has crossed so far.
 pub struct Bridge {
+    // Dropped first: the namespaces go even if dropping the model panics on a violation.
+    taps: Vec<Tap>,
     sim: Sim,
     ids: Vec<AdapterId>,
-    taps: Vec<Tap>,
     rng: XorShift,
     pub report: UpperReport,
     /// When the bridge started, on the wall clock and on the model's: virtual time follows.
     wall_start: Instant,
     virtual_start: Duration,
-    /// Kept open while frames cross (the model's capture writes to it).
-    _capture: Option<PcapCapture>,
+    /// Written by the model's capture while frames cross; finished at the end.
+    capture: Option<PcapCapture>,
 }
 
 impl Bridge {
@@ -181,8 +187,14 @@ impl Bridge {
             taps,
             rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1),
             report,
-            _capture: capture,
+            capture,
         })
+    }
+
+    /// For a throughput figure: no call trace (formatting it costs as much as the driver's work).
+    /// The model's per-frame checks stay: they are what hands the indicated frames up.
+    pub fn measure_only(&self) {
+        self.sim.set_call_log_limit(Some(0));
     }
 
     /// Move frames until the bound or Ctrl-C.
@@ -234,9 +246,21 @@ impl Bridge {
             }
         }
         self.taps.clear();
-        end(&self.sim, &self.ids, &mut self.report);
-        self.report.verdict = if self.report.problems.is_empty() { "ok" } else { "fail" }.into();
-        std::mem::take(&mut self.report)
+        let r = &mut self.report;
+        match end_run(&self.sim, &self.ids, self.capture.take()) {
+            Ok(ending) => {
+                r.sends_outstanding = ending.sends_outstanding;
+                if ending.sends_outstanding > 0 {
+                    r.problems.push(format!("{} send(s) never completed", ending.sends_outstanding));
+                }
+                r.pcap_frames = ending.pcap_frames;
+                r.problems.extend(ending.violations.into_iter().map(|v| format!("violation {v}")));
+                r.problems.extend(ending.leaks.into_iter().map(|l| format!("leak: {l}")));
+            }
+            Err(e) => r.problems.push(e),
+        }
+        r.verdict = if r.problems.is_empty() { "ok" } else { "fail" }.into();
+        std::mem::take(r)
     }
 
     /// One round: what Linux sent goes down through each adapter, the model runs until idle, and
@@ -302,18 +326,6 @@ fn progress(r: &UpperReport, start: Instant) {
     let _ = err.flush();
 }
 
-/// Halt every adapter and unload the driver; the model's violations and leaks are the run's
-/// problems.
-fn end(sim: &Sim, ids: &[AdapterId], r: &mut UpperReport) {
-    sim.run_until_idle();
-    for &a in ids {
-        sim.remove_adapter(a);
-    }
-    sim.unload();
-    r.problems.extend(sim.violations().iter().map(|v| format!("violation {v}")));
-    r.problems.extend(sim.leak_report().into_iter().map(|l| format!("leak: {l}")));
-}
-
 /// The console summary.
 pub fn summary(r: &UpperReport) -> String {
     let mut s = format!(
@@ -322,7 +334,7 @@ pub fn summary(r: &UpperReport) -> String {
     );
     for p in &r.ports {
         s.push_str(&format!(
-            "  adapter {} ({} in {}): from Linux {} frames / {} bytes (sends ok {}, failed {}), to Linux {} frames / {} bytes\n",
+            "  adapter {} ({} in {}): from Linux {} frames / {} bytes (NBLs completed ok {}, failed {}), to Linux {} frames / {} bytes\n",
             p.adapter,
             p.address,
             p.namespace,
@@ -333,6 +345,9 @@ pub fn summary(r: &UpperReport) -> String {
             p.frames_to_linux,
             p.bytes_to_linux
         ));
+    }
+    if let Some(frames) = r.pcap_frames {
+        s.push_str(&format!("  pcap: {frames} frames\n"));
     }
     for p in &r.problems {
         s.push_str(&format!("  problem: {p}\n"));
