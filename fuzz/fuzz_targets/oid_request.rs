@@ -97,7 +97,8 @@ fuzz_target!(|input: (u64, Vec<Request>)| {
     // No call trace: formatting it is a third of an execution (replay a crash in a test to see it).
     sim.set_call_log_limit(Some(0));
     assert_eq!(sim.load(kmdf_miniport::driver_entry), STATUS_SUCCESS);
-    // The fewest receive buffers the keyword allows: the OID path does not depend on them, and each
+    // The fewest receive buffers the keyword allows (`settings::RECEIVE_BUFFERS.min`, 16): the OID
+    // path does not depend on them, and each
     // pause and restart cancels and re-posts every read, which at the default 64 is most of an
     // execution's time.
     sim.set_registry("*ReceiveBuffers", Some(RegValue::String("16".into())));
