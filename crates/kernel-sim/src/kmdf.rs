@@ -849,6 +849,13 @@ impl State {
     }
 
     fn delete_one(&mut self, api: &'static str, h: usize) {
+        // Described as it is before the deletion changes it, and only for the violation below.
+        let pending = self
+            .kmdf
+            .objects
+            .get(&h)
+            .is_some_and(|o| matches!(&o.kind, ObjKind::Request(r) if r.is_pending()));
+        let description = pending.then(|| self.kmdf.describe(h));
         let Some(obj) = self.kmdf.objects.get_mut(&h) else { return };
         if obj.deleted {
             return;
@@ -879,7 +886,7 @@ impl State {
             _ => {}
         }
         if let Some((target, state)) = pending_request {
-            let description = self.kmdf.describe(h);
+            let description = description.unwrap_or_default();
             self.violate(
                 KMDF_OBJECT_LEAK,
                 format!("{api} deletes {description} while it is pending ({state:?}) in target {target:#x}: stop the target and wait for the completion first"),

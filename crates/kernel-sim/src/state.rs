@@ -142,7 +142,8 @@ impl State {
         self.loaded = cpu;
     }
 
-    /// Every processor's state, with its number: the loaded one's from `cpu`, the others' parked.
+    /// Every processor's state, with its number: the loaded one's (from `cpu`) first, then the
+    /// others' (parked).
     pub(crate) fn processors(&self) -> impl Iterator<Item = (usize, &Processor)> + '_ {
         core::iter::once((self.loaded, &self.cpu))
             .chain(self.parked.iter().enumerate().filter(move |(cpu, _)| *cpu != self.loaded))
@@ -178,10 +179,7 @@ impl State {
     /// Whether another processor is inside a call NDIS made into the miniport (its handlers are
     /// the `Miniport*` callbacks).
     pub(crate) fn ndis_call_running_elsewhere(&self) -> bool {
-        self.parked
-            .iter()
-            .enumerate()
-            .any(|(cpu, p)| cpu != self.loaded && p.frames.iter().any(|f| f.what.starts_with("Miniport")))
+        self.processors().skip(1).any(|(_, p)| p.frames.iter().any(|f| f.what.starts_with("Miniport")))
     }
 
     /// Whether a processor other than the loaded one is running a scenario's work.

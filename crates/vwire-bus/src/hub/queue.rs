@@ -23,7 +23,8 @@ const STANDARD_FRAME: usize = 1518;
 /// A bounded ring of frames, each with the (virtual) time it was enqueued.
 pub(crate) struct FrameQueue {
     /// The ring: records from `head` on, in the order they were pushed, wrapping at a
-    /// [`WRAP_MARK`] or where fewer than [`RECORD_HEADER`] bytes are left. Its capacity is
+    /// [`WRAP_MARK`], where fewer than [`RECORD_HEADER`] bytes are left, or at its written length
+    /// (no mark is written past it: reading a header there fails, which is a wrap). Its capacity is
     /// `size`, reserved when the queue is made; its length is how far records have reached, and
     /// grows within that capacity (never reallocating).
     ring: Vec<u8>,
@@ -84,9 +85,12 @@ impl FrameQueue {
         }
         let at = self.room_for(record)?;
         let record_end = at.checked_add(record)?;
+        if record_end > self.ring.capacity() {
+            // `room_for` keeps records inside `size`, which `with_capacity` reserved: never taken,
+            // and it keeps the resize below from ever reallocating (no allocation in a DPC).
+            return None;
+        }
         if self.ring.len() < record_end {
-            // Within the capacity reserved in `with_capacity` (`room_for` keeps records inside
-            // `size`), so this writes zeros and never allocates.
             self.ring.resize(record_end, 0);
         }
         let header = self.ring.get_mut(at..at.checked_add(RECORD_HEADER)?)?;
@@ -124,7 +128,8 @@ impl FrameQueue {
         Some(0)
     }
 
-    /// The offset of the oldest record, past a wrap.
+    /// The offset of the oldest record, past a wrap: a wrap mark at `head`, or a header that cannot
+    /// be read there (too close to the end, or past what was ever written), sends it to 0.
     fn head_record(&self) -> Option<usize> {
         if self.len == 0 {
             return None;
