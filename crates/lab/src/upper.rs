@@ -12,11 +12,11 @@
 
 use crate::capture::PcapCapture;
 use crate::run::{RunOptions, SEND_BURST, XorShift, end_run, shapes, start_adapters};
-use crate::tap::{Tap, wait_any};
+use crate::tap::Tap;
 use kernel_sim::{AdapterId, Sim};
 use ndis_types::NDIS_STATUS_SUCCESS;
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -129,11 +129,36 @@ pub fn usage(r: &UpperReport) -> String {
     s
 }
 
-/// A running `--tap-upper` setup: the model with the driver and its adapters, a TAP in a
-/// namespace above each, and what has crossed so far.
-pub struct Bridge {
+/// What sits above an adapter in a [`Bridge`]: the protocol side, as Linux's TAP device is, or
+/// frames in memory (the tests).
+pub trait FramePort: Sized {
+    /// Every frame sent since the last call.
+    fn read_frames(&mut self) -> io::Result<Vec<Vec<u8>>>;
+    /// Hand over frames the adapter indicated.
+    fn write_frames(&mut self, frames: &[Vec<u8>]) -> io::Result<()>;
+    /// Sleep until any of `ports` has a frame or `timeout` passes.
+    fn wait_any(ports: &[Self], timeout: Duration);
+}
+
+impl FramePort for Tap {
+    fn read_frames(&mut self) -> io::Result<Vec<Vec<u8>>> {
+        Tap::read_frames(self)
+    }
+
+    fn write_frames(&mut self, frames: &[Vec<u8>]) -> io::Result<()> {
+        Tap::write_frames(self, frames)
+    }
+
+    fn wait_any(ports: &[Self], timeout: Duration) {
+        crate::tap::wait_any(ports, timeout);
+    }
+}
+
+/// A running `--tap-upper` setup: the model with the driver and its adapters, a port (a TAP in a
+/// namespace) above each, and what has crossed so far.
+pub struct Bridge<P: FramePort = Tap> {
     // Dropped first: the namespaces go even if dropping the model panics on a violation.
-    taps: Vec<Tap>,
+    upper: Vec<P>,
     sim: Sim,
     ids: Vec<AdapterId>,
     rng: XorShift,
@@ -145,25 +170,40 @@ pub struct Bridge {
     capture: Option<PcapCapture>,
 }
 
-impl Bridge {
+impl Bridge<Tap> {
     /// The driver loaded, `opts.adapters` adapters running, and namespace `{prefix}-N` with its TAP
     /// above adapter N. Dropping the bridge deletes the namespaces.
     pub fn start(opts: &RunOptions, prefix: &str) -> Result<Bridge, String> {
+        Self::start_with(opts, |i, mac| {
+            let namespace = format!("{prefix}-{i}");
+            let tap = Tap::create_in(&namespace, &address(i), &mac_string(&mac))?;
+            Ok((tap, namespace, crate::tap::DEVICE.into()))
+        })
+    }
+}
+
+impl<P: FramePort> Bridge<P> {
+    /// The driver loaded, `opts.adapters` adapters running, and above adapter N the port
+    /// `port_for(N, its MAC)` makes, with the namespace and device names the report shows.
+    pub fn start_with(
+        opts: &RunOptions,
+        mut port_for: impl FnMut(usize, [u8; 6]) -> Result<(P, String, String), String>,
+    ) -> Result<Self, String> {
         let capture = match &opts.pcap {
             Some(path) => Some(PcapCapture::create(path)?),
             None => None,
         };
         let (sim, adapters) = start_adapters(opts, capture.as_ref(), |_| ())?;
-        let mut taps = Vec::new();
+        let mut upper = Vec::new();
         let mut ports = Vec::new();
         for (i, &(adapter, mac)) in adapters.running.iter().enumerate() {
-            let namespace = format!("{prefix}-{i}");
-            // A failure drops the TAPs made so far, which deletes their namespaces.
-            taps.push(Tap::create_in(&namespace, &address(i), &mac_string(&mac))?);
+            // A failure drops the ports made so far (for TAPs, deleting their namespaces).
+            let (port, namespace, device) = port_for(i, mac)?;
+            upper.push(port);
             ports.push(UpperPort {
                 adapter: adapter.0,
                 namespace,
-                device: crate::tap::DEVICE.into(),
+                device,
                 address: address(i),
                 mac: mac_string(&mac),
                 ..UpperPort::default()
@@ -184,11 +224,22 @@ impl Bridge {
             virtual_start,
             sim,
             ids: adapters.running.iter().map(|&(a, _)| a).collect(),
-            taps,
+            upper,
             rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1),
             report,
             capture,
         })
+    }
+
+    /// The port above adapter `index`.
+    #[cfg(test)]
+    pub(crate) fn port(&mut self, index: usize) -> &mut P {
+        &mut self.upper[index]
+    }
+
+    #[cfg(test)]
+    pub(crate) fn sim(&self) -> &Sim {
+        &self.sim
     }
 
     /// For a throughput figure: no call trace (formatting it costs as much as the driver's work).
@@ -226,7 +277,7 @@ impl Bridge {
             self.sim.advance_time(target - now);
         }
         if !self.step()? {
-            wait_any(&self.taps, Duration::from_millis(1));
+            P::wait_any(&self.upper, Duration::from_millis(1));
         }
         Ok(())
     }
@@ -245,7 +296,7 @@ impl Bridge {
                 }
             }
         }
-        self.taps.clear();
+        self.upper.clear();
         let r = &mut self.report;
         match end_run(&self.sim, &self.ids, self.capture.take()) {
             Ok(ending) => {
@@ -269,7 +320,7 @@ impl Bridge {
         let r = &mut self.report;
         let mut moved = false;
         let shapes = shapes();
-        for (i, tap) in self.taps.iter_mut().enumerate() {
+        for (i, tap) in self.upper.iter_mut().enumerate() {
             let frames = tap.read_frames().map_err(|e| format!("TAP {i} read: {e}"))?;
             if frames.is_empty() {
                 continue;
@@ -286,7 +337,7 @@ impl Bridge {
             }
         }
         self.sim.run_until_idle();
-        for (i, tap) in self.taps.iter_mut().enumerate() {
+        for (i, tap) in self.upper.iter_mut().enumerate() {
             let frames = self.sim.take_received_frames(self.ids[i]);
             if frames.is_empty() {
                 continue;
@@ -354,4 +405,99 @@ pub fn summary(r: &UpperReport) -> String {
     }
     s.push_str(&format!("verdict: {}\n", r.verdict));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Bridge, FramePort};
+    use crate::run::RunOptions;
+    use std::collections::VecDeque;
+    use std::io;
+    use std::time::Duration;
+
+    /// A protocol above an adapter in memory: what it will send, and what it was handed.
+    #[derive(Default)]
+    struct MemoryPort {
+        to_send: VecDeque<Vec<u8>>,
+        received: Vec<Vec<u8>>,
+    }
+
+    impl FramePort for MemoryPort {
+        fn read_frames(&mut self) -> io::Result<Vec<Vec<u8>>> {
+            Ok(self.to_send.drain(..).collect())
+        }
+
+        fn write_frames(&mut self, frames: &[Vec<u8>]) -> io::Result<()> {
+            self.received.extend_from_slice(frames);
+            Ok(())
+        }
+
+        fn wait_any(_: &[Self], _: Duration) {}
+    }
+
+    fn bridge(seed: u64) -> (Bridge<MemoryPort>, Vec<[u8; 6]>) {
+        let opts = RunOptions { seed, progress: false, ..RunOptions::default() };
+        let mut macs = Vec::new();
+        let bridge = Bridge::start_with(&opts, |i, mac| {
+            macs.push(mac);
+            Ok((MemoryPort::default(), format!("memory-{i}"), "memory".into()))
+        })
+        .expect("start");
+        (bridge, macs)
+    }
+
+    fn frame(to: [u8; 6], fill: u8, length: usize) -> Vec<u8> {
+        let mut f = vec![fill; length];
+        f[..6].copy_from_slice(&to);
+        f[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0xAA, fill]);
+        f[12..14].copy_from_slice(&[0x88, 0xB5]);
+        f
+    }
+
+    /// What the protocol above adapter 0 sends comes out above adapter 1 (unicast to adapter 1's
+    /// address, and broadcast) byte for byte, never back to the sender; each side's counts and the
+    /// NBL completions add up, and the run ends clean.
+    #[test]
+    fn frames_cross_from_one_protocol_to_the_other_through_two_adapters() {
+        let (mut bridge, macs) = bridge(3);
+        let unicast = frame(macs[1], 0x31, 1514);
+        let broadcast = frame([0xFF; 6], 0x32, 60);
+        let short = frame(macs[1], 0x33, 42);
+        bridge.port(0).to_send.extend([unicast.clone(), broadcast.clone(), short.clone()]);
+        for _ in 0..5 {
+            bridge.pump().expect("pump");
+        }
+        let mut padded = short.clone();
+        padded.resize(60, 0);
+        assert_eq!(
+            bridge.port(1).received,
+            vec![unicast, broadcast, padded],
+            "in order, a runt padded to 60"
+        );
+        assert!(bridge.port(0).received.is_empty(), "nothing back to the sender");
+        let report = bridge.finish();
+        assert_eq!(report.verdict, "ok", "{:?}", report.problems);
+        let (a, b) = (&report.ports[0], &report.ports[1]);
+        assert_eq!((a.frames_from_linux, a.bytes_from_linux), (3, 1514 + 60 + 42));
+        assert_eq!((b.frames_to_linux, b.bytes_to_linux), (3, 1514 + 60 + 60));
+        assert!(a.send_completions_ok >= 1 && a.send_completions_failed == 0, "{a:?}");
+        assert_eq!(report.sends_outstanding, 0);
+    }
+
+    /// A rule the model sees broken during the run makes the verdict "fail" with the violation
+    /// among the problems: the report is still made (the violation is taken, so dropping the model
+    /// does not abort the process).
+    #[test]
+    fn a_violation_fails_the_verdict_and_the_report_is_still_made() {
+        let (mut bridge, _) = bridge(4);
+        bridge.sim().check_device_create_api("WdfDeviceCreate");
+        bridge.pump().expect("pump");
+        let report = bridge.finish();
+        assert_eq!(report.verdict, "fail");
+        assert!(
+            report.problems.iter().any(|p| p.contains("Kmdf.MiniportNoWdfDeviceCreate")),
+            "{:?}",
+            report.problems
+        );
+    }
 }
