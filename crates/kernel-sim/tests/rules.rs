@@ -2601,3 +2601,33 @@ fn lock_order_fires_when_two_locks_are_taken_both_ways() {
     sim.take_violations();
     sim.remove_adapter(a);
 }
+
+/// The catalogue and the checks agree: every rule the verifier can report has its entry in
+/// `RULES.md` (a table row's first column, or a "Model addition: `Rule` —" paragraph), and every
+/// entry names a rule the verifier has, so a rule added or renamed in one place cannot go missing
+/// from the other. Rows marked "(behaviour)" describe what the model does and report nothing.
+#[test]
+fn every_rule_is_catalogued_and_every_catalogued_rule_exists() {
+    let source = include_str!("../src/verifier.rs");
+    let defined: std::collections::BTreeSet<&str> = source
+        .lines()
+        .filter_map(|line| {
+            line.trim().strip_prefix("pub const ")?.split_once(": &str = \"")?.1.split('"').next()
+        })
+        .collect();
+    assert!(defined.len() > 50, "parsed {} rule names from verifier.rs", defined.len());
+    let catalogue = include_str!("../RULES.md");
+    let rows: std::collections::BTreeSet<&str> = catalogue
+        .lines()
+        // A "(behaviour)" row describes what the model does, not a violation it reports.
+        .filter(|line| !line.contains("` (behaviour)"))
+        .filter_map(|line| {
+            line.strip_prefix("| `").or_else(|| line.strip_prefix("Model addition: `"))?.split('`').next()
+        })
+        .filter(|name| name.contains('.') || name.starts_with("Ndis"))
+        .collect();
+    let uncatalogued: Vec<_> = defined.difference(&rows).collect();
+    let unknown: Vec<_> = rows.difference(&defined).collect();
+    assert!(uncatalogued.is_empty(), "rules with no row in RULES.md: {uncatalogued:?}");
+    assert!(unknown.is_empty(), "RULES.md rows naming no rule of verifier.rs: {unknown:?}");
+}
