@@ -507,7 +507,7 @@ impl Inner {
                 completed_pause_of: None,
                 reported_reset_of: None,
             });
-            if st.logging() {
+            if st.trace.enabled() {
                 st.log(format!("-> {what} at {}", irql_name(irql)));
             }
             previous
@@ -516,7 +516,7 @@ impl Inner {
         self.with(|st| {
             st.pop_frame(previous);
             then(st);
-            if st.logging() {
+            if st.trace.enabled() {
                 st.log(format!("<- {what}"));
             }
         });

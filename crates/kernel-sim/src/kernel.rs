@@ -20,7 +20,7 @@ use ndis_types::*;
 impl Inner {
     fn note(&self, api: &'static str) {
         self.with(|st| {
-            if st.logging() {
+            if st.trace.enabled() {
                 st.log(api)
             }
         });

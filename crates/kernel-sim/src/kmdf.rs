@@ -1045,7 +1045,7 @@ impl Inner {
             req.status = status;
             req.information = information;
             let completion = req.completion;
-            if st.logging() {
+            if st.trace.enabled() {
                 st.log(format!(
                     "request {r:#x} completed with {} information {information}",
                     status_name(status)

@@ -561,7 +561,7 @@ impl State {
             );
             self.violate_fatal(KMDF_SEND_SYNCHRONOUSLY_NEVER_RETURNS, msg)
         }
-        if self.logging() {
+        if self.trace.enabled() {
             self.log(format!(
                 "IOCTL {:#x} on adapter {} timed out: STATUS_IO_TIMEOUT",
                 held.code, held.adapter.0
@@ -802,7 +802,7 @@ impl Inner {
             let Some(port) = st.adapter(a).lower.port else { return Vec::new() };
             let was_powered = st.hub.hub.power(port).is_ok_and(DevicePower::is_powered);
             let discarded = st.hub.hub.set_power(port, power).unwrap_or(0);
-            if st.logging() {
+            if st.trace.enabled() {
                 st.log(format!(
                     "hub: port {port:?} of adapter {} to {power:?} ({discarded} queued frame(s) discarded)",
                     a.0

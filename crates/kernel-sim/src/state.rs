@@ -205,11 +205,6 @@ impl State {
         self.trace.record(entry);
     }
 
-    /// Whether `log` records anything (hot paths skip formatting an entry nobody keeps).
-    pub(crate) fn logging(&self) -> bool {
-        self.trace.enabled()
-    }
-
     pub(crate) fn current_phase(&self) -> Phase {
         self.cpu.phases.last().copied().unwrap_or(Phase::Other)
     }
