@@ -106,15 +106,20 @@ enum Cmd {
     },
 }
 
+/// A report on stdout: one JSON object, or its summary.
+fn show<R: serde::Serialize>(report: &R, json: bool, summary: fn(&R) -> String) {
+    if json {
+        println!("{}", serde_json::to_string(report).expect("a report serializes"));
+    } else {
+        print!("{}", summary(report));
+    }
+}
+
 /// `run --tap-upper`: exit 0 when the model saw no violation and nothing leaked.
 fn run_tap_upper(opts: &RunOptions, json: bool) -> ExitCode {
     match miniport_lab::upper::run(opts) {
         Ok(report) => {
-            if json {
-                println!("{}", serde_json::to_string(&report).expect("a report serializes"));
-            } else {
-                print!("{}", miniport_lab::upper::summary(&report));
-            }
+            show(&report, json, miniport_lab::upper::summary);
             if report.verdict == "ok" { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Err(e) => {
@@ -204,20 +209,12 @@ fn main() -> ExitCode {
         }
         Cmd::Bench { json, seconds, iperf: true } => {
             let report = miniport_lab::iperf::run(seconds);
-            if json {
-                println!("{}", serde_json::to_string(&report).expect("a report serializes"));
-            } else {
-                print!("{}", miniport_lab::iperf::summary(&report));
-            }
+            show(&report, json, miniport_lab::iperf::summary);
             if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Cmd::Bench { json, seconds, iperf: false } => {
             let report = miniport_lab::bench::run(seconds);
-            if json {
-                println!("{}", serde_json::to_string(&report).expect("a report serializes"));
-            } else {
-                print!("{}", miniport_lab::bench::summary(&report));
-            }
+            show(&report, json, miniport_lab::bench::summary);
             if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
     }

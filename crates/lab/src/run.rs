@@ -439,13 +439,7 @@ impl Lab {
                     self.r.arp_frames += 1;
                 }
             }
-            // At most SEND_BURST frames per send call; the model runs (deliveries, completions,
-            // NBL returns) between calls.
-            for chunk in frames.chunks(SEND_BURST) {
-                let shape = self.shapes[(self.rng.next() % self.shapes.len() as u64) as usize].clone();
-                self.sim.send_frames(node.adapter, chunk, shape);
-                self.sim.run_until_idle();
-            }
+            send_in_bursts(&self.sim, node.adapter, &frames, &self.shapes, &mut self.rng);
         }
         self.sim.run_until_idle();
         for node in &mut self.nodes {
@@ -578,6 +572,23 @@ fn boot(opts: &RunOptions, capture: Option<&PcapCapture>) -> Result<Lab, String>
         retransmits: RetransmitCounter::default(),
         wire,
     })
+}
+
+/// `frames` down through `adapter`: at most SEND_BURST frames per send call, each call's NBLs laid
+/// out in one of `shapes` by the seed; the model runs (deliveries, completions, NBL returns) between
+/// calls.
+pub(crate) fn send_in_bursts(
+    sim: &Sim,
+    adapter: AdapterId,
+    frames: &[Vec<u8>],
+    shapes: &[NblShape],
+    rng: &mut XorShift,
+) {
+    for chunk in frames.chunks(SEND_BURST) {
+        let shape = shapes[(rng.next() % shapes.len() as u64) as usize].clone();
+        sim.send_frames(adapter, chunk, shape);
+        sim.run_until_idle();
+    }
 }
 
 /// How a run ended, for its verdict.

@@ -11,9 +11,9 @@
 //! offload issue.
 
 use crate::capture::PcapCapture;
-use crate::run::{RunOptions, SEND_BURST, XorShift, end_run, shapes, start_adapters};
+use crate::run::{RunOptions, XorShift, end_run, send_in_bursts, shapes, start_adapters};
 use crate::tap::Tap;
-use kernel_sim::{AdapterId, Sim};
+use kernel_sim::{AdapterId, NblShape, Sim};
 use ndis_types::NDIS_STATUS_SUCCESS;
 use serde::Serialize;
 use std::io::{self, IsTerminal, Write};
@@ -162,6 +162,8 @@ pub struct Bridge<P: FramePort = Tap> {
     sim: Sim,
     ids: Vec<AdapterId>,
     rng: XorShift,
+    /// The NBL layouts sends take, picked per call by the seed (as in a smoltcp run).
+    shapes: [NblShape; 4],
     pub report: UpperReport,
     /// When the bridge started, on the wall clock and on the model's: virtual time follows.
     wall_start: Instant,
@@ -226,6 +228,7 @@ impl<P: FramePort> Bridge<P> {
             ids: adapters.running.iter().map(|&(a, _)| a).collect(),
             upper,
             rng: XorShift(opts.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1),
+            shapes: shapes(),
             report,
             capture,
         })
@@ -319,7 +322,6 @@ impl<P: FramePort> Bridge<P> {
     fn step(&mut self) -> Result<bool, String> {
         let r = &mut self.report;
         let mut moved = false;
-        let shapes = shapes();
         for (i, tap) in self.upper.iter_mut().enumerate() {
             let frames = tap.read_frames().map_err(|e| format!("TAP {i} read: {e}"))?;
             if frames.is_empty() {
@@ -328,13 +330,9 @@ impl<P: FramePort> Bridge<P> {
             moved = true;
             if let Some(port) = r.ports.get_mut(i) {
                 port.frames_from_linux += frames.len() as u64;
-                port.bytes_from_linux += frames.iter().map(|f| f.len() as u64).sum::<u64>();
+                port.bytes_from_linux += total_bytes(&frames);
             }
-            for chunk in frames.chunks(SEND_BURST) {
-                let shape = shapes[(self.rng.next() % shapes.len() as u64) as usize].clone();
-                self.sim.send_frames(self.ids[i], chunk, shape);
-                self.sim.run_until_idle();
-            }
+            send_in_bursts(&self.sim, self.ids[i], &frames, &self.shapes, &mut self.rng);
         }
         self.sim.run_until_idle();
         for (i, tap) in self.upper.iter_mut().enumerate() {
@@ -345,7 +343,7 @@ impl<P: FramePort> Bridge<P> {
             moved = true;
             if let Some(port) = r.ports.get_mut(i) {
                 port.frames_to_linux += frames.len() as u64;
-                port.bytes_to_linux += frames.iter().map(|f| f.len() as u64).sum::<u64>();
+                port.bytes_to_linux += total_bytes(&frames);
             }
             tap.write_frames(&frames).map_err(|e| format!("TAP {i} write: {e}"))?;
         }
@@ -359,6 +357,10 @@ impl<P: FramePort> Bridge<P> {
         }
         Ok(moved)
     }
+}
+
+fn total_bytes(frames: &[Vec<u8>]) -> u64 {
+    frames.iter().map(|f| f.len() as u64).sum()
 }
 
 fn progress(r: &UpperReport, start: Instant) {
