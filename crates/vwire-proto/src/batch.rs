@@ -349,7 +349,17 @@ impl<'a> Batch<'a> {
 
     /// The frames, in order, as views into the buffer.
     pub fn frames(&self) -> Frames<'a> {
-        Frames { rest: self.used.get(BATCH_HEADER_LEN..).unwrap_or_default(), remaining: self.frame_count }
+        Frames {
+            rest: self.used.get(BATCH_HEADER_LEN..).unwrap_or_default(),
+            at: BATCH_HEADER_LEN,
+            remaining: self.frame_count,
+        }
+    }
+
+    /// Where each frame lies in the buffer the batch was parsed from, in order: for a receiver that
+    /// hands the frames on in place and may rewrite them (strip a tag) once the batch is checked.
+    pub fn frame_spans(&self) -> FrameSpans<'a> {
+        FrameSpans(self.frames())
     }
 }
 
@@ -367,13 +377,14 @@ impl<'a> IntoIterator for &Batch<'a> {
 pub struct Frames<'a> {
     /// Starts at the next record.
     rest: &'a [u8],
+    /// Where `rest` starts in the batch.
+    at: usize,
     remaining: u16,
 }
 
-impl<'a> Iterator for Frames<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
+impl<'a> Frames<'a> {
+    /// The next frame and its offset in the batch.
+    fn next_with_offset(&mut self) -> Option<(usize, &'a [u8])> {
         let remaining = self.remaining.checked_sub(1)?;
         // The batch was validated, so every step succeeds; a failure ends the iteration rather than
         // panicking.
@@ -381,12 +392,22 @@ impl<'a> Iterator for Frames<'a> {
             let len = usize::from(wire::u16_at(self.rest, 0)?);
             let end = RECORD_HEADER_LEN.checked_add(len)?;
             let frame = self.rest.get(RECORD_HEADER_LEN..end)?;
+            let offset = self.at.checked_add(RECORD_HEADER_LEN)?;
             let next = wire::align_up(end, RECORD_ALIGN)?;
             self.rest = self.rest.get(next..)?;
-            Some(frame)
+            self.at = self.at.checked_add(next)?;
+            Some((offset, frame))
         })();
         self.remaining = if frame.is_some() { remaining } else { 0 };
         frame
+    }
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        self.next_with_offset().map(|(_, frame)| frame)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -398,6 +419,28 @@ impl<'a> Iterator for Frames<'a> {
 impl ExactSizeIterator for Frames<'_> {}
 
 impl core::iter::FusedIterator for Frames<'_> {}
+
+/// Iterator over where the frames of a [`Batch`] lie, from [`Batch::frame_spans`]: each frame's
+/// offset from the start of the batch and its length.
+#[derive(Clone, Debug)]
+pub struct FrameSpans<'a>(Frames<'a>);
+
+impl Iterator for FrameSpans<'_> {
+    type Item = core::ops::Range<usize>;
+
+    fn next(&mut self) -> Option<core::ops::Range<usize>> {
+        let (offset, frame) = self.0.next_with_offset()?;
+        Some(offset..offset.saturating_add(frame.len()))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for FrameSpans<'_> {}
+
+impl core::iter::FusedIterator for FrameSpans<'_> {}
 
 /// Why [`BatchWriter::push`] refused a frame. The batch is unchanged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

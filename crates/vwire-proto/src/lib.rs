@@ -53,7 +53,7 @@ mod wire;
 
 pub use batch::{
     BATCH_HEADER_LEN, BATCH_MAGIC, Batch, BatchError, BatchWriter, DEFAULT_MAX_BATCH_BYTES, FRAME_OVERHEAD,
-    Frames, JUMBO_MTU, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN, PushError, RECORD_ALIGN,
+    FrameSpans, Frames, JUMBO_MTU, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN, PushError, RECORD_ALIGN,
     RECORD_HEADER_LEN, STANDARD_MTU, largest_frame_in, record_len,
 };
 pub use control::{

@@ -113,6 +113,9 @@ proptest! {
         let batch = Batch::parse(&buf).unwrap();
         prop_assert_eq!(batch.frame_count(), frames.len());
         prop_assert!(batch.frames().eq(frames.iter().map(Vec::as_slice)));
+        // The spans name the same bytes, in the buffer the batch was parsed from.
+        prop_assert_eq!(batch.frame_spans().len(), frames.len());
+        prop_assert!(batch.frame_spans().map(|span| &buf[span]).eq(frames.iter().map(Vec::as_slice)));
     }
 
     #[test]
