@@ -400,6 +400,28 @@ impl Kernel for KernelHandle {
         self.with(|st| st.ndis_free_mdl(mdl))
     }
 
+    fn io_allocate_mdl(&self, virtual_address: *mut c_void, length: u32) -> *mut Mdl {
+        self.with(|st| st.io_allocate_mdl(virtual_address, length))
+    }
+
+    fn io_free_mdl(&self, mdl: *mut Mdl) {
+        self.with(|st| st.io_free_mdl(mdl))
+    }
+
+    fn io_build_partial_mdl(
+        &self,
+        source: *mut Mdl,
+        target: *mut Mdl,
+        virtual_address: *mut c_void,
+        length: u32,
+    ) {
+        self.with(|st| st.io_build_partial_mdl(source, target, virtual_address, length))
+    }
+
+    fn mm_prepare_mdl_for_reuse(&self, mdl: *mut Mdl) {
+        self.with(|st| st.mm_prepare_mdl_for_reuse(mdl))
+    }
+
     fn mm_map_locked_pages_specify_cache(&self, mdl: *mut Mdl, priority: u32) -> *mut c_void {
         self.note("MmMapLockedPagesSpecifyCache");
         self.with(|st| st.mm_map_locked_pages(mdl, priority))

@@ -764,6 +764,21 @@ impl State {
             }
             Some(_) => {}
         }
+        if self.checks
+            && let Some(format) = self.kmdf.request(r).format
+            && format.kind == IoKind::Read
+            && format.memory != 0
+        {
+            let start = self.kmdf.memory(format.memory).block.ptr as usize;
+            if let Some(nbl) = self.indicated_within(start, format.length) {
+                let msg = format!(
+                    "{api}: {} reads into a buffer that holds the frame of NBL {nbl:#x}, which NDIS owns until \
+                     MiniportReturnNetBufferLists: the device would overwrite what protocols are reading",
+                    self.kmdf.describe(r)
+                );
+                self.violate(NDIS_RECEIVE_OWNERSHIP, msg);
+            }
+        }
         let target_state = self.kmdf.target(t).state;
         if matches!(target_state, TargetState::Closed | TargetState::Purged) {
             let req = self.kmdf.request_mut(r);

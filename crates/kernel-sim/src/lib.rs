@@ -349,6 +349,18 @@ impl Sim {
         self.inner.with(|st| st.data.rx.get(&a).map(|r| r.counts).unwrap_or_default())
     }
 
+    /// NBLs allocated now from the NBL pools `a` owns (allocated with its adapter handle).
+    pub fn nbls_allocated(&self, a: AdapterId) -> usize {
+        self.inner.with(|st| {
+            st.data
+                .pools
+                .values()
+                .filter(|pool| pool.scope == crate::memory::Scope::Adapter(a))
+                .map(|pool| pool.live.len())
+                .sum()
+        })
+    }
+
     /// Keep (true) the NBLs NDIS holds for `a` instead of returning them; false lets the seeded
     /// returns resume. A pause that waits for them gets them back when nothing else is left to run
     /// (the protocol above is paused first and returns what it holds).

@@ -155,6 +155,11 @@ pub mod rules {
     /// Model addition: a system mapping asked for with a priority that is not Low, Normal or
     /// HighPagePriority (optionally with MdlMappingNoWrite), or without MdlMappingNoExecute.
     pub const MEMORY_MAPPING_PRIORITY: &str = "Memory.MappingPriority";
+    /// Model addition: `IoAllocateMdl`, `IoBuildPartialMdl`, `MmPrepareMdlForReuse` and `IoFreeMdl`
+    /// used against their pages: a source describing no locked or nonpaged memory, a range outside
+    /// it, a target too small or not from `IoAllocateMdl`, a target built again without
+    /// `MmPrepareMdlForReuse`, or an MDL freed by the other allocator's routine.
+    pub const MEMORY_PARTIAL_MDL: &str = "Memory.PartialMdl";
 
     // The kernel stack (`stack.rs`)
     /// Model addition: the driver used more stack inside one callback than its budget.

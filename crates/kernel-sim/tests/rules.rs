@@ -777,6 +777,126 @@ fn ndis_receive_count_and_ownership() {
     sim.assert_clean();
 }
 
+/// Frames indicated in place: a partial MDL per NBL over a read buffer, built with
+/// `IoBuildPartialMdl` into an `IoAllocateMdl` MDL, and every misuse of those routines.
+#[test]
+fn memory_partial_mdl() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    let (handle, pool) = first_ad(|x| (x.handle, x.pool));
+    let k = k();
+    let mut buffer = vec![0x5Au8; 8192];
+    let base = buffer.as_mut_ptr();
+    let source = k.ndis_allocate_mdl(handle, base.cast(), 8192);
+    // Room for 1514 bytes anywhere: 1514 + 4095 bytes from the buffer's start.
+    let partial = k.io_allocate_mdl(base.cast(), 1514 + 4095);
+    assert!(!source.is_null() && !partial.is_null());
+    let nbl = k.ndis_allocate_net_buffer_and_net_buffer_list(pool, 0, 0, partial, 0, 0);
+    // Never built: the MDL describes no pages, and an NBL over it is no frame.
+    // SAFETY: the NBL NDIS just built, with one NET_BUFFER.
+    unsafe { (*(*nbl).FirstNetBuffer).DataLength = 60 };
+    k.ndis_m_indicate_receive_net_buffer_lists(handle, nbl, 0, 1, NDIS_RECEIVE_FLAGS_RESOURCES);
+    let v = expect_only(&sim, &[NDIS_NBL_STRUCTURE_VALID]);
+    assert!(v[0].message.contains("describes no pages"), "{}", v[0].message);
+    // Built over 60 bytes at offset 4090: what NDIS sees is those bytes.
+    // SAFETY: within the 8192-byte buffer.
+    let frame = unsafe { base.add(4090) };
+    // SAFETY: as above.
+    unsafe { std::slice::from_raw_parts_mut(frame, 60) }.copy_from_slice(&[0xA5; 60]);
+    k.mm_prepare_mdl_for_reuse(partial);
+    k.io_build_partial_mdl(source, partial, frame.cast(), 60);
+    // SAFETY: the partial MDL the model built.
+    unsafe {
+        assert_eq!(((*partial).ByteCount, (*partial).ByteOffset as usize), (60, frame.addr() % 4096));
+        assert_eq!((*partial).StartVa.addr(), frame.addr() & !4095);
+        assert_eq!((*partial).MappedSystemVa, frame.cast());
+        assert_ne!((*partial).MdlFlags & MDL_PARTIAL, 0);
+        assert_ne!((*partial).MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL, 0);
+    }
+    sim.hold_returns(a, true);
+    k.ndis_m_indicate_receive_net_buffer_lists(handle, nbl, 0, 1, 0);
+    expect_only(&sim, &[]);
+    assert_eq!(sim.received_frames(a).last(), Some(&vec![0xA5; 60]));
+    // The fake miniport frees what NDIS returns.
+    sim.return_now(a);
+    sim.hold_returns(a, false);
+    // Built again without MmPrepareMdlForReuse.
+    k.io_build_partial_mdl(source, partial, base.cast(), 60);
+    expect_only(&sim, &[MEMORY_PARTIAL_MDL]);
+    // A range outside the source, a zero length, and a range longer than the target has room for.
+    k.mm_prepare_mdl_for_reuse(partial);
+    // SAFETY: one past the buffer's end is a valid pointer; the model only compares it.
+    k.io_build_partial_mdl(source, partial, unsafe { base.add(8190) }.cast(), 60);
+    k.io_build_partial_mdl(source, partial, base.cast(), 0);
+    // 100 bytes span at most 2 pages, 8000 at least 3 from wherever 100 span 2.
+    let small = k.io_allocate_mdl(base.cast(), 100);
+    k.io_build_partial_mdl(source, small, base.cast(), 8000);
+    let v = expect_only(&sim, &[MEMORY_PARTIAL_MDL]);
+    assert_eq!(v.len(), 3, "{v:#?}");
+    assert!(v[2].message.contains("page(s) but the target"), "{}", v[2].message);
+    // A source that describes no pages, a target that is not an IoAllocateMdl MDL.
+    k.io_build_partial_mdl(small, partial, base.cast(), 60);
+    k.io_build_partial_mdl(source, source, base.cast(), 60);
+    let v = expect_only(&sim, &[MEMORY_PARTIAL_MDL]);
+    assert_eq!(v.len(), 2, "{v:#?}");
+    // Each MDL freed by the other allocator's routine is refused, and stays allocated.
+    k.ndis_free_mdl(small);
+    k.io_free_mdl(source);
+    let v = expect_only(&sim, &[MEMORY_PARTIAL_MDL]);
+    assert_eq!(v.len(), 2, "{v:#?}");
+    k.io_free_mdl(small);
+    k.io_free_mdl(partial);
+    k.ndis_free_mdl(source);
+    k.io_free_mdl(partial);
+    expect_only(&sim, &[MEMORY_BAD_FREE]);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
+/// A read sent into a buffer whose frames NDIS still holds is caught when it is sent, before the
+/// device can overwrite them.
+#[test]
+fn ndis_receive_buffer_lent_to_ndis_is_not_read_into() {
+    fresh();
+    let (sim, a) = with_adapter(0);
+    sim.restart(a);
+    let (handle, pool, target, device) = first_ad(|x| (x.handle, x.pool, x.target, x.device));
+    let k = k();
+    let attrs = WdfObjectAttributes { parent: Some(device.into()), context_type: None };
+    let (memory, buffer) = k.wdf_memory_create(&attrs, NON_PAGED_POOL_NX, TAG, 4096).unwrap();
+    let source = k.ndis_allocate_mdl(handle, buffer, 4096);
+    let partial = k.io_allocate_mdl(buffer, 1514 + 4095 - 2048);
+    // SAFETY: inside the 4096-byte buffer.
+    let frame = unsafe { buffer.cast::<u8>().add(100) };
+    k.io_build_partial_mdl(source, partial, frame.cast(), 60);
+    let nbl = k.ndis_allocate_net_buffer_and_net_buffer_list(pool, 0, 0, partial, 0, 60);
+    sim.hold_returns(a, true);
+    k.ndis_m_indicate_receive_net_buffer_lists(handle, nbl, 0, 1, 0);
+    let read = k.wdf_request_create(&attrs, target).unwrap();
+    assert_eq!(k.wdf_io_target_format_request_for_read(target, read, memory), STATUS_SUCCESS);
+    k.wdf_request_send(read, target, None);
+    let v = expect_only(&sim, &[NDIS_RECEIVE_OWNERSHIP]);
+    assert!(v[0].message.contains("NDIS owns until"), "{}", v[0].message);
+    // Once NDIS has returned it, the buffer is the driver's to read into again.
+    sim.return_now(a);
+    sim.hold_returns(a, false);
+    k.wdf_request_cancel_sent_request(read);
+    sim.run_until_idle();
+    k.wdf_request_reuse(read, WDF_REQUEST_REUSE_NO_FLAGS, STATUS_SUCCESS);
+    assert_eq!(k.wdf_io_target_format_request_for_read(target, read, memory), STATUS_SUCCESS);
+    k.wdf_request_send(read, target, None);
+    expect_only(&sim, &[]);
+    k.wdf_request_cancel_sent_request(read);
+    sim.run_until_idle();
+    k.io_free_mdl(partial);
+    k.ndis_free_mdl(source);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
+
 #[test]
 fn ndis_send_complete_exactly_once() {
     fresh();

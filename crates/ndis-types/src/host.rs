@@ -226,6 +226,20 @@ pub trait Kernel {
         length: u32,
     ) -> *mut Mdl;
     fn ndis_free_mdl(&self, mdl: *mut Mdl);
+    /// `IoAllocateMdl(VirtualAddress, Length, FALSE, FALSE, NULL)`: an MDL with room for the pages
+    /// of that range, describing none yet (for `IoBuildPartialMdl`).
+    fn io_allocate_mdl(&self, virtual_address: *mut c_void, length: u32) -> *mut Mdl;
+    fn io_free_mdl(&self, mdl: *mut Mdl);
+    /// `IoBuildPartialMdl(SourceMdl, TargetMdl, VirtualAddress, Length)`.
+    fn io_build_partial_mdl(
+        &self,
+        source: *mut Mdl,
+        target: *mut Mdl,
+        virtual_address: *mut c_void,
+        length: u32,
+    );
+    /// wdm.h's `MmPrepareMdlForReuse(Mdl)`.
+    fn mm_prepare_mdl_for_reuse(&self, mdl: *mut Mdl);
     /// `MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, Priority)`: what the
     /// `MmGetSystemAddressForMdlSafe` inline calls when the MDL is not mapped yet.
     fn mm_map_locked_pages_specify_cache(&self, mdl: *mut Mdl, priority: u32) -> *mut c_void;

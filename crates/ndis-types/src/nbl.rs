@@ -35,8 +35,13 @@ pub struct Mdl {
 }
 
 pub const MDL_MAPPED_TO_SYSTEM_VA: i16 = 0x0001;
+pub const MDL_PAGES_LOCKED: i16 = 0x0002;
 pub const MDL_SOURCE_IS_NONPAGED_POOL: i16 = 0x0004;
 pub const MDL_PARTIAL: i16 = 0x0010;
+/// wdm.h `PAGE_SIZE` (every architecture Windows drivers target).
+pub const PAGE_SIZE: usize = 0x1000;
+/// A partial MDL the memory manager mapped to system space: `MmPrepareMdlForReuse` unmaps it.
+pub const MDL_PARTIAL_HAS_BEEN_MAPPED: i16 = 0x0020;
 
 /// `MM_PAGE_PRIORITY` (wdm.h): how much a system mapping may fail under PTE pressure.
 pub const LOW_PAGE_PRIORITY: u32 = 0;

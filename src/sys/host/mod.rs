@@ -364,6 +364,37 @@ pub unsafe fn ndis_free_mdl(mdl: *mut Mdl) {
 }
 
 /// # Safety
+/// As the Windows backend's: `virtual_address..+length` is the range the MDL is sized for.
+pub unsafe fn io_allocate_mdl(virtual_address: *mut c_void, length: u32) -> *mut Mdl {
+    current().io_allocate_mdl(virtual_address, length)
+}
+
+/// # Safety
+/// `mdl` came from [`io_allocate_mdl`], is referenced by nothing and is not used after.
+pub unsafe fn io_free_mdl(mdl: *mut Mdl) {
+    current().io_free_mdl(mdl)
+}
+
+/// # Safety
+/// As the Windows backend's: `source` describes locked or nonpaged memory containing
+/// `virtual_address..+length`, and `target` (from [`io_allocate_mdl`], prepared for reuse) is
+/// large enough for it and used by no one else.
+pub unsafe fn io_build_partial_mdl(
+    source: *mut Mdl,
+    target: *mut Mdl,
+    virtual_address: *mut c_void,
+    length: u32,
+) {
+    current().io_build_partial_mdl(source, target, virtual_address, length)
+}
+
+/// # Safety
+/// `mdl` came from [`io_allocate_mdl`] and is used by no one else.
+pub unsafe fn mm_prepare_mdl_for_reuse(mdl: *mut Mdl) {
+    current().mm_prepare_mdl_for_reuse(mdl)
+}
+
+/// # Safety
 /// As the Windows backend's: `mdl` is the MDL of an NBL the caller owns for the call.
 pub unsafe fn mm_map_locked_pages_specify_cache(mdl: *mut Mdl, priority: u32) -> *mut c_void {
     current().mm_map_locked_pages_specify_cache(mdl, priority)

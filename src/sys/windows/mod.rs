@@ -30,7 +30,7 @@ use ndis_types::config::{
     NdisConfigurationObject, NdisConfigurationParameter, NdisErrorCode, NdisParameterType, UnicodeString,
 };
 use ndis_types::miniport::{NdisIoWorkItemRoutine, NdisMiniportDriverCharacteristics};
-use ndis_types::nbl::{Mdl, NetBufferList, NetBufferListPoolParameters};
+use ndis_types::nbl::{MDL_PARTIAL_HAS_BEEN_MAPPED, Mdl, NetBufferList, NetBufferListPoolParameters};
 use ndis_types::oid::NdisStatusIndication;
 use ndis_types::wdf::{
     EvtWdfRequestCompletionRoutine, WdfDriverConfig, WdfIoTargetPurgeIoAction, WdfIoTargetSentIoAction,
@@ -890,6 +890,65 @@ pub unsafe fn ndis_allocate_mdl(
 pub unsafe fn ndis_free_mdl(mdl: *mut Mdl) {
     // SAFETY: guaranteed by the caller.
     unsafe { ndis::NdisFreeMdl(mdl.cast::<MDL>()) }
+}
+
+/// `IoAllocateMdl(VirtualAddress, Length, FALSE, FALSE, NULL)` (W:km/wdm.h:32321-32330): an MDL
+/// with room for the pages the range spans (`ADDRESS_AND_SIZE_TO_SPAN_PAGES`), describing none of
+/// them until `IoBuildPartialMdl` builds it. NULL on failure.
+///
+/// # Safety
+/// `virtual_address..+length` is memory the caller names only to size the MDL; the MDL is freed with
+/// [`io_free_mdl`].
+pub unsafe fn io_allocate_mdl(virtual_address: *mut c_void, length: u32) -> *mut Mdl {
+    // SAFETY: guaranteed by the caller; no secondary buffer, no quota, no IRP (BOOLEAN FALSE is 0).
+    let mdl = unsafe { ntddk::IoAllocateMdl(virtual_address, length, 0, 0, ptr::null_mut()) };
+    mdl.cast::<Mdl>()
+}
+
+/// `IoFreeMdl(Mdl)` (W:km/wdm.h:33424-33429).
+///
+/// # Safety
+/// `mdl` came from [`io_allocate_mdl`], is referenced by nothing and is not used after.
+pub unsafe fn io_free_mdl(mdl: *mut Mdl) {
+    // SAFETY: guaranteed by the caller (`Mdl` has the layout of MDL, layout.rs).
+    unsafe { ntddk::IoFreeMdl(mdl.cast::<MDL>()) }
+}
+
+/// `IoBuildPartialMdl(SourceMdl, TargetMdl, VirtualAddress, Length)` (W:km/wdm.h:32403-32411). The
+/// address is measured from the source's `MmGetMdlVirtualAddress` (StartVa + ByteOffset), which for
+/// an `NdisAllocateMdl` MDL is the buffer's own address (Doc nf-wdm-iobuildpartialmdl; WDF-SRC
+/// src/framework/shared/support/km/fxrequestbufferkm.cpp:202-239 passes it the same way).
+///
+/// # Safety
+/// `source` describes locked or nonpaged memory containing `virtual_address..+length` (else bug
+/// check 0x12E INVALID_MDL_RANGE), and `target`, from [`io_allocate_mdl`] and prepared for reuse,
+/// has room for the pages that range spans (else 0x40 TARGET_MDL_TOO_SMALL) and is used by no one
+/// else.
+pub unsafe fn io_build_partial_mdl(
+    source: *mut Mdl,
+    target: *mut Mdl,
+    virtual_address: *mut c_void,
+    length: u32,
+) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { ntddk::IoBuildPartialMdl(source.cast::<MDL>(), target.cast::<MDL>(), virtual_address, length) }
+}
+
+/// wdm.h's FORCEINLINE `MmPrepareMdlForReuse` (W:km/wdm.h:29146-29175), which bindgen does not bind:
+/// a partial MDL the memory manager mapped (`MDL_PARTIAL_HAS_BEEN_MAPPED`) is unmapped with
+/// `MmUnmapLockedPages(MappedSystemVa, Mdl)` (W:km/wdm.h:28610-28616); the other branch is only a
+/// checked build's `NT_ASSERT`.
+///
+/// # Safety
+/// `mdl` came from [`io_allocate_mdl`] (built by `IoBuildPartialMdl`, or not yet) and is used by no
+/// one else.
+pub unsafe fn mm_prepare_mdl_for_reuse(mdl: *mut Mdl) {
+    // SAFETY: guaranteed by the caller: a live MDL only this caller uses.
+    let (flags, mapped) = unsafe { ((*mdl).MdlFlags, (*mdl).MappedSystemVa) };
+    if flags & MDL_PARTIAL_HAS_BEEN_MAPPED != 0 {
+        // SAFETY: the memory manager mapped this partial MDL at `mapped` (the flag says so).
+        unsafe { ntddk::MmUnmapLockedPages(mapped, mdl.cast::<MDL>()) }
+    }
 }
 
 /// `NdisMSendNetBufferListsComplete(MiniportAdapterHandle, NetBufferList, SendCompleteFlags)`.

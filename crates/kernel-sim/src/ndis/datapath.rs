@@ -46,6 +46,22 @@ pub(crate) struct DriverNbl {
 pub(crate) struct MdlRec {
     block: RawBlock,
     pub(crate) scope: Scope,
+    kind: MdlKind,
+}
+
+/// Which allocator made an MDL, and for `IoAllocateMdl`'s what it describes now.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum MdlKind {
+    /// `NdisAllocateMdl`: built over nonpaged memory at allocation; `NdisFreeMdl` frees it.
+    Ndis,
+    /// `IoAllocateMdl`: room for `pages` page numbers; `built` once `IoBuildPartialMdl` filled it,
+    /// until `MmPrepareMdlForReuse`. `IoFreeMdl` frees it.
+    Io { pages: usize, built: bool },
+}
+
+/// Pages a range of `length` bytes at `va` touches (wdm.h `ADDRESS_AND_SIZE_TO_SPAN_PAGES`).
+fn span_pages(va: usize, length: usize) -> usize {
+    ((va & 0xFFF) + length).div_ceil(4096)
 }
 
 /// What the NET_BUFFER looked like when NDIS handed it over (the miniport must give it back so).
@@ -410,6 +426,9 @@ impl State {
             if !self.is_known_mdl(mdl) {
                 return Err(format!("MDL {mdl:p} was not allocated with NdisAllocateMdl (or was freed)"));
             }
+            if let Some(why) = self.unbuilt_mdl(mdl) {
+                return Err(why);
+            }
             // SAFETY: a live MDL the model built over `ByteCount` readable bytes at its system VA.
             let (va, count, next) =
                 unsafe { (mdl_system_va(mdl).cast::<u8>(), (*mdl).ByteCount as usize, (*mdl).Next) };
@@ -625,28 +644,205 @@ impl State {
         let block = build_mdl(va, length);
         let mdl = block.ptr.cast::<Mdl>();
         self.data.freed_mdls.remove(&(mdl as usize));
-        self.data.mdls.insert(mdl as usize, MdlRec { block, scope });
+        self.data.mdls.insert(mdl as usize, MdlRec { block, scope, kind: MdlKind::Ndis });
         mdl
     }
 
     pub(crate) fn ndis_free_mdl(&mut self, mdl: *mut Mdl) {
-        let api = "NdisFreeMdl";
+        self.free_mdl("NdisFreeMdl", mdl, |kind| kind == MdlKind::Ndis);
+    }
+
+    /// `NdisFreeMdl` or `IoFreeMdl`: each frees only what its own allocator made.
+    fn free_mdl(&mut self, api: &'static str, mdl: *mut Mdl, ours: impl Fn(MdlKind) -> bool) {
         self.check_irql(api, DISPATCH_LEVEL);
         let key = mdl as usize;
-        match self.data.mdls.remove(&key) {
-            Some(rec) => {
+        match self.data.mdls.get(&key).map(|rec| rec.kind) {
+            Some(kind) if ours(kind) => {
+                let rec = self.data.mdls.remove(&key).expect("looked up");
                 rec.block.poison();
                 self.mem.quarantine.push(rec.block);
                 self.data.freed_mdls.insert(key);
             }
+            Some(kind) => {
+                let other = if kind == MdlKind::Ndis { "NdisAllocateMdl" } else { "IoAllocateMdl" };
+                self.violate(MEMORY_PARTIAL_MDL, format!("{api}({mdl:p}): the MDL came from {other}"));
+            }
             None => {
                 let why = if self.data.freed_mdls.contains(&key) {
                     "freed twice"
+                } else if api == "IoFreeMdl" {
+                    "not an MDL from IoAllocateMdl"
                 } else {
                     "not an MDL from NdisAllocateMdl"
                 };
                 self.violate(MEMORY_BAD_FREE, format!("{api}({mdl:p}): {why}"));
             }
+        }
+    }
+
+    /// `IoAllocateMdl(va, length, FALSE, FALSE, NULL)`: `MmInitializeMdl` over room for the range's
+    /// pages; the MDL describes no pages until `IoBuildPartialMdl` (or `MmBuildMdlForNonPagedPool`,
+    /// which the driver does not use) fills it (Doc nf-wdm-ioallocatemdl).
+    pub(crate) fn io_allocate_mdl(&mut self, va: *mut c_void, length: u32) -> *mut Mdl {
+        let api = "IoAllocateMdl";
+        self.check_irql(api, DISPATCH_LEVEL);
+        if va.is_null() || length == 0 {
+            self.violate(
+                MEMORY_PARTIAL_MDL,
+                format!("{api}(va {va:p}, length {length}): an MDL sized for nothing"),
+            );
+            return ptr::null_mut();
+        }
+        if self.fallible(api) {
+            return ptr::null_mut();
+        }
+        self.allocations += 1;
+        let pages = span_pages(va as usize, length as usize);
+        let block = build_mdl_flags(va, length, 0);
+        let mdl = block.ptr.cast::<Mdl>();
+        // SAFETY: the MDL just built; an initialized MDL is not mapped.
+        unsafe { (*mdl).MappedSystemVa = ptr::null_mut() };
+        self.data.freed_mdls.remove(&(mdl as usize));
+        // Not tied to a handle: a leak is reported when the driver unloads.
+        self.data.mdls.insert(
+            mdl as usize,
+            MdlRec { block, scope: Scope::Driver, kind: MdlKind::Io { pages, built: false } },
+        );
+        mdl
+    }
+
+    pub(crate) fn io_free_mdl(&mut self, mdl: *mut Mdl) {
+        self.free_mdl("IoFreeMdl", mdl, |kind| matches!(kind, MdlKind::Io { .. }));
+    }
+
+    /// `IoBuildPartialMdl`: the target describes `length` bytes at `va` inside the source's buffer,
+    /// mapped where the source is when the source is nonpaged or mapped (Doc nf-wdm-iobuildpartialmdl).
+    pub(crate) fn io_build_partial_mdl(
+        &mut self,
+        source: *mut Mdl,
+        target: *mut Mdl,
+        va: *mut c_void,
+        length: u32,
+    ) {
+        let api = "IoBuildPartialMdl";
+        self.check_irql(api, DISPATCH_LEVEL);
+        let source_built = self.data.mdls.get(&(source as usize)).map(|rec| rec.kind) == Some(MdlKind::Ndis)
+            || self.data.send_mdls.contains(&(source as usize));
+        if !source_built {
+            let why = match self.data.mdls.get(&(source as usize)).map(|rec| rec.kind) {
+                Some(MdlKind::Io { .. }) => {
+                    "an IoAllocateMdl MDL, which describes no locked or nonpaged pages of its own"
+                }
+                _ if self.data.freed_mdls.contains(&(source as usize)) => "an MDL that was freed",
+                _ => "not an MDL NDIS or the driver allocated",
+            };
+            self.violate(MEMORY_PARTIAL_MDL, format!("{api}: the source {source:p} is {why}"));
+            return;
+        }
+        // SAFETY: a live MDL the model built or a protocol's send MDL.
+        let (start, count, flags) =
+            unsafe { (mdl_system_va(source) as usize, (*source).ByteCount as usize, (*source).MdlFlags) };
+        let (from, len) = (va as usize, length as usize);
+        if length == 0 || from < start || from.saturating_add(len) > start + count {
+            let msg = format!(
+                "{api}: {len} bytes at {va:p} are not inside the source's {count} bytes at {start:#x} (a length of 0                  would take the rest of the source)"
+            );
+            self.violate(MEMORY_PARTIAL_MDL, msg);
+            return;
+        }
+        let needed = span_pages(from, len);
+        match self.data.mdls.get_mut(&(target as usize)).map(|rec| &mut rec.kind) {
+            Some(MdlKind::Io { pages, built }) => {
+                let (pages, was_built) = (*pages, *built);
+                if needed > pages {
+                    let msg = format!(
+                        "{api}: the range spans {needed} page(s) but the target {target:p} has room for {pages}:                          the page numbers would run past it"
+                    );
+                    self.violate(MEMORY_PARTIAL_MDL, msg);
+                    return;
+                }
+                if was_built {
+                    let msg = format!(
+                        "{api}: the target {target:p} was built before and not given to MmPrepareMdlForReuse since                          (Doc nf-wdm-iobuildpartialmdl)"
+                    );
+                    self.violate(MEMORY_PARTIAL_MDL, msg);
+                    return;
+                }
+            }
+            _ => {
+                let why = if self.data.freed_mdls.contains(&(target as usize)) {
+                    "an MDL that was freed"
+                } else {
+                    "not an MDL from IoAllocateMdl"
+                };
+                self.violate(MEMORY_PARTIAL_MDL, format!("{api}: the target {target:p} is {why}"));
+                return;
+            }
+        }
+        if let Some(MdlKind::Io { built, .. }) =
+            self.data.mdls.get_mut(&(target as usize)).map(|rec| &mut rec.kind)
+        {
+            *built = true;
+        }
+        // SAFETY: a live IoAllocateMdl MDL with room for `needed` page numbers (checked).
+        unsafe {
+            (*target).StartVa = (from & !0xFFF) as *mut c_void;
+            (*target).ByteOffset = (from & 0xFFF) as u32;
+            (*target).ByteCount = length;
+            (*target).MdlFlags =
+                MDL_PARTIAL | (flags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA));
+            (*target).MappedSystemVa = va;
+        }
+    }
+
+    /// wdm.h's `MmPrepareMdlForReuse`: a built partial MDL may be built again.
+    pub(crate) fn mm_prepare_mdl_for_reuse(&mut self, mdl: *mut Mdl) {
+        let api = "MmPrepareMdlForReuse";
+        self.check_irql(api, DISPATCH_LEVEL);
+        match self.data.mdls.get_mut(&(mdl as usize)).map(|rec| &mut rec.kind) {
+            Some(MdlKind::Io { built, .. }) => *built = false,
+            _ => {
+                self.violate(MEMORY_PARTIAL_MDL, format!("{api}({mdl:p}): not a live MDL from IoAllocateMdl"))
+            }
+        }
+    }
+
+    /// An NBL NDIS owns (indicated, not returned yet) whose frame bytes lie in `start..start+len`:
+    /// a buffer handed to the device while that is so lets the device overwrite what protocols
+    /// read. Only with the per-frame checks on (the indicated NBLs are recorded then).
+    pub(crate) fn indicated_within(&self, start: usize, len: usize) -> Option<usize> {
+        let end = start.saturating_add(len);
+        self.data.indicated.keys().copied().find(|&n| {
+            // SAFETY: a live NBL the model allocated, owned by NDIS (its MDLs cannot be freed by
+            // the miniport meanwhile without a violation).
+            let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
+            while !nb.is_null() {
+                // SAFETY: as above.
+                let mut mdl = unsafe { (*nb).MdlChain };
+                while !mdl.is_null() && self.is_known_mdl(mdl) {
+                    // SAFETY: a live MDL the model built.
+                    let (va, count) = unsafe { (mdl_system_va(mdl) as usize, (*mdl).ByteCount as usize) };
+                    if va < end && start < va.saturating_add(count) {
+                        return true;
+                    }
+                    // SAFETY: as above.
+                    mdl = unsafe { (*mdl).Next };
+                }
+                // SAFETY: as above.
+                nb = unsafe { (*nb).Next };
+            }
+            false
+        })
+    }
+
+    /// Why an MDL in an NBL the miniport hands NDIS describes no bytes, if it does not.
+    fn unbuilt_mdl(&self, mdl: *mut Mdl) -> Option<String> {
+        match self.data.mdls.get(&(mdl as usize)).map(|rec| rec.kind) {
+            Some(MdlKind::Io { built: false, .. }) => Some(format!(
+                "MDL {mdl:p} came from IoAllocateMdl and describes no pages (no IoBuildPartialMdl since it was \
+                 allocated or prepared for reuse)"
+            )),
+            _ => None,
         }
     }
 
