@@ -1,9 +1,9 @@
-//! Nonpaged pool the driver owns: [`PoolBox`] (one value, the adapter) and [`PoolBuffer`] (a byte
-//! area, the receive frames), both from `NdisAllocateMemoryWithTagPriority` and freed with
-//! `NdisFreeMemoryWithTagPriority` and the same tag.
+//! Nonpaged pool the driver owns: [`PoolBox`] (one value, the adapter), from
+//! `NdisAllocateMemoryWithTagPriority` and freed with `NdisFreeMemoryWithTagPriority` and the same
+//! tag.
 //!
 //! Invariant: a `PoolBox<T>` owns an initialized `T` at its pointer until it is dropped or given
-//! away with [`PoolBox::into_handle`]; a `PoolBuffer` owns `len` bytes at its pointer until drop.
+//! away with [`PoolBox::into_handle`].
 #![allow(unsafe_code)]
 
 use crate::sys::{self, ndis_allocate_memory_with_tag_priority};
@@ -103,73 +103,4 @@ impl<T> Drop for PoolBox<T> {
 pub unsafe fn context_ref<'a, T>(handle: NdisHandle) -> Option<&'a T> {
     // SAFETY: guaranteed by the caller.
     unsafe { handle.0.cast::<T>().as_ref() }
-}
-
-/// Nonpaged memory from `NdisAllocateMemoryWithTagPriority`, described by `len` bytes: the
-/// receive frame area that the receive NBLs' MDLs point into. All-zero is "nothing allocated".
-#[derive(Zeroable)]
-pub struct PoolBuffer {
-    ptr: Option<NonNull<u8>>,
-    len: u32,
-    ndis_handle: NdisHandle,
-    tag: u32,
-}
-
-// SAFETY: plain nonpaged memory owned by the adapter.
-unsafe impl Send for PoolBuffer {}
-// SAFETY: `PoolBuffer` itself changes only through `&mut self`; its bytes are reached only through
-// the pointers `slice_ptr` hands out, whose users (the receive NBLs' MDLs, each frame slot leased to
-// one `RxSlot` at a time) serialize access.
-unsafe impl Sync for PoolBuffer {}
-
-impl PoolBuffer {
-    pub fn allocate(ndis_handle: NdisHandle, tag: u32, len: u32) -> Result<Self, NdisStatus> {
-        let raw = ndis_allocate_memory_with_tag_priority(ndis_handle, len, tag, NORMAL_POOL_PRIORITY);
-        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(NDIS_STATUS_RESOURCES)?;
-        Ok(Self { ptr: Some(ptr), len, ndis_handle, tag })
-    }
-
-    /// The address `offset` bytes in, if `offset + len` fits.
-    pub fn slice_ptr(&self, offset: u32, len: u32) -> Option<*mut c_void> {
-        let offset = start_if_within(offset, len, self.len)?;
-        let base = self.ptr?;
-        // SAFETY: offset + len is within the allocation (checked above).
-        Some(unsafe { base.as_ptr().add(offset) }.cast::<c_void>())
-    }
-}
-
-/// `offset` as an index, if `offset..offset + len` lies within `total` bytes.
-fn start_if_within(offset: u32, len: u32, total: u32) -> Option<usize> {
-    let end = offset.checked_add(len)?;
-    if end > total {
-        return None;
-    }
-    usize::try_from(offset).ok()
-}
-
-impl Drop for PoolBuffer {
-    fn drop(&mut self) {
-        if let Some(ptr) = self.ptr.take() {
-            // SAFETY: allocated by `allocate` with this handle and tag; the MDLs over it are freed
-            // first (they are owned by the receive descriptors, which the adapter frees earlier).
-            unsafe {
-                sys::ndis_free_memory_with_tag_priority(self.ndis_handle, ptr.as_ptr().cast(), self.tag)
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::start_if_within;
-
-    #[test]
-    fn a_slice_must_end_within_the_buffer() {
-        assert_eq!(start_if_within(0, 100, 100), Some(0), "the whole buffer");
-        assert_eq!(start_if_within(40, 60, 100), Some(40), "ending at the last byte");
-        assert_eq!(start_if_within(100, 0, 100), Some(100), "empty, at the end");
-        assert_eq!(start_if_within(41, 60, 100), None, "one byte past the end");
-        assert_eq!(start_if_within(101, 0, 100), None, "starting past the end");
-        assert_eq!(start_if_within(u32::MAX, 2, 100), None, "offset + len overflows");
-    }
 }

@@ -224,6 +224,10 @@ fn pair_with_receive_buffers(seed: u64, value: Option<RegValue>) -> (Sim, Adapte
     pair_with_keyword(seed, "*ReceiveBuffers", value)
 }
 
+/// `OID_GEN_RECEIVE_BUFFER_SPACE`: frames arrive in, and are indicated from, 16 read buffers of
+/// 16 KiB.
+const READ_BUFFER_SPACE: u32 = 16 * 16384;
+
 fn receive_buffer_space(sim: &Sim, adapter: AdapterId) -> u32 {
     let result = sim.oid_query(adapter, OID_GEN_RECEIVE_BUFFER_SPACE, 4);
     assert_eq!(result.status, NDIS_STATUS_SUCCESS);
@@ -257,7 +261,8 @@ fn nbls_ndis_can_hold(sim: &Sim, a: AdapterId, b: AdapterId) -> u64 {
 fn receive_buffers_at_their_bounds_size_the_receive_pool() {
     for (seed, count) in [(530, 16u32), (531, 64)] {
         let (sim, a, b) = pair_with_receive_buffers(seed, Some(RegValue::String(count.to_string())));
-        assert_eq!(receive_buffer_space(&sim, a), count * 1514);
+        assert_eq!(sim.nbls_allocated(a), count as usize);
+        assert_eq!(receive_buffer_space(&sim, a), READ_BUFFER_SPACE, "the read buffers, whatever the NBLs");
         assert_eq!(config_rejected(&sim, a), 0);
         let held = nbls_ndis_can_hold(&sim, a, b);
         // 16: every buffer ends up in NDIS's hands and no more; 64: far more than 16 do.
@@ -270,7 +275,7 @@ fn receive_buffers_at_their_bounds_size_the_receive_pool() {
     }
     // A REG_DWORD is read as well as the INF's REG_SZ.
     let (sim, a, b) = pair_with_receive_buffers(532, Some(RegValue::Dword(32)));
-    assert_eq!(receive_buffer_space(&sim, a), 32 * 1514);
+    assert_eq!(sim.nbls_allocated(a), 32);
     finish(sim, &[a, b]);
 }
 
@@ -281,7 +286,7 @@ fn receive_buffers_outside_their_range_or_malformed_keep_the_default_and_are_log
         [(540, "15"), (541, "65"), (542, "0"), (543, "4294967296"), (544, "sixty-four"), (545, "-32")]
     {
         let (sim, a, b) = pair_with_receive_buffers(seed, Some(RegValue::String(value.into())));
-        assert_eq!(receive_buffer_space(&sim, a), 64 * 1514, "{value:?}: the default, 64");
+        assert_eq!(sim.nbls_allocated(a), 64, "{value:?}: the default, 64");
         assert_eq!(config_rejected(&sim, a), 1, "{value:?}");
         assert_eq!(
             sim.error_log(a),
@@ -296,7 +301,7 @@ fn receive_buffers_outside_their_range_or_malformed_keep_the_default_and_are_log
     // Missing or empty: the default, silently. Digits then junk: the digits, as NDIS reads them.
     for (seed, value, buffers) in [(546, None, 64), (547, Some(""), 64), (548, Some("32 buffers"), 32)] {
         let (sim, a, b) = pair_with_receive_buffers(seed, value.map(|v| RegValue::String(v.into())));
-        assert_eq!(receive_buffer_space(&sim, a), buffers * 1514, "{value:?}");
+        assert_eq!(sim.nbls_allocated(a), buffers as usize, "{value:?}");
         assert_eq!(config_rejected(&sim, a), 0, "{value:?}");
         assert!(sim.error_log(a).is_empty(), "{value:?}");
         finish(sim, &[a, b]);
@@ -377,8 +382,8 @@ fn assert_sizes(sim: &Sim, adapter: AdapterId, mtu: u32) {
     assert_eq!(oid_u32(sim, adapter, OID_GEN_RECEIVE_BLOCK_SIZE), mtu + 14);
     assert_eq!(oid_u32(sim, adapter, OID_GEN_MAXIMUM_LOOKAHEAD), mtu + 14, "the receive block size");
     assert_eq!(attributes.lookahead_size, mtu + 14);
-    let slots = oid_u32(sim, adapter, OID_GEN_RECEIVE_BUFFER_SPACE) / (mtu + 14);
-    assert_eq!(slots, 64, "the default *ReceiveBuffers, each holding the largest frame");
+    assert_eq!(oid_u32(sim, adapter, OID_GEN_RECEIVE_BUFFER_SPACE), READ_BUFFER_SPACE, "the read buffers");
+    assert_eq!(sim.nbls_allocated(adapter), 64, "the default *ReceiveBuffers");
 }
 
 /// Adapters whose `*JumboPacket` is each of `values` (None: not in the registry), Running, with a

@@ -194,10 +194,15 @@ fn a_queue_drained_exactly_at_the_bound_queues_no_deferred_work() {
     // 16 writes one call may send.
     let frames = frames_to(mac(&sim, b), mac(&sim, a), 160, 1514);
     let writes_before = sim.lower(a).writes_completed();
+    // B's reads, freed by the return of their NBLs, are posted by B's work item: held back here,
+    // so that only the send path could run one.
+    sim.hold_returns(b, true);
     let sent = sim.send_frames(a, &frames, NblShape::default());
     assert_eq!(sim.lower(a).writes_completed() - writes_before, 16);
     sim.run_until_idle();
     assert_eq!(sim.work_items_run(), 0, "no deferred run for an empty queue");
+    sim.hold_returns(b, false);
+    sim.run_until_idle();
     assert!(sent.iter().all(|&id| sim.send_completion(id) == Some(NDIS_STATUS_SUCCESS)));
     assert_eq!(sim.received_frames(b), frames);
     finish(sim, &[a, b]);

@@ -54,7 +54,9 @@ use ndis_types::oid::{
     NDIS_STATISTICS_XMIT_DISCARDS_SUPPORTED, NDIS_STATISTICS_XMIT_ERROR_SUPPORTED,
     NDIS_STATISTICS_XMIT_OK_SUPPORTED,
 };
-use ndis_types::status::{NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_SUCCESS, NdisStatus};
+use ndis_types::status::{
+    NDIS_STATUS_ADAPTER_NOT_FOUND, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS, NdisStatus,
+};
 
 /// The standard Ethernet MTU (`MtuSize` excludes the 14-byte header): the least a device must carry.
 pub const STANDARD_MTU: u32 = vwire_proto::STANDARD_MTU as u32;
@@ -159,8 +161,8 @@ fn create_resources(
     let context = adapter.handle();
     adapter.lower.create_device(properties, context)?;
     let routines = entry::completion_routines(adapter);
-    adapter.lower.create_requests(routines)?;
     let miniport = adapter.miniport;
+    adapter.lower.create_requests(routines, miniport)?;
     adapter.max_queued_nbls = usize::try_from(settings.transmit_buffers).unwrap_or(usize::MAX);
     adapter.tagging = settings.tagging;
     adapter.speed_duplex = settings.speed_duplex;
@@ -192,9 +194,10 @@ fn create_resources(
         reject_unsupported(miniport, &adapter.counters, &JUMBO_PACKET);
         port_mtu
     };
-    // Receive slots hold the largest frame indicated: its tag is gone by then.
-    let slot_frame = adapter.max_total_size();
-    adapter.receive.allocate(miniport, settings.receive_buffers, slot_frame)?;
+    // Receive NBLs describe the largest frame indicated: its tag is gone by then.
+    let read_buffer = adapter.lower.reads.sample_buffer().ok_or(NDIS_STATUS_RESOURCES)?;
+    let max_frame = adapter.max_total_size();
+    adapter.receive.allocate(miniport, settings.receive_buffers, max_frame, read_buffer)?;
     let mut state = adapter.state.lock();
     state.link = Link::negotiate(&link, settings.speed_duplex);
     state.filter.address = adapter.current_address;

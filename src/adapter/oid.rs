@@ -10,7 +10,7 @@
 
 use super::vlan::MAX_VLAN_ID;
 use super::{Adapter, MAX_MULTICAST_ADDRESSES, SUPPORTED_PACKET_FILTERS, load};
-use crate::lower::{BATCH_BUFFER_SIZE, WRITE_REQUESTS};
+use crate::lower::{BATCH_BUFFER_SIZE, READ_REQUESTS, WRITE_REQUESTS};
 use crate::oid_request::OidRequestView;
 use crate::version::{DRIVER_MAJOR_VERSION, DRIVER_MINOR_VERSION, NDIS_MAJOR_VERSION, NDIS_MINOR_VERSION};
 use ndis_types::miniport::{ETH_LENGTH_OF_ADDRESS, NDIS_MEDIUM_802_3, NDIS_PHYSICAL_MEDIUM_802_3};
@@ -214,7 +214,8 @@ fn query(adapter: &Adapter, oid: NdisOid, buffer: &mut [u8]) -> OidOutcome {
     let media_connected = link.up;
     let max_total = adapter.max_total_size();
     let buffer_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(WRITE_REQUESTS)).unwrap_or(u32::MAX);
-    let receive_space = adapter.max_total_size().saturating_mul(adapter.receive.count);
+    // Frames are received into the read buffers and indicated from there.
+    let receive_space = u32::try_from(BATCH_BUFFER_SIZE.saturating_mul(READ_REQUESTS)).unwrap_or(u32::MAX);
     match oid {
         OID_GEN_SUPPORTED_LIST => {
             answer_with(buffer, adapter.supported_oids().len().saturating_mul(4), |bytes| {

@@ -1,8 +1,17 @@
-//! Receive: all resources allocated in `MiniportInitializeEx` — one NBL pool, one frame area in
-//! nonpaged pool, a receive NBL per frame slot whose MDL describes that slot. A batch read from
-//! below is parsed once (`vwire_proto::Batch::parse`, which rejects a malformed batch whole); each
-//! frame the packet filter accepts is copied once into a free slot, and the NBLs are indicated as a
-//! chain. `MiniportReturnNetBufferLists` gives the slots back.
+//! Receive, in place: all resources allocated in `MiniportInitializeEx` — one NBL pool and the
+//! receive NBLs, each with an MDL of its own (`IoAllocateMdl`), and an MDL over each read buffer
+//! (`lower`). A batch read from below is parsed once (`vwire_proto::Batch::parse`, which rejects a
+//! malformed batch whole); each frame the packet filter accepts is indicated where it lies, its
+//! NBL's MDL built over it (`IoBuildPartialMdl`), a tag stripped by moving the addresses over it.
+//! Nothing is copied.
+//!
+//! While NDIS holds NBLs over a read's buffer, the read stays out of service (Held). The return of
+//! the last frees it, and the deferred-work item sends it below again: a send from the return
+//! handler could complete inline and indicate from inside it, and a protocol returning other NBLs
+//! from its receive handler would then nest one level deeper per read. So that the device never
+//! starves while protocols hold NBLs, at most `READ_REQUESTS - RESERVED_READS` reads are lent to
+//! NDIS; past that, an indication carries `NDIS_RECEIVE_FLAGS_RESOURCES`, and the NBLs (and the
+//! read) come back when it returns.
 
 use super::deferred::INLINE_READS_PER_CALL;
 use super::traffic::add_received;
@@ -10,11 +19,16 @@ use super::vlan::{self, Received};
 use super::{Adapter, AdapterState, Phase, bump};
 use crate::lower::READ_REQUESTS;
 use crate::lower::requests::{Sent, Slot};
-use crate::nbl::receive::{NblPool, RECEIVE_NBLS, ReceiveNbl, ReceivePool, ReceiveScratch, ReturnedChain};
-use crate::pool::PoolBuffer;
+use crate::nbl::receive::{
+    DescribedBuffer, FrameSpan, NblPool, RECEIVE_NBLS, ReceiveNbl, ReceivePool, ReceiveScratch, Returned,
+    ReturnedChain, RxSlot,
+};
 use crate::sys::at_dispatch_level;
 use crate::traffic::{Destination, TrafficTally, destination_of};
 use bytemuck::Zeroable;
+use core::ffi::c_void;
+use core::ops::Range;
+use core::ptr::NonNull;
 use ndis_types::handles::{NdisHandle, WdfRequest};
 use ndis_types::miniport::ETH_LENGTH_OF_ADDRESS;
 use ndis_types::nbl::{NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL, NDIS_RECEIVE_FLAGS_RESOURCES};
@@ -23,59 +37,56 @@ use ndis_types::oid::{
     NDIS_PACKET_TYPE_MULTICAST, NDIS_PACKET_TYPE_PROMISCUOUS,
 };
 use ndis_types::status::{NDIS_STATUS_RESOURCES, NdisStatus, STATUS_CANCELLED, nt_success};
-use vwire_proto::{Batch, MulticastList};
+use vwire_proto::MulticastList;
 
-/// Frame slots start on a cache line.
-const FRAME_SLOT_ALIGN: u32 = 64;
+/// Reads never lent to NDIS: pending below, or being indicated, while protocols hold the rest.
+pub const RESERVED_READS: usize = 4;
 /// Below this many free NBLs an indication carries `NDIS_RECEIVE_FLAGS_RESOURCES`: NDIS copies what
 /// it needs and hands the NBLs back at once, so the pool cannot run dry while protocols sit on
 /// indicated NBLs.
 pub const LOW_RESOURCES_THRESHOLD: usize = 8;
 
 pub const NBL_POOL_TAG: u32 = u32::from_le_bytes(*b"KmNb");
-pub const FRAME_AREA_TAG: u32 = u32::from_le_bytes(*b"KmRx");
 
 /// All-zero is "nothing allocated yet".
 #[derive(Zeroable)]
 pub struct ReceiveResources {
-    pub nbls: ReceivePool<RECEIVE_NBLS>,
-    /// Receive NBLs and frame slots allocated (`*ReceiveBuffers`, at most `RECEIVE_NBLS`).
+    pub nbls: ReceivePool<RECEIVE_NBLS, READ_REQUESTS>,
+    /// Receive NBLs allocated (`*ReceiveBuffers`, at most `RECEIVE_NBLS`).
     pub count: u32,
-    // Teardown order: the NBLs are freed explicitly first, then the pool, then the frames.
+    // Teardown order: the NBLs (and their MDLs) are freed explicitly first, then the pool.
     pool: NblPool,
-    frames: PoolBuffer,
 }
 
 impl ReceiveResources {
-    /// Allocate the frame area, the pool and `count` receive NBLs (at most `RECEIVE_NBLS`), each
-    /// over a slot of `max_frame` bytes. On failure what was allocated stays recorded here for
-    /// [`ReceiveResources::free`].
-    pub fn allocate(&mut self, miniport: NdisHandle, count: u32, max_frame: u32) -> Result<(), NdisStatus> {
-        let slots = count.min(u32::try_from(RECEIVE_NBLS).map_err(|_| NDIS_STATUS_RESOURCES)?);
-        let slot_size = max_frame.checked_next_multiple_of(FRAME_SLOT_ALIGN).ok_or(NDIS_STATUS_RESOURCES)?;
-        let area_len = slot_size.checked_mul(slots).ok_or(NDIS_STATUS_RESOURCES)?;
-        self.frames = PoolBuffer::allocate(miniport, FRAME_AREA_TAG, area_len)?;
+    /// Allocate the pool and `count` receive NBLs (at most `RECEIVE_NBLS`), each able to describe a
+    /// frame of up to `max_frame` bytes in a read buffer (`read_buffer`: one of them, address and
+    /// length). On failure what was allocated stays recorded here for [`ReceiveResources::free`].
+    pub fn allocate(
+        &mut self,
+        miniport: NdisHandle,
+        count: u32,
+        max_frame: u32,
+        read_buffer: (NonNull<c_void>, usize),
+    ) -> Result<(), NdisStatus> {
+        let nbls = count.min(u32::try_from(RECEIVE_NBLS).map_err(|_| NDIS_STATUS_RESOURCES)?);
         self.pool = NblPool::allocate(miniport, NBL_POOL_TAG)?;
-        let (pool, frames) = (&self.pool, &self.frames);
-        let mut offset = 0u32;
-        for _ in 0..slots {
-            let nbl = ReceiveNbl::allocate(miniport, pool, frames, offset, max_frame)?;
+        for _ in 0..nbls {
+            let nbl = ReceiveNbl::allocate(&self.pool, read_buffer, max_frame)?;
             if let Err(nbl) = self.nbls.insert(nbl) {
                 nbl.free();
                 return Err(NDIS_STATUS_RESOURCES);
             }
-            offset = offset.checked_add(slot_size).ok_or(NDIS_STATUS_RESOURCES)?;
             self.count = self.count.saturating_add(1);
         }
         Ok(())
     }
 
-    /// Free every NBL, then the pool, then the frame area: exactly what was allocated.
+    /// Free every NBL and its MDL, then the pool: exactly what was allocated.
     pub fn free(&mut self) {
         self.nbls.free_all();
         self.count = 0;
         self.pool = NblPool::zeroed();
-        self.frames = PoolBuffer::zeroed();
     }
 }
 
@@ -128,20 +139,24 @@ impl Adapter {
             let length = slot.information();
             bump(&self.counters.lower_read_batches, 1);
             bump(&self.counters.lower_read_bytes, u64::try_from(length).unwrap_or(u64::MAX));
-            let parsed = slot
-                .parts()
-                .and_then(|(buffer, scratch)| Some((Batch::parse(buffer.get(..length)?).ok()?, scratch)));
-            match parsed {
-                Some((batch, scratch)) => self.indicate_batch(&batch, scratch),
-                // Truncated (Information beyond the buffer) or malformed: nothing of it is trusted.
-                _ => {
-                    bump(&self.counters.lower_malformed_batches, 1);
-                    bump(&self.counters.rcv_error, 1);
+            let read = slot.index();
+            let indicated = slot.described_parts().is_some_and(|(mut buffer, scratch)| {
+                let found = buffer.bytes().get(..length).is_some_and(|batch| scratch.find_frames(batch));
+                if found {
+                    self.indicate_batch(read, &mut buffer, scratch);
                 }
+                found
+            });
+            if !indicated {
+                // Truncated (Information beyond the buffer) or malformed: nothing of it is trusted.
+                bump(&self.counters.lower_malformed_batches, 1);
+                bump(&self.counters.rcv_error, 1);
             }
         } else if status != STATUS_CANCELLED {
             bump(&self.counters.lower_read_errors, 1);
         }
+        // While NDIS holds frames of this read's buffer, the read waits for them to come back.
+        let Some(slot) = self.hold_while_indicated(slot) else { return };
 
         // A failed read is not re-sent at once: a device failing every read would spin here; the
         // next restart or reset re-arms it. A read that completed inside its own WdfRequestSend
@@ -154,6 +169,25 @@ impl Adapter {
         } else {
             slot.release();
         }
+    }
+
+    /// If NDIS holds NBLs over the slot's buffer, lend the slot out until the last comes back
+    /// (None); otherwise, or if they all came back meanwhile, the slot is the caller's again.
+    fn hold_while_indicated<'a>(
+        &'a self,
+        slot: Slot<'a, READ_REQUESTS, ReceiveScratch>,
+    ) -> Option<Slot<'a, READ_REQUESTS, ReceiveScratch>> {
+        let read = slot.index();
+        if !self.receive.nbls.holds(read) {
+            // Nothing of it is with NDIS, so nothing can come back and free it.
+            return Some(slot);
+        }
+        // Held before parked: a return on another processor that sees it parked finds it held.
+        slot.hold();
+        if self.receive.nbls.park(read) {
+            return None;
+        }
+        self.lower.reads.unhold(read)
     }
 
     /// Whether reads should be pending below: Restarting or Running, device present.
@@ -172,9 +206,10 @@ impl Adapter {
     ///
     /// A read the device completes inside `WdfRequestSend` comes back here through
     /// [`Slot::hand_back_if_sending`] and is sent again from this loop: a device that always has
-    /// a batch ready costs iterations, not stack. Each such re-send spends one of the call's
-    /// `inline_budget` (`deferred::INLINE_READS_PER_CALL`); once it is spent the slot is released
-    /// and the deferred-work item posts it (false: stop posting from here).
+    /// a batch ready costs iterations, not stack. Each inline completion (re-sent, or kept by its
+    /// routine while NDIS holds its frames) spends one of the call's `inline_budget`
+    /// (`deferred::INLINE_READS_PER_CALL`); once it is spent the deferred-work item posts the rest
+    /// (false: stop posting from here).
     fn send_read_slot(
         &self,
         mut slot: Slot<'_, READ_REQUESTS, ReceiveScratch>,
@@ -187,7 +222,20 @@ impl Adapter {
                     if !self.reads_wanted() {
                         self.lower.reads.cancel_if_in_flight(index);
                     }
-                    return true;
+                    if self.lower.reads.in_flight(index) {
+                        return true;
+                    }
+                    // Completed inside the send, and its completion routine kept the slot (lent
+                    // to NDIS with its frames): an inline completion all the same, and the next
+                    // slot this call posts may be another.
+                    *inline_budget = inline_budget.saturating_sub(1);
+                    if *inline_budget > 0 {
+                        return true;
+                    }
+                    if self.count_deferred_run_if(|state| self.reads_wanted_in(state)) {
+                        self.queue_deferred_work();
+                    }
+                    return false;
                 }
                 Ok(Sent::HandedBack(again)) => {
                     *inline_budget = inline_budget.saturating_sub(1);
@@ -219,8 +267,9 @@ impl Adapter {
         }
     }
 
-    /// Copy each frame the filter accepts into a receive NBL and indicate them as chains.
-    fn indicate_batch(&self, batch: &Batch<'_>, scratch: &mut ReceiveScratch) {
+    /// Indicate, in place, each frame of read `read`'s batch (found by
+    /// [`ReceiveScratch::find_frames`]) that the filter accepts, as chains.
+    fn indicate_batch(&self, read: usize, buffer: &mut DescribedBuffer<'_>, scratch: &mut ReceiveScratch) {
         // Copied out of the lock, by field: the multicast list makes the filter 200 bytes, and
         // every temporary copy of it counts against the kernel stack.
         let indicate;
@@ -231,35 +280,34 @@ impl Adapter {
             indicate = running && !state.link.no_common_speed;
             filter = state.filter;
         }
-        let frames = u64::try_from(batch.frame_count()).unwrap_or(u64::MAX);
+        let ReceiveScratch { leases, chain, spans, span_count } = scratch;
+        let spans = spans.get(..*span_count).unwrap_or_default();
+        let frames = u64::try_from(spans.len()).unwrap_or(u64::MAX);
         if !indicate {
             // Not allowed to indicate (Paused, Pausing), or no link at the speed `*SpeedDuplex`
             // forces (`link`): the frames are dropped and counted.
             bump(&self.counters.rcv_discards, frames);
             return;
         }
-        let ReceiveScratch { leases, chain } = scratch;
         chain.clear();
+        // Lent to NDIS only while enough reads stay with the device.
+        let lend = self.receive.nbls.reads_held() < READ_REQUESTS.saturating_sub(RESERVED_READS);
         let mut tally = TrafficTally::default();
-        let mut remaining = batch.frame_count();
+        let mut remaining = spans.len();
         self.receive.nbls.lease_many(remaining, leases);
-        for frame in batch.frames() {
+        for &FrameSpan { start, end } in spans {
             remaining = remaining.saturating_sub(1);
-            let tag = vlan::receive(self.tagging, filter.vlan_id, frame);
-            if tag == Received::Malformed {
-                bump(&self.counters.rcv_error, 1);
+            let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else { continue };
+            let Some(tag) = buffer.bytes().get(start..end).and_then(|frame| self.wanted(&filter, frame))
+            else {
                 continue;
-            }
-            if tag == Received::OtherVlan || !filter.accepts(frame) {
-                bump(&self.counters.rcv_filtered, 1);
-                continue;
-            }
+            };
             let mut leased = self.receive.nbls.next_leased(leases);
             if leased.is_none() {
                 // Out of receive NBLs in the middle of a batch: hand over what is gathered (if
                 // anything: `indicate` skips an empty chain) with NDIS_RECEIVE_FLAGS_RESOURCES,
                 // which gives the NBLs back as soon as the call returns.
-                self.receive.nbls.indicate(self.miniport, chain, receive_flags(true));
+                self.receive.nbls.indicate(self.miniport, chain, receive_flags(true), read);
                 self.receive.nbls.lease_many(remaining.saturating_add(1), leases);
                 leased = self.receive.nbls.next_leased(leases);
             }
@@ -268,31 +316,17 @@ impl Adapter {
                 bump(&self.counters.rcv_discards, 1);
                 continue;
             };
-            // The slot holds `OID_GEN_MAXIMUM_TOTAL_SIZE` bytes: a longer frame once its tag is
-            // gone (a giant for this MTU) does not fit and is a receive error, never indicated
-            // ("must never indicate up ... packets ... longer than ... OID_GEN_MAXIMUM_TOTAL_SIZE",
-            // Doc `oid-gen-maximum-total-size`).
-            let destination = rx.frame_mut();
-            let (copied, ieee8021q) = match tag {
-                Received::Stripped(info) => {
-                    let length = frame.len().saturating_sub(vlan::TAG_LEN);
-                    (vlan::copy_stripped(frame, destination).then_some(length), info)
-                }
-                Received::AsIs => {
-                    let target = destination.get_mut(..frame.len());
-                    let copied = target.map(|target| target.copy_from_slice(frame)).map(|()| frame.len());
-                    (copied, 0)
-                }
-                Received::OtherVlan | Received::Malformed => (None, 0),
-            };
-            let Some(indicated) = copied.and_then(|length| destination.get(..length)) else {
+            let Some((length, ieee8021q)) = place_frame(&mut rx, buffer, start..end, tag) else {
                 self.receive.nbls.release(rx);
                 bump(&self.counters.rcv_error, 1);
                 continue;
             };
+            let Some(indicated) = buffer.bytes().get(end.saturating_sub(length)..end) else {
+                self.receive.nbls.release(rx);
+                continue;
+            };
             // Counted as the protocol above receives it (`crate::traffic`).
             tally.count(indicated);
-            let length = indicated.len();
             chain.push(rx, u32::try_from(length).unwrap_or(0), ieee8021q);
         }
         add_received(&tally, &self.counters);
@@ -301,8 +335,23 @@ impl Adapter {
         if chain.len() == 0 {
             return;
         }
-        let low = self.receive.nbls.free_count() < LOW_RESOURCES_THRESHOLD;
-        self.receive.nbls.indicate(self.miniport, chain, receive_flags(low));
+        let low = !lend || self.receive.nbls.free_count() < LOW_RESOURCES_THRESHOLD;
+        self.receive.nbls.indicate(self.miniport, chain, receive_flags(low), read);
+    }
+
+    /// How a received frame goes up, or None (counted) if it does not: malformed, of another VLAN,
+    /// or not passed by the filter.
+    fn wanted(&self, filter: &ReceiveFilter, frame: &[u8]) -> Option<Received> {
+        let tag = vlan::receive(self.tagging, filter.vlan_id, frame);
+        if tag == Received::Malformed {
+            bump(&self.counters.rcv_error, 1);
+            return None;
+        }
+        if tag == Received::OtherVlan || !filter.accepts(frame) {
+            bump(&self.counters.rcv_filtered, 1);
+            return None;
+        }
+        Some(tag)
     }
 
     /// Post every free read below while Restarting or Running (restart, reset).
@@ -317,13 +366,55 @@ impl Adapter {
         }
     }
 
-    /// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL).
+    /// `MiniportReturnNetBufferLists` (<= DISPATCH_LEVEL). A read whose last NBL came back is
+    /// released, and the deferred-work item sends it below (the module's comment says why not here).
     pub fn return_net_buffer_lists(&self, returned: ReturnedChain) {
-        let foreign = self.receive.nbls.returned(returned);
+        let Returned { foreign, reads_freed } = self.receive.nbls.returned(returned);
         if foreign > 0 {
             bump(&self.counters.foreign_returns, foreign);
         }
+        if reads_freed == 0 {
+            return;
+        }
+        for read in 0..READ_REQUESTS {
+            let freed = u32::try_from(read)
+                .ok()
+                .and_then(|bit| 1u32.checked_shl(bit))
+                .is_some_and(|bit| reads_freed & bit != 0);
+            if freed && let Some(slot) = self.lower.reads.unhold(read) {
+                slot.release();
+            }
+        }
+        if self.count_deferred_run_if(|state| self.reads_wanted_in(state)) {
+            self.queue_deferred_work();
+        }
     }
+}
+
+/// Describe, with `rx`'s MDL, the frame at `span` of the read's buffer as it goes up: its tag
+/// stripped where it lies (the addresses move over it, so the frame then ends where it did).
+/// Returns its length and `Ieee8021QNetBufferListInfo`; None for a frame no NBL may describe.
+///
+/// An NBL describes at most `OID_GEN_MAXIMUM_TOTAL_SIZE` bytes: a longer frame once its tag is gone
+/// (a giant for this MTU) is a receive error, never indicated ("must never indicate up ... packets
+/// ... longer than ... OID_GEN_MAXIMUM_TOTAL_SIZE", Doc `oid-gen-maximum-total-size`).
+fn place_frame(
+    rx: &mut RxSlot,
+    buffer: &mut DescribedBuffer<'_>,
+    span: Range<usize>,
+    tag: Received,
+) -> Option<(usize, usize)> {
+    let (span, ieee8021q) = match tag {
+        Received::Stripped(info) => {
+            let frame = buffer.bytes().get_mut(span.clone())?;
+            vlan::strip_in_place(frame)
+                .then_some((span.start.saturating_add(vlan::TAG_LEN)..span.end, info))?
+        }
+        Received::AsIs => (span, 0),
+        Received::OtherVlan | Received::Malformed => return None,
+    };
+    let length = span.len();
+    rx.describe(buffer, span).then_some((length, ieee8021q))
 }
 
 /// The receive flags for an indication made here: DISPATCH_LEVEL exactly when at DISPATCH_LEVEL

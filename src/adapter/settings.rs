@@ -23,7 +23,7 @@ pub const LOG_JUMBO_PACKET: u32 = 6;
 pub const LOG_PRIORITY_VLAN_TAG: u32 = 7;
 pub const LOG_VLAN_ID: u32 = 8;
 
-/// `*ReceiveBuffers`: receive NBLs and frame slots, each indicated up and returned. At least
+/// `*ReceiveBuffers`: receive NBLs, each indicated up over a frame in a read buffer and returned. At least
 /// twice the low-resources threshold, so that indications do not always carry
 /// `NDIS_RECEIVE_FLAGS_RESOURCES`; at most what the adapter's pools hold (`RECEIVE_NBLS`).
 pub const RECEIVE_BUFFERS: IntegerKeyword = IntegerKeyword {

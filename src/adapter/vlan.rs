@@ -221,24 +221,13 @@ pub fn receive(tagging: Tagging, vlan_id: u16, frame: &[u8]) -> Received {
     Received::Stripped(info.to_info())
 }
 
-/// Copy a tagged `frame` into `destination` without its tag; false if it does not fit.
-pub fn copy_stripped(frame: &[u8], destination: &mut [u8]) -> bool {
-    let (Some(addresses), Some(rest)) =
-        (frame.get(..TAG_OFFSET), frame.get(TAG_OFFSET.saturating_add(TAG_LEN)..))
-    else {
-        return false;
-    };
-    let Some(length) = frame.len().checked_sub(TAG_LEN) else { return false };
-    let Some((head, tail)) =
-        destination.get_mut(..length).and_then(|target| target.split_at_mut_checked(TAG_OFFSET))
-    else {
-        return false;
-    };
-    if head.len() != addresses.len() || tail.len() != rest.len() {
+/// Strip the tag of a tagged `frame` where it lies: the addresses move over the tag, and the frame
+/// without it is `frame[TAG_LEN..]`. False, and nothing moved, for a frame too short to be tagged.
+pub fn strip_in_place(frame: &mut [u8]) -> bool {
+    if frame.len() < TAGGED_HEADER_LEN {
         return false;
     }
-    head.copy_from_slice(addresses);
-    tail.copy_from_slice(rest);
+    frame.copy_within(..TAG_OFFSET, TAG_LEN);
     true
 }
 
@@ -343,11 +332,11 @@ mod tests {
     #[test]
     fn tags_are_inserted_and_stripped_around_the_addresses() {
         let frame = tagged(0x200A);
-        let mut out = [0u8; 64];
-        assert!(copy_stripped(&frame, &mut out));
+        let mut out = frame.clone();
+        assert!(strip_in_place(&mut out));
         let untagged = [[0xAA; 12].as_slice(), &[0x08, 0x00, 1, 2, 3]].concat();
-        assert_eq!(&out[..frame.len() - 4], &untagged[..]);
-        assert!(!copy_stripped(&frame, &mut out[..frame.len() - 5]), "too small");
+        assert_eq!(&out[4..], &untagged[..]);
+        assert!(!strip_in_place(&mut out[..15]), "too short");
         let mut again = [0u8; 64];
         again[4..4 + untagged.len()].copy_from_slice(&untagged);
         assert!(insert_tag(&mut again[..frame.len()], [0x81, 0x00, 0x20, 0x0A]));

@@ -35,8 +35,10 @@ use vwire_proto::{
     PROTOCOL_VERSION, PacketFilter,
 };
 
-/// Reads kept pending below while the adapter runs; each returns a batch of frames.
-pub const READ_REQUESTS: usize = 8;
+/// Reads kept pending below while the adapter runs; each returns a batch of frames, indicated from
+/// its buffer in place, so a read stays out of service while protocols hold frames of it
+/// (`adapter::receive`, which lends at most all but `RESERVED_READS` of them to NDIS).
+pub const READ_REQUESTS: usize = 16;
 /// Writes available for batches of frames going down.
 pub const WRITE_REQUESTS: usize = 8;
 /// Size of one read or write buffer: room for a batch of full-size frames.
@@ -117,7 +119,11 @@ impl LowerEdge {
 
     /// Create every request with its buffers, parented to the device, and aim each pool at the
     /// default target with its completion routine: the data path then sends a slot knowing neither.
-    pub fn create_requests(&mut self, routines: CompletionRoutines) -> Result<(), NdisStatus> {
+    pub fn create_requests(
+        &mut self,
+        routines: CompletionRoutines,
+        miniport: NdisHandle,
+    ) -> Result<(), NdisStatus> {
         let [read, write, link] = routines.targets(self.io_target);
         self.reads.aim(read);
         self.writes.aim(write);
@@ -127,6 +133,8 @@ impl LowerEdge {
             let slot = Self::create_slot(&parent, self.io_target, READ_BUFFER_TAG, BATCH_BUFFER_SIZE, None)?;
             self.reads.insert(slot);
         }
+        // Frames are indicated from the read buffers in place, through MDLs built from these.
+        self.reads.describe_buffers(miniport).map_err(ndis_status_from_nt)?;
         while !self.writes.is_complete() {
             let slot = Self::create_slot(&parent, self.io_target, WRITE_BUFFER_TAG, BATCH_BUFFER_SIZE, None)?;
             self.writes.insert(slot);

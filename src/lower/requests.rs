@@ -2,8 +2,9 @@
 //! per-request context `C`) is only ever touched by whoever holds the slot.
 //!
 //! A slot is Free, Leased (one context owns it and may read and write its buffer and context),
-//! InFlight (sent below: the device owns the buffer) or HandedBack (completed, and given back to
-//! the context still inside `WdfRequestSend` for it, which sends it again). [`RequestPool::lease`]
+//! InFlight (sent below: the device owns the buffer), HandedBack (completed, and given back to
+//! the context still inside `WdfRequestSend` for it, which sends it again) or Held (completed, its
+//! buffer lent to someone else: a read whose frames NDIS holds, until the last comes back). [`RequestPool::lease`]
 //! turns Free into Leased; a [`Slot`] is sent with one of its `send_*` methods (Leased → InFlight)
 //! or released; the completion routine gets it back with [`RequestPool::completed`] (InFlight →
 //! Leased). The state changes under a spin lock, which is what makes the `&mut` a [`Slot`] hands
@@ -23,12 +24,15 @@
 //! for a slot in the Leased state; the state changes under the pool's spin lock.
 #![allow(unsafe_code)]
 
+use crate::nbl::receive::DescribedBuffer;
 use crate::sync::SpinLock;
 use crate::sys;
 use bytemuck::Zeroable;
 use core::cell::UnsafeCell;
+use core::ffi::c_void;
 use core::ptr::NonNull;
-use ndis_types::handles::{WdfContext, WdfIoTarget, WdfMemory, WdfRequest};
+use ndis_types::handles::{NdisHandle, WdfContext, WdfIoTarget, WdfMemory, WdfRequest};
+use ndis_types::nbl::Mdl;
 use ndis_types::status::{
     NtStatus, STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_STATE,
     STATUS_SUCCESS, STATUS_UNSUCCESSFUL, nt_success,
@@ -45,6 +49,7 @@ enum SlotState {
     Leased,
     InFlight,
     HandedBack,
+    Held,
 }
 
 #[derive(Clone, Copy, Zeroable)]
@@ -192,8 +197,49 @@ impl<const N: usize, C> RequestPool<N, C> {
         Some(Slot { pool: self, index })
     }
 
+    /// Whether slot `index` is below (sent, not completed yet).
+    pub fn in_flight(&self, index: usize) -> bool {
+        self.states.lock_any().get(index).is_some_and(|entry| entry.state == SlotState::InFlight)
+    }
+
     pub fn free(&self) -> usize {
         self.states.lock_any().iter().filter(|entry| entry.state == SlotState::Free).count()
+    }
+
+    /// The slot `index` that [`Slot::hold`] lent out, back to the caller: Held becomes Leased.
+    /// None if it is not held.
+    pub fn unhold(&self, index: usize) -> Option<Slot<'_, N, C>> {
+        let mut states = self.states.lock_any();
+        let entry = states.get_mut(index)?;
+        if entry.state != SlotState::Held {
+            return None;
+        }
+        entry.state = SlotState::Leased;
+        Some(Slot { pool: self, index })
+    }
+
+    /// `NdisAllocateMdl` over every request's buffer, so that parts of it can be handed on in
+    /// place ([`Slot::described_parts`]); [`RequestPool::delete`] frees them. Before any is sent.
+    pub fn describe_buffers(&mut self, miniport: NdisHandle) -> Result<(), NtStatus> {
+        for resources in self.resources.iter_mut().filter(|resources| !resources.request.is_null()) {
+            let buffer = &mut resources.buffer;
+            if buffer.buffer.is_null() || buffer.mdl.is_some() {
+                continue;
+            }
+            let length = u32::try_from(buffer.len).map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+            // SAFETY: the buffer is the memory object's nonpaged bytes, which the MDL is freed
+            // before (`delete`).
+            let mdl = unsafe { sys::ndis_allocate_mdl(miniport, buffer.buffer.cast::<c_void>(), length) };
+            buffer.mdl = Some(NonNull::new(mdl).ok_or(STATUS_INSUFFICIENT_RESOURCES)?);
+        }
+        Ok(())
+    }
+
+    /// The first request's buffer and its length: an address in this pool's nonpaged memory, for
+    /// sizing MDLs that will describe parts of such buffers.
+    pub fn sample_buffer(&self) -> Option<(NonNull<c_void>, usize)> {
+        let buffer = self.resources.first()?.buffer;
+        Some((NonNull::new(buffer.buffer.cast::<c_void>())?, buffer.len))
     }
 
     /// No slot is leased, in flight or handed back: nobody is filling, sending or finishing a
@@ -234,6 +280,11 @@ impl<const N: usize, C> RequestPool<N, C> {
                 continue;
             }
             sys::wdf_object_delete(resources.request.into());
+            if let Some(mdl) = resources.buffer.mdl {
+                // SAFETY: the MDL `describe_buffers` made over this buffer; nothing is in flight and
+                // nothing built from it is in use (halt comes after every NBL came back).
+                unsafe { sys::ndis_free_mdl(mdl.as_ptr()) };
+            }
             sys::wdf_object_delete(resources.buffer.memory.into());
             if !resources.input.is_none() {
                 sys::wdf_object_delete(resources.input.memory.into());
@@ -284,6 +335,28 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         // SAFETY: only the holder of this slot reaches `contexts[index]` (the state machine), and
         // `&mut self` makes the borrow exclusive for its lifetime.
         Some(unsafe { &mut *context })
+    }
+
+    /// The buffer with the MDL that describes it, and the context. None if the buffer has no MDL
+    /// ([`RequestPool::describe_buffers`]).
+    pub fn described_parts(&mut self) -> Option<(DescribedBuffer<'_>, &mut C)> {
+        let resources = self.resources()?;
+        let mdl = resources.buffer.mdl?;
+        // SAFETY: as in `buffer`.
+        let bytes = unsafe { resources.buffer.as_mut_slice() };
+        let context = self.pool.contexts.get(self.index)?.get();
+        // SAFETY: as in `context`; the buffer and the context are distinct memory.
+        // SAFETY (`DescribedBuffer::new`): `describe_buffers` built the MDL over exactly this
+        // buffer, and it lives as long as the buffer (`delete` frees it first).
+        let buffer = unsafe { DescribedBuffer::new(bytes, mdl) };
+        // SAFETY: as in `context`; the buffer and the context are distinct memory.
+        Some((buffer, unsafe { &mut *context }))
+    }
+
+    /// Lend the slot out: Leased becomes Held, and nobody may send it or touch its buffer through
+    /// the pool until [`RequestPool::unhold`] gives it back.
+    pub fn hold(self) {
+        self.pool.set_state(self.index, SlotState::Held);
     }
 
     /// The buffer and the context at once.
@@ -463,6 +536,9 @@ pub struct WdfBuffer {
     pub memory: WdfMemory,
     buffer: *mut u8,
     len: usize,
+    /// An MDL over all `len` bytes, if the pool's buffers are described
+    /// ([`RequestPool::describe_buffers`]).
+    mdl: Option<NonNull<Mdl>>,
 }
 
 // SAFETY: nonpaged memory owned by the memory object; access is serialized by the request slot
@@ -476,7 +552,7 @@ impl WdfBuffer {
     pub fn create(attributes: &WdfObjectAttributes, tag: u32, size: usize) -> Result<Self, NtStatus> {
         let (memory, buffer) = sys::wdf_memory_create(attributes, NON_PAGED_POOL_NX, tag, size)?;
         match NonNull::new(buffer.cast::<u8>()) {
-            Some(buffer) => Ok(Self { memory, buffer: buffer.as_ptr(), len: size }),
+            Some(buffer) => Ok(Self { memory, buffer: buffer.as_ptr(), len: size, mdl: None }),
             None => {
                 // A success without a buffer is an OS bug; do not keep the object.
                 sys::wdf_object_delete(memory.into());

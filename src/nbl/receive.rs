@@ -1,21 +1,25 @@
-//! The receive side: the NBL pool, one receive NBL per frame slot (its MDL over that slot), and
-//! [`ReceivePool`], which tracks who owns each receive NBL: the miniport (free or leased to one
-//! completion routine) or NDIS (indicated, until `MiniportReturnNetBufferLists`).
+//! The receive side: the NBL pool, the receive NBLs (each with one NET_BUFFER and a partial MDL of
+//! its own), and [`ReceivePool`], which tracks who owns each receive NBL: the miniport (free, or
+//! leased to one completion routine) or NDIS (indicated, until `MiniportReturnNetBufferLists`).
+//!
+//! Frames are indicated in place: a leased NBL's MDL is rebuilt (`IoBuildPartialMdl`) over the
+//! frame where it lies in the completed read's buffer. The pool counts, per read, the NBLs NDIS
+//! holds over its buffer, so that the read goes below again only when the last has come back.
 //!
 //! Invariant: a [`RxSlot`] exists only for a receive NBL leased to its holder; the pool's state
-//! changes under its spin lock, which is what makes the frame bytes a slot hands out exclusive.
+//! changes under its spin lock, which is what makes the NBL and MDL a slot describes exclusive.
 #![allow(unsafe_code)]
 
-use crate::pool::PoolBuffer;
 use crate::sync::SpinLock;
 use crate::sys::{self, ndis_allocate_net_buffer_list_pool};
 use bytemuck::Zeroable;
+use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 use ndis_types::TRUE;
 use ndis_types::handles::NdisHandle;
 use ndis_types::nbl::{
     IEEE_8021Q_NET_BUFFER_LIST_INFO, Mdl, NDIS_DEFAULT_PORT_NUMBER, NDIS_PROTOCOL_ID_DEFAULT,
-    NDIS_RECEIVE_FLAGS_RESOURCES, NetBufferList, NetBufferListPoolParameters,
+    NDIS_RECEIVE_FLAGS_RESOURCES, NetBufferList, NetBufferListPoolParameters, PAGE_SIZE,
 };
 use ndis_types::object::{
     NDIS_OBJECT_TYPE_DEFAULT, NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
@@ -25,7 +29,7 @@ use ndis_types::status::{
     NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS, NdisStatus,
 };
 
-/// Receive NBLs (and frame slots) per adapter.
+/// Receive NBLs per adapter.
 pub const RECEIVE_NBLS: usize = 64;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, bytemuck::Zeroable)]
@@ -36,12 +40,12 @@ enum RxState {
     Indicated,
 }
 
-/// A receive NBL the miniport allocated: one NET_BUFFER, one MDL over a frame slot.
+/// A receive NBL the miniport allocated: one NET_BUFFER, one MDL with room for a frame of
+/// `capacity` bytes anywhere in a read buffer.
 #[derive(Clone, Copy)]
 struct RxDescriptor {
     nbl: NonNull<NetBufferList>,
     mdl: NonNull<Mdl>,
-    frame: NonNull<u8>,
     capacity: u32,
 }
 
@@ -50,35 +54,61 @@ struct RxDescriptor {
 struct RxEntry {
     nbl: Option<NonNull<NetBufferList>>,
     mdl: Option<NonNull<Mdl>>,
-    frame: Option<NonNull<u8>>,
     capacity: u32,
 }
 
 impl RxEntry {
     fn get(self) -> Option<RxDescriptor> {
-        Some(RxDescriptor { nbl: self.nbl?, mdl: self.mdl?, frame: self.frame?, capacity: self.capacity })
+        Some(RxDescriptor { nbl: self.nbl?, mdl: self.mdl?, capacity: self.capacity })
     }
 }
 
 // SAFETY: the descriptors are the adapter's; their state machine serializes access.
 unsafe impl Send for RxDescriptor {}
 
-/// The receive NBLs, their frame slots and who owns each (Free, Leased to a context filling it,
-/// or Indicated: NDIS's until it returns it). All-zero is an empty pool.
+/// Who owns each receive NBL, and for each of the `R` reads how many NBLs over its buffer NDIS
+/// holds. All-zero: every NBL free, no read lent.
 #[derive(bytemuck::Zeroable)]
-pub struct ReceivePool<const N: usize> {
-    descriptors: [RxEntry; N],
-    states: SpinLock<[RxState; N]>,
+struct RxBook<const N: usize, const R: usize> {
+    states: [RxState; N],
+    /// The read whose buffer an Indicated NBL's frame lies in.
+    read_of: [usize; N],
+    /// NBLs NDIS holds over each read's buffer.
+    held: [u16; R],
+    /// The read's request waits for its last NBL ([`ReceivePool::park`]).
+    parked: [bool; R],
 }
 
-// SAFETY: see RxDescriptor; states are behind a spin lock.
-unsafe impl<const N: usize> Sync for ReceivePool<N> {}
-// SAFETY: as above.
-unsafe impl<const N: usize> Send for ReceivePool<N> {}
+/// What [`ReceivePool::returned`] found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Returned {
+    /// NBLs that were not ours in NDIS's hands (never touched).
+    pub foreign: u64,
+    /// Parked reads whose last NBL came back in this chain, one bit per read: their requests may
+    /// go below again.
+    pub reads_freed: u32,
+}
 
-impl<const N: usize> ReceivePool<N> {
+/// The receive NBLs and who owns each (Free, Leased to a context filling it, or Indicated: NDIS's
+/// until it returns it), for an adapter with `R` reads (at most 32). All-zero is an empty pool.
+#[derive(bytemuck::Zeroable)]
+pub struct ReceivePool<const N: usize, const R: usize> {
+    descriptors: [RxEntry; N],
+    book: SpinLock<RxBook<N, R>>,
+}
+
+// SAFETY: see RxDescriptor; the book is behind a spin lock.
+unsafe impl<const N: usize, const R: usize> Sync for ReceivePool<N, R> {}
+// SAFETY: as above.
+unsafe impl<const N: usize, const R: usize> Send for ReceivePool<N, R> {}
+
+impl<const N: usize, const R: usize> ReceivePool<N, R> {
+    /// One bit per read in [`Returned::reads_freed`].
+    const READS_FIT: () = assert!(R <= 32);
+
     pub fn initialize(&mut self) {
-        self.states.initialize();
+        let () = Self::READS_FIT;
+        self.book.initialize();
     }
 
     /// Take ownership of a receive NBL allocated by [`ReceiveNbl::allocate`].
@@ -92,12 +122,7 @@ impl<const N: usize> ReceivePool<N> {
                         *reserved = ptr::without_provenance_mut(index);
                     }
                 }
-                *slot = RxEntry {
-                    nbl: Some(nbl.nbl),
-                    mdl: Some(nbl.mdl),
-                    frame: Some(nbl.frame),
-                    capacity: nbl.capacity,
-                };
+                *slot = RxEntry { nbl: Some(nbl.nbl), mdl: Some(nbl.mdl), capacity: nbl.capacity };
                 Ok(())
             }
             None => Err(nbl),
@@ -110,23 +135,41 @@ impl<const N: usize> ReceivePool<N> {
             if let Some(descriptor) =
                 core::mem::replace(slot, <RxEntry as bytemuck::Zeroable>::zeroed()).get()
             {
-                ReceiveNbl {
-                    nbl: descriptor.nbl,
-                    mdl: descriptor.mdl,
-                    frame: descriptor.frame,
-                    capacity: descriptor.capacity,
-                }
-                .free();
+                ReceiveNbl { nbl: descriptor.nbl, mdl: descriptor.mdl, capacity: descriptor.capacity }.free();
             }
         }
     }
 
     pub fn free_count(&self) -> usize {
-        self.states.lock_any().iter().filter(|state| **state == RxState::Free).count()
+        self.book.lock_any().states.iter().filter(|state| **state == RxState::Free).count()
     }
 
     pub fn indicated_count(&self) -> usize {
-        self.states.lock_any().iter().filter(|state| **state == RxState::Indicated).count()
+        self.book.lock_any().states.iter().filter(|state| **state == RxState::Indicated).count()
+    }
+
+    /// Whether NDIS holds NBLs over read `read`'s buffer.
+    pub fn holds(&self, read: usize) -> bool {
+        self.book.lock_any().held.get(read).is_some_and(|held| *held > 0)
+    }
+
+    /// Reads whose buffers NDIS holds NBLs over.
+    pub fn reads_held(&self) -> usize {
+        self.book.lock_any().held.iter().filter(|held| **held > 0).count()
+    }
+
+    /// The read `read`'s request waits for its NBLs: true if NDIS still holds some (the return of
+    /// the last reports the read in [`Returned::reads_freed`]), false if all came back already.
+    pub fn park(&self, read: usize) -> bool {
+        let mut book = self.book.lock_any();
+        let RxBook { held, parked, .. } = &mut *book;
+        match (held.get(read), parked.get_mut(read)) {
+            (Some(held), Some(parked)) if *held > 0 => {
+                *parked = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Lease up to `want` free descriptors under one acquisition of the lock, into `leases` (whose
@@ -135,8 +178,8 @@ impl<const N: usize> ReceivePool<N> {
         leases.next = 0;
         leases.len = 0;
         let want = want.min(N);
-        let mut states = self.states.lock_any();
-        for (index, state) in states.iter_mut().enumerate() {
+        let mut book = self.book.lock_any();
+        for (index, state) in book.states.iter_mut().enumerate() {
             if leases.len >= want {
                 break;
             }
@@ -157,7 +200,7 @@ impl<const N: usize> ReceivePool<N> {
             let index = *leases.indices.get(leases.next)?;
             leases.next = leases.next.saturating_add(1);
             if let Some(descriptor) = self.descriptors.get(index).and_then(|entry| entry.get()) {
-                return Some(RxSlot { index, frame: descriptor.frame, capacity: descriptor.capacity });
+                return Some(RxSlot { index, mdl: descriptor.mdl, capacity: descriptor.capacity });
             }
         }
         None
@@ -168,9 +211,9 @@ impl<const N: usize> ReceivePool<N> {
         if leases.next >= leases.len {
             return;
         }
-        let mut states = self.states.lock_any();
+        let mut book = self.book.lock_any();
         for index in leases.indices.get(leases.next..leases.len).unwrap_or(&[]) {
-            if let Some(state) = states.get_mut(*index) {
+            if let Some(state) = book.states.get_mut(*index) {
                 *state = RxState::Free;
             }
         }
@@ -179,21 +222,34 @@ impl<const N: usize> ReceivePool<N> {
 
     /// Give a leased descriptor back unused.
     pub fn release(&self, slot: RxSlot) {
-        if let Some(state) = self.states.lock_any().get_mut(slot.index) {
+        if let Some(state) = self.book.lock_any().states.get_mut(slot.index) {
             *state = RxState::Free;
         }
     }
 
-    /// `NdisMIndicateReceiveNetBufferLists` for the frames in `chain` (each slot's first `len` bytes),
-    /// then, with `NDIS_RECEIVE_FLAGS_RESOURCES`, take every NBL back at once. The chain is linked
-    /// and the lengths set here, while the miniport still owns the NBLs.
-    pub fn indicate(&self, miniport: NdisHandle, chain: &mut IndicationChain<N>, receive_flags: u32) {
+    /// `NdisMIndicateReceiveNetBufferLists` for the frames in `chain` (each NBL's MDL built over its
+    /// frame in read `read`'s buffer), then, with `NDIS_RECEIVE_FLAGS_RESOURCES`, take every NBL back
+    /// at once; otherwise NDIS holds them, and the read's buffer with them. The chain is linked and
+    /// the lengths set here, while the miniport still owns the NBLs.
+    pub fn indicate(
+        &self,
+        miniport: NdisHandle,
+        chain: &mut IndicationChain<N>,
+        receive_flags: u32,
+        read: usize,
+    ) {
         if chain.count == 0 {
             return;
         }
+        let resources = receive_flags & NDIS_RECEIVE_FLAGS_RESOURCES != 0;
         let mut head: *mut NetBufferList = ptr::null_mut();
         {
-            let mut states = self.states.lock_any();
+            let mut book = self.book.lock_any();
+            if !resources && let Some(held) = book.held.get_mut(read) {
+                // Counted before NDIS sees any of them: a return may come on another processor
+                // before the indication returns.
+                *held = held.saturating_add(u16::try_from(chain.count).unwrap_or(u16::MAX));
+            }
             for (index, length, ieee8021q) in chain.entries.iter().take(chain.count).rev() {
                 let Some(descriptor) = self.descriptors.get(*index).and_then(|entry| entry.get()) else {
                     continue;
@@ -206,9 +262,9 @@ impl<const N: usize> ReceivePool<N> {
                         nb.DataLength = *length;
                         nb.DataOffset = 0;
                         nb.CurrentMdlOffset = 0;
+                        nb.MdlChain = descriptor.mdl.as_ptr();
                         nb.CurrentMdl = descriptor.mdl.as_ptr();
                     }
-                    (*descriptor.mdl.as_ptr()).ByteCount = *length;
                     (*nbl).Status = NDIS_STATUS_SUCCESS;
                     // Set on every indication: the NBL may carry the last frame's tag.
                     if let Some(slot) = (*nbl).NetBufferListInfo.get_mut(IEEE_8021Q_NET_BUFFER_LIST_INFO) {
@@ -217,8 +273,11 @@ impl<const N: usize> ReceivePool<N> {
                     (*nbl).Next = head;
                     head = nbl;
                 }
-                if let Some(state) = states.get_mut(*index) {
+                if let Some(state) = book.states.get_mut(*index) {
                     *state = RxState::Indicated;
+                }
+                if let Some(read_of) = book.read_of.get_mut(*index) {
+                    *read_of = read;
                 }
             }
         }
@@ -233,11 +292,11 @@ impl<const N: usize> ReceivePool<N> {
                 receive_flags,
             )
         };
-        if receive_flags & NDIS_RECEIVE_FLAGS_RESOURCES != 0 {
+        if resources {
             // Ownership came back when the call returned (Doc nf-ndis-ndismindicatereceivenetbufferlists).
-            let mut states = self.states.lock_any();
+            let mut book = self.book.lock_any();
             for (index, _, _) in chain.entries.iter().take(chain.count) {
-                if let Some(state) = states.get_mut(*index) {
+                if let Some(state) = book.states.get_mut(*index) {
                     *state = RxState::Free;
                 }
             }
@@ -246,17 +305,31 @@ impl<const N: usize> ReceivePool<N> {
     }
 
     /// `MiniportReturnNetBufferLists`: take back every NBL of the chain under one acquisition of the
-    /// lock. Returns how many were not ours in NDIS's hands (counted by the caller, never touched).
-    pub fn returned(&self, chain: ReturnedChain) -> u64 {
-        let mut foreign = 0u64;
-        let mut states = self.states.lock_any();
+    /// lock, and learn which parked reads it frees.
+    pub fn returned(&self, chain: ReturnedChain) -> Returned {
+        let mut returned = Returned::default();
+        let mut book = self.book.lock_any();
+        let RxBook { states, read_of, held, parked } = &mut *book;
         for nbl in chain {
-            match self.index_of(nbl).and_then(|index| states.get_mut(index)) {
+            let index = self.index_of(nbl);
+            match index.and_then(|index| states.get_mut(index)) {
                 Some(state) if *state == RxState::Indicated => *state = RxState::Free,
-                _ => foreign = foreign.saturating_add(1),
+                _ => {
+                    returned.foreign = returned.foreign.saturating_add(1);
+                    continue;
+                }
+            }
+            let Some(read) = index.and_then(|index| read_of.get(index)).copied() else { continue };
+            if let (Some(held), Some(parked)) = (held.get_mut(read), parked.get_mut(read)) {
+                *held = held.saturating_sub(1);
+                if *held == 0 && *parked {
+                    *parked = false;
+                    returned.reads_freed |=
+                        u32::checked_shl(1, u32::try_from(read).unwrap_or(u32::MAX)).unwrap_or(0);
+                }
             }
         }
-        foreign
+        returned
     }
 
     /// The descriptor of `nbl`: its index is in `MiniportReserved[0]` (set when the pool took it),
@@ -278,22 +351,59 @@ pub struct RxLeases<const N: usize> {
     len: usize,
 }
 
-/// A leased receive descriptor and its frame slot.
+/// A request's buffer, held exclusively through its slot, and the MDL that describes exactly those
+/// bytes (nonpaged, built by `NdisAllocateMdl`).
+pub struct DescribedBuffer<'a> {
+    bytes: &'a mut [u8],
+    mdl: NonNull<Mdl>,
+}
+
+impl<'a> DescribedBuffer<'a> {
+    /// # Safety
+    /// `mdl` describes exactly `bytes` (nonpaged, locked) and stays valid for `'a`.
+    pub unsafe fn new(bytes: &'a mut [u8], mdl: NonNull<Mdl>) -> Self {
+        Self { bytes, mdl }
+    }
+
+    pub fn bytes(&mut self) -> &mut [u8] {
+        self.bytes
+    }
+
+    /// The MDL over the whole buffer and the address of `span` in it; None for a span outside the
+    /// buffer or longer than an MDL's `ByteCount`.
+    pub fn locate(&mut self, span: core::ops::Range<usize>) -> Option<(NonNull<Mdl>, NonNull<c_void>, u32)> {
+        let length = u32::try_from(span.len()).ok()?;
+        let part = self.bytes.get_mut(span)?;
+        Some((self.mdl, NonNull::new(part.as_mut_ptr().cast::<c_void>())?, length))
+    }
+}
+
+/// A leased receive descriptor.
 pub struct RxSlot {
     index: usize,
-    frame: NonNull<u8>,
+    mdl: NonNull<Mdl>,
     capacity: u32,
 }
 
 impl RxSlot {
-    /// The frame slot, `capacity` bytes.
-    pub fn frame_mut(&mut self) -> &mut [u8] {
-        // SAFETY: the descriptor is Leased to this `RxSlot` (exclusive by the pool's state machine,
-        // and the slot is not Clone), and its frame slot is `capacity` bytes of the adapter's frame
-        // area, which outlives every receive descriptor.
-        unsafe {
-            core::slice::from_raw_parts_mut(self.frame.as_ptr(), usize::try_from(self.capacity).unwrap_or(0))
+    /// Build this NBL's MDL over `span` of `buffer` (`MmPrepareMdlForReuse`, then
+    /// `IoBuildPartialMdl` from the buffer's MDL). False, and nothing built, for a span outside
+    /// the buffer or longer than the NBL's capacity (the largest frame indicated).
+    pub fn describe(&mut self, buffer: &mut DescribedBuffer<'_>, span: core::ops::Range<usize>) -> bool {
+        let Some((source, va, length)) = buffer.locate(span) else { return false };
+        if length == 0 || length > self.capacity {
+            return false;
         }
+        // SAFETY: the descriptor is Leased to this `RxSlot` (exclusive by the pool's state
+        // machine, and the slot is not Clone), so no one else uses its MDL, which came from
+        // IoAllocateMdl with room for any `capacity` bytes (`ReceiveNbl::allocate`); `source`
+        // describes exactly the buffer's nonpaged bytes and `va..va+length` lies inside them
+        // (`DescribedBuffer::locate`).
+        unsafe {
+            sys::mm_prepare_mdl_for_reuse(self.mdl.as_ptr());
+            sys::io_build_partial_mdl(source.as_ptr(), self.mdl.as_ptr(), va.as_ptr(), length);
+        }
+        true
     }
 }
 
@@ -362,13 +472,13 @@ impl Drop for NblPool {
     }
 }
 
-/// A receive NBL owned by the miniport: one NET_BUFFER whose MDL describes `len` bytes of a
-/// [`PoolBuffer`]. Freed explicitly with [`ReceiveNbl::free`] while the miniport owns it.
+/// A receive NBL owned by the miniport: one NET_BUFFER whose MDL (from `IoAllocateMdl`) is built
+/// over each frame it indicates. Freed explicitly with [`ReceiveNbl::free`] while the miniport
+/// owns it.
 pub struct ReceiveNbl {
     nbl: NonNull<NetBufferList>,
     mdl: NonNull<Mdl>,
-    /// The frame slot the MDL describes, `capacity` bytes.
-    frame: NonNull<u8>,
+    /// The largest frame the MDL can describe.
     capacity: u32,
 }
 
@@ -378,48 +488,51 @@ unsafe impl Send for ReceiveNbl {}
 unsafe impl Sync for ReceiveNbl {}
 
 impl ReceiveNbl {
-    /// `NdisAllocateMdl` over `frames[offset..offset+len]`, then
-    /// `NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, mdl, 0, len)`. Undoes the MDL if the NBL
-    /// cannot be had.
+    /// `IoAllocateMdl` with room for a frame of `capacity` bytes at any place in a read buffer,
+    /// then `NdisAllocateNetBufferAndNetBufferList(pool, 0, 0, mdl, 0, 0)`. Undoes the MDL if the
+    /// NBL cannot be had.
+    ///
+    /// `IoAllocateMdl` sizes an MDL for the pages its range spans (`ADDRESS_AND_SIZE_TO_SPAN_PAGES`,
+    /// Doc nf-wdm-ioallocatemdl). `capacity` bytes anywhere span at most as many pages as
+    /// `capacity + PAGE_SIZE - 1` bytes from any address, so the MDL is sized over that many bytes
+    /// of a read buffer (`within`: its address and length); it describes nothing until
+    /// [`RxSlot::describe`] builds it.
     pub fn allocate(
-        ndis_handle: NdisHandle,
         pool: &NblPool,
-        frames: &PoolBuffer,
-        offset: u32,
-        len: u32,
+        within: (NonNull<c_void>, usize),
+        capacity: u32,
     ) -> Result<Self, NdisStatus> {
-        let va = frames.slice_ptr(offset, len).ok_or(NDIS_STATUS_INVALID_LENGTH)?;
-        let data_length = usize::try_from(len).map_err(|_| NDIS_STATUS_INVALID_LENGTH)?;
-        // SAFETY: `va..va+len` lies inside `frames`, nonpaged pool that the adapter frees only
-        // after every MDL over it.
-        let mdl = NonNull::new(unsafe { sys::ndis_allocate_mdl(ndis_handle, va, len) })
+        let (va, available) = within;
+        let sized_for = usize::try_from(capacity)
+            .ok()
+            .and_then(|capacity| capacity.checked_add(PAGE_SIZE - 1))
+            .filter(|&sized_for| sized_for <= available)
+            .and_then(|sized_for| u32::try_from(sized_for).ok())
+            .ok_or(NDIS_STATUS_INVALID_LENGTH)?;
+        // SAFETY: `va..va+sized_for` lies in the read buffer; IoAllocateMdl only sizes the MDL.
+        let mdl = NonNull::new(unsafe { sys::io_allocate_mdl(va.as_ptr(), sized_for) })
             .ok_or(NDIS_STATUS_RESOURCES)?;
         // SAFETY: the MDL chain is ours and outlives the NBL (freed after it in `free`).
         let nbl = unsafe {
-            sys::ndis_allocate_net_buffer_and_net_buffer_list(pool.handle, 0, 0, mdl.as_ptr(), 0, data_length)
-        };
-        let Some(frame) = NonNull::new(va.cast::<u8>()) else {
-            // SAFETY: the MDL was just allocated and nothing refers to it.
-            unsafe { sys::ndis_free_mdl(mdl.as_ptr()) };
-            return Err(NDIS_STATUS_INVALID_LENGTH);
+            sys::ndis_allocate_net_buffer_and_net_buffer_list(pool.handle, 0, 0, mdl.as_ptr(), 0, 0)
         };
         match NonNull::new(nbl) {
-            Some(nbl) => Ok(Self { nbl, mdl, frame, capacity: len }),
+            Some(nbl) => Ok(Self { nbl, mdl, capacity }),
             None => {
                 // SAFETY: the MDL was just allocated and nothing refers to it.
-                unsafe { sys::ndis_free_mdl(mdl.as_ptr()) };
+                unsafe { sys::io_free_mdl(mdl.as_ptr()) };
                 Err(NDIS_STATUS_RESOURCES)
             }
         }
     }
 
-    /// `NdisFreeNetBufferList`, then `NdisFreeMdl`.
+    /// `NdisFreeNetBufferList`, then `IoFreeMdl`.
     pub fn free(self) {
         // SAFETY: the miniport owns this NBL (never indicated, or returned by NDIS), and the MDL
         // is referenced only by it.
         unsafe {
             sys::ndis_free_net_buffer_list(self.nbl.as_ptr());
-            sys::ndis_free_mdl(self.mdl.as_ptr());
+            sys::io_free_mdl(self.mdl.as_ptr());
         }
     }
 }
@@ -450,10 +563,39 @@ impl Iterator for ReturnedChain {
     }
 }
 
+/// Where one frame lies in a read's buffer.
+#[derive(Clone, Copy, Zeroable)]
+pub struct FrameSpan {
+    pub start: u32,
+    pub end: u32,
+}
+
 /// What a read's completion routine needs to indicate one batch, kept with the read request (its
 /// slot context) rather than on the stack at DISPATCH_LEVEL.
 #[derive(Zeroable)]
 pub struct ReceiveScratch {
     pub leases: RxLeases<RECEIVE_NBLS>,
     pub chain: IndicationChain<RECEIVE_NBLS>,
+    /// The frames of the batch being indicated, found once the batch is checked: the buffer is
+    /// then rewritten in place (tags stripped) while they are handed on.
+    pub spans: [FrameSpan; vwire_proto::MAX_BATCH_FRAMES],
+    pub span_count: usize,
+}
+
+impl ReceiveScratch {
+    /// Check the batch at the start of `buffer` and record where its frames lie. False, and no
+    /// frame recorded, for a malformed batch.
+    pub fn find_frames(&mut self, buffer: &[u8]) -> bool {
+        self.span_count = 0;
+        let Ok(batch) = vwire_proto::Batch::parse(buffer) else { return false };
+        for (slot, span) in self.spans.iter_mut().zip(batch.frame_spans()) {
+            let (Ok(start), Ok(end)) = (u32::try_from(span.start), u32::try_from(span.end)) else {
+                self.span_count = 0;
+                return false;
+            };
+            *slot = FrameSpan { start, end };
+            self.span_count = self.span_count.saturating_add(1);
+        }
+        true
+    }
 }

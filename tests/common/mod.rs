@@ -7,7 +7,7 @@ use kernel_sim::{AdapterId, Sim, SimConfig};
 use ndis_types::*;
 
 /// Receive reads the adapter keeps pending below while it runs (`lower::READ_REQUESTS`).
-pub const READ_REQUESTS: usize = 8;
+pub const READ_REQUESTS: usize = 16;
 
 pub fn sim(seed: u64) -> Sim {
     Sim::new(SimConfig { seed, ..SimConfig::default() })

@@ -1,0 +1,145 @@
+//! Frames indicated in place, from the buffer of the read that brought them: while NDIS holds
+//! frames of a read, the read stays out of service and the device keeps the others; the return of
+//! the last frame sends the read below again. The model catches a read sent into a buffer NDIS
+//! still reads from (`Ndis.ReceiveOwnership`), so every scenario here ending clean means no frame
+//! was overwritten under a protocol.
+
+mod common;
+
+use common::*;
+use kernel_sim::{AdapterId, NblShape, Sim};
+use ndis_types::oid::*;
+use ndis_types::*;
+
+/// Reads the adapter never lends to NDIS (`adapter::receive::RESERVED_READS`).
+const RESERVED_READS: usize = 4;
+const FILTER: u32 = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+
+fn frames(destination: [u8; 6], source: [u8; 6], count: usize, first: u32) -> Vec<Vec<u8>> {
+    (0..count as u32)
+        .map(|i| {
+            let mut frame = vec![0u8; 1514];
+            frame[..6].copy_from_slice(&destination);
+            frame[6..12].copy_from_slice(&source);
+            frame[12..14].copy_from_slice(&[0x88, 0xB5]);
+            frame[14..18].copy_from_slice(&(first + i).to_be_bytes());
+            frame
+        })
+        .collect()
+}
+
+/// Two running adapters; B's protocol keeps every NBL it is given until told otherwise.
+fn b_holds_what_it_receives(seed: u64) -> (Sim, AdapterId, AdapterId) {
+    let (sim, adapters) = with_adapters(seed, 2);
+    for &adapter in &adapters {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let result = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes());
+        assert_eq!(result.status, NDIS_STATUS_SUCCESS);
+    }
+    let (a, b) = (adapters[0], adapters[1]);
+    sim.hold_returns(b, true);
+    (sim, a, b)
+}
+
+/// A sends B `rounds` batches of four full-size frames, one batch at a time.
+fn send_batches(sim: &Sim, a: AdapterId, b: AdapterId, rounds: u32) -> Vec<Vec<u8>> {
+    let mut sent = Vec::new();
+    for round in 0..rounds {
+        let batch = frames(mac(sim, b), mac(sim, a), 4, round * 4);
+        sim.send_frames(a, &batch, NblShape::default());
+        sim.run_until_idle();
+        sent.extend(batch);
+    }
+    sent
+}
+
+/// Held frames keep their reads out of service, but never the last `RESERVED_READS`: past that,
+/// frames go up with `NDIS_RECEIVE_FLAGS_RESOURCES` (NDIS copies them and gives the NBLs back at
+/// once), so nothing is lost. When the protocol returns what it held, every read goes below again.
+#[test]
+fn held_frames_keep_their_reads_and_the_device_keeps_the_rest() {
+    let (sim, a, b) = b_holds_what_it_receives(700);
+    let sent = send_batches(&sim, a, b, 30);
+    assert_eq!(sim.received_frames(b), sent, "every frame indicated, in order");
+    assert_eq!(
+        sim.lower(b).pending_reads(),
+        RESERVED_READS,
+        "the reads lent to NDIS are not below; the reserved ones are"
+    );
+    let counts = sim.receive_counts(b);
+    assert!(counts.outstanding_nbls > 0 && counts.outstanding_nbls <= 12 * 4, "{counts:?}");
+    assert!(counts.resources_nbls > 0, "past the lending bound, frames went up with RESOURCES: {counts:?}");
+
+    let runs = sim.work_items_run();
+    sim.return_now(b);
+    sim.hold_returns(b, false);
+    sim.run_until_idle();
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS, "every returned read went below again");
+    assert!(sim.work_items_run() > runs, "posted by the deferred-work item, not from the return");
+    // And they carry traffic again.
+    let more = frames(mac(&sim, b), mac(&sim, a), 40, 1000);
+    sim.send_frames(a, &more, NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.received_frames(b)[sent.len()..], more[..]);
+    finish(sim, &[a, b]);
+}
+
+/// A pause waits for the held frames; their reads are not re-posted once the pause began, and a
+/// restart arms all of them again.
+#[test]
+fn a_pause_waits_for_held_frames_and_a_restart_rearms_every_read() {
+    let (sim, a, b) = b_holds_what_it_receives(701);
+    send_batches(&sim, a, b, 8);
+    assert!(sim.receive_counts(b).outstanding_nbls > 0);
+    // Pends while the protocol holds frames; NDIS, pausing it above, gets them back, and the last
+    // return finishes the pause.
+    assert_eq!(sim.pause(b), NDIS_STATUS_PENDING, "frames are still with the protocol");
+    assert_eq!(sim.lower(b).pending_reads(), 0, "nothing below");
+    sim.run_until_idle();
+    assert_eq!(sim.adapter_state(b), kernel_sim::AdapterState::Paused);
+    assert_eq!(sim.receive_counts(b).outstanding_nbls, 0);
+    sim.hold_returns(b, false);
+    assert_eq!(sim.lower(b).pending_reads(), 0, "a returned read is not sent while pausing");
+    assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS);
+    let before = sim.received_frames(b).len();
+    let more = frames(mac(&sim, b), mac(&sim, a), 20, 500);
+    sim.send_frames(a, &more, NblShape::default());
+    sim.run_until_idle();
+    assert_eq!(sim.received_frames(b)[before..], more[..]);
+    finish(sim, &[a, b]);
+}
+
+/// A reset does not wait for held frames (NDIS 6.30: nothing held across it is the sends'), and
+/// the reads come back when they return.
+#[test]
+fn a_reset_with_held_frames_keeps_receiving() {
+    let (sim, a, b) = b_holds_what_it_receives(702);
+    send_batches(&sim, a, b, 20);
+    let (status, _) = sim.reset(b);
+    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING);
+    sim.run_until_idle();
+    let before = sim.received_frames(b).len();
+    let sent = send_batches(&sim, a, b, 5);
+    assert_eq!(sim.received_frames(b)[before..], sent[..], "received through the reserved reads");
+    sim.return_now(b);
+    sim.hold_returns(b, false);
+    sim.run_until_idle();
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS);
+    finish(sim, &[a, b]);
+}
+
+/// Surprise removal while the protocol holds frames: nothing goes below any more, the held frames
+/// come back to a removed adapter, and halt frees every NBL, MDL and read.
+#[test]
+fn surprise_removal_with_held_frames_ends_clean() {
+    let (sim, a, b) = b_holds_what_it_receives(703);
+    send_batches(&sim, a, b, 20);
+    assert!(sim.receive_counts(b).outstanding_nbls > 0);
+    sim.surprise_remove(b);
+    sim.run_until_idle();
+    assert_eq!(sim.lower(b).pending_reads(), 0);
+    sim.remove_adapter(a);
+    sim.unload();
+    sim.assert_clean();
+}
