@@ -30,8 +30,8 @@ fn the_recorded_sites_cover_driver_entry_and_initialize() {
     let in_entry = calls.iter().filter(|call| matches!(call.phase, Phase::DriverEntry)).count();
     let in_initialize = calls.iter().filter(|call| matches!(call.phase, Phase::Initialize(_))).count();
     assert_eq!(in_entry, 2, "WdfDriverCreate and NdisMRegisterMiniportDriver: {calls:?}");
-    // Adapter memory, both attribute calls, the device, 8+8 requests with buffers, the frame area,
-    // the NBL pool, and an MDL and an NBL per receive slot.
+    // Adapter memory, both attribute calls, the device, 16+8 requests with buffers and an MDL per
+    // read buffer, the NBL pool, and an MDL and an NBL per receive NBL.
     assert!(in_initialize > 60, "only {in_initialize} fallible calls in initialize: {calls:?}");
     for api in [
         "NdisAllocateMemoryWithTagPriority",
@@ -42,6 +42,7 @@ fn the_recorded_sites_cover_driver_entry_and_initialize() {
         "WdfMemoryCreate",
         "NdisAllocateNetBufferListPool",
         "NdisAllocateMdl",
+        "IoAllocateMdl",
         "NdisAllocateNetBufferAndNetBufferList",
     ] {
         assert!(calls.iter().any(|call| call.api == api), "{api} never reached in initialize");

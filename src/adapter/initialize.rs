@@ -3,8 +3,8 @@
 //! 1. registration attributes, first of all attribute calls;
 //! 2. `NdisMGetDeviceProperty` for the PDO, FDO and next-lower device object;
 //! 3. `WdfDeviceMiniportCreate` and `WdfDeviceGetIoTarget`;
-//! 4. every resource the adapter will ever use: lower-edge requests and buffers, the receive NBL
-//!    pool, NBLs, MDLs and frame area;
+//! 4. every resource the adapter will ever use: lower-edge requests and buffers (the read buffers
+//!    with an MDL each), the receive NBL pool, NBLs and their MDLs;
 //! 5. general attributes.
 //!
 //! A failure at any step releases exactly what the earlier steps created and returns the failing

@@ -9,8 +9,9 @@
 //! - `send`: NBLs queue without allocation, one context at a time packs their NET_BUFFERs into
 //!   pre-allocated write requests (a batch of frames per request), and each NBL completes exactly
 //!   once, when the last request carrying one of its frames has;
-//! - `receive`: reads stay pending below; a completed read's batch is validated whole, filtered,
-//!   copied once into pre-allocated receive NBLs and indicated as a chain;
+//! - `receive`: reads stay pending below; a completed read's batch is validated whole, filtered
+//!   and indicated in place, each frame through a pre-allocated receive NBL whose MDL is built over
+//!   it, and the read waits for its frames to come back before it goes below again;
 //! - `deferred`: what one call may not finish (reads and writes the device keeps completing at
 //!   once) continues in an NDIS I/O work item at PASSIVE_LEVEL;
 //! - `rundown`: the one place that finds a pending pause or reset finished;
@@ -227,7 +228,8 @@ impl Adapter {
 
     /// The largest frame a protocol sends or is indicated, without a tag:
     /// `OID_GEN_MAXIMUM_TOTAL_SIZE`, the lookahead (Doc `oid-gen-maximum-lookahead`: the same as
-    /// `OID_GEN_RECEIVE_BLOCK_SIZE`) and a receive slot. On the wire a frame may carry a tag on top.
+    /// `OID_GEN_RECEIVE_BLOCK_SIZE`) and what a receive NBL describes. On the wire a frame may carry a
+    /// tag on top.
     pub fn max_total_size(&self) -> u32 {
         self.mtu.saturating_add(ETHERNET_HEADER)
     }

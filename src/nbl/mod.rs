@@ -4,8 +4,8 @@
 //!
 //! - [`send`]: NBLs NDIS sent, queued and completed exactly once, and `WriteRefs`, the context of a
 //!   write request that names the NBLs whose frames it carries.
-//! - [`receive`]: the receive NBLs, their frame slots and their indication, and `ReceiveScratch`,
-//!   the context of a read request.
+//! - [`receive`]: the receive NBLs, their MDLs built over frames in the read buffers, their
+//!   indication and return, and `ReceiveScratch`, the context of a read request.
 //!
 //! Invariant (here): an MDL is read only while the NBL it belongs to is the miniport's.
 #![allow(unsafe_code)]

@@ -703,11 +703,15 @@ impl State {
         // SAFETY: the MDL just built; an initialized MDL is not mapped.
         unsafe { (*mdl).MappedSystemVa = ptr::null_mut() };
         self.data.freed_mdls.remove(&(mdl as usize));
-        // Not tied to a handle: a leak is reported when the driver unloads.
-        self.data.mdls.insert(
-            mdl as usize,
-            MdlRec { block, scope: Scope::Driver, kind: MdlKind::Io { pages, built: false } },
-        );
+        // Not tied to a handle: one allocated in an adapter's initialize is that adapter's (a leak
+        // is reported at its halt); any other, the driver's (reported at unload).
+        let scope = match self.current_phase() {
+            crate::Phase::Initialize(a) => Scope::Adapter(a),
+            _ => Scope::Driver,
+        };
+        self.data
+            .mdls
+            .insert(mdl as usize, MdlRec { block, scope, kind: MdlKind::Io { pages, built: false } });
         mdl
     }
 
