@@ -69,7 +69,13 @@ fn reads_that_complete_inline_are_resent_from_a_loop_not_nested() {
     assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
     let in_restart = sim.lower(b).reads_completed() - reads_before;
     assert_eq!(in_restart, INLINE_READS_PER_CALL, "served inside the restart's sends, up to the bound");
-    assert_eq!(sim.deepest_nesting(), 2, "MiniportRestartEx -> one read completion routine, never deeper");
+    // The read completion routine nests in the restart's send and never deeper; NDIS may return
+    // frames from inside that routine's indication, one level more.
+    assert!(
+        (2..=3).contains(&sim.deepest_nesting()),
+        "MiniportRestartEx -> one read completion routine (-> MiniportReturnNetBufferLists): {}",
+        sim.deepest_nesting()
+    );
     assert_eq!(sim.work_items_run(), runs_before);
     sim.run_until_idle();
     assert!(sim.work_items_run() > runs_before, "the rest was posted from the work item");

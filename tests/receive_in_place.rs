@@ -11,8 +11,6 @@ use kernel_sim::{AdapterId, NblShape, Sim};
 use ndis_types::oid::*;
 use ndis_types::*;
 
-/// Reads the adapter never lends to NDIS (`adapter::receive::RESERVED_READS`).
-const RESERVED_READS: usize = 4;
 const FILTER: u32 = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
 
 fn frames(destination: [u8; 6], source: [u8; 6], count: usize, first: u32) -> Vec<Vec<u8>> {
@@ -130,15 +128,23 @@ fn a_reset_with_held_frames_keeps_receiving() {
 }
 
 /// Surprise removal while the protocol holds frames: nothing goes below any more, the held frames
-/// come back to a removed adapter, and halt frees every NBL, MDL and read.
+/// come back to a removed adapter without sending their reads, and halt frees every NBL, MDL and
+/// read.
 #[test]
 fn surprise_removal_with_held_frames_ends_clean() {
     let (sim, a, b) = b_holds_what_it_receives(703);
     send_batches(&sim, a, b, 20);
     assert!(sim.receive_counts(b).outstanding_nbls > 0);
+    let runs = sim.work_items_run();
     sim.surprise_remove(b);
+    // The held frames come back to a removed adapter (NDIS pausing it gets them back): their
+    // reads are freed, not sent, and no work item is queued to send them.
+    sim.hold_returns(b, false);
     sim.run_until_idle();
-    assert_eq!(sim.lower(b).pending_reads(), 0);
+    assert_eq!(sim.receive_counts(b).outstanding_nbls, 0);
+    assert_eq!(sim.lower(b).pending_reads(), 0, "nothing goes below a removed device");
+    assert_eq!(sim.work_items_run(), runs);
+    // Removal halted it; A goes the orderly way.
     sim.remove_adapter(a);
     sim.unload();
     sim.assert_clean();

@@ -4,7 +4,8 @@
 //! (0x133). So each loop has a bound ([`INLINE_READS_PER_CALL`], [`WRITES_PER_DRAIN`]); what is left
 //! past it goes to the adapter's NDIS I/O work item, whose run posts the free reads and drains the
 //! send queue at PASSIVE_LEVEL in a system thread (Doc nf-ndis-ndisqueueioworkitem), bounded the
-//! same way, queueing itself again if need be.
+//! same way, queueing itself again if need be. The return of a read's last held frame queues it
+//! too (`receive`): the read goes below from here, not from `MiniportReturnNetBufferLists`.
 //!
 //! Every run is counted in `AdapterState::deferred_runs` in the lock section that decides the work
 //! is still wanted, before the caller gives up what it holds: a pause waits for every queued run,

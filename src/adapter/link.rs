@@ -119,7 +119,7 @@ impl Adapter {
                 return;
             }
             match slot.send_internal_ioctl(vwire_proto::IOCTL_VWIRE_WAIT_LINK_CHANGE, &input) {
-                Ok(Sent::Pending) => return,
+                Ok(Sent::Pending | Sent::Kept) => return,
                 Ok(Sent::HandedBack(again)) => {
                     let Some(generation) = self.link_watch_generation() else {
                         again.release();

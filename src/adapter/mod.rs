@@ -23,7 +23,7 @@ mod initialize;
 mod link;
 mod oid;
 mod power;
-mod receive;
+pub(crate) mod receive;
 mod rundown;
 mod send;
 mod settings;

@@ -20,8 +20,8 @@ use super::{Adapter, AdapterState, Phase, bump};
 use crate::lower::READ_REQUESTS;
 use crate::lower::requests::{Sent, Slot};
 use crate::nbl::receive::{
-    DescribedBuffer, FrameSpan, NblPool, RECEIVE_NBLS, ReceiveNbl, ReceivePool, ReceiveScratch, Returned,
-    ReturnedChain, RxSlot,
+    DescribedBuffer, FrameSpan, Lending, NblPool, RECEIVE_NBLS, ReceiveNbl, ReceivePool, ReceiveScratch,
+    Returned, ReturnedChain, RxSlot,
 };
 use crate::sys::at_dispatch_level;
 use crate::traffic::{Destination, TrafficTally, destination_of};
@@ -31,7 +31,7 @@ use core::ops::Range;
 use core::ptr::NonNull;
 use ndis_types::handles::{NdisHandle, WdfRequest};
 use ndis_types::miniport::ETH_LENGTH_OF_ADDRESS;
-use ndis_types::nbl::{NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL, NDIS_RECEIVE_FLAGS_RESOURCES};
+use ndis_types::nbl::NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
 use ndis_types::oid::{
     NDIS_PACKET_TYPE_ALL_MULTICAST, NDIS_PACKET_TYPE_BROADCAST, NDIS_PACKET_TYPE_DIRECTED,
     NDIS_PACKET_TYPE_MULTICAST, NDIS_PACKET_TYPE_PROMISCUOUS,
@@ -159,7 +159,8 @@ impl Adapter {
         let Some(slot) = self.hold_while_indicated(slot) else { return };
 
         // A failed read is not re-sent at once: a device failing every read would spin here; the
-        // next restart or reset re-arms it. A read that completed inside its own WdfRequestSend
+        // next restart, reset or run of the deferred-work item (which a return of held frames
+        // queues) re-arms it. A read that completed inside its own WdfRequestSend
         // goes back to that sender, which sends it again without nesting deeper.
         if nt_success(status) && self.reads_wanted() {
             if let Some(slot) = slot.hand_back_if_sending() {
@@ -222,9 +223,9 @@ impl Adapter {
                     if !self.reads_wanted() {
                         self.lower.reads.cancel_if_in_flight(index);
                     }
-                    if self.lower.reads.in_flight(index) {
-                        return true;
-                    }
+                    return true;
+                }
+                Ok(Sent::Kept) => {
                     // Completed inside the send, and its completion routine kept the slot (lent
                     // to NDIS with its frames): an inline completion all the same, and the next
                     // slot this call posts may be another.
@@ -290,8 +291,6 @@ impl Adapter {
             return;
         }
         chain.clear();
-        // Lent to NDIS only while enough reads stay with the device.
-        let lend = self.receive.nbls.reads_held() < READ_REQUESTS.saturating_sub(RESERVED_READS);
         let mut tally = TrafficTally::default();
         let mut remaining = spans.len();
         self.receive.nbls.lease_many(remaining, leases);
@@ -307,7 +306,7 @@ impl Adapter {
                 // Out of receive NBLs in the middle of a batch: hand over what is gathered (if
                 // anything: `indicate` skips an empty chain) with NDIS_RECEIVE_FLAGS_RESOURCES,
                 // which gives the NBLs back as soon as the call returns.
-                self.receive.nbls.indicate(self.miniport, chain, receive_flags(true), read);
+                self.receive.nbls.indicate(self.miniport, chain, dispatch_flag(), read, Lending::Never);
                 self.receive.nbls.lease_many(remaining.saturating_add(1), leases);
                 leased = self.receive.nbls.next_leased(leases);
             }
@@ -335,8 +334,12 @@ impl Adapter {
         if chain.len() == 0 {
             return;
         }
-        let low = !lend || self.receive.nbls.free_count() < LOW_RESOURCES_THRESHOLD;
-        self.receive.nbls.indicate(self.miniport, chain, receive_flags(low), read);
+        // Lent to NDIS only while enough reads stay with the device and enough NBLs stay free.
+        let lending = Lending::UpTo {
+            reads: READ_REQUESTS.saturating_sub(RESERVED_READS),
+            free_nbls: LOW_RESOURCES_THRESHOLD,
+        };
+        self.receive.nbls.indicate(self.miniport, chain, dispatch_flag(), read, lending);
     }
 
     /// How a received frame goes up, or None (counted) if it does not: malformed, of another VLAN,
@@ -417,17 +420,10 @@ fn place_frame(
     rx.describe(buffer, span).then_some((length, ieee8021q))
 }
 
-/// The receive flags for an indication made here: DISPATCH_LEVEL exactly when at DISPATCH_LEVEL
-/// (Doc "Dispatch IRQL Tracking"), RESOURCES when the pool is low.
-fn receive_flags(low_resources: bool) -> u32 {
-    let mut flags = 0;
-    if at_dispatch_level() {
-        flags |= NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
-    }
-    if low_resources {
-        flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
-    }
-    flags
+/// `NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL` exactly when at DISPATCH_LEVEL (Doc "Dispatch IRQL
+/// Tracking"); the pool adds RESOURCES when the NBLs may not stay with NDIS ([`Lending`]).
+fn dispatch_flag() -> u32 {
+    if at_dispatch_level() { NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL } else { 0 }
 }
 
 #[cfg(test)]

@@ -315,7 +315,7 @@ impl Adapter {
                 // A write the device completes inline runs its completion routine here, which
                 // finds `draining` set and leaves the queue to this loop: no deeper nesting.
                 match slot.send_write(length, WRITE_TIMEOUT_MS) {
-                    Ok(Sent::Pending) => writes = writes.saturating_add(1),
+                    Ok(Sent::Pending | Sent::Kept) => writes = writes.saturating_add(1),
                     // `write_completed` finishes every write itself and never hands one back; were
                     // one handed back, its NBLs still need completing.
                     Ok(Sent::HandedBack(slot)) => {

@@ -43,6 +43,9 @@ pub const READ_REQUESTS: usize = 16;
 pub const WRITE_REQUESTS: usize = 8;
 /// Size of one read or write buffer: room for a batch of full-size frames.
 pub const BATCH_BUFFER_SIZE: usize = vwire_proto::DEFAULT_MAX_BATCH_BYTES;
+// A receive NBL's MDL is sized over `largest frame + PAGE_SIZE - 1` bytes of a read buffer
+// (`nbl::receive::ReceiveNbl::allocate`): they must be there.
+const _: () = assert!(vwire_proto::MAX_FRAME_LEN + ndis_types::nbl::PAGE_SIZE - 1 <= BATCH_BUFFER_SIZE);
 /// Buffers of the link-state IOCTL (output, input).
 const LINK_OUTPUT_SIZE: usize = 64;
 const LINK_INPUT_SIZE: usize = 16;

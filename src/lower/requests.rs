@@ -139,6 +139,10 @@ unsafe impl<const N: usize, C: Send> Send for RequestPool<N, C> {}
 pub enum Sent<'a, const N: usize, C> {
     /// The request is below; its completion routine gets the slot back.
     Pending,
+    /// The request completed before this sender was done with `WdfRequestSend` and its
+    /// completion routine kept the slot (lent it out, or released it): a completion inside the
+    /// send all the same, which the sender counts against its budget.
+    Kept,
     /// The request completed before `WdfRequestSend` returned and its completion routine handed
     /// the slot back to be sent again ([`Slot::hand_back_if_sending`]).
     HandedBack(Slot<'a, N, C>),
@@ -197,11 +201,6 @@ impl<const N: usize, C> RequestPool<N, C> {
         Some(Slot { pool: self, index })
     }
 
-    /// Whether slot `index` is below (sent, not completed yet).
-    pub fn in_flight(&self, index: usize) -> bool {
-        self.states.lock_any().get(index).is_some_and(|entry| entry.state == SlotState::InFlight)
-    }
-
     pub fn free(&self) -> usize {
         self.states.lock_any().iter().filter(|entry| entry.state == SlotState::Free).count()
     }
@@ -242,8 +241,8 @@ impl<const N: usize, C> RequestPool<N, C> {
         Some((NonNull::new(buffer.buffer.cast::<c_void>())?, buffer.len))
     }
 
-    /// No slot is leased, in flight or handed back: nobody is filling, sending or finishing a
-    /// request of this pool. A slot a completion routine holds (InFlight → Leased) is still busy:
+    /// No slot is leased, in flight, handed back or held: nobody is filling, sending or finishing a
+    /// request of this pool, and no buffer of it is lent out. A slot a completion routine holds (InFlight → Leased) is still busy:
     /// its routine may yet indicate receives or complete sends.
     pub fn idle(&self) -> bool {
         self.states.lock_any().iter().all(|entry| entry.state == SlotState::Free)
@@ -433,11 +432,11 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         // (inline, or on another processor).
         let this_send = self.start_send();
         let sent = sys::wdf_request_send(resources.request, io_target, options);
-        let handed_back = {
+        let (handed_back, kept) = {
             let mut states = self.pool.states.lock_any();
             match states.get_mut(self.index) {
                 // Completed, released and sent again by another context meanwhile: not ours.
-                Some(entry) if entry.sends != this_send => false,
+                Some(entry) if entry.sends != this_send => (false, false),
                 Some(entry) => {
                     entry.sending = false;
                     if !sent {
@@ -449,9 +448,10 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
                     if handed_back {
                         entry.state = SlotState::Leased;
                     }
-                    handed_back
+                    let kept = sent && !handed_back && entry.state != SlotState::InFlight;
+                    (handed_back, kept)
                 }
-                None => false,
+                None => (false, false),
             }
         };
         if !sent {
@@ -460,6 +460,8 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
         }
         if handed_back {
             Ok(Sent::HandedBack(self))
+        } else if kept {
+            Ok(Sent::Kept)
         } else {
             // The completion routine owns the slot now (or will): this `Slot` is spent.
             Ok(Sent::Pending)

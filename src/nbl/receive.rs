@@ -79,6 +79,16 @@ struct RxBook<const N: usize, const R: usize> {
     parked: [bool; R],
 }
 
+/// Whether an indication may leave its NBLs, and its read's buffer, with NDIS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lending {
+    /// Never: `NDIS_RECEIVE_FLAGS_RESOURCES`, the NBLs come back when the call returns.
+    Never,
+    /// While fewer than `reads` other reads are lent and at least `free_nbls` NBLs are free;
+    /// otherwise as [`Lending::Never`].
+    UpTo { reads: usize, free_nbls: usize },
+}
+
 /// What [`ReceivePool::returned`] found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Returned {
@@ -140,10 +150,6 @@ impl<const N: usize, const R: usize> ReceivePool<N, R> {
         }
     }
 
-    pub fn free_count(&self) -> usize {
-        self.book.lock_any().states.iter().filter(|state| **state == RxState::Free).count()
-    }
-
     pub fn indicated_count(&self) -> usize {
         self.book.lock_any().states.iter().filter(|state| **state == RxState::Indicated).count()
     }
@@ -151,11 +157,6 @@ impl<const N: usize, const R: usize> ReceivePool<N, R> {
     /// Whether NDIS holds NBLs over read `read`'s buffer.
     pub fn holds(&self, read: usize) -> bool {
         self.book.lock_any().held.get(read).is_some_and(|held| *held > 0)
-    }
-
-    /// Reads whose buffers NDIS holds NBLs over.
-    pub fn reads_held(&self) -> usize {
-        self.book.lock_any().held.iter().filter(|held| **held > 0).count()
     }
 
     /// The read `read`'s request waits for its NBLs: true if NDIS still holds some (the return of
@@ -228,28 +229,41 @@ impl<const N: usize, const R: usize> ReceivePool<N, R> {
     }
 
     /// `NdisMIndicateReceiveNetBufferLists` for the frames in `chain` (each NBL's MDL built over its
-    /// frame in read `read`'s buffer), then, with `NDIS_RECEIVE_FLAGS_RESOURCES`, take every NBL back
-    /// at once; otherwise NDIS holds them, and the read's buffer with them. The chain is linked and
-    /// the lengths set here, while the miniport still owns the NBLs.
+    /// frame in read `read`'s buffer), with `receive_flags` and, unless `lending` allows NDIS to
+    /// keep them, `NDIS_RECEIVE_FLAGS_RESOURCES`: every NBL is then back when the call returns;
+    /// otherwise NDIS holds them, and the read's buffer with them. The chain is linked and the
+    /// lengths set here, while the miniport still owns the NBLs.
     pub fn indicate(
         &self,
         miniport: NdisHandle,
         chain: &mut IndicationChain<N>,
         receive_flags: u32,
         read: usize,
+        lending: Lending,
     ) {
         if chain.count == 0 {
             return;
         }
-        let resources = receive_flags & NDIS_RECEIVE_FLAGS_RESOURCES != 0;
         let mut head: *mut NetBufferList = ptr::null_mut();
+        let mut linked = 0u16;
+        let resources;
         {
             let mut book = self.book.lock_any();
-            if !resources && let Some(held) = book.held.get_mut(read) {
-                // Counted before NDIS sees any of them: a return may come on another processor
-                // before the indication returns.
-                *held = held.saturating_add(u16::try_from(chain.count).unwrap_or(u16::MAX));
-            }
+            // Decided under the lock: completions of different reads on several processors could
+            // otherwise each see room for one more and together lend every read.
+            resources = match lending {
+                Lending::Never => true,
+                Lending::UpTo { reads, free_nbls } => {
+                    let lent = book
+                        .held
+                        .iter()
+                        .enumerate()
+                        .filter(|&(other, held)| other != read && *held > 0)
+                        .count();
+                    let free = book.states.iter().filter(|state| **state == RxState::Free).count();
+                    lent >= reads || free < free_nbls
+                }
+            };
             for (index, length, ieee8021q) in chain.entries.iter().take(chain.count).rev() {
                 let Some(descriptor) = self.descriptors.get(*index).and_then(|entry| entry.get()) else {
                     continue;
@@ -279,9 +293,21 @@ impl<const N: usize, const R: usize> ReceivePool<N, R> {
                 if let Some(read_of) = book.read_of.get_mut(*index) {
                     *read_of = read;
                 }
+                linked = linked.saturating_add(1);
+            }
+            if !resources && let Some(held) = book.held.get_mut(read) {
+                // Counted before NDIS sees any of them: a return may come on another processor
+                // before the indication returns.
+                *held = held.saturating_add(linked);
             }
         }
-        let count = u32::try_from(chain.count).unwrap_or(u32::MAX);
+        if linked == 0 {
+            chain.count = 0;
+            return;
+        }
+        let receive_flags =
+            if resources { receive_flags | NDIS_RECEIVE_FLAGS_RESOURCES } else { receive_flags };
+        let count = u32::from(linked);
         // SAFETY: a chain of `count` receive NBLs this miniport owns, now handed to NDIS.
         unsafe {
             sys::ndis_m_indicate_receive_net_buffer_lists(

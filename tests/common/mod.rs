@@ -6,8 +6,9 @@ pub mod explorer;
 use kernel_sim::{AdapterId, Sim, SimConfig};
 use ndis_types::*;
 
-/// Receive reads the adapter keeps pending below while it runs (`lower::READ_REQUESTS`).
-pub const READ_REQUESTS: usize = 16;
+/// Receive reads the adapter keeps pending below while it runs.
+#[allow(unused_imports)]
+pub use kmdf_miniport::{READ_REQUESTS, RESERVED_READS};
 
 pub fn sim(seed: u64) -> Sim {
     Sim::new(SimConfig { seed, ..SimConfig::default() })

@@ -446,9 +446,13 @@ impl Kernel for KernelHandle {
         receive_flags: u32,
     ) {
         self.note("NdisMIndicateReceiveNetBufferLists");
-        self.with(|st| {
-            st.ndis_m_indicate_receive(handle, net_buffer_list, number_of_net_buffer_lists, receive_flags)
-        })
+        let inline = self.with(|st| {
+            st.ndis_m_indicate_receive(handle, net_buffer_list, number_of_net_buffer_lists, receive_flags);
+            st.take_inline_returns(handle)
+        });
+        if let Some((adapter, nbls)) = inline {
+            self.return_nbls(adapter, nbls, true);
+        }
     }
 
     fn ndis_m_oid_request_complete(

@@ -864,6 +864,18 @@ impl State {
     }
 
     fn delete_one(&mut self, api: &'static str, h: usize) {
+        // Memory whose bytes an NBL NDIS owns still describes: freed under the protocols reading it.
+        if self.checks
+            && let Some(ObjKind::Memory(m)) =
+                self.kmdf.objects.get(&h).filter(|o| !o.deleted).map(|o| &o.kind)
+            && let Some(nbl) = self.indicated_within(m.block.ptr as usize, m.size)
+        {
+            let msg = format!(
+                "{api} of WDFMEMORY {h:#x}, whose bytes NBL {nbl:#x} describes while NDIS owns it (indicated, not \
+                 returned): the protocols would read freed memory"
+            );
+            self.violate(NDIS_RECEIVE_OWNERSHIP, msg);
+        }
         // Described as it is before the deletion changes it, and only for the violation below.
         let pending = self
             .kmdf

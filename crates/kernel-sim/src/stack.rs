@@ -19,10 +19,11 @@ use ndis_types::DISPATCH_LEVEL;
 use std::collections::BTreeMap;
 
 /// Callbacks of one driver nested on one stack, at most. The deepest correct nesting the model
-/// produces: an NDIS handler (a send) → a completion routine run inline by the device below (a
-/// write, or the peer's read the write served) → `MiniportReturnNetBufferLists` run inline by the
-/// protocol the read's receives went to. Anything deeper repeats a level.
-pub const MAX_NESTED_CALLBACKS: usize = 3;
+/// produces: an NDIS handler (a send) → a write's completion routine run inline by the device below
+/// → the peer's read completion routine, run inline by the next write that routine sends →
+/// `MiniportReturnNetBufferLists`, run by NDIS inside that read's indication. Anything deeper
+/// repeats a level.
+pub const MAX_NESTED_CALLBACKS: usize = 4;
 
 /// Requests one driver callback running at DISPATCH_LEVEL may send itself (nested callbacks count
 /// for themselves): the model's stand-in for the DPC watchdog (bug check 0x133), which bounds the

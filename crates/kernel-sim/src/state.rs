@@ -54,6 +54,9 @@ impl Default for Processor {
 
 pub(crate) struct State {
     pub(crate) rng: Rng,
+    /// Whether NDIS returns NBLs from inside an indication: a stream of its own, so that the
+    /// choice does not shift every other seeded choice of a run.
+    pub(crate) inline_return_rng: Rng,
     pub(crate) now: Duration,
     /// The state of the processor the model serves now (the one `loaded` names).
     pub(crate) cpu: Processor,
@@ -103,6 +106,7 @@ impl State {
     pub(crate) fn new(config: &SimConfig) -> Self {
         Self {
             rng: Rng::new(config.seed),
+            inline_return_rng: Rng::new(config.seed ^ 0x1A11_2E7E_2A15),
             now: Duration::ZERO,
             cpu: Processor::default(),
             callbacks_entered: 0,

@@ -879,6 +879,14 @@ fn ndis_receive_buffer_lent_to_ndis_is_not_read_into() {
     k.wdf_request_send(read, target, None);
     let v = expect_only(&sim, &[NDIS_RECEIVE_OWNERSHIP]);
     assert!(v[0].message.contains("NDIS owns until"), "{}", v[0].message);
+    // Nor may its MDL be prepared, rebuilt or freed meanwhile: each is refused.
+    k.mm_prepare_mdl_for_reuse(partial);
+    k.io_build_partial_mdl(source, partial, frame.cast(), 30);
+    k.io_free_mdl(partial);
+    let v = expect_only(&sim, &[NDIS_RECEIVE_OWNERSHIP]);
+    assert_eq!(v.len(), 3, "{v:#?}");
+    // SAFETY: the partial MDL, still allocated (the free was refused).
+    assert_eq!(unsafe { (*partial).ByteCount }, 60, "left as NDIS was given it");
     // Once NDIS has returned it, the buffer is the driver's to read into again.
     sim.return_now(a);
     sim.hold_returns(a, false);
@@ -890,6 +898,16 @@ fn ndis_receive_buffer_lent_to_ndis_is_not_read_into() {
     expect_only(&sim, &[]);
     k.wdf_request_cancel_sent_request(read);
     sim.run_until_idle();
+    // Deleting the memory while NDIS holds a frame of it frees it under the protocols.
+    let nbl = k.ndis_allocate_net_buffer_and_net_buffer_list(pool, 0, 0, partial, 0, 60);
+    sim.hold_returns(a, true);
+    k.ndis_m_indicate_receive_net_buffer_lists(handle, nbl, 0, 1, 0);
+    k.wdf_object_delete(memory.into());
+    let v = expect_only(&sim, &[NDIS_RECEIVE_OWNERSHIP]);
+    assert!(v[0].message.contains("read freed memory"), "{}", v[0].message);
+    sim.return_now(a);
+    sim.hold_returns(a, false);
+    sim.take_violations();
     k.io_free_mdl(partial);
     k.ndis_free_mdl(source);
     sim.remove_adapter(a);

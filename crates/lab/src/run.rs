@@ -600,6 +600,9 @@ pub(crate) struct Ending {
     pub(crate) pcap_frames: Option<u64>,
     pub(crate) violations: Vec<String>,
     pub(crate) leaks: Vec<String>,
+    /// Running adapters whose reads were not all below once every frame NDIS held came back: a
+    /// receive path that stalled, whatever the faults made of the traffic.
+    pub(crate) reads_missing: Vec<String>,
 }
 
 /// The end every run shares: what was never completed counted, every adapter removed (orderly:
@@ -612,6 +615,8 @@ pub(crate) fn end_run(
     capture: Option<PcapCapture>,
 ) -> Result<Ending, String> {
     let sends_outstanding = adapters.iter().map(|&a| sim.outstanding_sends(a) as u64).sum();
+    let reads_missing =
+        adapters.iter().enumerate().filter_map(|(index, &a)| reads_missing(sim, index, a)).collect();
     for &a in adapters {
         sim.remove_adapter(a);
     }
@@ -626,6 +631,31 @@ pub(crate) fn end_run(
         pcap_frames,
         violations: sim.take_violations().iter().map(|v| v.to_string()).collect(),
         leaks: sim.leak_report(),
+        reads_missing,
+    })
+}
+
+/// For a Running adapter: every frame NDIS holds given back (a read completing meanwhile may lend
+/// more, so a few rounds), then its reads counted below. A read lost on the way (never sent again)
+/// shows here even when lossy faults hide it in the traffic.
+fn reads_missing(sim: &Sim, index: usize, a: AdapterId) -> Option<String> {
+    if sim.adapter_state(a) != kernel_sim::AdapterState::Running || sim.surprise_removed(a) {
+        return None;
+    }
+    for _ in 0..8 {
+        if sim.receive_counts(a).outstanding_nbls == 0 {
+            break;
+        }
+        sim.return_now(a);
+        sim.run_until_idle();
+    }
+    let below = sim.lower(a).pending_reads();
+    (sim.receive_counts(a).outstanding_nbls == 0 && below != kmdf_miniport::READ_REQUESTS).then(|| {
+        format!(
+            "adapter {index}: {below} of its {} reads below once every frame came back: the receive path lost {}",
+            kmdf_miniport::READ_REQUESTS,
+            kmdf_miniport::READ_REQUESTS.saturating_sub(below)
+        )
     })
 }
 
@@ -1108,6 +1138,7 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
     if r.sends_outstanding > 0 {
         r.problems.push(format!("{} send(s) never completed", r.sends_outstanding));
     }
+    r.problems.extend(ending.reads_missing);
     if let Some(frames) = ending.pcap_frames {
         r.pcap_frames = frames;
         r.pcap_file = opts.pcap.as_ref().map(|p| p.display().to_string());

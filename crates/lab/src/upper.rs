@@ -308,6 +308,7 @@ impl<P: FramePort> Bridge<P> {
                     r.problems.push(format!("{} send(s) never completed", ending.sends_outstanding));
                 }
                 r.pcap_frames = ending.pcap_frames;
+                r.problems.extend(ending.reads_missing);
                 r.problems.extend(ending.violations.into_iter().map(|v| format!("violation {v}")));
                 r.problems.extend(ending.leaks.into_iter().map(|l| format!("leak: {l}")));
             }

@@ -35,7 +35,6 @@ pub struct Mdl {
 }
 
 pub const MDL_MAPPED_TO_SYSTEM_VA: i16 = 0x0001;
-pub const MDL_PAGES_LOCKED: i16 = 0x0002;
 pub const MDL_SOURCE_IS_NONPAGED_POOL: i16 = 0x0004;
 pub const MDL_PARTIAL: i16 = 0x0010;
 /// wdm.h `PAGE_SIZE` (every architecture Windows drivers target).

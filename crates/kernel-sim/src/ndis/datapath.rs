@@ -204,6 +204,9 @@ pub(crate) struct RxState {
     pub(crate) hold: bool,
     /// `ReturnSome` events in the scheduler.
     pub(crate) return_events: usize,
+    /// Some of what NDIS holds goes back from inside the indication being made (a protocol that
+    /// returns NBLs from its receive handler, the new ones or older ones).
+    pub(crate) inline_return: bool,
 }
 
 /// Every NBL the model sent, by send index (`SendId` - 1). Completed sends can be retired
@@ -655,6 +658,9 @@ impl State {
     /// `NdisFreeMdl` or `IoFreeMdl`: each frees only what its own allocator made.
     fn free_mdl(&mut self, api: &'static str, mdl: *mut Mdl, ours: impl Fn(MdlKind) -> bool) {
         self.check_irql(api, DISPATCH_LEVEL);
+        if self.mdl_held_by_ndis(api, mdl, "frees") {
+            return;
+        }
         let key = mdl as usize;
         match self.data.mdls.get(&key).map(|rec| rec.kind) {
             Some(kind) if ours(kind) => {
@@ -755,6 +761,9 @@ impl State {
             return;
         }
         let needed = span_pages(from, len);
+        if self.mdl_held_by_ndis(api, target, "rebuilds") {
+            return;
+        }
         match self.data.mdls.get_mut(&(target as usize)).map(|rec| &mut rec.kind) {
             Some(MdlKind::Io { pages, built }) => {
                 let (pages, was_built) = (*pages, *built);
@@ -795,7 +804,10 @@ impl State {
             (*target).ByteCount = length;
             (*target).MdlFlags =
                 MDL_PARTIAL | (flags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA));
-            (*target).MappedSystemVa = va;
+            // The source's mapping, shared: for the nonpaged or mapped sources the driver uses,
+            // `MappedSystemVa` + offset is `va` itself.
+            (*target).MappedSystemVa =
+                (*source).MappedSystemVa.cast::<u8>().wrapping_add(from - start).cast();
         }
     }
 
@@ -803,6 +815,9 @@ impl State {
     pub(crate) fn mm_prepare_mdl_for_reuse(&mut self, mdl: *mut Mdl) {
         let api = "MmPrepareMdlForReuse";
         self.check_irql(api, DISPATCH_LEVEL);
+        if self.mdl_held_by_ndis(api, mdl, "prepares") {
+            return;
+        }
         match self.data.mdls.get_mut(&(mdl as usize)).map(|rec| &mut rec.kind) {
             Some(MdlKind::Io { built, .. }) => *built = false,
             _ => {
@@ -837,6 +852,45 @@ impl State {
             }
             false
         })
+    }
+
+    /// An NBL NDIS owns whose NET_BUFFERs use `mdl`: such an MDL is NDIS's to read until the NBL
+    /// comes back, and the driver may not free, rebuild or prepare it. Only with the per-frame
+    /// checks on.
+    fn ndis_holds_mdl(&self, mdl: *mut Mdl) -> Option<usize> {
+        if !self.checks || mdl.is_null() {
+            return None;
+        }
+        self.data.nbls.iter().filter(|(_, rec)| matches!(rec.owner, NblOwner::Ndis(_))).map(|(&n, _)| n).find(
+            |&n| {
+                // SAFETY: a live NBL the model allocated, owned by NDIS.
+                let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
+                while !nb.is_null() {
+                    // SAFETY: as above.
+                    let mut m = unsafe { (*nb).MdlChain };
+                    while !m.is_null() && self.is_known_mdl(m) {
+                        if m == mdl {
+                            return true;
+                        }
+                        // SAFETY: a live MDL the model built.
+                        m = unsafe { (*m).Next };
+                    }
+                    // SAFETY: as above.
+                    nb = unsafe { (*nb).Next };
+                }
+                false
+            },
+        )
+    }
+
+    /// `Ndis.ReceiveOwnership` if `mdl` belongs to an NBL NDIS owns; true if it does.
+    fn mdl_held_by_ndis(&mut self, api: &str, mdl: *mut Mdl, what: &str) -> bool {
+        let Some(nbl) = self.ndis_holds_mdl(mdl) else { return false };
+        let msg = format!(
+            "{api}({mdl:p}) {what} the MDL of NBL {nbl:#x}, which NDIS owns until MiniportReturnNetBufferLists"
+        );
+        self.violate(NDIS_RECEIVE_OWNERSHIP, msg);
+        true
     }
 
     /// Why an MDL in an NBL the miniport hands NDIS describes no bytes, if it does not.
@@ -1354,6 +1408,29 @@ impl State {
         rx.return_events += 1;
         let delay = Duration::from_micros(self.rng.below(500));
         self.schedule(delay, crate::sched::EventKind::ReturnSome { adapter: a });
+        // One indication in four: MiniportReturnNetBufferLists runs before
+        // NdisMIndicateReceiveNetBufferLists returns, as when a protocol returns NBLs (these or
+        // older ones) from its receive handler. No page promises NDIS defers such a return, so the
+        // model does not: the driver must expect it on the stack of its own indication.
+        if self.inline_return_rng.below(4) == 0
+            && let Some(rx) = self.data.rx.get_mut(&a)
+        {
+            rx.inline_return = true;
+        }
+    }
+
+    /// After an indication on `handle`: the NBLs NDIS returns before the call returns, if it
+    /// chose to (`schedule_return`), a seeded subset of all it holds for the adapter.
+    pub(crate) fn take_inline_returns(&mut self, handle: NdisHandle) -> Option<(AdapterId, Vec<usize>)> {
+        let a = self.adapter_by_handle(handle)?;
+        let rx = self.data.rx.get_mut(&a)?;
+        if !std::mem::take(&mut rx.inline_return) || rx.hold || rx.outstanding.is_empty() {
+            return None;
+        }
+        let held = &mut rx.outstanding;
+        let k = 1 + self.inline_return_rng.below(held.len() as u64) as usize;
+        let start = held.len() - k;
+        Some((a, held.drain(start..).collect()))
     }
 
     /// Take a seeded, shuffled subset of what NDIS holds for `a` (`all`: everything).
@@ -1925,7 +2002,7 @@ impl Inner {
                 }
             });
         } else {
-            self.return_nbls(a, nbls);
+            self.return_nbls(a, nbls, false);
         }
     }
 
@@ -1938,13 +2015,14 @@ impl Inner {
                 return n;
             }
             n += nbls.len();
-            self.return_nbls(a, nbls);
+            self.return_nbls(a, nbls, false);
         }
     }
 
-    /// NDIS returns indicated NBLs through `MiniportReturnNetBufferLists` at a seeded IRQL, after
-    /// checking that nothing changed them while NDIS owned them.
-    pub(crate) fn return_nbls(&self, a: AdapterId, nbls: Vec<usize>) {
+    /// NDIS returns indicated NBLs through `MiniportReturnNetBufferLists` at a seeded IRQL (`inline`:
+    /// from inside an indication, at its IRQL), after checking that nothing changed them while NDIS
+    /// owned them.
+    pub(crate) fn return_nbls(&self, a: AdapterId, nbls: Vec<usize>, inline: bool) {
         let call = self.with(|st| {
             let mut mine = nbls;
             mine.retain(|n| st.data.nbls.get(n).is_some_and(|r| r.owner == NblOwner::Ndis(a)));
@@ -1986,7 +2064,7 @@ impl Inner {
                 .characteristics
                 .and_then(|c| c.ReturnNetBufferListsHandler)
                 .expect("validated at registration");
-            let irql = st.seeded_irql();
+            let irql = if inline { st.cpu.irql } else { st.seeded_irql() };
             let head = mine[0] as *mut NetBufferList;
             st.data.return_scratch = mine;
             Some((handler, st.adapter_context(a), head, irql))
