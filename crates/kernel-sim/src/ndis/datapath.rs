@@ -268,7 +268,9 @@ pub(crate) struct DataState {
     /// By address: looked up on every indication and return, so hashed (O(1)), not ordered.
     pub(crate) nbls: FxHashMap<usize, DriverNbl>,
     freed_nbls: BTreeSet<usize>,
-    pub(crate) mdls: BTreeMap<usize, MdlRec>,
+    /// By address: looked up twice per frame a miniport indicates in place (its partial MDL
+    /// prepared and built), so hashed (O(1)), not ordered.
+    pub(crate) mdls: FxHashMap<usize, MdlRec>,
     freed_mdls: BTreeSet<usize>,
     pub(crate) sends: SendLog,
     by_nbl: FxHashMap<usize, usize>,
@@ -962,13 +964,10 @@ impl State {
                 )
             })
             .collect();
-        let mdls = self
-            .data
-            .mdls
-            .iter()
-            .filter(|(_, m)| m.scope == scope)
-            .map(|(h, _)| format!("MDL {h:#x} ({scope})"))
-            .collect();
+        let mut leaked: Vec<usize> =
+            self.data.mdls.iter().filter(|(_, m)| m.scope == scope).map(|(&h, _)| h).collect();
+        leaked.sort_unstable();
+        let mdls = leaked.into_iter().map(|h| format!("MDL {h:#x} ({scope})")).collect();
         (pools, mdls)
     }
 
@@ -1430,7 +1429,11 @@ impl State {
         let held = &mut rx.outstanding;
         let k = 1 + self.inline_return_rng.below(held.len() as u64) as usize;
         let start = held.len() - k;
-        Some((a, held.drain(start..).collect()))
+        // The reusable vector `return_nbls` gives back: no allocation per indication.
+        let mut out = std::mem::take(&mut self.data.return_scratch);
+        out.clear();
+        out.extend(held.drain(start..));
+        Some((a, out))
     }
 
     /// Take a seeded, shuffled subset of what NDIS holds for `a` (`all`: everything).
