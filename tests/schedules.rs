@@ -23,6 +23,7 @@ use ndis_types::*;
 
 mod common;
 
+use common::READ_REQUESTS;
 use common::explorer::explore;
 
 fn frame(to: [u8; 6], tag: u8, length: usize) -> Vec<u8> {
@@ -66,6 +67,11 @@ fn finish(sim: Sim, adapters: &[AdapterId], sends: &[kernel_sim::SendId]) {
     for &a in adapters {
         let counts = sim.receive_counts(a);
         assert_eq!(counts.outstanding_nbls, 0, "adapter {a:?}: indicated NBLs not back: {counts:?}");
+        // Every read of a running adapter is below again once its frames came back: none was
+        // lost between a completion that lent it and the return that freed it.
+        if sim.adapter_state(a) == AdapterState::Running && !sim.surprise_removed(a) {
+            assert_eq!(sim.lower(a).pending_reads(), READ_REQUESTS, "adapter {a:?}: reads lost");
+        }
         if sim.adapter_state(a) != AdapterState::Halted {
             sim.remove_adapter(a);
         }
