@@ -23,8 +23,8 @@ use ndis_types::*;
 
 mod common;
 
-use common::READ_REQUESTS;
 use common::explorer::explore;
+use common::{READ_REQUESTS, RESERVED_READS};
 
 fn frame(to: [u8; 6], tag: u8, length: usize) -> Vec<u8> {
     let mut frame = to.to_vec();
@@ -205,6 +205,44 @@ fn read_completion_races_return() {
         sim.concurrently(&[&|| send_broadcasts(&sim, a, 2, 3, &sent), &|| sim.run_until_idle(), &|| {
             sim.return_now(b);
         }]);
+        finish(sim, &adapters, &sent.all());
+    });
+}
+
+/// Read completions on several processors, each about to lend its read to NDIS while the protocol
+/// holds what it was given: only one may take the last read that can be lent, or the device is left
+/// with fewer than `RESERVED_READS` and a protocol waiting for more data before it returns deadlocks
+/// the receive path. The decision is made under the receive pool's lock.
+#[test]
+fn read_completions_race_for_the_last_lendable_read() {
+    explore("read_completions_race_for_the_last_lendable_read", |seed| {
+        let (sim, adapters) = running_adapters(seed, 3);
+        let (a, b, c) = (adapters[0], adapters[1], adapters[2]);
+        sim.hold_returns(b, true);
+        let sent = Sent::default();
+        // All but one of the reads B may lend, one batch each.
+        for i in 0..READ_REQUESTS - RESERVED_READS - 1 {
+            send_broadcasts(&sim, a, i as u8, 1, &sent);
+            sim.run_until_idle();
+        }
+        assert_eq!(sim.lower(b).pending_reads(), RESERVED_READS + 1);
+        sim.concurrently(&[
+            &|| send_broadcasts(&sim, a, 100, 1, &sent),
+            &|| send_broadcasts(&sim, c, 101, 1, &sent),
+            &|| sim.run_until_idle(),
+        ]);
+        sim.run_until_idle();
+        assert_eq!(
+            sim.receive_counts(b).frames as usize,
+            READ_REQUESTS - RESERVED_READS + 1,
+            "every frame went up"
+        );
+        assert!(
+            sim.lower(b).pending_reads() >= RESERVED_READS,
+            "only {} reads left below: more than {} lent to NDIS",
+            sim.lower(b).pending_reads(),
+            READ_REQUESTS - RESERVED_READS
+        );
         finish(sim, &adapters, &sent.all());
     });
 }
