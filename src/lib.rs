@@ -58,8 +58,14 @@ mod traffic;
 mod version;
 mod work_item;
 
-/// Reads the adapter keeps below while it runs, and how many of them it never lends to NDIS with
-/// held frames: for tests and the lab, which check that the receive path came back whole.
-pub use adapter::receive::RESERVED_READS;
 pub use driver::driver_entry;
+
+// Reads the adapter keeps below while it runs, how many of them it never lends to NDIS with held
+// frames, and how many inline completions one call serves: for tests and the lab, which check
+// that the receive path came back whole. Not an interface of the driver.
+#[doc(hidden)]
+pub use adapter::deferred::INLINE_READS_PER_CALL;
+#[doc(hidden)]
+pub use adapter::receive::RESERVED_READS;
+#[doc(hidden)]
 pub use lower::READ_REQUESTS;

@@ -50,8 +50,8 @@ fn backlog_below_paused(seed: u64, count: usize) -> (Sim, AdapterId, AdapterId, 
 }
 
 /// Reads one call re-sends after inline completions before it hands the rest to the re-post work
-/// item (`adapter::deferred::INLINE_READS_PER_CALL`).
-const INLINE_READS_PER_CALL: usize = 8;
+/// item.
+use kmdf_miniport::INLINE_READS_PER_CALL;
 
 /// Batches pile up below a paused adapter; when it restarts, every read it sends finds one ready
 /// and completes inside `WdfRequestSend`. Each completion hands its read back to the sender's

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use kernel_sim::{AdapterId, NblShape, Sim};
+use kernel_sim::{AdapterId, InlineReturns, InlineService, NblShape, Sim};
 use ndis_types::oid::*;
 use ndis_types::*;
 
@@ -148,4 +148,57 @@ fn surprise_removal_with_held_frames_ends_clean() {
     sim.remove_adapter(a);
     sim.unload();
     sim.assert_clean();
+}
+
+/// NDIS may return NBLs before `NdisMIndicateReceiveNetBufferLists` returns. When a read's own
+/// frames come back so, the read is not lent at all: its completion routine sends it again itself,
+/// and no work item runs.
+#[test]
+fn frames_returned_inside_their_indication_leave_the_read_with_its_routine() {
+    let (sim, adapters) = with_adapters(704, 2);
+    let (a, b) = (adapters[0], adapters[1]);
+    for &adapter in &adapters {
+        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
+        let result = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes());
+        assert_eq!(result.status, NDIS_STATUS_SUCCESS);
+    }
+    sim.set_inline_returns(InlineReturns::Always);
+    let runs = sim.work_items_run();
+    let before = sim.receive_counts(b);
+    let sent = send_batches(&sim, a, b, 10);
+    let after = sim.receive_counts(b);
+    assert_eq!(sim.received_frames(b), sent);
+    assert!(after.inline_return_calls - before.inline_return_calls >= 10, "{after:?}");
+    assert_eq!(
+        after.return_calls - before.return_calls,
+        after.inline_return_calls - before.inline_return_calls
+    );
+    assert_eq!(sim.work_items_run(), runs, "no read was lent, so none waited for the work item");
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS);
+    finish(sim, &[a, b]);
+}
+
+/// An older read freed by a return NDIS makes inside another read's indication is not sent from
+/// the return handler (that would nest an indication inside it): the work item sends it.
+#[test]
+fn an_older_read_freed_inside_an_indication_goes_below_from_the_work_item() {
+    let (sim, a, b) = b_holds_what_it_receives(705);
+    send_batches(&sim, a, b, 1);
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS - 1, "the first read is lent");
+    // The next frame completes B's read inside A's send, and NDIS gives back everything it holds,
+    // the first read's frames too, before the indication returns.
+    sim.set_inline_returns(InlineReturns::Always);
+    sim.lower(a).set_inline_service(InlineService::Always);
+    sim.lower(b).set_inline_service(InlineService::Always);
+    sim.hold_returns(b, false);
+    let runs = sim.work_items_run();
+    let frame = frames(mac(&sim, b), mac(&sim, a), 1, 99);
+    sim.send_frames(a, &frame, NblShape::default());
+    let counts = sim.receive_counts(b);
+    assert!(counts.inline_return_calls > 0 && counts.outstanding_nbls == 0, "{counts:?}");
+    sim.run_until_idle();
+    assert!(sim.work_items_run() > runs, "the freed read was sent by the work item");
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS);
+    assert!(sim.deepest_nesting() <= kernel_sim::MAX_NESTED_CALLBACKS + 1);
+    finish(sim, &[a, b]);
 }

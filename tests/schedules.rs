@@ -212,7 +212,9 @@ fn read_completion_races_return() {
 /// Read completions on several processors, each about to lend its read to NDIS while the protocol
 /// holds what it was given: only one may take the last read that can be lent, or the device is left
 /// with fewer than `RESERVED_READS` and a protocol waiting for more data before it returns deadlocks
-/// the receive path. The decision is made under the receive pool's lock.
+/// the receive path. The decision is made under the receive pool's lock. (The race needs the parts
+/// on processors of their own: under `--cfg shuttle` or `kernel_sim_threads`; the default build
+/// runs them one after another.)
 #[test]
 fn read_completions_race_for_the_last_lendable_read() {
     explore("read_completions_race_for_the_last_lendable_read", |seed| {

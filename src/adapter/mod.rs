@@ -17,7 +17,7 @@
 //! - `rundown`: the one place that finds a pending pause or reset finished;
 //! - `traffic`: the per-destination frame and byte counts of both directions.
 
-mod deferred;
+pub(crate) mod deferred;
 pub mod entry;
 mod initialize;
 mod link;

@@ -61,6 +61,9 @@ struct SlotEntry {
     /// completed elsewhere, was released and sent again by someone else, finds another count and
     /// leaves the slot alone.
     sends: u32,
+    /// The latest completion came while its sender was inside `WdfRequestSend` (inline, or on
+    /// another processor before the send returned).
+    completed_in_send: bool,
 }
 
 /// A request and the buffer it always carries (`WdfRequestCreate` + `WdfMemoryCreate`), plus an
@@ -139,9 +142,10 @@ unsafe impl<const N: usize, C: Send> Send for RequestPool<N, C> {}
 pub enum Sent<'a, const N: usize, C> {
     /// The request is below; its completion routine gets the slot back.
     Pending,
-    /// The request completed before this sender was done with `WdfRequestSend` and its
-    /// completion routine kept the slot (lent it out, or released it): a completion inside the
-    /// send all the same, which the sender counts against its budget.
+    /// The request completed while this sender was inside `WdfRequestSend` (inline, or on another
+    /// processor before the send returned) and its completion routine kept the slot (lent it out,
+    /// or released it): a completion inside the send all the same, which the sender counts against
+    /// its budget.
     Kept,
     /// The request completed before `WdfRequestSend` returned and its completion routine handed
     /// the slot back to be sent again ([`Slot::hand_back_if_sending`]).
@@ -198,6 +202,7 @@ impl<const N: usize, C> RequestPool<N, C> {
             return None;
         }
         entry.state = SlotState::Leased;
+        entry.completed_in_send = entry.sending;
         Some(Slot { pool: self, index })
     }
 
@@ -241,9 +246,9 @@ impl<const N: usize, C> RequestPool<N, C> {
         Some((NonNull::new(buffer.buffer.cast::<c_void>())?, buffer.len))
     }
 
-    /// No slot is leased, in flight, handed back or held: nobody is filling, sending or finishing a
-    /// request of this pool, and no buffer of it is lent out. A slot a completion routine holds (InFlight → Leased) is still busy:
-    /// its routine may yet indicate receives or complete sends.
+    /// No slot is leased, in flight, handed back or held: nobody is filling, sending or finishing
+    /// a request of this pool, and no buffer of it is lent out. A slot a completion routine holds
+    /// (InFlight → Leased) is still busy: its routine may yet indicate receives or complete sends.
     pub fn idle(&self) -> bool {
         self.states.lock_any().iter().all(|entry| entry.state == SlotState::Free)
     }
@@ -448,7 +453,8 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
                     if handed_back {
                         entry.state = SlotState::Leased;
                     }
-                    let kept = sent && !handed_back && entry.state != SlotState::InFlight;
+                    let kept =
+                        sent && !handed_back && entry.completed_in_send && entry.state != SlotState::InFlight;
                     (handed_back, kept)
                 }
                 None => (false, false),
@@ -474,6 +480,7 @@ impl<'a, const N: usize, C> Slot<'a, N, C> {
             Some(entry) => {
                 entry.state = SlotState::InFlight;
                 entry.sending = true;
+                entry.completed_in_send = false;
                 entry.sends = entry.sends.wrapping_add(1);
                 entry.sends
             }

@@ -260,12 +260,22 @@ impl<const N: usize, const R: usize> ReceivePool<N, R> {
                         .enumerate()
                         .filter(|&(other, held)| other != read && *held > 0)
                         .count();
-                    let free = book.states.iter().filter(|state| **state == RxState::Free).count();
+                    // Entries past `*ReceiveBuffers` are empty (all-zero, so Free): not NBLs.
+                    let free = book
+                        .states
+                        .iter()
+                        .zip(self.descriptors.iter())
+                        .filter(|(state, entry)| **state == RxState::Free && entry.get().is_some())
+                        .count();
                     lent >= reads || free < free_nbls
                 }
             };
             for (index, length, ieee8021q) in chain.entries.iter().take(chain.count).rev() {
                 let Some(descriptor) = self.descriptors.get(*index).and_then(|entry| entry.get()) else {
+                    // No NBL there (never leased so): nothing to indicate or keep.
+                    if let Some(state) = book.states.get_mut(*index) {
+                        *state = RxState::Free;
+                    }
                     continue;
                 };
                 // SAFETY: Leased descriptors are ours; NB and MDL lengths are set to the frame's.

@@ -865,6 +865,8 @@ impl State {
 
     fn delete_one(&mut self, api: &'static str, h: usize) {
         // Memory whose bytes an NBL NDIS owns still describes: freed under the protocols reading it.
+        // Reported, not refused (the object goes as on Windows); NDIS's return of that NBL then
+        // finds its bytes changed and reports it again.
         if self.checks
             && let Some(ObjKind::Memory(m)) =
                 self.kmdf.objects.get(&h).filter(|o| !o.deleted).map(|o| &o.kind)

@@ -51,7 +51,7 @@ pub use lower::{
 };
 pub use mp::{MAX_PROCESSORS, MULTIPROCESSOR};
 pub use ndis::config::{ErrorLogEntry, RegValue};
-pub use ndis::datapath::{NblShape, ReceiveCounts};
+pub use ndis::datapath::{InlineReturns, NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
 pub use stack::{MAX_NESTED_CALLBACKS, MAX_SENDS_PER_DISPATCH_CALLBACK, StackBudget};
 pub use verifier::{Violation, rules, tag_string};
@@ -347,6 +347,11 @@ impl Sim {
     /// The receive-path counters of `a` (indicated, returned, outstanding).
     pub fn receive_counts(&self, a: AdapterId) -> ReceiveCounts {
         self.inner.with(|st| st.data.rx.get(&a).map(|r| r.counts).unwrap_or_default())
+    }
+
+    /// When NDIS returns NBLs from inside an indication (default: one indication in four).
+    pub fn set_inline_returns(&self, mode: InlineReturns) {
+        self.inner.with(|st| st.inline_returns = mode);
     }
 
     /// NBLs allocated now from the NBL pools `a` owns (allocated with its adapter handle).

@@ -19,11 +19,12 @@ use ndis_types::DISPATCH_LEVEL;
 use std::collections::BTreeMap;
 
 /// Callbacks of one driver nested on one stack, at most. The deepest correct nesting the model
-/// produces: an NDIS handler (a send) → a write's completion routine run inline by the device below
-/// → the peer's read completion routine, run inline by the next write that routine sends →
-/// `MiniportReturnNetBufferLists`, run by NDIS inside that read's indication. Anything deeper
-/// repeats a level.
-pub const MAX_NESTED_CALLBACKS: usize = 4;
+/// produces: an NDIS handler (a send) → a completion routine run inline by the device below (a
+/// write, or the peer's read the write served) → a read completing inside its own re-send (handed
+/// back to that routine's loop, not nested further). Anything deeper repeats a level. One
+/// `MiniportReturnNetBufferLists` that NDIS runs inside an indication may come on top: the
+/// driver's return handler sends nothing, so it ends the chain.
+pub const MAX_NESTED_CALLBACKS: usize = 3;
 
 /// Requests one driver callback running at DISPATCH_LEVEL may send itself (nested callbacks count
 /// for themselves): the model's stand-in for the DPC watchdog (bug check 0x133), which bounds the
@@ -129,7 +130,13 @@ impl State {
     /// A driver callback is about to be entered with `depth` callbacks already on the stack.
     pub(crate) fn check_nesting(&mut self, what: &'static str, depth: usize) {
         self.stack.deepest = self.stack.deepest.max(depth.saturating_add(1));
-        if depth < MAX_NESTED_CALLBACKS {
+        // NDIS's return inside an indication is the one frame allowed on top (see the constant).
+        let limit = if what == "MiniportReturnNetBufferLists" {
+            MAX_NESTED_CALLBACKS.saturating_add(1)
+        } else {
+            MAX_NESTED_CALLBACKS
+        };
+        if depth < limit {
             return;
         }
         let chain: Vec<&str> = self.cpu.frames.iter().map(|f| f.what).collect();

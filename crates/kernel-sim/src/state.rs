@@ -57,6 +57,7 @@ pub(crate) struct State {
     /// Whether NDIS returns NBLs from inside an indication: a stream of its own, so that the
     /// choice does not shift every other seeded choice of a run.
     pub(crate) inline_return_rng: Rng,
+    pub(crate) inline_returns: crate::ndis::datapath::InlineReturns,
     pub(crate) now: Duration,
     /// The state of the processor the model serves now (the one `loaded` names).
     pub(crate) cpu: Processor,
@@ -107,6 +108,7 @@ impl State {
         Self {
             rng: Rng::new(config.seed),
             inline_return_rng: Rng::new(config.seed ^ 0x1A11_2E7E_2A15),
+            inline_returns: crate::ndis::datapath::InlineReturns::Seeded,
             now: Duration::ZERO,
             cpu: Processor::default(),
             callbacks_entered: 0,

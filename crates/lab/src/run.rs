@@ -649,8 +649,14 @@ fn reads_missing(sim: &Sim, index: usize, a: AdapterId) -> Option<String> {
         sim.return_now(a);
         sim.run_until_idle();
     }
+    let outstanding = sim.receive_counts(a).outstanding_nbls;
+    if outstanding > 0 {
+        return Some(format!(
+            "adapter {index}: {outstanding} indicated NBL(s) still with NDIS after every return was made: its reads cannot be counted"
+        ));
+    }
     let below = sim.lower(a).pending_reads();
-    (sim.receive_counts(a).outstanding_nbls == 0 && below != kmdf_miniport::READ_REQUESTS).then(|| {
+    (below != kmdf_miniport::READ_REQUESTS).then(|| {
         format!(
             "adapter {index}: {below} of its {} reads below once every frame came back: the receive path lost {}",
             kmdf_miniport::READ_REQUESTS,
@@ -959,6 +965,8 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
     let mut rtt_sum = 0u64;
     // What points to a stack that is only slow; a verdict "slow" needs the accounting to balance.
     let mut slow: Vec<String> = Vec::new();
+    // Under lossy faults: what the faults alone may explain, if the driver discarded nothing.
+    let mut faults_may_explain: Vec<String> = Vec::new();
     let mut acc = Accounting {
         stack_frames_down: r.frames_sent,
         stack_frames_up: r.frames_received,
@@ -1028,11 +1036,11 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
             let lossy = opts.faults.lossy();
             if sent == 0 {
                 let note = format!("adapter {}: sent no TCP data", prev.index);
-                if lossy { slow.push(note) } else { r.problems.push(note) }
+                if lossy { faults_may_explain.push(note) } else { r.problems.push(note) }
             }
             if ping.replies == 0 {
                 let note = format!("adapter {i}: no ping reply ({} sent)", ping.sent);
-                if lossy { slow.push(note) } else { r.problems.push(note) }
+                if lossy { faults_may_explain.push(note) } else { r.problems.push(note) }
             } else if ping.bad_replies > 0 {
                 r.problems
                     .push(format!("adapter {i}: {} ping replies with a wrong payload", ping.bad_replies));
@@ -1129,6 +1137,15 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
         let no_buffer: u64 = r.per_adapter.iter().map(|a| a.rcv_no_buffer.max(a.rcv_discards)).sum();
         if no_buffer > 0 {
             r.problems.push(format!("{no_buffer} frame(s) discarded by the driver (no receive buffer)"));
+        }
+    }
+    // The faults explain a silent ping or stream only if the driver itself discarded nothing.
+    let driver_discards: u64 = r.per_adapter.iter().map(|a| a.rcv_no_buffer.max(a.rcv_discards)).sum();
+    if driver_discards == 0 {
+        slow.append(&mut faults_may_explain);
+    } else {
+        for note in faults_may_explain {
+            r.problems.push(format!("{note}, and the driver discarded {driver_discards} received frame(s)"));
         }
     }
     // Orderly removal, unload, and the verifier's verdict.

@@ -188,10 +188,26 @@ pub struct ReceiveCounts {
     pub returned_nbls: u64,
     /// `MiniportReturnNetBufferLists` calls.
     pub return_calls: u64,
+    /// Of those, calls NDIS made before the indication on the same stack returned.
+    pub inline_return_calls: u64,
     /// Bytes of the frames indicated (`DataLength` of every NET_BUFFER).
     pub bytes: u64,
     /// NBLs NDIS owns right now (indicated, not returned yet).
     pub outstanding_nbls: u64,
+}
+
+/// When NDIS returns indicated NBLs from inside the indication, before
+/// `NdisMIndicateReceiveNetBufferLists` returns ([`crate::Sim::set_inline_returns`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InlineReturns {
+    /// One indication in four, from a seeded stream of its own (default).
+    #[default]
+    Seeded,
+    /// After every indication that left NBLs with NDIS (and returns are not held): everything
+    /// NDIS holds for the adapter, this indication's NBLs and older ones.
+    Always,
+    /// Never: every return comes later, from the scheduler.
+    Never,
 }
 
 /// The protocol's side of one adapter's receive path.
@@ -806,10 +822,14 @@ impl State {
             (*target).ByteCount = length;
             (*target).MdlFlags =
                 MDL_PARTIAL | (flags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA));
-            // The source's mapping, shared: for the nonpaged or mapped sources the driver uses,
-            // `MappedSystemVa` + offset is `va` itself.
-            (*target).MappedSystemVa =
-                (*source).MappedSystemVa.cast::<u8>().wrapping_add(from - start).cast();
+            // The source's mapping, shared when it has one (nonpaged or mapped): the range's own
+            // address, where the model keeps every MDL's bytes. Otherwise not mapped yet.
+            (*target).MappedSystemVa = if flags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA) != 0
+            {
+                va
+            } else {
+                ptr::null_mut()
+            };
         }
     }
 
@@ -863,26 +883,25 @@ impl State {
         if !self.checks || mdl.is_null() {
             return None;
         }
-        self.data.nbls.iter().filter(|(_, rec)| matches!(rec.owner, NblOwner::Ndis(_))).map(|(&n, _)| n).find(
-            |&n| {
-                // SAFETY: a live NBL the model allocated, owned by NDIS.
-                let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
-                while !nb.is_null() {
-                    // SAFETY: as above.
-                    let mut m = unsafe { (*nb).MdlChain };
-                    while !m.is_null() && self.is_known_mdl(m) {
-                        if m == mdl {
-                            return true;
-                        }
-                        // SAFETY: a live MDL the model built.
-                        m = unsafe { (*m).Next };
+        // With the checks on, `indicated` holds exactly the NBLs NDIS owns.
+        self.data.indicated.keys().copied().find(|&n| {
+            // SAFETY: a live NBL the model allocated, owned by NDIS.
+            let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
+            while !nb.is_null() {
+                // SAFETY: as above.
+                let mut m = unsafe { (*nb).MdlChain };
+                while !m.is_null() && self.is_known_mdl(m) {
+                    if m == mdl {
+                        return true;
                     }
-                    // SAFETY: as above.
-                    nb = unsafe { (*nb).Next };
+                    // SAFETY: a live MDL the model built.
+                    m = unsafe { (*m).Next };
                 }
-                false
-            },
-        )
+                // SAFETY: as above.
+                nb = unsafe { (*nb).Next };
+            }
+            false
+        })
     }
 
     /// `Ndis.ReceiveOwnership` if `mdl` belongs to an NBL NDIS owns; true if it does.
@@ -1274,6 +1293,7 @@ impl State {
             self.data.indicated.insert(n, frames);
         }
         self.schedule_return(a);
+        self.decide_inline_return(a);
     }
 
     /// `Ndis.Ieee8021QDeclared` for one indicated NBL: its 802.1Q info and frames against the MAC
@@ -1368,6 +1388,7 @@ impl State {
             }
         }
         self.schedule_return(a);
+        self.decide_inline_return(a);
     }
 
     /// Drop the records of every completed send (its NBL, NET_BUFFERs, MDLs and buffers are
@@ -1407,14 +1428,21 @@ impl State {
         rx.return_events += 1;
         let delay = Duration::from_micros(self.rng.below(500));
         self.schedule(delay, crate::sched::EventKind::ReturnSome { adapter: a });
-        // One indication in four: MiniportReturnNetBufferLists runs before
-        // NdisMIndicateReceiveNetBufferLists returns, as when a protocol returns NBLs (these or
-        // older ones) from its receive handler. No page promises NDIS defers such a return, so the
-        // model does not: the driver must expect it on the stack of its own indication.
-        if self.inline_return_rng.below(4) == 0
-            && let Some(rx) = self.data.rx.get_mut(&a)
-        {
-            rx.inline_return = true;
+    }
+
+    /// At the end of an indication that left NBLs with NDIS: whether NDIS returns some before
+    /// `NdisMIndicateReceiveNetBufferLists` does, as when a protocol returns NBLs (these or older
+    /// ones) from its receive handler. No page promises NDIS defers such a return, so the model
+    /// does not: one indication in four by default ([`InlineReturns`]); the driver must expect it
+    /// on the stack of its own indication.
+    pub(crate) fn decide_inline_return(&mut self, a: AdapterId) {
+        let inline = match self.inline_returns {
+            InlineReturns::Never => false,
+            InlineReturns::Always => true,
+            InlineReturns::Seeded => self.inline_return_rng.below(4) == 0,
+        };
+        if let Some(rx) = self.data.rx.get_mut(&a) {
+            rx.inline_return = inline && !rx.hold;
         }
     }
 
@@ -1426,13 +1454,20 @@ impl State {
         if !std::mem::take(&mut rx.inline_return) || rx.hold || rx.outstanding.is_empty() {
             return None;
         }
+        // A seeded subset from anywhere in what NDIS holds: this indication's NBLs, older ones, or
+        // both. Into the reusable vector `return_nbls` gives back: no allocation per indication.
         let held = &mut rx.outstanding;
-        let k = 1 + self.inline_return_rng.below(held.len() as u64) as usize;
-        let start = held.len() - k;
-        // The reusable vector `return_nbls` gives back: no allocation per indication.
+        let k = if self.inline_returns == InlineReturns::Always {
+            held.len()
+        } else {
+            1 + self.inline_return_rng.below(held.len() as u64) as usize
+        };
         let mut out = std::mem::take(&mut self.data.return_scratch);
         out.clear();
-        out.extend(held.drain(start..));
+        for _ in 0..k {
+            let i = self.inline_return_rng.below(held.len() as u64) as usize;
+            out.push(held.swap_remove(i));
+        }
         Some((a, out))
     }
 
@@ -2061,6 +2096,7 @@ impl Inner {
             let rx = st.data.rx.entry(a).or_default();
             rx.counts.returned_nbls += mine.len() as u64;
             rx.counts.return_calls += 1;
+            rx.counts.inline_return_calls += u64::from(inline);
             rx.counts.outstanding_nbls -= mine.len() as u64;
             let handler = st
                 .ndis
