@@ -26,15 +26,20 @@ fn frames(destination: [u8; 6], source: [u8; 6], count: usize, first: u32) -> Ve
         .collect()
 }
 
-/// Two running adapters; B's protocol keeps every NBL it is given until told otherwise.
-fn b_holds_what_it_receives(seed: u64) -> (Sim, AdapterId, AdapterId) {
+/// Two running adapters that take directed and broadcast frames.
+fn running_pair(seed: u64) -> (Sim, AdapterId, AdapterId) {
     let (sim, adapters) = with_adapters(seed, 2);
     for &adapter in &adapters {
         assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
         let result = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes());
         assert_eq!(result.status, NDIS_STATUS_SUCCESS);
     }
-    let (a, b) = (adapters[0], adapters[1]);
+    (sim, adapters[0], adapters[1])
+}
+
+/// Two running adapters; B's protocol keeps every NBL it is given until told otherwise.
+fn b_holds_what_it_receives(seed: u64) -> (Sim, AdapterId, AdapterId) {
+    let (sim, a, b) = running_pair(seed);
     sim.hold_returns(b, true);
     (sim, a, b)
 }
@@ -155,13 +160,7 @@ fn surprise_removal_with_held_frames_ends_clean() {
 /// and no work item runs.
 #[test]
 fn frames_returned_inside_their_indication_leave_the_read_with_its_routine() {
-    let (sim, adapters) = with_adapters(704, 2);
-    let (a, b) = (adapters[0], adapters[1]);
-    for &adapter in &adapters {
-        assert_eq!(sim.restart(adapter), NDIS_STATUS_SUCCESS);
-        let result = sim.oid_set(adapter, OID_GEN_CURRENT_PACKET_FILTER, &FILTER.to_ne_bytes());
-        assert_eq!(result.status, NDIS_STATUS_SUCCESS);
-    }
+    let (sim, a, b) = running_pair(704);
     sim.set_inline_returns(InlineReturns::Always);
     let runs = sim.work_items_run();
     let before = sim.receive_counts(b);

@@ -661,43 +661,46 @@ impl State {
         if self.fallible(api) {
             return ptr::null_mut();
         }
+        self.record_mdl(build_mdl(va, length), scope, MdlKind::Ndis)
+    }
+
+    /// An MDL the driver just allocated: counted, and known from now on.
+    fn record_mdl(&mut self, block: RawBlock, scope: Scope, kind: MdlKind) -> *mut Mdl {
         self.allocations += 1;
-        let block = build_mdl(va, length);
         let mdl = block.ptr.cast::<Mdl>();
         self.data.freed_mdls.remove(&(mdl as usize));
-        self.data.mdls.insert(mdl as usize, MdlRec { block, scope, kind: MdlKind::Ndis });
+        self.data.mdls.insert(mdl as usize, MdlRec { block, scope, kind });
         mdl
     }
 
     pub(crate) fn ndis_free_mdl(&mut self, mdl: *mut Mdl) {
-        self.free_mdl("NdisFreeMdl", mdl, |kind| kind == MdlKind::Ndis);
+        self.free_mdl("NdisFreeMdl", mdl, false);
     }
 
-    /// `NdisFreeMdl` or `IoFreeMdl`: each frees only what its own allocator made.
-    fn free_mdl(&mut self, api: &'static str, mdl: *mut Mdl, ours: impl Fn(MdlKind) -> bool) {
+    /// `NdisFreeMdl` or `IoFreeMdl` (`io`): each frees only what its own allocator made.
+    fn free_mdl(&mut self, api: &'static str, mdl: *mut Mdl, io: bool) {
+        let allocator = |io: bool| if io { "IoAllocateMdl" } else { "NdisAllocateMdl" };
         self.check_irql(api, DISPATCH_LEVEL);
         if self.mdl_held_by_ndis(api, mdl, "frees") {
             return;
         }
         let key = mdl as usize;
-        match self.data.mdls.get(&key).map(|rec| rec.kind) {
-            Some(kind) if ours(kind) => {
+        match self.data.mdls.get(&key).map(|rec| matches!(rec.kind, MdlKind::Io { .. })) {
+            Some(kind_io) if kind_io == io => {
                 let rec = self.data.mdls.remove(&key).expect("looked up");
                 rec.block.poison();
                 self.mem.quarantine.push(rec.block);
                 self.data.freed_mdls.insert(key);
             }
-            Some(kind) => {
-                let other = if kind == MdlKind::Ndis { "NdisAllocateMdl" } else { "IoAllocateMdl" };
-                self.violate(MEMORY_PARTIAL_MDL, format!("{api}({mdl:p}): the MDL came from {other}"));
+            Some(kind_io) => {
+                let msg = format!("{api}({mdl:p}): the MDL came from {}", allocator(kind_io));
+                self.violate(MEMORY_PARTIAL_MDL, msg);
             }
             None => {
                 let why = if self.data.freed_mdls.contains(&key) {
-                    "freed twice"
-                } else if api == "IoFreeMdl" {
-                    "not an MDL from IoAllocateMdl"
+                    "freed twice".to_owned()
                 } else {
-                    "not an MDL from NdisAllocateMdl"
+                    format!("not an MDL from {}", allocator(io))
                 };
                 self.violate(MEMORY_BAD_FREE, format!("{api}({mdl:p}): {why}"));
             }
@@ -720,27 +723,21 @@ impl State {
         if self.fallible(api) {
             return ptr::null_mut();
         }
-        self.allocations += 1;
         let pages = span_pages(va as usize, length as usize);
         let block = build_mdl_flags(va, length, 0);
-        let mdl = block.ptr.cast::<Mdl>();
         // SAFETY: the MDL just built; an initialized MDL is not mapped.
-        unsafe { (*mdl).MappedSystemVa = ptr::null_mut() };
-        self.data.freed_mdls.remove(&(mdl as usize));
+        unsafe { (*block.ptr.cast::<Mdl>()).MappedSystemVa = ptr::null_mut() };
         // Not tied to a handle: one allocated in an adapter's initialize is that adapter's (a leak
         // is reported at its halt); any other, the driver's (reported at unload).
         let scope = match self.current_phase() {
             crate::Phase::Initialize(a) => Scope::Adapter(a),
             _ => Scope::Driver,
         };
-        self.data
-            .mdls
-            .insert(mdl as usize, MdlRec { block, scope, kind: MdlKind::Io { pages, built: false } });
-        mdl
+        self.record_mdl(block, scope, MdlKind::Io { pages, built: false })
     }
 
     pub(crate) fn io_free_mdl(&mut self, mdl: *mut Mdl) {
-        self.free_mdl("IoFreeMdl", mdl, |kind| matches!(kind, MdlKind::Io { .. }));
+        self.free_mdl("IoFreeMdl", mdl, true);
     }
 
     /// `IoBuildPartialMdl`: the target describes `length` bytes at `va` inside the source's buffer,
