@@ -89,7 +89,10 @@ fn unicast_to_a_learned_address_goes_to_that_port_only() {
     let (mut hub, p) = hub(3);
     // Port 1 speaks first, so the hub learns where mac(1) lives; the reply is unicast.
     let r = send(&mut hub, p[0], &[eth(BROADCAST, mac(1), 1)]);
-    assert_eq!(r, WriteReport { frames: 1, bytes: 60, delivered: 2, dropped: 0, unrouted: 0 });
+    assert_eq!(
+        r,
+        WriteReport { frames: 1, bytes: 60, delivered: 2, dropped: 0, unrouted: 0, cut_through: 0 }
+    );
     drain(&mut hub, p[1], 0);
     drain(&mut hub, p[2], 0);
 
@@ -136,7 +139,10 @@ fn a_frame_to_a_station_on_the_senders_own_port_goes_nowhere() {
     send(&mut hub, p[0], &[eth(BROADCAST, mac(1), 1)]);
     drain(&mut hub, p[1], 0);
     let r = send(&mut hub, p[0], &[eth(mac(1), mac(1), 2)]);
-    assert_eq!(r, WriteReport { frames: 1, bytes: 60, delivered: 0, dropped: 0, unrouted: 1 });
+    assert_eq!(
+        r,
+        WriteReport { frames: 1, bytes: 60, delivered: 0, dropped: 0, unrouted: 1, cut_through: 0 }
+    );
     assert_eq!(hub.pending_frames(p[0]) + hub.pending_frames(p[1]), 0);
 }
 
@@ -145,7 +151,10 @@ fn a_full_queue_drops_and_counts_and_the_sender_goes_on() {
     let (mut hub, p) = hub_with(3, HubConfig { queue_frames: 4, ..HubConfig::default() });
     let frames: Vec<_> = (0..10).map(|i| eth(BROADCAST, mac(1), i)).collect();
     let r = send(&mut hub, p[0], &frames);
-    assert_eq!(r, WriteReport { frames: 10, bytes: 600, delivered: 8, dropped: 12, unrouted: 0 });
+    assert_eq!(
+        r,
+        WriteReport { frames: 10, bytes: 600, delivered: 8, dropped: 12, unrouted: 0, cut_through: 0 }
+    );
     for &q in &p[1..] {
         assert_eq!(hub.counters(q).unwrap().rx_dropped_queue_full, 6);
         // The oldest four were kept, in order.
@@ -224,7 +233,10 @@ fn link_down_drops_sends_skips_floods_and_bumps_the_generation() {
 
     // The down port's own writes are lost and counted as transmit errors.
     let r = send(&mut hub, p[0], &[eth(BROADCAST, mac(1), 1), eth(BROADCAST, mac(1), 2)]);
-    assert_eq!(r, WriteReport { frames: 2, bytes: 120, delivered: 0, dropped: 2, unrouted: 0 });
+    assert_eq!(
+        r,
+        WriteReport { frames: 2, bytes: 120, delivered: 0, dropped: 2, unrouted: 0, cut_through: 0 }
+    );
     let c = hub.counters(p[0]).unwrap();
     assert_eq!((c.tx_frames, c.tx_errors), (2, 2));
     // A flood skips it.

@@ -468,6 +468,32 @@ impl fmt::Display for PushError {
 
 impl core::error::Error for PushError {}
 
+/// Where a [`BatchWriter`] stands: enough to [`resume`](BatchWriter::resume) the batch over the
+/// same buffer later. A writer that fills several buffers in turn (the hub writing one frame at a
+/// time into the reads of several ports) keeps this instead of a borrow of each buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchProgress {
+    used: usize,
+    frame_count: u16,
+}
+
+impl BatchProgress {
+    /// Frames pushed so far.
+    pub fn frame_count(&self) -> usize {
+        usize::from(self.frame_count)
+    }
+
+    /// Bytes the batch occupies so far, header included.
+    pub fn len(&self) -> usize {
+        self.used
+    }
+
+    /// Whether no frame has been pushed.
+    pub fn is_empty(&self) -> bool {
+        self.frame_count == 0
+    }
+}
+
 /// Builds a batch in place in a request buffer: push frames, then [`finish`](BatchWriter::finish)
 /// to write the header. Everything it writes passes [`Batch::parse`].
 pub struct BatchWriter<'a> {
@@ -498,6 +524,24 @@ impl<'a> BatchWriter<'a> {
         }
         let capacity = buf.len().min(usize::try_from(u32::MAX).unwrap_or(usize::MAX));
         Ok(BatchWriter { buf, capacity, used: BATCH_HEADER_LEN, frame_count: 0 })
+    }
+
+    /// Continues the batch `progress` describes in `buf`, the buffer it was started in, whose
+    /// records are unchanged since: the next push appends after them. A `progress` that does not
+    /// fit `buf` (another, shorter buffer) is [`BatchError::BufferTooShort`].
+    pub fn resume(buf: &'a mut [u8], progress: BatchProgress) -> Result<Self, BatchError> {
+        let mut writer = Self::new(buf)?;
+        if progress.used < BATCH_HEADER_LEN || progress.used > writer.capacity {
+            return Err(BatchError::BufferTooShort { len: writer.buf.len() });
+        }
+        writer.used = progress.used;
+        writer.frame_count = progress.frame_count;
+        Ok(writer)
+    }
+
+    /// Where the batch stands, to [`resume`](BatchWriter::resume) it later.
+    pub fn progress(&self) -> BatchProgress {
+        BatchProgress { used: self.used, frame_count: self.frame_count }
     }
 
     /// Bytes of the new record for a `len`-byte frame, or why it cannot be pushed.

@@ -52,9 +52,9 @@ pub mod control;
 mod wire;
 
 pub use batch::{
-    BATCH_HEADER_LEN, BATCH_MAGIC, Batch, BatchError, BatchWriter, DEFAULT_MAX_BATCH_BYTES, FRAME_OVERHEAD,
-    FrameSpans, Frames, JUMBO_MTU, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN, PushError, RECORD_ALIGN,
-    RECORD_HEADER_LEN, STANDARD_MTU, largest_frame_in, record_len,
+    BATCH_HEADER_LEN, BATCH_MAGIC, Batch, BatchError, BatchProgress, BatchWriter, DEFAULT_MAX_BATCH_BYTES,
+    FRAME_OVERHEAD, FrameSpans, Frames, JUMBO_MTU, MAX_BATCH_FRAMES, MAX_FRAME_LEN, MIN_FRAME_LEN, PushError,
+    RECORD_ALIGN, RECORD_HEADER_LEN, STANDARD_MTU, largest_frame_in, record_len,
 };
 pub use control::{
     ControlError, ControlHeader, DeviceInfo, FILE_ANY_ACCESS, FILE_DEVICE_NETWORK,

@@ -5,6 +5,12 @@
 //! learned port or floods it, and queues it for the receivers' next reads. Faults are injected here,
 //! below the driver, as smoltcp's `FaultInjector` wraps a device the driver never sees.
 //!
+//! **Cut-through.** A frame is copied once on its way through, not twice: when its destination port
+//! has a read parked (the caller's, lent through [`ParkedReads`] to [`Hub::write_batch_into`]) and
+//! nothing queued ahead of it, the frame is written straight into that read's buffer. The queue is
+//! only for ports with no read parked, or with frames already waiting (first in, first out holds),
+//! or with a fault that holds frames back (delay, stall, failed reads).
+//!
 //! Rules the callers rely on:
 //! - All allocation happens in [`Hub::try_new`] / [`Hub::new`] and [`Hub::add_port`]; reads, writes,
 //!   injected frames and captures copy into fixed slots and never allocate.
@@ -35,8 +41,8 @@ mod rng;
 use alloc::vec::Vec;
 
 use vwire_proto::{
-    Batch, BatchError, BatchWriter, ControlError, DEFAULT_MAX_BATCH_BYTES, DeviceInfo, LinkState,
-    MAX_BATCH_FRAMES, MulticastList, PROTOCOL_VERSION, PortCounters,
+    Batch, BatchError, BatchProgress, BatchWriter, ControlError, DEFAULT_MAX_BATCH_BYTES, DeviceInfo,
+    LinkState, MAX_BATCH_FRAMES, MulticastList, PROTOCOL_VERSION, PortCounters,
 };
 
 pub use capture::CaptureRead;
@@ -156,6 +162,62 @@ pub struct WriteReport {
     pub dropped: u32,
     /// Frames switched to no port at all.
     pub unrouted: u32,
+    /// Of `delivered`, the copies written straight into a read parked on the receiving port
+    /// (cut-through, [`Hub::write_batch_into`]) rather than queued.
+    pub cut_through: u32,
+}
+
+/// The reads the caller has parked for the hub's ports, lent to [`Hub::write_batch_into`] so that a
+/// frame can go straight into a waiting read's buffer (module doc, "Cut-through").
+///
+/// Within one call the hub takes at most one read per port, fills it in place, and hands each one
+/// back with [`ParkedReads::finish`] before the call returns. The caller completes the filled ones
+/// (the bus from its serving DPC, never inside the writer's request) and puts the empty ones back at
+/// the head of their queue.
+pub trait ParkedReads {
+    /// Takes the oldest read parked on `port` off its queue to be filled; false if there is none
+    /// (or the caller can hold no more filled reads for the port). Called only while nothing is
+    /// queued for the port.
+    fn take(&mut self, port: PortId) -> bool;
+
+    /// The buffer of the read taken for `port`: the batch is written at its start. `None` if no
+    /// read is taken for it.
+    fn buffer(&mut self, port: PortId) -> Option<&mut [u8]>;
+
+    /// Hands back the read taken for `port`: `Some(length)` holds a batch of `length` bytes at the
+    /// start of its buffer, to be completed with it; `None` holds nothing and goes back to the head
+    /// of the port's queue.
+    fn finish(&mut self, port: PortId, batch_length: Option<usize>);
+}
+
+/// No read is ever parked: every frame is queued ([`Hub::write_batch`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoParkedReads;
+
+impl ParkedReads for NoParkedReads {
+    fn take(&mut self, _port: PortId) -> bool {
+        false
+    }
+
+    fn buffer(&mut self, _port: PortId) -> Option<&mut [u8]> {
+        None
+    }
+
+    fn finish(&mut self, _port: PortId, _batch_length: Option<usize>) {}
+}
+
+/// Where a port stands in the cut-through of the batch being written ([`Hub::write_batch_into`]);
+/// always `Idle` between calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CutThrough {
+    /// No read asked for yet in this call.
+    Idle,
+    /// The caller had no read parked for the port: its frames are queued.
+    NoRead,
+    /// A read is taken; its batch stands at `BatchProgress`.
+    Open(BatchProgress),
+    /// A read is taken whose buffer cannot hold even a batch header: handed back empty.
+    Unusable,
 }
 
 /// Why a hub operation failed. Each caller maps these to an NTSTATUS once, at its edge.
@@ -270,6 +332,8 @@ struct Port {
     link_generation: u32,
     /// The device's power state ([`Hub::set_power`]); D0 when the port is added.
     power: DevicePower,
+    /// The read this port is being written into during [`Hub::write_batch_into`].
+    cut: CutThrough,
     /// What the link offers while it is up, bits per second (never 0).
     speed_bps: u64,
     packet_filter: u32,
@@ -328,6 +392,98 @@ impl Port {
 }
 
 impl Port {
+    /// Whether a frame for this port may go straight into a parked read: nothing queued ahead of it
+    /// (first in, first out) and no fault that holds frames in the queue (delay, stall, failed
+    /// reads act on the queue as the adapter's reads see it).
+    fn may_cut_through(&self) -> bool {
+        self.queue.len() == 0 && self.faults.delay_ticks == 0 && !self.faults.stall && !self.faults.fail_reads
+    }
+
+    /// Writes `frame` into the read taken for this port in this call (taking one first if none
+    /// is), with the receive side's corruption fault applied as in the queue. False if it does not
+    /// go there: no read, the read is full, or cut-through is not allowed now.
+    #[inline(never)]
+    fn cut_through<R: ParkedReads + ?Sized>(
+        &mut self,
+        rng: &mut XorShift,
+        frame: &[u8],
+        max_batch_bytes: usize,
+        reads: &mut R,
+    ) -> bool {
+        if !self.may_cut_through() {
+            return false;
+        }
+        let progress = match self.cut {
+            CutThrough::Open(progress) => Some(progress),
+            CutThrough::NoRead | CutThrough::Unusable => return false,
+            CutThrough::Idle => None,
+        };
+        if progress.is_none() && !reads.take(self.id) {
+            self.cut = CutThrough::NoRead;
+            return false;
+        }
+        let Some(buffer) = reads.buffer(self.id) else {
+            // The caller lost the read it just lent: nothing to write or hand back.
+            self.cut = CutThrough::NoRead;
+            return false;
+        };
+        // No batch longer than a read may carry (`DeviceInfo::max_batch_bytes`), as `read_batch`.
+        let usable = buffer.len().min(max_batch_bytes);
+        let Some(buffer) = buffer.get_mut(..usable) else { return false };
+        let started = match progress {
+            Some(progress) => BatchWriter::resume(buffer, progress),
+            None => BatchWriter::new(buffer),
+        };
+        let Ok(mut writer) = started else {
+            self.cut = CutThrough::Unusable;
+            return false;
+        };
+        let corrupt_ppm = self.faults.corrupt_ppm;
+        let mut corrupted = false;
+        let pushed = writer.push_with(frame.len(), |copy| {
+            copy.copy_from_slice(frame);
+            if rng.chance_ppm(corrupt_ppm) {
+                flip_one_bit(copy, rng);
+                corrupted = true;
+            }
+        });
+        self.cut = CutThrough::Open(writer.progress());
+        if pushed.is_err() {
+            return false;
+        }
+        let c = &mut self.counters;
+        if corrupted {
+            c.rx_corrupted_fault = c.rx_corrupted_fault.saturating_add(1);
+        }
+        c.rx_frames = c.rx_frames.saturating_add(1);
+        c.rx_bytes = c.rx_bytes.saturating_add(u64::try_from(frame.len()).unwrap_or(u64::MAX));
+        true
+    }
+
+    /// At the end of [`Hub::write_batch_into`]: writes the header of the batch in the read taken
+    /// for this port and hands it back (filled, or empty to be parked again).
+    fn hand_back_read<R: ParkedReads + ?Sized>(&mut self, reads: &mut R) {
+        let cut = core::mem::replace(&mut self.cut, CutThrough::Idle);
+        let length = match cut {
+            CutThrough::Idle | CutThrough::NoRead => return,
+            CutThrough::Unusable => None,
+            CutThrough::Open(progress) if progress.is_empty() => None,
+            CutThrough::Open(progress) => {
+                let finished = reads.buffer(self.id).map(|buffer| BatchWriter::resume(buffer, progress));
+                // (`resume` needs only the bytes up to `progress`, within any cap `cut_through` applied.)
+                match finished {
+                    Some(Ok(writer)) => Some(writer.finish()),
+                    // The caller's buffer changed under the batch: its frames are lost to the port.
+                    _ => {
+                        self.counters.rx_errors = self.counters.rx_errors.saturating_add(1);
+                        None
+                    }
+                }
+            }
+        };
+        reads.finish(self.id, length);
+    }
+
     /// Allocates a port's receive queue and capture buffer and appends the port, with link up at
     /// generation 1, no faults, nothing counted.
     fn push_new(ports: &mut Vec<Port>, config: &HubConfig, id: PortId, mac: [u8; 6]) -> Result<(), HubError> {
@@ -343,6 +499,7 @@ impl Port {
             link_up: true,
             link_generation: 1,
             power: DevicePower::D0,
+            cut: CutThrough::Idle,
             speed_bps: config.speed_bps,
             packet_filter: 0,
             multicast: MulticastList::default(),
@@ -461,6 +618,23 @@ impl Hub {
     /// ([`Hub::set_capture`]), every frame of an accepted batch is copied to its capture buffer first,
     /// as the adapter sent it (before the link and drop-fault decisions).
     pub fn write_batch(&mut self, from: PortId, batch: &[u8], now: u64) -> Result<WriteReport, HubError> {
+        self.write_batch_into(from, batch, now, &mut NoParkedReads)
+    }
+
+    /// [`Hub::write_batch`], with the caller's parked reads lent for cut-through (module doc): a copy
+    /// for a port that has nothing queued, no fault holding frames back, and a read parked goes
+    /// straight into that read (counted in the port's `rx_frames`/`rx_bytes` as it is written, as
+    /// [`Hub::read_batch`] counts what it reads out, and in [`WriteReport::cut_through`]). When the
+    /// read is full, or cannot hold the frame, the frame is queued, and so are the port's later
+    /// frames, behind it. Every read taken is handed back ([`ParkedReads::finish`]) before this
+    /// returns.
+    pub fn write_batch_into<R: ParkedReads + ?Sized>(
+        &mut self,
+        from: PortId,
+        batch: &[u8],
+        now: u64,
+        reads: &mut R,
+    ) -> Result<WriteReport, HubError> {
         let Hub { config, ports, macs, rng, .. } = self;
         let max_frame_len = config.max_frame_len();
         let sender = index_in(ports, from)?;
@@ -490,33 +664,11 @@ impl Hub {
             }
         };
 
-        let mut report = WriteReport::default();
-        for frame in parsed.frames() {
-            let len = u64::try_from(frame.len()).unwrap_or(u64::MAX);
-            report.frames = report.frames.saturating_add(1);
-            report.bytes = report.bytes.saturating_add(len);
-            let Some(p) = ports.get_mut(sender) else { break };
-            p.capture_written(frame, now);
-            let c = &mut p.counters;
-            c.tx_frames = c.tx_frames.saturating_add(1);
-            c.tx_bytes = c.tx_bytes.saturating_add(len);
-            if !link_up || frame.len() > max_frame_len {
-                c.tx_errors = c.tx_errors.saturating_add(1);
-                report.dropped = report.dropped.saturating_add(1);
-                continue;
-            }
-            if rng.chance_ppm(faults.drop_ppm) {
-                c.tx_dropped_fault = c.tx_dropped_fault.saturating_add(1);
-                report.dropped = report.dropped.saturating_add(1);
-                continue;
-            }
-            let copies = switch(ports, macs, rng, sender, from, frame, now);
-            report.delivered = report.delivered.saturating_add(copies.delivered);
-            report.dropped = report.dropped.saturating_add(copies.dropped);
-            if copies.delivered == 0 && copies.dropped == 0 {
-                report.unrouted = report.unrouted.saturating_add(1);
-            }
-        }
+        let max_batch_bytes = usize::try_from(config.max_batch_bytes).unwrap_or(usize::MAX);
+        let mut delivery = Delivery { rng, now, reads, max_batch_bytes };
+        let sent = Sent { sender, from, faults, link_up, max_frame_len };
+        let report = switch_frames(ports, macs, &sent, &parsed, &mut delivery);
+        hand_back_reads(ports, delivery.reads);
         Ok(report)
     }
 
@@ -741,8 +893,9 @@ impl Hub {
             c.rx_dropped_powered_down = c.rx_dropped_powered_down.saturating_add(1);
             return Ok(InjectOutcome::PoweredDown);
         }
-        let mut copies = Copies { delivered: 0, dropped: 0 };
-        enqueue(p, rng, frame, now, &mut copies);
+        let mut copies = Copies::default();
+        let mut delivery = Delivery { rng, now, reads: &mut NoParkedReads, max_batch_bytes: 0 };
+        enqueue(p, frame, &mut copies, &mut delivery);
         if copies.delivered == 0 {
             let c = &mut p.admin_mut()?.counters;
             c.inject_dropped_queue_full = c.inject_dropped_queue_full.saturating_add(1);
@@ -814,22 +967,23 @@ fn is_multicast(mac: &[u8; 6]) -> bool {
     mac[0] & 1 == 1
 }
 
+#[derive(Default)]
 struct Copies {
     delivered: u32,
     dropped: u32,
+    cut_through: u32,
 }
 
-/// Learns `frame`'s source on the sender and queues a copy for each destination port.
-fn switch(
+/// Learns `frame`'s source on the sender and delivers a copy to each destination port.
+fn switch<R: ParkedReads + ?Sized>(
     ports: &mut [Port],
     macs: &mut MacTable,
-    rng: &mut XorShift,
     sender: usize,
     from: PortId,
     frame: &[u8],
-    now: u64,
+    delivery: &mut Delivery<'_, R>,
 ) -> Copies {
-    let mut copies = Copies { delivered: 0, dropped: 0 };
+    let mut copies = Copies::default();
     let (Some(dst), Some(src)) = (mac_at(frame, 0), mac_at(frame, 6)) else {
         return copies;
     };
@@ -842,13 +996,13 @@ fn switch(
         Some(to) if to == from => {}
         Some(to) => {
             if let Some(p) = index_in(ports, to).ok().and_then(|i| ports.get_mut(i)) {
-                enqueue(p, rng, frame, now, &mut copies);
+                enqueue(p, frame, &mut copies, delivery);
             }
         }
         None => {
             for (i, p) in ports.iter_mut().enumerate() {
                 if i != sender && p.link_up {
-                    enqueue(p, rng, frame, now, &mut copies);
+                    enqueue(p, frame, &mut copies, delivery);
                 }
             }
         }
@@ -856,7 +1010,83 @@ fn switch(
     copies
 }
 
-fn enqueue(port: &mut Port, rng: &mut XorShift, frame: &[u8], now: u64, copies: &mut Copies) {
+/// The sender of a batch being switched, as `write_batch_into` found it.
+struct Sent {
+    sender: usize,
+    from: PortId,
+    faults: Faults,
+    link_up: bool,
+    max_frame_len: usize,
+}
+
+/// Switches every frame of an accepted batch ([`Hub::write_batch_into`]). Out of line, as
+/// [`Port::capture_written`], to keep the caller's frame within the stack budget.
+#[inline(never)]
+fn switch_frames<R: ParkedReads + ?Sized>(
+    ports: &mut [Port],
+    macs: &mut MacTable,
+    sent: &Sent,
+    parsed: &Batch<'_>,
+    delivery: &mut Delivery<'_, R>,
+) -> WriteReport {
+    let mut report = WriteReport::default();
+    for frame in parsed.frames() {
+        let len = u64::try_from(frame.len()).unwrap_or(u64::MAX);
+        report.frames = report.frames.saturating_add(1);
+        report.bytes = report.bytes.saturating_add(len);
+        let Some(p) = ports.get_mut(sent.sender) else { break };
+        p.capture_written(frame, delivery.now);
+        let c = &mut p.counters;
+        c.tx_frames = c.tx_frames.saturating_add(1);
+        c.tx_bytes = c.tx_bytes.saturating_add(len);
+        if !sent.link_up || frame.len() > sent.max_frame_len {
+            c.tx_errors = c.tx_errors.saturating_add(1);
+            report.dropped = report.dropped.saturating_add(1);
+            continue;
+        }
+        if delivery.rng.chance_ppm(sent.faults.drop_ppm) {
+            c.tx_dropped_fault = c.tx_dropped_fault.saturating_add(1);
+            report.dropped = report.dropped.saturating_add(1);
+            continue;
+        }
+        let copies = switch(ports, macs, sent.sender, sent.from, frame, delivery);
+        report.delivered = report.delivered.saturating_add(copies.delivered);
+        report.dropped = report.dropped.saturating_add(copies.dropped);
+        report.cut_through = report.cut_through.saturating_add(copies.cut_through);
+        if copies.delivered == 0 && copies.dropped == 0 {
+            report.unrouted = report.unrouted.saturating_add(1);
+        }
+    }
+    report
+}
+
+/// Hands back every read taken during a write ([`Port::hand_back_read`]). Out of line, as
+/// [`Port::capture_written`], to keep `write_batch_into`'s frame within the stack budget.
+#[inline(never)]
+fn hand_back_reads<R: ParkedReads + ?Sized>(ports: &mut [Port], reads: &mut R) {
+    for p in ports.iter_mut() {
+        p.hand_back_read(reads);
+    }
+}
+
+/// What delivering a frame to a port needs besides the port: the fault generator, the time, and
+/// the caller's parked reads with the longest batch one may carry.
+struct Delivery<'a, R: ParkedReads + ?Sized> {
+    rng: &'a mut XorShift,
+    now: u64,
+    reads: &'a mut R,
+    max_batch_bytes: usize,
+}
+
+/// Delivers a copy of `frame` to `port`: into a parked read if it can go there (cut-through), else
+/// into the port's queue.
+fn enqueue<R: ParkedReads + ?Sized>(
+    port: &mut Port,
+    frame: &[u8],
+    copies: &mut Copies,
+    delivery: &mut Delivery<'_, R>,
+) {
+    let Delivery { rng, now, reads, max_batch_bytes } = delivery;
     if !port.link_up {
         return;
     }
@@ -869,8 +1099,13 @@ fn enqueue(port: &mut Port, rng: &mut XorShift, frame: &[u8], now: u64, copies: 
         copies.dropped = copies.dropped.saturating_add(1);
         return;
     }
+    if port.cut_through(rng, frame, *max_batch_bytes, *reads) {
+        copies.delivered = copies.delivered.saturating_add(1);
+        copies.cut_through = copies.cut_through.saturating_add(1);
+        return;
+    }
     let corrupt_ppm = port.faults.corrupt_ppm;
-    match port.queue.push(frame, now) {
+    match port.queue.push(frame, *now) {
         Some(copy) => {
             if rng.chance_ppm(corrupt_ppm) {
                 flip_one_bit(copy, rng);

@@ -422,3 +422,41 @@ fn a_full_default_batch_of_maximum_frames_round_trips() {
     let batch = Batch::parse(&buf).unwrap();
     assert_eq!((batch.frame_count(), batch.total_length()), (10, total));
 }
+
+#[test]
+fn a_resumed_writer_appends_after_the_records_already_written() {
+    let frames = [frame(60, 1), frame(1514, 2), frame(14, 3)];
+    let mut buf = vec![0u8; 4096];
+    let progress = {
+        let mut writer = BatchWriter::new(&mut buf).unwrap();
+        writer.push(&frames[0]).unwrap();
+        writer.progress()
+    };
+    assert_eq!((progress.frame_count(), progress.is_empty()), (1, false));
+    let progress = {
+        let mut writer = BatchWriter::resume(&mut buf, progress).unwrap();
+        writer.push(&frames[1]).unwrap();
+        writer.progress()
+    };
+    let mut writer = BatchWriter::resume(&mut buf, progress).unwrap();
+    writer.push(&frames[2]).unwrap();
+    let n = writer.finish();
+    assert_eq!(n, progress.len() + record_len(14).unwrap());
+    let batch = Batch::parse(&buf[..n]).unwrap();
+    assert!(batch.frames().eq(frames.iter().map(Vec::as_slice)));
+}
+
+#[test]
+fn a_progress_past_the_buffer_is_refused() {
+    let mut long = vec![0u8; 4096];
+    let mut writer = BatchWriter::new(&mut long).unwrap();
+    writer.push(&frame(1514, 1)).unwrap();
+    let progress = writer.progress();
+    let mut short = vec![0u8; 1024];
+    assert_eq!(
+        BatchWriter::resume(&mut short, progress).unwrap_err(),
+        BatchError::BufferTooShort { len: 1024 }
+    );
+    let mut tiny = vec![0u8; 4];
+    assert!(BatchWriter::resume(&mut tiny, progress).is_err());
+}
