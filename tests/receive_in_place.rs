@@ -201,3 +201,43 @@ fn an_older_read_freed_inside_an_indication_goes_below_from_the_work_item() {
     assert!(sim.deepest_nesting() <= kernel_sim::MAX_NESTED_CALLBACKS + 1);
     finish(sim, &[a, b]);
 }
+
+/// Cut-through: frames a peer writes while B's reads are parked, with nothing queued for B, go
+/// straight into B's oldest read (the hub copies each frame once) and up in order; none waits in
+/// the hub's queue.
+#[test]
+fn frames_from_a_peer_go_straight_into_a_parked_read() {
+    let (sim, a, b) = running_pair(706);
+    let before = sim.hub_switch_totals();
+    let sent = send_batches(&sim, a, b, 10);
+    let after = sim.hub_switch_totals();
+    assert_eq!(sim.received_frames(b), sent, "every frame indicated, in order");
+    assert_eq!(after.cut_through - before.cut_through, 40, "every frame went straight into a read");
+    assert_eq!(sim.hub_pending_frames(b), 0);
+    finish(sim, &[a, b]);
+}
+
+/// A read the hub filled belongs to the bus, out of its queue, until the serving DPC completes
+/// it: the pause that cancels B's reads cannot cancel it and waits for its completion, with data.
+#[test]
+fn a_pause_waits_for_a_read_the_hub_filled_instead_of_cancelling_it() {
+    let (sim, a, b) = running_pair(707);
+    // A's writes never complete B's reads inside A's send: the filled read waits for the pump.
+    sim.lower(a).set_inline_service(InlineService::Never);
+    let completed = sim.lower(b).reads_completed();
+    let batch = frames(mac(&sim, b), mac(&sim, a), 4, 0);
+    sim.send_frames(a, &batch, NblShape::default());
+    assert_eq!(sim.hub_switch_totals().cut_through, 4);
+    assert_eq!(sim.lower(b).pending_reads(), READ_REQUESTS - 1, "the filled read is out of the queue");
+    let status = sim.pause(b);
+    sim.run_until_idle();
+    assert!(status == NDIS_STATUS_SUCCESS || status == NDIS_STATUS_PENDING, "{status:#x}");
+    assert_eq!(sim.adapter_state(b), kernel_sim::AdapterState::Paused);
+    assert_eq!(sim.lower(b).reads_completed(), completed + 1, "completed with its batch, not cancelled");
+    // It completed while B was pausing: its frames were not indicated but counted as discarded.
+    assert!(sim.received_frames(b).is_empty());
+    let discards = sim.oid_query(b, OID_GEN_RCV_DISCARDS, 8);
+    assert_eq!(discards.data[..8], 4u64.to_ne_bytes());
+    assert_eq!(sim.restart(b), NDIS_STATUS_SUCCESS);
+    finish(sim, &[a, b]);
+}

@@ -1198,7 +1198,10 @@ impl Inner {
             let seq = req.seq;
             let queued = req.state == ReqState::Queued;
             let adapter = st.kmdf.target(req.sent_to).adapter;
-            if !queued && st.adapter(adapter).lower.uncancelable {
+            // A read the hub filled is out of the bus's queue, owned by the bus with no cancel
+            // routine, until its DPC completes it: IoCancelIrp finds nothing to call.
+            let lower = &st.adapter(adapter).lower;
+            if !queued && (lower.uncancelable || lower.is_filled(r)) {
                 return CancelOutcome::Uncancelable;
             }
             if st.rng.coin() {
@@ -1269,11 +1272,15 @@ impl Inner {
                     if !waits_for(self, r, seq) {
                         continue;
                     }
-                    let (uncancelable, scheduled) = self.with(|st| {
+                    let (uncancelable, scheduled, filled) = self.with(|st| {
                         let lower = &st.adapter(adapter).lower;
-                        (lower.uncancelable, lower.completion_scheduled(r))
+                        (lower.uncancelable, lower.completion_scheduled(r), lower.is_filled(r))
                     });
-                    if !uncancelable {
+                    // A read the hub filled is the bus's, out of its cancelable queue, until the
+                    // serving DPC completes it with its batch: the stop waits for that.
+                    if filled {
+                        self.run_until_or_deadlock(api, || !waits_for(self, r, seq));
+                    } else if !uncancelable {
                         self.complete_request(r, seq, STATUS_CANCELLED, 0);
                     } else if scheduled {
                         self.run_until_or_deadlock(api, || !waits_for(self, r, seq));

@@ -10,7 +10,11 @@
 //!   length. Cancelable unless [`LowerDeviceControl::hold_uncancelable`]. By [`InlineService`], a
 //!   read that finds a batch ready completes inside its own `WdfRequestSend`, and a write serves
 //!   the other ports' first parked reads inside the writer's send, at the sender's IRQL.
-//! - **write**: handed to `Hub::write_batch` when it arrives; completes (seeded: nested inside
+//! - **write**: handed to `Hub::write_batch_into` when it arrives, with the other ports' parked
+//!   reads lent for cut-through ([`SimParkedReads`]): a frame for a port with a read parked and
+//!   nothing queued is written straight into that read's memory, and the read waits, filled and no
+//!   longer cancelable (the bus owns it, out of its queue), for the next pump, which completes the
+//!   filled reads of a port before anything else of it. The write completes (seeded: nested inside
 //!   `WdfRequestSend`, or later through the scheduler; or held) with STATUS_SUCCESS and information =
 //!   length, or the error status of [`hub_error_status`].
 //! - **internal IOCTL** (METHOD_BUFFERED): `Hub::handle_ioctl` reads the whole input memory and
@@ -43,8 +47,8 @@ use ndis_types::*;
 use std::collections::VecDeque;
 use std::time::Duration;
 use vwire_bus::hub::{
-    AdminCounters, DevicePower, Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, PortId,
-    WriteReport,
+    AdminCounters, DevicePower, Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, ParkedReads,
+    PortId, WriteReport,
 };
 use vwire_proto::{Batch, BatchWriter, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, PortCounters};
 
@@ -138,6 +142,11 @@ pub(crate) struct LowerDevice {
     pub(crate) port: Option<PortId>,
     pub(crate) mac: [u8; 6],
     pub(crate) reads: VecDeque<usize>,
+    /// The read the hub is filling during a write (cut-through), taken off `reads`.
+    pub(crate) taken: Option<usize>,
+    /// Reads the hub filled by cut-through, with their batch length, oldest first: completed by
+    /// the next pump (as the bus's serving DPC does), never cancelled.
+    pub(crate) filled: VecDeque<(usize, usize)>,
     pub(crate) writes: VecDeque<PendingWrite>,
     pub(crate) ioctls: VecDeque<PendingWrite>,
     pub(crate) link_waits: Vec<LinkWait>,
@@ -164,11 +173,17 @@ pub(crate) struct LowerDevice {
 impl LowerDevice {
     /// `r` has a completion scheduled (it will complete without being cancelled).
     pub(crate) fn completion_scheduled(&self, r: usize) -> bool {
-        self.writes.iter().chain(&self.ioctls).any(|w| w.request == r && w.scheduled)
+        self.writes.iter().chain(&self.ioctls).any(|w| w.request == r && w.scheduled) || self.is_filled(r)
+    }
+
+    /// `r` is a read the hub filled by cut-through: it completes with its batch at the next pump.
+    pub(crate) fn is_filled(&self, r: usize) -> bool {
+        self.filled.iter().any(|&(q, _)| q == r)
     }
 
     pub(crate) fn forget(&mut self, r: usize) {
         self.reads.retain(|&q| q != r);
+        self.filled.retain(|&(q, _)| q != r);
         self.writes.retain(|w| w.request != r);
         self.ioctls.retain(|w| w.request != r);
         self.link_waits.retain(|w| w.request != r);
@@ -211,6 +226,8 @@ pub struct SwitchTotals {
     pub dropped: u64,
     /// Frames switched to no port at all.
     pub unrouted: u64,
+    /// Of `delivered`, the copies written straight into a parked read (cut-through).
+    pub cut_through: u64,
 }
 
 impl SwitchTotals {
@@ -220,6 +237,7 @@ impl SwitchTotals {
         self.delivered += u64::from(r.delivered);
         self.dropped += u64::from(r.dropped);
         self.unrouted += u64::from(r.unrouted);
+        self.cut_through += u64::from(r.cut_through);
     }
 }
 
@@ -241,6 +259,60 @@ impl HubState {
             served_scratch: Vec::new(),
             switched: SwitchTotals::default(),
         }
+    }
+}
+
+/// The reads parked on the model's ports, lent to the hub for cut-through
+/// (`Hub::write_batch_into`), as the bus lends the reads in its ports' manual queues.
+struct SimParkedReads<'a> {
+    adapters: &'a mut [crate::ndis::Adapter],
+    kmdf: &'a crate::kmdf::KmdfState,
+}
+
+impl SimParkedReads<'_> {
+    fn lower(&mut self, port: PortId) -> Option<&mut LowerDevice> {
+        self.adapters.iter_mut().map(|ad| &mut ad.lower).find(|lower| lower.port == Some(port))
+    }
+}
+
+impl ParkedReads for SimParkedReads<'_> {
+    fn take(&mut self, port: PortId) -> bool {
+        let Some(lower) = self.lower(port) else { return false };
+        // Failures a test queued for the next reads keep their turn: such a read is not filled.
+        if !lower.fail_reads.is_empty() || lower.taken.is_some() {
+            return false;
+        }
+        lower.taken = lower.reads.pop_front();
+        lower.taken.is_some()
+    }
+
+    fn buffer(&mut self, port: PortId) -> Option<&mut [u8]> {
+        let kmdf = self.kmdf;
+        let r = self.lower(port)?.taken?;
+        let format = kmdf.request(r).format?;
+        let memory = kmdf.memory(format.memory);
+        // SAFETY: the model owns the read's WDFMEMORY of at least `format.length` bytes; the read
+        // is at the lower edge, taken off its queue, so nothing else reads or writes the buffer
+        // while the hub fills it.
+        Some(unsafe { std::slice::from_raw_parts_mut(memory.block.ptr, format.length) })
+    }
+
+    fn finish(&mut self, port: PortId, batch_length: Option<usize>) {
+        let Some(lower) = self.lower(port) else { return };
+        let Some(r) = lower.taken.take() else { return };
+        match batch_length {
+            Some(length) => lower.filled.push_back((r, length)),
+            None => lower.reads.push_front(r),
+        }
+    }
+}
+
+impl State {
+    /// A batch written on `port`, with every other port's parked reads lent for cut-through.
+    fn write_through(&mut self, port: PortId, batch: &[u8], now: u64) -> Result<WriteReport, HubError> {
+        let State { hub, ndis, kmdf, .. } = self;
+        let mut reads = SimParkedReads { adapters: &mut ndis.adapters, kmdf };
+        hub.hub.write_batch_into(port, batch, now, &mut reads)
     }
 }
 
@@ -383,7 +455,7 @@ impl State {
                 // The request is at the lower edge, so nothing writes the buffer while it is read.
                 let bytes: &[u8] = unsafe { std::slice::from_raw_parts(memory.block.ptr, format.length) };
                 self.capture_batch(port, Some(adapter), bytes);
-                let result = self.hub.hub.write_batch(port, bytes, now);
+                let result = self.write_through(port, bytes, now);
                 if let Ok(report) = &result {
                     self.hub.switched.add(report);
                 }
@@ -595,8 +667,13 @@ impl State {
         (0..self.ndis.adapters.len()).find_map(|i| self.read_completion_for(AdapterId(i)))
     }
 
-    /// The first read parked on `a`'s port, if the hub can complete it now (taken off the queue).
+    /// The oldest read the hub filled for `a` (cut-through), else the first read parked on `a`'s
+    /// port if the hub can complete it now (taken off the queue).
     fn read_completion_for(&mut self, a: AdapterId) -> Option<(usize, u64, NtStatus, usize)> {
+        if let Some((r, length)) = self.adapter_mut(a).lower.filled.pop_front() {
+            self.adapter_mut(a).lower.reads_completed += 1;
+            return Some((r, self.kmdf.request(r).seq, STATUS_SUCCESS, length));
+        }
         let r = *self.adapter(a).lower.reads.front()?;
         self.read_completion_of(a, r)
     }
@@ -672,7 +749,13 @@ impl State {
             // an arriving read at once whenever the hub has a batch. Only a read the port parked
             // (the last in its queue): one it refused (gone, or powered down) is completed
             // already, by the send itself.
-            IoKind::Read if self.serves_inline(a, true) && self.adapter(a).lower.reads.back() == Some(&r) => {
+            // Not while reads the hub filled wait for the pump: this one would overtake them with
+            // later frames (the bus checks the same before it serves an arriving read).
+            IoKind::Read
+                if self.adapter(a).lower.filled.is_empty()
+                    && self.serves_inline(a, true)
+                    && self.adapter(a).lower.reads.back() == Some(&r) =>
+            {
                 served.extend(self.read_completion_of(a, r))
             }
             IoKind::Write if self.serves_inline(a, false) => {
@@ -778,6 +861,8 @@ impl Inner {
             let port = lower.port.take();
             let mut held: Vec<usize> = lower.reads.drain(..).collect();
             held.extend(lower.link_waits.drain(..).map(|w| w.request));
+            // Filled reads are not held by the port but waiting for the serving DPC, which runs
+            // before the PDO can go: they complete with their batches at the next pump.
             held.extend(lower.writes.iter().chain(&lower.ioctls).filter(|w| !w.scheduled).map(|w| w.request));
             if let Some(p) = port {
                 let _ = st.hub.hub.remove_port(p);
@@ -1233,7 +1318,7 @@ impl Sim {
                 );
                 let n = w.finish();
                 st.capture_batch(tap, None, &buf[..n]);
-                let report = st.hub.hub.write_batch(tap, &buf[..n], now);
+                let report = st.write_through(tap, &buf[..n], now);
                 if let Ok(r) = &report {
                     st.hub.switched.add(r);
                 }

@@ -111,7 +111,14 @@ impl Inner {
                 self.complete_request(request, seq, status, information);
             }
             EventKind::SendTimeout { request, seq } => {
-                self.complete_request(request, seq, ndis_types::STATUS_IO_TIMEOUT, 0);
+                // KMDF's timer cancels the request; a read the hub filled has no cancel routine
+                // (the bus owns it until its DPC completes it), so the cancel does nothing.
+                let filled = self.with(|st| {
+                    st.adapter_of_request(request).is_some_and(|a| st.adapter(a).lower.is_filled(request))
+                });
+                if !filled {
+                    self.complete_request(request, seq, ndis_types::STATUS_IO_TIMEOUT, 0);
+                }
             }
             EventKind::ReturnSome { adapter } => self.return_some(adapter),
             EventKind::PumpHub => self.pump_hub(),
