@@ -193,7 +193,7 @@ fn removing_a_port_twice_or_an_unknown_port_is_no_such_device() {
 
 #[test]
 fn remove_port_names_the_queues_of_the_row_it_unplugs() {
-    let mut state: BusState<u32> =
+    let mut state: BusState<u32, u64> =
         BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
     let added = state.plug_port().unwrap();
     let port = PortId(added.port);
@@ -269,7 +269,7 @@ fn set_link_reaches_pending_ports_but_not_unplugged_or_unknown_ones() {
 
 #[test]
 fn a_link_wait_of_a_forgotten_port_is_answered_no_such_device() {
-    let mut state: BusState<u32> =
+    let mut state: BusState<u32, u64> =
         BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
     let port = PortId(state.plug_port().unwrap().port);
     let mut reply = [0u8; LinkState::ENCODED_LEN];
@@ -395,7 +395,7 @@ fn set_faults_saturates_a_huge_delay_and_refuses_unplugged_or_unknown_ports() {
 
 #[test]
 fn once_the_bus_runs_down_set_faults_kicks_nothing_and_the_timer_is_not_armed() {
-    let mut state: BusState<u32> =
+    let mut state: BusState<u32, u64> =
         BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
     let port = state.plug_port().unwrap().port;
     let faults = AdminRequest::SetFaults(SetFaults { port, stall: true, ..SetFaults::default() });
@@ -414,7 +414,7 @@ fn once_the_bus_runs_down_set_faults_kicks_nothing_and_the_timer_is_not_armed() 
 
 #[test]
 fn the_delivery_timer_is_armed_only_for_an_earlier_time() {
-    let mut state: BusState<u32> =
+    let mut state: BusState<u32, u64> =
         BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
     assert!(state.arm_timer(100));
     assert!(!state.arm_timer(150), "armed for 100 already");
@@ -592,7 +592,7 @@ fn only_a_pending_port_without_a_pdo_gets_one() {
 
 #[test]
 fn a_port_forgotten_before_its_queues_are_attached_fails_the_creation() {
-    let mut state: BusState<u32> =
+    let mut state: BusState<u32, u64> =
         BusState::new(Hub::new(HubConfig { queue_frames: 4, ..HubConfig::default() }));
     let port = PortId(state.plug_port().unwrap().port);
     state.set_port_pdo(port);
@@ -1066,17 +1066,24 @@ fn frame_from(serial: u32, tag: u8) -> Vec<u8> {
     frame
 }
 
+/// [`frame_from`], `len` bytes long.
+fn long_frame_from(serial: u32, len: usize) -> Vec<u8> {
+    let mut frame = frame_from(serial, 7);
+    frame.resize(len, 7);
+    frame
+}
+
 #[test]
 fn d0_exit_fails_parked_reads_refuses_new_io_and_d0_entry_restores_it() {
     let mut bus = Driver::new();
     let (a, b) = (bus.present_port(), bus.present_port());
+    // Two frames queued for b before it parked its reads (no read to cut through into), which the
+    // serving DPC has not served yet: the sleep loses them.
+    assert_eq!(bus.write(a, &[frame_from(0, 1), frame_from(0, 2)]), BusStatus::Success);
     let parked: Vec<u64> = (0..ROUND + 3).map(|_| bus.read(b)).collect();
     let link = bus.state.hub().link_state(PortId(b)).unwrap();
     let wait = bus.wait_link(b, link.generation);
     assert_eq!(bus.parked(b), (ROUND + 3, 1));
-    // Two frames queued for b that its parked reads have not taken yet (the serving DPC has not
-    // run): the sleep loses them.
-    assert_eq!(bus.write(a, &[frame_from(0, 1), frame_from(0, 2)]), BusStatus::Success);
 
     assert_eq!(bus.d0_exit(b, DevicePower::D3), BusStatus::Success);
     assert_eq!(bus.parked(b), (0, 1), "every parked read failed, the link wait stays");
@@ -1123,4 +1130,91 @@ fn only_a_present_port_changes_power() {
     assert_eq!(bus.d0_exit(port, DevicePower::D3), BusStatus::Success);
     assert_eq!(bus.state.hub().power(PortId(port)), Ok(DevicePower::D0));
     assert_eq!(bus.state.set_port_power(PortId(999), DevicePower::D0), Err(BusStatus::NoSuchDevice));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads filled by cut-through
+
+#[test]
+fn a_write_fills_a_parked_read_which_the_serving_dpc_completes_first() {
+    let mut bus = Driver::new();
+    let (a, b) = (bus.present_port(), bus.present_port());
+    let first = bus.read(b);
+    let second = bus.read(b);
+    assert_eq!(bus.write(a, &[frame_from(0, 1), frame_from(0, 2)]), BusStatus::Success);
+    assert_eq!(bus.kicks, 1, "the DPC completes the filled read, not the writer");
+    assert!(bus.completion(first).is_none(), "never inside the write");
+    assert!(bus.state.has_filled(PortId(b)));
+    assert_eq!(bus.parked(b), (1, 0), "taken out of its queue");
+    assert_eq!(bus.state.hub().pending_frames(PortId(b)), 0, "nothing queued: copied once");
+    assert_eq!(bus.serve(b), vec![frame_from(0, 1), frame_from(0, 2)]);
+    assert_eq!(bus.completion(first).unwrap().status, BusStatus::Success);
+    assert!(bus.completion(second).is_none(), "the next read stays parked");
+    assert!(!bus.state.has_filled(PortId(b)));
+}
+
+#[test]
+fn a_filled_read_survives_power_down_and_removal_of_its_port() {
+    for remove in [false, true] {
+        let mut bus = Driver::new();
+        let (a, b) = (bus.present_port(), bus.present_port());
+        let filled = bus.read(b);
+        let parked = bus.read(b);
+        assert_eq!(bus.write(a, &[frame_from(0, 1)]), BusStatus::Success);
+        if remove {
+            assert_eq!(bus.admin(AdminRequest::RemovePort { port: b }).status, BusStatus::Success);
+            assert_eq!(bus.completion(parked).unwrap().status, BusStatus::NoSuchDevice);
+        } else {
+            assert_eq!(bus.d0_exit(b, DevicePower::D3), BusStatus::Success);
+            assert_eq!(bus.completion(parked).unwrap().status, BusStatus::DevicePoweredOff);
+        }
+        // Its frames were written before: the DPC completes it with them, whatever the port's state.
+        assert_eq!(bus.complete_filled(b), vec![frame_from(0, 1)], "removed: {remove}");
+        assert_eq!(bus.completion(filled).unwrap().status, BusStatus::Success);
+    }
+}
+
+#[test]
+fn a_read_too_small_for_the_frame_goes_back_to_the_head_of_its_queue_or_completes_cancelled() {
+    for cancelled in [false, true] {
+        let mut bus = Driver::new();
+        let (a, b) = (bus.present_port(), bus.present_port());
+        let small = bus.read_of(b, 64);
+        let next = bus.read(b);
+        if cancelled {
+            bus.cancel_on_requeue(small);
+        }
+        let long = long_frame_from(0, 1500);
+        assert_eq!(bus.write(a, std::slice::from_ref(&long)), BusStatus::Success);
+        assert_eq!(bus.state.hub().pending_frames(PortId(b)), 1, "the frame is queued instead");
+        if cancelled {
+            // Cancelled while the hub held it: completed as such by the DPC, and the next read
+            // gets the frame.
+            assert_eq!(bus.serve(b), vec![long.clone()]);
+            assert_eq!(bus.completion(small).unwrap().status, BusStatus::Cancelled);
+            assert_eq!(bus.completion(next).unwrap().status, BusStatus::Success);
+        } else {
+            assert!(!bus.state.has_filled(PortId(b)));
+            assert_eq!(bus.parked(b), (2, 0), "back in its queue");
+        }
+    }
+}
+
+#[test]
+fn a_port_with_a_full_ring_of_filled_reads_gets_its_frames_queued() {
+    use vwire_bus::bus::FILLED_READS_PER_PORT;
+    let mut bus = Driver::new();
+    let (a, b) = (bus.present_port(), bus.present_port());
+    for _ in 0..FILLED_READS_PER_PORT + 1 {
+        bus.read(b);
+    }
+    for i in 0..FILLED_READS_PER_PORT {
+        assert_eq!(bus.write(a, &[frame_from(0, i as u8)]), BusStatus::Success);
+    }
+    assert_eq!(bus.parked(b), (1, 0));
+    assert_eq!(bus.write(a, &[frame_from(0, 99)]), BusStatus::Success);
+    assert_eq!((bus.parked(b), bus.state.hub().pending_frames(PortId(b))), ((1, 0), 1), "queued, not taken");
+    let served = bus.serve(b);
+    assert_eq!(served.len(), FILLED_READS_PER_PORT + 1);
+    assert_eq!(served.last(), Some(&frame_from(0, 99)), "in order, after the filled reads");
 }

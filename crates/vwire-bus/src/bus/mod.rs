@@ -18,6 +18,19 @@
 //! free a row and forget its handles or the reverse. The PDO's own handle is not stored: the bus only
 //! ever needed to know *whether* the PDO exists ([`PortSlot`]).
 //!
+//! ## Reads filled by cut-through
+//! A write lends the hub the reads parked on the other ports ([`BusState::write_through`], the
+//! hub's `ParkedReads`): the hub takes one off a port's read queue, writes the frames straight into
+//! its buffer, and hands it back filled or empty. An empty one goes back to the head of its queue;
+//! a filled one waits in its port's row ([`FilledRead`], at most [`FILLED_READS_PER_PORT`]), owned
+//! by the bus and not cancelable, until the serving DPC completes it ([`BusState::next_filled`]),
+//! before it serves anything else. Never inside the writer's request: the peer's completion routine
+//! would run inside this port's write (`sys/windows/io.rs`). While a port has filled reads waiting,
+//! a read that arrives is parked, not served at once, so it cannot overtake them with later frames
+//! ([`BusState::has_filled`]). The requests are of a second handle type `R` (a `NonNull` WDFREQUEST
+//! on Windows), stored and handed back as the queues' are; the OS calls on them are the caller's
+//! ([`ReadQueue`]).
+//!
 //! ## Effects instead of calls
 //! Nothing here calls the OS. A method decides and returns what the caller must do: the NTSTATUS to
 //! complete a request with ([`BusStatus`]), or an [`AdminEffect`] (report a child present, fail a
@@ -72,10 +85,45 @@ use vwire_proto::admin::{
     SetLink, SetSpeed, port_mac,
 };
 
-use crate::hub::{DevicePower, Faults, Hub, InjectOutcome, IoctlOutcome, PortId};
+use crate::hub::{
+    DevicePower, Faults, Hub, HubError, InjectOutcome, IoctlOutcome, ParkedReads, PortId, WriteReport,
+};
 
 /// Most ports at once: the size of the port table, and the `max_ports` the bus gives its hub.
 pub const MAX_PORTS: usize = 64;
+
+/// Reads filled by cut-through a port's row holds for the serving DPC. A write fills at most one
+/// read per port, and the DPC empties the rows each time it runs; a port with this many waiting
+/// gets its frames queued instead (the hub's `ParkedReads::take` says no). The vwire miniport keeps
+/// 16 reads below.
+pub const FILLED_READS_PER_PORT: usize = 16;
+
+/// A read the hub filled by cut-through, or one it took and that was cancelled before it could go
+/// back to its queue: the serving DPC completes `request` with `status` and `length` bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilledRead<R> {
+    /// The read.
+    pub request: R,
+    /// What to complete it with: success, or cancelled.
+    pub status: BusStatus,
+    /// Bytes of its batch (0 when cancelled).
+    pub length: usize,
+}
+
+/// The OS's calls on a port's read queue and its requests, which [`BusState::write_through`] makes
+/// while the hub fills reads (under the caller's lock, as every call here): on Windows
+/// `WdfIoQueueRetrieveNextRequest`, `WdfRequestRetrieveOutputBuffer` and `WdfRequestRequeue`.
+pub trait ReadQueue<Q, R> {
+    /// The oldest read parked in `queue`, now owned by the bus; `None` if there is none.
+    fn retrieve(&mut self, queue: Q) -> Option<R>;
+
+    /// The buffer of `request`, a read the bus owns; `None` if the OS cannot give it.
+    fn buffer(&mut self, request: R) -> Option<&mut [u8]>;
+
+    /// Puts `request` back at the head of the queue it came from. False if it was cancelled
+    /// meanwhile: the caller then completes it as cancelled ([`FilledRead`]).
+    fn requeue(&mut self, request: R) -> bool;
+}
 
 /// Largest administrator input accepted; anything longer is refused before it is read: an
 /// `InjectFrame` of the longest frame, 1526 bytes.
@@ -123,7 +171,7 @@ pub struct PortQueues<Q> {
 
 /// One row of the port table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PortSlot<Q> {
+pub struct PortSlot<Q, R> {
     /// `None`: a free row.
     port: Option<PortId>,
     state: PortState,
@@ -131,19 +179,59 @@ pub struct PortSlot<Q> {
     /// creation, then frees the row.
     has_pdo: bool,
     queues: PortQueues<Q>,
+    /// The read the hub is filling during a write ([`BusState::write_through`]).
+    taken: Option<R>,
+    /// Reads for the serving DPC to complete, oldest first: a ring of `filled_count` from
+    /// `filled_head`.
+    filled: [Option<FilledRead<R>>; FILLED_READS_PER_PORT],
+    filled_head: usize,
+    filled_count: usize,
 }
 
-impl<Q> PortSlot<Q> {
+impl<Q, R> PortSlot<Q, R> {
     /// A free row.
-    pub const FREE: PortSlot<Q> = PortSlot {
+    pub const FREE: PortSlot<Q, R> = PortSlot {
         port: None,
         state: PortState::Pending,
         has_pdo: false,
         queues: PortQueues { read: None, link: None },
+        taken: None,
+        filled: [const { None }; FILLED_READS_PER_PORT],
+        filled_head: 0,
+        filled_count: 0,
     };
 
     fn plugged(port: PortId) -> Self {
         PortSlot { port: Some(port), ..Self::FREE }
+    }
+}
+
+impl<Q, R: Copy> PortSlot<Q, R> {
+    /// Appends a read for the serving DPC; false if the ring is full.
+    fn push_filled(&mut self, read: FilledRead<R>) -> bool {
+        if self.filled_count >= FILLED_READS_PER_PORT {
+            return false;
+        }
+        let index = self.filled_head.wrapping_add(self.filled_count) % FILLED_READS_PER_PORT;
+        match self.filled.get_mut(index) {
+            Some(entry) => {
+                *entry = Some(read);
+                self.filled_count = self.filled_count.wrapping_add(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The oldest read waiting for the serving DPC.
+    fn pop_filled(&mut self) -> Option<FilledRead<R>> {
+        if self.filled_count == 0 {
+            return None;
+        }
+        let read = self.filled.get_mut(self.filled_head).and_then(Option::take);
+        self.filled_head = self.filled_head.wrapping_add(1) % FILLED_READS_PER_PORT;
+        self.filled_count = self.filled_count.wrapping_sub(1);
+        read
     }
 }
 
@@ -272,9 +360,9 @@ pub fn reply_port_added(added: &PortAdded, output: &mut [u8]) -> (BusStatus, usi
 /// The fields are visible to the crate for one reason: the Windows glue writes them one by one into
 /// the FDO's context memory (the table is too large to build on a kernel stack and move). Everything
 /// else goes through the methods.
-pub struct BusState<Q> {
+pub struct BusState<Q, R> {
     pub(crate) hub: Hub,
-    pub(crate) slots: [PortSlot<Q>; MAX_PORTS],
+    pub(crate) slots: [PortSlot<Q, R>; MAX_PORTS],
     /// Serial of the next port's MAC address ([`port_mac`]).
     pub(crate) next_serial: u32,
     /// When the delivery timer is due (hub ticks), if it is armed.
@@ -284,7 +372,7 @@ pub struct BusState<Q> {
     pub(crate) running_down: bool,
 }
 
-impl<Q> core::fmt::Debug for BusState<Q> {
+impl<Q, R> core::fmt::Debug for BusState<Q, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("BusState")
             .field("hub", &self.hub)
@@ -296,7 +384,7 @@ impl<Q> core::fmt::Debug for BusState<Q> {
     }
 }
 
-impl<Q: Copy + PartialEq> BusState<Q> {
+impl<Q: Copy + PartialEq, R: Copy> BusState<Q, R> {
     /// A bus with no ports over `hub`. (The Windows driver builds the same value in place.)
     pub fn new(hub: Hub) -> Self {
         BusState {
@@ -318,11 +406,11 @@ impl<Q: Copy + PartialEq> BusState<Q> {
         &mut self.hub
     }
 
-    fn slot(&self, port: PortId) -> Option<&PortSlot<Q>> {
+    fn slot(&self, port: PortId) -> Option<&PortSlot<Q, R>> {
         self.slots.iter().find(|slot| slot.port == Some(port))
     }
 
-    fn slot_mut(&mut self, port: PortId) -> Option<&mut PortSlot<Q>> {
+    fn slot_mut(&mut self, port: PortId) -> Option<&mut PortSlot<Q, R>> {
         self.slots.iter_mut().find(|slot| slot.port == Some(port))
     }
 
@@ -516,12 +604,9 @@ impl<Q: Copy + PartialEq> BusState<Q> {
     pub fn attach_port(&mut self, port: PortId, read_queue: Option<Q>, link_queue: Option<Q>) -> bool {
         match self.slot_mut(port) {
             Some(slot) if slot.state == PortState::Pending => {
-                *slot = PortSlot {
-                    port: Some(port),
-                    state: PortState::Present,
-                    has_pdo: true,
-                    queues: PortQueues { read: read_queue, link: link_queue },
-                };
+                slot.state = PortState::Present;
+                slot.has_pdo = true;
+                slot.queues = PortQueues { read: read_queue, link: link_queue };
                 true
             }
             _ => false,
@@ -537,7 +622,10 @@ impl<Q: Copy + PartialEq> BusState<Q> {
     }
 
     /// Frees the row and the hub port of `port` (queued frames and learned addresses go with it):
-    /// its PDO was deleted, or the child list refused the port [`Self::plug_port`] made.
+    /// its PDO was deleted, or the child list refused the port [`Self::plug_port`] made. No filled
+    /// read is left in the row then: the framework deletes a PDO only once every request its queues
+    /// delivered has completed, and the serving DPC, kicked by the write that filled them, completes
+    /// those.
     pub fn forget_port(&mut self, port: PortId) {
         if let Some(slot) = self.slot_mut(port) {
             *slot = PortSlot::FREE;
@@ -605,6 +693,34 @@ impl<Q: Copy + PartialEq> BusState<Q> {
         (hub, queues)
     }
 
+    /// Takes one batch written by `port`'s miniport into the hub, lending it the reads parked on the
+    /// other present ports for cut-through (module doc, "Reads filled by cut-through"). `queue`
+    /// makes the OS calls on their queues and requests. Afterwards the filled reads wait in their
+    /// rows: if any did, or anything was queued, the caller enqueues the serving DPC.
+    pub fn write_through<O: ReadQueue<Q, R>>(
+        &mut self,
+        port: PortId,
+        batch: &[u8],
+        now: u64,
+        queue: &mut O,
+    ) -> Result<WriteReport, HubError> {
+        let BusState { hub, slots, .. } = self;
+        let mut reads = Lent { slots, queue };
+        hub.write_batch_into(port, batch, now, &mut reads)
+    }
+
+    /// Whether `port` has filled reads waiting for the serving DPC: a read that arrives now is
+    /// parked behind them, not served at once.
+    pub fn has_filled(&self, port: PortId) -> bool {
+        self.slot(port).is_some_and(|slot| slot.filled_count > 0)
+    }
+
+    /// The serving DPC's first work: the oldest read waiting in any row (whatever the port's
+    /// state: a port being removed still gets its filled reads completed), taken out of it.
+    pub fn next_filled(&mut self) -> Option<FilledRead<R>> {
+        self.slots.iter_mut().find_map(PortSlot::pop_filled)
+    }
+
     /// Whether the serving DPC may be enqueued: not once the bus runs down.
     pub fn serving_allowed(&self) -> bool {
         !self.running_down
@@ -629,5 +745,49 @@ impl<Q: Copy + PartialEq> BusState<Q> {
     /// The bus runs down: from now on [`Self::serving_allowed`] and [`Self::arm_timer`] say no.
     pub fn begin_rundown(&mut self) {
         self.running_down = true;
+    }
+}
+
+/// The rows' parked reads lent to the hub for one write ([`BusState::write_through`]).
+struct Lent<'a, Q, R, O> {
+    slots: &'a mut [PortSlot<Q, R>; MAX_PORTS],
+    queue: &'a mut O,
+}
+
+impl<Q, R, O> Lent<'_, Q, R, O> {
+    fn slot(&mut self, port: PortId) -> Option<&mut PortSlot<Q, R>> {
+        self.slots.iter_mut().find(|slot| slot.port == Some(port))
+    }
+}
+
+impl<Q: Copy, R: Copy, O: ReadQueue<Q, R>> ParkedReads for Lent<'_, Q, R, O> {
+    fn take(&mut self, port: PortId) -> bool {
+        let queue = &mut *self.queue;
+        let Some(slot) = self.slots.iter_mut().find(|slot| slot.port == Some(port)) else { return false };
+        // Only a present port's reads, and only while its row has room for one more filled read.
+        let read_queue = match (slot.state, slot.queues.read) {
+            (PortState::Present, Some(read_queue)) if slot.filled_count < FILLED_READS_PER_PORT => read_queue,
+            _ => return false,
+        };
+        slot.taken = queue.retrieve(read_queue);
+        slot.taken.is_some()
+    }
+
+    fn buffer(&mut self, port: PortId) -> Option<&mut [u8]> {
+        let request = self.slot(port)?.taken?;
+        self.queue.buffer(request)
+    }
+
+    fn finish(&mut self, port: PortId, batch_length: Option<usize>) {
+        let Some(request) = self.slot(port).and_then(|slot| slot.taken.take()) else { return };
+        let filled = match batch_length {
+            Some(length) => FilledRead { request, status: BusStatus::Success, length },
+            None if self.queue.requeue(request) => return,
+            None => FilledRead { request, status: BusStatus::Cancelled, length: 0 },
+        };
+        // `take` checked there is room, and nothing else fills the row during the write.
+        if let Some(slot) = self.slot(port) {
+            let _stored = slot.push_filled(filled);
+        }
     }
 }

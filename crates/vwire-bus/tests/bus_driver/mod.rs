@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use vwire_bus::bus::{
-    ADMIN_COPY_MAX, ADMIN_INPUT_MAX, AdminEffect, BusState, BusStatus, MAX_PORTS, PortQueues,
+    ADMIN_COPY_MAX, ADMIN_INPUT_MAX, AdminEffect, BusState, BusStatus, MAX_PORTS, PortQueues, ReadQueue,
     check_admin_input_length, decode_admin, reply_port_added,
 };
 use vwire_bus::control::{AdminRequest, PortAdded};
@@ -51,7 +51,7 @@ struct Pdo {
 }
 
 pub struct Driver {
-    pub state: BusState<Queue>,
+    pub state: BusState<Queue, u64>,
     /// Children the bus reported present and has not reported missing.
     pub children: BTreeSet<u32>,
     /// The child list's answer to the next add, when it refuses one.
@@ -63,6 +63,8 @@ pub struct Driver {
     /// Rounds in which a batch of completions was made outside the lock.
     pub completion_rounds: usize,
     queues: BTreeMap<Queue, VecDeque<(u64, Parked)>>,
+    /// The port of every read parked, and the buffers of those the hub wrote into.
+    reads: Reads,
     pdos: BTreeMap<u32, Pdo>,
     next_queue: Queue,
     next_request: u64,
@@ -84,6 +86,7 @@ impl Driver {
             completions: Vec::new(),
             completion_rounds: 0,
             queues: BTreeMap::new(),
+            reads: Reads::default(),
             pdos: BTreeMap::new(),
             next_queue: 1,
             next_request: 1,
@@ -157,10 +160,30 @@ impl Driver {
         self.admin_raw(code, &input[..len], output_len)
     }
 
-    /// The serving DPC's work for `port`, as `io::serve_parked_reads` does it: its parked reads
-    /// get the batches the hub has ready; returns the frames they carried.
-    pub fn serve(&mut self, port: u32) -> Vec<Vec<u8>> {
+    /// The serving DPC's first work, as `fdo::evt_serve_dpc` does it: every read the hub filled
+    /// by cut-through, on any port, completes with its batch (or as cancelled). The frames the
+    /// filled reads of `port` carried.
+    pub fn complete_filled(&mut self, port: u32) -> Vec<Vec<u8>> {
         let mut frames = Vec::new();
+        let mut done = Vec::new();
+        while let Some(filled) = self.state.next_filled() {
+            let mut reply = self.reads.buffers.remove(&filled.request).unwrap_or_default();
+            reply.truncate(filled.length);
+            if filled.status == BusStatus::Success && self.reads.port_of.get(&filled.request) == Some(&port) {
+                let batch = vwire_proto::Batch::parse(&reply).expect("a filled read holds a batch");
+                frames.extend(batch.frames().map(<[u8]>::to_vec));
+            }
+            done.push(Completion { request: filled.request, status: filled.status, reply });
+        }
+        self.complete(done);
+        frames
+    }
+
+    /// The serving DPC's work for `port`: the filled reads first ([`Driver::complete_filled`]),
+    /// then, as `io::serve_parked_reads` does it, its parked reads get the batches the hub has
+    /// ready; returns the frames they carried, in order.
+    pub fn serve(&mut self, port: u32) -> Vec<Vec<u8>> {
+        let mut frames = self.complete_filled(port);
         let Some(queue) = self.state.present_queues(PortId(port)).and_then(|queues| queues.read) else {
             return frames;
         };
@@ -322,6 +345,9 @@ impl Driver {
     /// `pdo::evt_port_device_cleanup`). The framework cancels what is still in the queues.
     pub fn delete_pdo(&mut self, port: u32) -> bool {
         let Some(pdo) = self.pdos.remove(&port) else { return false };
+        // The framework deletes the PDO only once the requests its queues delivered have
+        // completed; the reads the hub filled are completed by the serving DPC meanwhile.
+        self.complete_filled(port);
         for queue in [pdo.read, pdo.link] {
             self.state.detach_queue(PortId(port), queue);
             let cancelled: Vec<Completion> = self
@@ -380,10 +406,17 @@ impl Driver {
     /// `EvtIoRead` with nothing ready: parked, or failed at once (a port that is gone, or whose
     /// device is powered down). Returns the request id.
     pub fn read(&mut self, port: u32) -> u64 {
+        self.read_of(port, vwire_proto::DEFAULT_MAX_BATCH_BYTES)
+    }
+
+    /// [`Driver::read`] with a buffer of `length` bytes.
+    pub fn read_of(&mut self, port: u32, length: usize) -> u64 {
         let request = self.new_request();
+        self.reads.lengths.insert(request, length);
         match self.state.present_queues(PortId(port)).and_then(|queues| queues.read) {
             Some(queue) => match self.state.hub_mut().admit_io(PortId(port)) {
                 Ok(()) => {
+                    self.reads.port_of.insert(request, port);
                     self.queues.get_mut(&queue).expect("a live queue").push_back((request, Parked::Read))
                 }
                 Err(error) => {
@@ -411,7 +444,8 @@ impl Driver {
             writer.push(frame).expect("the frames fit one batch");
         }
         let length = writer.finish();
-        match self.state.hub_mut().write_batch(PortId(port), &buffer[..length], self.now) {
+        let mut queues = StandInQueues { queues: &mut self.queues, reads: &mut self.reads };
+        match self.state.write_through(PortId(port), &buffer[..length], self.now, &mut queues) {
             Ok(report) => {
                 if report.delivered > 0 {
                     self.kicks += 1;
@@ -457,6 +491,11 @@ impl Driver {
         request
     }
 
+    /// The framework will find `request` cancelled when the hub hands it back empty.
+    pub fn cancel_on_requeue(&mut self, request: u64) {
+        self.reads.cancel_on_requeue.insert(request);
+    }
+
     fn new_request(&mut self) -> u64 {
         let request = self.next_request;
         self.next_request += 1;
@@ -484,5 +523,50 @@ impl Driver {
         let added = self.add_port().expect("room for a port");
         assert!(self.create_pdo(added.port));
         added.port
+    }
+}
+
+/// What the stand-in knows of the reads parked with it.
+#[derive(Default)]
+struct Reads {
+    port_of: BTreeMap<u64, u32>,
+    /// Each read's buffer, made when the hub first asks for it.
+    buffers: BTreeMap<u64, Vec<u8>>,
+    /// Each read's buffer length.
+    lengths: BTreeMap<u64, usize>,
+    /// The queue each read lent to the hub came from.
+    queue_of: BTreeMap<u64, Queue>,
+    /// Reads to be found cancelled when the hub hands them back empty.
+    cancel_on_requeue: BTreeSet<u64>,
+}
+
+/// The framework's manual queues and request buffers, as `io.rs` calls them during a write.
+struct StandInQueues<'a> {
+    queues: &'a mut BTreeMap<Queue, VecDeque<(u64, Parked)>>,
+    reads: &'a mut Reads,
+}
+
+impl ReadQueue<Queue, u64> for StandInQueues<'_> {
+    fn retrieve(&mut self, queue: Queue) -> Option<u64> {
+        let (request, kind) = self.queues.get_mut(&queue)?.pop_front()?;
+        assert_eq!(kind, Parked::Read, "only reads are lent to the hub");
+        let length =
+            self.reads.lengths.get(&request).copied().unwrap_or(vwire_proto::DEFAULT_MAX_BATCH_BYTES);
+        self.reads.buffers.entry(request).or_insert_with(|| vec![0u8; length]);
+        self.reads.queue_of.insert(request, queue);
+        Some(request)
+    }
+
+    fn buffer(&mut self, request: u64) -> Option<&mut [u8]> {
+        self.reads.buffers.get_mut(&request).map(Vec::as_mut_slice)
+    }
+
+    fn requeue(&mut self, request: u64) -> bool {
+        if self.reads.cancel_on_requeue.remove(&request) {
+            return false;
+        }
+        let queue = self.reads.queue_of[&request];
+        self.queues.get_mut(&queue).expect("a live queue").push_front((request, Parked::Read));
+        true
     }
 }

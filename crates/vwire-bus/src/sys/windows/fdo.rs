@@ -18,6 +18,11 @@
 //! so the writes in it only enqueue the DPC again and return (the system removes a DPC from its queue
 //! before it calls `EvtDpcFunc`, so an enqueue during a run queues the next run: ddi wdfdpcenqueue,
 //! Remarks). The nesting is one chain deep, whatever the traffic.
+//! - A write copies each frame once where it can: into a read parked on the destination port, taken
+//!   out of that port's queue under the lock (cut-through: `crate::bus` module doc, `io.rs`). The
+//!   filled read is completed by this DPC like any other, before the port's queued frames are
+//!   served. Until then the bus owns it (no cancel routine), so the framework's removal of the port's
+//!   PDO, which waits for the requests its queues delivered, waits for this DPC.
 //! - One per bus, not per port: the writer does not have to know which ports its frames reached, one
 //!   run serves every port (`io::serve_parked_reads`), and the DPC never holds a PDO handle, so a
 //!   port's removal needs nothing from it: it reaches a port's read queue only through the port table,
@@ -72,7 +77,7 @@ use wdk_sys::{
     STATUS_INVALID_DEVICE_STATE, STATUS_NO_SUCH_DEVICE, STATUS_OBJECT_NAME_COLLISION,
     STATUS_OBJECT_NAME_EXISTS, STATUS_SUCCESS, ULONG, WDF_CHILD_IDENTIFICATION_DESCRIPTION_HEADER,
     WDF_CHILD_LIST_CONFIG, WDF_NO_OBJECT_ATTRIBUTES, WDFCHILDLIST, WDFDEVICE, WDFDPC, WDFOBJECT, WDFQUEUE,
-    WDFQUEUE__, WDFREQUEST, WDFSPINLOCK, WDFTIMER, call_unsafe_wdf_function_binding,
+    WDFQUEUE__, WDFREQUEST, WDFREQUEST__, WDFSPINLOCK, WDFTIMER, call_unsafe_wdf_function_binding,
 };
 
 use super::wdf::{
@@ -93,11 +98,18 @@ use crate::hub::{DevicePower, Hub, HubConfig, PortId};
 /// "Handles").
 pub(super) type QueueHandle = NonNull<WDFQUEUE__>;
 
-/// The portable bus state over WDF queue handles: everything the spin lock guards.
-pub(super) type BusState = crate::bus::BusState<QueueHandle>;
+/// The handle of a read the bus holds, filled by cut-through, until the serving DPC completes it
+/// (`crate::bus` module doc, "Reads filled by cut-through"): a WDFREQUEST retrieved from a port's
+/// read queue is never NULL.
+pub(super) type RequestHandle = NonNull<WDFREQUEST__>;
 
-// A row is 32 bytes (an `Option<NonNull>` is one pointer wide), so the table is 2 KiB.
-const _: () = assert!(size_of::<PortSlot<QueueHandle>>() == 32 && MAX_PORTS == 64);
+/// The portable bus state over WDF queue and request handles: everything the spin lock guards.
+pub(super) type BusState = crate::bus::BusState<QueueHandle, RequestHandle>;
+
+// A row is 440 bytes (an `Option<NonNull>` is one pointer wide; most of it is the ring of
+// `FILLED_READS_PER_PORT` filled reads), so the table is 27.5 KiB of the FDO's nonpaged context,
+// never on a stack (`init_context`).
+const _: () = assert!(size_of::<PortSlot<QueueHandle, RequestHandle>>() == 440 && MAX_PORTS == 64);
 
 /// A WDFQUEUE as the port table stores it (`None` for NULL).
 pub(super) fn queue_handle(queue: WDFQUEUE) -> Option<QueueHandle> {
@@ -486,7 +498,7 @@ unsafe fn init_context(
         ptr::addr_of_mut!((*state).running_down).write(false);
     }
     // SAFETY: as above.
-    let slots = unsafe { ptr::addr_of_mut!((*state).slots) }.cast::<PortSlot<QueueHandle>>();
+    let slots = unsafe { ptr::addr_of_mut!((*state).slots) }.cast::<PortSlot<QueueHandle, RequestHandle>>();
     for index in 0..MAX_PORTS {
         // SAFETY: `index < MAX_PORTS`, the length of the array `slots` points at.
         unsafe { slots.add(index).write(PortSlot::FREE) };
@@ -532,8 +544,9 @@ extern "C" fn evt_delivery_timer(timer: WDFTIMER) {
 }
 
 /// `EvtDpcFunc` of the serving DPC (`EVT_WDF_DPC`, h:wdfdpc.h:49-64, DISPATCH_LEVEL; module doc):
-/// completes up to one [`Completions`] batch of parked reads the hub has a batch for, and enqueues
-/// itself again if more are waiting. Every call here is allowed at DISPATCH_LEVEL:
+/// completes up to one [`Completions`] batch of reads, first those the hub filled by cut-through
+/// (`crate::bus` module doc), then parked reads the hub has a batch for, and enqueues itself again
+/// if more are waiting. Every call here is allowed at DISPATCH_LEVEL:
 /// `WdfDpcGetParentObject` (any IRQL), `WdfSpinLockAcquire`/`Release` (<= DISPATCH),
 /// `WdfIoQueueRetrieveNextRequest`, `WdfRequestRetrieveOutputBuffer`, `WdfRequestRequeue`,
 /// `WdfRequestCompleteWithInformation`, `WdfTimerStart` (<= DISPATCH, h:wdfio.h:791-816,
@@ -552,7 +565,8 @@ extern "C" fn evt_serve_dpc(dpc: WDFDPC) {
         if !state.serving_allowed() {
             return;
         }
-        if io::serve_parked_reads(bus, state, now, &mut done) {
+        // The reads the hub filled by cut-through first: their frames are older than any queued.
+        if io::complete_filled_reads(state, &mut done) || io::serve_parked_reads(bus, state, now, &mut done) {
             // `done` filled up: the rest in the next run, after the other DPCs queued meanwhile.
             bus.kick(state);
         }

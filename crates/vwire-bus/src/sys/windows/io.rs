@@ -8,10 +8,16 @@
 //!   which forwards reads to a manual queue under its spin lock: Fdo.c, io.c).
 //! - A read or write that reaches a port whose device is powered down (`pdo` module doc, "Power")
 //!   is refused with STATUS_DEVICE_POWERED_OFF (`Hub::admit_io`, `Hub::write_batch`).
-//! - A **write** goes to `Hub::write_batch` and completes at once. If it queued frames for other
-//!   ports, it enqueues the bus's serving DPC, which completes the parked reads that now have a batch
+//! - A **write** goes to the hub with the other ports' parked reads lent ([`BusState::write_through`],
+//!   [`WdfReadQueue`]): a frame for a port with a read parked and nothing queued is written straight
+//!   into that read's buffer (cut-through, one copy), and the filled read is held in the port's row;
+//!   other frames are queued. The write completes at once. If it filled or queued anything for other
+//!   ports, it enqueues the bus's serving DPC, which completes the filled reads
+//!   ([`complete_filled_reads`]) and then the parked reads that now have a batch
 //!   ([`serve_parked_reads`]; `fdo` module doc): never inline, where the peer's completion routine,
 //!   receive indication and reply send would run inside this port's write and nest without bound.
+//! - A read that arrives while its port has filled reads waiting for the DPC is parked, not served
+//!   from the queue at once: it would overtake them with later frames.
 //!
 //! Why a read's own inline completion stays: it runs only the sender's own completion routine, inside
 //! the sender's own `WdfRequestSend`, for the request it just sent. A lower driver may complete an IRP
@@ -33,7 +39,7 @@
 //! (`Adapter::read_completed`/`link_completed` re-send only after success); a lower-edge client that
 //! re-sent synchronously on STATUS_CANCELLED would re-enter a handler here and spin on the lock.
 
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::slice;
 
 use wdk_sys::{
@@ -41,11 +47,11 @@ use wdk_sys::{
     STATUS_SUCCESS, ULONG, WDFDEVICE, WDFQUEUE, WDFREQUEST, call_unsafe_wdf_function_binding,
 };
 
-use super::fdo::{BusContext, BusState, wdf_queue};
+use super::fdo::{BusContext, BusState, QueueHandle, RequestHandle, wdf_queue};
 use super::now;
 use super::pdo::{LINK_WAIT_CONTEXT_TYPE, LinkWaitContext, PortDeviceContext};
 use super::wdf::{Completions, complete, typed_context};
-use crate::bus::BusStatus;
+use crate::bus::{BusStatus, ReadQueue};
 use crate::hub::{Hub, IoctlOutcome, PortId};
 
 /// Bytes of an internal IOCTL's input copied out of the METHOD_BUFFERED system buffer before the hub
@@ -78,7 +84,8 @@ pub(super) extern "C" fn evt_io_read(queue: WDFQUEUE, request: WDFREQUEST, _leng
                 // STATUS_DEVICE_POWERED_OFF, never parked (`Hub::set_power`).
                 Err(error) => Some((BusStatus::from(error).ntstatus(), 0)),
                 Ok(()) => {
-                    let read = if ready(state.hub(), port, now) {
+                    // Behind filled reads it waits its turn (module doc).
+                    let read = if !state.has_filled(port) && ready(state.hub(), port, now) {
                         // SAFETY: the request was just presented to this callback: owned by the driver.
                         unsafe { read_into(state.hub_mut(), port, request, now) }
                     } else {
@@ -125,10 +132,11 @@ pub(super) extern "C" fn evt_io_write(queue: WDFQUEUE, request: WDFREQUEST, _len
         let mut guard = bus.lock();
         let state = &mut *guard;
         if state.present_queues(port).is_some() {
-            match state.hub_mut().write_batch(port, batch, now) {
+            match state.write_through(port, batch, now, &mut WdfReadQueue::default()) {
                 Ok(report) => {
-                    // Copies queued for other ports (ready or delayed): the serving DPC completes
-                    // their parked reads or arms the timer for the delayed ones.
+                    // Reads filled, or copies queued (ready or delayed), for other ports: the
+                    // serving DPC completes the filled reads and the parked reads that can now be
+                    // served, or arms the timer for the delayed frames.
                     if report.delivered > 0 {
                         bus.kick(state);
                     }
@@ -229,6 +237,61 @@ unsafe fn read_into(hub: &mut Hub, port: PortId, request: WDFREQUEST, now: u64) 
         Ok(Some(length)) => Some((STATUS_SUCCESS, length.min(capacity))),
         Ok(None) => None,
         Err(error) => Some((BusStatus::from(error).ntstatus(), 0)),
+    }
+}
+
+/// Under the lock: moves the reads the hub filled by cut-through into `done`, oldest first, whatever
+/// their port's state (a port being removed gets its filled reads completed: its PDO's removal waits
+/// for them). True if `done` filled up first (the caller goes round again). Called only by the
+/// serving DPC (`fdo::evt_serve_dpc`), before [`serve_parked_reads`].
+pub(super) fn complete_filled_reads(state: &mut BusState, done: &mut Completions) -> bool {
+    while !done.is_full() {
+        let Some(filled) = state.next_filled() else { return false };
+        // Room was checked above.
+        let _recorded = done.push(filled.request.as_ptr(), filled.status.ntstatus(), filled.length);
+    }
+    true
+}
+
+/// The framework's calls on the ports' read queues while a write lends their parked reads to the
+/// hub ([`BusState::write_through`]), under the bus lock at <= DISPATCH_LEVEL. The buffer of the
+/// last read asked for is kept, so a run of frames to one port costs one
+/// `WdfRequestRetrieveOutputBuffer`.
+#[derive(Default)]
+struct WdfReadQueue {
+    /// The last read whose buffer was retrieved: (read, address, length).
+    buffer: Option<(RequestHandle, NonNull<u8>, usize)>,
+}
+
+impl ReadQueue<QueueHandle, RequestHandle> for WdfReadQueue {
+    fn retrieve(&mut self, queue: QueueHandle) -> Option<RequestHandle> {
+        retrieve_next(wdf_queue(queue)).and_then(NonNull::new)
+    }
+
+    fn buffer(&mut self, request: RequestHandle) -> Option<&mut [u8]> {
+        let (address, length) = match self.buffer {
+            Some((cached, address, length)) if cached == request => (address, length),
+            _ => {
+                // SAFETY: `request` is a read this write retrieved from its queue (`retrieve`),
+                // owned by the driver until the DPC completes it or it is requeued; the slice is
+                // dropped at once, and the address kept only while the read is the hub's.
+                let buffer = unsafe { output_buffer(request.as_ptr(), 1) }.ok()?;
+                let address = NonNull::new(buffer.as_mut_ptr())?;
+                self.buffer = Some((request, address, buffer.len()));
+                (address, buffer.len())
+            }
+        };
+        // SAFETY: the framework's buffer of a read the driver owns (above), valid until the read is
+        // completed, which happens only after this write returns; the one slice into it lives as
+        // long as the `&mut self` borrow, so no other reference into it exists meanwhile.
+        Some(unsafe { slice::from_raw_parts_mut(address.as_ptr(), length) })
+    }
+
+    fn requeue(&mut self, request: RequestHandle) -> bool {
+        if self.buffer.is_some_and(|(cached, _, _)| cached == request) {
+            self.buffer = None;
+        }
+        NT_SUCCESS(requeue(request.as_ptr()))
     }
 }
 
