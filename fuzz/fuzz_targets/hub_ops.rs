@@ -1,15 +1,19 @@
 //! The hub, driven by a sequence of writes (well-formed batches of chosen frames, or raw bytes), reads,
 //! internal IOCTLs and the administrator's operations (ports added and removed, link, speed, faults,
-//! inject, capture), with time passing.
-//! Properties: no panic, and frames are conserved: every copy the hub queued for a port (a write's
-//! `delivered`, an inject that was `Queued`) is, at every step, either read by that port, still
-//! pending there, or gone with its removed port; each port's `rx_frames` counts exactly the frames its
-//! reads returned; a write's report counts the batch's frames and bytes; every read is a valid batch.
+//! inject, capture), with time passing, and reads parked for cut-through (`Hub::write_batch_into`).
+//! Properties: no panic, and frames are conserved: every copy the hub delivered to a port (a write's
+//! `delivered`, an inject that was `Queued`) is, at every step, either read by that port (by a read,
+//! or written into one of its parked reads), still pending there, or gone with its removed port;
+//! each port's `rx_frames` counts exactly the frames it got; a write's report counts the batch's
+//! frames and bytes, and its `cut_through` the frames in the reads it filled; every read is a valid
+//! batch; every parked read taken is handed back before the write returns, at most one per port.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use vwire_bus::{Faults, Hub, HubConfig, InjectOutcome, IoctlOutcome, PortId};
+use std::collections::{BTreeMap, VecDeque};
+
+use vwire_bus::{Faults, Hub, HubConfig, InjectOutcome, IoctlOutcome, ParkedReads, PortId};
 use vwire_proto::{Batch, BatchWriter, DEFAULT_MAX_BATCH_BYTES, IOCTL_VWIRE_QUERY_DEVICE};
 
 #[derive(Arbitrary, Debug)]
@@ -78,6 +82,49 @@ enum Op {
         port: u8,
         speed_bps: u64,
     },
+    /// A read parked on the port, lent to the writes that follow.
+    Park {
+        port: u8,
+        buf_len: u16,
+    },
+}
+
+/// The reads parked on each port.
+#[derive(Default)]
+struct Parked {
+    reads: BTreeMap<u32, VecDeque<Vec<u8>>>,
+    taken: BTreeMap<u32, Vec<u8>>,
+    /// Frames in the reads filled during the current write, by port.
+    filled: BTreeMap<u32, u64>,
+}
+
+impl ParkedReads for Parked {
+    fn take(&mut self, port: PortId) -> bool {
+        assert!(!self.taken.contains_key(&port.0), "two reads taken for one port in one write");
+        match self.reads.get_mut(&port.0).and_then(VecDeque::pop_front) {
+            Some(read) => {
+                self.taken.insert(port.0, read);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn buffer(&mut self, port: PortId) -> Option<&mut [u8]> {
+        self.taken.get_mut(&port.0).map(Vec::as_mut_slice)
+    }
+
+    fn finish(&mut self, port: PortId, batch_length: Option<usize>) {
+        let read = self.taken.remove(&port.0).expect("a read handed back was taken");
+        match batch_length {
+            Some(n) => {
+                let batch = Batch::parse(&read[..n]).expect("a filled read is a valid batch");
+                assert!(batch.frame_count() > 0 && n <= DEFAULT_MAX_BATCH_BYTES);
+                *self.filled.entry(port.0).or_default() += batch.frame_count() as u64;
+            }
+            None => self.reads.entry(port.0).or_default().push_front(read),
+        }
+    }
 }
 
 struct Model {
@@ -89,7 +136,8 @@ struct Model {
     queued: u64,
     read: u64,
     removed_pending: u64,
-    read_by_port: std::collections::BTreeMap<u32, u64>,
+    read_by_port: BTreeMap<u32, u64>,
+    parked: Parked,
 }
 
 impl Model {
@@ -137,6 +185,24 @@ impl Model {
         }
     }
 
+    /// A write of `batch` from `port` with the parked reads lent: the copies it delivered, counted
+    /// queued, and those in filled reads counted read too.
+    fn write(&mut self, port: PortId, batch: &[u8]) -> Option<vwire_bus::WriteReport> {
+        let report = self.hub.write_batch_into(port, batch, self.now, &mut self.parked).ok();
+        assert!(self.parked.taken.is_empty(), "every read taken is handed back");
+        let filled = std::mem::take(&mut self.parked.filled);
+        let cut: u64 = filled.values().sum();
+        assert_eq!(report.map_or(0, |r| u64::from(r.cut_through)), cut);
+        for (port, frames) in filled {
+            self.read += frames;
+            *self.read_by_port.entry(port).or_default() += frames;
+        }
+        if let Some(report) = report {
+            self.queued += u64::from(report.delivered);
+        }
+        report
+    }
+
     fn read(&mut self, port: PortId, buf_len: usize) {
         let mut buf = vec![0u8; buf_len];
         if let Ok(Some(n)) = self.hub.read_batch(port, &mut buf, self.now) {
@@ -166,6 +232,7 @@ fuzz_target!(|ops: Vec<Op>| {
         read: 0,
         removed_pending: 0,
         read_by_port: Default::default(),
+        parked: Parked::default(),
     };
     for op in ops.iter().take(128) {
         match op {
@@ -181,6 +248,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let pending = m.hub.pending_frames(port) as u64;
                 if m.hub.remove_port(port).is_ok() {
                     m.removed_pending += pending;
+                    m.parked.reads.remove(&port.0);
                     m.ports.retain(|&p| p != port);
                     m.stale.push(port);
                 }
@@ -199,18 +267,16 @@ fuzz_target!(|ops: Vec<Op>| {
                     bytes += frame.len() as u64;
                 }
                 let n = writer.finish();
-                if let Ok(report) = m.hub.write_batch(port, &buf[..n], m.now) {
+                if let Some(report) = m.write(port, &buf[..n]) {
                     assert_eq!((report.frames, report.bytes), (count, bytes));
-                    assert!(report.unrouted <= report.frames);
-                    m.queued += u64::from(report.delivered);
+                    assert!(report.unrouted <= report.frames && report.cut_through <= report.delivered);
                 }
             }
             Op::WriteRaw { port, bytes } => {
                 let port = m.port(*port);
-                if let Ok(report) = m.hub.write_batch(port, bytes, m.now) {
+                if let Some(report) = m.write(port, bytes) {
                     let batch = Batch::parse(bytes).expect("the hub accepted only a valid batch");
                     assert_eq!(report.frames as usize, batch.frame_count());
-                    m.queued += u64::from(report.delivered);
                 }
             }
             Op::Read { port, buf_len } => {
@@ -266,6 +332,12 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
             }
             Op::Elapse { ticks } => m.now += u64::from(*ticks),
+            Op::Park { port, buf_len } => {
+                let port = m.port(*port);
+                if m.hub.mac(port).is_ok() && m.parked.reads.get(&port.0).map_or(0, VecDeque::len) < 8 {
+                    m.parked.reads.entry(port.0).or_default().push_back(vec![0; usize::from(*buf_len) * 2]);
+                }
+            }
             Op::SetSpeed { port, speed_bps } => {
                 let port = m.port(*port);
                 if m.hub.set_speed(port, *speed_bps).is_ok() {
