@@ -267,6 +267,9 @@ impl HubState {
 struct SimParkedReads<'a> {
     adapters: &'a mut [crate::ndis::Adapter],
     kmdf: &'a crate::kmdf::KmdfState,
+    /// The buffer of the read last asked for, (port, address, length): a run of frames to one
+    /// port looks the read's memory up once, as the bus keeps it (`WdfReadQueue`).
+    last: Option<(PortId, *mut u8, usize)>,
 }
 
 impl SimParkedReads<'_> {
@@ -287,17 +290,27 @@ impl ParkedReads for SimParkedReads<'_> {
     }
 
     fn buffer(&mut self, port: PortId) -> Option<&mut [u8]> {
-        let kmdf = self.kmdf;
-        let r = self.lower(port)?.taken?;
-        let format = kmdf.request(r).format?;
-        let memory = kmdf.memory(format.memory);
-        // SAFETY: the model owns the read's WDFMEMORY of at least `format.length` bytes; the read
-        // is at the lower edge, taken off its queue, so nothing else reads or writes the buffer
-        // while the hub fills it.
-        Some(unsafe { std::slice::from_raw_parts_mut(memory.block.ptr, format.length) })
+        let (address, length) = match self.last {
+            Some((last, address, length)) if last == port => (address, length),
+            _ => {
+                let kmdf = self.kmdf;
+                let r = self.lower(port)?.taken?;
+                let format = kmdf.request(r).format?;
+                let address = kmdf.memory(format.memory).block.ptr;
+                self.last = Some((port, address, format.length));
+                (address, format.length)
+            }
+        };
+        // SAFETY: the model owns the read's WDFMEMORY of at least `length` bytes; the read is at
+        // the lower edge, taken off its queue until `finish` (which forgets `last`), so nothing
+        // else reads or writes the buffer while the hub fills it, and one slice at a time lives.
+        Some(unsafe { std::slice::from_raw_parts_mut(address, length) })
     }
 
     fn finish(&mut self, port: PortId, batch_length: Option<usize>) {
+        if self.last.is_some_and(|(last, _, _)| last == port) {
+            self.last = None;
+        }
         let Some(lower) = self.lower(port) else { return };
         let Some(r) = lower.taken.take() else { return };
         match batch_length {
@@ -311,7 +324,7 @@ impl State {
     /// A batch written on `port`, with every other port's parked reads lent for cut-through.
     fn write_through(&mut self, port: PortId, batch: &[u8], now: u64) -> Result<WriteReport, HubError> {
         let State { hub, ndis, kmdf, .. } = self;
-        let mut reads = SimParkedReads { adapters: &mut ndis.adapters, kmdf };
+        let mut reads = SimParkedReads { adapters: &mut ndis.adapters, kmdf, last: None };
         hub.hub.write_batch_into(port, batch, now, &mut reads)
     }
 }

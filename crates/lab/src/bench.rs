@@ -111,6 +111,9 @@ pub struct PathResult {
     pub frames_lost: u64,
     pub heap_allocs: u64,
     pub driver_allocs: u64,
+    /// Of the frames the hub delivered, the share it wrote straight into a read parked on B's port
+    /// (cut-through: one copy in the hub instead of two).
+    pub cut_through_share: f64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -155,6 +158,7 @@ pub fn measure_path(frame_len: usize, seconds: f64) -> (PathResult, Vec<String>)
     let budget = Duration::from_secs_f64(seconds);
     let expected = path.frames_per_round() as u64;
     let (heap0, driver0) = (alloc_count::allocations(), path.sim.allocations());
+    let switched0 = path.sim.hub_switch_totals();
     let (mut frames, mut rounds) = (0u64, 0u64);
     let start = Instant::now();
     while rounds % 64 != 0 || start.elapsed() < budget {
@@ -164,6 +168,9 @@ pub fn measure_path(frame_len: usize, seconds: f64) -> (PathResult, Vec<String>)
     let elapsed = start.elapsed().as_secs_f64();
     let heap = alloc_count::allocations() - heap0;
     let driver = path.sim.allocations() - driver0;
+    let switched = path.sim.hub_switch_totals();
+    let delivered = switched.delivered - switched0.delivered;
+    let cut_through = switched.cut_through - switched0.cut_through;
     let lost = rounds * expected - frames;
     let problems = path.finish();
     let r = PathResult {
@@ -175,6 +182,7 @@ pub fn measure_path(frame_len: usize, seconds: f64) -> (PathResult, Vec<String>)
         frames_lost: lost,
         heap_allocs: heap,
         driver_allocs: driver,
+        cut_through_share: cut_through as f64 / delivered.max(1) as f64,
     };
     (r, problems)
 }
@@ -244,13 +252,14 @@ pub fn summary(r: &BenchReport) -> String {
         (&r.path_1514, r.copy_baseline_pps_1514, r.ratio_1514),
     ] {
         s += &format!(
-            "  {:>4} bytes: {:>10.0} frames/s ({:>6.0} ns/frame, {:.2} Gbit/s) | copy baseline {:>11.0} frames/s | ratio {:.1}\n",
+            "  {:>4} bytes: {:>10.0} frames/s ({:>6.0} ns/frame, {:.2} Gbit/s) | copy baseline {:>11.0} frames/s | ratio {:.1} | cut-through {:.0} %\n",
             p.frame_len,
             p.pps,
             p.ns_per_frame,
             p.pps * p.frame_len as f64 * 8.0 / 1e9,
             c,
-            ratio
+            ratio,
+            p.cut_through_share * 100.0
         );
     }
     s += &format!(
