@@ -220,7 +220,7 @@ pub struct SwitchTotals {
     pub batches: u64,
     /// Frames in them.
     pub frames: u64,
-    /// Copies queued for a receiving port.
+    /// Copies queued for a receiving port or written into its parked read.
     pub delivered: u64,
     /// Frames lost at the sender (fault, link down) plus copies refused by full queues.
     pub dropped: u64,

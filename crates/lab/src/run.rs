@@ -214,9 +214,11 @@ pub struct Accounting {
     pub hub_frames_in: u64,
     /// Frames written to the hub from the tap port (Linux, with --tap).
     pub hub_frames_from_tap: u64,
-    /// What the hub made of every frame written to it: copies queued for a port, dropped (fault,
-    /// link down, full queue), unrouted.
-    pub hub_copies_queued: u64,
+    /// What the hub made of every frame written to it: copies delivered to a port (queued, or
+    /// written straight into a parked read), dropped (fault, link down, full queue), unrouted.
+    pub hub_copies_delivered: u64,
+    /// Of those delivered, the copies written straight into a parked read (cut-through).
+    pub hub_copies_cut_through: u64,
     pub hub_dropped: u64,
     pub hub_unrouted: u64,
     /// Copies the adapters' ports read, the tap port read, still queued at the end, and lost from
@@ -258,8 +260,8 @@ impl Accounting {
         );
         eq("frames the driver sent != frames the hub took in", self.driver_xmit_ok, self.hub_frames_in);
         eq(
-            "copies the hub queued != copies read + still queued + lost at power-down",
-            self.hub_copies_queued,
+            "copies the hub delivered != copies read + still queued + lost at power-down",
+            self.hub_copies_delivered,
             self.hub_copies_read
                 + self.hub_copies_to_tap
                 + self.hub_copies_pending
@@ -1096,7 +1098,8 @@ fn finish(mut lab: Lab, opts: &RunOptions, capture: Option<PcapCapture>) -> Resu
     }
     acc.hub_copies_pending += sim.tap_pending_frames() as u64;
     let switched = sim.hub_switch_totals();
-    acc.hub_copies_queued = switched.delivered;
+    acc.hub_copies_delivered = switched.delivered;
+    acc.hub_copies_cut_through = switched.cut_through;
     acc.hub_dropped = switched.dropped;
     acc.hub_unrouted = switched.unrouted;
     acc.check();
@@ -1293,13 +1296,14 @@ pub fn summary(r: &Report) -> String {
     }
     let a = &r.accounting;
     s += &format!(
-        "  frames   stacks {} down -> driver {} sent + {} failed -> hub {} in (+{} from tap) -> {} copies queued, {} dropped, {} unrouted -> {} read (+{} by tap), {} pending -> driver {} up + {} dropped + {} filtered (of {} corrupted) -> stacks {}: {}\n",
+        "  frames   stacks {} down -> driver {} sent + {} failed -> hub {} in (+{} from tap) -> {} copies delivered ({} into parked reads), {} dropped, {} unrouted -> {} read (+{} by tap), {} pending -> driver {} up + {} dropped + {} filtered (of {} corrupted) -> stacks {}: {}\n",
         a.stack_frames_down,
         a.driver_xmit_ok,
         a.driver_xmit_failed,
         a.hub_frames_in,
         a.hub_frames_from_tap,
-        a.hub_copies_queued,
+        a.hub_copies_delivered,
+        a.hub_copies_cut_through,
         a.hub_dropped,
         a.hub_unrouted,
         a.hub_copies_read,

@@ -146,8 +146,9 @@ pub struct Faults {
 
 /// What became of one written batch.
 ///
-/// Units: `frames` counts frames in the batch. `delivered` counts copies queued for receivers (a flooded
-/// frame can be delivered several times). `dropped` counts a frame lost at the sender (link down, drop
+/// Units: `frames` counts frames in the batch. `delivered` counts copies queued for receivers or
+/// written into their parked reads (cut-through); a flooded frame can be delivered several times.
+/// `dropped` counts a frame lost at the sender (link down, drop
 /// fault) once, and a copy refused by a full receive queue once per receiver. `unrouted` counts frames
 /// that had nowhere to go (no other port up, or addressed to a station on the sender's own port).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -156,7 +157,7 @@ pub struct WriteReport {
     pub frames: u32,
     /// Bytes of frame data in the batch.
     pub bytes: u64,
-    /// Copies queued for a receiving port.
+    /// Copies queued for a receiving port or written into its parked read.
     pub delivered: u32,
     /// Frames lost at the sender plus copies refused by full queues.
     pub dropped: u32,
