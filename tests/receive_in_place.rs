@@ -205,6 +205,10 @@ fn an_older_read_freed_inside_an_indication_goes_below_from_the_work_item() {
 /// Cut-through: frames a peer writes while B's reads are parked, with nothing queued for B, go
 /// straight into B's oldest read (the hub copies each frame once) and up in order; none waits in
 /// the hub's queue.
+// The bus holds up to `FILLED_READS_PER_PORT` filled reads per port for its DPC: every read the
+// driver keeps below can be filled by cut-through before the DPC runs.
+const _: () = assert!(READ_REQUESTS <= kernel_sim::FILLED_READS_PER_PORT);
+
 #[test]
 fn frames_from_a_peer_go_straight_into_a_parked_read() {
     let (sim, a, b) = running_pair(706);

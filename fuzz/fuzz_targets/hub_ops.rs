@@ -87,6 +87,11 @@ enum Op {
         port: u8,
         buf_len: u16,
     },
+    /// The parked reads' buffers cannot be had from the next `after` calls on (the OS failing to
+    /// map them), or again always (`after` 255).
+    FailBuffers {
+        after: u8,
+    },
 }
 
 /// The reads parked on each port.
@@ -96,6 +101,8 @@ struct Parked {
     taken: BTreeMap<u32, Vec<u8>>,
     /// Frames in the reads filled during the current write, by port.
     filled: BTreeMap<u32, u64>,
+    /// Buffer calls left before they fail (`None`: never fail).
+    buffers_left: Option<u8>,
 }
 
 impl ParkedReads for Parked {
@@ -111,6 +118,9 @@ impl ParkedReads for Parked {
     }
 
     fn buffer(&mut self, port: PortId) -> Option<&mut [u8]> {
+        if let Some(left) = &mut self.buffers_left {
+            *left = left.checked_sub(1)?;
+        }
         self.taken.get_mut(&port.0).map(Vec::as_mut_slice)
     }
 
@@ -332,6 +342,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
             }
             Op::Elapse { ticks } => m.now += u64::from(*ticks),
+            Op::FailBuffers { after } => m.parked.buffers_left = (*after != 255).then_some(*after),
             Op::Park { port, buf_len } => {
                 let port = m.port(*port);
                 if m.hub.mac(port).is_ok() && m.parked.reads.get(&port.0).map_or(0, VecDeque::len) < 8 {

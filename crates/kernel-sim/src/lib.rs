@@ -55,6 +55,7 @@ pub use ndis::datapath::{InlineReturns, NblShape, ReceiveCounts};
 pub use ndis::{GeneralAttributes, RegistrationAttributes, StatusIndicationRecord};
 pub use stack::{MAX_NESTED_CALLBACKS, MAX_SENDS_PER_DISPATCH_CALLBACK, StackBudget};
 pub use verifier::{Violation, rules, tag_string};
+pub use vwire_bus::bus::FILLED_READS_PER_PORT;
 pub use vwire_bus::hub::{AdminCounters, DevicePower, Faults, HubError, PortId, WriteReport};
 pub use vwire_proto::PortCounters;
 

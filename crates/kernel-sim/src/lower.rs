@@ -281,8 +281,10 @@ impl SimParkedReads<'_> {
 impl ParkedReads for SimParkedReads<'_> {
     fn take(&mut self, port: PortId) -> bool {
         let Some(lower) = self.lower(port) else { return false };
+        assert!(lower.taken.is_none(), "kernel-sim: the hub took a second read of one port in one write");
         // Failures a test queued for the next reads keep their turn: such a read is not filled.
-        if !lower.fail_reads.is_empty() || lower.taken.is_some() {
+        // As on the bus, a port holds at most FILLED_READS_PER_PORT filled reads.
+        if !lower.fail_reads.is_empty() || lower.filled.len() >= vwire_bus::bus::FILLED_READS_PER_PORT {
             return false;
         }
         lower.taken = lower.reads.pop_front();
@@ -485,8 +487,14 @@ impl State {
                         (hub_error_status(e), 0)
                     }
                 };
-                let at = self.now;
-                self.schedule_pump_at(at);
+                // The bus enqueues its serving DPC only if the write delivered something or a
+                // filled read waits (`vwire_bus::sys::windows::io`, `evt_io_write`): so does the
+                // model, which has no other way to complete them.
+                let filled = self.ndis.adapters.iter().any(|ad| !ad.lower.filled.is_empty());
+                if result.as_ref().is_ok_and(|report| report.delivered > 0) || filled {
+                    let at = self.now;
+                    self.schedule_pump_at(at);
+                }
                 let mode = self.completion_mode(adapter);
                 self.finish(adapter, r, status, information, mode, true)
             }
@@ -893,7 +901,9 @@ impl Inner {
     /// The device below `a` changes power state, as the bus's PDO does in `EvtDeviceD0Exit` /
     /// `EvtDeviceD0Entry` (`vwire_bus::bus::BusState::set_port_power`): `Hub::set_power` on its
     /// port and, when it powers down, every read parked there completes with
-    /// STATUS_DEVICE_POWERED_OFF (the bus fails them; a powered-off device completes none). Link
+    /// STATUS_DEVICE_POWERED_OFF (the bus fails them; a powered-off device completes none; a read
+    /// the hub filled before the power-down is not parked but waiting for the pump, as for the
+    /// bus's DPC, and completes with its frames, received before the power went). Link
     /// waits stay, as on the bus. Nothing happens for a port that is gone.
     pub(crate) fn set_port_power(&self, a: AdapterId, power: DevicePower) {
         let failed = self.with(|st| {

@@ -725,14 +725,15 @@ fn an_injected_frame_reaches_only_its_port_through_the_serving_dpc() {
     adapter_writes(&mut bus, b, &[frame([0x02, 0, 0x5e, 0x10, 0, 1], mac_b, 60, 0)]);
     assert_eq!(bus.state.hub().pending_frames(PortId(c)), 1, "flooded: the source was not learned");
     assert_eq!(bus.state.hub().pending_frames(PortId(a)), 1);
-    bus.read(a);
-    assert_eq!(bus.serve(a).len(), 1);
+    // A read that finds a batch ready is served at once, in its own `EvtIoRead`.
+    let at_once = bus.read(a);
+    assert_eq!(bus.served_at_once, [at_once]);
     // The longest frame goes through the in-place path (an input longer than ADMIN_COPY_MAX).
     let longest = frame(mac_a, [0x02, 0, 0, 0, 0, 9], 1514, 0xC3);
     assert_eq!(bus.admin(inject(a, &longest)).status, BusStatus::Success);
     let read = bus.read(a);
-    assert_eq!(bus.serve(a), vec![longest]);
-    assert!(bus.completion(read).is_some());
+    let reply = &bus.completion(read).unwrap().reply;
+    assert_eq!(vwire_proto::Batch::parse(reply).unwrap().frames().collect::<Vec<_>>(), [&longest[..]]);
 }
 
 #[test]
@@ -1077,8 +1078,10 @@ fn long_frame_from(serial: u32, len: usize) -> Vec<u8> {
 fn d0_exit_fails_parked_reads_refuses_new_io_and_d0_entry_restores_it() {
     let mut bus = Driver::new();
     let (a, b) = (bus.present_port(), bus.present_port());
-    // Two frames queued for b before it parked its reads (no read to cut through into), which the
-    // serving DPC has not served yet: the sleep loses them.
+    // Two frames queued for b and reads parked there that have not taken them (b's reads are
+    // stalled, so nothing is cut through or served): the sleep loses the frames.
+    let stall = SetFaults { port: b, stall: true, ..SetFaults::default() };
+    assert_eq!(bus.admin(AdminRequest::SetFaults(stall)).status, BusStatus::Success);
     assert_eq!(bus.write(a, &[frame_from(0, 1), frame_from(0, 2)]), BusStatus::Success);
     let parked: Vec<u64> = (0..ROUND + 3).map(|_| bus.read(b)).collect();
     let link = bus.state.hub().link_state(PortId(b)).unwrap();
@@ -1107,6 +1110,8 @@ fn d0_exit_fails_parked_reads_refuses_new_io_and_d0_entry_restores_it() {
     assert_eq!(bus.d0_exit(b, DevicePower::D3), BusStatus::Success);
 
     assert_eq!(bus.d0_entry(b), BusStatus::Success);
+    let unstall = SetFaults { port: b, ..SetFaults::default() };
+    assert_eq!(bus.admin(AdminRequest::SetFaults(unstall)).status, BusStatus::Success);
     let read = bus.read(b);
     assert_eq!(bus.parked(b), (1, 1));
     assert_eq!(bus.write(a, &[frame_from(0, 5)]), BusStatus::Success);
@@ -1175,7 +1180,7 @@ fn a_filled_read_survives_power_down_and_removal_of_its_port() {
 }
 
 #[test]
-fn a_read_too_small_for_the_frame_goes_back_to_the_head_of_its_queue_or_completes_cancelled() {
+fn a_read_too_small_for_the_frame_goes_back_to_the_head_of_its_queue_or_is_completed_cancelled_there() {
     for cancelled in [false, true] {
         let mut bus = Driver::new();
         let (a, b) = (bus.present_port(), bus.present_port());
@@ -1188,10 +1193,11 @@ fn a_read_too_small_for_the_frame_goes_back_to_the_head_of_its_queue_or_complete
         assert_eq!(bus.write(a, std::slice::from_ref(&long)), BusStatus::Success);
         assert_eq!(bus.state.hub().pending_frames(PortId(b)), 1, "the frame is queued instead");
         if cancelled {
-            // Cancelled while the hub held it: completed as such by the DPC, and the next read
-            // gets the frame.
-            assert_eq!(bus.serve(b), vec![long.clone()]);
+            // Cancelled while the hub held it: the framework completes it when it is put back,
+            // inside the write; the next read gets the frame.
             assert_eq!(bus.completion(small).unwrap().status, BusStatus::Cancelled);
+            assert_eq!(bus.parked(b), (1, 0));
+            assert_eq!(bus.serve(b), vec![long.clone()]);
             assert_eq!(bus.completion(next).unwrap().status, BusStatus::Success);
         } else {
             assert!(!bus.state.has_filled(PortId(b)));
@@ -1217,4 +1223,25 @@ fn a_port_with_a_full_ring_of_filled_reads_gets_its_frames_queued() {
     let served = bus.serve(b);
     assert_eq!(served.len(), FILLED_READS_PER_PORT + 1);
     assert_eq!(served.last(), Some(&frame_from(0, 99)), "in order, after the filled reads");
+}
+
+#[test]
+fn an_arriving_read_waits_behind_filled_reads_instead_of_overtaking_them() {
+    let mut bus = Driver::new();
+    let (a, b) = (bus.present_port(), bus.present_port());
+    let filled = bus.read(b);
+    assert_eq!(bus.write(a, &[frame_from(0, 1)]), BusStatus::Success);
+    // No read parked any more: the next frame is queued.
+    assert_eq!(bus.write(a, &[frame_from(0, 2)]), BusStatus::Success);
+    assert_eq!(bus.state.hub().pending_frames(PortId(b)), 1);
+    assert!(!bus.state.serves_arriving_read(PortId(b), bus.now), "a filled read waits for the DPC");
+    let later = bus.read(b);
+    assert!(bus.served_at_once.is_empty(), "parked, not served past the filled read");
+    assert_eq!(bus.serve(b), vec![frame_from(0, 1), frame_from(0, 2)], "in order");
+    assert_eq!(bus.completion(filled).unwrap().status, BusStatus::Success);
+    assert_eq!(bus.completion(later).unwrap().status, BusStatus::Success);
+    // With nothing filled, a read that finds a batch ready is served at once.
+    assert_eq!(bus.write(a, &[frame_from(0, 3)]), BusStatus::Success);
+    let at_once = bus.read(b);
+    assert_eq!(bus.served_at_once, [at_once]);
 }

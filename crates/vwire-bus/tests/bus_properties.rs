@@ -361,8 +361,17 @@ impl Run {
     }
 
     fn read(&mut self, port: u32) {
+        let ready = self.bus.state.hub().next_ready_time(PortId(port)).is_some_and(|due| due <= self.bus.now);
         let request = self.bus.read(port);
         if self.model.get(&port).is_some_and(|m| m.state == PortState::Present) {
+            if ready && self.bus.state.hub().power(PortId(port)).is_ok_and(|p| p.is_powered()) {
+                assert_eq!(
+                    self.bus.completion(request).map(|c| c.status),
+                    Some(BusStatus::Success),
+                    "a batch ready"
+                );
+                return;
+            }
             assert_eq!(self.bus.completion(request), None, "nothing to read: parked");
             self.parked.entry(port).or_default().push((request, Parked::Read));
         } else {

@@ -199,3 +199,31 @@ fn a_read_carries_no_more_than_max_batch_bytes() {
     all.extend(drain(&mut hub, p[1]));
     assert_eq!(all, frames);
 }
+
+#[test]
+fn a_read_whose_buffer_cannot_be_had_is_handed_back_and_the_frame_queued() {
+    let (mut hub, p) = hub(2);
+    let mut reads = TestReads::default();
+    reads.buffers_left = Some(0);
+    reads.park(p[1], DEFAULT_MAX_BATCH_BYTES);
+    let frame = eth(BROADCAST, mac(1), 1, 60);
+    let r = send(&mut hub, p[0], std::slice::from_ref(&frame), &mut reads);
+    assert_eq!((r.delivered, r.cut_through), (1, 0));
+    assert_eq!((reads.put_back, reads.parked(p[1])), (1, 1), "taken, so handed back");
+    assert_eq!(drain(&mut hub, p[1]), [frame]);
+}
+
+#[test]
+fn frames_in_a_read_whose_buffer_is_gone_at_the_end_are_counted_lost() {
+    let (mut hub, p) = hub(2);
+    // The buffer is given for the two frames, then no more (for the header).
+    let mut reads = TestReads::default();
+    reads.buffers_left = Some(2);
+    reads.park(p[1], DEFAULT_MAX_BATCH_BYTES);
+    let frames: Vec<_> = (0..2).map(|i| eth(BROADCAST, mac(1), i, 60)).collect();
+    let r = send(&mut hub, p[0], &frames, &mut reads);
+    assert_eq!((r.delivered, r.cut_through, r.dropped), (0, 0, 2));
+    assert_eq!(reads.put_back, 1);
+    let c = hub.counters(p[1]).unwrap();
+    assert_eq!((c.rx_frames, c.rx_bytes, c.rx_errors), (0, 0, 1));
+}

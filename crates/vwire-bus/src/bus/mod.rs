@@ -120,8 +120,11 @@ pub trait ReadQueue<Q, R> {
     /// The buffer of `request`, a read the bus owns; `None` if the OS cannot give it.
     fn buffer(&mut self, request: R) -> Option<&mut [u8]>;
 
-    /// Puts `request` back at the head of the queue it came from. False if it was cancelled
-    /// meanwhile: the caller then completes it as cancelled ([`FilledRead`]).
+    /// Puts `request` back at the head of the queue it came from. A read cancelled meanwhile is
+    /// completed there and then with STATUS_CANCELLED by the framework (KMDF
+    /// `FxIoQueue::Requeue` -> `CancelForQueue`), which is still success. False only if the
+    /// framework refused: the read is still the bus's, and the serving DPC completes it as
+    /// cancelled ([`FilledRead`]).
     fn requeue(&mut self, request: R) -> bool;
 }
 
@@ -201,8 +204,24 @@ impl<Q, R> PortSlot<Q, R> {
         filled_count: 0,
     };
 
-    fn plugged(port: PortId) -> Self {
-        PortSlot { port: Some(port), ..Self::FREE }
+    /// The row's port, its life and its queues set as one plugged now. Its filled reads are left
+    /// alone: a row is freed only once its PDO's requests have completed, so there are none, and
+    /// were there any they would still be completed by the serving DPC, which walks every row.
+    fn plug(&mut self, port: PortId) {
+        self.port = Some(port);
+        self.state = PortState::Pending;
+        self.has_pdo = false;
+        self.queues = PortQueues { read: None, link: None };
+        self.taken = None;
+    }
+
+    /// The row freed, with the same care for its filled reads as [`PortSlot::plug`].
+    fn free(&mut self) {
+        self.port = None;
+        self.state = PortState::Pending;
+        self.has_pdo = false;
+        self.queues = PortQueues { read: None, link: None };
+        self.taken = None;
     }
 }
 
@@ -370,6 +389,8 @@ pub struct BusState<Q, R> {
     /// Set once, when the bus runs down: the serving DPC is no longer enqueued and the timer no
     /// longer armed.
     pub(crate) running_down: bool,
+    /// Reads waiting in the rows for the serving DPC, all rows together.
+    pub(crate) filled_waiting: usize,
 }
 
 impl<Q, R> core::fmt::Debug for BusState<Q, R> {
@@ -380,6 +401,7 @@ impl<Q, R> core::fmt::Debug for BusState<Q, R> {
             .field("next_serial", &self.next_serial)
             .field("timer_due", &self.timer_due)
             .field("running_down", &self.running_down)
+            .field("filled_waiting", &self.filled_waiting)
             .finish()
     }
 }
@@ -393,6 +415,7 @@ impl<Q: Copy + PartialEq, R: Copy> BusState<Q, R> {
             next_serial: 0,
             timer_due: None,
             running_down: false,
+            filled_waiting: 0,
         }
     }
 
@@ -499,7 +522,7 @@ impl<Q: Copy + PartialEq, R: Copy> BusState<Q, R> {
         *next_serial = serial.wrapping_add(1);
         let mac = port_mac(serial);
         let port = hub.add_port(mac)?;
-        *slot = PortSlot::plugged(port);
+        slot.plug(port);
         Ok(PortAdded { port: port.0, mac })
     }
 
@@ -628,7 +651,7 @@ impl<Q: Copy + PartialEq, R: Copy> BusState<Q, R> {
     /// those.
     pub fn forget_port(&mut self, port: PortId) {
         if let Some(slot) = self.slot_mut(port) {
-            *slot = PortSlot::FREE;
+            slot.free();
         }
         // NoSuchPort: nothing to free.
         let _ = self.hub.remove_port(port);
@@ -704,21 +727,45 @@ impl<Q: Copy + PartialEq, R: Copy> BusState<Q, R> {
         now: u64,
         queue: &mut O,
     ) -> Result<WriteReport, HubError> {
-        let BusState { hub, slots, .. } = self;
-        let mut reads = Lent { slots, queue };
+        let BusState { hub, slots, filled_waiting, .. } = self;
+        let mut reads = Lent { slots, filled_waiting, queue };
         hub.write_batch_into(port, batch, now, &mut reads)
     }
 
-    /// Whether `port` has filled reads waiting for the serving DPC: a read that arrives now is
-    /// parked behind them, not served at once.
+    /// Whether any row holds reads for the serving DPC to complete: after a write, the caller
+    /// enqueues the DPC if so (or if the write queued anything), so no filled read waits for a DPC
+    /// nobody enqueued.
+    pub fn filled_waiting(&self) -> bool {
+        self.filled_waiting > 0
+    }
+
+    /// Whether `port` has filled reads waiting for the serving DPC.
     pub fn has_filled(&self, port: PortId) -> bool {
-        self.slot(port).is_some_and(|slot| slot.filled_count > 0)
+        self.filled_waiting > 0 && self.slot(port).is_some_and(|slot| slot.filled_count > 0)
+    }
+
+    /// Whether a read that arrives on `port` at `now` is served at once (`EvtIoRead`): the hub has
+    /// a batch ready for it and no filled read of the port waits for the serving DPC, which it
+    /// would overtake with later frames. Otherwise it is parked. (Once the DPC has taken the
+    /// filled reads out of the row it completes them outside the lock, as it does the reads it
+    /// serves, and a read arriving on another processor meanwhile may complete first: the order
+    /// is kept under the lock, not across processors.)
+    pub fn serves_arriving_read(&self, port: PortId, now: u64) -> bool {
+        !self.has_filled(port) && self.hub.next_ready_time(port).is_some_and(|due| due <= now)
     }
 
     /// The serving DPC's first work: the oldest read waiting in any row (whatever the port's
-    /// state: a port being removed still gets its filled reads completed), taken out of it.
+    /// state, or a freed row's: a port being removed still gets its filled reads completed),
+    /// taken out of it.
     pub fn next_filled(&mut self) -> Option<FilledRead<R>> {
-        self.slots.iter_mut().find_map(PortSlot::pop_filled)
+        if self.filled_waiting == 0 {
+            return None;
+        }
+        let read = self.slots.iter_mut().find_map(PortSlot::pop_filled);
+        if read.is_some() {
+            self.filled_waiting = self.filled_waiting.saturating_sub(1);
+        }
+        read
     }
 
     /// Whether the serving DPC may be enqueued: not once the bus runs down.
@@ -751,6 +798,7 @@ impl<Q: Copy + PartialEq, R: Copy> BusState<Q, R> {
 /// The rows' parked reads lent to the hub for one write ([`BusState::write_through`]).
 struct Lent<'a, Q, R, O> {
     slots: &'a mut [PortSlot<Q, R>; MAX_PORTS],
+    filled_waiting: &'a mut usize,
     queue: &'a mut O,
 }
 
@@ -762,15 +810,20 @@ impl<Q, R, O> Lent<'_, Q, R, O> {
 
 impl<Q: Copy, R: Copy, O: ReadQueue<Q, R>> ParkedReads for Lent<'_, Q, R, O> {
     fn take(&mut self, port: PortId) -> bool {
-        let queue = &mut *self.queue;
-        let Some(slot) = self.slots.iter_mut().find(|slot| slot.port == Some(port)) else { return false };
-        // Only a present port's reads, and only while its row has room for one more filled read.
-        let read_queue = match (slot.state, slot.queues.read) {
-            (PortState::Present, Some(read_queue)) if slot.filled_count < FILLED_READS_PER_PORT => read_queue,
+        let Some(slot) = self.slot(port) else { return false };
+        // Only a present port's reads, only one at a time (the hub takes one per port and write),
+        // and only while its row has room for one more filled read.
+        let read_queue = match (slot.state, slot.queues.read, slot.taken) {
+            (PortState::Present, Some(read_queue), None) if slot.filled_count < FILLED_READS_PER_PORT => {
+                read_queue
+            }
             _ => return false,
         };
-        slot.taken = queue.retrieve(read_queue);
-        slot.taken.is_some()
+        let taken = self.queue.retrieve(read_queue);
+        if let Some(slot) = self.slot(port) {
+            slot.taken = taken;
+        }
+        taken.is_some()
     }
 
     fn buffer(&mut self, port: PortId) -> Option<&mut [u8]> {
@@ -783,11 +836,15 @@ impl<Q: Copy, R: Copy, O: ReadQueue<Q, R>> ParkedReads for Lent<'_, Q, R, O> {
         let filled = match batch_length {
             Some(length) => FilledRead { request, status: BusStatus::Success, length },
             None if self.queue.requeue(request) => return,
+            // The framework refused the requeue (a verifier error; a read cancelled meanwhile it
+            // completes itself): the read is still the bus's, to complete.
             None => FilledRead { request, status: BusStatus::Cancelled, length: 0 },
         };
         // `take` checked there is room, and nothing else fills the row during the write.
-        if let Some(slot) = self.slot(port) {
-            let _stored = slot.push_filled(filled);
+        if let Some(slot) = self.slot(port)
+            && slot.push_filled(filled)
+        {
+            *self.filled_waiting = self.filled_waiting.saturating_add(1);
         }
     }
 }

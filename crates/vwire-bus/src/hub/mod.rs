@@ -215,9 +215,10 @@ enum CutThrough {
     Idle,
     /// The caller had no read parked for the port: its frames are queued.
     NoRead,
-    /// A read is taken; its batch stands at `BatchProgress`.
-    Open(BatchProgress),
-    /// A read is taken whose buffer cannot hold even a batch header: handed back empty.
+    /// A read is taken; its batch stands at `progress`, holding `bytes` bytes of frames.
+    Open { progress: BatchProgress, bytes: u64 },
+    /// A read is taken whose buffer the caller could not give, or cannot hold even a batch header:
+    /// handed back empty.
     Unusable,
 }
 
@@ -414,29 +415,35 @@ impl Port {
         if !self.may_cut_through() {
             return false;
         }
-        let progress = match self.cut {
-            CutThrough::Open(progress) => Some(progress),
+        let (progress, bytes) = match self.cut {
+            CutThrough::Open { progress, bytes } => (Some(progress), bytes),
             CutThrough::NoRead | CutThrough::Unusable => return false,
-            CutThrough::Idle => None,
+            CutThrough::Idle => (None, 0),
         };
         if progress.is_none() && !reads.take(self.id) {
             self.cut = CutThrough::NoRead;
             return false;
         }
+        // A read without a usable buffer (on Windows `WdfRequestRetrieveOutputBuffer` can fail,
+        // under Driver Verifier's low-resources simulation, say) is still the hub's to hand back:
+        // one just taken becomes `Unusable`; one already holding frames stays `Open` with them.
         let Some(buffer) = reads.buffer(self.id) else {
-            // The caller lost the read it just lent: nothing to write or hand back.
-            self.cut = CutThrough::NoRead;
+            if progress.is_none() {
+                self.cut = CutThrough::Unusable;
+            }
             return false;
         };
         // No batch longer than a read may carry (`DeviceInfo::max_batch_bytes`), as `read_batch`.
         let usable = buffer.len().min(max_batch_bytes);
-        let Some(buffer) = buffer.get_mut(..usable) else { return false };
+        let buffer = buffer.get_mut(..usable).unwrap_or_default();
         let started = match progress {
             Some(progress) => BatchWriter::resume(buffer, progress),
             None => BatchWriter::new(buffer),
         };
         let Ok(mut writer) = started else {
-            self.cut = CutThrough::Unusable;
+            if progress.is_none() {
+                self.cut = CutThrough::Unusable;
+            }
             return false;
         };
         let corrupt_ppm = self.faults.corrupt_ppm;
@@ -448,7 +455,9 @@ impl Port {
                 corrupted = true;
             }
         });
-        self.cut = CutThrough::Open(writer.progress());
+        let len = u64::try_from(frame.len()).unwrap_or(u64::MAX);
+        let bytes = if pushed.is_ok() { bytes.saturating_add(len) } else { bytes };
+        self.cut = CutThrough::Open { progress: writer.progress(), bytes };
         if pushed.is_err() {
             return false;
         }
@@ -457,32 +466,38 @@ impl Port {
             c.rx_corrupted_fault = c.rx_corrupted_fault.saturating_add(1);
         }
         c.rx_frames = c.rx_frames.saturating_add(1);
-        c.rx_bytes = c.rx_bytes.saturating_add(u64::try_from(frame.len()).unwrap_or(u64::MAX));
+        c.rx_bytes = c.rx_bytes.saturating_add(len);
         true
     }
 
     /// At the end of [`Hub::write_batch_into`]: writes the header of the batch in the read taken
-    /// for this port and hands it back (filled, or empty to be parked again).
-    fn hand_back_read<R: ParkedReads + ?Sized>(&mut self, reads: &mut R) {
+    /// for this port and hands it back (filled, or empty to be parked again). Returns the frames
+    /// lost: those of a batch whose buffer the caller can no longer give, taken back out of the
+    /// port's `rx_frames`/`rx_bytes` and counted in its `rx_errors`.
+    fn hand_back_read<R: ParkedReads + ?Sized>(&mut self, reads: &mut R) -> u32 {
         let cut = core::mem::replace(&mut self.cut, CutThrough::Idle);
-        let length = match cut {
-            CutThrough::Idle | CutThrough::NoRead => return,
-            CutThrough::Unusable => None,
-            CutThrough::Open(progress) if progress.is_empty() => None,
-            CutThrough::Open(progress) => {
-                let finished = reads.buffer(self.id).map(|buffer| BatchWriter::resume(buffer, progress));
-                // (`resume` needs only the bytes up to `progress`, within any cap `cut_through` applied.)
-                match finished {
-                    Some(Ok(writer)) => Some(writer.finish()),
-                    // The caller's buffer changed under the batch: its frames are lost to the port.
+        let (length, lost) = match cut {
+            CutThrough::Idle | CutThrough::NoRead => return 0,
+            CutThrough::Unusable => (None, 0),
+            CutThrough::Open { progress, .. } if progress.is_empty() => (None, 0),
+            CutThrough::Open { progress, bytes } => {
+                // (`resume` needs only the bytes up to `progress`, within any cap `cut_through`
+                // applied.)
+                match reads.buffer(self.id).map(|buffer| BatchWriter::resume(buffer, progress)) {
+                    Some(Ok(writer)) => (Some(writer.finish()), 0),
                     _ => {
-                        self.counters.rx_errors = self.counters.rx_errors.saturating_add(1);
-                        None
+                        let frames = u32::try_from(progress.frame_count()).unwrap_or(u32::MAX);
+                        let c = &mut self.counters;
+                        c.rx_errors = c.rx_errors.saturating_add(1);
+                        c.rx_frames = c.rx_frames.saturating_sub(u64::from(frames));
+                        c.rx_bytes = c.rx_bytes.saturating_sub(bytes);
+                        (None, frames)
                     }
                 }
             }
         };
         reads.finish(self.id, length);
+        lost
     }
 
     /// Allocates a port's receive queue and capture buffer and appends the port, with link up at
@@ -668,8 +683,8 @@ impl Hub {
         let max_batch_bytes = usize::try_from(config.max_batch_bytes).unwrap_or(usize::MAX);
         let mut delivery = Delivery { rng, now, reads, max_batch_bytes };
         let sent = Sent { sender, from, faults, link_up, max_frame_len };
-        let report = switch_frames(ports, macs, &sent, &parsed, &mut delivery);
-        hand_back_reads(ports, delivery.reads);
+        let mut report = switch_frames(ports, macs, &sent, &parsed, &mut delivery);
+        hand_back_reads(ports, delivery.reads, &mut report);
         Ok(report)
     }
 
@@ -1064,9 +1079,13 @@ fn switch_frames<R: ParkedReads + ?Sized>(
 /// Hands back every read taken during a write ([`Port::hand_back_read`]). Out of line, as
 /// [`Port::capture_written`], to keep `write_batch_into`'s frame within the stack budget.
 #[inline(never)]
-fn hand_back_reads<R: ParkedReads + ?Sized>(ports: &mut [Port], reads: &mut R) {
+fn hand_back_reads<R: ParkedReads + ?Sized>(ports: &mut [Port], reads: &mut R, report: &mut WriteReport) {
     for p in ports.iter_mut() {
-        p.hand_back_read(reads);
+        let lost = p.hand_back_read(reads);
+        // Delivered into a read, then lost with its buffer: a drop after all.
+        report.delivered = report.delivered.saturating_sub(lost);
+        report.cut_through = report.cut_through.saturating_sub(lost);
+        report.dropped = report.dropped.saturating_add(lost);
     }
 }
 

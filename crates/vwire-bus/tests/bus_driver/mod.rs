@@ -60,6 +60,8 @@ pub struct Driver {
     /// Hub time the administrator's requests run at.
     pub now: u64,
     pub completions: Vec<Completion>,
+    /// Reads `EvtIoRead` served at once, in order.
+    pub served_at_once: Vec<u64>,
     /// Rounds in which a batch of completions was made outside the lock.
     pub completion_rounds: usize,
     queues: BTreeMap<Queue, VecDeque<(u64, Parked)>>,
@@ -84,6 +86,7 @@ impl Driver {
             kicks: 0,
             now: 0,
             completions: Vec::new(),
+            served_at_once: Vec::new(),
             completion_rounds: 0,
             queues: BTreeMap::new(),
             reads: Reads::default(),
@@ -403,8 +406,9 @@ impl Driver {
     // ----------------------------------------------------------------------------------------
     // The miniport's requests, as `io` routes them.
 
-    /// `EvtIoRead` with nothing ready: parked, or failed at once (a port that is gone, or whose
-    /// device is powered down). Returns the request id.
+    /// `EvtIoRead`: served at once if the bus would (`BusState::serves_arriving_read`), else
+    /// parked, or failed at once (a port that is gone, or whose device is powered down). Returns
+    /// the request id.
     pub fn read(&mut self, port: u32) -> u64 {
         self.read_of(port, vwire_proto::DEFAULT_MAX_BATCH_BYTES)
     }
@@ -415,6 +419,17 @@ impl Driver {
         self.reads.lengths.insert(request, length);
         match self.state.present_queues(PortId(port)).and_then(|queues| queues.read) {
             Some(queue) => match self.state.hub_mut().admit_io(PortId(port)) {
+                Ok(()) if self.state.serves_arriving_read(PortId(port), self.now) => {
+                    let mut buffer = vec![0u8; length];
+                    let reply = match self.state.hub_mut().read_batch(PortId(port), &mut buffer, self.now) {
+                        Ok(Some(n)) => {
+                            Completion { request, status: BusStatus::Success, reply: buffer[..n].to_vec() }
+                        }
+                        other => panic!("a ready batch but {other:?}"),
+                    };
+                    self.served_at_once.push(request);
+                    self.complete(vec![reply]);
+                }
                 Ok(()) => {
                     self.reads.port_of.insert(request, port);
                     self.queues.get_mut(&queue).expect("a live queue").push_back((request, Parked::Read))
@@ -444,10 +459,14 @@ impl Driver {
             writer.push(frame).expect("the frames fit one batch");
         }
         let length = writer.finish();
-        let mut queues = StandInQueues { queues: &mut self.queues, reads: &mut self.reads };
-        match self.state.write_through(PortId(port), &buffer[..length], self.now, &mut queues) {
+        let mut queues = StandInQueues { queues: &mut self.queues, reads: &mut self.reads, done: Vec::new() };
+        let result = self.state.write_through(PortId(port), &buffer[..length], self.now, &mut queues);
+        // Reads the framework completed inside the write, under the lock (a cancelled read put back).
+        let done = queues.done;
+        self.complete(done);
+        match result {
             Ok(report) => {
-                if report.delivered > 0 {
+                if report.delivered > 0 || self.state.filled_waiting() {
                     self.kicks += 1;
                 }
                 BusStatus::Success
@@ -536,7 +555,7 @@ struct Reads {
     lengths: BTreeMap<u64, usize>,
     /// The queue each read lent to the hub came from.
     queue_of: BTreeMap<u64, Queue>,
-    /// Reads to be found cancelled when the hub hands them back empty.
+    /// Reads the framework finds cancelled when the hub hands them back empty.
     cancel_on_requeue: BTreeSet<u64>,
 }
 
@@ -544,6 +563,8 @@ struct Reads {
 struct StandInQueues<'a> {
     queues: &'a mut BTreeMap<Queue, VecDeque<(u64, Parked)>>,
     reads: &'a mut Reads,
+    /// Requests the framework completed inside a call.
+    done: Vec<Completion>,
 }
 
 impl ReadQueue<Queue, u64> for StandInQueues<'_> {
@@ -562,8 +583,11 @@ impl ReadQueue<Queue, u64> for StandInQueues<'_> {
     }
 
     fn requeue(&mut self, request: u64) -> bool {
+        // Cancelled while the bus held it: `WdfRequestRequeue` completes it there and then
+        // (KMDF `FxIoQueue::Requeue` -> `CancelForQueue`) and returns success.
         if self.reads.cancel_on_requeue.remove(&request) {
-            return false;
+            self.done.push(Completion { request, status: BusStatus::Cancelled, reply: Vec::new() });
+            return true;
         }
         let queue = self.reads.queue_of[&request];
         self.queues.get_mut(&queue).expect("a live queue").push_front((request, Parked::Read));

@@ -18,6 +18,9 @@ pub struct TestReads {
     pub filled: Vec<(PortId, Vec<u8>)>,
     /// Reads handed back empty (parked again at the head).
     pub put_back: usize,
+    /// `Some(n)`: the next `n` calls of `buffer` give the buffer, the ones after fail (the OS
+    /// cannot map it).
+    pub buffers_left: Option<usize>,
 }
 
 impl TestReads {
@@ -61,6 +64,12 @@ impl ParkedReads for TestReads {
     }
 
     fn buffer(&mut self, port: PortId) -> Option<&mut [u8]> {
+        if let Some(left) = &mut self.buffers_left {
+            if *left == 0 {
+                return None;
+            }
+            *left -= 1;
+        }
         self.taken.get_mut(&port).map(Vec::as_mut_slice)
     }
 

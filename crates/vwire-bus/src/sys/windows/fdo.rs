@@ -496,6 +496,7 @@ unsafe fn init_context(
         ptr::addr_of_mut!((*state).next_serial).write(0);
         ptr::addr_of_mut!((*state).timer_due).write(None);
         ptr::addr_of_mut!((*state).running_down).write(false);
+        ptr::addr_of_mut!((*state).filled_waiting).write(0);
     }
     // SAFETY: as above.
     let slots = unsafe { ptr::addr_of_mut!((*state).slots) }.cast::<PortSlot<QueueHandle, RequestHandle>>();

@@ -17,7 +17,13 @@
 //!   ([`serve_parked_reads`]; `fdo` module doc): never inline, where the peer's completion routine,
 //!   receive indication and reply send would run inside this port's write and nest without bound.
 //! - A read that arrives while its port has filled reads waiting for the DPC is parked, not served
-//!   from the queue at once: it would overtake them with later frames.
+//!   from the queue at once: it would overtake them with later frames
+//!   (`BusState::serves_arriving_read`).
+//! - A read the hub took but could not use goes back to the head of its queue with
+//!   `WdfRequestRequeue`, under the lock. If it was cancelled meanwhile, the framework completes it
+//!   right there with STATUS_CANCELLED, so the miniport's completion routine runs inside this
+//!   port's `EvtIoWrite`, under the lock: safe for the same reason as below (the miniport sends
+//!   nothing to the bus from a failed completion).
 //!
 //! Why a read's own inline completion stays: it runs only the sender's own completion routine, inside
 //! the sender's own `WdfRequestSend`, for the request it just sent. A lower driver may complete an IRP
@@ -85,7 +91,7 @@ pub(super) extern "C" fn evt_io_read(queue: WDFQUEUE, request: WDFREQUEST, _leng
                 Err(error) => Some((BusStatus::from(error).ntstatus(), 0)),
                 Ok(()) => {
                     // Behind filled reads it waits its turn (module doc).
-                    let read = if !state.has_filled(port) && ready(state.hub(), port, now) {
+                    let read = if state.serves_arriving_read(port, now) {
                         // SAFETY: the request was just presented to this callback: owned by the driver.
                         unsafe { read_into(state.hub_mut(), port, request, now) }
                     } else {
@@ -136,8 +142,9 @@ pub(super) extern "C" fn evt_io_write(queue: WDFQUEUE, request: WDFREQUEST, _len
                 Ok(report) => {
                     // Reads filled, or copies queued (ready or delayed), for other ports: the
                     // serving DPC completes the filled reads and the parked reads that can now be
-                    // served, or arms the timer for the delayed frames.
-                    if report.delivered > 0 {
+                    // served, or arms the timer for the delayed frames. Any row's filled read
+                    // (a refused requeue is one too) gets the DPC it waits for.
+                    if report.delivered > 0 || state.filled_waiting() {
                         bus.kick(state);
                     }
                     (STATUS_SUCCESS, batch.len())
@@ -212,11 +219,6 @@ pub(super) extern "C" fn evt_io_internal_device_control(
     }
 }
 
-/// Whether the hub has frames for `port` that are readable at `now`.
-fn ready(hub: &Hub, port: PortId, now: u64) -> bool {
-    hub.next_ready_time(port).is_some_and(|due| due <= now)
-}
-
 /// Under the lock: a batch for `port` into the read `request`'s buffer. `Some((status, information))`
 /// to complete it with; `None` if the hub had nothing ready (the caller parks or requeues it).
 ///
@@ -283,7 +285,12 @@ impl ReadQueue<QueueHandle, RequestHandle> for WdfReadQueue {
         };
         // SAFETY: the framework's buffer of a read the driver owns (above), valid until the read is
         // completed, which happens only after this write returns; the one slice into it lives as
-        // long as the `&mut self` borrow, so no other reference into it exists meanwhile.
+        // long as the `&mut self` borrow, so no other reference into it exists meanwhile. The
+        // write's own batch (`evt_io_write`'s `&[u8]`, alive meanwhile) is another IRP's buffer:
+        // the read came from a peer port's queue, never the writer's own (`Hub::write_batch_into`
+        // never delivers to the sender), and each IRP has a buffer of its own (Direct I/O: an
+        // MDL over the sending miniport's pool memory; the vwire miniport's reads and writes use
+        // separate WDFMEMORY objects).
         Some(unsafe { slice::from_raw_parts_mut(address.as_ptr(), length) })
     }
 
