@@ -298,8 +298,12 @@ pub(crate) struct DataState {
     /// Reused by indications and returns (no allocation per call on the data path).
     chain_scratch: Vec<usize>,
     return_scratch: Vec<usize>,
-    /// Frames of each indicated NBL as indicated (checked again when NDIS returns it).
-    indicated: FxHashMap<usize, Vec<Vec<u8>>>,
+    /// Frames of each indicated NBL as indicated (checked again when NDIS returns it), and the
+    /// MDLs of its NET_BUFFERs then.
+    indicated: FxHashMap<usize, (Vec<Vec<u8>>, Vec<usize>)>,
+    /// Those MDLs, each to its NBL: what an MDL call of the miniport is checked against
+    /// (`Ndis.ReceiveOwnership`), on every call, so a lookup, not a walk of every NBL NDIS holds.
+    indicated_mdls: FxHashMap<usize, usize>,
     /// Resets started per adapter.
     pub(crate) resets: HashMap<AdapterId, u64>,
     /// The `MdlFlags` of the protocol's send MDLs (`Sim::set_send_mdl_flags`); None: seeded,
@@ -880,25 +884,29 @@ impl State {
         if !self.checks || mdl.is_null() {
             return None;
         }
-        // With the checks on, `indicated` holds exactly the NBLs NDIS owns.
-        self.data.indicated.keys().copied().find(|&n| {
-            // SAFETY: a live NBL the model allocated, owned by NDIS.
-            let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
-            while !nb.is_null() {
-                // SAFETY: as above.
-                let mut m = unsafe { (*nb).MdlChain };
-                while !m.is_null() && self.is_known_mdl(m) {
-                    if m == mdl {
-                        return true;
-                    }
-                    // SAFETY: a live MDL the model built.
-                    m = unsafe { (*m).Next };
-                }
-                // SAFETY: as above.
-                nb = unsafe { (*nb).Next };
-            }
-            false
+        // With the checks on, `indicated_mdls` holds exactly the MDLs of the NBLs NDIS owns.
+        self.data.indicated_mdls.get(&(mdl as usize)).copied()
+    }
+
+    /// The known MDLs of NBL `n`'s NET_BUFFERs, in order.
+    fn chain_mdls(&self, n: usize) -> impl Iterator<Item = usize> + '_ {
+        // SAFETY: a live NBL the model allocated.
+        let first = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
+        std::iter::successors((!first.is_null()).then_some(first), |&nb| {
+            // SAFETY: as above.
+            let next = unsafe { (*nb).Next };
+            (!next.is_null()).then_some(next)
         })
+        .flat_map(move |nb| {
+            // SAFETY: as above.
+            let first = unsafe { (*nb).MdlChain };
+            std::iter::successors((!first.is_null() && self.is_known_mdl(first)).then_some(first), move |&m| {
+                // SAFETY: a live MDL the model built.
+                let next = unsafe { (*m).Next };
+                (!next.is_null() && self.is_known_mdl(next)).then_some(next)
+            })
+        })
+        .map(|m| m as usize)
     }
 
     /// `Ndis.ReceiveOwnership` if `mdl` belongs to an NBL NDIS owns; true if it does.
@@ -1287,7 +1295,11 @@ impl State {
         rx.outstanding.extend(chain.iter().copied());
         for (&n, frames) in chain.iter().zip(frames_of) {
             self.data.nbls.get_mut(&n).expect("checked").owner = NblOwner::Ndis(a);
-            self.data.indicated.insert(n, frames);
+            let mdls: Vec<usize> = if self.checks { self.chain_mdls(n).collect() } else { Vec::new() };
+            for &mdl in &mdls {
+                self.data.indicated_mdls.insert(mdl, n);
+            }
+            self.data.indicated.insert(n, (frames, mdls));
         }
         self.schedule_return(a);
         self.decide_inline_return(a);
@@ -2067,7 +2079,12 @@ impl Inner {
             }
             let checks = st.checks;
             for &n in mine.iter().filter(|_| checks) {
-                let before = st.data.indicated.remove(&n).unwrap_or_default();
+                let (before, mdls) = st.data.indicated.remove(&n).unwrap_or_default();
+                for mdl in mdls {
+                    if st.data.indicated_mdls.get(&mdl) == Some(&n) {
+                        st.data.indicated_mdls.remove(&mdl);
+                    }
+                }
                 let mut now = Vec::new();
                 // SAFETY: a live NBL the model allocated (freeing it while NDIS owns it is refused).
                 let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };
