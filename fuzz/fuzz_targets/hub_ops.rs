@@ -13,7 +13,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use std::collections::{BTreeMap, VecDeque};
 
-use vwire_bus::{Faults, Hub, HubConfig, InjectOutcome, IoctlOutcome, ParkedReads, PortId};
+use vwire_bus::{Faults, HandedBack, Hub, HubConfig, InjectOutcome, IoctlOutcome, ParkedReads, PortId};
 use vwire_proto::{Batch, BatchWriter, DEFAULT_MAX_BATCH_BYTES, IOCTL_VWIRE_QUERY_DEVICE};
 
 #[derive(Arbitrary, Debug)]
@@ -124,15 +124,15 @@ impl ParkedReads for Parked {
         self.taken.get_mut(&port.0).map(Vec::as_mut_slice)
     }
 
-    fn finish(&mut self, port: PortId, batch_length: Option<usize>) {
+    fn finish(&mut self, port: PortId, handed_back: HandedBack) {
         let read = self.taken.remove(&port.0).expect("a read handed back was taken");
-        match batch_length {
-            Some(n) => {
+        match handed_back {
+            HandedBack::Filled(n) => {
                 let batch = Batch::parse(&read[..n]).expect("a filled read is a valid batch");
                 assert!(batch.frame_count() > 0 && n <= DEFAULT_MAX_BATCH_BYTES);
                 *self.filled.entry(port.0).or_default() += batch.frame_count() as u64;
             }
-            None => self.reads.entry(port.0).or_default().push_front(read),
+            HandedBack::NoBuffer | HandedBack::TooSmall => self.reads.entry(port.0).or_default().push_front(read),
         }
     }
 }

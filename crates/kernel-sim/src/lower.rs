@@ -47,8 +47,8 @@ use ndis_types::*;
 use std::collections::VecDeque;
 use std::time::Duration;
 use vwire_bus::hub::{
-    AdminCounters, DevicePower, Faults, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus, ParkedReads,
-    PortId, WriteReport,
+    AdminCounters, DevicePower, Faults, HandedBack, Hub, HubConfig, HubError, IoctlOutcome, IoctlStatus,
+    ParkedReads, PortId, WriteReport,
 };
 use vwire_proto::{Batch, BatchWriter, DeviceInfo, IOCTL_VWIRE_QUERY_DEVICE, PortCounters};
 
@@ -144,9 +144,11 @@ pub(crate) struct LowerDevice {
     pub(crate) reads: VecDeque<usize>,
     /// The read the hub is filling during a write (cut-through), taken off `reads`.
     pub(crate) taken: Option<usize>,
-    /// Reads the hub filled by cut-through, with their batch length, oldest first: completed by
+    /// Reads the hub took by cut-through, with the status and length to complete them with (their
+    /// batch; or, for one it could not use, the failure `Hub::read_batch` would give), oldest first:
+    /// completed by
     /// the next pump (as the bus's serving DPC does), never cancelled.
-    pub(crate) filled: VecDeque<(usize, usize)>,
+    pub(crate) filled: VecDeque<(usize, NtStatus, usize)>,
     pub(crate) writes: VecDeque<PendingWrite>,
     pub(crate) ioctls: VecDeque<PendingWrite>,
     pub(crate) link_waits: Vec<LinkWait>,
@@ -178,12 +180,12 @@ impl LowerDevice {
 
     /// `r` is a read the hub filled by cut-through: it completes with its batch at the next pump.
     pub(crate) fn is_filled(&self, r: usize) -> bool {
-        self.filled.iter().any(|&(q, _)| q == r)
+        self.filled.iter().any(|&(q, _, _)| q == r)
     }
 
     pub(crate) fn forget(&mut self, r: usize) {
         self.reads.retain(|&q| q != r);
-        self.filled.retain(|&(q, _)| q != r);
+        self.filled.retain(|&(q, _, _)| q != r);
         self.writes.retain(|w| w.request != r);
         self.ioctls.retain(|w| w.request != r);
         self.link_waits.retain(|w| w.request != r);
@@ -309,16 +311,19 @@ impl ParkedReads for SimParkedReads<'_> {
         Some(unsafe { std::slice::from_raw_parts_mut(address, length) })
     }
 
-    fn finish(&mut self, port: PortId, batch_length: Option<usize>) {
+    fn finish(&mut self, port: PortId, read: HandedBack) {
         if self.last.is_some_and(|(last, _, _)| last == port) {
             self.last = None;
         }
         let Some(lower) = self.lower(port) else { return };
         let Some(r) = lower.taken.take() else { return };
-        match batch_length {
-            Some(length) => lower.filled.push_back((r, length)),
-            None => lower.reads.push_front(r),
-        }
+        // As the bus: an unusable read is failed, not put back (`vwire_bus::bus`, "Reads filled by
+        // cut-through").
+        lower.filled.push_back(match read {
+            HandedBack::Filled(length) => (r, STATUS_SUCCESS, length),
+            HandedBack::TooSmall => (r, STATUS_BUFFER_TOO_SMALL, 0),
+            HandedBack::NoBuffer => (r, STATUS_INSUFFICIENT_RESOURCES, 0),
+        });
     }
 }
 
@@ -691,9 +696,9 @@ impl State {
     /// The oldest read the hub filled for `a` (cut-through), else the first read parked on `a`'s
     /// port if the hub can complete it now (taken off the queue).
     fn read_completion_for(&mut self, a: AdapterId) -> Option<(usize, u64, NtStatus, usize)> {
-        if let Some((r, length)) = self.adapter_mut(a).lower.filled.pop_front() {
+        if let Some((r, status, length)) = self.adapter_mut(a).lower.filled.pop_front() {
             self.adapter_mut(a).lower.reads_completed += 1;
-            return Some((r, self.kmdf.request(r).seq, STATUS_SUCCESS, length));
+            return Some((r, self.kmdf.request(r).seq, status, length));
         }
         let r = *self.adapter(a).lower.reads.front()?;
         self.read_completion_of(a, r)

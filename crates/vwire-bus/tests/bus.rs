@@ -1180,30 +1180,21 @@ fn a_filled_read_survives_power_down_and_removal_of_its_port() {
 }
 
 #[test]
-fn a_read_too_small_for_the_frame_goes_back_to_the_head_of_its_queue_or_is_completed_cancelled_there() {
-    for cancelled in [false, true] {
-        let mut bus = Driver::new();
-        let (a, b) = (bus.present_port(), bus.present_port());
-        let small = bus.read_of(b, 64);
-        let next = bus.read(b);
-        if cancelled {
-            bus.cancel_on_requeue(small);
-        }
-        let long = long_frame_from(0, 1500);
-        assert_eq!(bus.write(a, std::slice::from_ref(&long)), BusStatus::Success);
-        assert_eq!(bus.state.hub().pending_frames(PortId(b)), 1, "the frame is queued instead");
-        if cancelled {
-            // Cancelled while the hub held it: the framework completes it when it is put back,
-            // inside the write; the next read gets the frame.
-            assert_eq!(bus.completion(small).unwrap().status, BusStatus::Cancelled);
-            assert_eq!(bus.parked(b), (1, 0));
-            assert_eq!(bus.serve(b), vec![long.clone()]);
-            assert_eq!(bus.completion(next).unwrap().status, BusStatus::Success);
-        } else {
-            assert!(!bus.state.has_filled(PortId(b)));
-            assert_eq!(bus.parked(b), (2, 0), "back in its queue");
-        }
-    }
+fn a_read_too_small_for_the_frame_is_failed_by_the_dpc_as_a_queued_read_would_be() {
+    let mut bus = Driver::new();
+    let (a, b) = (bus.present_port(), bus.present_port());
+    let small = bus.read_of(b, 64);
+    let next = bus.read(b);
+    let long = long_frame_from(0, 1500);
+    assert_eq!(bus.write(a, std::slice::from_ref(&long)), BusStatus::Success);
+    assert_eq!(bus.state.hub().pending_frames(PortId(b)), 1, "the frame is queued instead");
+    assert!(bus.completion(small).is_none(), "not completed inside the write");
+    assert_eq!(bus.parked(b), (1, 0), "and not put back in its queue");
+    assert!(bus.state.filled_waiting());
+    assert_eq!(bus.kicks, 1, "the DPC fails it");
+    assert_eq!(bus.serve(b), vec![long.clone()], "the next read gets the frame");
+    assert_eq!(bus.completion(small).unwrap().status, BusStatus::BufferTooSmall);
+    assert_eq!(bus.completion(next).unwrap().status, BusStatus::Success);
 }
 
 #[test]
@@ -1244,4 +1235,37 @@ fn an_arriving_read_waits_behind_filled_reads_instead_of_overtaking_them() {
     assert_eq!(bus.write(a, &[frame_from(0, 3)]), BusStatus::Success);
     let at_once = bus.read(b);
     assert_eq!(bus.served_at_once, [at_once]);
+}
+
+#[test]
+fn the_serving_dpc_is_kicked_while_a_filled_read_waits_and_only_then() {
+    let mut bus = Driver::new();
+    let (a, b) = (bus.present_port(), bus.present_port());
+    let mac_a = bus.state.hub().mac(PortId(a)).unwrap();
+    // A frame to a station on the sender's own port goes nowhere: nothing delivered, no kick.
+    let to_itself = frame(mac_a, mac_a, 60, 1);
+    assert_eq!(bus.write(a, std::slice::from_ref(&to_itself)), BusStatus::Success);
+    assert_eq!(bus.kicks, 0, "nothing delivered, nothing waiting");
+    bus.read(b);
+    assert_eq!(bus.write(a, &[frame_from(0, 1)]), BusStatus::Success);
+    assert_eq!(bus.kicks, 1);
+    assert!(bus.state.filled_waiting());
+    // Delivering nothing, but a filled read still waits for a DPC: kicked again.
+    assert_eq!(bus.write(a, std::slice::from_ref(&to_itself)), BusStatus::Success);
+    assert_eq!(bus.kicks, 2);
+    bus.serve(b);
+    assert!(!bus.state.filled_waiting());
+}
+
+#[test]
+fn a_filled_read_on_one_port_does_not_hold_back_reads_arriving_on_another() {
+    let mut bus = Driver::new();
+    let (a, b, c) = (bus.present_port(), bus.present_port(), bus.present_port());
+    bus.read(b);
+    // Broadcast: b's parked read is filled, c has none and gets the frame queued.
+    assert_eq!(bus.write(a, &[frame_from(0, 1)]), BusStatus::Success);
+    assert!(bus.state.has_filled(PortId(b)) && !bus.state.has_filled(PortId(c)));
+    assert_eq!(bus.state.hub().pending_frames(PortId(c)), 1);
+    let at_once = bus.read(c);
+    assert_eq!(bus.served_at_once, [at_once], "c's read is served at once");
 }

@@ -227,3 +227,27 @@ fn frames_in_a_read_whose_buffer_is_gone_at_the_end_are_counted_lost() {
     let c = hub.counters(p[1]).unwrap();
     assert_eq!((c.rx_frames, c.rx_bytes, c.rx_errors), (0, 0, 1));
 }
+
+#[test]
+fn an_injected_frame_leaves_the_port_ready_for_cut_through() {
+    let (mut hub, p) = hub(2);
+    let injected = eth(mac(2), mac(9), 1, 60);
+    assert_eq!(hub.inject(p[1], &injected, 0), Ok(vwire_bus::InjectOutcome::Queued));
+    assert_eq!(drain(&mut hub, p[1]), [injected]);
+    let mut reads = TestReads::default();
+    reads.park(p[1], DEFAULT_MAX_BATCH_BYTES);
+    let r = send(&mut hub, p[0], &[eth(BROADCAST, mac(1), 2, 60)], &mut reads);
+    assert_eq!(r.cut_through, 1, "the next write cuts through as if nothing had been injected");
+}
+
+#[test]
+fn an_empty_read_is_handed_back_with_the_reason() {
+    let (mut hub, p) = hub(2);
+    let mut reads = TestReads::default();
+    reads.park(p[1], 8);
+    send(&mut hub, p[0], &[eth(BROADCAST, mac(1), 1, 60)], &mut reads);
+    reads.buffers_left = Some(0);
+    drain(&mut hub, p[1]);
+    send(&mut hub, p[0], &[eth(BROADCAST, mac(1), 2, 60)], &mut reads);
+    assert_eq!(reads.unused, [vwire_bus::HandedBack::TooSmall, vwire_bus::HandedBack::NoBuffer]);
+}

@@ -478,6 +478,12 @@ fn a_batch_larger_than_advertised_is_refused() {
     let frames: Vec<_> = (0..5).map(|i| eth(BROADCAST, mac(1), i)).collect();
     assert_eq!(hub.write_batch(p[0], &batch(&frames), 0), Err(HubError::BatchTooLarge));
     assert_eq!(hub.counters(p[0]).unwrap().tx_errors, 1);
+    // Exactly as large as advertised is fine: 16 + 3 records of 64 + one of 48 bytes.
+    let mut exact: Vec<_> = frames[..3].to_vec();
+    exact.push(eth(BROADCAST, mac(1), 9)[..44].to_vec());
+    let exact = batch(&exact);
+    assert_eq!(exact.len(), 256);
+    assert_eq!(hub.write_batch(p[0], &exact, 0).map(|r| r.frames), Ok(4));
 }
 
 #[test]

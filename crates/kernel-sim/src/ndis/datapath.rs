@@ -301,9 +301,10 @@ pub(crate) struct DataState {
     /// Frames of each indicated NBL as indicated (checked again when NDIS returns it), and the
     /// MDLs of its NET_BUFFERs then.
     indicated: FxHashMap<usize, (Vec<Vec<u8>>, Vec<usize>)>,
-    /// Those MDLs, each to its NBL: what an MDL call of the miniport is checked against
+    /// Those MDLs, each to the last NBL indicated with it and the number of NBLs NDIS holds with
+    /// it (two may share one): what an MDL call of the miniport is checked against
     /// (`Ndis.ReceiveOwnership`), on every call, so a lookup, not a walk of every NBL NDIS holds.
-    indicated_mdls: FxHashMap<usize, usize>,
+    indicated_mdls: FxHashMap<usize, (usize, usize)>,
     /// Resets started per adapter.
     pub(crate) resets: HashMap<AdapterId, u64>,
     /// The `MdlFlags` of the protocol's send MDLs (`Sim::set_send_mdl_flags`); None: seeded,
@@ -885,7 +886,24 @@ impl State {
             return None;
         }
         // With the checks on, `indicated_mdls` holds exactly the MDLs of the NBLs NDIS owns.
-        self.data.indicated_mdls.get(&(mdl as usize)).copied()
+        self.data.indicated_mdls.get(&(mdl as usize)).map(|&(nbl, _)| nbl)
+    }
+
+    /// NBL `n` is NDIS's no more: its frames as indicated, and its MDLs out of the index.
+    fn forget_indicated(&mut self, n: usize) -> Vec<Vec<u8>> {
+        let (frames, mdls) = self.data.indicated.remove(&n).unwrap_or_default();
+        for mdl in mdls {
+            if let std::collections::hash_map::Entry::Occupied(mut entry) =
+                self.data.indicated_mdls.entry(mdl)
+            {
+                let (_, holders) = entry.get_mut();
+                *holders -= 1;
+                if *holders == 0 {
+                    entry.remove();
+                }
+            }
+        }
+        frames
     }
 
     /// The known MDLs of NBL `n`'s NET_BUFFERs, in order.
@@ -900,11 +918,14 @@ impl State {
         .flat_map(move |nb| {
             // SAFETY: as above.
             let first = unsafe { (*nb).MdlChain };
-            std::iter::successors((!first.is_null() && self.is_known_mdl(first)).then_some(first), move |&m| {
-                // SAFETY: a live MDL the model built.
-                let next = unsafe { (*m).Next };
-                (!next.is_null() && self.is_known_mdl(next)).then_some(next)
-            })
+            std::iter::successors(
+                (!first.is_null() && self.is_known_mdl(first)).then_some(first),
+                move |&m| {
+                    // SAFETY: a live MDL the model built.
+                    let next = unsafe { (*m).Next };
+                    (!next.is_null() && self.is_known_mdl(next)).then_some(next)
+                },
+            )
         })
         .map(|m| m as usize)
     }
@@ -1297,7 +1318,8 @@ impl State {
             self.data.nbls.get_mut(&n).expect("checked").owner = NblOwner::Ndis(a);
             let mdls: Vec<usize> = if self.checks { self.chain_mdls(n).collect() } else { Vec::new() };
             for &mdl in &mdls {
-                self.data.indicated_mdls.insert(mdl, n);
+                let entry = self.data.indicated_mdls.entry(mdl).or_insert((n, 0));
+                *entry = (n, entry.1 + 1);
             }
             self.data.indicated.insert(n, (frames, mdls));
         }
@@ -2078,13 +2100,15 @@ impl Inner {
                 return None;
             }
             let checks = st.checks;
-            for &n in mine.iter().filter(|_| checks) {
-                let (before, mdls) = st.data.indicated.remove(&n).unwrap_or_default();
-                for mdl in mdls {
-                    if st.data.indicated_mdls.get(&mdl) == Some(&n) {
-                        st.data.indicated_mdls.remove(&mdl);
-                    }
+            if !checks && !st.data.indicated.is_empty() {
+                // Indicated while the checks were on, returned after they went off: forgotten
+                // all the same, so no stale entry names an NBL NDIS no longer holds.
+                for &n in &mine {
+                    st.forget_indicated(n);
                 }
+            }
+            for &n in mine.iter().filter(|_| checks) {
+                let before = st.forget_indicated(n);
                 let mut now = Vec::new();
                 // SAFETY: a live NBL the model allocated (freeing it while NDIS owns it is refused).
                 let mut nb = unsafe { (*(n as *mut NetBufferList)).FirstNetBuffer };

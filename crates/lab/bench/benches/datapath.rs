@@ -10,7 +10,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use miniport_lab::bench::{DataPath, FRAMES_PER_ROUND};
 use std::hint::black_box;
-use vwire_bus::{Hub, HubConfig, ParkedReads, PortId};
+use vwire_bus::{HandedBack, Hub, HubConfig, ParkedReads, PortId};
 use vwire_proto::{BatchWriter, DEFAULT_MAX_BATCH_BYTES};
 
 /// Frames in the hub bench's batch: as many 1514-byte frames as a 16 KiB batch holds.
@@ -32,8 +32,8 @@ impl ParkedReads for OneRead {
         (port == self.port).then_some(self.buffer.as_mut_slice())
     }
 
-    fn finish(&mut self, _port: PortId, batch_length: Option<usize>) {
-        self.filled = batch_length.unwrap_or(0);
+    fn finish(&mut self, _port: PortId, read: HandedBack) {
+        self.filled = if let HandedBack::Filled(length) = read { length } else { 0 };
     }
 }
 

@@ -21,10 +21,13 @@
 //! ## Reads filled by cut-through
 //! A write lends the hub the reads parked on the other ports ([`BusState::write_through`], the
 //! hub's `ParkedReads`): the hub takes one off a port's read queue, writes the frames straight into
-//! its buffer, and hands it back filled or empty. An empty one goes back to the head of its queue;
-//! a filled one waits in its port's row ([`FilledRead`], at most [`FILLED_READS_PER_PORT`]), owned
-//! by the bus and not cancelable, until the serving DPC completes it ([`BusState::next_filled`]),
-//! before it serves anything else. Never inside the writer's request: the peer's completion routine
+//! its buffer, and hands it back filled or empty. Either way it waits in its port's row
+//! ([`FilledRead`], at most [`FILLED_READS_PER_PORT`]), owned by the bus and not cancelable, until
+//! the serving DPC completes it ([`BusState::next_filled`]), before it serves anything else: a
+//! filled one with its batch, an empty one with the failure `Hub::read_batch` would have given it
+//! (its buffer too small for the frame that came, or not to be had). An empty read is not put back
+//! in its queue: `WdfRequestRequeue` completes a read cancelled meanwhile right there, which would
+//! run the miniport's completion routine inside this port's write, under the bus lock. Never inside the writer's request: the peer's completion routine
 //! would run inside this port's write (`sys/windows/io.rs`). While a port has filled reads waiting,
 //! a read that arrives is parked, not served at once, so it cannot overtake them with later frames
 //! ([`BusState::has_filled`]). The requests are of a second handle type `R` (a `NonNull` WDFREQUEST
@@ -86,7 +89,8 @@ use vwire_proto::admin::{
 };
 
 use crate::hub::{
-    DevicePower, Faults, Hub, HubError, InjectOutcome, IoctlOutcome, ParkedReads, PortId, WriteReport,
+    DevicePower, Faults, HandedBack, Hub, HubError, InjectOutcome, IoctlOutcome, ParkedReads, PortId,
+    WriteReport,
 };
 
 /// Most ports at once: the size of the port table, and the `max_ports` the bus gives its hub.
@@ -98,34 +102,28 @@ pub const MAX_PORTS: usize = 64;
 /// 16 reads below.
 pub const FILLED_READS_PER_PORT: usize = 16;
 
-/// A read the hub filled by cut-through, or one it took and that was cancelled before it could go
-/// back to its queue: the serving DPC completes `request` with `status` and `length` bytes.
+/// A read the hub took by cut-through: the serving DPC completes `request` with `status` and
+/// `length` bytes (its batch; 0 and a failure for a read the hub could not use).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FilledRead<R> {
     /// The read.
     pub request: R,
-    /// What to complete it with: success, or cancelled.
+    /// What to complete it with.
     pub status: BusStatus,
-    /// Bytes of its batch (0 when cancelled).
+    /// Bytes of its batch.
     pub length: usize,
 }
 
 /// The OS's calls on a port's read queue and its requests, which [`BusState::write_through`] makes
 /// while the hub fills reads (under the caller's lock, as every call here): on Windows
-/// `WdfIoQueueRetrieveNextRequest`, `WdfRequestRetrieveOutputBuffer` and `WdfRequestRequeue`.
+/// `WdfIoQueueRetrieveNextRequest` and `WdfRequestRetrieveOutputBuffer`. Neither completes a
+/// request.
 pub trait ReadQueue<Q, R> {
     /// The oldest read parked in `queue`, now owned by the bus; `None` if there is none.
     fn retrieve(&mut self, queue: Q) -> Option<R>;
 
     /// The buffer of `request`, a read the bus owns; `None` if the OS cannot give it.
     fn buffer(&mut self, request: R) -> Option<&mut [u8]>;
-
-    /// Puts `request` back at the head of the queue it came from. A read cancelled meanwhile is
-    /// completed there and then with STATUS_CANCELLED by the framework (KMDF
-    /// `FxIoQueue::Requeue` -> `CancelForQueue`), which is still success. False only if the
-    /// framework refused: the read is still the bus's, and the serving DPC completes it as
-    /// cancelled ([`FilledRead`]).
-    fn requeue(&mut self, request: R) -> bool;
 }
 
 /// Largest administrator input accepted; anything longer is refused before it is read: an
@@ -831,14 +829,15 @@ impl<Q: Copy, R: Copy, O: ReadQueue<Q, R>> ParkedReads for Lent<'_, Q, R, O> {
         self.queue.buffer(request)
     }
 
-    fn finish(&mut self, port: PortId, batch_length: Option<usize>) {
+    fn finish(&mut self, port: PortId, read: HandedBack) {
         let Some(request) = self.slot(port).and_then(|slot| slot.taken.take()) else { return };
-        let filled = match batch_length {
-            Some(length) => FilledRead { request, status: BusStatus::Success, length },
-            None if self.queue.requeue(request) => return,
-            // The framework refused the requeue (a verifier error; a read cancelled meanwhile it
-            // completes itself): the read is still the bus's, to complete.
-            None => FilledRead { request, status: BusStatus::Cancelled, length: 0 },
+        let filled = match read {
+            HandedBack::Filled(length) => FilledRead { request, status: BusStatus::Success, length },
+            // As `Hub::read_batch` into it would end (module doc, "Reads filled by cut-through").
+            HandedBack::TooSmall => FilledRead { request, status: BusStatus::BufferTooSmall, length: 0 },
+            HandedBack::NoBuffer => {
+                FilledRead { request, status: BusStatus::InsufficientResources, length: 0 }
+            }
         };
         // `take` checked there is room, and nothing else fills the row during the write.
         if let Some(slot) = self.slot(port)

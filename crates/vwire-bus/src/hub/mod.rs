@@ -173,8 +173,9 @@ pub struct WriteReport {
 ///
 /// Within one call the hub takes at most one read per port, fills it in place, and hands each one
 /// back with [`ParkedReads::finish`] before the call returns. The caller completes the filled ones
-/// (the bus from its serving DPC, never inside the writer's request) and puts the empty ones back at
-/// the head of their queue.
+/// (the bus from its serving DPC, never inside the writer's request). An empty one could not carry
+/// the frame that came for it, as [`Hub::read_batch`] would have found: the bus fails it as that
+/// would ([`HandedBack`]).
 pub trait ParkedReads {
     /// Takes the oldest read parked on `port` off its queue to be filled; false if there is none
     /// (or the caller can hold no more filled reads for the port). Called only while nothing is
@@ -185,10 +186,24 @@ pub trait ParkedReads {
     /// read is taken for it.
     fn buffer(&mut self, port: PortId) -> Option<&mut [u8]>;
 
-    /// Hands back the read taken for `port`: `Some(length)` holds a batch of `length` bytes at the
-    /// start of its buffer, to be completed with it; `None` holds nothing and goes back to the head
-    /// of the port's queue.
-    fn finish(&mut self, port: PortId, batch_length: Option<usize>);
+    /// Hands back the read taken for `port`, filled or not ([`HandedBack`]).
+    fn finish(&mut self, port: PortId, read: HandedBack);
+}
+
+/// What became of a read the hub took ([`ParkedReads::finish`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandedBack {
+    /// It holds a batch of this many bytes at the start of its buffer: complete it with them.
+    Filled(usize),
+    /// It holds nothing: the caller could not give its buffer ([`ParkedReads::buffer`] said
+    /// `None`), or no longer could when the batch was to be finished (its frames are then lost,
+    /// and counted: [`Hub::write_batch_into`]). [`Hub::read_batch`] into it would fail the same way
+    /// (on Windows, `WdfRequestRetrieveOutputBuffer`'s status).
+    NoBuffer,
+    /// It holds nothing: too small for the frame that came for it (or for a batch header), which
+    /// was queued instead. [`Hub::read_batch`] into it would fail with
+    /// [`HubError::BufferTooSmall`], that frame being first in the queue.
+    TooSmall,
 }
 
 /// No read is ever parked: every frame is queued ([`Hub::write_batch`]).
@@ -204,7 +219,7 @@ impl ParkedReads for NoParkedReads {
         None
     }
 
-    fn finish(&mut self, _port: PortId, _batch_length: Option<usize>) {}
+    fn finish(&mut self, _port: PortId, _read: HandedBack) {}
 }
 
 /// Where a port stands in the cut-through of the batch being written ([`Hub::write_batch_into`]);
@@ -217,9 +232,8 @@ enum CutThrough {
     NoRead,
     /// A read is taken; its batch stands at `progress`, holding `bytes` bytes of frames.
     Open { progress: BatchProgress, bytes: u64 },
-    /// A read is taken whose buffer the caller could not give, or cannot hold even a batch header:
-    /// handed back empty.
-    Unusable,
+    /// A read is taken that is handed back empty, for this reason.
+    Unusable(HandedBack),
 }
 
 /// Why a hub operation failed. Each caller maps these to an NTSTATUS once, at its edge.
@@ -417,7 +431,7 @@ impl Port {
         }
         let (progress, bytes) = match self.cut {
             CutThrough::Open { progress, bytes } => (Some(progress), bytes),
-            CutThrough::NoRead | CutThrough::Unusable => return false,
+            CutThrough::NoRead | CutThrough::Unusable(_) => return false,
             CutThrough::Idle => (None, 0),
         };
         if progress.is_none() && !reads.take(self.id) {
@@ -429,7 +443,7 @@ impl Port {
         // one just taken becomes `Unusable`; one already holding frames stays `Open` with them.
         let Some(buffer) = reads.buffer(self.id) else {
             if progress.is_none() {
-                self.cut = CutThrough::Unusable;
+                self.cut = CutThrough::Unusable(HandedBack::NoBuffer);
             }
             return false;
         };
@@ -442,7 +456,7 @@ impl Port {
         };
         let Ok(mut writer) = started else {
             if progress.is_none() {
-                self.cut = CutThrough::Unusable;
+                self.cut = CutThrough::Unusable(HandedBack::TooSmall);
             }
             return false;
         };
@@ -476,27 +490,30 @@ impl Port {
     /// port's `rx_frames`/`rx_bytes` and counted in its `rx_errors`.
     fn hand_back_read<R: ParkedReads + ?Sized>(&mut self, reads: &mut R) -> u32 {
         let cut = core::mem::replace(&mut self.cut, CutThrough::Idle);
-        let (length, lost) = match cut {
+        let (read, lost) = match cut {
             CutThrough::Idle | CutThrough::NoRead => return 0,
-            CutThrough::Unusable => (None, 0),
-            CutThrough::Open { progress, .. } if progress.is_empty() => (None, 0),
+            CutThrough::Unusable(why) => (why, 0),
+            // Opened, but its first frame did not fit.
+            CutThrough::Open { progress, .. } if progress.is_empty() => (HandedBack::TooSmall, 0),
             CutThrough::Open { progress, bytes } => {
                 // (`resume` needs only the bytes up to `progress`, within any cap `cut_through`
                 // applied.)
                 match reads.buffer(self.id).map(|buffer| BatchWriter::resume(buffer, progress)) {
-                    Some(Ok(writer)) => (Some(writer.finish()), 0),
+                    Some(Ok(writer)) => (HandedBack::Filled(writer.finish()), 0),
+                    // Lost with the buffer: one receive error, as a failed read is one
+                    // (`read_batch`), and the frames no longer counted as received.
                     _ => {
                         let frames = u32::try_from(progress.frame_count()).unwrap_or(u32::MAX);
                         let c = &mut self.counters;
                         c.rx_errors = c.rx_errors.saturating_add(1);
                         c.rx_frames = c.rx_frames.saturating_sub(u64::from(frames));
                         c.rx_bytes = c.rx_bytes.saturating_sub(bytes);
-                        (None, frames)
+                        (HandedBack::NoBuffer, frames)
                     }
                 }
             }
         };
-        reads.finish(self.id, length);
+        reads.finish(self.id, read);
         lost
     }
 
@@ -912,6 +929,8 @@ impl Hub {
         let mut copies = Copies::default();
         let mut delivery = Delivery { rng, now, reads: &mut NoParkedReads, max_batch_bytes: 0 };
         enqueue(p, frame, &mut copies, &mut delivery);
+        // Back to `Idle` for the next write (no read was lent here).
+        p.hand_back_read(&mut NoParkedReads);
         if copies.delivered == 0 {
             let c = &mut p.admin_mut()?.counters;
             c.inject_dropped_queue_full = c.inject_dropped_queue_full.saturating_add(1);

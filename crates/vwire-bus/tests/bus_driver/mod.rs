@@ -459,12 +459,8 @@ impl Driver {
             writer.push(frame).expect("the frames fit one batch");
         }
         let length = writer.finish();
-        let mut queues = StandInQueues { queues: &mut self.queues, reads: &mut self.reads, done: Vec::new() };
-        let result = self.state.write_through(PortId(port), &buffer[..length], self.now, &mut queues);
-        // Reads the framework completed inside the write, under the lock (a cancelled read put back).
-        let done = queues.done;
-        self.complete(done);
-        match result {
+        let mut queues = StandInQueues { queues: &mut self.queues, reads: &mut self.reads };
+        match self.state.write_through(PortId(port), &buffer[..length], self.now, &mut queues) {
             Ok(report) => {
                 if report.delivered > 0 || self.state.filled_waiting() {
                     self.kicks += 1;
@@ -510,11 +506,6 @@ impl Driver {
         request
     }
 
-    /// The framework will find `request` cancelled when the hub hands it back empty.
-    pub fn cancel_on_requeue(&mut self, request: u64) {
-        self.reads.cancel_on_requeue.insert(request);
-    }
-
     fn new_request(&mut self) -> u64 {
         let request = self.next_request;
         self.next_request += 1;
@@ -553,18 +544,12 @@ struct Reads {
     buffers: BTreeMap<u64, Vec<u8>>,
     /// Each read's buffer length.
     lengths: BTreeMap<u64, usize>,
-    /// The queue each read lent to the hub came from.
-    queue_of: BTreeMap<u64, Queue>,
-    /// Reads the framework finds cancelled when the hub hands them back empty.
-    cancel_on_requeue: BTreeSet<u64>,
 }
 
 /// The framework's manual queues and request buffers, as `io.rs` calls them during a write.
 struct StandInQueues<'a> {
     queues: &'a mut BTreeMap<Queue, VecDeque<(u64, Parked)>>,
     reads: &'a mut Reads,
-    /// Requests the framework completed inside a call.
-    done: Vec<Completion>,
 }
 
 impl ReadQueue<Queue, u64> for StandInQueues<'_> {
@@ -574,23 +559,10 @@ impl ReadQueue<Queue, u64> for StandInQueues<'_> {
         let length =
             self.reads.lengths.get(&request).copied().unwrap_or(vwire_proto::DEFAULT_MAX_BATCH_BYTES);
         self.reads.buffers.entry(request).or_insert_with(|| vec![0u8; length]);
-        self.reads.queue_of.insert(request, queue);
         Some(request)
     }
 
     fn buffer(&mut self, request: u64) -> Option<&mut [u8]> {
         self.reads.buffers.get_mut(&request).map(Vec::as_mut_slice)
-    }
-
-    fn requeue(&mut self, request: u64) -> bool {
-        // Cancelled while the bus held it: `WdfRequestRequeue` completes it there and then
-        // (KMDF `FxIoQueue::Requeue` -> `CancelForQueue`) and returns success.
-        if self.reads.cancel_on_requeue.remove(&request) {
-            self.done.push(Completion { request, status: BusStatus::Cancelled, reply: Vec::new() });
-            return true;
-        }
-        let queue = self.reads.queue_of[&request];
-        self.queues.get_mut(&queue).expect("a live queue").push_front((request, Parked::Read));
-        true
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use vwire_bus::{ParkedReads, PortId};
+use vwire_bus::{HandedBack, ParkedReads, PortId};
 use vwire_proto::Batch;
 
 #[derive(Default)]
@@ -16,8 +16,9 @@ pub struct TestReads {
     taken: HashMap<PortId, Vec<u8>>,
     /// The batches the hub filled, in the order it handed them back.
     pub filled: Vec<(PortId, Vec<u8>)>,
-    /// Reads handed back empty (parked again at the head).
+    /// Reads handed back empty (parked again at the head, this helper's choice), and why.
     pub put_back: usize,
+    pub unused: Vec<HandedBack>,
     /// `Some(n)`: the next `n` calls of `buffer` give the buffer, the ones after fail (the OS
     /// cannot map it).
     pub buffers_left: Option<usize>,
@@ -73,18 +74,19 @@ impl ParkedReads for TestReads {
         self.taken.get_mut(&port).map(Vec::as_mut_slice)
     }
 
-    fn finish(&mut self, port: PortId, batch_length: Option<usize>) {
+    fn finish(&mut self, port: PortId, handed_back: HandedBack) {
         let read =
             self.taken.remove(&port).unwrap_or_else(|| panic!("{port:?} handed back a read it never took"));
-        match batch_length {
-            Some(length) => {
+        match handed_back {
+            HandedBack::Filled(length) => {
                 let batch = read[..length].to_vec();
                 let parsed = Batch::parse(&batch).expect("a filled read holds a batch");
                 assert!(parsed.frame_count() > 0, "a read handed back as filled holds frames");
                 self.filled.push((port, batch));
             }
-            None => {
+            why @ (HandedBack::NoBuffer | HandedBack::TooSmall) => {
                 self.put_back += 1;
+                self.unused.push(why);
                 self.parked.entry(port).or_default().push_front(read);
             }
         }

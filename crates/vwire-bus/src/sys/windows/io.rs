@@ -19,11 +19,10 @@
 //! - A read that arrives while its port has filled reads waiting for the DPC is parked, not served
 //!   from the queue at once: it would overtake them with later frames
 //!   (`BusState::serves_arriving_read`).
-//! - A read the hub took but could not use goes back to the head of its queue with
-//!   `WdfRequestRequeue`, under the lock. If it was cancelled meanwhile, the framework completes it
-//!   right there with STATUS_CANCELLED, so the miniport's completion routine runs inside this
-//!   port's `EvtIoWrite`, under the lock: safe for the same reason as below (the miniport sends
-//!   nothing to the bus from a failed completion).
+//! - A read the hub took but could not use (too small for the frame, or its buffer not to be had)
+//!   is failed by the DPC as a read served from the queue would be, not requeued: a
+//!   `WdfRequestRequeue` of a read cancelled meanwhile completes it right there, inside this
+//!   port's `EvtIoWrite` and under the lock (`crate::bus` module doc).
 //!
 //! Why a read's own inline completion stays: it runs only the sender's own completion routine, inside
 //! the sender's own `WdfRequestSend`, for the request it just sent. A lower driver may complete an IRP
@@ -275,7 +274,7 @@ impl ReadQueue<QueueHandle, RequestHandle> for WdfReadQueue {
             Some((cached, address, length)) if cached == request => (address, length),
             _ => {
                 // SAFETY: `request` is a read this write retrieved from its queue (`retrieve`),
-                // owned by the driver until the DPC completes it or it is requeued; the slice is
+                // owned by the driver until the DPC completes it; the slice is
                 // dropped at once, and the address kept only while the read is the hub's.
                 let buffer = unsafe { output_buffer(request.as_ptr(), 1) }.ok()?;
                 let address = NonNull::new(buffer.as_mut_ptr())?;
@@ -292,13 +291,6 @@ impl ReadQueue<QueueHandle, RequestHandle> for WdfReadQueue {
         // MDL over the sending miniport's pool memory; the vwire miniport's reads and writes use
         // separate WDFMEMORY objects).
         Some(unsafe { slice::from_raw_parts_mut(address.as_ptr(), length) })
-    }
-
-    fn requeue(&mut self, request: RequestHandle) -> bool {
-        if self.buffer.is_some_and(|(cached, _, _)| cached == request) {
-            self.buffer = None;
-        }
-        NT_SUCCESS(requeue(request.as_ptr()))
     }
 }
 
