@@ -42,7 +42,7 @@ struct Request {
 }
 
 fuzz_target!(|requests: Vec<Request>| {
-    let mut bus: BusState<u32> = BusState::new(Hub::new(HubConfig {
+    let mut bus: BusState<u32, u64> = BusState::new(Hub::new(HubConfig {
         queue_frames: 8,
         max_ports: 4,
         capture_frames: 4,

@@ -132,7 +132,9 @@ impl ParkedReads for Parked {
                 assert!(batch.frame_count() > 0 && n <= DEFAULT_MAX_BATCH_BYTES);
                 *self.filled.entry(port.0).or_default() += batch.frame_count() as u64;
             }
-            HandedBack::NoBuffer | HandedBack::TooSmall => self.reads.entry(port.0).or_default().push_front(read),
+            HandedBack::NoBuffer | HandedBack::TooSmall => {
+                self.reads.entry(port.0).or_default().push_front(read)
+            }
         }
     }
 }
