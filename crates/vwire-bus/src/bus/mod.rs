@@ -726,7 +726,7 @@ impl<Q: Copy + PartialEq, R: Copy> BusState<Q, R> {
         queue: &mut O,
     ) -> Result<WriteReport, HubError> {
         let BusState { hub, slots, filled_waiting, .. } = self;
-        let mut reads = Lent { slots, filled_waiting, queue };
+        let mut reads = Lent { slots, filled_waiting, queue, last_row: None };
         hub.write_batch_into(port, batch, now, &mut reads)
     }
 
@@ -798,11 +798,22 @@ struct Lent<'a, Q, R, O> {
     slots: &'a mut [PortSlot<Q, R>; MAX_PORTS],
     filled_waiting: &'a mut usize,
     queue: &'a mut O,
+    /// The row last looked up: a run of frames to one port finds it once, not once per frame
+    /// (this runs under the bus spin lock).
+    last_row: Option<(PortId, usize)>,
 }
 
 impl<Q, R, O> Lent<'_, Q, R, O> {
     fn slot(&mut self, port: PortId) -> Option<&mut PortSlot<Q, R>> {
-        self.slots.iter_mut().find(|slot| slot.port == Some(port))
+        let index = match self.last_row {
+            Some((last, index)) if last == port => index,
+            _ => {
+                let index = self.slots.iter().position(|slot| slot.port == Some(port))?;
+                self.last_row = Some((port, index));
+                index
+            }
+        };
+        self.slots.get_mut(index)
     }
 }
 
