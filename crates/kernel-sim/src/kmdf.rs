@@ -1259,13 +1259,12 @@ impl Inner {
             Some((adapter, at_lower))
         });
         let Some((adapter, at_lower)) = pending else { return };
-        let waits_for = |inner: &Inner, r: usize, seq: u64| {
-            inner.with(|st| {
-                st.kmdf.objects.get(&r).is_some_and(|o| !o.deleted)
-                    && st.kmdf.request(r).is_pending()
-                    && st.kmdf.request(r).seq == seq
-            })
+        let still_sent = |st: &State, r: usize, seq: u64| {
+            st.kmdf.objects.get(&r).is_some_and(|o| !o.deleted)
+                && st.kmdf.request(r).is_pending()
+                && st.kmdf.request(r).seq == seq
         };
+        let waits_for = |inner: &Inner, r: usize, seq: u64| inner.with(|st| still_sent(st, r, seq));
         match action {
             WDF_IO_TARGET_CANCEL_SENT_IO => {
                 for (r, seq) in at_lower {
@@ -1279,11 +1278,11 @@ impl Inner {
                     // A read the hub filled is the bus's, out of its cancelable queue, until the
                     // serving DPC completes it with its batch: the stop waits for that.
                     if filled {
-                        self.run_until_or_deadlock(api, || !waits_for(self, r, seq));
+                        self.run_until_or_deadlock(api, |st| !still_sent(st, r, seq));
                     } else if !uncancelable {
                         self.complete_request(r, seq, STATUS_CANCELLED, 0);
                     } else if scheduled {
-                        self.run_until_or_deadlock(api, || !waits_for(self, r, seq));
+                        self.run_until_or_deadlock(api, |st| !still_sent(st, r, seq));
                     } else {
                         self.with(|st| {
                             let msg = format!(
@@ -1296,7 +1295,7 @@ impl Inner {
             }
             WDF_IO_TARGET_WAIT_FOR_SENT_IO_TO_COMPLETE => {
                 for (r, seq) in at_lower {
-                    self.run_until_or_deadlock(api, || !waits_for(self, r, seq));
+                    self.run_until_or_deadlock(api, |st| !still_sent(st, r, seq));
                 }
             }
             _ => return,
@@ -1321,16 +1320,36 @@ impl Inner {
     }
 
     /// Run the scheduler until `done`; if nothing is left to run first, the call never returns.
-    fn run_until_or_deadlock(&self, api: &'static str, done: impl Fn() -> bool) {
-        while !done() {
-            if !self.run_one() {
-                self.with(|st| {
+    /// Runs the scheduler until `done` holds. With nothing left to run, another processor may
+    /// still be running what completes the I/O (the pump completing a read the hub filled, as the
+    /// bus's DPC does on another processor): KMDF's wait blocks until it has, so this spins while
+    /// any other processor is busy. The deadlock is declared only under the same lock as a last
+    /// look at `done`, so a completion that landed meanwhile is seen.
+    fn run_until_or_deadlock(&self, api: &'static str, done: impl Fn(&State) -> bool) {
+        let mut spins = 0u32;
+        while !self.with(|st| done(st)) {
+            if self.run_one() {
+                spins = 0;
+                continue;
+            }
+            if crate::mp::MULTIPROCESSOR
+                && spins < crate::mp::SPIN_LIMIT
+                && self.with(|st| st.other_processors_busy())
+            {
+                spins += 1;
+                crate::mp::spin_pause();
+                continue;
+            }
+            self.with(|st| {
+                if !done(st) {
                     st.violate_fatal(
                         KMDF_IO_TARGET_STOP_DEADLOCK,
-                        format!("{api} waits for sent I/O that nothing will ever complete (reads held by the device below?)"),
+                        format!(
+                            "{api} waits for sent I/O that nothing will ever complete (reads held by the device below?)"
+                        ),
                     )
-                });
-            }
+                }
+            });
         }
     }
 
