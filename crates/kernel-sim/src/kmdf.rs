@@ -1320,37 +1320,22 @@ impl Inner {
     }
 
     /// Run the scheduler until `done`; if nothing is left to run first, the call never returns.
-    /// Runs the scheduler until `done` holds. With nothing left to run, another processor may
-    /// still be running what completes the I/O (the pump completing a read the hub filled, as the
-    /// bus's DPC does on another processor): KMDF's wait blocks until it has, so this spins while
-    /// any other processor is busy. The deadlock is declared only under the same lock as a last
-    /// look at `done`, so a completion that landed meanwhile is seen.
+    /// Runs the scheduler until `done` holds ([`Inner::run_until`]: with nothing left to run, it
+    /// waits while another processor is busy, which may be completing the I/O, as the bus's DPC
+    /// completes a read the hub filled, and KMDF's wait blocks). The deadlock is declared only
+    /// under the same lock as a last look at `done`, so a completion that landed meanwhile is seen.
     fn run_until_or_deadlock(&self, api: &'static str, done: impl Fn(&State) -> bool) {
-        let mut spins = 0u32;
-        while !self.with(|st| done(st)) {
-            if self.run_one() {
-                spins = 0;
-                continue;
-            }
-            if crate::mp::MULTIPROCESSOR
-                && spins < crate::mp::SPIN_LIMIT
-                && self.with(|st| st.other_processors_busy())
-            {
-                spins += 1;
-                crate::mp::spin_pause();
-                continue;
-            }
-            self.with(|st| {
-                if !done(st) {
-                    st.violate_fatal(
-                        KMDF_IO_TARGET_STOP_DEADLOCK,
-                        format!(
-                            "{api} waits for sent I/O that nothing will ever complete (reads held by the device below?)"
-                        ),
-                    )
-                }
-            });
+        if self.run_until(&done) {
+            return;
         }
+        self.with(|st| {
+            if !done(st) {
+                st.violate_fatal(
+                    KMDF_IO_TARGET_STOP_DEADLOCK,
+                    format!("{api} waits for sent I/O that nothing will ever complete (reads held by the device below?)"),
+                )
+            }
+        });
     }
 
     /// `WdfIoTargetPurge`: the target fails new requests from now on, the requests queued in it
