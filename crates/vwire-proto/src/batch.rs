@@ -614,17 +614,17 @@ impl<'a> BatchWriter<'a> {
 
     /// Frames pushed so far.
     pub fn frame_count(&self) -> usize {
-        usize::from(self.frame_count)
+        self.progress().frame_count()
     }
 
     /// Bytes the batch occupies so far, header included: what `finish` will return.
     pub fn len(&self) -> usize {
-        self.used
+        self.progress().len()
     }
 
     /// Whether no frame has been pushed.
     pub fn is_empty(&self) -> bool {
-        self.frame_count == 0
+        self.progress().is_empty()
     }
 
     /// Bytes still free for records.

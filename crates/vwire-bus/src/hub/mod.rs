@@ -464,10 +464,7 @@ impl Port {
         let mut corrupted = false;
         let pushed = writer.push_with(frame.len(), |copy| {
             copy.copy_from_slice(frame);
-            if rng.chance_ppm(corrupt_ppm) {
-                flip_one_bit(copy, rng);
-                corrupted = true;
-            }
+            corrupted = corrupt(copy, corrupt_ppm, rng);
         });
         let len = u64::try_from(frame.len()).unwrap_or(u64::MAX);
         let bytes = if pushed.is_ok() { bytes.saturating_add(len) } else { bytes };
@@ -927,10 +924,7 @@ impl Hub {
             return Ok(InjectOutcome::PoweredDown);
         }
         let mut copies = Copies::default();
-        let mut delivery = Delivery { rng, now, reads: &mut NoParkedReads, max_batch_bytes: 0 };
-        enqueue(p, frame, &mut copies, &mut delivery);
-        // Back to `Idle` for the next write (no read was lent here).
-        p.hand_back_read(&mut NoParkedReads);
+        queue_copy(p, rng, frame, now, &mut copies);
         if copies.delivered == 0 {
             let c = &mut p.admin_mut()?.counters;
             c.inject_dropped_queue_full = c.inject_dropped_queue_full.saturating_add(1);
@@ -1143,11 +1137,16 @@ fn enqueue<R: ParkedReads + ?Sized>(
         copies.cut_through = copies.cut_through.saturating_add(1);
         return;
     }
+    queue_copy(port, rng, frame, *now, copies);
+}
+
+/// Queues a copy of `frame` for `port` (its link and power already checked), with the receive
+/// side's corruption fault applied; a full queue drops it.
+fn queue_copy(port: &mut Port, rng: &mut XorShift, frame: &[u8], now: u64, copies: &mut Copies) {
     let corrupt_ppm = port.faults.corrupt_ppm;
-    match port.queue.push(frame, *now) {
+    match port.queue.push(frame, now) {
         Some(copy) => {
-            if rng.chance_ppm(corrupt_ppm) {
-                flip_one_bit(copy, rng);
+            if corrupt(copy, corrupt_ppm, rng) {
                 port.counters.rx_corrupted_fault = port.counters.rx_corrupted_fault.saturating_add(1);
             }
             copies.delivered = copies.delivered.saturating_add(1);
@@ -1157,6 +1156,15 @@ fn enqueue<R: ParkedReads + ?Sized>(
             copies.dropped = copies.dropped.saturating_add(1);
         }
     }
+}
+
+/// The `corrupt_ppm` fault on a copy a port receives: one bit flipped, by chance. True if it was.
+fn corrupt(copy: &mut [u8], corrupt_ppm: u32, rng: &mut XorShift) -> bool {
+    let hit = rng.chance_ppm(corrupt_ppm);
+    if hit {
+        flip_one_bit(copy, rng);
+    }
+    hit
 }
 
 fn flip_one_bit(frame: &mut [u8], rng: &mut XorShift) {

@@ -142,7 +142,7 @@ pub(super) extern "C" fn evt_io_write(queue: WDFQUEUE, request: WDFREQUEST, _len
                     // Reads filled, or copies queued (ready or delayed), for other ports: the
                     // serving DPC completes the filled reads and the parked reads that can now be
                     // served, or arms the timer for the delayed frames. Any row's filled read
-                    // (a refused requeue is one too) gets the DPC it waits for.
+                    // (an unusable one handed back too) gets the DPC it waits for.
                     if report.delivered > 0 || state.filled_waiting() {
                         bus.kick(state);
                     }
